@@ -1,0 +1,155 @@
+# warren - build, run and test.
+#
+#   make            build every program into bin/
+#   make run        install missing packages, build, run the broker (foreground)
+#   make test       install missing packages, build, run every test
+#   make codegen    regenerate src/amqp/spec.[ch] from the AMQP spec JSON
+#   make fuzz       build the libFuzzer targets (clang)
+#
+# Layout: src/amqp (codec, no syscalls) -> src/ev (loop, sockets) -> src/*.c
+# (broker) -> src/store (disk).  Tools in tools/<name>/ build to bin/.
+
+CC      ?= gcc
+VERSION := 0.1.0
+SPEC    ?= ../shared/spec/amqp-rabbitmq-0.9.1.json
+PYTHON  := /usr/bin/python3
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+BASE    := -std=c11 -D_GNU_SOURCE -DWARREN_VERSION='"$(VERSION)"' -pthread $(WARN) -Isrc
+LDLIBS  := -pthread -lm
+SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+AMQP_SRC   := $(wildcard src/amqp/*.c)
+EV_SRC     := $(wildcard src/ev/*.c)
+STORE_SRC  := $(wildcard src/store/*.c)
+CORE_SRC   := $(filter-out src/main.c,$(wildcard src/*.c))
+BROKER_SRC := $(AMQP_SRC) $(EV_SRC) $(STORE_SRC) $(CORE_SRC)
+
+obj = $(patsubst %.c,build/$(1)/%.o,$(2))
+
+AMQP_OBJ      := $(call obj,rel,$(AMQP_SRC))
+BROKER_OBJ    := $(call obj,rel,$(BROKER_SRC))
+BROKER_OBJ_SAN := $(call obj,san,$(BROKER_SRC))
+
+TUTORIAL_COMMON := $(filter-out tools/tutorial/new_task.c tools/tutorial/worker.c,$(wildcard tools/tutorial/*.c))
+PERF_SRC    := $(wildcard tools/perf/*.c)
+CHECK_SRC   := $(wildcard tools/check-store/*.c)
+
+PROGRAMS := bin/warren bin/warren-asan
+ifneq ($(wildcard tools/tutorial/new_task.c),)
+PROGRAMS += bin/new_task
+endif
+ifneq ($(wildcard tools/tutorial/worker.c),)
+PROGRAMS += bin/worker
+endif
+ifneq ($(PERF_SRC),)
+PROGRAMS += bin/warren-perf
+endif
+ifneq ($(CHECK_SRC),)
+PROGRAMS += bin/warren-check-store
+endif
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRC))
+UNIT_HELP := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+
+.PHONY: all run test deps codegen codegen-check unit pytest fuzz fuzz-run clean
+all: $(PROGRAMS)
+
+deps:
+	@sh scripts/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory bin/warren
+	./bin/warren --data-dir ./data $(ARGS)
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory codegen-check unit fuzz-run pytest
+
+build/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(CFLAGS) -MMD -MP -c $< -o $@
+
+build/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(SANFLAGS) -MMD -MP -c $< -o $@
+
+bin/warren: build/rel/src/main.o $(BROKER_OBJ)
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+bin/warren-asan: build/san/src/main.o $(BROKER_OBJ_SAN)
+	@mkdir -p bin
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+bin/new_task: build/rel/tools/tutorial/new_task.o $(call obj,rel,$(TUTORIAL_COMMON))
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ -lrabbitmq $(LDLIBS)
+
+bin/worker: build/rel/tools/tutorial/worker.o $(call obj,rel,$(TUTORIAL_COMMON))
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ -lrabbitmq $(LDLIBS)
+
+bin/warren-perf: $(call obj,rel,$(PERF_SRC)) $(AMQP_OBJ)
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+bin/warren-check-store: $(call obj,rel,$(CHECK_SRC)) $(call obj,rel,$(STORE_SRC) src/log.c)
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests: cmocka, built with the sanitizers, linked against everything
+# the codec, the event loop, the store and the log (not the broker core).
+UNIT_LINK := $(call obj,san,$(AMQP_SRC) $(EV_SRC) $(STORE_SRC) src/log.c)
+build/tests/%: tests/unit/%.c $(UNIT_HELP) $(UNIT_LINK)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(SANFLAGS) -Itests/unit -o $@ $^ -lcmocka $(LDLIBS)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+pytest: all
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests
+
+codegen:
+	$(PYTHON) codegen/amqp_codegen.py $(SPEC) src/amqp
+
+# Fails when the committed codec differs from what the generator makes now.
+codegen-check:
+	@if [ -f "$(SPEC)" ]; then \
+	    rm -rf build/codegen && mkdir -p build/codegen && \
+	    $(PYTHON) codegen/amqp_codegen.py $(SPEC) build/codegen && \
+	    diff -u src/amqp/spec.h build/codegen/spec.h && \
+	    diff -u src/amqp/spec.c build/codegen/spec.c && \
+	    echo "codegen-check: generated codec is up to date"; \
+	else \
+	    echo "codegen-check: $(SPEC) not present, not checked"; \
+	fi
+
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined
+
+build/fuzz/%: tests/fuzz/%.c $(AMQP_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $^
+
+fuzz: $(FUZZ_BIN)
+
+# A short run of every fuzz target over its seed corpus: a smoke test that
+# the decoders survive random input; long runs are done by hand.
+FUZZ_SECONDS ?= 10
+fuzz-run: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do \
+	    n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
+	    seeds=""; [ -d tests/fuzz/corpus/$$n ] && seeds=tests/fuzz/corpus/$$n; \
+	    echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build/fuzz/corpus/$$n $$seeds 2>&1 | tail -n 2; \
+	done
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,23 @@
+/*
+ * log.h - timestamped log lines on stderr.
+ *
+ * One global level, set once at start-up.  Lines look like
+ *   2026-11-26 15:40:40.123 info  accepted 127.0.0.1:51234
+ */
+#ifndef WARREN_LOG_H
+#define WARREN_LOG_H
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+extern enum log_level log_level;
+
+/* "debug" "info" "warning"/"warn" "error"; returns -1 for anything else. */
+int log_parse_level(const char *name);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_debug(...) do { if (log_level <= LOG_DEBUG) log_msg(LOG_DEBUG, __VA_ARGS__); } while (0)
+#define log_info(...)  do { if (log_level <= LOG_INFO) log_msg(LOG_INFO, __VA_ARGS__); } while (0)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+
+#endif
