@@ -1,2 +1,262 @@
+/*
+ * main.c - command line and config file, then run the broker.
+ *
+ * Every option can also be given in a config file (--config FILE) as
+ * `name value` lines with the option's long name, e.g. `port 5673`;
+ * the command line wins over the file.
+ */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
-int main(void) { fprintf(stderr, "warren: not built yet\n"); return 1; }
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "warren.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: warren [options]\n"
+            "\n"
+            "An AMQP 0-9-1 message broker for work queues.\n"
+            "\n"
+            "  --bind ADDR              listen on ADDR (repeatable; default 127.0.0.1 and ::1)\n"
+            "  --port N                 TCP port (default 5672)\n"
+            "  --data-dir DIR           where durable queues and messages live (default ./data)\n"
+            "  --log-level LEVEL        debug, info, warning or error (default info)\n"
+            "  --config FILE            read options from FILE (`name value` per line)\n"
+            "  --user NAME:PASSWORD     add a user (repeatable; default guest:guest)\n"
+            "  --guest-remote           let guest log in from other hosts (off, as RabbitMQ)\n"
+            "  --heartbeat SECONDS      heartbeat offered to clients (default 60, 0 = off)\n"
+            "  --frame-max BYTES        largest frame offered (default 131072, min 4096)\n"
+            "  --channel-max N          most channels per connection (default 2047)\n"
+            "  --max-message-size BYTES largest message body accepted (default 134217728)\n"
+            "  --disk-free-limit BYTES  block publishers below this much free disk (default 50000000)\n"
+            "  --memory-budget BYTES    message bodies kept in RAM before paging to disk (default 268435456)\n"
+            "  --sync-interval MS       longest delay before persistent messages reach the disk\n"
+            "                           when no publisher waits for a confirm (default 10)\n"
+            "  --help                   this text\n");
+}
+
+enum {
+    OPT_BIND = 256, OPT_PORT, OPT_DATA, OPT_LOG, OPT_CONFIG, OPT_USER, OPT_GUEST_REMOTE, OPT_HEARTBEAT,
+    OPT_FRAME_MAX, OPT_CHANNEL_MAX, OPT_MAX_MSG, OPT_DISK_FREE, OPT_MEMORY, OPT_SYNC, OPT_HELP,
+};
+
+static const struct option options[] = {
+    {"bind", required_argument, NULL, OPT_BIND},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"data-dir", required_argument, NULL, OPT_DATA},
+    {"log-level", required_argument, NULL, OPT_LOG},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"user", required_argument, NULL, OPT_USER},
+    {"guest-remote", no_argument, NULL, OPT_GUEST_REMOTE},
+    {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
+    {"frame-max", required_argument, NULL, OPT_FRAME_MAX},
+    {"channel-max", required_argument, NULL, OPT_CHANNEL_MAX},
+    {"max-message-size", required_argument, NULL, OPT_MAX_MSG},
+    {"disk-free-limit", required_argument, NULL, OPT_DISK_FREE},
+    {"memory-budget", required_argument, NULL, OPT_MEMORY},
+    {"sync-interval", required_argument, NULL, OPT_SYNC},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static int number(const char *name, const char *s, unsigned long long lo, unsigned long long hi,
+                  unsigned long long *out)
+{
+    char *end;
+    unsigned long long v;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) {
+        fprintf(stderr, "warren: --%s: expected a number from %llu to %llu, got '%s'\n", name, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Apply one option; strings must outlive the broker (argv or strdup). */
+static int apply(config *cfg, int opt, const char *name, const char *arg)
+{
+    unsigned long long v;
+    int lvl;
+
+    switch (opt) {
+    case OPT_BIND:
+        if (cfg->nbinds == MAX_BINDS) {
+            fprintf(stderr, "warren: at most %d --bind addresses\n", MAX_BINDS);
+            return -1;
+        }
+        cfg->binds[cfg->nbinds++] = arg;
+        return 0;
+    case OPT_PORT:
+        if (number(name, arg, 1, 65535, &v) < 0)
+            return -1;
+        cfg->port = (int)v;
+        return 0;
+    case OPT_DATA:
+        cfg->data_dir = arg;
+        return 0;
+    case OPT_LOG:
+        if ((lvl = log_parse_level(arg)) < 0) {
+            fprintf(stderr, "warren: --log-level: expected debug, info, warning or error, got '%s'\n", arg);
+            return -1;
+        }
+        cfg->log_level = lvl;
+        return 0;
+    case OPT_CONFIG:
+        return config_load(cfg, arg);
+    case OPT_USER: {
+        const char *colon = strchr(arg, ':');
+        char *user;
+        if (!colon || colon == arg || cfg->nusers == 16) {
+            fprintf(stderr, "warren: --user: expected NAME:PASSWORD\n");
+            return -1;
+        }
+        user = strndup(arg, (size_t)(colon - arg));
+        if (!user)
+            return -1;
+        cfg->users[cfg->nusers][0] = user;
+        cfg->users[cfg->nusers][1] = colon + 1;
+        cfg->nusers++;
+        return 0;
+    }
+    case OPT_GUEST_REMOTE:
+        cfg->guest_remote = true;
+        return 0;
+    case OPT_HEARTBEAT:
+        if (number(name, arg, 0, 65535, &v) < 0)
+            return -1;
+        cfg->heartbeat = (uint16_t)v;
+        return 0;
+    case OPT_FRAME_MAX:
+        if (number(name, arg, 4096, 16u << 20, &v) < 0)
+            return -1;
+        cfg->frame_max = (uint32_t)v;
+        return 0;
+    case OPT_CHANNEL_MAX:
+        if (number(name, arg, 1, 65535, &v) < 0)
+            return -1;
+        cfg->channel_max = (uint16_t)v;
+        return 0;
+    case OPT_MAX_MSG:
+        if (number(name, arg, 1, 512u << 20, &v) < 0)
+            return -1;
+        cfg->max_message_size = v;
+        return 0;
+    case OPT_DISK_FREE:
+        if (number(name, arg, 0, ~0ull, &v) < 0)
+            return -1;
+        cfg->disk_free_limit = v;
+        return 0;
+    case OPT_MEMORY:
+        if (number(name, arg, 1u << 20, ~0ull, &v) < 0)
+            return -1;
+        cfg->memory_budget = v;
+        return 0;
+    case OPT_SYNC:
+        if (number(name, arg, 1, 1000, &v) < 0)
+            return -1;
+        cfg->sync_interval_ms = (int)v;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+int config_load(config *cfg, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    int lineno = 0;
+
+    if (!f) {
+        fprintf(stderr, "warren: cannot read config %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    while (fgets(line, sizeof line, f)) {
+        char *p = line, *key, *val, *end;
+        const struct option *o;
+        lineno++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '#' || *p == '\n' || *p == 0)
+            continue;
+        key = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+            p++;
+        if (*p)
+            *p++ = 0;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        val = p;
+        end = val + strlen(val);
+        while (end > val && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+            *--end = 0;
+        for (o = options; o->name; o++)
+            if (!strcmp(o->name, key))
+                break;
+        if (!o->name || o->val == OPT_CONFIG || o->val == OPT_HELP) {
+            fprintf(stderr, "warren: %s:%d: unknown option '%s'\n", path, lineno, key);
+            fclose(f);
+            return -1;
+        }
+        if (o->has_arg == no_argument && *val && strcmp(val, "true") != 0 && strcmp(val, "yes") != 0) {
+            fclose(f);
+            fprintf(stderr, "warren: %s:%d: '%s' takes no value\n", path, lineno, key);
+            return -1;
+        }
+        if (!(val = strdup(val)) || apply(cfg, o->val, key, val) < 0) {
+            fprintf(stderr, "warren: %s:%d: bad value for '%s'\n", path, lineno, key);
+            fclose(f);
+            return -1;
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    config cfg;
+    broker b;
+    int opt, idx, rc;
+
+    config_defaults(&cfg);
+    while ((opt = getopt_long(argc, argv, "h", options, &idx)) != -1) {
+        if (opt == OPT_HELP || opt == 'h') {
+            usage(stdout);
+            return 0;
+        }
+        if (opt == '?') {
+            usage(stderr);
+            return 2;
+        }
+        if (apply(&cfg, opt, options[idx].name, optarg) < 0)
+            return 2;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "warren: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (cfg.nusers == 0) {
+        cfg.users[0][0] = "guest";
+        cfg.users[0][1] = "guest";
+        cfg.nusers = 1;
+    }
+    log_level = cfg.log_level;
+    if (mkdir(cfg.data_dir, 0755) < 0 && errno != EEXIST) {
+        log_error("cannot create data directory %s: %s", cfg.data_dir, strerror(errno));
+        return 1;
+    }
+    if (broker_init(&b, &cfg) < 0)
+        return 1;
+    rc = broker_run(&b);
+    broker_free(&b);
+    return rc < 0 ? 1 : 0;
+}

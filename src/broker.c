@@ -1,0 +1,315 @@
+/*
+ * broker.c - the server: listening sockets, the connection list, signals,
+ * the once-a-second tick, and the before-sleep hook that drives the batched
+ * work of each loop turn:
+ *
+ *   1. dispatch: queues marked dirty deliver to their consumers
+ *   2. store: the turn's persistent records are written (one write) and
+ *      handed to the sync thread (one fdatasync for the whole turn)
+ *   3. flush: every connection with output writes it with writev
+ *   4. reap: connections that died this turn are freed
+ *
+ * Shutdown (SIGINT/SIGTERM) closes every connection with 320
+ * CONNECTION_FORCED, gives clients a moment to answer, then stops.
+ */
+#include "warren.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store/store.h"
+
+#define SHUTDOWN_GRACE_MS 1000
+
+void config_defaults(config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->port = 5672;
+    cfg->data_dir = "./data";
+    cfg->log_level = LOG_INFO;
+    cfg->channel_max = 2047;
+    cfg->frame_max = 131072;
+    cfg->heartbeat = 60;
+    cfg->max_message_size = 128u << 20;
+    cfg->disk_free_limit = 50u << 20;
+    cfg->memory_budget = 256u << 20;
+    cfg->sync_interval_ms = 10;
+}
+
+void random_name(char *out, size_t n)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    uint8_t bytes[64];
+    size_t i;
+
+    if (n > sizeof bytes)
+        n = sizeof bytes;
+    if (getrandom(bytes, n, 0) != (ssize_t)n) {
+        for (i = 0; i < n; i++)
+            bytes[i] = (uint8_t)rand();
+    }
+    for (i = 0; i < n; i++)
+        out[i] = alphabet[bytes[i] & 63];
+}
+
+bool broker_auth(const broker *b, const char *user, amqp_str password, bool loopback, amqp_error *err)
+{
+    int i;
+    for (i = 0; i < b->cfg.nusers; i++) {
+        if (strcmp(b->cfg.users[i][0], user) != 0)
+            continue;
+        if (!amqp_str_eqc(password, b->cfg.users[i][1]))
+            break;
+        if (!strcmp(user, "guest") && !loopback && !b->cfg.guest_remote) {
+            /* RabbitMQ's loopback_users default */
+            amqp_fail(err, AMQP_ACCESS_REFUSED,
+                      "Login was refused using authentication mechanism PLAIN. For details see the broker logfile.");
+            return false;
+        }
+        return true;
+    }
+    amqp_fail(err, AMQP_ACCESS_REFUSED,
+              "Login was refused using authentication mechanism PLAIN. For details see the broker logfile.");
+    return false;
+}
+
+/* --------------------------------------------------------------- sockets */
+
+static void on_accept(ev_loop *loop, ev_io *io, uint32_t events)
+{
+    broker *b = ((listener *)io)->b;
+    int i;
+    (void)events;
+    (void)loop;
+    for (i = 0; i < 64; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(io->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                log_warn("accept: %s", strerror(errno));
+            return;
+        }
+        if (b->stopping) {
+            close(fd);
+            continue;
+        }
+        conn_accept(b, fd, (struct sockaddr *)&ss, sl);
+    }
+}
+
+static int listen_on(broker *b, const char *addr)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    int fd, one = 1, idx = b->nlisten;
+    memset(&ss, 0, sizeof ss);
+    if (strchr(addr, ':')) {
+        struct sockaddr_in6 *in6 = (void *)&ss;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)b->cfg.port);
+        if (inet_pton(AF_INET6, addr, &in6->sin6_addr) != 1)
+            return log_error("--bind %s: not an IPv6 address", addr), -1;
+        sl = sizeof *in6;
+    } else {
+        struct sockaddr_in *in = (void *)&ss;
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)b->cfg.port);
+        if (inet_pton(AF_INET, addr, &in->sin_addr) != 1)
+            return log_error("--bind %s: not an IPv4 address", addr), -1;
+        sl = sizeof *in;
+    }
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return log_error("socket: %s", strerror(errno)), -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ss.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 1024) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    b->listeners[idx].b = b;
+    if (ev_io_start(b->loop, &b->listeners[idx].io, fd, EPOLLIN, on_accept) < 0) {
+        close(fd);
+        return -1;
+    }
+    b->nlisten++;
+    log_info("listening on %s%s%s:%d", strchr(addr, ':') ? "[" : "", addr, strchr(addr, ':') ? "]" : "",
+             b->cfg.port);
+    return 0;
+}
+
+/* ----------------------------------------------------------------- loop */
+
+static void before_sleep(ev_loop *loop, void *data)
+{
+    broker *b = data;
+    int round;
+
+    for (round = 0; round < 4 && vhost_dispatch(b->vh); round++)
+        ;
+    if (b->st)
+        store_flush(b->st);
+    while (b->flush) {
+        conn *c = b->flush;
+        b->flush = c->flush_next;
+        c->flushing = false;
+        conn_flush(c);
+    }
+    while (b->reap) {
+        conn *c = b->reap;
+        b->reap = c->reap_next;
+        conn_free(c);
+    }
+    if (b->vh->dirty)
+        ev_loop_spin(loop);
+    if (b->stopping && !b->conns)
+        ev_loop_stop(loop);
+}
+
+static void on_tick(ev_loop *loop, ev_timer *t)
+{
+    broker *b = (broker *)((char *)t - offsetof(broker, tick));
+    uint64_t now = ev_now(loop);
+    conn *c;
+
+    for (c = b->conns; c; c = c->next)
+        conn_heartbeat_tick(c, now);
+    if (b->st)
+        store_tick(b->st);
+    ev_timer_start(loop, t, 1000);
+}
+
+static void on_shutdown_timer(ev_loop *loop, ev_timer *t)
+{
+    (void)t;
+    ev_loop_stop(loop);
+}
+
+static void begin_shutdown(broker *b, const char *why)
+{
+    conn *c;
+    int i;
+
+    if (b->stopping)
+        return;
+    b->stopping = true;
+    log_info("%s: shutting down", why);
+    for (i = 0; i < b->nlisten; i++) {
+        ev_io_stop(b->loop, &b->listeners[i].io);
+        close(b->listeners[i].io.fd);
+    }
+    b->nlisten = 0;
+    for (c = b->conns; c; c = c->next) {
+        if (c->state == CONN_DEAD)
+            continue;
+        if (c->state == CONN_HEADER)
+            conn_kill(c, "shutdown");
+        else
+            conn_close(c, AMQP_CONNECTION_FORCED,
+                       "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'", 0);
+    }
+    ev_timer_start(b->loop, &b->shutdown_timer, SHUTDOWN_GRACE_MS);
+}
+
+static void on_signal(ev_loop *loop, ev_io *io, uint32_t events)
+{
+    broker *b = (broker *)((char *)io - offsetof(broker, sig_io));
+    struct signalfd_siginfo si;
+    (void)loop, (void)events;
+    while (read(io->fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)
+            begin_shutdown(b, si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+    }
+}
+
+int broker_init(broker *b, const config *cfg)
+{
+    sigset_t mask;
+    int i;
+    const char *defaults[] = {"127.0.0.1", "::1"};
+
+    memset(b, 0, sizeof *b);
+    b->cfg = *cfg;
+    if (!(b->loop = ev_loop_new()))
+        return log_error("cannot create the event loop: %s", strerror(errno)), -1;
+    if (!(b->vh = vhost_new(b, "/")))
+        return log_error("out of memory"), -1;
+    if (cfg->data_dir && store_open(&b->st, b, cfg->data_dir) < 0)
+        return -1;
+
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    b->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (b->sigfd < 0 || ev_io_start(b->loop, &b->sig_io, b->sigfd, EPOLLIN, on_signal) < 0)
+        return log_error("signalfd: %s", strerror(errno)), -1;
+
+    if (b->cfg.nbinds == 0) {
+        for (i = 0; i < 2; i++) {
+            if (listen_on(b, defaults[i]) < 0) {
+                if (i == 0)
+                    return log_error("cannot listen on %s:%d: %s", defaults[i], b->cfg.port, strerror(errno)), -1;
+                log_warn("cannot listen on [%s]:%d: %s (IPv4 only)", defaults[i], b->cfg.port, strerror(errno));
+            }
+        }
+    } else {
+        for (i = 0; i < b->cfg.nbinds; i++)
+            if (listen_on(b, b->cfg.binds[i]) < 0)
+                return log_error("cannot listen on %s port %d: %s", b->cfg.binds[i], b->cfg.port, strerror(errno)),
+                       -1;
+    }
+    ev_timer_init(&b->tick, on_tick);
+    ev_timer_init(&b->shutdown_timer, on_shutdown_timer);
+    ev_timer_start(b->loop, &b->tick, 1000);
+    ev_loop_before_sleep(b->loop, before_sleep, b);
+    return 0;
+}
+
+int broker_run(broker *b)
+{
+    log_info("warren %s ready (data in %s)", WARREN_VERSION, b->cfg.data_dir);
+    if (ev_loop_run(b->loop) < 0) {
+        log_error("event loop failed: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void broker_free(broker *b)
+{
+    int i;
+    while (b->conns) {
+        conn *c = b->conns;
+        if (c->state != CONN_DEAD)
+            conn_kill(c, "shutdown");
+        b->reap = NULL;
+        conn_free(c);
+    }
+    for (i = 0; i < b->nlisten; i++)
+        close(b->listeners[i].io.fd);
+    if (b->st)
+        store_close(b->st);
+    vhost_free(b->vh);
+    if (b->sigfd > 0)
+        close(b->sigfd);
+    ev_loop_free(b->loop);
+    obuf_release_cache();
+    log_info("stopped");
+}

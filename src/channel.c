@@ -1,0 +1,732 @@
+/*
+ * channel.c - an AMQP channel: publish assembly, consumers, qos, delivery
+ * tags and the unacked ring, acks/nacks/rejects, publisher confirms.
+ *
+ * The unacked ring holds one slot per delivery tag (tag = ua_first_tag +
+ * index), so an ack finds its message in O(1); acked slots become
+ * tombstones and are trimmed from the head.  When a channel goes, its
+ * unacked messages are requeued in delivery order and each lands back at
+ * its original place in its queue (queues are ordered by publish seq).
+ *
+ * Declarations (exchange.*, queue.*) are in channel_declare.c; this file
+ * routes to them.
+ */
+#include "warren.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store/store.h"
+
+enum { PUB_NONE, PUB_HEADER, PUB_BODY };
+
+int channel_declare_method(channel *ch, uint32_t id, amqp_method_args *a, amqp_error *err);
+
+channel *channel_new(conn *c, uint16_t id)
+{
+    channel *ch = calloc(1, sizeof *ch);
+    if (!ch)
+        return NULL;
+    ch->c = c;
+    ch->id = id;
+    ch->state = CH_OPEN;
+    ch->flow_active = true;
+    ch->next_tag = 1;
+    ch->ua_first_tag = 1;
+    ch->next_consumer_id = 1;
+    return ch;
+}
+
+/* ------------------------------------------------------------ unacked ring */
+
+static int ua_push(channel *ch, const unacked *u)
+{
+    if (ch->ua_len == ch->ua_cap) {
+        size_t cap = ch->ua_cap ? ch->ua_cap * 2 : 16, i;
+        unacked *v = malloc(cap * sizeof *v);
+        if (!v)
+            return -1;
+        for (i = 0; i < ch->ua_len; i++)
+            v[i] = ch->ua[(ch->ua_head + i) & (ch->ua_cap - 1)];
+        free(ch->ua);
+        ch->ua = v;
+        ch->ua_cap = cap;
+        ch->ua_head = 0;
+    }
+    ch->ua[(ch->ua_head + ch->ua_len) & (ch->ua_cap - 1)] = *u;
+    ch->ua_len++;
+    return 0;
+}
+
+static inline unacked *ua_at(channel *ch, size_t i)
+{
+    return &ch->ua[(ch->ua_head + i) & (ch->ua_cap - 1)];
+}
+
+/* Drop settled slots from the head. */
+static void ua_trim(channel *ch)
+{
+    while (ch->ua_len > 0 && (ua_at(ch, 0)->e.flags & QE_ACKED)) {
+        ch->ua_head = (ch->ua_head + 1) & (ch->ua_cap - 1);
+        ch->ua_len--;
+        ch->ua_first_tag++;
+    }
+    if (ch->ua_len == 0) {
+        ch->ua_first_tag = ch->next_tag;
+        ch->ua_head = 0;
+        if (ch->ua_cap > 1024) {
+            free(ch->ua);
+            ch->ua = NULL;
+            ch->ua_cap = 0;
+        }
+    }
+}
+
+static consumer *consumer_by_id(channel *ch, uint32_t id)
+{
+    consumer *c;
+    for (c = ch->consumers; c; c = c->ch_next)
+        if (c->id == id)
+            return c;
+    return NULL;
+}
+
+/* Bookkeeping when an unacked message leaves the channel. */
+static void ua_done(channel *ch, unacked *u)
+{
+    consumer *cons = u->consumer_id ? consumer_by_id(ch, u->consumer_id) : NULL;
+    u->e.flags |= QE_ACKED;
+    ch->unacked_count--;
+    if (cons) {
+        cons->unacked--;
+        queue_mark_dirty(cons->q);
+    }
+    if (ch->global_prefetch)
+        for (cons = ch->consumers; cons; cons = cons->ch_next)
+            queue_mark_dirty(cons->q);
+}
+
+static void settle(channel *ch, unacked *u)
+{
+    queue *q = u->q;
+    ua_done(ch, u);
+    queue_settle(q, &u->e);
+    queue_unref(q);
+}
+
+static void requeue(channel *ch, unacked *u)
+{
+    queue *q = u->q;
+    ua_done(ch, u);
+    queue_requeue(q, &u->e);
+    queue_unref(q);
+}
+
+/* Requeue every unacked message, in delivery order.  Each one goes back to
+ * its own place by seq, so walking from the newest keeps insertions at the
+ * queue heads O(1). */
+static void requeue_all(channel *ch)
+{
+    size_t i;
+    for (i = ch->ua_len; i-- > 0;) {
+        unacked *u = ua_at(ch, i);
+        if (!(u->e.flags & QE_ACKED))
+            requeue(ch, u);
+    }
+    ua_trim(ch);
+}
+
+/* ------------------------------------------------------------- consumers */
+
+static void consumer_free(consumer *cons)
+{
+    free(cons->tag);
+    free(cons);
+}
+
+static void unlink_consumer(channel *ch, consumer *cons)
+{
+    consumer **pp;
+    for (pp = &ch->consumers; *pp; pp = &(*pp)->ch_next) {
+        if (*pp == cons) {
+            *pp = cons->ch_next;
+            break;
+        }
+    }
+}
+
+void channel_consumer_gone(channel *ch, consumer *cons)
+{
+    if ((ch->c->cap_flags & CAP_CONSUMER_CANCEL_NOTIFY) && ch->state == CH_OPEN) {
+        amqp_basic_cancel m = {.consumer_tag = {cons->tag, cons->taglen}, .nowait = true};
+        conn_send_method(ch->c, ch->id, AMQP_BASIC_CANCEL, &m);
+    }
+    unlink_consumer(ch, cons);
+    consumer_free(cons);
+}
+
+static void cancel_consumer(channel *ch, consumer *cons)
+{
+    queue *q = cons->q;
+    unlink_consumer(ch, cons);
+    queue_remove_consumer(q, cons);
+    consumer_free(cons);
+    if (q->auto_delete && q->ncons == 0 && q->had_consumer && !q->deleted)
+        queue_delete(q);
+}
+
+void channel_release(channel *ch)
+{
+    while (ch->consumers)
+        cancel_consumer(ch, ch->consumers);
+    requeue_all(ch);
+    free(ch->ua);
+    ch->ua = NULL;
+    ch->ua_cap = ch->ua_len = ch->ua_head = 0;
+    if (ch->pub_msg) {
+        msg_unref(ch->pub_msg);
+        ch->pub_msg = NULL;
+    }
+    ch->pub_state = PUB_NONE;
+}
+
+void channel_free(channel *ch)
+{
+    channel_release(ch);
+    free(ch);
+}
+
+/* ---------------------------------------------------------------- delivery */
+
+bool channel_can_deliver(channel *ch, consumer *cons)
+{
+    if (ch->state != CH_OPEN || !ch->flow_active || conn_congested(ch->c))
+        return false;
+    if (cons->no_ack)
+        return true;
+    if (cons->prefetch && cons->unacked >= cons->prefetch)
+        return false;
+    if (ch->global_prefetch && ch->unacked_count >= ch->global_prefetch)
+        return false;
+    return true;
+}
+
+/* The message of e, in memory: its own, or read back from the store (the
+ * caller unrefs what it gets). */
+static msg *entry_msg(channel *ch, qentry *e)
+{
+    if (e->m)
+        return msg_ref(e->m);
+    return store_read(ch->c->b->st, e->seg, e->off);
+}
+
+void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e)
+{
+    uint64_t tag = ch->next_tag++;
+    msg *m = entry_msg(ch, e);
+    amqp_basic_deliver d;
+
+    if (!m) {
+        /* the store could not give the body back: that is logged there;
+         * the message stays unacked so it is not lost, and the channel is
+         * closed so the client learns of it */
+        log_error("queue '%s': cannot read message %llu from the store", q->name, (unsigned long long)e->seq);
+    } else {
+        d.consumer_tag = (amqp_str){cons->tag, cons->taglen};
+        d.delivery_tag = tag;
+        d.redelivered = (e->flags & QE_REDELIVERED) != 0;
+        d.exchange = (amqp_str){msg_exchange(m), m->exlen};
+        d.routing_key = (amqp_str){msg_rk(m), m->rklen};
+        conn_send_content(ch->c, ch->id, AMQP_BASIC_DELIVER, &d, m);
+        msg_unref(m);
+    }
+    if (cons->no_ack) {
+        queue_settle(q, e);
+        if (ch->ua_len == 0)
+            ch->ua_first_tag = ch->next_tag;
+        else {
+            unacked u = {.e = *e, .q = q};
+            u.e.flags |= QE_ACKED;
+            u.e.m = NULL;
+            if (ua_push(ch, &u) < 0)
+                conn_kill(ch->c, "out of memory");
+        }
+        return;
+    }
+    {
+        unacked u = {.e = *e, .q = q, .consumer_id = cons->id};
+        if (ua_push(ch, &u) < 0) {
+            queue_requeue(q, e);
+            conn_kill(ch->c, "out of memory");
+            return;
+        }
+        q->refs++;
+        cons->unacked++;
+        ch->unacked_count++;
+    }
+}
+
+/* --------------------------------------------------------------- publish */
+
+static int publish_start(channel *ch, const amqp_basic_publish *m, amqp_error *err)
+{
+    exchange *x;
+
+    if (m->immediate)
+        return amqp_fail(err, AMQP_NOT_IMPLEMENTED, "immediate=true");
+    x = vhost_exchange(ch->c->vh, m->exchange);
+    if (!x)
+        return amqp_fail(err, AMQP_NOT_FOUND, "no exchange '%.*s' in vhost '%s'", (int)m->exchange.len,
+                         m->exchange.ptr, ch->c->vh->name);
+    if (x->internal)
+        return amqp_fail(err, AMQP_ACCESS_REFUSED, "cannot publish to internal exchange '%.*s' in vhost '%s'",
+                         (int)m->exchange.len, m->exchange.ptr, ch->c->vh->name);
+    ch->pub_mandatory = m->mandatory;
+    ch->pub_exlen = (uint8_t)m->exchange.len;
+    memcpy(ch->pub_exchange, m->exchange.ptr, m->exchange.len);
+    ch->pub_rklen = (uint8_t)m->routing_key.len;
+    memcpy(ch->pub_rk, m->routing_key.ptr, m->routing_key.len);
+    ch->pub_state = PUB_HEADER;
+    if (ch->confirm)
+        ch->pub_count++;
+    return 0;
+}
+
+static void send_return(channel *ch, msg *m, int code, const char *text)
+{
+    amqp_basic_return r = {
+        .reply_code = (uint16_t)code,
+        .reply_text = amqp_cstr(text),
+        .exchange = {msg_exchange(m), m->exlen},
+        .routing_key = {msg_rk(m), m->rklen},
+    };
+    conn_send_content(ch->c, ch->id, AMQP_BASIC_RETURN, &r, m);
+}
+
+/* The whole message is here: route it, hand it to its queues. */
+static int publish_finish(channel *ch, amqp_error *err)
+{
+    msg *m = ch->pub_msg;
+    vhost *vh = ch->c->vh;
+    exchange *x = vhost_exchange(vh, (amqp_str){ch->pub_exchange, ch->pub_exlen});
+    route_set rs = {0};
+    queue *one[8];
+    uint64_t seq;
+    uint32_t i, j;
+    int rc = 0;
+
+    ch->pub_msg = NULL;
+    ch->pub_state = PUB_NONE;
+    rs.q = one;
+    rs.cap = 8;
+    rs.n = 0;
+    if (x)
+        x->type->route(x, (amqp_str){ch->pub_rk, ch->pub_rklen}, m, &rs);
+    seq = vh->next_seq++;
+    if (rs.n == 0) {
+        if (ch->pub_mandatory)
+            send_return(ch, m, AMQP_NO_ROUTE, "NO_ROUTE");
+    }
+    for (i = 0; i < rs.n; i++) {
+        queue *q = rs.q[i];
+        for (j = 0; j < i; j++)
+            if (rs.q[j] == q)
+                break;
+        if (j < i)
+            continue; /* routed twice to one queue: delivered once */
+        if (queue_publish(q, msg_ref(m), seq, 0) < 0) {
+            rc = amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
+            break;
+        }
+    }
+    if (ch->confirm)
+        ch->confirm_pending = ch->pub_count;
+    if (rs.q != one)
+        free(rs.q);
+    msg_unref(m);
+    return rc;
+}
+
+static int content_header(channel *ch, const amqp_frame *f, amqp_error *err)
+{
+    amqp_content_header h;
+    amqp_basic_properties props;
+    uint64_t max = ch->c->b->cfg.max_message_size;
+    int rc;
+
+    if (amqp_content_header_parse(f, &h) < 0)
+        return amqp_fail(err, AMQP_FRAME_ERROR, "content header frame too short");
+    if (h.class_id != AMQP_BASIC_CLASS)
+        return amqp_fail(err, AMQP_FRAME_ERROR, "content header for class %u, expected %u", h.class_id,
+                         AMQP_BASIC_CLASS);
+    if ((rc = amqp_basic_properties_decode(h.props, h.props_len, &props)) < 0)
+        return amqp_fail(err, AMQP_SYNTAX_ERROR, "malformed content properties: %s", amqp_strerror(rc));
+    if (h.body_size > max)
+        return amqp_fail(err, AMQP_PRECONDITION_FAILED, "message size %llu is larger than configured max size %llu",
+                         (unsigned long long)h.body_size, (unsigned long long)max);
+    ch->pub_msg = msg_new((amqp_str){ch->pub_exchange, ch->pub_exlen}, (amqp_str){ch->pub_rk, ch->pub_rklen},
+                          h.props, h.props_len, (uint32_t)h.body_size);
+    if (!ch->pub_msg)
+        return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory for a message of %llu bytes",
+                         (unsigned long long)h.body_size);
+    if ((props.flags & AMQP_BASIC_DELIVERY_MODE_FLAG) && props.delivery_mode == 2)
+        ch->pub_msg->flags |= MSG_PERSISTENT;
+    if (props.flags & AMQP_BASIC_PRIORITY_FLAG)
+        ch->pub_msg->priority = props.priority;
+    if (h.body_size == 0)
+        return publish_finish(ch, err);
+    ch->pub_state = PUB_BODY;
+    return 0;
+}
+
+static int content_body(channel *ch, const amqp_frame *f, amqp_error *err)
+{
+    msg *m = ch->pub_msg;
+    if (f->size > m->body_len - m->body_have)
+        return amqp_fail(err, AMQP_FRAME_ERROR, "content body exceeds the size %u given in its header",
+                         m->body_len);
+    memcpy(msg_body(m) + m->body_have, f->payload, f->size);
+    m->body_have += f->size;
+    if (m->body_have == m->body_len)
+        return publish_finish(ch, err);
+    return 0;
+}
+
+/* ----------------------------------------------------------------- basic */
+
+static void gen_tag(char *out, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    memcpy(out, prefix, n);
+    random_name(out + n, 22);
+    out[n + 22] = 0;
+}
+
+static consumer *consumer_by_tag(channel *ch, amqp_str tag)
+{
+    consumer *c;
+    for (c = ch->consumers; c; c = c->ch_next)
+        if (c->taglen == tag.len && memcmp(c->tag, tag.ptr, tag.len) == 0)
+            return c;
+    return NULL;
+}
+
+int channel_queue_access(channel *ch, amqp_str name, queue **out, amqp_error *err);
+
+static int basic_consume(channel *ch, const amqp_basic_consume *m, amqp_error *err)
+{
+    char tagbuf[64];
+    amqp_str tag = m->consumer_tag;
+    consumer *cons;
+    queue *q;
+    uint32_t i;
+
+    if (channel_queue_access(ch, m->queue, &q, err) < 0)
+        return -1;
+    if (tag.len == 0) {
+        gen_tag(tagbuf, "amq.ctag-");
+        tag = amqp_cstr(tagbuf);
+    } else if (consumer_by_tag(ch, tag)) {
+        return amqp_fail(err, AMQP_NOT_ALLOWED, "attempt to reuse consumer tag '%.*s'", (int)tag.len, tag.ptr);
+    }
+    for (i = 0; i < q->ncons; i++)
+        if (q->cons[i]->exclusive || m->exclusive)
+            return amqp_fail(err, AMQP_ACCESS_REFUSED, "queue '%s' in vhost '%s' in exclusive use", q->name,
+                             q->vh->name);
+    if (!(cons = calloc(1, sizeof *cons)) || !(cons->tag = malloc(tag.len ? tag.len : 1))) {
+        free(cons);
+        return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
+    }
+    memcpy(cons->tag, tag.ptr, tag.len);
+    cons->taglen = (uint8_t)tag.len;
+    cons->ch = ch;
+    cons->q = q;
+    cons->id = ch->next_consumer_id++;
+    cons->no_ack = m->no_ack;
+    cons->exclusive = m->exclusive;
+    cons->prefetch = ch->prefetch;
+    if (queue_add_consumer(q, cons) < 0) {
+        consumer_free(cons);
+        return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
+    }
+    cons->ch_next = ch->consumers;
+    ch->consumers = cons;
+    if (!m->nowait) {
+        amqp_basic_consume_ok ok = {.consumer_tag = tag};
+        conn_send_method(ch->c, ch->id, AMQP_BASIC_CONSUME_OK, &ok);
+    }
+    queue_mark_dirty(q);
+    return 0;
+}
+
+static int basic_cancel(channel *ch, const amqp_basic_cancel *m, amqp_error *err)
+{
+    consumer *cons = consumer_by_tag(ch, m->consumer_tag);
+    (void)err;
+    if (cons)
+        cancel_consumer(ch, cons);
+    if (!m->nowait) {
+        amqp_basic_cancel_ok ok = {.consumer_tag = m->consumer_tag};
+        conn_send_method(ch->c, ch->id, AMQP_BASIC_CANCEL_OK, &ok);
+    }
+    return 0;
+}
+
+static int basic_qos(channel *ch, const amqp_basic_qos *m, amqp_error *err)
+{
+    amqp_basic_qos_ok ok = {0};
+    consumer *cons;
+
+    if (m->prefetch_size != 0)
+        return amqp_fail(err, AMQP_NOT_IMPLEMENTED, "prefetch_size!=0 (%u)", m->prefetch_size);
+    if (m->global) {
+        ch->global_prefetch = m->prefetch_count;
+        for (cons = ch->consumers; cons; cons = cons->ch_next)
+            queue_mark_dirty(cons->q);
+    } else {
+        /* as RabbitMQ: the limit of consumers made from now on */
+        ch->prefetch = m->prefetch_count;
+    }
+    conn_send_method(ch->c, ch->id, AMQP_BASIC_QOS_OK, &ok);
+    return 0;
+}
+
+static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
+{
+    queue *q;
+    qentry e;
+    msg *mm;
+
+    if (channel_queue_access(ch, m->queue, &q, err) < 0)
+        return -1;
+    if (!qdeque_pop(&q->ready, &e)) {
+        amqp_basic_get_empty empty = {.cluster_id = amqp_cstr("")};
+        conn_send_method(ch->c, ch->id, AMQP_BASIC_GET_EMPTY, &empty);
+        return 0;
+    }
+    q->ready_bytes -= e.size;
+    q->unacked++;
+    if (!(mm = entry_msg(ch, &e))) {
+        queue_requeue(q, &e);
+        return amqp_fail(err, AMQP_INTERNAL_ERROR, "cannot read message from the store");
+    }
+    {
+        uint64_t tag = ch->next_tag++;
+        amqp_basic_get_ok ok = {
+            .delivery_tag = tag,
+            .redelivered = (e.flags & QE_REDELIVERED) != 0,
+            .exchange = {msg_exchange(mm), mm->exlen},
+            .routing_key = {msg_rk(mm), mm->rklen},
+            .message_count = queue_message_count(q),
+        };
+        conn_send_content(ch->c, ch->id, AMQP_BASIC_GET_OK, &ok, mm);
+        msg_unref(mm);
+        if (m->no_ack) {
+            queue_settle(q, &e);
+            if (ch->ua_len == 0)
+                ch->ua_first_tag = ch->next_tag;
+            else {
+                unacked u = {.e = e, .q = q};
+                u.e.flags |= QE_ACKED;
+                u.e.m = NULL;
+                ua_push(ch, &u);
+            }
+        } else {
+            unacked u = {.e = e, .q = q, .consumer_id = 0};
+            if (ua_push(ch, &u) < 0) {
+                queue_requeue(q, &e);
+                return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
+            }
+            q->refs++;
+            ch->unacked_count++;
+        }
+    }
+    return 0;
+}
+
+/* Find the slot of a delivery tag; NULL if unknown or already settled. */
+static unacked *ua_find(channel *ch, uint64_t tag)
+{
+    unacked *u;
+    if (tag < ch->ua_first_tag || tag - ch->ua_first_tag >= ch->ua_len)
+        return NULL;
+    u = ua_at(ch, (size_t)(tag - ch->ua_first_tag));
+    return (u->e.flags & QE_ACKED) ? NULL : u;
+}
+
+enum ack_kind { ACK, NACK_REQUEUE, NACK_DROP };
+
+static void ack_one(channel *ch, unacked *u, enum ack_kind kind)
+{
+    if (kind == ACK || kind == NACK_DROP)
+        settle(ch, u);
+    else
+        requeue(ch, u);
+}
+
+static int basic_ack(channel *ch, uint64_t tag, bool multiple, enum ack_kind kind, amqp_error *err)
+{
+    size_t i, n;
+
+    if (multiple) {
+        if (tag == 0) {
+            n = ch->ua_len;
+        } else {
+            if (!ua_find(ch, tag))
+                return amqp_fail(err, AMQP_PRECONDITION_FAILED, "unknown delivery tag %llu", (unsigned long long)tag);
+            n = (size_t)(tag - ch->ua_first_tag) + 1;
+        }
+        if (kind == NACK_REQUEUE) {
+            for (i = n; i-- > 0;)
+                if (!(ua_at(ch, i)->e.flags & QE_ACKED))
+                    requeue(ch, ua_at(ch, i));
+        } else {
+            for (i = 0; i < n; i++)
+                if (!(ua_at(ch, i)->e.flags & QE_ACKED))
+                    settle(ch, ua_at(ch, i));
+        }
+    } else {
+        unacked *u = ua_find(ch, tag);
+        if (!u)
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED, "unknown delivery tag %llu", (unsigned long long)tag);
+        ack_one(ch, u, kind);
+    }
+    ua_trim(ch);
+    return 0;
+}
+
+static int basic_recover(channel *ch, bool requeue_flag, bool async, amqp_error *err)
+{
+    if (!requeue_flag)
+        return amqp_fail(err, AMQP_NOT_IMPLEMENTED, "requeue=false");
+    requeue_all(ch);
+    if (!async) {
+        amqp_basic_recover_ok ok = {0};
+        conn_send_method(ch->c, ch->id, AMQP_BASIC_RECOVER_OK, &ok);
+    }
+    return 0;
+}
+
+/* --------------------------------------------------------------- confirms */
+
+void channel_flush_confirms(channel *ch)
+{
+    if (ch->state != CH_OPEN || ch->confirm_pending <= ch->confirmed_upto)
+        return;
+    {
+        amqp_basic_ack m = {.delivery_tag = ch->confirm_pending, .multiple = true};
+        if (ch->confirm_pending == ch->confirmed_upto + 1)
+            m.multiple = false;
+        conn_send_method(ch->c, ch->id, AMQP_BASIC_ACK, &m);
+        ch->confirmed_upto = ch->confirm_pending;
+    }
+}
+
+/* ------------------------------------------------------------------ frames */
+
+static int channel_method(channel *ch, uint32_t id, amqp_method_args *a, amqp_error *err)
+{
+    conn *c = ch->c;
+
+    switch (id) {
+    case AMQP_CHANNEL_CLOSE: {
+        amqp_channel_close_ok ok = {0};
+        uint16_t chid = ch->id;
+        channel_free(ch);
+        c->channels[chid] = NULL;
+        conn_send_method(c, chid, AMQP_CHANNEL_CLOSE_OK, &ok);
+        return 0;
+    }
+    case AMQP_CHANNEL_CLOSE_OK:
+        return 0;
+    case AMQP_CHANNEL_FLOW: {
+        amqp_channel_flow_ok ok = {.active = true};
+        if (!a->channel_flow.active)
+            return amqp_fail(err, AMQP_NOT_IMPLEMENTED, "active=false");
+        conn_send_method(c, ch->id, AMQP_CHANNEL_FLOW_OK, &ok);
+        return 0;
+    }
+    case AMQP_CHANNEL_FLOW_OK:
+        return 0;
+    case AMQP_ACCESS_REQUEST: {
+        amqp_access_request_ok ok = {.ticket = 1};
+        conn_send_method(c, ch->id, AMQP_ACCESS_REQUEST_OK, &ok);
+        return 0;
+    }
+    case AMQP_BASIC_QOS:
+        return basic_qos(ch, &a->basic_qos, err);
+    case AMQP_BASIC_CONSUME:
+        return basic_consume(ch, &a->basic_consume, err);
+    case AMQP_BASIC_CANCEL:
+        return basic_cancel(ch, &a->basic_cancel, err);
+    case AMQP_BASIC_PUBLISH:
+        return publish_start(ch, &a->basic_publish, err);
+    case AMQP_BASIC_GET:
+        return basic_get(ch, &a->basic_get, err);
+    case AMQP_BASIC_ACK:
+        return basic_ack(ch, a->basic_ack.delivery_tag, a->basic_ack.multiple, ACK, err);
+    case AMQP_BASIC_REJECT:
+        return basic_ack(ch, a->basic_reject.delivery_tag, false,
+                         a->basic_reject.requeue ? NACK_REQUEUE : NACK_DROP, err);
+    case AMQP_BASIC_NACK:
+        return basic_ack(ch, a->basic_nack.delivery_tag, a->basic_nack.multiple,
+                         a->basic_nack.requeue ? NACK_REQUEUE : NACK_DROP, err);
+    case AMQP_BASIC_RECOVER_ASYNC:
+        return basic_recover(ch, a->basic_recover_async.requeue, true, err);
+    case AMQP_BASIC_RECOVER:
+        return basic_recover(ch, a->basic_recover.requeue, false, err);
+    case AMQP_CONFIRM_SELECT:
+        ch->confirm = true;
+        if (!a->confirm_select.nowait) {
+            amqp_confirm_select_ok ok = {0};
+            conn_send_method(c, ch->id, AMQP_CONFIRM_SELECT_OK, &ok);
+        }
+        return 0;
+    default:
+        if ((id >> 16) == AMQP_EXCHANGE_CLASS || (id >> 16) == AMQP_QUEUE_CLASS)
+            return channel_declare_method(ch, id, a, err);
+        if ((id >> 16) == AMQP_TX_CLASS)
+            return amqp_fail(err, AMQP_NOT_IMPLEMENTED, "transactions are not supported yet");
+        return amqp_fail(err, AMQP_COMMAND_INVALID, "unexpected method %s on a channel", amqp_method_name(id));
+    }
+}
+
+int channel_frame(channel *ch, const amqp_frame *f, amqp_error *err)
+{
+    amqp_method_args a;
+    uint32_t id;
+    int rc;
+
+    switch (f->type) {
+    case AMQP_FRAME_METHOD:
+        if (ch->pub_state != PUB_NONE)
+            return amqp_fail(err, AMQP_UNEXPECTED_FRAME, "expected content %s, got non content %s frame instead",
+                             ch->pub_state == PUB_HEADER ? "header for class 60" : "body",
+                             ch->pub_state == PUB_HEADER ? "header" : "body");
+        if ((rc = amqp_method_frame_decode(f, &id, &a)) < 0) {
+            if (rc == AMQP_EMETHOD)
+                return amqp_fail(err, AMQP_NOT_IMPLEMENTED, "unknown method %u.%u", id >> 16, id & 0xffff);
+            return amqp_fail(err, AMQP_SYNTAX_ERROR, "malformed %s: %s", amqp_method_name(id), amqp_strerror(rc));
+        }
+        err->method = id;
+        if (log_level <= LOG_DEBUG && id != AMQP_BASIC_PUBLISH && id != AMQP_BASIC_ACK)
+            log_debug("%s ch %u -> %s", ch->c->peer, ch->id, amqp_method_name(id));
+        return channel_method(ch, id, &a, err);
+    case AMQP_FRAME_HEADER:
+        if (ch->pub_state != PUB_HEADER)
+            return amqp_fail(err, AMQP_UNEXPECTED_FRAME, "expected method frame, got non method frame instead");
+        err->method = AMQP_BASIC_PUBLISH;
+        return content_header(ch, f, err);
+    case AMQP_FRAME_BODY:
+        if (ch->pub_state != PUB_BODY)
+            return amqp_fail(err, AMQP_UNEXPECTED_FRAME, "expected %s frame, got non %s frame instead",
+                             ch->pub_state == PUB_HEADER ? "content header" : "method",
+                             ch->pub_state == PUB_HEADER ? "content header" : "method");
+        err->method = AMQP_BASIC_PUBLISH;
+        return content_body(ch, f, err);
+    default:
+        return amqp_fail(err, AMQP_FRAME_ERROR, "unexpected frame type %u", f->type);
+    }
+}

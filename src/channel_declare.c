@@ -1,0 +1,408 @@
+/*
+ * channel_declare.c - the declaring methods of a channel: exchange.* and
+ * queue.*, with RabbitMQ's rules and its wording for every refusal
+ * (clients and their test suites match on these texts).
+ *
+ * Equivalence: redeclaring an existing queue or exchange must match what
+ * exists (durable, auto_delete, exclusive, type, and the arguments RabbitMQ
+ * compares), else 406 PRECONDITION_FAILED and nothing changes.
+ */
+#include "warren.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store/store.h"
+
+int channel_declare_method(channel *ch, uint32_t id, amqp_method_args *a, amqp_error *err);
+int channel_queue_access(channel *ch, amqp_str name, queue **out, amqp_error *err);
+
+static const char *bool_str(bool b)
+{
+    return b ? "true" : "false";
+}
+
+static bool reserved_name(amqp_str name)
+{
+    return name.len >= 4 && memcmp(name.ptr, "amq.", 4) == 0;
+}
+
+/* ------------------------------------------------------------- arguments */
+
+/* RabbitMQ's names for field types, as its error messages print them. */
+static const char *type_name(uint8_t t)
+{
+    switch (t) {
+    case 'S': return "longstr";
+    case 'I': return "signedint";
+    case 'i': return "unsignedint";
+    case 'l': return "long";
+    case 's': return "short";
+    case 'u': return "unsignedshort";
+    case 'b': return "byte";
+    case 'B': return "unsignedbyte";
+    case 't': return "bool";
+    case 'd': return "double";
+    case 'f': return "float";
+    case 'D': return "decimal";
+    case 'T': return "timestamp";
+    case 'F': return "table";
+    case 'A': return "array";
+    case 'x': return "binary";
+    case 'V': return "void";
+    default: return "unknown";
+    }
+}
+
+static int type_class(uint8_t t)
+{
+    switch (t) {
+    case 'b': case 'B': case 's': case 'u': case 'I': case 'i': case 'l': case 'T':
+        return 1;
+    case 'f': case 'd':
+        return 2;
+    case 'S': case 'x':
+        return 3;
+    default:
+        return t;
+    }
+}
+
+static bool values_equivalent(const amqp_value *a, const amqp_value *b)
+{
+    int64_t x, y;
+    if (type_class(a->type) != type_class(b->type))
+        return false;
+    if (amqp_value_int(a, &x) && amqp_value_int(b, &y))
+        return x == y;
+    if (type_class(a->type) == 3)
+        return amqp_str_eq(a->v.s, b->v.s);
+    if (type_class(a->type) == 2) {
+        double da = a->type == 'f' ? a->v.f : a->v.d, db = b->type == 'f' ? b->v.f : b->v.d;
+        return da == db;
+    }
+    return amqp_value_eq(a, b);
+}
+
+static void describe(char *out, size_t n, const amqp_value *v, bool present)
+{
+    char val[100];
+    int64_t i;
+
+    if (!present) {
+        snprintf(out, n, "none");
+        return;
+    }
+    if (amqp_value_int(v, &i))
+        snprintf(val, sizeof val, "%" PRId64, i);
+    else if (v->type == 'S' || v->type == 'x')
+        snprintf(val, sizeof val, "%.*s", (int)(v->v.s.len > 100 ? 100 : v->v.s.len), v->v.s.ptr);
+    else if (v->type == 't')
+        snprintf(val, sizeof val, "%s", bool_str(v->v.b));
+    else if (v->type == 'd')
+        snprintf(val, sizeof val, "%g", v->v.d);
+    else if (v->type == 'f')
+        snprintf(val, sizeof val, "%g", (double)v->v.f);
+    else
+        snprintf(val, sizeof val, "...");
+    snprintf(out, n, "the value '%s' of type '%s'", val, type_name(v->type));
+}
+
+/* The queue arguments RabbitMQ compares on redeclaration. */
+static const char *queue_equiv_args[] = {
+    "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key",
+    "x-max-length", "x-max-length-bytes", "x-max-in-memory-length", "x-max-in-memory-bytes",
+    "x-max-priority", "x-overflow", "x-queue-mode", "x-single-active-consumer", "x-queue-type",
+    "x-queue-master-locator", "x-queue-version",
+};
+
+static int args_equivalent(amqp_table cur, amqp_table got, const char **keys, size_t nkeys, const char *what,
+                           const char *name, const char *vhname, amqp_error *err)
+{
+    size_t i;
+    for (i = 0; i < nkeys; i++) {
+        amqp_value vc, vg;
+        bool hc = amqp_table_get(cur, keys[i], &vc), hg = amqp_table_get(got, keys[i], &vg);
+        char dc[200], dg[200];
+        if (!hc && !hg)
+            continue;
+        if (hc && hg && values_equivalent(&vc, &vg))
+            continue;
+        describe(dc, sizeof dc, &vc, hc);
+        describe(dg, sizeof dg, &vg, hg);
+        return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                         "inequivalent arg '%s' for %s '%s' in vhost '%s': received %s but current is %s", keys[i],
+                         what, name, vhname, dg, dc);
+    }
+    return 0;
+}
+
+/* -------------------------------------------------------------- exchanges */
+
+static int exchange_declare(channel *ch, const amqp_exchange_declare *m, amqp_error *err)
+{
+    vhost *vh = ch->c->vh;
+    exchange *x = vhost_exchange(vh, m->exchange);
+    const exchange_type *t;
+
+    if (m->exchange.len == 0)
+        return amqp_fail(err, AMQP_ACCESS_REFUSED, "operation not permitted on the default exchange");
+    if (m->passive) {
+        if (!x)
+            return amqp_fail(err, AMQP_NOT_FOUND, "no exchange '%.*s' in vhost '%s'", (int)m->exchange.len,
+                             m->exchange.ptr, vh->name);
+        goto ok;
+    }
+    if (reserved_name(m->exchange) && !x)
+        return amqp_fail(err, AMQP_ACCESS_REFUSED, "exchange name '%.*s' contains reserved prefix 'amq.*'",
+                         (int)m->exchange.len, m->exchange.ptr);
+    t = exchange_type_find(m->type);
+    if (!t || m->type.len == 0)
+        return amqp_fail(err, AMQP_COMMAND_INVALID, "unknown exchange type '%.*s'", (int)m->type.len, m->type.ptr);
+    if (x) {
+        if (x->type != t)
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                             "inequivalent arg 'type' for exchange '%s' in vhost '%s': received '%.*s' but current is '%s'",
+                             x->name, vh->name, (int)m->type.len, m->type.ptr, x->type->name);
+        if (x->durable != m->durable)
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                             "inequivalent arg 'durable' for exchange '%s' in vhost '%s': received '%s' but current is '%s'",
+                             x->name, vh->name, bool_str(m->durable), bool_str(x->durable));
+        if (x->auto_delete != m->auto_delete)
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                             "inequivalent arg 'auto_delete' for exchange '%s' in vhost '%s': received '%s' but current is '%s'",
+                             x->name, vh->name, bool_str(m->auto_delete), bool_str(x->auto_delete));
+        if (x->internal != m->internal)
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                             "inequivalent arg 'internal' for exchange '%s' in vhost '%s': received '%s' but current is '%s'",
+                             x->name, vh->name, bool_str(m->internal), bool_str(x->internal));
+        {
+            static const char *keys[] = {"alternate-exchange"};
+            if (args_equivalent((amqp_table){x->args, x->argslen}, m->arguments, keys, 1, "exchange", x->name,
+                                vh->name, err) < 0)
+                return -1;
+        }
+        goto ok;
+    }
+    if (!exchange_new(vh, m->exchange, t, m->durable, m->auto_delete, m->internal, m->arguments))
+        return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
+ok:
+    if (!m->nowait) {
+        amqp_exchange_declare_ok ok = {0};
+        conn_send_method(ch->c, ch->id, AMQP_EXCHANGE_DECLARE_OK, &ok);
+    }
+    return 0;
+}
+
+static int exchange_delete(channel *ch, const amqp_exchange_delete *m, amqp_error *err)
+{
+    vhost *vh = ch->c->vh;
+    exchange *x;
+
+    if (m->exchange.len == 0)
+        return amqp_fail(err, AMQP_ACCESS_REFUSED, "operation not permitted on the default exchange");
+    if (reserved_name(m->exchange))
+        return amqp_fail(err, AMQP_ACCESS_REFUSED, "operation not permitted on the exchange '%.*s'",
+                         (int)m->exchange.len, m->exchange.ptr);
+    x = vhost_exchange(vh, m->exchange);
+    if (x) {
+        map_del(&vh->exchanges, x->name, x->namelen);
+        exchange_free(x);
+    }
+    if (!m->nowait) {
+        amqp_exchange_delete_ok ok = {0};
+        conn_send_method(ch->c, ch->id, AMQP_EXCHANGE_DELETE_OK, &ok);
+    }
+    return 0;
+}
+
+/* ----------------------------------------------------------------- queues */
+
+static int queue_locked(const queue *q, amqp_error *err)
+{
+    return amqp_fail(err, AMQP_RESOURCE_LOCKED,
+                     "cannot obtain exclusive access to locked queue '%s' in vhost '%s'. It could be originally "
+                     "declared on another connection or the exclusive property value does not match that of "
+                     "the original declaration.",
+                     q->name, q->vh->name);
+}
+
+int channel_queue_access(channel *ch, amqp_str name, queue **out, amqp_error *err)
+{
+    vhost *vh = ch->c->vh;
+    queue *q;
+
+    if (name.len == 0) {
+        if (ch->last_queue_len == 0)
+            return amqp_fail(err, AMQP_NOT_FOUND, "no previously declared queue");
+        name = (amqp_str){ch->last_queue, ch->last_queue_len};
+    }
+    q = vhost_queue(vh, name);
+    if (!q)
+        return amqp_fail(err, AMQP_NOT_FOUND, "no queue '%.*s' in vhost '%s'", (int)name.len, name.ptr, vh->name);
+    if (q->exclusive && q->owner != ch->c)
+        return queue_locked(q, err);
+    *out = q;
+    return 0;
+}
+
+static void remember_queue(channel *ch, amqp_str name)
+{
+    memcpy(ch->last_queue, name.ptr, name.len);
+    ch->last_queue_len = (uint8_t)name.len;
+}
+
+static int queue_declare(channel *ch, const amqp_queue_declare *m, amqp_error *err)
+{
+    vhost *vh = ch->c->vh;
+    amqp_str name = m->queue;
+    char genname[64];
+    queue *q;
+    int rc;
+
+    if (name.len == 0 && !m->passive) {
+        memcpy(genname, "amq.gen-", 8);
+        random_name(genname + 8, 22);
+        genname[30] = 0;
+        name = amqp_cstr(genname);
+    } else if (name.len == 0) {
+        if (ch->last_queue_len == 0)
+            return amqp_fail(err, AMQP_NOT_FOUND, "no previously declared queue");
+        name = (amqp_str){ch->last_queue, ch->last_queue_len};
+    }
+    q = vhost_queue(vh, name);
+    if (m->passive) {
+        if (!q)
+            return amqp_fail(err, AMQP_NOT_FOUND, "no queue '%.*s' in vhost '%s'", (int)name.len, name.ptr,
+                             vh->name);
+        if (q->exclusive && q->owner != ch->c)
+            return queue_locked(q, err);
+    } else if (q) {
+        if (q->exclusive && q->owner != ch->c)
+            return queue_locked(q, err);
+        if (q->durable != m->durable)
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                             "inequivalent arg 'durable' for queue '%s' in vhost '%s': received '%s' but current is '%s'",
+                             q->name, vh->name, bool_str(m->durable), bool_str(q->durable));
+        if (q->auto_delete != m->auto_delete)
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                             "inequivalent arg 'auto_delete' for queue '%s' in vhost '%s': received '%s' but current is '%s'",
+                             q->name, vh->name, bool_str(m->auto_delete), bool_str(q->auto_delete));
+        if (q->exclusive != m->exclusive)
+            return queue_locked(q, err);
+        if (args_equivalent((amqp_table){q->args, q->argslen}, m->arguments, queue_equiv_args,
+                            sizeof queue_equiv_args / sizeof *queue_equiv_args, "queue", q->name, vh->name,
+                            err) < 0)
+            return -1;
+    } else {
+        if (reserved_name(name))
+            return amqp_fail(err, AMQP_ACCESS_REFUSED, "queue name '%.*s' contains reserved prefix 'amq.*'",
+                             (int)name.len, name.ptr);
+        q = queue_new(vh, name, m->durable, m->exclusive, m->auto_delete, m->arguments, ch->c);
+        if (!q)
+            return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
+        if (q->durable && vh->b->st && (rc = store_queue_declared(vh->b->st, q)) < 0) {
+            queue_delete(q);
+            return amqp_fail(err, AMQP_INTERNAL_ERROR, "cannot record queue '%.*s' on disk", (int)name.len,
+                             name.ptr);
+        }
+        log_debug("queue '%s' declared (durable=%d exclusive=%d auto_delete=%d)", q->name, q->durable,
+                  q->exclusive, q->auto_delete);
+    }
+    remember_queue(ch, name);
+    if (!m->nowait) {
+        amqp_queue_declare_ok ok = {
+            .queue = name,
+            .message_count = queue_message_count(q),
+            .consumer_count = q->ncons,
+        };
+        conn_send_method(ch->c, ch->id, AMQP_QUEUE_DECLARE_OK, &ok);
+    }
+    return 0;
+}
+
+static int queue_delete_method(channel *ch, const amqp_queue_delete *m, amqp_error *err)
+{
+    vhost *vh = ch->c->vh;
+    amqp_str name = m->queue;
+    uint32_t n = 0;
+    queue *q;
+
+    if (name.len == 0 && ch->last_queue_len)
+        name = (amqp_str){ch->last_queue, ch->last_queue_len};
+    q = vhost_queue(vh, name);
+    if (q) {
+        if (q->exclusive && q->owner != ch->c)
+            return queue_locked(q, err);
+        if (m->if_unused && q->ncons > 0)
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED, "queue '%s' in vhost '%s' in use", q->name, vh->name);
+        if (m->if_empty && queue_message_count(q) > 0)
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED, "queue '%s' in vhost '%s' is not empty", q->name,
+                             vh->name);
+        n = queue_delete(q);
+    }
+    if (!m->nowait) {
+        amqp_queue_delete_ok ok = {.message_count = n};
+        conn_send_method(ch->c, ch->id, AMQP_QUEUE_DELETE_OK, &ok);
+    }
+    return 0;
+}
+
+static int queue_purge_method(channel *ch, const amqp_queue_purge *m, amqp_error *err)
+{
+    queue *q;
+    uint32_t n;
+
+    if (channel_queue_access(ch, m->queue, &q, err) < 0)
+        return -1;
+    n = queue_purge(q);
+    if (!m->nowait) {
+        amqp_queue_purge_ok ok = {.message_count = n};
+        conn_send_method(ch->c, ch->id, AMQP_QUEUE_PURGE_OK, &ok);
+    }
+    return 0;
+}
+
+static int queue_bind_method(channel *ch, amqp_str qname, amqp_str xname, amqp_error *err)
+{
+    queue *q;
+    exchange *x;
+
+    if (channel_queue_access(ch, qname, &q, err) < 0)
+        return -1;
+    if (xname.len == 0)
+        return amqp_fail(err, AMQP_ACCESS_REFUSED, "operation not permitted on the default exchange");
+    x = vhost_exchange(ch->c->vh, xname);
+    if (!x)
+        return amqp_fail(err, AMQP_NOT_FOUND, "no exchange '%.*s' in vhost '%s'", (int)xname.len, xname.ptr,
+                         ch->c->vh->name);
+    return amqp_fail(err, AMQP_NOT_IMPLEMENTED, "bindings are not supported yet");
+}
+
+int channel_declare_method(channel *ch, uint32_t id, amqp_method_args *a, amqp_error *err)
+{
+    switch (id) {
+    case AMQP_EXCHANGE_DECLARE:
+        return exchange_declare(ch, &a->exchange_declare, err);
+    case AMQP_EXCHANGE_DELETE:
+        return exchange_delete(ch, &a->exchange_delete, err);
+    case AMQP_EXCHANGE_BIND:
+    case AMQP_EXCHANGE_UNBIND:
+        return amqp_fail(err, AMQP_NOT_IMPLEMENTED, "exchange-to-exchange bindings are not supported yet");
+    case AMQP_QUEUE_DECLARE:
+        return queue_declare(ch, &a->queue_declare, err);
+    case AMQP_QUEUE_DELETE:
+        return queue_delete_method(ch, &a->queue_delete, err);
+    case AMQP_QUEUE_PURGE:
+        return queue_purge_method(ch, &a->queue_purge, err);
+    case AMQP_QUEUE_BIND:
+        return queue_bind_method(ch, a->queue_bind.queue, a->queue_bind.exchange, err);
+    case AMQP_QUEUE_UNBIND:
+        return queue_bind_method(ch, a->queue_unbind.queue, a->queue_unbind.exchange, err);
+    default:
+        return amqp_fail(err, AMQP_COMMAND_INVALID, "unexpected method %s on a channel", amqp_method_name(id));
+    }
+}

@@ -1,0 +1,865 @@
+/*
+ * conn.c - one client connection: bytes, frames, handshake, heartbeats,
+ * channel table, and the one place errors become closes.
+ *
+ * Reading: the loop's shared read buffer takes what the socket has; whole
+ * frames are handled straight from it, and only a trailing partial frame is
+ * copied into the connection's own `in` buffer, so an idle connection holds
+ * no buffer at all.  Writing: everything is appended to `out` and written
+ * with writev before the loop sleeps (conn_flush); EPOLLOUT is armed only
+ * after a short write.  A connection whose output backs up past
+ * CONN_OUT_HIGH stops being read until it drains.
+ *
+ * Lifecycle, as RabbitMQ: protocol header -> start/start-ok (PLAIN or
+ * AMQPLAIN) -> tune/tune-ok -> open/open-ok -> channels -> close/close-ok
+ * in either direction.  A failure anywhere is an amqp_error: soft codes
+ * close the channel, hard codes close the connection (conn_error below).
+ * A closed connection is marked dead and freed before the loop sleeps,
+ * never inside its own callback.
+ */
+#include "warren.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define HANDSHAKE_TIMEOUT_MS 10000
+#define CLOSE_TIMEOUT_MS 3000
+
+int amqp_fail(amqp_error *e, int code, const char *fmt, ...)
+{
+    const char *name = amqp_reply_name(code);
+    int n;
+    va_list ap;
+
+    e->code = (uint16_t)code;
+    n = snprintf(e->text, sizeof e->text, "%s - ", name ? name : "ERROR");
+    if (n < 0 || (size_t)n >= sizeof e->text)
+        n = 0;
+    va_start(ap, fmt);
+    vsnprintf(e->text + n, sizeof e->text - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void on_io(ev_loop *loop, ev_io *io, uint32_t events);
+
+void conn_accept(broker *b, int fd, const struct sockaddr *sa, socklen_t salen)
+{
+    conn *c = calloc(1, sizeof *c);
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0, one = 1;
+
+    if (!c) {
+        close(fd);
+        return;
+    }
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const void *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        port = ntohs(in->sin_port);
+        c->loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const void *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        port = ntohs(in6->sin6_port);
+        c->loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+                      (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127);
+    }
+    (void)salen;
+    snprintf(c->peer, sizeof c->peer, sa->sa_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->b = b;
+    c->state = CONN_HEADER;
+    c->frame_max = b->cfg.frame_max;
+    c->channel_max = b->cfg.channel_max;
+    c->last_recv = c->last_send = ev_now(b->loop);
+    if (ev_io_start(b->loop, &c->io, fd, EPOLLIN, on_io) < 0) {
+        close(fd);
+        free(c);
+        return;
+    }
+    c->next = b->conns;
+    if (b->conns)
+        b->conns->prev = c;
+    b->conns = c;
+    b->nconns++;
+    log_debug("accepted connection from %s", c->peer);
+}
+
+/* ------------------------------------------------------------------ output */
+
+void conn_want_flush(conn *c)
+{
+    if (!c->flushing && c->state != CONN_DEAD) {
+        c->flushing = true;
+        c->flush_next = c->b->flush;
+        c->b->flush = c;
+    }
+}
+
+static void out_of_memory(conn *c)
+{
+    conn_kill(c, "out of memory for output");
+}
+
+void conn_send_method(conn *c, uint16_t ch, uint32_t id, const void *args)
+{
+    size_t n = amqp_method_frame_size(id, args);
+    uint8_t *p;
+    long w;
+
+    if (c->state == CONN_DEAD)
+        return;
+    if (!(p = obuf_reserve(&c->out, n)))
+        return out_of_memory(c);
+    w = amqp_write_method(p, n, ch, id, args);
+    if (w < 0)
+        return out_of_memory(c);
+    obuf_commit(&c->out, (size_t)w);
+    conn_want_flush(c);
+    log_debug("%s ch %u <- %s", c->peer, ch, amqp_method_name(id));
+}
+
+void conn_send_content(conn *c, uint16_t ch, uint32_t id, const void *args, const msg *m)
+{
+    size_t mlen = amqp_method_frame_size(id, args);
+    size_t hlen = AMQP_FRAME_OVERHEAD + 12 + m->props_len;
+    size_t chunk = c->frame_max - AMQP_FRAME_OVERHEAD;
+    size_t nbody = m->body_len ? (m->body_len + chunk - 1) / chunk : 0;
+    size_t total = mlen + hlen + m->body_len + nbody * AMQP_FRAME_OVERHEAD;
+    const uint8_t *body = msg_cbody(m);
+    uint8_t *p;
+    size_t left = m->body_len;
+
+    if (c->state == CONN_DEAD)
+        return;
+    /* small deliveries go in one piece; big bodies frame by frame so one
+     * message never needs a contiguous buffer of its own size */
+    if (total <= OBUF_CHUNK) {
+        if (!(p = obuf_reserve(&c->out, total)))
+            return out_of_memory(c);
+        p += amqp_write_method(p, mlen, ch, id, args);
+        p += amqp_write_header(p, hlen, ch, AMQP_BASIC_CLASS, m->body_len, msg_props(m), m->props_len);
+        while (left > 0) {
+            size_t n = left < chunk ? left : chunk;
+            p = amqp_put_frame_header(p, AMQP_FRAME_BODY, ch, (uint32_t)n);
+            memcpy(p, body, n);
+            p += n;
+            *p++ = AMQP_FRAME_END;
+            body += n;
+            left -= n;
+        }
+        obuf_commit(&c->out, total);
+    } else {
+        if (!(p = obuf_reserve(&c->out, mlen + hlen)))
+            return out_of_memory(c);
+        p += amqp_write_method(p, mlen, ch, id, args);
+        amqp_write_header(p, hlen, ch, AMQP_BASIC_CLASS, m->body_len, msg_props(m), m->props_len);
+        obuf_commit(&c->out, mlen + hlen);
+        while (left > 0) {
+            size_t n = left < chunk ? left : chunk;
+            if (!(p = obuf_reserve(&c->out, n + AMQP_FRAME_OVERHEAD)))
+                return out_of_memory(c);
+            p = amqp_put_frame_header(p, AMQP_FRAME_BODY, ch, (uint32_t)n);
+            memcpy(p, body, n);
+            p[n] = AMQP_FRAME_END;
+            obuf_commit(&c->out, n + AMQP_FRAME_OVERHEAD);
+            body += n;
+            left -= n;
+        }
+    }
+    conn_want_flush(c);
+}
+
+static void send_heartbeat(conn *c)
+{
+    uint8_t *p = obuf_reserve(&c->out, AMQP_FRAME_OVERHEAD);
+    if (!p)
+        return out_of_memory(c);
+    obuf_commit(&c->out, (size_t)amqp_write_heartbeat(p, AMQP_FRAME_OVERHEAD));
+    conn_want_flush(c);
+}
+
+static void update_events(conn *c)
+{
+    uint32_t ev = 0;
+    if (c->state == CONN_DEAD)
+        return;
+    if (!c->read_paused)
+        ev |= EPOLLIN;
+    if (c->out.bytes > 0)
+        ev |= EPOLLOUT;
+    ev_io_set(c->b->loop, &c->io, ev);
+}
+
+static void resume_consumers(conn *c)
+{
+    uint32_t i;
+    for (i = 0; i < c->nchannels; i++) {
+        channel *ch = c->channels[i];
+        consumer *cons;
+        if (!ch)
+            continue;
+        for (cons = ch->consumers; cons; cons = cons->ch_next)
+            queue_mark_dirty(cons->q);
+    }
+}
+
+void conn_flush(conn *c)
+{
+    bool was_congested = conn_congested(c);
+    uint32_t i;
+
+    if (c->state == CONN_DEAD)
+        return;
+    if (c->nchannels && c->state == CONN_OPEN)
+        for (i = 0; i < c->nchannels; i++)
+            if (c->channels[i] && c->channels[i]->confirm)
+                channel_flush_confirms(c->channels[i]);
+    if (c->out.bytes > 0) {
+        ssize_t w = obuf_flush(&c->out, c->io.fd);
+        if (w < 0) {
+            conn_kill(c, errno == EPIPE || errno == ECONNRESET ? "connection reset by peer" : "socket write error");
+            return;
+        }
+        if (w > 0)
+            c->last_send = ev_now(c->b->loop);
+    }
+    c->read_paused = conn_congested(c);
+    update_events(c);
+    if (was_congested && !conn_congested(c))
+        resume_consumers(c);
+}
+
+/* --------------------------------------------------------------- closing */
+
+static void release_channels(conn *c)
+{
+    uint32_t i;
+    for (i = 0; i < c->nchannels; i++) {
+        if (c->channels[i]) {
+            channel_free(c->channels[i]);
+            c->channels[i] = NULL;
+        }
+    }
+}
+
+/* Exclusive queues go with their connection. */
+static void release_exclusive(conn *c)
+{
+    size_t i = 0;
+    void *v;
+    queue *doomed[64];
+    int n;
+
+    while (c->nexclusive > 0 && c->vh) {
+        n = 0;
+        i = 0;
+        while (n < 64 && map_next(&c->vh->queues, &i, NULL, NULL, &v)) {
+            queue *q = v;
+            if (q->owner == c)
+                doomed[n++] = q;
+        }
+        if (n == 0)
+            break;
+        while (n > 0)
+            queue_delete(doomed[--n]);
+    }
+}
+
+void conn_kill(conn *c, const char *why)
+{
+    broker *b = c->b;
+    if (c->state == CONN_DEAD)
+        return;
+    if (c->state >= CONN_OPEN_WAIT || c->state == CONN_START || c->state == CONN_TUNE)
+        log_info("closing connection %s: %s", c->peer, why);
+    else
+        log_debug("closing connection %s: %s", c->peer, why);
+    /* what could still be written goes now (e.g. close-ok, an error frame) */
+    if (c->out.bytes > 0)
+        obuf_flush(&c->out, c->io.fd);
+    release_channels(c);
+    release_exclusive(c);
+    c->state = CONN_DEAD;
+    ev_io_stop(b->loop, &c->io);
+    c->reap_next = b->reap;
+    b->reap = c;
+}
+
+void conn_free(conn *c)
+{
+    broker *b = c->b;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        b->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    b->nconns--;
+    if (c->io.fd >= 0)
+        close(c->io.fd);
+    obuf_clear(&c->out);
+    free(c->in);
+    free(c->channels);
+    free(c);
+}
+
+void conn_close(conn *c, int code, const char *text, uint32_t method)
+{
+    amqp_connection_close m = {
+        .reply_code = (uint16_t)code,
+        .reply_text = amqp_cstr(text),
+        .class_id = (uint16_t)(method >> 16),
+        .method_id = (uint16_t)method,
+    };
+    if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
+        return;
+    if (m.reply_text.len > 255)
+        m.reply_text.len = 255;
+    log_info("closing connection %s: %s", c->peer, text);
+    release_channels(c);
+    release_exclusive(c);
+    conn_send_method(c, 0, AMQP_CONNECTION_CLOSE, &m);
+    c->state = CONN_CLOSING;
+    c->last_recv = ev_now(c->b->loop); /* the close timeout counts from here */
+}
+
+/* The one place an error becomes a close. */
+static void conn_error(conn *c, channel *ch, amqp_error *err)
+{
+    if (!amqp_reply_is_hard(err->code) && ch && ch->state == CH_OPEN && c->state == CONN_OPEN) {
+        amqp_channel_close m = {
+            .reply_code = err->code,
+            .reply_text = amqp_cstr(err->text),
+            .class_id = (uint16_t)(err->method >> 16),
+            .method_id = (uint16_t)err->method,
+        };
+        log_info("channel %u of %s closed: %s", ch->id, c->peer, err->text);
+        conn_send_method(c, ch->id, AMQP_CHANNEL_CLOSE, &m);
+        /* like RabbitMQ, the channel lets go of its messages and consumers
+         * now, and only waits for close-ok to free its number */
+        channel_release(ch);
+        ch->state = CH_CLOSING;
+        return;
+    }
+    conn_close(c, err->code, err->text, err->method);
+}
+
+void conn_set_blocked(conn *c, bool blocked, const char *reason)
+{
+    if (c->state != CONN_OPEN || !(c->cap_flags & CAP_CONNECTION_BLOCKED) || c->blocked == blocked)
+        return;
+    c->blocked = blocked;
+    if (blocked) {
+        amqp_connection_blocked m = {.reason = amqp_cstr(reason)};
+        conn_send_method(c, 0, AMQP_CONNECTION_BLOCKED, &m);
+    } else {
+        amqp_connection_unblocked m = {0};
+        conn_send_method(c, 0, AMQP_CONNECTION_UNBLOCKED, &m);
+    }
+}
+
+/* ------------------------------------------------------------- handshake */
+
+static void send_start(conn *c)
+{
+    amqp_tbuf caps = {0}, props = {0};
+    amqp_connection_start m = {0};
+    static const char *capnames[] = {
+        "publisher_confirms", "exchange_exchange_bindings", "basic.nack",
+        "consumer_cancel_notify", "connection.blocked", "consumer_priorities",
+        "authentication_failure_close", "per_consumer_qos", "direct_reply_to",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof capnames / sizeof *capnames; i++)
+        amqp_tbuf_bool(&caps, capnames[i], true);
+    amqp_tbuf_table(&props, "capabilities", amqp_tbuf_done(&caps));
+    amqp_tbuf_str(&props, "cluster_name", amqp_cstr("warren"));
+    amqp_tbuf_str(&props, "copyright", amqp_cstr("Copyright (c) the warren developers"));
+    amqp_tbuf_str(&props, "information", amqp_cstr("warren, a small fast AMQP 0-9-1 broker for work queues"));
+    amqp_tbuf_str(&props, "platform", amqp_cstr("Linux, C11"));
+    amqp_tbuf_str(&props, "product", amqp_cstr("warren"));
+    amqp_tbuf_str(&props, "version", amqp_cstr(WARREN_VERSION));
+    if (caps.oom || props.oom) {
+        amqp_tbuf_free(&caps);
+        amqp_tbuf_free(&props);
+        return conn_kill(c, "out of memory");
+    }
+    m.version_major = 0;
+    m.version_minor = 9;
+    m.server_properties = amqp_tbuf_done(&props);
+    m.mechanisms = amqp_cstr("PLAIN AMQPLAIN");
+    m.locales = amqp_cstr("en_US");
+    conn_send_method(c, 0, AMQP_CONNECTION_START, &m);
+    amqp_tbuf_free(&caps);
+    amqp_tbuf_free(&props);
+    c->state = CONN_START;
+}
+
+static void read_capabilities(conn *c, amqp_table client_props)
+{
+    amqp_value caps, v;
+    if (!amqp_table_get(client_props, "capabilities", &caps) || caps.type != 'F')
+        return;
+    if (amqp_table_get(caps.v.t, "consumer_cancel_notify", &v) && v.type == 't' && v.v.b)
+        c->cap_flags |= CAP_CONSUMER_CANCEL_NOTIFY;
+    if (amqp_table_get(caps.v.t, "connection.blocked", &v) && v.type == 't' && v.v.b)
+        c->cap_flags |= CAP_CONNECTION_BLOCKED;
+    if (amqp_table_get(caps.v.t, "authentication_failure_close", &v) && v.type == 't' && v.v.b)
+        c->cap_flags |= CAP_AUTH_FAILURE_CLOSE;
+    if (amqp_table_get(caps.v.t, "publisher_confirms", &v) && v.type == 't' && v.v.b)
+        c->cap_flags |= CAP_PUBLISHER_CONFIRMS;
+}
+
+/* PLAIN: "\0user\0password"; AMQPLAIN: a table without its length prefix. */
+static int parse_credentials(amqp_str mech, amqp_str resp, char *user, size_t usize, amqp_str *pass,
+                             amqp_error *err)
+{
+    amqp_str u = {0};
+
+    if (amqp_str_eqc(mech, "PLAIN")) {
+        const char *p = resp.ptr, *end = resp.ptr + resp.len;
+        const char *z1 = memchr(p, 0, resp.len), *z2;
+        if (!z1)
+            return amqp_fail(err, AMQP_ACCESS_REFUSED, "PLAIN response malformed");
+        z2 = memchr(z1 + 1, 0, (size_t)(end - z1 - 1));
+        if (!z2)
+            return amqp_fail(err, AMQP_ACCESS_REFUSED, "PLAIN response malformed");
+        u.ptr = z1 + 1;
+        u.len = (uint32_t)(z2 - z1 - 1);
+        pass->ptr = z2 + 1;
+        pass->len = (uint32_t)(end - z2 - 1);
+    } else if (amqp_str_eqc(mech, "AMQPLAIN")) {
+        amqp_table t = {(const uint8_t *)resp.ptr, resp.len};
+        amqp_value lv, pv;
+        if (amqp_table_validate(t.ptr, t.len, 0) < 0 || !amqp_table_get(t, "LOGIN", &lv) ||
+            !amqp_table_get(t, "PASSWORD", &pv) || lv.type != 'S' || pv.type != 'S')
+            return amqp_fail(err, AMQP_ACCESS_REFUSED, "AMQPLAIN response malformed");
+        u = lv.v.s;
+        *pass = pv.v.s;
+    } else {
+        return amqp_fail(err, AMQP_ACCESS_REFUSED, "unsupported authentication mechanism '%.*s'",
+                         (int)mech.len, mech.ptr);
+    }
+    if (u.len >= usize || memchr(u.ptr, 0, u.len))
+        return amqp_fail(err, AMQP_ACCESS_REFUSED, "user name too long or malformed");
+    memcpy(user, u.ptr, u.len);
+    user[u.len] = 0;
+    return 0;
+}
+
+static int on_start_ok(conn *c, const amqp_connection_start_ok *m, amqp_error *err)
+{
+    amqp_str pass = {0};
+    amqp_connection_tune tune = {
+        .channel_max = c->b->cfg.channel_max,
+        .frame_max = c->b->cfg.frame_max,
+        .heartbeat = c->b->cfg.heartbeat,
+    };
+
+    read_capabilities(c, m->client_properties);
+    if (parse_credentials(m->mechanism, m->response, c->user, sizeof c->user, &pass, err) < 0 ||
+        !broker_auth(c->b, c->user, pass, c->loopback, err)) {
+        log_warn("authentication failed for user '%s' from %s: %s", c->user, c->peer, err->text);
+        if (!(c->cap_flags & CAP_AUTH_FAILURE_CLOSE)) {
+            /* old clients get the socket closed, as RabbitMQ does */
+            conn_kill(c, "authentication failed");
+            return 0;
+        }
+        return -1;
+    }
+    conn_send_method(c, 0, AMQP_CONNECTION_TUNE, &tune);
+    c->state = CONN_TUNE;
+    return 0;
+}
+
+static int on_tune_ok(conn *c, const amqp_connection_tune_ok *m, amqp_error *err)
+{
+    const config *cfg = &c->b->cfg;
+
+    if (m->frame_max && m->frame_max < AMQP_FRAME_MIN_SIZE)
+        return amqp_fail(err, AMQP_NOT_ALLOWED, "frame_max=%u < %u min size", m->frame_max,
+                         AMQP_FRAME_MIN_SIZE);
+    if (m->frame_max > cfg->frame_max || (m->frame_max == 0 && cfg->frame_max))
+        return amqp_fail(err, AMQP_NOT_ALLOWED, "frame_max=%u > %u max size", m->frame_max, cfg->frame_max);
+    if (m->channel_max > cfg->channel_max)
+        return amqp_fail(err, AMQP_NOT_ALLOWED, "channel_max=%u > %u max channels", m->channel_max,
+                         cfg->channel_max);
+    c->frame_max = m->frame_max;
+    c->channel_max = m->channel_max ? m->channel_max : cfg->channel_max;
+    c->heartbeat = m->heartbeat;
+    c->state = CONN_OPEN_WAIT;
+    return 0;
+}
+
+static int on_open(conn *c, const amqp_connection_open *m, amqp_error *err)
+{
+    amqp_connection_open_ok ok = {.known_hosts = amqp_cstr("")};
+    if (!amqp_str_eqc(m->virtual_host, c->b->vh->name))
+        return amqp_fail(err, AMQP_NOT_ALLOWED, "vhost %.*s not found", (int)m->virtual_host.len,
+                         m->virtual_host.ptr);
+    c->vh = c->b->vh;
+    c->state = CONN_OPEN;
+    conn_send_method(c, 0, AMQP_CONNECTION_OPEN_OK, &ok);
+    if (c->b->blocked)
+        conn_set_blocked(c, true, c->b->block_reason);
+    log_info("connection %s opened by user '%s'", c->peer, c->user);
+    return 0;
+}
+
+/* Methods on channel 0. */
+static int conn_method(conn *c, uint32_t id, amqp_method_args *a, amqp_error *err)
+{
+    switch (id) {
+    case AMQP_CONNECTION_START_OK:
+        if (c->state != CONN_START)
+            break;
+        return on_start_ok(c, &a->connection_start_ok, err);
+    case AMQP_CONNECTION_SECURE_OK:
+        break;
+    case AMQP_CONNECTION_TUNE_OK:
+        if (c->state != CONN_TUNE)
+            break;
+        return on_tune_ok(c, &a->connection_tune_ok, err);
+    case AMQP_CONNECTION_OPEN:
+        if (c->state != CONN_OPEN_WAIT)
+            break;
+        return on_open(c, &a->connection_open, err);
+    case AMQP_CONNECTION_CLOSE: {
+        amqp_connection_close_ok ok = {0};
+        release_channels(c);
+        release_exclusive(c);
+        conn_send_method(c, 0, AMQP_CONNECTION_CLOSE_OK, &ok);
+        conn_kill(c, "client closed the connection");
+        return 0;
+    }
+    case AMQP_CONNECTION_CLOSE_OK:
+        if (c->state == CONN_CLOSING) {
+            conn_kill(c, "connection closed");
+            return 0;
+        }
+        break;
+    case AMQP_CONNECTION_BLOCKED:
+    case AMQP_CONNECTION_UNBLOCKED:
+        /* a client has no business blocking the server; RabbitMQ ignores it */
+        return 0;
+    case AMQP_CONNECTION_UPDATE_SECRET: {
+        /* PLAIN credentials carry no expiring secret: accept, as RabbitMQ's
+         * internal backend does, and keep the session as it is */
+        amqp_connection_update_secret_ok ok = {0};
+        if (c->state != CONN_OPEN)
+            break;
+        log_info("connection %s updated its secret (%.*s)", c->peer,
+                 (int)a->connection_update_secret.reason.len, a->connection_update_secret.reason.ptr);
+        conn_send_method(c, 0, AMQP_CONNECTION_UPDATE_SECRET_OK, &ok);
+        return 0;
+    }
+    default:
+        if (amqp_method_known(id) && (id >> 16) != AMQP_CONNECTION_CLASS)
+            return amqp_fail(err, AMQP_COMMAND_INVALID, "%s on channel 0", amqp_method_name(id));
+        break;
+    }
+    return amqp_fail(err, AMQP_COMMAND_INVALID, "unexpected method %s in connection state %d",
+                     amqp_method_name(id) ? amqp_method_name(id) : "?", c->state);
+}
+
+/* ---------------------------------------------------------------- frames */
+
+static channel *get_channel(conn *c, uint16_t id)
+{
+    return id < c->nchannels ? c->channels[id] : NULL;
+}
+
+static int open_channel(conn *c, uint16_t id, amqp_error *err)
+{
+    amqp_channel_open_ok ok = {.channel_id = amqp_cstr("")};
+    channel *ch;
+
+    if (id > c->channel_max)
+        return amqp_fail(err, AMQP_CHANNEL_ERROR, "channel number %u exceeds channel_max %u", id, c->channel_max);
+    if (id >= c->nchannels) {
+        uint32_t n = c->nchannels ? c->nchannels : 4;
+        channel **v;
+        while (n <= id)
+            n *= 2;
+        if (n > (uint32_t)c->channel_max + 1)
+            n = (uint32_t)c->channel_max + 1;
+        v = realloc(c->channels, n * sizeof *v);
+        if (!v)
+            return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
+        memset(v + c->nchannels, 0, (n - c->nchannels) * sizeof *v);
+        c->channels = v;
+        c->nchannels = n;
+    }
+    if (!(ch = channel_new(c, id)))
+        return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
+    c->channels[id] = ch;
+    conn_send_method(c, id, AMQP_CHANNEL_OPEN_OK, &ok);
+    return 0;
+}
+
+static int frame_on_channel(conn *c, const amqp_frame *f, amqp_error *err, channel **errch)
+{
+    channel *ch = get_channel(c, f->channel);
+    amqp_method_args a;
+    uint32_t id = 0;
+    int rc;
+
+    if (c->state != CONN_OPEN)
+        return amqp_fail(err, AMQP_COMMAND_INVALID, "frame on channel %u before connection.open", f->channel);
+    if (f->type == AMQP_FRAME_METHOD && f->size >= 4)
+        id = amqp_get32(f->payload);
+    err->method = id;
+    if (!ch) {
+        if (id != AMQP_CHANNEL_OPEN)
+            return amqp_fail(err, AMQP_CHANNEL_ERROR, "expected 'channel.open'");
+        if ((rc = amqp_method_frame_decode(f, &id, &a)) < 0)
+            return amqp_fail(err, AMQP_SYNTAX_ERROR, "malformed channel.open: %s", amqp_strerror(rc));
+        return open_channel(c, f->channel, err);
+    }
+    if (ch->state == CH_CLOSING) {
+        /* only the close handshake matters now; everything else is dropped */
+        if (id == AMQP_CHANNEL_CLOSE_OK) {
+            channel_free(ch);
+            c->channels[f->channel] = NULL;
+        } else if (id == AMQP_CHANNEL_CLOSE) {
+            amqp_channel_close_ok ok = {0};
+            conn_send_method(c, f->channel, AMQP_CHANNEL_CLOSE_OK, &ok);
+        }
+        return 0;
+    }
+    if (id == AMQP_CHANNEL_OPEN)
+        return amqp_fail(err, AMQP_CHANNEL_ERROR, "second 'channel.open' seen");
+    *errch = ch;
+    return channel_frame(ch, f, err);
+}
+
+/* Handle one frame.  Returns -1 when the connection can take no more input. */
+static int conn_frame(conn *c, const amqp_frame *f)
+{
+    amqp_error err = {0};
+    channel *errch = NULL;
+    amqp_method_args a;
+    uint32_t id;
+    int rc;
+
+    if (c->state == CONN_CLOSING) {
+        /* after our connection.close only close-ok (or close) counts */
+        if (f->type == AMQP_FRAME_METHOD && f->channel == 0 && f->size >= 4) {
+            id = amqp_get32(f->payload);
+            if (id == AMQP_CONNECTION_CLOSE_OK) {
+                conn_kill(c, "connection closed after error");
+                return -1;
+            }
+            if (id == AMQP_CONNECTION_CLOSE) {
+                amqp_connection_close_ok ok = {0};
+                conn_send_method(c, 0, AMQP_CONNECTION_CLOSE_OK, &ok);
+                conn_kill(c, "connection closed after error");
+                return -1;
+            }
+        }
+        return 0;
+    }
+    if (f->type == AMQP_FRAME_HEARTBEAT) {
+        if (f->channel != 0) {
+            amqp_fail(&err, AMQP_FRAME_ERROR, "heartbeat frame on channel %u", f->channel);
+            goto fail;
+        }
+        return 0;
+    }
+    if (f->channel == 0) {
+        if (f->type != AMQP_FRAME_METHOD) {
+            amqp_fail(&err, AMQP_UNEXPECTED_FRAME, "expected method frame, got non method frame instead");
+            goto fail;
+        }
+        if ((rc = amqp_method_frame_decode(f, &id, &a)) < 0) {
+            err.method = f->size >= 4 ? amqp_get32(f->payload) : 0;
+            if (rc == AMQP_EMETHOD)
+                amqp_fail(&err, AMQP_NOT_IMPLEMENTED, "unknown method %u.%u", id >> 16, id & 0xffff);
+            else
+                amqp_fail(&err, AMQP_SYNTAX_ERROR, "malformed %s: %s",
+                          amqp_method_name(id) ? amqp_method_name(id) : "method", amqp_strerror(rc));
+            goto fail;
+        }
+        log_debug("%s ch 0 -> %s", c->peer, amqp_method_name(id));
+        err.method = id;
+        if (conn_method(c, id, &a, &err) < 0)
+            goto fail;
+        return c->state == CONN_DEAD ? -1 : 0;
+    }
+    if (frame_on_channel(c, f, &err, &errch) < 0)
+        goto fail;
+    return c->state == CONN_DEAD ? -1 : 0;
+fail:
+    conn_error(c, errch, &err);
+    return c->state == CONN_DEAD ? -1 : 0;
+}
+
+static void frame_error(conn *c, long rc, const uint8_t *p, size_t n)
+{
+    amqp_error err = {0};
+    if (rc == AMQP_EFRAMESIZE)
+        amqp_fail(&err, AMQP_FRAME_ERROR, "frame of %u octets exceeds frame_max %u", amqp_get32(p + 3) + 8,
+                  c->frame_max);
+    else if (rc == AMQP_EFRAMEEND)
+        amqp_fail(&err, AMQP_FRAME_ERROR, "frame_end_marker_missing in frame of type %u", p[0]);
+    else
+        amqp_fail(&err, AMQP_FRAME_ERROR, "unknown frame type %u", p[0]);
+    (void)n;
+    conn_close(c, err.code, err.text, 0);
+    /* the byte stream can no longer be trusted: what comes next is read
+     * and dropped (closing with unread input would reset the connection
+     * and could lose our close frame) until the client hangs up or the
+     * close times out */
+    c->discard_input = true;
+}
+
+/* Consume whole frames from p[0..n); returns bytes used, or -1 to stop. */
+static long process(conn *c, const uint8_t *p, size_t n)
+{
+    size_t used = 0;
+
+    if (c->state == CONN_HEADER) {
+        if (n < AMQP_PROTOCOL_HEADER_SIZE) {
+            if (memcmp(p, AMQP_PROTOCOL_HEADER, n) != 0)
+                goto bad_header;
+            return 0;
+        }
+        if (memcmp(p, AMQP_PROTOCOL_HEADER, AMQP_PROTOCOL_HEADER_SIZE) != 0)
+            goto bad_header;
+        used = AMQP_PROTOCOL_HEADER_SIZE;
+        send_start(c);
+    }
+    while (used < n && c->state != CONN_DEAD) {
+        amqp_frame f;
+        long rc = amqp_frame_parse(p + used, n - used, c->frame_max, &f);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            frame_error(c, rc, p + used, n - used);
+            return -1;
+        }
+        if (conn_frame(c, &f) < 0)
+            return -1;
+        used += (size_t)rc;
+        if (c->read_paused)
+            break;
+    }
+    return (long)used;
+bad_header:
+    /* a wrong header gets ours back and the socket closed, as the spec says */
+    obuf_append(&c->out, AMQP_PROTOCOL_HEADER, AMQP_PROTOCOL_HEADER_SIZE);
+    conn_kill(c, "bad protocol header");
+    return -1;
+}
+
+/* The loop's read buffer: big enough for two maximal frames. */
+static uint8_t *rbuf;
+static size_t rbuf_size;
+
+static void conn_read(conn *c)
+{
+    size_t need = (size_t)c->b->cfg.frame_max * 2 + 65536, have = c->inlen;
+    ssize_t n;
+    long used;
+
+    if (rbuf_size < need) {
+        uint8_t *nb = realloc(rbuf, need);
+        if (!nb)
+            return conn_kill(c, "out of memory for input");
+        rbuf = nb;
+        rbuf_size = need;
+    }
+    if (c->discard_input) {
+        c->inlen = 0;
+        have = 0;
+    }
+    if (have)
+        memcpy(rbuf, c->in, have);
+    n = read(c->io.fd, rbuf + have, rbuf_size - have);
+    if (n == 0)
+        return conn_kill(c, c->state == CONN_OPEN ? "client closed TCP connection" : "client closed socket");
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        return conn_kill(c, "socket read error");
+    }
+    if (c->discard_input)
+        return;
+    c->last_recv = ev_now(c->b->loop);
+    have += (size_t)n;
+    used = process(c, rbuf, have);
+    if (used < 0 || c->state == CONN_DEAD) {
+        c->inlen = 0;
+        return;
+    }
+    have -= (size_t)used;
+    if (have > c->incap) {
+        uint8_t *nb = realloc(c->in, have);
+        if (!nb)
+            return conn_kill(c, "out of memory for input");
+        c->in = nb;
+        c->incap = (uint32_t)have;
+    }
+    if (have)
+        memmove(c->in, rbuf + used, have);
+    c->inlen = (uint32_t)have;
+    if (!have && c->incap > 4096) {
+        free(c->in);
+        c->in = NULL;
+        c->incap = 0;
+    }
+}
+
+static void on_io(ev_loop *loop, ev_io *io, uint32_t events)
+{
+    conn *c = (conn *)io;
+    (void)loop;
+    if (c->state == CONN_DEAD)
+        return;
+    if (events & EPOLLOUT)
+        conn_flush(c);
+    if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) && !c->read_paused && c->state != CONN_DEAD)
+        conn_read(c);
+}
+
+void conn_heartbeat_tick(conn *c, uint64_t now)
+{
+    uint64_t hb = (uint64_t)c->heartbeat * 1000;
+
+    switch (c->state) {
+    case CONN_DEAD:
+        return;
+    case CONN_CLOSING:
+        if (now - c->last_recv > CLOSE_TIMEOUT_MS)
+            conn_kill(c, "no close-ok from client");
+        return;
+    case CONN_OPEN:
+        break;
+    default:
+        if (now - c->last_recv > HANDSHAKE_TIMEOUT_MS)
+            conn_kill(c, "handshake timeout");
+        return;
+    }
+    if (!hb)
+        return;
+    if (now - c->last_recv > 2 * hb) {
+        char why[80];
+        snprintf(why, sizeof why, "missed heartbeats from client, timeout: %us", c->heartbeat);
+        conn_kill(c, why);
+        return;
+    }
+    if (now - c->last_send >= hb / 2 && c->out.bytes == 0)
+        send_heartbeat(c);
+}

@@ -1,0 +1,95 @@
+/*
+ * vhost.c - a virtual host: its queues and exchanges by name, the list of
+ * queues with deliveries to attempt, and the publish sequence counter.
+ * warren has one vhost, "/", as a fresh RabbitMQ does.
+ */
+#include "warren.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name, *type;
+} predeclared[] = {
+    {"", ""},
+    {"amq.direct", "direct"},
+    {"amq.fanout", "fanout"},
+    {"amq.topic", "topic"},
+    {"amq.headers", "headers"},
+    {"amq.match", "headers"},
+};
+
+vhost *vhost_new(broker *b, const char *name)
+{
+    vhost *vh = calloc(1, sizeof *vh);
+    size_t i;
+
+    if (!vh || !(vh->name = strdup(name))) {
+        free(vh);
+        return NULL;
+    }
+    vh->b = b;
+    vh->next_seq = 1;
+    map_init(&vh->queues);
+    map_init(&vh->exchanges);
+    for (i = 0; i < sizeof predeclared / sizeof *predeclared; i++) {
+        const exchange_type *t = exchange_type_find(amqp_cstr(predeclared[i].type));
+        if (!exchange_new(vh, amqp_cstr(predeclared[i].name), t, true, false, false, (amqp_table){0})) {
+            vhost_free(vh);
+            return NULL;
+        }
+    }
+    return vh;
+}
+
+void vhost_free(vhost *vh)
+{
+    size_t i = 0;
+    void *v;
+
+    if (!vh)
+        return;
+    while (vh->dirty) {
+        queue *q = vh->dirty;
+        vh->dirty = q->dirty_next;
+        q->dirty = false;
+        queue_unref(q);
+    }
+    while (map_next(&vh->queues, &i, NULL, NULL, &v)) {
+        queue *q = v;
+        queue_purge(q);
+        q->deleted = true;
+        queue_unref(q);
+    }
+    i = 0;
+    while (map_next(&vh->exchanges, &i, NULL, NULL, &v))
+        exchange_free(v);
+    map_free(&vh->queues);
+    map_free(&vh->exchanges);
+    free(vh->name);
+    free(vh);
+}
+
+queue *vhost_queue(vhost *vh, amqp_str name)
+{
+    return map_get(&vh->queues, name.ptr, name.len);
+}
+
+exchange *vhost_exchange(vhost *vh, amqp_str name)
+{
+    return map_get(&vh->exchanges, name.ptr, name.len);
+}
+
+bool vhost_dispatch(vhost *vh)
+{
+    queue *list = vh->dirty;
+    vh->dirty = NULL;
+    while (list) {
+        queue *q = list;
+        list = q->dirty_next;
+        q->dirty = false;
+        queue_dispatch(q);
+        queue_unref(q);
+    }
+    return vh->dirty != NULL;
+}

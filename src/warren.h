@@ -1,0 +1,419 @@
+/*
+ * warren.h - the broker's nouns and the functions of each.
+ *
+ * Like beanstalkd's dat.h: every core type is declared here, with the
+ * functions of its module right under it.  Data flows one way:
+ *
+ *   socket bytes -> conn (frames, handshake) -> channel (methods, publish
+ *   assembly, acks) -> exchange (routing) -> queue (ready list, consumers)
+ *   -> store (disk) / delivery into the consumer's conn output buffer.
+ *
+ * Where something must flow back (a publisher confirm after an fsync, a
+ * consumer cancelled because its queue went), it goes through a callback
+ * or a flag that the upstream module polls, never a call upward.
+ *
+ * Errors are values: a method handler that fails fills an `amqp_error` via
+ * amqp_fail() and returns -1; conn.c alone turns that into a channel.close
+ * (soft codes) or a connection.close (hard codes).
+ */
+#ifndef WARREN_H
+#define WARREN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "amqp/frame.h"
+#include "amqp/table.h"
+#include "ev/buf.h"
+#include "ev/loop.h"
+#include "map.h"
+
+typedef struct broker broker;
+typedef struct conn conn;
+typedef struct channel channel;
+typedef struct consumer consumer;
+typedef struct queue queue;
+typedef struct exchange exchange;
+typedef struct exchange_type exchange_type;
+typedef struct vhost vhost;
+typedef struct msg msg;
+typedef struct qentry qentry;
+typedef struct store store;
+
+/* ------------------------------------------------------------------ errors */
+
+typedef struct amqp_error {
+    uint16_t code;          /* AMQP reply code, e.g. AMQP_NOT_FOUND */
+    uint32_t method;        /* the method that failed, 0 if none */
+    char text[256];         /* "NOT_FOUND - no queue 'x' in vhost '/'" */
+} amqp_error;
+
+/* Record an error as RabbitMQ words it ("CODE_NAME - " + text); returns -1
+ * so handlers can `return amqp_fail(...)`. */
+int amqp_fail(amqp_error *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ----------------------------------------------------------------- config */
+
+#define MAX_BINDS 8
+
+typedef struct config {
+    const char *binds[MAX_BINDS];
+    int nbinds;
+    int port;
+    const char *data_dir;
+    int log_level;
+    uint16_t channel_max;       /* offered in tune; default 2047 */
+    uint32_t frame_max;         /* offered in tune; default 131072 */
+    uint16_t heartbeat;         /* offered in tune; default 60 s */
+    uint64_t max_message_size;  /* default 128 MiB, as RabbitMQ */
+    uint64_t disk_free_limit;   /* bytes; publishers blocked below it */
+    uint64_t memory_budget;     /* bytes of message bodies kept in RAM */
+    int sync_interval_ms;       /* max delay before persistent data is synced */
+    const char *users[16][2];   /* name, password */
+    int nusers;
+    bool guest_remote;          /* allow guest from non-loopback peers */
+} config;
+
+void config_defaults(config *cfg);
+/* Read a `key value` file; returns 0 or -1 with a message logged. */
+int config_load(config *cfg, const char *path);
+
+/* ---------------------------------------------------------------- message */
+
+/*
+ * A message as published: exchange, routing key, encoded properties and
+ * body, in one allocation, shared by every queue it was routed to.
+ */
+enum {
+    MSG_PERSISTENT = 1 << 0,    /* delivery_mode 2 */
+};
+
+struct msg {
+    uint32_t refs;
+    uint16_t flags;
+    uint8_t exlen, rklen;
+    uint8_t priority;
+    uint32_t props_len;
+    uint32_t body_len;
+    uint32_t body_have;         /* while assembling from body frames */
+    uint8_t data[];             /* exchange, routing key, properties, body */
+};
+
+msg *msg_new(amqp_str exchange, amqp_str rk, const uint8_t *props, uint32_t props_len, uint32_t body_len);
+static inline const char *msg_exchange(const msg *m) { return (const char *)m->data; }
+static inline const char *msg_rk(const msg *m) { return (const char *)m->data + m->exlen; }
+static inline const uint8_t *msg_props(const msg *m) { return m->data + m->exlen + m->rklen; }
+static inline uint8_t *msg_body(msg *m) { return m->data + m->exlen + m->rklen + m->props_len; }
+static inline const uint8_t *msg_cbody(const msg *m) { return m->data + m->exlen + m->rklen + m->props_len; }
+static inline msg *msg_ref(msg *m) { m->refs++; return m; }
+void msg_unref(msg *m);
+size_t msg_mem_size(const msg *m);
+
+/* ----------------------------------------------------------------- qentry */
+
+/*
+ * One message's place in one queue.  The body is either in memory (`m`) or
+ * only on disk (`loc`), so a long backlog costs ~32 bytes a message.
+ */
+enum {
+    QE_REDELIVERED = 1 << 0,
+    QE_PERSISTENT = 1 << 1,     /* written to the store for this queue */
+    QE_ACKED = 1 << 2,          /* tombstone in a channel's unacked ring */
+};
+
+struct qentry {
+    uint64_t seq;               /* global publish order: where a requeue goes */
+    msg *m;                     /* NULL when the body lives only on disk */
+    uint32_t seg, off;          /* store location when QE_PERSISTENT */
+    uint32_t size;              /* body bytes */
+    uint16_t flags;
+    uint8_t priority;
+    uint8_t pad;
+};
+
+/* A deque of entries ordered by seq (a ring buffer). */
+typedef struct qdeque {
+    qentry *v;
+    size_t head, len, cap;
+} qdeque;
+
+int qdeque_push(qdeque *d, const qentry *e);        /* at the tail */
+int qdeque_insert_sorted(qdeque *d, const qentry *e); /* by seq, from the head */
+bool qdeque_pop(qdeque *d, qentry *out);
+static inline qentry *qdeque_at(qdeque *d, size_t i) { return &d->v[(d->head + i) & (d->cap - 1)]; }
+void qdeque_free(qdeque *d);
+
+/* ---------------------------------------------------------------- consumer */
+
+struct consumer {
+    channel *ch;
+    queue *q;
+    char *tag;
+    uint8_t taglen;
+    uint32_t id;                /* per channel, for unacked bookkeeping */
+    bool no_ack, exclusive;
+    uint16_t prefetch;          /* 0: unlimited */
+    uint32_t unacked;
+    consumer *ch_next;          /* the channel's consumers */
+};
+
+/* ------------------------------------------------------------------ queue */
+
+struct queue {
+    vhost *vh;
+    char *name;
+    uint8_t namelen;
+    uint32_t id;                /* store id of a durable queue, else 0 */
+    bool durable, exclusive, auto_delete;
+    bool deleted;
+    bool dirty;                 /* on the vhost's dispatch list */
+    bool had_consumer;          /* auto_delete applies only after one */
+    conn *owner;                /* exclusive queues */
+    uint8_t *args;              /* declare arguments, encoded */
+    uint32_t argslen;
+    qdeque ready;
+    uint64_t ready_bytes;
+    uint32_t unacked;
+    consumer **cons;            /* round-robin over this array */
+    uint32_t ncons, capcons, rr;
+    uint32_t refs;              /* unacked entries and the vhost hold it */
+    queue *dirty_next;
+};
+
+/* Create and register in the vhost; NULL if out of memory. */
+queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool auto_delete,
+                 amqp_table args, conn *owner);
+/* Unregister: consumers are cancelled (with basic.cancel to those who asked
+ * for it), ready messages dropped; returns the number dropped. */
+uint32_t queue_delete(queue *q);
+uint32_t queue_purge(queue *q);
+void queue_unref(queue *q);
+/* Take ownership of a reference to m and append it. */
+int queue_publish(queue *q, msg *m, uint64_t seq, uint16_t flags);
+/* Put an unacked entry back in its place (by seq), marked redelivered. */
+int queue_requeue(queue *q, qentry *e);
+/* An unacked entry is done with (acked, or rejected without requeue). */
+void queue_settle(queue *q, qentry *e);
+int queue_add_consumer(queue *q, consumer *c);
+void queue_remove_consumer(queue *q, consumer *c);
+/* Deliver what can be delivered now; called on the dirty list before sleep. */
+void queue_dispatch(queue *q);
+void queue_mark_dirty(queue *q);
+uint32_t queue_message_count(const queue *q);
+
+/* --------------------------------------------------------------- exchange */
+
+/*
+ * An exchange type is a table of functions; the default exchange and the
+ * direct type are in exchange.c, the others plug in beside it.
+ */
+typedef struct route_set {
+    queue **q;
+    uint32_t n, cap;
+} route_set;
+
+int route_set_add(route_set *rs, queue *q);
+
+struct exchange_type {
+    const char *name;
+    /* Add every queue the message goes to into `out` (duplicates allowed). */
+    void (*route)(exchange *x, amqp_str rk, const msg *m, route_set *out);
+};
+
+struct exchange {
+    vhost *vh;
+    char *name;
+    uint8_t namelen;
+    const exchange_type *type;
+    bool durable, auto_delete, internal;
+    uint8_t *args;
+    uint32_t argslen;
+};
+
+const exchange_type *exchange_type_find(amqp_str name);
+exchange *exchange_new(vhost *vh, amqp_str name, const exchange_type *type, bool durable,
+                       bool auto_delete, bool internal, amqp_table args);
+void exchange_free(exchange *x);
+
+/* ------------------------------------------------------------------ vhost */
+
+struct vhost {
+    broker *b;
+    char *name;
+    map queues;
+    map exchanges;
+    queue *dirty;               /* queues with deliveries to try */
+    uint64_t next_seq;          /* message publish order */
+};
+
+vhost *vhost_new(broker *b, const char *name);
+void vhost_free(vhost *vh);
+queue *vhost_queue(vhost *vh, amqp_str name);
+exchange *vhost_exchange(vhost *vh, amqp_str name);
+/* Run the dispatch list; returns true if work remains. */
+bool vhost_dispatch(vhost *vh);
+
+/* ---------------------------------------------------------------- channel */
+
+enum channel_state { CH_OPEN, CH_CLOSING };
+
+/* One delivered, not yet acknowledged message; tag = first_tag + index. */
+typedef struct unacked {
+    qentry e;
+    queue *q;
+    uint32_t consumer_id;       /* 0 for basic.get */
+} unacked;
+
+struct channel {
+    conn *c;
+    uint16_t id;
+    uint8_t state;
+    bool flow_active;
+    /* publish assembly: basic.publish, then a header, then body frames */
+    uint8_t pub_state;
+    bool pub_mandatory;
+    uint8_t pub_exlen, pub_rklen;
+    char pub_exchange[256], pub_rk[256];
+    msg *pub_msg;
+    /* the queue an empty queue name means (the last one declared) */
+    char last_queue[256];
+    uint8_t last_queue_len;
+    /* consumers and flow control */
+    consumer *consumers;
+    uint32_t next_consumer_id;
+    uint16_t prefetch;          /* for consumers made from now on (global=false) */
+    uint16_t global_prefetch;   /* for the whole channel (global=true) */
+    uint32_t unacked_count;
+    /* the unacked ring, indexed by delivery tag */
+    unacked *ua;
+    size_t ua_head, ua_len, ua_cap;
+    uint64_t ua_first_tag;      /* tag of ua[ua_head] */
+    uint64_t next_tag;
+    /* publisher confirms */
+    bool confirm;
+    uint64_t pub_count;         /* sequence numbers handed to publishes */
+    uint64_t confirmed_upto;    /* all seqs <= this acked to the client */
+    uint64_t confirm_pending;   /* highest seq ready to be confirmed */
+};
+
+channel *channel_new(conn *c, uint16_t id);
+/* Let go of everything: unacked messages go back to their queues,
+ * consumers are cancelled, a half-published message is dropped. */
+void channel_release(channel *ch);
+void channel_free(channel *ch);
+/* Handle one frame on an open channel; -1 with *err set on failure. */
+int channel_frame(channel *ch, const amqp_frame *f, amqp_error *err);
+/* Can this consumer take one more message now? */
+bool channel_can_deliver(channel *ch, consumer *cons);
+/* Send basic.deliver for e (taking over its message reference). */
+void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e);
+/* A queue went away under this consumer: forget it, tell the client. */
+void channel_consumer_gone(channel *ch, consumer *cons);
+/* Before sleep: send pending confirms. */
+void channel_flush_confirms(channel *ch);
+
+/* ------------------------------------------------------------------- conn */
+
+enum conn_state {
+    CONN_HEADER,        /* waiting for the protocol header */
+    CONN_START,         /* connection.start sent, waiting for start-ok */
+    CONN_TUNE,          /* tune sent, waiting for tune-ok */
+    CONN_OPEN_WAIT,     /* tune-ok received, waiting for connection.open */
+    CONN_OPEN,
+    CONN_CLOSING,       /* connection.close sent, waiting for close-ok */
+    CONN_DEAD,          /* to be reaped */
+};
+
+struct conn {
+    ev_io io;
+    broker *b;
+    conn *next, *prev;          /* the broker's connections */
+    conn *reap_next;
+    conn *flush_next;           /* on the broker's to-flush list */
+    uint8_t state;
+    bool flushing;              /* on the flush list */
+    bool read_paused;           /* output backlog: stop reading */
+    bool blocked;               /* sent connection.blocked */
+    bool loopback;
+    bool discard_input;         /* after a framing error */
+    uint16_t channel_max;
+    uint32_t frame_max;
+    uint16_t heartbeat;
+    uint64_t last_recv, last_send;  /* loop ms */
+    uint8_t *in;                /* partial frame left from the last read */
+    uint32_t inlen, incap;
+    obuf out;
+    channel **channels;         /* indexed by channel id */
+    uint32_t nchannels;
+    vhost *vh;
+    char user[64];
+    char peer[64];
+    uint32_t cap_flags;         /* client capabilities */
+    uint32_t nexclusive;        /* exclusive queues it owns */
+};
+
+enum {
+    CAP_CONSUMER_CANCEL_NOTIFY = 1 << 0,
+    CAP_CONNECTION_BLOCKED = 1 << 1,
+    CAP_AUTH_FAILURE_CLOSE = 1 << 2,
+    CAP_PUBLISHER_CONFIRMS = 1 << 3,
+};
+
+#define CONN_OUT_HIGH (4u << 20)   /* stop delivering/reading above this */
+
+void conn_accept(broker *b, int fd, const struct sockaddr *sa, socklen_t salen);
+/* Queue a method frame.  Output errors mark the connection dead. */
+void conn_send_method(conn *c, uint16_t ch, uint32_t id, const void *args);
+/* Queue a method with content: method frame, header frame, body frames. */
+void conn_send_content(conn *c, uint16_t ch, uint32_t id, const void *args, const msg *m);
+/* Close with connection.close (hard error) or drop the socket at once. */
+void conn_close(conn *c, int code, const char *text, uint32_t method);
+void conn_kill(conn *c, const char *why);
+void conn_want_flush(conn *c);
+void conn_flush(conn *c);
+/* Output room left before backpressure: deliveries stop at CONN_OUT_HIGH. */
+static inline bool conn_congested(const conn *c) { return c->out.bytes >= CONN_OUT_HIGH; }
+void conn_heartbeat_tick(conn *c, uint64_t now);
+void conn_free(conn *c);
+/* Send connection.blocked / unblocked to clients that asked for it. */
+void conn_set_blocked(conn *c, bool blocked, const char *reason);
+
+/* ----------------------------------------------------------------- broker */
+
+typedef struct listener {
+    ev_io io;
+    broker *b;
+} listener;
+
+struct broker {
+    config cfg;
+    ev_loop *loop;
+    listener listeners[MAX_BINDS * 2];
+    int nlisten;
+    conn *conns;                /* all connections */
+    uint32_t nconns;
+    conn *reap;                 /* dead, freed before sleep */
+    conn *flush;                /* with output to write before sleep */
+    vhost *vh;                  /* "/" */
+    store *st;                  /* NULL when not persistent */
+    ev_timer tick;              /* once a second: heartbeats */
+    ev_timer shutdown_timer;    /* grace period for clients to close */
+    int sigfd;
+    ev_io sig_io;
+    bool stopping;
+    bool blocked;               /* disk alarm */
+    const char *block_reason;
+};
+
+int broker_init(broker *b, const config *cfg);
+int broker_run(broker *b);
+void broker_free(broker *b);
+/* Check a user's credentials; loopback tells if the peer is local. */
+bool broker_auth(const broker *b, const char *user, amqp_str password, bool loopback, amqp_error *err);
+
+/* A random string of n characters from [A-Za-z0-9_-] (for generated names). */
+void random_name(char *out, size_t n);
+
+#endif
