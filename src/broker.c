@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,35 @@ bool broker_auth(const broker *b, const char *user, amqp_str password, bool loop
     amqp_fail(err, AMQP_ACCESS_REFUSED,
               "Login was refused using authentication mechanism PLAIN. For details see the broker logfile.");
     return false;
+}
+
+/* ------------------------------------------------------------ store hooks */
+
+/* The store synced: connections whose confirms waited get to flush. */
+static void on_store_synced(void *ctx)
+{
+    broker *b = ctx;
+    conn *c = b->sync_waiters;
+    b->sync_waiters = NULL;
+    while (c) {
+        conn *next = c->sync_next;
+        c->sync_waiting = false;
+        conn_want_flush(c);
+        c = next;
+    }
+}
+
+static void on_disk_alarm(void *ctx, bool on)
+{
+    broker *b = ctx;
+    conn *c;
+    b->blocked = on;
+    b->block_reason = "low on disk";
+    for (c = b->conns; c; c = c->next) {
+        conn_set_blocked(c, on, b->block_reason);
+        if (!on)
+            conn_resume(c);
+    }
 }
 
 /* --------------------------------------------------------------- sockets */
@@ -245,18 +275,22 @@ int broker_init(broker *b, const config *cfg)
 
     memset(b, 0, sizeof *b);
     b->cfg = *cfg;
+    /* before any thread exists, so that only the signalfd sees them */
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
     if (!(b->loop = ev_loop_new()))
         return log_error("cannot create the event loop: %s", strerror(errno)), -1;
     if (!(b->vh = vhost_new(b, "/")))
         return log_error("out of memory"), -1;
-    if (cfg->data_dir && store_open(&b->st, b, cfg->data_dir) < 0)
-        return -1;
+    {
+        store_hooks hooks = {.ctx = b, .synced = on_store_synced, .disk_alarm = on_disk_alarm};
+        if (store_open(&b->st, b->vh, cfg->data_dir, cfg, hooks) < 0)
+            return -1;
+    }
 
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
-    signal(SIGPIPE, SIG_IGN);
     b->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (b->sigfd < 0 || ev_io_start(b->loop, &b->sig_io, b->sigfd, EPOLLIN, on_signal) < 0)
         return log_error("signalfd: %s", strerror(errno)), -1;

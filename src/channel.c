@@ -190,6 +190,9 @@ void channel_release(channel *ch)
         ch->pub_msg = NULL;
     }
     ch->pub_state = PUB_NONE;
+    free(ch->pc);
+    ch->pc = NULL;
+    ch->pc_len = ch->pc_cap = ch->pc_head = 0;
 }
 
 void channel_free(channel *ch)
@@ -242,6 +245,11 @@ void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e)
         conn_send_content(ch->c, ch->id, AMQP_BASIC_DELIVER, &d, m);
         msg_unref(m);
     }
+    if (!m) {
+        /* unreadable: nothing can be delivered, ever; drop it */
+        queue_settle(q, e);
+        return;
+    }
     if (cons->no_ack) {
         queue_settle(q, e);
         if (ch->ua_len == 0)
@@ -265,6 +273,8 @@ void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e)
         q->refs++;
         cons->unacked++;
         ch->unacked_count++;
+        if (e->flags & QE_PERSISTENT)
+            store_delivered(ch->c->b->st, q->id, e->seg, e->off);
     }
 }
 
@@ -289,8 +299,29 @@ static int publish_start(channel *ch, const amqp_basic_publish *m, amqp_error *e
     ch->pub_rklen = (uint8_t)m->routing_key.len;
     memcpy(ch->pub_rk, m->routing_key.ptr, m->routing_key.len);
     ch->pub_state = PUB_HEADER;
+    ch->c->is_publisher = true;
     if (ch->confirm)
         ch->pub_count++;
+    return 0;
+}
+
+static int pc_push(channel *ch, uint64_t seq, uint64_t lsn, bool failed)
+{
+    if (ch->pc_len == ch->pc_cap) {
+        size_t cap = ch->pc_cap ? ch->pc_cap * 2 : 64, i;
+        struct pending_confirm *v = malloc(cap * sizeof *v);
+        if (!v)
+            return -1;
+        for (i = 0; i < ch->pc_len; i++)
+            v[i] = ch->pc[(ch->pc_head + i) & (ch->pc_cap - 1)];
+        free(ch->pc);
+        ch->pc = v;
+        ch->pc_cap = cap;
+        ch->pc_head = 0;
+    }
+    ch->pc[(ch->pc_head + ch->pc_len) & (ch->pc_cap - 1)] = (struct pending_confirm){seq, lsn, failed};
+    ch->pc_len++;
+    conn_wait_sync(ch->c);
     return 0;
 }
 
@@ -305,44 +336,80 @@ static void send_return(channel *ch, msg *m, int code, const char *text)
     conn_send_content(ch->c, ch->id, AMQP_BASIC_RETURN, &r, m);
 }
 
-/* The whole message is here: route it, hand it to its queues. */
+/* Remove repeats from a route set (a queue reached twice gets one copy). */
+static void dedupe(route_set *rs)
+{
+    uint32_t i, j, n = 0;
+    for (i = 0; i < rs->n; i++) {
+        for (j = 0; j < n; j++)
+            if (rs->q[j] == rs->q[i])
+                break;
+        if (j == n)
+            rs->q[n++] = rs->q[i];
+    }
+    rs->n = n;
+}
+
+/* The whole message is here: route it, store it once for all its durable
+ * queues, hand it to each queue. */
 static int publish_finish(channel *ch, amqp_error *err)
 {
     msg *m = ch->pub_msg;
     vhost *vh = ch->c->vh;
+    store *st = ch->c->b->st;
     exchange *x = vhost_exchange(vh, (amqp_str){ch->pub_exchange, ch->pub_exlen});
     route_set rs = {0};
     queue *one[8];
+    uint32_t qids_one[8], *qids = qids_one;
+    uint16_t nq = 0;
+    store_pos pos = {0};
     uint64_t seq;
-    uint32_t i, j;
+    uint32_t i;
     int rc = 0;
 
     ch->pub_msg = NULL;
     ch->pub_state = PUB_NONE;
     rs.q = one;
     rs.cap = 8;
-    rs.n = 0;
     if (x)
         x->type->route(x, (amqp_str){ch->pub_rk, ch->pub_rklen}, m, &rs);
+    dedupe(&rs);
     seq = vh->next_seq++;
-    if (rs.n == 0) {
-        if (ch->pub_mandatory)
-            send_return(ch, m, AMQP_NO_ROUTE, "NO_ROUTE");
+    if (rs.n == 0 && ch->pub_mandatory)
+        send_return(ch, m, AMQP_NO_ROUTE, "NO_ROUTE");
+    if ((m->flags & MSG_PERSISTENT) && st) {
+        if (rs.n > 8 && !(qids = malloc(rs.n * sizeof *qids)))
+            qids = NULL;
+        for (i = 0; qids && i < rs.n && nq < 65535; i++)
+            if (rs.q[i]->durable)
+                qids[nq++] = rs.q[i]->id;
+        if (!qids || (nq && store_put(st, m, seq, qids, nq, &pos) < 0)) {
+            /* not stored, so not taken at all: the publisher must learn it */
+            if (ch->confirm)
+                pc_push(ch, ch->pub_count, 0, true);
+            else
+                rc = amqp_fail(err, AMQP_RESOURCE_ERROR, "cannot store a persistent message (disk full "
+                                                         "or failing); see the broker log");
+            goto out;
+        }
     }
     for (i = 0; i < rs.n; i++) {
         queue *q = rs.q[i];
-        for (j = 0; j < i; j++)
-            if (rs.q[j] == q)
-                break;
-        if (j < i)
-            continue; /* routed twice to one queue: delivered once */
-        if (queue_publish(q, msg_ref(m), seq, 0) < 0) {
+        bool stored = nq && q->durable;
+        if (queue_publish(q, msg_ref(m), seq, stored ? &pos : NULL) < 0) {
             rc = amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
-            break;
+            goto out;
         }
     }
-    if (ch->confirm)
-        ch->confirm_pending = ch->pub_count;
+    if (ch->confirm && nq)
+        pc_push(ch, ch->pub_count, pos.lsn, false);
+out:
+    if (ch->confirm) {
+        ch->pub_done = ch->pub_count;
+        conn_want_flush(ch->c);
+    }
+    if (qids != qids_one)
+        free(qids);
     if (rs.q != one)
         free(rs.q);
     msg_unref(m);
@@ -541,6 +608,8 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
             }
             q->refs++;
             ch->unacked_count++;
+            if (e.flags & QE_PERSISTENT)
+                store_delivered(ch->c->b->st, q->id, e.seg, e.off);
         }
     }
     return 0;
@@ -611,16 +680,43 @@ static int basic_recover(channel *ch, bool requeue_flag, bool async, amqp_error 
 
 /* --------------------------------------------------------------- confirms */
 
+static void confirm_upto(channel *ch, uint64_t upto)
+{
+    amqp_basic_ack m = {.delivery_tag = upto, .multiple = upto > ch->confirmed_upto + 1};
+    if (upto <= ch->confirmed_upto)
+        return;
+    conn_send_method(ch->c, ch->id, AMQP_BASIC_ACK, &m);
+    ch->confirmed_upto = upto;
+}
+
+/* Send what can be confirmed now: everything handled, except stored
+ * messages not yet synced; a message whose write or sync failed gets a
+ * basic.nack, never an ack. */
 void channel_flush_confirms(channel *ch)
 {
-    if (ch->state != CH_OPEN || ch->confirm_pending <= ch->confirmed_upto)
+    store *st = ch->c->b->st;
+
+    if (ch->state != CH_OPEN)
         return;
-    {
-        amqp_basic_ack m = {.delivery_tag = ch->confirm_pending, .multiple = true};
-        if (ch->confirm_pending == ch->confirmed_upto + 1)
-            m.multiple = false;
-        conn_send_method(ch->c, ch->id, AMQP_BASIC_ACK, &m);
-        ch->confirmed_upto = ch->confirm_pending;
+    while (ch->pc_len > 0) {
+        struct pending_confirm *p = &ch->pc[ch->pc_head];
+        int state = p->failed ? STORE_FAILED : store_lsn_state(st, p->lsn);
+        if (state == STORE_PENDING)
+            break;
+        if (state == STORE_FAILED) {
+            amqp_basic_nack n = {.delivery_tag = p->seq, .multiple = false, .requeue = false};
+            confirm_upto(ch, p->seq - 1);
+            conn_send_method(ch->c, ch->id, AMQP_BASIC_NACK, &n);
+            ch->confirmed_upto = p->seq;
+        }
+        ch->pc_head = (ch->pc_head + 1) & (ch->pc_cap - 1);
+        ch->pc_len--;
+    }
+    if (ch->pc_len > 0) {
+        confirm_upto(ch, ch->pc[ch->pc_head].seq - 1);
+        conn_wait_sync(ch->c);
+    } else {
+        confirm_upto(ch, ch->pub_done);
     }
 }
 

@@ -189,12 +189,19 @@ static void send_heartbeat(conn *c)
     conn_want_flush(c);
 }
 
+/* A publishing connection is not read while the disk alarm is on, as
+ * RabbitMQ blocks publishers; consumers go on draining. */
+static bool held(const conn *c)
+{
+    return c->b->blocked && c->is_publisher && c->state == CONN_OPEN;
+}
+
 static void update_events(conn *c)
 {
     uint32_t ev = 0;
     if (c->state == CONN_DEAD)
         return;
-    if (!c->read_paused)
+    if (!c->read_paused && !held(c))
         ev |= EPOLLIN;
     if (c->out.bytes > 0)
         ev |= EPOLLOUT;
@@ -296,9 +303,26 @@ void conn_kill(conn *c, const char *why)
     b->reap = c;
 }
 
+void conn_wait_sync(conn *c)
+{
+    if (c->sync_waiting || c->state == CONN_DEAD)
+        return;
+    c->sync_waiting = true;
+    c->sync_next = c->b->sync_waiters;
+    c->b->sync_waiters = c;
+}
+
 void conn_free(conn *c)
 {
     broker *b = c->b;
+    if (c->sync_waiting) {
+        conn **pp;
+        for (pp = &b->sync_waiters; *pp; pp = &(*pp)->sync_next)
+            if (*pp == c) {
+                *pp = c->sync_next;
+                break;
+            }
+    }
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -753,7 +777,7 @@ static long process(conn *c, const uint8_t *p, size_t n)
         if (conn_frame(c, &f) < 0)
             return -1;
         used += (size_t)rc;
-        if (c->read_paused)
+        if (c->read_paused || held(c))
             break;
     }
     return (long)used;
@@ -767,6 +791,8 @@ bad_header:
 /* The loop's read buffer: big enough for two maximal frames. */
 static uint8_t *rbuf;
 static size_t rbuf_size;
+
+static void keep_rest(conn *c, size_t have, size_t used);
 
 static void conn_read(conn *c)
 {
@@ -804,7 +830,15 @@ static void conn_read(conn *c)
         c->inlen = 0;
         return;
     }
-    have -= (size_t)used;
+    keep_rest(c, have, (size_t)used);
+    if (held(c))
+        update_events(c);
+}
+
+/* Keep the unprocessed bytes of rbuf[0..have) after `used` for later. */
+static void keep_rest(conn *c, size_t have, size_t used)
+{
+    have -= used;
     if (have > c->incap) {
         uint8_t *nb = realloc(c->in, have);
         if (!nb)
@@ -820,6 +854,25 @@ static void conn_read(conn *c)
         c->in = NULL;
         c->incap = 0;
     }
+}
+
+void conn_resume(conn *c)
+{
+    size_t have = c->inlen;
+    long used;
+
+    if (c->state == CONN_DEAD)
+        return;
+    if (have && !held(c) && !c->read_paused) {
+        memcpy(rbuf, c->in, have);
+        used = process(c, rbuf, have);
+        if (used < 0 || c->state == CONN_DEAD) {
+            c->inlen = 0;
+            return;
+        }
+        keep_rest(c, have, (size_t)used);
+    }
+    update_events(c);
 }
 
 static void on_io(ev_loop *loop, ev_io *io, uint32_t events)

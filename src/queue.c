@@ -22,6 +22,7 @@
 #include "store/store.h"
 
 #define DISPATCH_BUDGET 2048   /* deliveries per queue per turn, for fairness */
+#define MEMORY_HEAD 1024       /* stored messages kept in RAM at a queue's head */
 
 /* ----------------------------------------------------------------- deque */
 
@@ -136,7 +137,7 @@ queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool au
 static void drop_entry(queue *q, qentry *e)
 {
     if ((e->flags & QE_PERSISTENT) && q->vh->b->st)
-        store_ack(q->vh->b->st, q->id, e->seg, e->off, e->seq);
+        store_ack(q->vh->b->st, q->id, e->seg, e->off);
     if (e->m)
         msg_unref(e->m);
     e->m = NULL;
@@ -200,20 +201,25 @@ uint32_t queue_message_count(const queue *q)
     return (uint32_t)q->ready.len;
 }
 
-int queue_publish(queue *q, msg *m, uint64_t seq, uint16_t flags)
+int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
 {
-    qentry e = {.seq = seq, .m = m, .size = m->body_len, .flags = flags, .priority = m->priority};
+    qentry e = {.seq = seq, .m = m, .size = m->body_len, .priority = m->priority};
 
-    if ((m->flags & MSG_PERSISTENT) && q->durable && q->vh->b->st) {
-        /* the store writes it before the loop sleeps */
-        if (store_put(q->vh->b->st, q->id, m, seq, &e.seg, &e.off) < 0) {
-            msg_unref(m);
-            return -1;
-        }
+    if (pos) {
         e.flags |= QE_PERSISTENT;
+        e.seg = pos->seg;
+        e.off = pos->off;
+        if (q->ready.len >= MEMORY_HEAD) {
+            /* deep in a backlog: the store has it, RAM need not */
+            msg_unref(m);
+            e.m = NULL;
+        }
     }
     if (qdeque_push(&q->ready, &e) < 0) {
-        msg_unref(m);
+        if (e.m)
+            msg_unref(e.m);
+        if (pos && q->vh->b->st)
+            store_ack(q->vh->b->st, q->id, pos->seg, pos->off);
         return -1;
     }
     q->ready_bytes += e.size;

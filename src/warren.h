@@ -41,6 +41,7 @@ typedef struct vhost vhost;
 typedef struct msg msg;
 typedef struct qentry qentry;
 typedef struct store store;
+typedef struct store_pos store_pos;
 
 /* ------------------------------------------------------------------ errors */
 
@@ -190,8 +191,9 @@ queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool au
 uint32_t queue_delete(queue *q);
 uint32_t queue_purge(queue *q);
 void queue_unref(queue *q);
-/* Take ownership of a reference to m and append it. */
-int queue_publish(queue *q, msg *m, uint64_t seq, uint16_t flags);
+/* Take ownership of a reference to m and append it; pos is where the store
+ * put it (NULL for a message not on disk). */
+int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos);
 /* Put an unacked entry back in its place (by seq), marked redelivered. */
 int queue_requeue(queue *q, qentry *e);
 /* An unacked entry is done with (acked, or rejected without requeue). */
@@ -291,11 +293,17 @@ struct channel {
     size_t ua_head, ua_len, ua_cap;
     uint64_t ua_first_tag;      /* tag of ua[ua_head] */
     uint64_t next_tag;
-    /* publisher confirms */
+    /* publisher confirms: a publish is confirmed once it is routed and,
+     * if it was stored, once the store has synced it */
     bool confirm;
-    uint64_t pub_count;         /* sequence numbers handed to publishes */
-    uint64_t confirmed_upto;    /* all seqs <= this acked to the client */
-    uint64_t confirm_pending;   /* highest seq ready to be confirmed */
+    uint64_t pub_count;         /* confirm sequence numbers handed out */
+    uint64_t pub_done;          /* the last publish fully handled */
+    uint64_t confirmed_upto;    /* all seqs <= this told to the client */
+    struct pending_confirm {
+        uint64_t seq, lsn;
+        bool failed;            /* could not be stored: nack it */
+    } *pc;                      /* stored publishes waiting for a sync */
+    size_t pc_head, pc_len, pc_cap;
 };
 
 channel *channel_new(conn *c, uint16_t id);
@@ -352,6 +360,9 @@ struct conn {
     char peer[64];
     uint32_t cap_flags;         /* client capabilities */
     uint32_t nexclusive;        /* exclusive queues it owns */
+    bool is_publisher;          /* has published: a disk alarm blocks it */
+    bool sync_waiting;          /* on the broker's sync waiter list */
+    conn *sync_next;
 };
 
 enum {
@@ -379,6 +390,10 @@ void conn_heartbeat_tick(conn *c, uint64_t now);
 void conn_free(conn *c);
 /* Send connection.blocked / unblocked to clients that asked for it. */
 void conn_set_blocked(conn *c, bool blocked, const char *reason);
+/* The disk alarm ended: read again what was held back. */
+void conn_resume(conn *c);
+/* Wake this connection when the store next syncs (its confirms wait). */
+void conn_wait_sync(conn *c);
 
 /* ----------------------------------------------------------------- broker */
 
@@ -405,6 +420,7 @@ struct broker {
     bool stopping;
     bool blocked;               /* disk alarm */
     const char *block_reason;
+    conn *sync_waiters;         /* connections with confirms awaiting a sync */
 };
 
 int broker_init(broker *b, const config *cfg);

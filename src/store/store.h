@@ -1,30 +1,59 @@
 /*
- * store.h - the durable message store (see store.c for the design and
- * doc/store-format.md for the bytes on disk).
+ * store.h - the durable message store.  Design notes in store.c; the bytes
+ * on disk in segment.h, defs.h and doc/store-format.md.
  */
 #ifndef WARREN_STORE_H
 #define WARREN_STORE_H
 
 #include "warren.h"
 
-/* Open (creating if need be) the store in dir and recover what it holds
- * into b's vhost.  *st may be NULL afterwards when persistence is off. */
-int store_open(store **st, broker *b, const char *dir);
-/* Write what this turn queued and hand it to the sync thread. */
-void store_flush(store *st);
-/* Once a second: disk space checks, compaction. */
-void store_tick(store *st);
+/* Where a stored message is, and the log position that must be synced
+ * before its publisher may be told. */
+typedef struct store_pos {
+    uint32_t seg, off;
+    uint64_t lsn;
+} store_pos;
+
+typedef struct store_hooks {
+    void *ctx;
+    /* the synced log position advanced (confirms can go out) */
+    void (*synced)(void *ctx);
+    /* free disk space fell below / rose above the limit */
+    void (*disk_alarm)(void *ctx, bool on);
+} store_hooks;
+
+/* Open (creating) the store in dir and recover its durable queues and
+ * messages into vh.  Refuses (returns -1, with a log line naming the file
+ * and offset) a store it cannot trust: an unknown format version or a
+ * corrupt record anywhere but the torn tail of the newest segment. */
+int store_open(store **st, vhost *vh, const char *dir, const config *cfg, store_hooks hooks);
 /* Write and sync everything, stop the sync thread, free. */
 void store_close(store *st);
-/* Queue a persistent message of durable queue `qid` for writing; its place
- * on disk is returned at once.  Written before the loop sleeps. */
-int store_put(store *st, uint32_t qid, msg *m, uint64_t seq, uint32_t *seg, uint32_t *off);
-/* The message at (seg, off) is done with in queue qid. */
-void store_ack(store *st, uint32_t qid, uint32_t seg, uint32_t off, uint64_t seq);
-/* Read a message back; NULL on failure (logged). */
+
+/* Append a persistent message for the durable queues qids[0..nq).  It is
+ * written before the loop sleeps and synced soon after; pos says where. */
+int store_put(store *st, msg *m, uint64_t seq, const uint32_t *qids, uint16_t nq, store_pos *pos);
+/* The message at (seg, off) left queue qid for good. */
+void store_ack(store *st, uint32_t qid, uint32_t seg, uint32_t off);
+/* The message at (seg, off) was handed to a consumer of queue qid. */
+void store_delivered(store *st, uint32_t qid, uint32_t seg, uint32_t off);
+/* Read a message back (the caller owns the reference); NULL on failure. */
 msg *store_read(store *st, uint32_t seg, uint32_t off);
-/* A durable queue was declared: give it an id and record it. */
+
+enum { STORE_PENDING, STORE_SYNCED, STORE_FAILED };
+/* Is the log up to lsn on disk, still on its way, or lost to an error? */
+int store_lsn_state(const store *st, uint64_t lsn);
+
+/* A durable queue was declared (give it an id, record it) or deleted. */
 int store_queue_declared(store *st, queue *q);
 void store_queue_deleted(store *st, uint32_t qid);
+
+/* Before sleep: write this turn's records and acks, request a sync. */
+void store_flush(store *st);
+/* Once a second: free-space check, dead segments. */
+void store_tick(store *st);
+
+/* For tests and the benchmarks: bytes used by message segments. */
+uint64_t store_disk_bytes(const store *st);
 
 #endif

@@ -1,0 +1,181 @@
+/*
+ * segment.c - encoding and checking of store records; see segment.h and
+ * doc/store-format.md.  No I/O here: callers hand in bytes.
+ */
+#include "store/segment.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "amqp/wire.h"
+#include "store/crc32c.h"
+
+size_t seg_record_size(uint16_t nq, uint8_t exlen, uint8_t rklen, uint32_t props_len, uint32_t body_len)
+{
+    return REC_HEADER + REC_MIN_MSG + 4u * nq + exlen + rklen + (size_t)props_len + body_len;
+}
+
+size_t seg_record_write(uint8_t *out, uint64_t seq, const uint32_t *qids, uint16_t nq, const char *exchange,
+                        uint8_t exlen, const char *rk, uint8_t rklen, const uint8_t *props, uint32_t props_len,
+                        const uint8_t *body, uint32_t body_len)
+{
+    size_t size = seg_record_size(nq, exlen, rklen, props_len, body_len);
+    uint8_t *p = out + REC_HEADER;
+    uint16_t i;
+
+    *p++ = REC_MSG;
+    *p++ = 0;
+    p = amqp_put16(p, nq);
+    p = amqp_put64(p, seq);
+    for (i = 0; i < nq; i++)
+        p = amqp_put32(p, qids[i]);
+    *p++ = exlen;
+    memcpy(p, exchange, exlen);
+    p += exlen;
+    *p++ = rklen;
+    memcpy(p, rk, rklen);
+    p += rklen;
+    p = amqp_put32(p, props_len);
+    if (props_len)
+        memcpy(p, props, props_len);
+    p += props_len;
+    p = amqp_put32(p, body_len);
+    if (body_len)
+        memcpy(p, body, body_len);
+    amqp_put32(out, (uint32_t)(size - REC_HEADER));
+    amqp_put32(out + 4, crc32c(0, out + REC_HEADER, size - REC_HEADER));
+    return size;
+}
+
+const char *seg_check_str(enum seg_check c)
+{
+    switch (c) {
+    case SEG_OK: return "ok";
+    case SEG_SHORT: return "record runs past the end of the file";
+    case SEG_BAD_LENGTH: return "impossible record length";
+    case SEG_BAD_CRC: return "checksum mismatch";
+    case SEG_BAD_PAYLOAD: return "record contents do not parse";
+    }
+    return "?";
+}
+
+static enum seg_check parse_msg(const uint8_t *p, uint32_t len, seg_record *r)
+{
+    const uint8_t *end = p + len;
+
+    memset(r, 0, sizeof *r);
+    r->type = p[0];
+    if (r->type == REC_PAD)
+        return SEG_OK;
+    if (r->type != REC_MSG || len < REC_MIN_MSG)
+        return SEG_BAD_PAYLOAD;
+    r->flags = p[1];
+    r->nq = amqp_get16(p + 2);
+    r->seq = amqp_get64(p + 4);
+    p += 12;
+    if ((size_t)(end - p) < 4u * r->nq + 1)
+        return SEG_BAD_PAYLOAD;
+    r->qids = p;
+    p += 4u * r->nq;
+    r->exlen = *p++;
+    if ((size_t)(end - p) < (size_t)r->exlen + 1)
+        return SEG_BAD_PAYLOAD;
+    r->exchange = (const char *)p;
+    p += r->exlen;
+    r->rklen = *p++;
+    if ((size_t)(end - p) < (size_t)r->rklen + 4)
+        return SEG_BAD_PAYLOAD;
+    r->rk = (const char *)p;
+    p += r->rklen;
+    r->props_len = amqp_get32(p);
+    p += 4;
+    if ((size_t)(end - p) < (size_t)r->props_len + 4)
+        return SEG_BAD_PAYLOAD;
+    r->props = p;
+    p += r->props_len;
+    r->body_len = amqp_get32(p);
+    p += 4;
+    if ((size_t)(end - p) != r->body_len)
+        return SEG_BAD_PAYLOAD;
+    r->body = p;
+    return SEG_OK;
+}
+
+enum seg_check seg_record_check(const uint8_t *p, size_t n, size_t *size, seg_record *rec)
+{
+    uint32_t len;
+
+    if (n < REC_HEADER)
+        return SEG_SHORT;
+    len = amqp_get32(p);
+    if (len == 0 || len > REC_MAX)
+        return SEG_BAD_LENGTH;
+    if (n - REC_HEADER < len)
+        return SEG_SHORT;
+    if (crc32c(0, p + REC_HEADER, len) != amqp_get32(p + 4))
+        return SEG_BAD_CRC;
+    *size = REC_HEADER + (size_t)len;
+    return parse_msg(p + REC_HEADER, len, rec);
+}
+
+long seg_find_valid(const uint8_t *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i + REC_HEADER + 1 <= n; i++) {
+        uint32_t len = amqp_get32(p + i);
+        size_t size;
+        seg_record r;
+        /* cheap filters before the checksum: a sane length that fits, and
+         * a known record type */
+        if (len < 1 || len > REC_MAX || len > n - i - REC_HEADER)
+            continue;
+        if (p[i + REC_HEADER] != REC_MSG && p[i + REC_HEADER] != REC_PAD)
+            continue;
+        if (seg_record_check(p + i, n - i, &size, &r) == SEG_OK)
+            return (long)i;
+    }
+    return -1;
+}
+
+void seg_header_write(uint8_t *out, const char *magic, uint32_t id)
+{
+    memcpy(out, magic, 4);
+    amqp_put32(out + 4, SEG_VERSION);
+    amqp_put32(out + 8, id);
+    amqp_put32(out + 12, 0);
+}
+
+int seg_header_check(const uint8_t *p, size_t n, const char *magic, uint32_t *version, uint32_t *id)
+{
+    if (n < SEG_HEADER || memcmp(p, magic, 4) != 0)
+        return -1;
+    *version = amqp_get32(p + 4);
+    *id = amqp_get32(p + 8);
+    return *version == SEG_VERSION ? 0 : -2;
+}
+
+void seg_ack_write(uint8_t *out, uint32_t qid, uint32_t off, uint8_t kind)
+{
+    amqp_put32(out, qid);
+    amqp_put32(out + 4, off);
+    out[8] = kind;
+    out[9] = out[10] = out[11] = 0;
+    amqp_put32(out + 12, crc32c(0, out, 12));
+}
+
+int seg_ack_check(const uint8_t *p, uint32_t *qid, uint32_t *off, uint8_t *kind)
+{
+    if (crc32c(0, p, 12) != amqp_get32(p + 12))
+        return -1;
+    if (p[8] != ACK_KIND_ACK && p[8] != ACK_KIND_DELIVERED)
+        return -1;
+    *qid = amqp_get32(p);
+    *off = amqp_get32(p + 4);
+    *kind = p[8];
+    return 0;
+}
+
+void seg_path(char *out, size_t n, const char *dir, uint32_t id, const char *ext)
+{
+    snprintf(out, n, "%s/msgs/%010u.%s", dir, id, ext);
+}

@@ -1,0 +1,104 @@
+/*
+ * segment.h - the bytes of the message store: segment files, their records,
+ * and their ack files.  doc/store-format.md is the specification; this file
+ * and segment.c are its only implementation, shared by the broker and by
+ * warren-check-store.
+ *
+ * msgs/NNNNNNNNNN.seg  (segment id in decimal, zero-padded to 10 digits)
+ *   header  16 bytes: "WSEG" | u32 version (1) | u32 segment id | u32 0
+ *   records, back to back, until the end of the file:
+ *     u32 length of the payload | u32 CRC-32C of the payload | payload
+ *   payload of a message record (type 1):
+ *     u8 type | u8 flags | u16 nq | u64 seq | u32 queue id * nq |
+ *     u8 exlen | exchange | u8 rklen | routing key |
+ *     u32 props length | properties (encoded as on the wire) |
+ *     u32 body length | body
+ *   payload of a padding record (type 0): anything (written by repair)
+ *
+ * msgs/NNNNNNNNNN.ack  (what happened to the messages of that segment)
+ *   header  16 bytes: "WACK" | u32 version (1) | u32 segment id | u32 0
+ *   entries of 16 bytes:
+ *     u32 queue id | u32 record offset | u8 kind | 3 zero bytes |
+ *     u32 CRC-32C of the first 12 bytes
+ *   kind 1: acknowledged (the message is gone from that queue)
+ *   kind 2: delivered (it comes back after a restart as redelivered)
+ *
+ * All integers are big-endian.
+ */
+#ifndef WARREN_SEGMENT_H
+#define WARREN_SEGMENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SEG_MAGIC "WSEG"
+#define ACK_MAGIC "WACK"
+#define SEG_VERSION 1
+#define SEG_HEADER 16
+#define REC_HEADER 8
+#define REC_MSG 1
+#define REC_PAD 0
+#define REC_MIN_MSG 22          /* a message payload with no queues */
+#define REC_MAX (1u << 30)
+#define ACK_ENTRY 16
+#define ACK_KIND_ACK 1
+#define ACK_KIND_DELIVERED 2
+
+/* A decoded message record; pointers into the record's bytes. */
+typedef struct seg_record {
+    uint8_t type, flags;
+    uint16_t nq;
+    uint64_t seq;
+    const uint8_t *qids;        /* nq big-endian u32 */
+    const char *exchange;
+    uint8_t exlen;
+    const char *rk;
+    uint8_t rklen;
+    const uint8_t *props;
+    uint32_t props_len;
+    const uint8_t *body;
+    uint32_t body_len;
+} seg_record;
+
+/* Bytes a message record takes on disk, header included. */
+size_t seg_record_size(uint16_t nq, uint8_t exlen, uint8_t rklen, uint32_t props_len, uint32_t body_len);
+
+/* Write a message record (header and payload) at out, which has room for
+ * seg_record_size() bytes; returns that size. */
+size_t seg_record_write(uint8_t *out, uint64_t seq, const uint32_t *qids, uint16_t nq, const char *exchange,
+                        uint8_t exlen, const char *rk, uint8_t rklen, const uint8_t *props, uint32_t props_len,
+                        const uint8_t *body, uint32_t body_len);
+
+enum seg_check {
+    SEG_OK = 0,
+    SEG_SHORT,          /* fewer bytes left than the record claims: a torn tail? */
+    SEG_BAD_LENGTH,     /* length out of any sane range */
+    SEG_BAD_CRC,
+    SEG_BAD_PAYLOAD,    /* checksum fine, contents do not parse */
+};
+
+const char *seg_check_str(enum seg_check c);
+
+/* Check the record at p (n bytes available); on SEG_OK *size is its size on
+ * disk and *rec is decoded (type 0 records decode with type 0 only). */
+enum seg_check seg_record_check(const uint8_t *p, size_t n, size_t *size, seg_record *rec);
+
+/* Is there a valid record anywhere in p[0..n)?  Used to tell a torn tail
+ * (nothing valid follows) from corruption (valid records follow). Returns
+ * the offset of the first one found, or -1. */
+long seg_find_valid(const uint8_t *p, size_t n);
+
+/* Header helpers: fill 16 bytes / check them (0 ok, -1 bad magic,
+ * -2 unknown version; *version receives the version found). */
+void seg_header_write(uint8_t *out, const char *magic, uint32_t id);
+int seg_header_check(const uint8_t *p, size_t n, const char *magic, uint32_t *version, uint32_t *id);
+
+void seg_ack_write(uint8_t *out, uint32_t qid, uint32_t off, uint8_t kind);
+/* 0 ok (fields set), -1 checksum or contents bad. */
+int seg_ack_check(const uint8_t *p, uint32_t *qid, uint32_t *off, uint8_t *kind);
+
+/* "DIR/msgs/0000000042.seg" */
+void seg_path(char *out, size_t n, const char *dir, uint32_t id, const char *ext);
+
+#endif
