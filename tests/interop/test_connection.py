@@ -1,0 +1,317 @@
+"""Issue 2: connections from real clients (pika, rabbitmq-c's amqp-tools).
+
+What RabbitMQ 3.10 does, and so what warren must do: connection.tune proposes
+channel_max 2047, frame_max 131072, heartbeat 60; the client's tune-ok wins
+(pika sends its own heartbeat when asked, else the server's); a wrong password
+closes the connection with 403 ACCESS_REFUSED (the client announced
+authentication_failure_close); an unknown vhost closes it with 530 NOT_ALLOWED.
+connection.start carries server-properties with product/version/platform and
+a capabilities table, mechanisms "PLAIN AMQPLAIN", locales "en_US".
+"""
+import subprocess
+import time
+
+import pika
+import pytest
+
+import amqp_raw as raw
+from helpers import broker_still_serves, url_params
+
+
+def test_connect_open_close_channels(amqp):
+    conn = amqp.connect()
+    channels = [conn.channel() for _ in range(5)]
+    numbers = [ch.channel_number for ch in channels]
+    assert len(set(numbers)) == 5
+    for ch in channels:
+        assert ch.is_open
+    channels[1].close()
+    channels[3].close()
+    assert channels[1].is_closed and channels[3].is_closed
+    # the other channels still work after their siblings closed
+    q = channels[0].queue_declare('', exclusive=True).method.queue
+    channels[2].basic_publish('', q, b'x')
+    again = conn.channel()
+    assert again.is_open
+    conn.close()
+    assert conn.is_closed
+
+
+def test_many_channels_reuse_numbers(amqp):
+    conn = amqp.connect()
+    for _ in range(3):
+        chans = [conn.channel() for _ in range(20)]
+        for ch in chans:
+            ch.close()
+    assert conn.is_open
+    conn.close()
+
+
+def test_tune_defaults_seen_by_pika(amqp):
+    conn = amqp.connect(heartbeat=None)
+    params = conn._impl.params
+    # pika accepts the server's proposal when it has none of its own
+    assert params.heartbeat == 60
+    assert params.frame_max == 131072
+    assert params.channel_max == 2047
+    conn.close()
+
+
+@pytest.mark.parametrize('asked', [0, 5, 120])
+def test_heartbeat_negotiation_client_value_wins(amqp, asked):
+    conn = amqp.connect(heartbeat=asked)
+    assert conn._impl.params.heartbeat == asked
+    ch = conn.channel()
+    ch.queue_declare('', exclusive=True)
+    conn.close()
+
+
+def test_client_lowers_frame_max_and_channel_max(amqp):
+    conn = amqp.connect(frame_max=8192, channel_max=10)
+    assert conn._impl.params.frame_max == 8192
+    assert conn._impl.params.channel_max == 10
+    ch = conn.channel()
+    q = ch.queue_declare('', exclusive=True).method.queue
+    body = bytes(range(256)) * 200           # 51200 bytes: seven 8 KB frames
+    ch.basic_publish('', q, body)
+    m = None
+    deadline = time.monotonic() + 5
+    while m is None and time.monotonic() < deadline:
+        m, _p, got = ch.basic_get(q, auto_ack=True)
+    assert m is not None and got == body
+    conn.close()
+
+
+def test_raw_tune_values(broker):
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.send_header()
+        c.read_start()
+        c.send_start_ok()
+        c.read_tune()
+        assert c.tune_args == [2047, 131072, 60]
+        c.send_tune_ok(heartbeat=0)
+        c.send_open('/')
+        f = c.expect(raw.CONNECTION_OPEN_OK, 0)
+        assert f.args == ['']
+
+
+def test_wrong_password_is_auth_error_not_hang(broker):
+    params = url_params(broker.url, credentials=pika.PlainCredentials('guest', 'wrong-password'))
+    t0 = time.monotonic()
+    with pytest.raises((pika.exceptions.ProbableAuthenticationError,
+                        pika.exceptions.AuthenticationError)):
+        pika.BlockingConnection(params)
+    assert time.monotonic() - t0 < 5
+    broker_still_serves(broker)
+
+
+def test_wrong_password_raw_403(broker):
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.send_header()
+        c.read_start()
+        c.send_start_ok(password='wrong-password')
+        code, text, cls, meth = c.expect_connection_close()
+        assert code == 403
+        assert text.startswith('ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN')
+
+
+def test_unknown_user_raw_403(broker):
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.send_header()
+        c.read_start()
+        c.send_start_ok(user='nobody-here', password='guest')
+        code, text, _, _ = c.expect_connection_close()
+        assert code == 403
+        assert text.startswith('ACCESS_REFUSED')
+
+
+def test_amqplain_login(broker):
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.send_header()
+        c.read_start()
+        # AMQPLAIN's response is a field table without its length prefix
+        response = raw.encode_table({'LOGIN': 'guest', 'PASSWORD': 'guest'})[4:]
+        c.send(raw.method_frame(0, raw.CONNECTION_START_OK,
+                                {'product': 'raw'}, 'AMQPLAIN', response, 'en_US'))
+        c.read_tune()
+        c.send_tune_ok(heartbeat=0)
+        c.send_open('/')
+        c.expect(raw.CONNECTION_OPEN_OK, 0)
+
+
+def test_unknown_vhost_pika(broker):
+    url = broker.url.rstrip('/') + '/no-such-vhost'
+    with pytest.raises(pika.exceptions.ProbableAccessDeniedError) as ei:
+        pika.BlockingConnection(url_params(url))
+    assert '530' in str(ei.value)
+    assert 'NOT_ALLOWED' in str(ei.value)
+
+
+def test_unknown_vhost_raw_530(broker):
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.send_header()
+        c.read_start()
+        c.send_start_ok()
+        c.read_tune()
+        c.send_tune_ok()
+        c.send_open('no-such-vhost')
+        code, text, cls, meth = c.expect_connection_close()
+        assert (code, cls, meth) == (530, 10, 40)
+        assert text == 'NOT_ALLOWED - vhost no-such-vhost not found'
+
+
+def test_server_properties_raw(broker):
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.send_header()
+        f = c.read_start()
+    major, minor, props, mechanisms, locales = f.args
+    assert (major, minor) == (0, 9)
+    for key in ('product', 'version', 'platform'):
+        assert isinstance(props.get(key), bytes), key
+        assert props[key].decode().strip(), key
+    caps = props['capabilities']
+    for cap in ('publisher_confirms', 'exchange_exchange_bindings', 'basic.nack',
+                'consumer_cancel_notify', 'connection.blocked',
+                'authentication_failure_close', 'per_consumer_qos'):
+        assert caps.get(cap) is True, cap
+    assert {'PLAIN', 'AMQPLAIN'} <= set(mechanisms.decode().split())
+    assert 'en_US' in locales.decode().split()
+
+
+def test_server_properties_pika(amqp):
+    conn = amqp.connect()
+    props = conn._impl.server_properties
+    for key in ('product', 'version', 'platform'):
+        v = props.get(key)
+        v = v.decode() if isinstance(v, bytes) else v
+        assert isinstance(v, str) and v.strip(), key
+    assert conn.consumer_cancel_notify_supported
+    assert conn.basic_nack_supported
+    assert conn.publisher_confirms_supported
+    assert conn.exchange_exchange_bindings_supported
+    conn.close()
+
+
+def test_connection_close_handshake_raw(broker):
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.handshake()
+        c.open_channel(1)
+        c.send(raw.method_frame(0, raw.CONNECTION_CLOSE, 200, 'bye', 0, 0))
+        c.expect(raw.CONNECTION_CLOSE_OK, 0)
+
+
+def test_channel_close_from_client_raw(broker):
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.handshake()
+        c.open_channel(1)
+        c.send(raw.method_frame(1, raw.CHANNEL_CLOSE, 200, 'done', 0, 0))
+        c.expect(raw.CHANNEL_CLOSE_OK, 1)
+        # the number is free again
+        c.open_channel(1)
+        c.send(raw.method_frame(1, raw.QUEUE_DECLARE, 0, '', False, False, True, True, False, {}))
+        f = c.expect(raw.QUEUE_DECLARE_OK, 1)
+        assert f.args[0].startswith('amq.gen-')
+
+
+def test_channel_close_from_server_raw(broker):
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.handshake()
+        c.open_channel(1)
+        c.open_channel(2)
+        # passive declare of a missing queue: the server closes channel 1
+        c.send(raw.method_frame(1, raw.QUEUE_DECLARE, 0, 'no-such-queue-raw-x', True,
+                                False, False, False, False, {}))
+        code, text, cls, meth = c.expect_channel_close(1)
+        assert (code, cls, meth) == (404, 50, 10)
+        assert text == "NOT_FOUND - no queue 'no-such-queue-raw-x' in vhost '/'"
+        # channel 2 was not touched; channel 1 can be reopened after close-ok
+        c.send(raw.method_frame(2, raw.CHANNEL_FLOW, True))
+        assert c.expect(raw.CHANNEL_FLOW_OK, 2).args == [True]
+        c.open_channel(1)
+
+
+def test_channel_flow_active_true(broker):
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.handshake()
+        c.open_channel(1)
+        c.send(raw.method_frame(1, raw.CHANNEL_FLOW, True))
+        f = c.expect(raw.CHANNEL_FLOW_OK, 1)
+        assert f.args == [True]
+
+
+def test_channel_flow_active_false_not_implemented(broker):
+    # RabbitMQ refuses to stop sending on request: connection error 540.
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.handshake()
+        c.open_channel(1)
+        c.send(raw.method_frame(1, raw.CHANNEL_FLOW, False))
+        code, text, cls, meth = c.expect_connection_close()
+        assert (code, cls, meth) == (540, 20, 20)
+        assert text == 'NOT_IMPLEMENTED - active=false'
+    broker_still_serves(broker)
+
+
+# ---------------------------------------------------------------- amqp-tools
+
+def tools_url(broker):
+    # rabbitmq-c reads "amqp://h:p/" as vhost "" ; without the slash it is "/"
+    return broker.url.rstrip('/')
+
+
+def run_tool(args, timeout=10, input=None):
+    return subprocess.run(args, capture_output=True, timeout=timeout, input=input)
+
+
+def test_amqp_tools_declare_publish_get(broker, amqp, qname):
+    url = tools_url(broker)
+    r = run_tool(['amqp-declare-queue', '--url', url, '-d', '-q', qname])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().strip() == qname
+    r = run_tool(['amqp-publish', '--url', url, '-r', qname, '-b', 'hello from rabbitmq-c'])
+    assert r.returncode == 0, r.stderr
+    r = run_tool(['amqp-get', '--url', url, '-q', qname])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b'hello from rabbitmq-c'
+    # queue now empty: amqp-get exits 2
+    r = run_tool(['amqp-get', '--url', url, '-q', qname])
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    # the queue is durable: pika sees it as such (redeclare durable=True is fine)
+    ch = amqp.channel()
+    ok = ch.queue_declare(qname, durable=True)
+    assert ok.method.message_count == 0
+
+
+def test_amqp_tools_consume(broker, amqp, qname):
+    url = tools_url(broker)
+    ch = amqp.channel()
+    ch.queue_declare(qname)
+    for i in range(3):
+        ch.basic_publish('', qname, b'm%d;' % i)
+    r = run_tool(['amqp-consume', '--url', url, '-q', qname, '-c', '3', 'cat'])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b'm0;m1;m2;'
+    assert ch.queue_declare(qname, passive=True).method.message_count == 0
+
+
+def test_amqp_tools_publish_persistent_headers(broker, amqp, qname):
+    url = tools_url(broker)
+    ch = amqp.channel()
+    ch.queue_declare(qname)
+    r = run_tool(['amqp-publish', '--url', url, '-r', qname, '-p', '-C', 'text/plain',
+                  '-H', 'x-from: tools', '-b', 'persist me'])
+    assert r.returncode == 0, r.stderr
+    m = None
+    deadline = time.monotonic() + 5
+    while m is None and time.monotonic() < deadline:
+        m, props, body = ch.basic_get(qname, auto_ack=True)
+    assert body == b'persist me'
+    assert props.delivery_mode == 2
+    assert props.content_type == 'text/plain'
+    assert props.headers == {'x-from': b'tools'} or props.headers == {'x-from': 'tools'}
+
+
+def test_amqp_tools_empty_vhost_refused(broker, qname):
+    # "amqp://guest:guest@host:port/" means vhost "" to rabbitmq-c
+    r = run_tool(['amqp-declare-queue', '--url', broker.url.rstrip('/') + '/', '-q', qname])
+    assert r.returncode != 0
+    assert b'530' in r.stderr and b'NOT_ALLOWED' in r.stderr
