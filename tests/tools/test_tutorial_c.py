@@ -1,0 +1,586 @@
+"""The work-queue tutorial in C (bin/new_task, bin/worker, on rabbitmq-c).
+
+Each test runs the two programs as subprocesses against the `broker`
+fixture (warren, or the broker in WARREN_TEST_URL) on a queue of its own,
+and checks what a user of the tutorial would see: the output lines, the
+exit codes, and where the messages end up (looked at with pika).
+
+The fake work is shortened with --dot-seconds so the file runs in seconds.
+Waits are polls with a deadline, never fixed sleeps.
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pika
+import pytest
+
+from conftest import BIN, free_port
+
+NEW_TASK = os.path.join(BIN, 'new_task')
+WORKER = os.path.join(BIN, 'worker')
+WAITING = ' [*] Waiting for messages. To exit press CTRL+C'
+RECEIVED = re.compile(r"^ \[x\] Received '(.*)'( \(redelivered\))?$")
+
+pytestmark = pytest.mark.skipif(
+    not (os.path.exists(NEW_TASK) and os.path.exists(WORKER)),
+    reason='bin/new_task and bin/worker are not built (make bin/new_task bin/worker)')
+
+
+def wait_until(cond, timeout=10.0, what='condition'):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError('timed out after %ss waiting for %s' % (timeout, what))
+        time.sleep(0.02)
+
+
+class Prog:
+    """A running program whose stdout and stderr lines are collected."""
+
+    def __init__(self, args, stdin=subprocess.DEVNULL):
+        self.args = args
+        self.proc = subprocess.Popen(args, stdin=stdin, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.lines = []
+        self.errors = []
+        self._threads = [threading.Thread(target=self._read, args=(s, out), daemon=True)
+                         for s, out in ((self.proc.stdout, self.lines),
+                                        (self.proc.stderr, self.errors))]
+        for t in self._threads:
+            t.start()
+
+    @staticmethod
+    def _read(stream, out):
+        for line in stream:
+            out.append(line.rstrip('\n'))
+
+    def wait_line(self, match, timeout=10.0, count=1):
+        """Wait until `count` stdout lines equal `match` (or satisfy it)."""
+        pred = match if callable(match) else (lambda line: line == match)
+        return wait_until(lambda: sum(1 for l in list(self.lines) if pred(l)) >= count,
+                          timeout, '%r in output of %s; got %r, stderr %r'
+                          % (match, self.args[0], self.lines, self.errors))
+
+    def received(self):
+        return [m.group(1) for m in map(RECEIVED.match, list(self.lines)) if m]
+
+    def done(self):
+        """Bodies whose work finished (a Received line followed by Done)."""
+        out, current = [], None
+        for line in list(self.lines):
+            m = RECEIVED.match(line)
+            if m:
+                current = m.group(1)
+            elif line.startswith(' [x] Done') and current is not None:
+                out.append(current)
+                current = None
+        return out
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.wait(timeout)
+
+    def wait(self, timeout=10.0):
+        """Wait for the exit; then all the output is in."""
+        rc = self.proc.wait(timeout)
+        for t in self._threads:
+            t.join(5)
+        return rc
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture
+def progs():
+    """Start programs; whatever is still running at the end is killed."""
+    started = []
+
+    def start(*args, **kw):
+        p = Prog([str(a) for a in args], **kw)
+        started.append(p)
+        return p
+    yield start
+    for p in started:
+        p.kill()
+
+
+@pytest.fixture
+def mq(broker, qname):
+    """pika helpers on the test's queue; the queue is deleted afterwards."""
+    class MQ:
+        url = broker.url
+        queue = qname
+
+        def channel(self):
+            conn = pika.BlockingConnection(pika.URLParameters(broker.url))
+            self._conns.append(conn)
+            return conn.channel()
+
+        def count(self):
+            ch = self.channel()
+            n = ch.queue_declare(qname, passive=True).method.message_count
+            ch.connection.close()
+            return n
+
+        def drain(self):
+            """Take every ready message off the queue (acked), bodies in order."""
+            ch = self.channel()
+            bodies = []
+            while True:
+                method, _props, body = ch.basic_get(qname, auto_ack=True)
+                if method is None:
+                    break
+                bodies.append(body.decode())
+            ch.connection.close()
+            return bodies
+    m = MQ()
+    m._conns = []
+    yield m
+    try:
+        conn = pika.BlockingConnection(pika.URLParameters(broker.url))
+        conn.channel().queue_delete(qname)
+        conn.close()
+    except Exception:
+        pass
+    for c in m._conns:
+        if c.is_open:
+            c.close()
+
+
+def new_task(mq, *words, url=None, args=(), input=None, timeout=30):
+    cmd = [NEW_TASK, '--url', url or mq.url, '--queue', mq.queue] + list(args) + list(words)
+    return subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
+
+
+def start_worker(progs, mq, *extra, url=None):
+    w = progs(WORKER, '--url', url or mq.url, '--queue', mq.queue, *extra)
+    w.wait_line(WAITING)
+    return w
+
+
+# ---- the tutorial as written -------------------------------------------------
+
+def test_help_and_usage_errors(tmp_path):
+    for prog in (NEW_TASK, WORKER):
+        r = subprocess.run([prog, '--help'], capture_output=True, text=True, timeout=10)
+        assert r.returncode == 0 and 'usage:' in r.stdout and 'Exit status' in r.stdout
+        r = subprocess.run([prog, '--no-such-option'], capture_output=True, text=True, timeout=10)
+        assert r.returncode == 2 and '--help' in r.stderr
+        r = subprocess.run([prog, '--url', 'http://x/'], capture_output=True, text=True,
+                           timeout=10)
+        assert r.returncode == 2 and 'bad URL' in r.stderr
+    r = subprocess.run([WORKER, '--timeout', '3'], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and 'need --exec' in r.stderr
+    r = subprocess.run([WORKER, '--prefetch', 'lots'], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2
+    r = subprocess.run([NEW_TASK, '--file', str(tmp_path / 'x'), 'word'], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode == 2
+
+
+def test_tutorial_output_and_persistent_message(mq, progs):
+    r = new_task(mq)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == " [x] Sent 'Hello World!'\n"
+    r = new_task(mq, 'First', 'message.')
+    assert r.stdout == " [x] Sent 'First message.'\n"
+
+    # What was queued is what the Python tutorial queues: persistent, on a
+    # durable queue (a passive declare would not tell; re-declaring with
+    # durable=True is refused unless it matches).
+    ch = mq.channel()
+    ch.queue_declare(mq.queue, durable=True)
+    method, props, body = ch.basic_get(mq.queue, auto_ack=False)
+    assert body == b'Hello World!' and props.delivery_mode == 2
+    ch.basic_nack(method.delivery_tag, requeue=True)
+    ch.connection.close()
+
+    w = start_worker(progs, mq, '--dot-seconds', '0.05')
+    w.wait_line(' [x] Done', count=2)
+    assert w.lines == [WAITING, " [x] Received 'Hello World!'", ' [x] Done',
+                       " [x] Received 'First message.'", ' [x] Done']
+    assert w.stop(signal.SIGINT) == 0
+    assert mq.count() == 0
+
+
+def test_pika_tutorial_interop(mq, progs):
+    """worker takes tasks from the Python tutorial's new_task.py, and the
+    Python worker takes ours: same queue declaration, same messages."""
+    ch = mq.channel()
+    ch.queue_declare(queue=mq.queue, durable=True)
+    ch.basic_publish(exchange='', routing_key=mq.queue, body='from pika.',
+                     properties=pika.BasicProperties(delivery_mode=2))
+    w = start_worker(progs, mq, '--dot-seconds', '0.05')
+    w.wait_line(' [x] Done')
+    assert w.done() == ['from pika.']
+    assert w.stop() == 0
+
+    assert new_task(mq, 'from', 'C').returncode == 0
+    got = []
+
+    def callback(chan, method, _props, body):
+        got.append(body)
+        chan.basic_ack(delivery_tag=method.delivery_tag)
+        chan.stop_consuming()
+    ch.basic_qos(prefetch_count=1)
+    ch.basic_consume(queue=mq.queue, on_message_callback=callback)
+    ch.connection.call_later(10, ch.stop_consuming)
+    ch.start_consuming()
+    assert got == [b'from C']
+
+
+def test_round_robin_between_two_workers(mq, progs):
+    # The tutorial's first section: no prefetch limit, so the broker hands
+    # the tasks out in turn regardless of how busy each worker is.
+    w1 = start_worker(progs, mq, '--prefetch', '0', '--dot-seconds', '0.02')
+    w2 = start_worker(progs, mq, '--prefetch', '0', '--dot-seconds', '0.02')
+    tasks = ['task %d.' % i for i in range(1, 7)]
+    r = new_task(mq, args=['--file', '-'], input='\n'.join(tasks) + '\n')
+    assert r.returncode == 0 and r.stdout == ' [x] Sent 6 tasks\n', r.stderr
+    wait_until(lambda: len(w1.done()) + len(w2.done()) == 6, what='6 tasks done')
+    assert len(w1.done()) == 3 and len(w2.done()) == 3
+    assert sorted([w1.done(), w2.done()]) == [tasks[0::2], tasks[1::2]]
+    assert w1.stop() == 0 and w2.stop() == 0
+    assert mq.count() == 0
+
+
+def test_fair_dispatch_with_prefetch_1(mq, progs):
+    # Heavy and light tasks alternate.  Round robin would give one worker
+    # every heavy task; with prefetch 1 a worker busy with a heavy task gets
+    # nothing more, so the light tasks go to whoever is free.
+    heavy = ['heavy %d.....' % i for i in range(3)]
+    light = ['light %d' % i for i in range(3)]
+    tasks = [t for pair in zip(heavy, light) for t in pair]
+    w1 = start_worker(progs, mq, '--dot-seconds', '0.1')
+    w2 = start_worker(progs, mq, '--dot-seconds', '0.1')
+    assert new_task(mq, args=['--file', '-'], input='\n'.join(tasks) + '\n').returncode == 0
+    wait_until(lambda: len(w1.done()) + len(w2.done()) == 6, what='6 tasks done')
+    assert sorted(w1.done() + w2.done()) == sorted(tasks)
+    # Whichever worker takes the first heavy task, the other takes the
+    # first light one and then, the first worker being full, the next heavy.
+    assert any(t in heavy for t in w1.done()) and any(t in heavy for t in w2.done())
+    assert w1.stop() == 0 and w2.stop() == 0
+    assert mq.count() == 0
+
+
+def test_killed_worker_task_goes_to_another(mq, progs):
+    w1 = start_worker(progs, mq, '--dot-seconds', '0.2', '--show-redelivered')
+    w2 = start_worker(progs, mq, '--dot-seconds', '0.02', '--show-redelivered')
+    assert new_task(mq, 'long task.....').returncode == 0
+    wait_until(lambda: w1.received() or w2.received(), what='a worker to take the task')
+    busy, other = (w1, w2) if w1.received() else (w2, w1)
+    busy.proc.kill()          # SIGKILL mid-task: no ack was sent
+    busy.proc.wait()
+    assert ' [x] Done' not in busy.lines
+    other.wait_line(' [x] Done')
+    assert other.lines[1:] == [" [x] Received 'long task.....' (redelivered)", ' [x] Done']
+    assert other.stop() == 0
+    assert mq.count() == 0
+
+
+# ---- stopping ------------------------------------------------------------------
+
+def test_ctrl_c_finishes_the_task_in_hand(mq, progs):
+    assert new_task(mq, 'one....').returncode == 0
+    assert new_task(mq, 'two').returncode == 0
+    w = start_worker(progs, mq, '--dot-seconds', '0.1')
+    w.wait_line(" [x] Received 'one....'")
+    w.proc.send_signal(signal.SIGINT)
+    assert w.wait() == 0
+    assert w.lines[1:] == [" [x] Received 'one....'", ' [x] Done']   # 'two' not taken
+    assert 'stopping after this task' in '\n'.join(w.errors)
+    assert mq.drain() == ['two']
+
+
+@pytest.mark.parametrize('work', [['--dot-seconds', '0.2'], ['--exec', 'sleep 30']],
+                         ids=['fake-work', 'exec'])
+def test_second_ctrl_c_abandons_the_task(mq, progs, work):
+    assert new_task(mq, 'slow' + '.' * 50).returncode == 0
+    w = start_worker(progs, mq, *work)
+    w.wait_line(lambda l: l.startswith(' [x] Received'))
+    w.proc.send_signal(signal.SIGINT)
+    wait_until(lambda: w.errors, what='the first signal to be noticed')
+    t0 = time.monotonic()
+    assert w.stop(signal.SIGINT, timeout=5) == 130
+    assert time.monotonic() - t0 < 2
+    assert ' [x] Done' not in w.lines
+    wait_until(lambda: mq.count() == 1, what='the abandoned task back in the queue')
+
+
+def test_sigterm_when_idle_exits_0(mq, progs):
+    w = start_worker(progs, mq)
+    t0 = time.monotonic()
+    assert w.stop(signal.SIGTERM, timeout=5) == 0
+    assert time.monotonic() - t0 < 2
+
+
+# ---- --exec ----------------------------------------------------------------------
+
+def test_exec_success_acks(mq, progs, tmp_path):
+    out = tmp_path / 'out'
+    for t in ('alpha', 'beta gamma'):
+        assert new_task(mq, t).returncode == 0
+    w = start_worker(progs, mq, '--exec', 'cat >> %s; echo >> %s' % (out, out))
+    w.wait_line(' [x] Done', count=2)
+    assert out.read_text() == 'alpha\nbeta gamma\n'
+    assert w.stop() == 0
+    assert mq.count() == 0
+
+
+def test_exec_failure_rejects_without_requeue(mq, progs, tmp_path):
+    runs = tmp_path / 'runs'
+    assert new_task(mq, 'doomed').returncode == 0
+    w = start_worker(progs, mq, '--exec', 'echo run >> %s; exit 3' % runs)
+    w.wait_line(' [x] Failed (exit status 3): rejected')
+    assert w.stop() == 0
+    assert mq.count() == 0              # gone (or dead-lettered), not requeued
+    assert runs.read_text() == 'run\n'  # and never run again
+
+
+def test_exec_failure_requeue_runs_again(mq, progs, tmp_path):
+    mark, out = tmp_path / 'mark', tmp_path / 'out'
+    script = ('if [ -e {m} ]; then cat >> {o}; echo " $WORKER_REDELIVERED" >> {o}; '
+              'else touch {m}; exit 1; fi').format(m=mark, o=out)
+    assert new_task(mq, 'flaky').returncode == 0
+    w = start_worker(progs, mq, '--exec', script, '--on-failure', 'requeue',
+                     '--requeue-delay', '0.05', '--show-redelivered')
+    w.wait_line(' [x] Done')
+    assert w.lines[1:] == [" [x] Received 'flaky'", ' [x] Failed (exit status 1): requeued',
+                           " [x] Received 'flaky' (redelivered)", ' [x] Done']
+    assert out.read_text() == 'flaky 1\n'
+    assert w.stop() == 0
+    assert mq.count() == 0
+
+
+def test_exec_timeout_kills_the_command(mq, progs, tmp_path):
+    pidfile = tmp_path / 'pid'
+    assert new_task(mq, 'forever').returncode == 0
+    t0 = time.monotonic()
+    w = start_worker(progs, mq, '--exec', 'echo $$ > %s; sleep 30' % pidfile,
+                     '--timeout', '0.5')
+    w.wait_line(' [x] Failed (timed out after 0.5 s): rejected', timeout=10)
+    assert time.monotonic() - t0 < 5
+    pid = int(pidfile.read_text())
+
+    def gone():
+        try:
+            os.kill(pid, 0)
+            return False
+        except ProcessLookupError:
+            return True
+    wait_until(gone, 3, 'the timed-out command to be killed')
+    assert w.stop() == 0
+    assert mq.count() == 0
+
+
+# ---- new_task errors and bulk mode ------------------------------------------------
+
+def test_new_task_wrong_password(mq, broker):
+    url = 'amqp://guest:not-the-password@%s:%d/' % (broker.host, broker.port)
+    r = new_task(mq, 'x', url=url)
+    assert r.returncode == 4, (r.stdout, r.stderr)
+    assert 'refused' in r.stderr and 'not-the-password' not in r.stderr
+    assert r.stdout == ''
+    w = Prog([WORKER, '--url', url, '--queue', mq.queue])
+    assert w.wait() == 4 and w.lines == []
+    assert 'refused' in '\n'.join(w.errors)
+
+
+def test_new_task_unreachable_port(mq):
+    url = 'amqp://guest:guest@127.0.0.1:%d/' % free_port()
+    r = new_task(mq, 'x', url=url)
+    assert r.returncode == 3
+    assert 'cannot connect' in r.stderr and r.stdout == ''
+    w = Prog([WORKER, '--url', url, '--queue', mq.queue])
+    assert w.wait() == 3 and 'cannot connect' in '\n'.join(w.errors)
+
+
+def test_queue_with_other_settings_is_a_clear_error(mq, progs):
+    ch = mq.channel()
+    ch.queue_declare(mq.queue, durable=False)
+    r = new_task(mq, 'x')
+    assert r.returncode == 5 and 'PRECONDITION_FAILED' in r.stderr
+    w = progs(WORKER, '--url', mq.url, '--queue', mq.queue)
+    assert w.wait() == 5
+    assert 'PRECONDITION_FAILED' in '\n'.join(w.errors)
+
+
+def test_file_mode_1000_lines(mq, tmp_path):
+    lines = ['line %04d' % i for i in range(1000)]
+    f = tmp_path / 'tasks.txt'
+    f.write_text('\n'.join(lines) + '\n')
+    r = new_task(mq, args=['--file', str(f), '--window', '100'])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ' [x] Sent 1000 tasks\n'
+    assert mq.drain() == lines
+
+
+def test_stdin_mode_skips_blank_lines_and_crlf(mq):
+    r = new_task(mq, args=['--file', '-'], input='a\r\n\nb c\n\nd.')
+    assert r.returncode == 0 and r.stdout == ' [x] Sent 3 tasks\n'
+    assert mq.drain() == ['a', 'b c', 'd.']
+
+
+# ---- when the broker goes away ----------------------------------------------------
+
+class Proxy:
+    """A TCP relay to the broker that can cut every connection and stop
+    accepting for a while: the broker going away, as the worker sees it,
+    without touching the broker itself."""
+
+    def __init__(self, host, port):
+        self.target = (host, port)
+        self.port = free_port()
+        self.pairs = []
+        self.lock = threading.Lock()
+        self.listener = None
+        self.listen()
+
+    def listen(self):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(('127.0.0.1', self.port))
+        s.listen(16)
+        s.settimeout(0.05)
+        self.listener = s
+        threading.Thread(target=self._accept, args=(s,), daemon=True).start()
+
+    def _accept(self, s):
+        while self.listener is s:
+            try:
+                client, _ = s.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            client.settimeout(None)
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.pairs.append((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._relay, args=(a, b), daemon=True).start()
+        s.close()
+
+    @staticmethod
+    def _relay(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for x in (a, b):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop_listening(self):
+        self.listener = None
+
+    def drop_all(self):
+        with self.lock:
+            pairs, self.pairs = self.pairs, []
+        for pair in pairs:
+            for x in pair:
+                try:
+                    x.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                x.close()
+
+    def close(self):
+        self.stop_listening()
+        self.drop_all()
+
+    @property
+    def url(self):
+        return 'amqp://guest:guest@127.0.0.1:%d/' % self.port
+
+
+def test_connection_lost_mid_task_reconnects_and_task_is_redone(mq, progs, broker):
+    proxy = Proxy(broker.host, broker.port)
+    try:
+        assert new_task(mq, 'cut.....').returncode == 0
+        w = start_worker(progs, mq, '--dot-seconds', '0.1', '--show-redelivered',
+                         '--reconnect-max', '0.2', url=proxy.url)
+        w.wait_line(" [x] Received 'cut.....'")
+        # The broker "goes away" mid-task and is unreachable for a moment.
+        proxy.stop_listening()
+        proxy.drop_all()
+        wait_until(lambda: 'retrying' in '\n'.join(w.errors), what='a failed reconnect')
+        proxy.listen()
+        w.wait_line(" [x] Received 'cut.....' (redelivered)")
+        w.wait_line(' [x] Done', count=2)
+        assert 'reconnected' in '\n'.join(w.errors)
+        # ... and carries on with new work.
+        assert new_task(mq, 'after').returncode == 0
+        w.wait_line(' [x] Done', count=3)
+        assert w.done()[-1] == 'after'
+        assert w.proc.poll() is None
+        assert w.stop() == 0
+        assert mq.count() == 0
+    finally:
+        proxy.close()
+
+
+def test_queue_deleted_under_the_worker(mq, progs):
+    # The broker cancels the consumer (consumer_cancel_notify); the worker
+    # declares the queue again and goes on consuming.
+    w = start_worker(progs, mq)
+    ch = mq.channel()
+    ch.queue_delete(mq.queue)
+    wait_until(lambda: 'cancelled' in '\n'.join(w.errors), what='the cancel to be noticed')
+    assert new_task(mq, 'still here').returncode == 0
+    w.wait_line(' [x] Done')
+    assert w.done() == ['still here']
+    assert w.stop() == 0
+
+
+def test_heartbeats_keep_a_long_task_connected(mq, progs):
+    # With a 1 s heartbeat the broker drops a client silent for ~2-3 s; the
+    # worker must keep beating while it works on a 4 s task.
+    assert new_task(mq, 'long....').returncode == 0
+    w = start_worker(progs, mq, '--heartbeat', '1', '--dot-seconds', '1', '--show-redelivered')
+    w.wait_line(' [x] Done', timeout=15)
+    assert w.lines[1:] == [" [x] Received 'long....'", ' [x] Done']
+    assert w.stop() == 0
+    assert not any('reconnect' in e or 'lost' in e for e in w.errors), w.errors
+    assert mq.count() == 0
+
+
+def test_broker_restart_loses_no_task(broker, mq, progs):
+    broker.require_control()
+    w1 = start_worker(progs, mq, '--dot-seconds', '0.1', '--reconnect-max', '0.5')
+    w2 = start_worker(progs, mq, '--dot-seconds', '0.1', '--reconnect-max', '0.5')
+    before = ['before %d..' % i for i in range(10)]
+    assert new_task(mq, args=['--file', '-'], input='\n'.join(before) + '\n').returncode == 0
+    wait_until(lambda: w1.done() or w2.done(), what='a first task done')
+    broker.restart()   # SIGTERM, then start again on the same port and data dir
+    after = ['after %d.' % i for i in range(4)]
+    r = new_task(mq, args=['--file', '-'], input='\n'.join(after) + '\n')
+    assert r.returncode == 0, r.stderr
+    wait_until(lambda: set(before + after) <= set(w1.done() + w2.done()), 30,
+               'every task done after the restart')
+    assert w1.proc.poll() is None and w2.proc.poll() is None
+    assert 'reconnected' in '\n'.join(w1.errors + w2.errors)
+    assert w1.stop() == 0 and w2.stop() == 0
+    assert mq.count() == 0

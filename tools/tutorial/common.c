@@ -1,0 +1,342 @@
+/*
+ * common.c - connection set-up and error reporting for the tutorial tools.
+ *
+ * rabbitmq-c reports failures three ways: a negative amqp_status_enum from
+ * socket-level calls, an amqp_rpc_reply_t from RPCs (library exception or
+ * a server channel.close / connection.close), and method frames the broker
+ * sends on its own (a close, a consumer cancel).  Everything here folds
+ * those into one struct tut_err, so the programs have a single place that
+ * decides "exit with this code" or "reconnect and carry on".
+ *
+ * A server-initiated close is always answered with close-ok before the
+ * connection is given up, as the protocol asks.
+ */
+#include "common.h"
+
+#include <amqp_tcp_socket.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int tut_fail(struct tut_err *err, int exit, bool retry, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->exit = exit;
+    err->retry = retry;
+    return exit;
+}
+
+double tut_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int tut_parse_double(const char *s, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end != '\0' || !isfinite(v) || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int tut_parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* ---- URL ---------------------------------------------------------------- */
+
+int tut_target_parse(struct tut_target *t, const char *url, struct tut_err *err)
+{
+    memset(t, 0, sizeof *t);
+    t->buf = strdup(url);
+    if (!t->buf)
+        return tut_fail(err, TUT_EXIT_ERROR, false, "out of memory");
+    amqp_default_connection_info(&t->info);
+    int st = amqp_parse_url(t->buf, &t->info);
+    if (st != AMQP_STATUS_OK) {
+        tut_target_free(t);
+        return tut_fail(err, TUT_EXIT_USAGE, false,
+                        "bad URL '%s': expected amqp://user:password@host:port/vhost", url);
+    }
+    if (t->info.ssl) {
+        tut_target_free(t);
+        return tut_fail(err, TUT_EXIT_USAGE, false,
+                        "bad URL '%s': amqps:// (TLS) is not supported by this tool", url);
+    }
+    /* "amqp://host:5672/" names the default vhost, as in pika and the
+     * tutorial's examples; rabbitmq-c would read it as the empty vhost. */
+    if (t->info.vhost[0] == '\0')
+        t->info.vhost = "/";
+    bool v6 = strchr(t->info.host, ':') != NULL;
+    snprintf(t->shown, sizeof t->shown, "amqp://%s@%s%s%s:%d/%s", t->info.user,
+             v6 ? "[" : "", t->info.host, v6 ? "]" : "", t->info.port,
+             strcmp(t->info.vhost, "/") == 0 ? "" : t->info.vhost);
+    return 0;
+}
+
+void tut_target_free(struct tut_target *t)
+{
+    free(t->buf);
+    t->buf = NULL;
+}
+
+/* ---- replies and errors ------------------------------------------------- */
+
+static const char *status_text(int status)
+{
+    return amqp_error_string2(status);
+}
+
+int tut_status_err(int status, const char *what, struct tut_err *err)
+{
+    return tut_fail(err, TUT_EXIT_LOST, true, "connection lost during %s: %s", what,
+                    status_text(status));
+}
+
+/* Codes after which reconnecting makes sense: the broker is shutting down
+ * or restarting (320 CONNECTION_FORCED) or had an internal error (541). */
+static bool close_code_retryable(int code)
+{
+    return code == AMQP_CONNECTION_FORCED || code == AMQP_INTERNAL_ERROR;
+}
+
+static int server_close(struct tut_conn *c, const amqp_method_t *m, const char *what,
+                        struct tut_err *err)
+{
+    if (m->id == AMQP_CONNECTION_CLOSE_METHOD) {
+        const amqp_connection_close_t *cl = m->decoded;
+        amqp_connection_close_ok_t ok = {0};
+        amqp_send_method(c->state, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+        c->conn_ok = false;
+        c->chan_ok = false;
+        int code = cl->reply_code;
+        bool retry = close_code_retryable(code);
+        return tut_fail(err, retry ? TUT_EXIT_LOST : TUT_EXIT_REFUSED, retry,
+                        "broker closed the connection%s%s: %d %.*s", what ? " during " : "",
+                        what ? what : "", code, (int)cl->reply_text.len,
+                        (const char *)cl->reply_text.bytes);
+    }
+    if (m->id == AMQP_CHANNEL_CLOSE_METHOD) {
+        const amqp_channel_close_t *cl = m->decoded;
+        amqp_channel_close_ok_t ok = {0};
+        amqp_send_method(c->state, TUT_CHANNEL, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+        c->chan_ok = false;
+        int code = cl->reply_code;
+        bool retry = close_code_retryable(code);
+        return tut_fail(err, retry ? TUT_EXIT_LOST : TUT_EXIT_REFUSED, retry,
+                        "broker refused %s: %d %.*s", what ? what : "the channel", code,
+                        (int)cl->reply_text.len, (const char *)cl->reply_text.bytes);
+    }
+    return tut_fail(err, TUT_EXIT_ERROR, false, "unexpected method 0x%08x during %s",
+                    (unsigned)m->id, what ? what : "a wait");
+}
+
+int tut_check_reply(struct tut_conn *c, amqp_rpc_reply_t r, const char *what,
+                    struct tut_err *err)
+{
+    switch (r.reply_type) {
+    case AMQP_RESPONSE_NORMAL:
+        return 0;
+    case AMQP_RESPONSE_NONE:
+        c->conn_ok = false;
+        return tut_fail(err, TUT_EXIT_ERROR, false, "no reply to %s", what);
+    case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+        c->conn_ok = false;
+        return tut_status_err(r.library_error, what, err);
+    case AMQP_RESPONSE_SERVER_EXCEPTION:
+        return server_close(c, &r.reply, what, err);
+    }
+    return tut_fail(err, TUT_EXIT_ERROR, false, "unknown reply type to %s", what);
+}
+
+int tut_async_method(struct tut_conn *c, const amqp_frame_t *frame, struct tut_err *err)
+{
+    if (frame->frame_type != AMQP_FRAME_METHOD)
+        return 0;
+    switch (frame->payload.method.id) {
+    case AMQP_CONNECTION_CLOSE_METHOD:
+    case AMQP_CHANNEL_CLOSE_METHOD:
+        return server_close(c, &frame->payload.method, NULL, err);
+    case AMQP_BASIC_CANCEL_METHOD:
+        /* The queue was deleted under us: start over (declare, consume). */
+        return tut_fail(err, TUT_EXIT_LOST, true,
+                        "the broker cancelled the consumer (queue deleted?)");
+    default:
+        return 0;
+    }
+}
+
+/* ---- connection --------------------------------------------------------- */
+
+static struct timeval to_timeval(double s)
+{
+    struct timeval tv;
+    tv.tv_sec = (time_t)s;
+    tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
+    return tv;
+}
+
+static int login_failed(struct tut_conn *c, amqp_rpc_reply_t r, const struct tut_target *t,
+                        struct tut_err *err)
+{
+    if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
+        r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+        const amqp_connection_close_t *cl = r.reply.decoded;
+        amqp_connection_close_ok_t ok = {0};
+        amqp_send_method(c->state, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+        return tut_fail(err, TUT_EXIT_LOGIN, true, "login to %s refused: %d %.*s", t->shown,
+                        cl->reply_code, (int)cl->reply_text.len,
+                        (const char *)cl->reply_text.bytes);
+    }
+    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) {
+        int st = r.library_error;
+        if (st == AMQP_STATUS_CONNECTION_CLOSED || st == AMQP_STATUS_SOCKET_CLOSED ||
+            st == AMQP_STATUS_SOCKET_ERROR)
+            return tut_fail(err, TUT_EXIT_LOGIN, true,
+                            "login to %s refused: the broker closed the connection "
+                            "(wrong user name or password, or no access to vhost '%s'?)",
+                            t->shown, t->info.vhost);
+        return tut_fail(err, TUT_EXIT_CONNECT, true,
+                        "no AMQP 0-9-1 handshake with %s: %s", t->shown, status_text(st));
+    }
+    return tut_fail(err, TUT_EXIT_LOGIN, true, "login to %s failed", t->shown);
+}
+
+int tut_connect(struct tut_conn *c, const struct tut_target *t,
+                const struct tut_conn_opts *o, struct tut_err *err)
+{
+    memset(c, 0, sizeof *c);
+    c->state = amqp_new_connection();
+    if (!c->state)
+        return tut_fail(err, TUT_EXIT_ERROR, false, "out of memory");
+    amqp_socket_t *sock = amqp_tcp_socket_new(c->state);
+    if (!sock) {
+        tut_drop(c);
+        return tut_fail(err, TUT_EXIT_ERROR, false, "out of memory");
+    }
+
+    struct timeval tv = to_timeval(o->connect_timeout);
+    int st = amqp_socket_open_noblock(sock, t->info.host, t->info.port, &tv);
+    if (st != AMQP_STATUS_OK) {
+        tut_drop(c);
+        /* rabbitmq-c keeps no errno; refused is by far the usual cause. */
+        return tut_fail(err, TUT_EXIT_CONNECT, true, "cannot connect to %s: %s%s", t->shown,
+                        status_text(st),
+                        st == AMQP_STATUS_SOCKET_ERROR
+                            ? " (connection refused? is the broker running there?)" : "");
+    }
+    /* A command the worker runs must not inherit the socket: it would keep
+     * the connection open after the worker died, and the broker would not
+     * requeue the task in hand. */
+    int fd = amqp_socket_get_sockfd(sock);
+    if (fd >= 0)
+        fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+
+    amqp_set_handshake_timeout(c->state, &tv);
+    struct timeval rpc = {30, 0};
+    amqp_set_rpc_timeout(c->state, &rpc);
+
+    /* Ask to be told (basic.cancel) when our queue is deleted under the
+     * consumer; rabbitmq-c merges these with its own client properties. */
+    amqp_table_entry_t cap;
+    cap.key = amqp_cstring_bytes("consumer_cancel_notify");
+    cap.value.kind = AMQP_FIELD_KIND_BOOLEAN;
+    cap.value.value.boolean = 1;
+    amqp_table_entry_t prop[2];
+    prop[0].key = amqp_cstring_bytes("connection_name");
+    prop[0].value.kind = AMQP_FIELD_KIND_UTF8;
+    prop[0].value.value.bytes = amqp_cstring_bytes(o->name);
+    prop[1].key = amqp_cstring_bytes("capabilities");
+    prop[1].value.kind = AMQP_FIELD_KIND_TABLE;
+    prop[1].value.value.table = (amqp_table_t){1, &cap};
+    amqp_table_t props = {2, prop};
+    amqp_rpc_reply_t r = amqp_login_with_properties(
+        c->state, t->info.vhost, 0, AMQP_DEFAULT_FRAME_SIZE, o->heartbeat, &props,
+        AMQP_SASL_METHOD_PLAIN, t->info.user, t->info.password);
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+        int rc = login_failed(c, r, t, err);
+        tut_drop(c);
+        return rc;
+    }
+    c->conn_ok = true;
+    c->heartbeat = amqp_get_heartbeat(c->state);
+    c->last_beat = tut_now();
+
+    amqp_channel_open(c->state, TUT_CHANNEL);
+    if (tut_check_reply(c, amqp_get_rpc_reply(c->state), "channel.open", err)) {
+        tut_close(c);
+        return err->exit;
+    }
+    c->chan_ok = true;
+    return 0;
+}
+
+void tut_drop(struct tut_conn *c)
+{
+    if (c->state)
+        amqp_destroy_connection(c->state);
+    c->state = NULL;
+    c->conn_ok = false;
+    c->chan_ok = false;
+}
+
+void tut_close(struct tut_conn *c)
+{
+    if (!c->state)
+        return;
+    if (c->conn_ok && c->chan_ok)
+        amqp_channel_close(c->state, TUT_CHANNEL, AMQP_REPLY_SUCCESS);
+    if (c->conn_ok)
+        amqp_connection_close(c->state, AMQP_REPLY_SUCCESS);
+    tut_drop(c);
+}
+
+int tut_declare_queue(struct tut_conn *c, const char *queue, struct tut_err *err)
+{
+    amqp_queue_declare(c->state, TUT_CHANNEL, amqp_cstring_bytes(queue),
+                       /*passive*/ 0, /*durable*/ 1, /*exclusive*/ 0, /*auto_delete*/ 0,
+                       amqp_empty_table);
+    char what[300];
+    snprintf(what, sizeof what, "queue.declare of '%s'", queue);
+    return tut_check_reply(c, amqp_get_rpc_reply(c->state), what, err);
+}
+
+int tut_keepalive(struct tut_conn *c)
+{
+    if (!c->state || !c->conn_ok || c->heartbeat <= 0)
+        return 0;
+    double now = tut_now();
+    if (now - c->last_beat < c->heartbeat / 2.0)
+        return 0;
+    amqp_frame_t beat;
+    memset(&beat, 0, sizeof beat);
+    beat.frame_type = AMQP_FRAME_HEARTBEAT;
+    beat.channel = 0;
+    int st = amqp_send_frame(c->state, &beat);
+    if (st != AMQP_STATUS_OK) {
+        c->conn_ok = false;
+        return st;
+    }
+    c->last_beat = now;
+    return 0;
+}

@@ -1,0 +1,383 @@
+/*
+ * new_task.c - the work-queue tutorial's producer, in C on rabbitmq-c.
+ *
+ *   new_task [--url URL] [--queue NAME] [WORDS...]     one task: the words
+ *   new_task [--url URL] [--queue NAME] --file F|-     one task per line
+ *
+ * Declares the durable queue (exactly as the Python tutorial does, so the
+ * two interoperate), publishes persistent messages (delivery_mode 2) to
+ * the default exchange, and does not report success before the broker has
+ * confirmed them (publisher confirms).  From a file it keeps up to
+ * --window messages unconfirmed at once: the broker confirms in batches
+ * (basic.ack with multiple=1), so thousands of lines go out in one round
+ * trip per window rather than one per line.
+ *
+ * Confirm tracking: delivery tags are 1, 2, 3... in publish order.  Tags
+ * not yet confirmed live in a ring of --window slots indexed by
+ * tag % window, each remembering its line number for error messages.
+ */
+#include "common.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+static const char usage_text[] =
+    "usage: new_task [--url URL] [--queue NAME] [WORDS...]\n"
+    "       new_task [--url URL] [--queue NAME] --file FILE|-\n"
+    "\n"
+    "Put a task on a durable work queue as a persistent message and wait for\n"
+    "the broker's publisher confirm.  The task is WORDS joined by spaces\n"
+    "(default 'Hello World!'); each '.' in it is a second of work for worker.\n"
+    "\n"
+    "  --url URL            broker (default amqp://guest:guest@localhost:5672/)\n"
+    "  --queue NAME         queue (default task_queue)\n"
+    "  --file FILE          one task per non-empty line of FILE ('-': stdin)\n"
+    "  --window N           unconfirmed messages in flight with --file (default 1000)\n"
+    "  --confirm-timeout S  give up waiting for a confirm after S seconds (default 30)\n"
+    "  --heartbeat S        AMQP heartbeat interval, 0 = off (default 10)\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "Exit status: 0 sent and confirmed; 1 other error (e.g. cannot read FILE);\n"
+    "2 usage; 3 cannot connect; 4 login refused; 5 broker refused an operation;\n"
+    "6 a message was nacked; 7 connection lost or no confirm in time.\n";
+
+struct options {
+    const char *url;
+    const char *queue;
+    const char *file;
+    long window;
+    double confirm_timeout;
+    long heartbeat;
+};
+
+/* Unconfirmed messages. */
+struct pending {
+    long window;
+    unsigned char *used;      /* used[tag % window]: still unconfirmed */
+    long *line;               /* line[tag % window]: its line number */
+    uint64_t next_tag;        /* tag of the next publish */
+    uint64_t low;             /* every tag below this is confirmed */
+    long outstanding;
+    long nacked;
+    long first_nacked_line;
+};
+
+static int pending_init(struct pending *p, long window)
+{
+    memset(p, 0, sizeof *p);
+    p->window = window;
+    p->used = calloc((size_t)window, 1);
+    p->line = calloc((size_t)window, sizeof *p->line);
+    p->next_tag = 1;
+    p->low = 1;
+    return p->used && p->line ? 0 : -1;
+}
+
+static void pending_free(struct pending *p)
+{
+    free(p->used);
+    free(p->line);
+}
+
+static void pending_add(struct pending *p, long line)
+{
+    size_t i = (size_t)(p->next_tag % (uint64_t)p->window);
+    p->used[i] = 1;
+    p->line[i] = line;
+    p->next_tag++;
+    p->outstanding++;
+}
+
+static void settle_one(struct pending *p, uint64_t tag, bool nack)
+{
+    if (tag < p->low || tag >= p->next_tag)
+        return;
+    size_t i = (size_t)(tag % (uint64_t)p->window);
+    if (!p->used[i])
+        return;
+    p->used[i] = 0;
+    p->outstanding--;
+    if (nack) {
+        if (p->nacked++ == 0)
+            p->first_nacked_line = p->line[i];
+    }
+}
+
+/* basic.ack / basic.nack with delivery_tag and multiple. */
+static void pending_settle(struct pending *p, uint64_t tag, bool multiple, bool nack)
+{
+    if (multiple) {
+        for (uint64_t t = p->low; t <= tag && t < p->next_tag; t++)
+            settle_one(p, t, nack);
+    } else {
+        settle_one(p, tag, nack);
+    }
+    while (p->low < p->next_tag && !p->used[p->low % (uint64_t)p->window])
+        p->low++;
+}
+
+/* Tags from p->low up to the next publish: the ring needs this below
+ * p->window before it may take one more. */
+static uint64_t span(const struct pending *p)
+{
+    return p->next_tag - p->low;
+}
+
+/* Read frames until the unconfirmed span is at most `limit` (0: all
+ * confirmed).  A zero timeout only takes what has already arrived. */
+static int await_confirms(struct tut_conn *c, struct pending *p, long limit, double timeout,
+                          struct tut_err *err)
+{
+    double deadline = tut_now() + timeout;
+    while (span(p) > (uint64_t)limit) {
+        double left = deadline - tut_now();
+        if (left < 0)
+            left = 0;
+        struct timeval tv = {(time_t)left, (suseconds_t)((left - (double)(time_t)left) * 1e6)};
+        amqp_frame_t frame;
+        int st = amqp_simple_wait_frame_noblock(c->state, &frame, &tv);
+        if (st == AMQP_STATUS_TIMEOUT) {
+            if (timeout == 0)
+                return 0;
+            return tut_fail(err, TUT_EXIT_LOST, false,
+                            "no publisher confirm for %ld message(s) within %g s", p->outstanding,
+                            timeout);
+        }
+        if (st != AMQP_STATUS_OK) {
+            c->conn_ok = false;
+            return tut_status_err(st, "the wait for publisher confirms", err);
+        }
+        if (frame.frame_type != AMQP_FRAME_METHOD)
+            continue;
+        if (frame.payload.method.id == AMQP_BASIC_ACK_METHOD) {
+            const amqp_basic_ack_t *a = frame.payload.method.decoded;
+            pending_settle(p, a->delivery_tag, a->multiple, false);
+        } else if (frame.payload.method.id == AMQP_BASIC_NACK_METHOD) {
+            const amqp_basic_nack_t *n = frame.payload.method.decoded;
+            pending_settle(p, n->delivery_tag, n->multiple, true);
+        } else if (tut_async_method(c, &frame, err)) {
+            return err->exit;
+        }
+    }
+    return 0;
+}
+
+static int publish(struct tut_conn *c, const struct options *o, const char *body, size_t len,
+                   struct tut_err *err)
+{
+    amqp_basic_properties_t props;
+    memset(&props, 0, sizeof props);
+    props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
+    props.delivery_mode = 2;   /* persistent */
+    amqp_bytes_t b = {len, (void *)body};
+    int st = amqp_basic_publish(c->state, TUT_CHANNEL, amqp_empty_bytes,
+                                amqp_cstring_bytes(o->queue), 0, 0, &props, b);
+    if (st != AMQP_STATUS_OK) {
+        c->conn_ok = false;
+        return tut_status_err(st, "basic.publish", err);
+    }
+    return 0;
+}
+
+/* One task per non-empty line ("\n" or "\r\n" ended) of `in`. */
+static int send_lines(struct tut_conn *c, const struct options *o, FILE *in, struct tut_err *err)
+{
+    struct pending p;
+    if (pending_init(&p, o->window))
+        return tut_fail(err, TUT_EXIT_ERROR, false, "out of memory");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0, sent = 0;
+    int rc = 0;
+    while ((n = getline(&line, &cap, in)) >= 0) {
+        lineno++;
+        if (n > 0 && line[n - 1] == '\n')
+            n--;
+        if (n > 0 && line[n - 1] == '\r')
+            n--;
+        if (n == 0)
+            continue;
+        if (span(&p) >= (uint64_t)p.window &&
+            (rc = await_confirms(c, &p, p.window - 1, o->confirm_timeout, err)))
+            break;
+        if ((rc = publish(c, o, line, (size_t)n, err)))
+            break;
+        pending_add(&p, lineno);
+        sent++;
+        /* Take the confirms already here now and then, so they do not
+         * pile up in the socket while we write. */
+        if (sent % 256 == 0 && (rc = await_confirms(c, &p, 0, 0, err)))
+            break;
+    }
+    if (!rc && ferror(in))
+        rc = tut_fail(err, TUT_EXIT_ERROR, false, "cannot read %s: %s",
+                      strcmp(o->file, "-") == 0 ? "stdin" : o->file, strerror(errno));
+    if (!rc)
+        rc = await_confirms(c, &p, 0, o->confirm_timeout, err);
+    if (rc && sent > 0)
+        fprintf(stderr, "new_task: %ld of %ld task(s) were confirmed before the error; "
+                        "the rest may or may not be queued\n",
+                sent - p.outstanding - p.nacked, sent);
+    if (!rc && p.nacked)
+        rc = tut_fail(err, TUT_EXIT_NACKED, false,
+                      "the broker refused (nacked) %ld of %ld task(s), the first from line %ld",
+                      p.nacked, sent, p.first_nacked_line);
+    if (!rc) {
+        printf(" [x] Sent %ld task%s\n", sent, sent == 1 ? "" : "s");
+        fflush(stdout);
+    }
+    free(line);
+    pending_free(&p);
+    return rc;
+}
+
+static int send_words(struct tut_conn *c, const struct options *o, const char *message,
+                      struct tut_err *err)
+{
+    struct pending p;
+    if (pending_init(&p, 1))
+        return tut_fail(err, TUT_EXIT_ERROR, false, "out of memory");
+    int rc = publish(c, o, message, strlen(message), err);
+    if (!rc) {
+        pending_add(&p, 0);
+        rc = await_confirms(c, &p, 0, o->confirm_timeout, err);
+    }
+    if (!rc && p.nacked)
+        rc = tut_fail(err, TUT_EXIT_NACKED, false,
+                      "the broker refused (nacked) the message; it is not queued");
+    if (!rc) {
+        printf(" [x] Sent '%s'\n", message);
+        fflush(stdout);
+    }
+    pending_free(&p);
+    return rc;
+}
+
+static char *join_words(int argc, char **argv)
+{
+    if (argc == 0)
+        return strdup("Hello World!");
+    size_t len = 0;
+    for (int i = 0; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    s[0] = '\0';
+    for (int i = 0; i < argc; i++) {
+        if (i)
+            strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "new_task: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'new_task --help'.\n");
+    return TUT_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {
+        .url = "amqp://guest:guest@localhost:5672/",
+        .queue = "task_queue",
+        .window = 1000,
+        .confirm_timeout = 30,
+        .heartbeat = 10,
+    };
+    static const struct option longopts[] = {
+        {"url", required_argument, NULL, 'u'},
+        {"queue", required_argument, NULL, 'q'},
+        {"file", required_argument, NULL, 'f'},
+        {"window", required_argument, NULL, 'w'},
+        {"confirm-timeout", required_argument, NULL, 't'},
+        {"heartbeat", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    /* '+': stop at the first word, so a task may contain "-x". */
+    while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'u': o.url = optarg; break;
+        case 'q': o.queue = optarg; break;
+        case 'f': o.file = optarg; break;
+        case 'w':
+            if (tut_parse_long(optarg, 1, 1000000, &o.window))
+                return usage_error("--window wants a count from 1 to 1000000, not '%s'", optarg);
+            break;
+        case 't':
+            if (tut_parse_double(optarg, 0.001, 86400, &o.confirm_timeout))
+                return usage_error("--confirm-timeout wants seconds, not '%s'", optarg);
+            break;
+        case 'b':
+            if (tut_parse_long(optarg, 0, 65535, &o.heartbeat))
+                return usage_error("--heartbeat wants seconds (0 = off), not '%s'", optarg);
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return TUT_EXIT_OK;
+        default:
+            fprintf(stderr, "Try 'new_task --help'.\n");
+            return TUT_EXIT_USAGE;
+        }
+    }
+    if (o.file && optind < argc)
+        return usage_error("%s", "give either --file or WORDS, not both");
+    if (strlen(o.queue) > 255)
+        return usage_error("%s", "--queue: a queue name has at most 255 bytes");
+
+    struct tut_err err = {0};
+    struct tut_target target;
+    if (tut_target_parse(&target, o.url, &err)) {
+        fprintf(stderr, "new_task: %s\n", err.msg);
+        return err.exit;
+    }
+
+    FILE *in = NULL;
+    char *message = NULL;
+    if (o.file) {
+        in = strcmp(o.file, "-") == 0 ? stdin : fopen(o.file, "r");
+        if (!in) {
+            fprintf(stderr, "new_task: cannot open %s: %s\n", o.file, strerror(errno));
+            tut_target_free(&target);
+            return TUT_EXIT_ERROR;
+        }
+    } else if (!(message = join_words(argc - optind, argv + optind))) {
+        fprintf(stderr, "new_task: out of memory\n");
+        tut_target_free(&target);
+        return TUT_EXIT_ERROR;
+    }
+
+    struct tut_conn c;
+    struct tut_conn_opts co = {.name = "new_task", .heartbeat = (int)o.heartbeat,
+                               .connect_timeout = 10};
+    int rc = tut_connect(&c, &target, &co, &err);
+    if (!rc)
+        rc = tut_declare_queue(&c, o.queue, &err);
+    if (!rc) {
+        amqp_confirm_select(c.state, TUT_CHANNEL);
+        rc = tut_check_reply(&c, amqp_get_rpc_reply(c.state), "confirm.select", &err);
+    }
+    if (!rc)
+        rc = in ? send_lines(&c, &o, in, &err) : send_words(&c, &o, message, &err);
+    if (rc)
+        fprintf(stderr, "new_task: %s\n", err.msg);
+    tut_close(&c);
+
+    if (in && in != stdin)
+        fclose(in);
+    free(message);
+    tut_target_free(&target);
+    return rc;
+}

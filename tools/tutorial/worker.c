@@ -1,0 +1,541 @@
+/*
+ * worker.c - the work-queue tutorial's consumer, in C on rabbitmq-c.
+ *
+ *   worker [--url URL] [--queue NAME] [--prefetch N] [--exec CMD ...]
+ *
+ * Does what the Python tutorial's worker.py does, with the same output:
+ * declare the durable queue, basic.qos prefetch 1, consume with manual
+ * acks, and for each task print " [x] Received '...'", work one second per
+ * '.' in the body, print " [x] Done" and ack.  Then what a real worker
+ * needs: running a command per task (--exec), a clean stop on Ctrl-C or
+ * SIGTERM, and surviving a broker restart.
+ *
+ * Shape.  rabbitmq-c is blocking and single-threaded, so the program is
+ * one loop: wait for a delivery with a short timeout (so a signal is seen
+ * within a fraction of a second), handle it, repeat.  Signal handlers only
+ * count signals; the loop looks at the count.  While a task runs, the loop
+ * polls the task (a timer or a child process) in short slices and sends
+ * AMQP heartbeats itself, because rabbitmq-c only services heartbeats
+ * inside its own calls and the broker would otherwise drop a worker busy
+ * with a long task.
+ *
+ * Delivery guarantee.  A task is acked only after its work finished; if
+ * the connection dies before the ack reaches the broker, the broker
+ * requeues the task and it is done again (at-least-once).  After a lost
+ * connection the worker reconnects with exponential backoff, declares the
+ * queue again and consumes again; the delivery tags of the old connection
+ * are never used on the new one.
+ *
+ * Signals.  The first SIGINT/SIGTERM stops taking tasks: an idle worker
+ * exits at once, a busy one finishes the task in hand, acks it and exits
+ * 0.  A second signal abandons the task: the command (if any) is killed,
+ * the connection is dropped without an ack, the broker requeues the task,
+ * and the worker exits 130.  Commands run in their own process group, so
+ * a Ctrl-C typed at the terminal reaches only the worker, which decides.
+ */
+#include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+    "usage: worker [--url URL] [--queue NAME] [--prefetch N] [options]\n"
+    "\n"
+    "Take tasks from a durable work queue one at a time and ack each when done.\n"
+    "By default a task is the tutorial's fake work: one second per '.' in it.\n"
+    "\n"
+    "  --url URL            broker (default amqp://guest:guest@localhost:5672/)\n"
+    "  --queue NAME         queue (default task_queue)\n"
+    "  --prefetch N         unacked tasks the broker may send ahead, 0 = no limit\n"
+    "                       (default 1: fair dispatch)\n"
+    "  --dot-seconds X      seconds of fake work per '.' (default 1)\n"
+    "  --exec CMD           run CMD with /bin/sh, the task on its stdin, instead of\n"
+    "                       the fake work; exit status 0 = done (acked)\n"
+    "  --on-failure WHAT    when CMD fails: reject (default: dropped, or dead-lettered\n"
+    "                       if the queue has a dead-letter policy) or requeue\n"
+    "  --timeout S          kill CMD after S seconds; counts as a failure\n"
+    "  --requeue-delay S    wait S seconds before requeueing a failed task (default 1)\n"
+    "  --show-redelivered   mark tasks the broker delivered before: '(redelivered)'\n"
+    "  --heartbeat S        AMQP heartbeat interval, 0 = off (default 10)\n"
+    "  --reconnect-max S    longest wait between reconnect attempts (default 5)\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "Ctrl-C or SIGTERM: finish the task in hand, ack it, exit 0.  A second one\n"
+    "abandons the task (the broker requeues it) and exits 130.  If the broker goes\n"
+    "away the worker reconnects and carries on.\n"
+    "\n"
+    "Exit status: 0 stopped by a signal; 1 other error; 2 usage; 3 cannot connect\n"
+    "(at start-up); 4 login refused (at start-up); 5 broker refused an operation\n"
+    "(e.g. the queue exists with other settings); 130 task abandoned.\n";
+
+enum failure_action { FAIL_REJECT, FAIL_REQUEUE };
+
+struct options {
+    const char *url;
+    const char *queue;
+    long prefetch;
+    double dot_seconds;
+    const char *exec;
+    enum failure_action on_failure;
+    double timeout;           /* 0 = none */
+    double requeue_delay;
+    bool show_redelivered;
+    long heartbeat;
+    double reconnect_max;
+};
+
+/* How a task ended. */
+enum outcome { TASK_DONE, TASK_FAILED, TASK_ABANDONED };
+
+static volatile sig_atomic_t g_signals;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (g_signals < 100)
+        g_signals++;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void pause_for(double seconds)
+{
+    struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    nanosleep(&ts, NULL);   /* a signal may cut it short: callers loop */
+}
+
+/* Called in every slice of a running task. */
+static void while_working(struct tut_conn *c, bool *announced)
+{
+    if (g_signals == 1 && !*announced) {
+        fprintf(stderr, "worker: stopping after this task (signal again to abandon it)\n");
+        *announced = true;
+    }
+    if (tut_keepalive(c) != 0)
+        c->conn_ok = false;   /* noticed again at the ack */
+}
+
+/* The tutorial's fake work, or any wait that a second signal may cut. */
+static enum outcome wait_working(struct tut_conn *c, double seconds)
+{
+    bool announced = false;
+    double end = tut_now() + seconds;
+    for (;;) {
+        while_working(c, &announced);
+        if (g_signals >= 2)
+            return TASK_ABANDONED;
+        double left = end - tut_now();
+        if (left <= 0)
+            return TASK_DONE;
+        pause_for(left < 0.1 ? left : 0.1);
+    }
+}
+
+static void child_exec(const struct options *o, int in_fd, bool redelivered)
+{
+    setpgid(0, 0);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    if (dup2(in_fd, STDIN_FILENO) < 0)
+        _exit(127);
+    setenv("WORKER_QUEUE", o->queue, 1);
+    setenv("WORKER_REDELIVERED", redelivered ? "1" : "0", 1);
+    execl("/bin/sh", "sh", "-c", o->exec, (char *)NULL);
+    fprintf(stderr, "worker: cannot run /bin/sh: %s\n", strerror(errno));
+    _exit(127);
+}
+
+/* Run --exec with the body on stdin.  `why` says why it failed. */
+static enum outcome run_command(struct tut_conn *c, const struct options *o, amqp_bytes_t body,
+                                bool redelivered, char *why, size_t whylen)
+{
+    int in[2];
+    if (pipe2(in, O_CLOEXEC) < 0) {
+        snprintf(why, whylen, "cannot make a pipe: %s", strerror(errno));
+        return TASK_FAILED;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(why, whylen, "cannot fork: %s", strerror(errno));
+        close(in[0]);
+        close(in[1]);
+        return TASK_FAILED;
+    }
+    if (pid == 0)
+        child_exec(o, in[0], redelivered);
+    setpgid(pid, pid);   /* also in the parent, so kill(-pid) works at once */
+    close(in[0]);
+    int out = in[1];
+    fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK);
+
+    enum { RUNNING, TIMED_OUT, ABANDONED } stop = RUNNING;
+    bool announced = false;
+    size_t written = 0;
+    double start = tut_now(), stop_at = 0;
+    int status = 0;
+    for (;;) {
+        if (out >= 0 && written == body.len) {
+            close(out);   /* end of input for the command */
+            out = -1;
+        }
+        struct pollfd p = {.fd = out, .events = POLLOUT};
+        if (poll(&p, out >= 0 ? 1 : 0, 20) > 0 && out >= 0) {
+            ssize_t n = write(out, (const char *)body.bytes + written, body.len - written);
+            if (n > 0) {
+                written += (size_t)n;
+            } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                close(out);   /* EPIPE: the command does not read its input */
+                out = -1;
+            }
+        }
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if (r < 0 && errno != EINTR) {
+            snprintf(why, whylen, "cannot wait for the command: %s", strerror(errno));
+            if (out >= 0)
+                close(out);
+            return TASK_FAILED;
+        }
+        while_working(c, &announced);
+        double now = tut_now();
+        if (stop == RUNNING && o->timeout > 0 && now - start >= o->timeout)
+            stop = TIMED_OUT;
+        if (stop == RUNNING && g_signals >= 2)
+            stop = ABANDONED;
+        if (stop != RUNNING && stop_at == 0) {
+            kill(-pid, SIGTERM);
+            stop_at = now;
+        } else if (stop != RUNNING && now - stop_at >= 2) {
+            kill(-pid, SIGKILL);   /* it ignored SIGTERM */
+        }
+    }
+    if (out >= 0)
+        close(out);
+    if (stop != RUNNING)
+        kill(-pid, SIGKILL);   /* what is left of its process group */
+    if (stop == ABANDONED)
+        return TASK_ABANDONED;
+    if (stop == TIMED_OUT) {
+        snprintf(why, whylen, "timed out after %g s", o->timeout);
+        return TASK_FAILED;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return TASK_DONE;
+    if (WIFEXITED(status))
+        snprintf(why, whylen, "exit status %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(why, whylen, "killed by signal %d", WTERMSIG(status));
+    else
+        snprintf(why, whylen, "wait status %d", status);
+    return TASK_FAILED;
+}
+
+static size_t count_dots(amqp_bytes_t body)
+{
+    size_t n = 0;
+    const char *p = body.bytes;
+    for (size_t i = 0; i < body.len; i++)
+        n += p[i] == '.';
+    return n;
+}
+
+/* Work on one delivery and settle it.  Returns 0, TUT_EXIT_ABORTED, or an
+ * error in err (a lost connection: the broker redelivers the task). */
+static int handle(struct tut_conn *c, const struct options *o, const amqp_envelope_t *env,
+                  struct tut_err *err)
+{
+    amqp_bytes_t body = env->message.body;
+    fputs(" [x] Received '", stdout);
+    fwrite(body.bytes, 1, body.len, stdout);
+    fputs(o->show_redelivered && env->redelivered ? "' (redelivered)\n" : "'\n", stdout);
+    fflush(stdout);
+
+    char why[128] = "";
+    enum outcome out = o->exec ? run_command(c, o, body, env->redelivered, why, sizeof why)
+                               : wait_working(c, (double)count_dots(body) * o->dot_seconds);
+    if (out == TASK_ABANDONED)
+        return TUT_EXIT_ABORTED;
+
+    bool requeue = o->on_failure == FAIL_REQUEUE;
+    if (out == TASK_DONE) {
+        puts(" [x] Done");
+        fflush(stdout);
+    } else {
+        printf(" [x] Failed (%s): %s\n", why, requeue ? "requeued" : "rejected");
+        fflush(stdout);
+        if (requeue && wait_working(c, o->requeue_delay) == TASK_ABANDONED)
+            return TUT_EXIT_ABORTED;
+    }
+
+    if (!c->conn_ok)
+        return tut_fail(err, TUT_EXIT_LOST, true,
+                        "connection lost while working; the broker will redeliver the task");
+    int st = out == TASK_DONE
+                 ? amqp_basic_ack(c->state, TUT_CHANNEL, env->delivery_tag, 0)
+                 : amqp_basic_reject(c->state, TUT_CHANNEL, env->delivery_tag, requeue);
+    if (st != AMQP_STATUS_OK) {
+        c->conn_ok = false;
+        return tut_fail(err, TUT_EXIT_LOST, true,
+                        "could not %s the task (%s); the broker will redeliver it",
+                        out == TASK_DONE ? "ack" : "reject", amqp_error_string2(st));
+    }
+    return 0;
+}
+
+/* Wait up to 200 ms for a delivery and handle it. */
+static int step(struct tut_conn *c, const struct options *o, struct tut_err *err)
+{
+    amqp_envelope_t env;
+    struct timeval tv = {0, 200000};
+    amqp_maybe_release_buffers(c->state);
+    amqp_rpc_reply_t r = amqp_consume_message(c->state, &env, &tv, 0);
+    if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+        int rc = handle(c, o, &env, err);
+        amqp_destroy_envelope(&env);
+        return rc;
+    }
+    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+        r.library_error == AMQP_STATUS_TIMEOUT)
+        return 0;
+    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+        r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+        /* Not a delivery: a close, a cancel, or something to ignore. */
+        amqp_frame_t frame;
+        int st = amqp_simple_wait_frame(c->state, &frame);
+        if (st != AMQP_STATUS_OK) {
+            c->conn_ok = false;
+            return tut_status_err(st, "the wait for tasks", err);
+        }
+        return tut_async_method(c, &frame, err);
+    }
+    return tut_check_reply(c, r, "the wait for tasks", err);
+}
+
+/* Connect, declare the queue, set the prefetch, start consuming. */
+static int setup(struct tut_conn *c, const struct tut_target *t, const struct options *o,
+                 struct tut_err *err)
+{
+    struct tut_conn_opts co = {.name = "worker", .heartbeat = (int)o->heartbeat,
+                               .connect_timeout = 10};
+    int rc = tut_connect(c, t, &co, err);
+    if (rc)
+        return rc;
+    rc = tut_declare_queue(c, o->queue, err);
+    if (!rc) {
+        amqp_basic_qos(c->state, TUT_CHANNEL, 0, (uint16_t)o->prefetch, 0);
+        rc = tut_check_reply(c, amqp_get_rpc_reply(c->state), "basic.qos", err);
+    }
+    if (!rc) {
+        amqp_basic_consume(c->state, TUT_CHANNEL, amqp_cstring_bytes(o->queue), amqp_empty_bytes,
+                           /*no_local*/ 0, /*no_ack*/ 0, /*exclusive*/ 0, amqp_empty_table);
+        rc = tut_check_reply(c, amqp_get_rpc_reply(c->state), "basic.consume", err);
+    }
+    if (rc)
+        tut_close(c);
+    return rc;
+}
+
+/* Reconnect with exponential backoff (with jitter, so a crowd of workers
+ * does not knock in step).  Returns 0 when consuming again, -1 when a
+ * signal asked us to stop meanwhile, or an error that retrying cannot fix. */
+static int reconnect(struct tut_conn *c, const struct tut_target *t, const struct options *o,
+                     struct tut_err *err)
+{
+    double delay = 0.1;
+    for (;;) {
+        if (g_signals)
+            return -1;
+        int rc = setup(c, t, o, err);
+        if (!rc) {
+            fprintf(stderr, "worker: reconnected to %s\n", t->shown);
+            return 0;
+        }
+        if (!err->retry)
+            return rc;
+        double wait = delay * (0.8 + 0.4 * ((double)rand() / RAND_MAX));
+        fprintf(stderr, "worker: %s; retrying in %.1f s\n", err->msg, wait);
+        for (double end = tut_now() + wait; tut_now() < end && !g_signals;)
+            pause_for(0.05);
+        delay = delay * 2 < o->reconnect_max ? delay * 2 : o->reconnect_max;
+    }
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "worker: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'worker --help'.\n");
+    return TUT_EXIT_USAGE;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        {"url", required_argument, NULL, 'u'},
+        {"queue", required_argument, NULL, 'q'},
+        {"prefetch", required_argument, NULL, 'p'},
+        {"dot-seconds", required_argument, NULL, 'd'},
+        {"exec", required_argument, NULL, 'e'},
+        {"on-failure", required_argument, NULL, 'f'},
+        {"timeout", required_argument, NULL, 't'},
+        {"requeue-delay", required_argument, NULL, 'r'},
+        {"show-redelivered", no_argument, NULL, 's'},
+        {"heartbeat", required_argument, NULL, 'b'},
+        {"reconnect-max", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    bool exec_only = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'u': o->url = optarg; break;
+        case 'q': o->queue = optarg; break;
+        case 'e': o->exec = optarg; break;
+        case 's': o->show_redelivered = true; break;
+        case 'p':
+            if (tut_parse_long(optarg, 0, 65535, &o->prefetch))
+                return usage_error("--prefetch wants a count from 0 to 65535, not '%s'", optarg);
+            break;
+        case 'd':
+            if (tut_parse_double(optarg, 0, 3600, &o->dot_seconds))
+                return usage_error("--dot-seconds wants seconds, not '%s'", optarg);
+            break;
+        case 'f':
+            if (strcmp(optarg, "reject") == 0)
+                o->on_failure = FAIL_REJECT;
+            else if (strcmp(optarg, "requeue") == 0)
+                o->on_failure = FAIL_REQUEUE;
+            else
+                return usage_error("--on-failure wants reject or requeue, not '%s'", optarg);
+            exec_only = true;
+            break;
+        case 't':
+            if (tut_parse_double(optarg, 0.001, 1e7, &o->timeout))
+                return usage_error("--timeout wants seconds, not '%s'", optarg);
+            exec_only = true;
+            break;
+        case 'r':
+            if (tut_parse_double(optarg, 0, 3600, &o->requeue_delay))
+                return usage_error("--requeue-delay wants seconds, not '%s'", optarg);
+            exec_only = true;
+            break;
+        case 'b':
+            if (tut_parse_long(optarg, 0, 65535, &o->heartbeat))
+                return usage_error("--heartbeat wants seconds (0 = off), not '%s'", optarg);
+            break;
+        case 'm':
+            if (tut_parse_double(optarg, 0.1, 3600, &o->reconnect_max))
+                return usage_error("--reconnect-max wants seconds, not '%s'", optarg);
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return -1;
+        default:
+            fprintf(stderr, "Try 'worker --help'.\n");
+            return TUT_EXIT_USAGE;
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if (exec_only && !o->exec)
+        return usage_error("%s", "--on-failure, --timeout and --requeue-delay need --exec");
+    if (strlen(o->queue) > 255)
+        return usage_error("%s", "--queue: a queue name has at most 255 bytes");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {
+        .url = "amqp://guest:guest@localhost:5672/",
+        .queue = "task_queue",
+        .prefetch = 1,
+        .dot_seconds = 1,
+        .on_failure = FAIL_REJECT,
+        .requeue_delay = 1,
+        .heartbeat = 10,
+        .reconnect_max = 5,
+    };
+    int rc = parse_options(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? TUT_EXIT_OK : rc;
+
+    struct tut_err err = {0};
+    struct tut_target target;
+    if (tut_target_parse(&target, o.url, &err)) {
+        fprintf(stderr, "worker: %s\n", err.msg);
+        return err.exit;
+    }
+    install_signals();
+    srand((unsigned)getpid());
+
+    /* At start-up every failure is final: a wrong URL or password should
+     * be reported, not retried forever. */
+    struct tut_conn c;
+    if ((rc = setup(&c, &target, &o, &err))) {
+        fprintf(stderr, "worker: %s\n", err.msg);
+        tut_target_free(&target);
+        return rc;
+    }
+    puts(" [*] Waiting for messages. To exit press CTRL+C");
+    fflush(stdout);
+
+    rc = 0;
+    while (!g_signals) {
+        if (!c.state) {
+            rc = reconnect(&c, &target, &o, &err);
+            if (rc < 0) {
+                rc = 0;   /* stopped while disconnected */
+                break;
+            }
+            if (rc) {
+                fprintf(stderr, "worker: %s\n", err.msg);
+                break;
+            }
+            continue;
+        }
+        rc = step(&c, &o, &err);
+        if (rc == TUT_EXIT_ABORTED) {
+            fprintf(stderr, "worker: task abandoned; the broker will requeue it\n");
+            tut_drop(&c);
+            break;
+        }
+        if (rc && err.retry) {
+            fprintf(stderr, "worker: %s; reconnecting\n", err.msg);
+            if (c.conn_ok)
+                tut_close(&c);
+            else
+                tut_drop(&c);
+            rc = 0;
+        } else if (rc) {
+            fprintf(stderr, "worker: %s\n", err.msg);
+            break;
+        }
+    }
+    tut_close(&c);
+    tut_target_free(&target);
+    return rc;
+}
