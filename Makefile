@@ -98,16 +98,19 @@ bin/warren-perf: $(call obj,rel,$(PERF_SRC)) $(AMQP_OBJ)
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-bin/warren-check-store: $(call obj,rel,$(CHECK_SRC)) $(call obj,rel,$(STORE_SRC) src/log.c)
+bin/warren-check-store: $(call obj,rel,$(CHECK_SRC) src/store/segment.c src/store/crc32c.c) $(AMQP_OBJ)
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-# Unit tests: cmocka, built with the sanitizers, linked against everything
-# the codec, the event loop, the store and the log (not the broker core).
-UNIT_LINK := $(call obj,san,$(AMQP_SRC) $(EV_SRC) $(STORE_SRC) src/log.c)
-build/tests/%: tests/unit/%.c $(UNIT_HELP) $(UNIT_LINK)
+# Unit tests: cmocka, built with the sanitizers, linked through an archive
+# of everything but main, so each test pulls in only what it uses.
+UNIT_LIB := build/san/libwarren.a
+$(UNIT_LIB): $(BROKER_OBJ_SAN)
+	rm -f $@ && ar rcs $@ $^
+
+build/tests/%: tests/unit/%.c $(UNIT_HELP) $(UNIT_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(SANFLAGS) -Itests/unit -o $@ $^ -lcmocka $(LDLIBS)
+	$(CC) $(BASE) $(SANFLAGS) -Itests/unit -o $@ $< $(UNIT_HELP) $(UNIT_LIB) -lcmocka $(LDLIBS)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -130,7 +133,7 @@ codegen-check:
 	    echo "codegen-check: $(SPEC) not present, not checked"; \
 	fi
 
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
 build/fuzz/%: tests/fuzz/%.c $(AMQP_SRC)
 	@mkdir -p $(dir $@)
@@ -146,7 +149,9 @@ fuzz-run: $(FUZZ_BIN)
 	    n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
 	    seeds=""; [ -d tests/fuzz/corpus/$$n ] && seeds=tests/fuzz/corpus/$$n; \
 	    echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build/fuzz/corpus/$$n $$seeds 2>&1 | tail -n 2; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build/fuzz/corpus/$$n $$seeds \
+	        > build/fuzz/$$n.log 2>&1 || { tail -n 40 build/fuzz/$$n.log; exit 1; }; \
+	    tail -n 1 build/fuzz/$$n.log; \
 	done
 
 clean:

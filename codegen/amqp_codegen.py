@@ -266,7 +266,7 @@ def gen_source(spec):
     o.append('const char *amqp_reply_name(int code)\n{\n    switch (code) {\n')
     seen = set()
     for k in d['constants']:
-        if k['name'].startswith('FRAME-') or k['value'] in seen:
+        if ('class' not in k and k['value'] != 200) or k['value'] in seen:
             continue
         seen.add(k['value'])
         o.append('    case %d: return "%s";\n' % (k['value'], upper(k['name'])))
@@ -291,14 +291,14 @@ def gen_source(spec):
 
         o.append('size_t %s_size(const %s *m)\n{\n' % (sn, sn))
         o.append('    size_t n = 0;\n')
-        bitopen = False
+        nbits = 0
         for n, t in fields:
             if t == 'bit':
-                if not bitopen:
+                if nbits % 8 == 0:
                     o.append('    n += 1;\n')
-                    bitopen = True
+                nbits += 1
                 continue
-            bitopen = False
+            nbits = 0
             o.append('    n += %s;\n' % size_of(n, t, 'm'))
         o.append('    (void)m;\n    return n;\n}\n\n')
 

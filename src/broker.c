@@ -338,9 +338,13 @@ void broker_free(broker *b)
     }
     for (i = 0; i < b->nlisten; i++)
         close(b->listeners[i].io.fd);
-    if (b->st)
-        store_close(b->st);
-    vhost_free(b->vh);
+    /* detach the store first: freeing the queues must not look like acks */
+    {
+        store *st = b->st;
+        b->st = NULL;
+        vhost_free(b->vh);
+        store_close(st);
+    }
     if (b->sigfd > 0)
         close(b->sigfd);
     ev_loop_free(b->loop);

@@ -108,19 +108,23 @@ static void ua_done(channel *ch, unacked *u)
             queue_mark_dirty(cons->q);
 }
 
+/* Both take the entry out of its slot first: the slot stays behind as a
+ * tombstone, the entry goes on to its queue. */
 static void settle(channel *ch, unacked *u)
 {
     queue *q = u->q;
+    qentry e = u->e;
     ua_done(ch, u);
-    queue_settle(q, &u->e);
+    queue_settle(q, &e);
     queue_unref(q);
 }
 
 static void requeue(channel *ch, unacked *u)
 {
     queue *q = u->q;
+    qentry e = u->e;
     ua_done(ch, u);
-    queue_requeue(q, &u->e);
+    queue_requeue(q, &e);
     queue_unref(q);
 }
 
@@ -429,7 +433,10 @@ static int content_header(channel *ch, const amqp_frame *f, amqp_error *err)
         return amqp_fail(err, AMQP_FRAME_ERROR, "content header for class %u, expected %u", h.class_id,
                          AMQP_BASIC_CLASS);
     if ((rc = amqp_basic_properties_decode(h.props, h.props_len, &props)) < 0)
-        return amqp_fail(err, AMQP_SYNTAX_ERROR, "malformed content properties: %s", amqp_strerror(rc));
+        return amqp_fail(err, AMQP_FRAME_ERROR, "cannot decode content properties: %s", amqp_strerror(rc));
+    if ((props.flags & AMQP_BASIC_USER_ID_FLAG) && !amqp_str_eqc(props.user_id, ch->c->user))
+        return amqp_fail(err, AMQP_PRECONDITION_FAILED, "user_id property set to '%.*s' but authenticated user was '%s'",
+                         (int)props.user_id.len, props.user_id.ptr, ch->c->user);
     if (h.body_size > max)
         return amqp_fail(err, AMQP_PRECONDITION_FAILED, "message size %llu is larger than configured max size %llu",
                          (unsigned long long)h.body_size, (unsigned long long)max);
@@ -804,7 +811,7 @@ int channel_frame(channel *ch, const amqp_frame *f, amqp_error *err)
         if ((rc = amqp_method_frame_decode(f, &id, &a)) < 0) {
             if (rc == AMQP_EMETHOD)
                 return amqp_fail(err, AMQP_NOT_IMPLEMENTED, "unknown method %u.%u", id >> 16, id & 0xffff);
-            return amqp_fail(err, AMQP_SYNTAX_ERROR, "malformed %s: %s", amqp_method_name(id), amqp_strerror(rc));
+            return amqp_fail(err, AMQP_FRAME_ERROR, "cannot decode %s: %s", amqp_method_name(id), amqp_strerror(rc));
         }
         err->method = id;
         if (log_level <= LOG_DEBUG && id != AMQP_BASIC_PUBLISH && id != AMQP_BASIC_ACK)

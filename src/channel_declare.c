@@ -87,7 +87,9 @@ static bool values_equivalent(const amqp_value *a, const amqp_value *b)
     return amqp_value_eq(a, b);
 }
 
-static void describe(char *out, size_t n, const amqp_value *v, bool present)
+/* RabbitMQ's val/1: 'V' when both sides have the key, "the value 'V' of
+ * type 'T'" when only one does, "none" for the side without it. */
+static void describe(char *out, size_t n, const amqp_value *v, bool present, bool both)
 {
     char val[100];
     int64_t i;
@@ -108,7 +110,10 @@ static void describe(char *out, size_t n, const amqp_value *v, bool present)
         snprintf(val, sizeof val, "%g", (double)v->v.f);
     else
         snprintf(val, sizeof val, "...");
-    snprintf(out, n, "the value '%s' of type '%s'", val, type_name(v->type));
+    if (both)
+        snprintf(out, n, "'%s'", val);
+    else
+        snprintf(out, n, "the value '%s' of type '%s'", val, type_name(v->type));
 }
 
 /* The queue arguments RabbitMQ compares on redeclaration. */
@@ -131,12 +136,79 @@ static int args_equivalent(amqp_table cur, amqp_table got, const char **keys, si
             continue;
         if (hc && hg && values_equivalent(&vc, &vg))
             continue;
-        describe(dc, sizeof dc, &vc, hc);
-        describe(dg, sizeof dg, &vg, hg);
+        describe(dc, sizeof dc, &vc, hc, hc && hg);
+        describe(dg, sizeof dg, &vg, hg, hc && hg);
         return amqp_fail(err, AMQP_PRECONDITION_FAILED,
                          "inequivalent arg '%s' for %s '%s' in vhost '%s': received %s but current is %s", keys[i],
                          what, name, vhname, dg, dc);
     }
+    return 0;
+}
+
+/* Check the queue arguments RabbitMQ checks, with its error terms
+ * ({value_negative,-1}, {unacceptable_type,longstr}, ...). */
+static int validate_queue_args(amqp_table args, const char *qname, const char *vhname, amqp_error *err)
+{
+    amqp_table_iter it;
+    amqp_str k;
+    amqp_value v;
+    char why[128];
+    int64_t i;
+
+    amqp_table_iter_init(&it, args);
+    while (amqp_table_next(&it, &k, &v)) {
+        bool is_int = amqp_value_int(&v, &i) && v.type != 'T';
+        why[0] = 0;
+        if (amqp_str_eqc(k, "x-expires") || amqp_str_eqc(k, "x-message-ttl") || amqp_str_eqc(k, "x-max-length") ||
+            amqp_str_eqc(k, "x-max-length-bytes") || amqp_str_eqc(k, "x-max-priority") ||
+            amqp_str_eqc(k, "x-delivery-limit")) {
+            if (!is_int)
+                snprintf(why, sizeof why, "{unacceptable_type,%s}", type_name(v.type));
+            else if (i < 0)
+                snprintf(why, sizeof why, "{value_negative,%lld}", (long long)i);
+            else if (i == 0 && amqp_str_eqc(k, "x-expires"))
+                snprintf(why, sizeof why, "{value_zero,0}");
+            else if (amqp_str_eqc(k, "x-max-priority") && i > 255)
+                snprintf(why, sizeof why, "{value_too_large,%lld,255}", (long long)i);
+            else if (amqp_str_eqc(k, "x-message-ttl") && i > 4294967295ll)
+                snprintf(why, sizeof why, "{value_too_large,%lld,4294967295}", (long long)i);
+        } else if (amqp_str_eqc(k, "x-dead-letter-exchange") || amqp_str_eqc(k, "x-dead-letter-routing-key")) {
+            if (v.type != 'S')
+                snprintf(why, sizeof why, "{unacceptable_type,%s}", type_name(v.type));
+        } else if (amqp_str_eqc(k, "x-overflow")) {
+            if (v.type != 'S')
+                snprintf(why, sizeof why, "{unacceptable_type,%s}", type_name(v.type));
+            else if (!amqp_str_eqc(v.v.s, "drop-head") && !amqp_str_eqc(v.v.s, "reject-publish") &&
+                     !amqp_str_eqc(v.v.s, "reject-publish-dlx"))
+                snprintf(why, sizeof why, "{invalid_value,<<\"%.*s\">>}", (int)(v.v.s.len > 60 ? 60 : v.v.s.len),
+                         v.v.s.ptr);
+        } else if (amqp_str_eqc(k, "x-single-active-consumer")) {
+            if (v.type != 't')
+                snprintf(why, sizeof why, "{unacceptable_type,%s}", type_name(v.type));
+        } else if (amqp_str_eqc(k, "x-queue-mode")) {
+            if (v.type != 'S')
+                snprintf(why, sizeof why, "{unacceptable_type,%s}", type_name(v.type));
+            else if (!amqp_str_eqc(v.v.s, "default") && !amqp_str_eqc(v.v.s, "lazy"))
+                snprintf(why, sizeof why, "{unacceptable_value,<<\"%.*s\">>}", (int)(v.v.s.len > 60 ? 60 : v.v.s.len),
+                         v.v.s.ptr);
+        } else if (amqp_str_eqc(k, "x-queue-type")) {
+            if (v.type != 'S')
+                snprintf(why, sizeof why, "{unacceptable_type,%s}", type_name(v.type));
+            else if (!amqp_str_eqc(v.v.s, "classic"))
+                return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                                 "invalid arg 'x-queue-type' for queue '%s' in vhost '%s': warren has only "
+                                 "classic queues, not '%.*s'",
+                                 qname, vhname, (int)(v.v.s.len > 60 ? 60 : v.v.s.len), v.v.s.ptr);
+        }
+        if (why[0])
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED, "invalid arg '%.*s' for queue '%s' in vhost '%s': %s",
+                             (int)k.len, k.ptr, qname, vhname, why);
+    }
+    if (amqp_table_get(args, "x-dead-letter-routing-key", &v) && !amqp_table_get(args, "x-dead-letter-exchange", &v))
+        return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                         "invalid arg 'x-dead-letter-routing-key' for queue '%s' in vhost '%s': "
+                         "Key x-dead-letter-routing-key should be specified together with x-dead-letter-exchange",
+                         qname, vhname);
     return 0;
 }
 
@@ -260,10 +332,12 @@ static int queue_declare(channel *ch, const amqp_queue_declare *m, amqp_error *e
     vhost *vh = ch->c->vh;
     amqp_str name = m->queue;
     char genname[64];
+    bool generated = false;
     queue *q;
     int rc;
 
     if (name.len == 0 && !m->passive) {
+        generated = true;
         memcpy(genname, "amq.gen-", 8);
         random_name(genname + 8, 22);
         genname[30] = 0;
@@ -274,6 +348,13 @@ static int queue_declare(channel *ch, const amqp_queue_declare *m, amqp_error *e
         name = (amqp_str){ch->last_queue, ch->last_queue_len};
     }
     q = vhost_queue(vh, name);
+    if (!m->passive && !q) {
+        char qn[256];
+        memcpy(qn, name.ptr, name.len);
+        qn[name.len] = 0;
+        if (validate_queue_args(m->arguments, qn, vh->name, err) < 0)
+            return -1;
+    }
     if (m->passive) {
         if (!q)
             return amqp_fail(err, AMQP_NOT_FOUND, "no queue '%.*s' in vhost '%s'", (int)name.len, name.ptr,
@@ -298,7 +379,7 @@ static int queue_declare(channel *ch, const amqp_queue_declare *m, amqp_error *e
                             err) < 0)
             return -1;
     } else {
-        if (reserved_name(name))
+        if (reserved_name(name) && !generated)
             return amqp_fail(err, AMQP_ACCESS_REFUSED, "queue name '%.*s' contains reserved prefix 'amq.*'",
                              (int)name.len, name.ptr);
         q = queue_new(vh, name, m->durable, m->exclusive, m->auto_delete, m->arguments, ch->c);
@@ -340,7 +421,7 @@ static int queue_delete_method(channel *ch, const amqp_queue_delete *m, amqp_err
         if (m->if_unused && q->ncons > 0)
             return amqp_fail(err, AMQP_PRECONDITION_FAILED, "queue '%s' in vhost '%s' in use", q->name, vh->name);
         if (m->if_empty && queue_message_count(q) > 0)
-            return amqp_fail(err, AMQP_PRECONDITION_FAILED, "queue '%s' in vhost '%s' is not empty", q->name,
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED, "queue '%s' in vhost '%s' not empty", q->name,
                              vh->name);
         n = queue_delete(q);
     }

@@ -641,7 +641,8 @@ static int frame_on_channel(conn *c, const amqp_frame *f, amqp_error *err, chann
     int rc;
 
     if (c->state != CONN_OPEN)
-        return amqp_fail(err, AMQP_COMMAND_INVALID, "frame on channel %u before connection.open", f->channel);
+        return amqp_fail(err, AMQP_UNEXPECTED_FRAME, "type %u on channel %u before connection.open", f->type,
+                         f->channel);
     if (f->type == AMQP_FRAME_METHOD && f->size >= 4)
         id = amqp_get32(f->payload);
     err->method = id;
@@ -649,7 +650,7 @@ static int frame_on_channel(conn *c, const amqp_frame *f, amqp_error *err, chann
         if (id != AMQP_CHANNEL_OPEN)
             return amqp_fail(err, AMQP_CHANNEL_ERROR, "expected 'channel.open'");
         if ((rc = amqp_method_frame_decode(f, &id, &a)) < 0)
-            return amqp_fail(err, AMQP_SYNTAX_ERROR, "malformed channel.open: %s", amqp_strerror(rc));
+            return amqp_fail(err, AMQP_FRAME_ERROR, "cannot decode channel.open: %s", amqp_strerror(rc));
         return open_channel(c, f->channel, err);
     }
     if (ch->state == CH_CLOSING) {
@@ -697,7 +698,7 @@ static int conn_frame(conn *c, const amqp_frame *f)
     }
     if (f->type == AMQP_FRAME_HEARTBEAT) {
         if (f->channel != 0) {
-            amqp_fail(&err, AMQP_FRAME_ERROR, "heartbeat frame on channel %u", f->channel);
+            amqp_fail(&err, AMQP_UNEXPECTED_FRAME, "type 8 (heartbeat) on channel %u", f->channel);
             goto fail;
         }
         return 0;
@@ -712,7 +713,7 @@ static int conn_frame(conn *c, const amqp_frame *f)
             if (rc == AMQP_EMETHOD)
                 amqp_fail(&err, AMQP_NOT_IMPLEMENTED, "unknown method %u.%u", id >> 16, id & 0xffff);
             else
-                amqp_fail(&err, AMQP_SYNTAX_ERROR, "malformed %s: %s",
+                amqp_fail(&err, AMQP_FRAME_ERROR, "cannot decode %s: %s",
                           amqp_method_name(id) ? amqp_method_name(id) : "method", amqp_strerror(rc));
             goto fail;
         }

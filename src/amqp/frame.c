@@ -48,6 +48,8 @@ int amqp_content_header_parse(const amqp_frame *f, amqp_content_header *h)
     if (f->size < 14)
         return AMQP_ETRUNC;
     h->class_id = amqp_get16(f->payload);
+    if (h->class_id != AMQP_BASIC_CLASS)
+        return AMQP_ECLASS;
     /* weight (2 octets) must be zero; RabbitMQ ignores it and so do we */
     h->body_size = amqp_get64(f->payload + 4);
     h->props = f->payload + 12;

@@ -55,6 +55,7 @@ const char *amqp_reply_name(int code)
     case 406: return "PRECONDITION_FAILED";
     case 320: return "CONNECTION_FORCED";
     case 402: return "INVALID_PATH";
+    case 501: return "FRAME_ERROR";
     case 502: return "SYNTAX_ERROR";
     case 503: return "COMMAND_INVALID";
     case 504: return "CHANNEL_ERROR";

@@ -97,6 +97,11 @@ static inline uint8_t *amqp_put64(uint8_t *p, uint64_t v)
 
 /* Short strings are at most 255 bytes; the encoder truncates nothing, so
  * callers must check lengths before encoding (amqp_shortstr_ok). */
+static inline bool amqp_shortstr_ok(amqp_str s)
+{
+    return s.len <= 255;
+}
+
 static inline uint8_t *amqp_put_shortstr(uint8_t *p, amqp_str s)
 {
     *p++ = (uint8_t)s.len;

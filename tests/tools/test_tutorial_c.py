@@ -19,7 +19,13 @@ import time
 import pika
 import pytest
 
-from conftest import BIN, free_port
+BIN = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "bin")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 NEW_TASK = os.path.join(BIN, 'new_task')
 WORKER = os.path.join(BIN, 'worker')
