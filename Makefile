@@ -149,7 +149,7 @@ fuzz-run: $(FUZZ_BIN)
 	    n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
 	    seeds=""; [ -d tests/fuzz/corpus/$$n ] && seeds=tests/fuzz/corpus/$$n; \
 	    echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build/fuzz/corpus/$$n $$seeds \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 -artifact_prefix=build/fuzz/ build/fuzz/corpus/$$n $$seeds \
 	        > build/fuzz/$$n.log 2>&1 || { tail -n 40 build/fuzz/$$n.log; exit 1; }; \
 	    tail -n 1 build/fuzz/$$n.log; \
 	done
