@@ -67,7 +67,7 @@ run: deps
 	./bin/warren --data-dir ./data $(ARGS)
 
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(FAULT_LIB)
 	@$(MAKE) --no-print-directory codegen-check unit fuzz-run pytest
 
 build/rel/%.o: %.c
@@ -112,10 +112,17 @@ build/tests/%: tests/unit/%.c $(UNIT_HELP) $(UNIT_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(SANFLAGS) -Itests/unit -o $@ $< $(UNIT_HELP) $(UNIT_LIB) -lcmocka $(LDLIBS)
 
+# An LD_PRELOAD shim that makes the store's writes and syncs fail on
+# demand (tests/fault/failio.c), for the fault-injection tests.
+FAULT_LIB := $(if $(wildcard tests/fault/failio.c),build/failio.so)
+build/failio.so: tests/fault/failio.c
+	@mkdir -p build
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
+
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-pytest: all
+pytest: all $(FAULT_LIB)
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests
 
 codegen:
