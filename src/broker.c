@@ -44,8 +44,6 @@ void config_defaults(config *cfg)
     cfg->heartbeat = 60;
     cfg->max_message_size = 128u << 20;
     cfg->disk_free_limit = 50u << 20;
-    cfg->memory_budget = 256u << 20;
-    cfg->sync_interval_ms = 10;
 }
 
 void random_name(char *out, size_t n)

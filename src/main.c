@@ -34,15 +34,12 @@ static void usage(FILE *f)
             "  --channel-max N          most channels per connection (default 2047)\n"
             "  --max-message-size BYTES largest message body accepted (default 134217728)\n"
             "  --disk-free-limit BYTES  block publishers below this much free disk (default 50000000)\n"
-            "  --memory-budget BYTES    message bodies kept in RAM before paging to disk (default 268435456)\n"
-            "  --sync-interval MS       longest delay before persistent messages reach the disk\n"
-            "                           when no publisher waits for a confirm (default 10)\n"
             "  --help                   this text\n");
 }
 
 enum {
     OPT_BIND = 256, OPT_PORT, OPT_DATA, OPT_LOG, OPT_CONFIG, OPT_USER, OPT_GUEST_REMOTE, OPT_HEARTBEAT,
-    OPT_FRAME_MAX, OPT_CHANNEL_MAX, OPT_MAX_MSG, OPT_DISK_FREE, OPT_MEMORY, OPT_SYNC, OPT_HELP,
+    OPT_FRAME_MAX, OPT_CHANNEL_MAX, OPT_MAX_MSG, OPT_DISK_FREE, OPT_HELP,
 };
 
 static const struct option options[] = {
@@ -58,8 +55,6 @@ static const struct option options[] = {
     {"channel-max", required_argument, NULL, OPT_CHANNEL_MAX},
     {"max-message-size", required_argument, NULL, OPT_MAX_MSG},
     {"disk-free-limit", required_argument, NULL, OPT_DISK_FREE},
-    {"memory-budget", required_argument, NULL, OPT_MEMORY},
-    {"sync-interval", required_argument, NULL, OPT_SYNC},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -152,16 +147,6 @@ static int apply(config *cfg, int opt, const char *name, const char *arg)
         if (number(name, arg, 0, ~0ull, &v) < 0)
             return -1;
         cfg->disk_free_limit = v;
-        return 0;
-    case OPT_MEMORY:
-        if (number(name, arg, 1u << 20, ~0ull, &v) < 0)
-            return -1;
-        cfg->memory_budget = v;
-        return 0;
-    case OPT_SYNC:
-        if (number(name, arg, 1, 1000, &v) < 0)
-            return -1;
-        cfg->sync_interval_ms = (int)v;
         return 0;
     default:
         return -1;

@@ -70,8 +70,6 @@ typedef struct config {
     uint16_t heartbeat;         /* offered in tune; default 60 s */
     uint64_t max_message_size;  /* default 128 MiB, as RabbitMQ */
     uint64_t disk_free_limit;   /* bytes; publishers blocked below it */
-    uint64_t memory_budget;     /* bytes of message bodies kept in RAM */
-    int sync_interval_ms;       /* max delay before persistent data is synced */
     const char *users[16][2];   /* name, password */
     int nusers;
     bool guest_remote;          /* allow guest from non-loopback peers */
