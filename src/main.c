@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "log.h"
@@ -235,6 +236,14 @@ int main(int argc, char **argv)
         cfg.nusers = 1;
     }
     log_level = cfg.log_level;
+    {
+        /* every connection is a descriptor: take all the system allows */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+    }
     if (mkdir(cfg.data_dir, 0755) < 0 && errno != EEXIST) {
         log_error("cannot create data directory %s: %s", cfg.data_dir, strerror(errno));
         return 1;
