@@ -376,7 +376,7 @@ static int publish_finish(channel *ch, amqp_error *err)
     rs.q = one;
     rs.cap = 8;
     if (x)
-        x->type->route(x, (amqp_str){ch->pub_rk, ch->pub_rklen}, m, &rs);
+        exchange_route(x, (amqp_str){ch->pub_rk, ch->pub_rklen}, m, &rs);
     dedupe(&rs);
     seq = vh->next_seq++;
     if (rs.n == 0 && ch->pub_mandatory)

@@ -214,6 +214,11 @@ static int validate_queue_args(amqp_table args, const char *qname, const char *v
 
 /* -------------------------------------------------------------- exchanges */
 
+static int no_exchange(vhost *vh, amqp_str name, amqp_error *err)
+{
+    return amqp_fail(err, AMQP_NOT_FOUND, "no exchange '%.*s' in vhost '%s'", (int)name.len, name.ptr, vh->name);
+}
+
 static int exchange_declare(channel *ch, const amqp_exchange_declare *m, amqp_error *err)
 {
     vhost *vh = ch->c->vh;
@@ -224,16 +229,15 @@ static int exchange_declare(channel *ch, const amqp_exchange_declare *m, amqp_er
         return amqp_fail(err, AMQP_ACCESS_REFUSED, "operation not permitted on the default exchange");
     if (m->passive) {
         if (!x)
-            return amqp_fail(err, AMQP_NOT_FOUND, "no exchange '%.*s' in vhost '%s'", (int)m->exchange.len,
-                             m->exchange.ptr, vh->name);
+            return no_exchange(vh, m->exchange, err);
         goto ok;
     }
-    if (reserved_name(m->exchange) && !x)
-        return amqp_fail(err, AMQP_ACCESS_REFUSED, "exchange name '%.*s' contains reserved prefix 'amq.*'",
-                         (int)m->exchange.len, m->exchange.ptr);
     t = exchange_type_find(m->type);
     if (!t || m->type.len == 0)
         return amqp_fail(err, AMQP_COMMAND_INVALID, "unknown exchange type '%.*s'", (int)m->type.len, m->type.ptr);
+    if (reserved_name(m->exchange) && !x)
+        return amqp_fail(err, AMQP_ACCESS_REFUSED, "exchange name '%.*s' contains reserved prefix 'amq.*'",
+                         (int)m->exchange.len, m->exchange.ptr);
     if (x) {
         if (x->type != t)
             return amqp_fail(err, AMQP_PRECONDITION_FAILED,
@@ -259,8 +263,22 @@ static int exchange_declare(channel *ch, const amqp_exchange_declare *m, amqp_er
         }
         goto ok;
     }
-    if (!exchange_new(vh, m->exchange, t, m->durable, m->auto_delete, m->internal, m->arguments))
+    {
+        amqp_value ae;
+        if (amqp_table_get(m->arguments, "alternate-exchange", &ae) && ae.type != 'S')
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                             "invalid arg 'alternate-exchange' for exchange '%.*s' in vhost '%s': "
+                             "{unacceptable_type,%s}",
+                             (int)m->exchange.len, m->exchange.ptr, vh->name, type_name(ae.type));
+    }
+    if (!(x = exchange_new(vh, m->exchange, t, m->durable, m->auto_delete, m->internal, m->arguments)))
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
+    if (x->durable && vh->b->st && store_exchange_declared(vh->b->st, x) < 0) {
+        x->durable = false;
+        exchange_delete(x);
+        return amqp_fail(err, AMQP_INTERNAL_ERROR, "cannot record exchange '%.*s' on disk", (int)m->exchange.len,
+                         m->exchange.ptr);
+    }
 ok:
     if (!m->nowait) {
         amqp_exchange_declare_ok ok = {0};
@@ -269,7 +287,7 @@ ok:
     return 0;
 }
 
-static int exchange_delete(channel *ch, const amqp_exchange_delete *m, amqp_error *err)
+static int exchange_delete_method(channel *ch, const amqp_exchange_delete *m, amqp_error *err)
 {
     vhost *vh = ch->c->vh;
     exchange *x;
@@ -281,8 +299,10 @@ static int exchange_delete(channel *ch, const amqp_exchange_delete *m, amqp_erro
                          (int)m->exchange.len, m->exchange.ptr);
     x = vhost_exchange(vh, m->exchange);
     if (x) {
-        map_del(&vh->exchanges, x->name, x->namelen);
-        exchange_free(x);
+        if (m->if_unused && x->bindings)
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED, "exchange '%s' in vhost '%s' in use", x->name,
+                             vh->name);
+        exchange_delete(x);
     }
     if (!m->nowait) {
         amqp_exchange_delete_ok ok = {0};
@@ -447,20 +467,71 @@ static int queue_purge_method(channel *ch, const amqp_queue_purge *m, amqp_error
     return 0;
 }
 
-static int queue_bind_method(channel *ch, amqp_str qname, amqp_str xname, amqp_error *err)
+/* The source of a binding: it must exist and not be the default. */
+static int bind_source(channel *ch, amqp_str name, exchange **out, amqp_error *err)
+{
+    if (name.len == 0)
+        return amqp_fail(err, AMQP_ACCESS_REFUSED, "operation not permitted on the default exchange");
+    if (!(*out = vhost_exchange(ch->c->vh, name)))
+        return no_exchange(ch->c->vh, name, err);
+    return 0;
+}
+
+/* Add (bind) or remove a binding from src to a queue or an exchange. */
+static int do_bind(channel *ch, bool bind, exchange *src, queue *q, exchange *dst, amqp_str key, amqp_table args,
+                   amqp_error *err)
+{
+    store *st = ch->c->vh->b->st;
+    binding *b = binding_find(src, q, dst, key, args);
+
+    if (bind) {
+        if (b)
+            return 0;
+        if (src->type->validate && src->type->validate(args, err) < 0)
+            return -1;
+        if (!(b = binding_add(src, q, dst, key, args)))
+            return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
+        if (binding_durable(b) && st && store_binding(st, b, true) < 0) {
+            binding_remove(b);
+            return amqp_fail(err, AMQP_INTERNAL_ERROR, "cannot record the binding on disk");
+        }
+        return 0;
+    }
+    if (b) {
+        if (binding_durable(b) && st)
+            store_binding(st, b, false);
+        binding_remove(b);
+    }
+    return 0;
+}
+
+static int queue_bind_method(channel *ch, bool bind, amqp_str qname, amqp_str xname, amqp_str key,
+                             amqp_table args, amqp_error *err)
 {
     queue *q;
     exchange *x;
 
     if (channel_queue_access(ch, qname, &q, err) < 0)
         return -1;
-    if (xname.len == 0)
+    if (bind_source(ch, xname, &x, err) < 0)
+        return -1;
+    if (key.len == 0 && qname.len == 0 && bind)
+        key = (amqp_str){q->name, q->namelen}; /* empty queue and key: the last queue's name */
+    return do_bind(ch, bind, x, q, NULL, key, args, err);
+}
+
+static int exchange_bind_method(channel *ch, bool bind, amqp_str dname, amqp_str sname, amqp_str key,
+                                amqp_table args, amqp_error *err)
+{
+    exchange *src, *dst;
+
+    if (dname.len == 0)
         return amqp_fail(err, AMQP_ACCESS_REFUSED, "operation not permitted on the default exchange");
-    x = vhost_exchange(ch->c->vh, xname);
-    if (!x)
-        return amqp_fail(err, AMQP_NOT_FOUND, "no exchange '%.*s' in vhost '%s'", (int)xname.len, xname.ptr,
-                         ch->c->vh->name);
-    return amqp_fail(err, AMQP_NOT_IMPLEMENTED, "bindings are not supported yet");
+    if (!(dst = vhost_exchange(ch->c->vh, dname)))
+        return no_exchange(ch->c->vh, dname, err);
+    if (bind_source(ch, sname, &src, err) < 0)
+        return -1;
+    return do_bind(ch, bind, src, NULL, dst, key, args, err);
 }
 
 int channel_declare_method(channel *ch, uint32_t id, amqp_method_args *a, amqp_error *err)
@@ -469,20 +540,51 @@ int channel_declare_method(channel *ch, uint32_t id, amqp_method_args *a, amqp_e
     case AMQP_EXCHANGE_DECLARE:
         return exchange_declare(ch, &a->exchange_declare, err);
     case AMQP_EXCHANGE_DELETE:
-        return exchange_delete(ch, &a->exchange_delete, err);
-    case AMQP_EXCHANGE_BIND:
-    case AMQP_EXCHANGE_UNBIND:
-        return amqp_fail(err, AMQP_NOT_IMPLEMENTED, "exchange-to-exchange bindings are not supported yet");
+        return exchange_delete_method(ch, &a->exchange_delete, err);
+    case AMQP_EXCHANGE_BIND: {
+        amqp_exchange_bind *m = &a->exchange_bind;
+        if (exchange_bind_method(ch, true, m->destination, m->source, m->routing_key, m->arguments, err) < 0)
+            return -1;
+        if (!m->nowait) {
+            amqp_exchange_bind_ok ok = {0};
+            conn_send_method(ch->c, ch->id, AMQP_EXCHANGE_BIND_OK, &ok);
+        }
+        return 0;
+    }
+    case AMQP_EXCHANGE_UNBIND: {
+        amqp_exchange_unbind *m = &a->exchange_unbind;
+        if (exchange_bind_method(ch, false, m->destination, m->source, m->routing_key, m->arguments, err) < 0)
+            return -1;
+        if (!m->nowait) {
+            amqp_exchange_unbind_ok ok = {0};
+            conn_send_method(ch->c, ch->id, AMQP_EXCHANGE_UNBIND_OK, &ok);
+        }
+        return 0;
+    }
     case AMQP_QUEUE_DECLARE:
         return queue_declare(ch, &a->queue_declare, err);
     case AMQP_QUEUE_DELETE:
         return queue_delete_method(ch, &a->queue_delete, err);
     case AMQP_QUEUE_PURGE:
         return queue_purge_method(ch, &a->queue_purge, err);
-    case AMQP_QUEUE_BIND:
-        return queue_bind_method(ch, a->queue_bind.queue, a->queue_bind.exchange, err);
-    case AMQP_QUEUE_UNBIND:
-        return queue_bind_method(ch, a->queue_unbind.queue, a->queue_unbind.exchange, err);
+    case AMQP_QUEUE_BIND: {
+        amqp_queue_bind *m = &a->queue_bind;
+        if (queue_bind_method(ch, true, m->queue, m->exchange, m->routing_key, m->arguments, err) < 0)
+            return -1;
+        if (!m->nowait) {
+            amqp_queue_bind_ok ok = {0};
+            conn_send_method(ch->c, ch->id, AMQP_QUEUE_BIND_OK, &ok);
+        }
+        return 0;
+    }
+    case AMQP_QUEUE_UNBIND: {
+        amqp_queue_unbind *m = &a->queue_unbind;
+        amqp_queue_unbind_ok ok = {0};
+        if (queue_bind_method(ch, false, m->queue, m->exchange, m->routing_key, m->arguments, err) < 0)
+            return -1;
+        conn_send_method(ch->c, ch->id, AMQP_QUEUE_UNBIND_OK, &ok);
+        return 0;
+    }
     default:
         return amqp_fail(err, AMQP_COMMAND_INVALID, "unexpected method %s on a channel", amqp_method_name(id));
     }

@@ -1,14 +1,25 @@
 /*
- * exchange.c - exchanges and the table of exchange types.
+ * exchange.c - exchanges, bindings and routing, whatever the type.
  *
- * An exchange type is a struct of functions (exchange_type); routing calls
- * type->route, which adds the destination queues to a route_set.  The
- * default exchange ("") routes to the queue named by the routing key.
+ * A binding joins a source exchange to a destination queue or exchange and
+ * sits on two lists: its source's (for routing) and its destination's (so
+ * it goes when the destination goes).  The type keeps its own index of the
+ * source's bindings (a map for direct, a trie for topic, ...) and routes
+ * through it; exchange-to-exchange bindings are followed here, each
+ * exchange at most once per message, and an exchange whose routing found
+ * nothing passes the message to its alternate exchange.
+ *
+ * An auto-delete exchange goes when its last binding as a source goes.
+ * Durable exchanges, and bindings whose both ends are durable, are
+ * recorded by the store (src/store/defs.h).
  */
 #include "warren.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "log.h"
+#include "store/store.h"
 
 int route_set_add(route_set *rs, queue *q)
 {
@@ -32,35 +43,18 @@ int route_set_add(route_set *rs, queue *q)
     return 0;
 }
 
-static void route_default(exchange *x, amqp_str rk, const msg *m, route_set *out)
-{
-    queue *q = vhost_queue(x->vh, rk);
-    (void)m;
-    if (q)
-        route_set_add(out, q);
-}
-
-static void route_none(exchange *x, amqp_str rk, const msg *m, route_set *out)
-{
-    (void)x, (void)rk, (void)m, (void)out;
-}
-
-static const exchange_type type_default = {"", route_default};
-static const exchange_type types[] = {
-    {"direct", route_none},
-    {"fanout", route_none},
-    {"topic", route_none},
-    {"headers", route_none},
+static const exchange_type *types[] = {
+    &exchange_direct, &exchange_fanout, &exchange_topic, &exchange_headers,
 };
 
 const exchange_type *exchange_type_find(amqp_str name)
 {
     size_t i;
     if (name.len == 0)
-        return &type_default;
+        return &exchange_default;
     for (i = 0; i < sizeof types / sizeof *types; i++)
-        if (amqp_str_eqc(name, types[i].name))
-            return &types[i];
+        if (amqp_str_eqc(name, types[i]->name))
+            return types[i];
     return NULL;
 }
 
@@ -98,7 +92,160 @@ void exchange_free(exchange *x)
 {
     if (!x)
         return;
+    if (x->type && x->type->free)
+        x->type->free(x);
     free(x->name);
     free(x->args);
     free(x);
+}
+
+/* ---------------------------------------------------------------- routing */
+
+void route_binding(binding *b, amqp_str rk, const msg *m, route_set *rs)
+{
+    if (b->q)
+        route_set_add(rs, b->q);
+    else if (b->dst)
+        exchange_route(b->dst, rk, m, rs);
+}
+
+void exchange_route(exchange *x, amqp_str rk, const msg *m, route_set *rs)
+{
+    uint32_t i, before = rs->n;
+    amqp_value ae;
+
+    for (i = 0; i < rs->nseen; i++)
+        if (rs->seen[i] == x)
+            return;
+    if (rs->nseen == sizeof rs->seen / sizeof *rs->seen)
+        return; /* deeper than any sane topology */
+    rs->seen[rs->nseen++] = x;
+    x->type->route(x, rk, m, rs);
+    if (rs->n == before && x->argslen &&
+        amqp_table_get((amqp_table){x->args, x->argslen}, "alternate-exchange", &ae) && ae.type == 'S') {
+        exchange *alt = vhost_exchange(x->vh, ae.v.s);
+        if (alt)
+            exchange_route(alt, rk, m, rs);
+    }
+}
+
+/* --------------------------------------------------------------- bindings */
+
+bool binding_durable(const binding *b)
+{
+    return b->src->durable && (b->q ? b->q->durable : b->dst->durable);
+}
+
+binding *binding_find(exchange *src, queue *q, exchange *dst, amqp_str key, amqp_table args)
+{
+    binding *b;
+    for (b = src->bindings; b; b = b->src_next)
+        if (b->q == q && b->dst == dst && amqp_str_eq((amqp_str){b->key, b->keylen}, key) &&
+            amqp_table_equiv((amqp_table){b->args, b->argslen}, args))
+            return b;
+    return NULL;
+}
+
+binding *binding_add(exchange *src, queue *q, exchange *dst, amqp_str key, amqp_table args)
+{
+    binding *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->key = malloc(key.len + 1);
+    b->args = malloc(args.len ? args.len : 1);
+    if (!b->key || !b->args)
+        goto fail;
+    memcpy(b->key, key.ptr, key.len);
+    b->key[key.len] = 0;
+    b->keylen = (uint8_t)key.len;
+    if (args.len)
+        memcpy(b->args, args.ptr, args.len);
+    b->argslen = args.len;
+    b->src = src;
+    b->q = q;
+    b->dst = dst;
+    if (src->type->bind && src->type->bind(src, b) < 0)
+        goto fail;
+    b->src_next = src->bindings;
+    src->bindings = b;
+    src->nbindings++;
+    if (q) {
+        b->dst_next = q->bindings;
+        q->bindings = b;
+    } else {
+        b->dst_next = dst->dst_bindings;
+        dst->dst_bindings = b;
+    }
+    return b;
+fail:
+    free(b->key);
+    free(b->args);
+    free(b);
+    return NULL;
+}
+
+static void unlink_binding(binding **head, binding *b, bool src)
+{
+    binding **pp;
+    for (pp = head; *pp; pp = src ? &(*pp)->src_next : &(*pp)->dst_next) {
+        if (*pp == b) {
+            *pp = src ? b->src_next : b->dst_next;
+            return;
+        }
+    }
+}
+
+/* Take b out of both lists and the index, and free it; returns its source. */
+static exchange *drop_binding(binding *b)
+{
+    exchange *src = b->src;
+    if (src->type->unbind)
+        src->type->unbind(src, b);
+    unlink_binding(&src->bindings, b, true);
+    src->nbindings--;
+    if (b->q)
+        unlink_binding(&b->q->bindings, b, false);
+    else
+        unlink_binding(&b->dst->dst_bindings, b, false);
+    free(b->key);
+    free(b->args);
+    free(b);
+    return src;
+}
+
+static void maybe_auto_delete(exchange *x)
+{
+    if (x->auto_delete && x->nbindings == 0 && !x->deleted) {
+        log_debug("exchange '%s' auto-deleted", x->name);
+        exchange_delete(x);
+    }
+}
+
+void binding_remove(binding *b)
+{
+    maybe_auto_delete(drop_binding(b));
+}
+
+void exchange_unbind_queue(queue *q)
+{
+    while (q->bindings)
+        binding_remove(q->bindings);
+}
+
+void exchange_delete(exchange *x)
+{
+    store *st = x->vh->b->st;
+
+    if (x->deleted)
+        return;
+    x->deleted = true;
+    map_del(&x->vh->exchanges, x->name, x->namelen);
+    while (x->bindings)
+        drop_binding(x->bindings);
+    /* exchanges it was bound to may now have nothing left */
+    while (x->dst_bindings)
+        binding_remove(x->dst_bindings);
+    if (x->durable && st)
+        store_exchange_deleted(st, x);
+    exchange_free(x);
 }

@@ -160,6 +160,7 @@ uint32_t queue_delete(queue *q)
         return 0;
     q->deleted = true;
     map_del(&q->vh->queues, q->name, q->namelen);
+    exchange_unbind_queue(q);
     while (q->ncons > 0) {
         consumer *cons = q->cons[--q->ncons];
         channel_consumer_gone(cons->ch, cons);

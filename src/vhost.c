@@ -33,7 +33,7 @@ vhost *vhost_new(broker *b, const char *name)
     map_init(&vh->queues);
     map_init(&vh->exchanges);
     for (i = 0; i < sizeof predeclared / sizeof *predeclared; i++) {
-        const exchange_type *t = exchange_type_find(amqp_cstr(predeclared[i].type));
+        const exchange_type *t = i == 0 ? &exchange_default : exchange_type_find(amqp_cstr(predeclared[i].type));
         if (!exchange_new(vh, amqp_cstr(predeclared[i].name), t, true, false, false, (amqp_table){0})) {
             vhost_free(vh);
             return NULL;
@@ -55,15 +55,20 @@ void vhost_free(vhost *vh)
         q->dirty = false;
         queue_unref(q);
     }
+    /* exchanges first: they take every binding with them */
+    for (;;) {
+        i = 0;
+        if (!map_next(&vh->exchanges, &i, NULL, NULL, &v))
+            break;
+        exchange_delete(v);
+    }
+    i = 0;
     while (map_next(&vh->queues, &i, NULL, NULL, &v)) {
         queue *q = v;
         queue_purge(q);
         q->deleted = true;
         queue_unref(q);
     }
-    i = 0;
-    while (map_next(&vh->exchanges, &i, NULL, NULL, &v))
-        exchange_free(v);
     map_free(&vh->queues);
     map_free(&vh->exchanges);
     free(vh->name);

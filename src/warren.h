@@ -37,6 +37,7 @@ typedef struct consumer consumer;
 typedef struct queue queue;
 typedef struct exchange exchange;
 typedef struct exchange_type exchange_type;
+typedef struct binding binding;
 typedef struct vhost vhost;
 typedef struct msg msg;
 typedef struct qentry qentry;
@@ -179,6 +180,7 @@ struct queue {
     uint32_t ncons, capcons, rr;
     uint32_t refs;              /* unacked entries and the vhost hold it */
     queue *dirty_next;
+    binding *bindings;          /* where it is the destination */
 };
 
 /* Create and register in the vhost; NULL if out of memory. */
@@ -206,20 +208,44 @@ uint32_t queue_message_count(const queue *q);
 /* --------------------------------------------------------------- exchange */
 
 /*
- * An exchange type is a table of functions; the default exchange and the
- * direct type are in exchange.c, the others plug in beside it.
+ * An exchange type is a table of functions (exchange_type): it keeps its
+ * own index of the exchange's bindings (bind/unbind) and, given a message,
+ * hands each matching binding to route_binding().  exchange.c holds what is
+ * common (bindings, exchange-to-exchange routing, alternate exchanges,
+ * auto-delete); each type lives in its own file, exchange_<type>.c.
  */
 typedef struct route_set {
     queue **q;
     uint32_t n, cap;
+    exchange *seen[16];         /* exchanges routed through, against cycles */
+    uint32_t nseen;
 } route_set;
 
 int route_set_add(route_set *rs, queue *q);
 
+struct binding {
+    exchange *src;
+    queue *q;                   /* the destination: a queue, */
+    exchange *dst;              /* or an exchange */
+    char *key;
+    uint8_t keylen;
+    uint8_t *args;
+    uint32_t argslen;
+    binding *src_next;          /* the source's bindings */
+    binding *dst_next;          /* the destination's bindings */
+    void *index;                /* the type's own use */
+};
+
 struct exchange_type {
     const char *name;
-    /* Add every queue the message goes to into `out` (duplicates allowed). */
+    /* Index a new binding / forget one; bind returns -1 out of memory. */
+    int (*bind)(exchange *x, binding *b);
+    void (*unbind)(exchange *x, binding *b);
+    /* Call route_binding() for every binding the message matches. */
     void (*route)(exchange *x, amqp_str rk, const msg *m, route_set *out);
+    void (*free)(exchange *x);
+    /* Check a binding's arguments (headers: x-match); -1 with *err set. */
+    int (*validate)(amqp_table args, amqp_error *err);
 };
 
 struct exchange {
@@ -228,14 +254,39 @@ struct exchange {
     uint8_t namelen;
     const exchange_type *type;
     bool durable, auto_delete, internal;
+    bool deleted;
     uint8_t *args;
     uint32_t argslen;
+    binding *bindings;          /* where it is the source */
+    uint32_t nbindings;
+    binding *dst_bindings;      /* where it is the destination */
+    void *index;                /* the type's index of its bindings */
 };
+
+extern const exchange_type exchange_default, exchange_direct, exchange_fanout, exchange_topic,
+    exchange_headers;
 
 const exchange_type *exchange_type_find(amqp_str name);
 exchange *exchange_new(vhost *vh, amqp_str name, const exchange_type *type, bool durable,
                        bool auto_delete, bool internal, amqp_table args);
+/* Unregister and free, with its bindings both ways. */
+void exchange_delete(exchange *x);
 void exchange_free(exchange *x);
+/* Route a message from x (through exchange-to-exchange bindings and
+ * alternate exchanges) into rs; queues may repeat. */
+void exchange_route(exchange *x, amqp_str rk, const msg *m, route_set *rs);
+/* For the types: a binding matched. */
+void route_binding(binding *b, amqp_str rk, const msg *m, route_set *rs);
+/* Find / add / remove a binding; dest is a queue or an exchange. */
+binding *binding_find(exchange *src, queue *q, exchange *dst, amqp_str key, amqp_table args);
+binding *binding_add(exchange *src, queue *q, exchange *dst, amqp_str key, amqp_table args);
+/* Remove (and free) a binding; an auto-delete source with no bindings left
+ * goes too. */
+void binding_remove(binding *b);
+/* A queue is going: drop its bindings. */
+void exchange_unbind_queue(queue *q);
+/* Durable, with a durable destination: then the store records it. */
+bool binding_durable(const binding *b);
 
 /* ------------------------------------------------------------------ vhost */
 

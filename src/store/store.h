@@ -48,6 +48,12 @@ int store_lsn_state(const store *st, uint64_t lsn);
 int store_queue_declared(store *st, queue *q);
 void store_queue_deleted(store *st, uint32_t qid);
 
+/* Durable exchanges and bindings between durable ends: recorded and
+ * synced before the client hears of them. */
+int store_exchange_declared(store *st, const exchange *x);
+void store_exchange_deleted(store *st, const exchange *x);
+int store_binding(store *st, const binding *b, bool add);
+
 /* Before sleep: write this turn's records and acks, request a sync. */
 void store_flush(store *st);
 /* Once a second: free-space check, dead segments. */
