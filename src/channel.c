@@ -13,6 +13,7 @@
  */
 #include "warren.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,15 @@ static void settle(channel *ch, unacked *u)
     queue_unref(q);
 }
 
+static void reject(channel *ch, unacked *u)
+{
+    queue *q = u->q;
+    qentry e = u->e;
+    ua_done(ch, u);
+    queue_reject(q, &e);
+    queue_unref(q);
+}
+
 static void requeue(channel *ch, unacked *u)
 {
     queue *q = u->q;
@@ -181,6 +191,8 @@ static void cancel_consumer(channel *ch, consumer *cons)
         queue_delete(q);
 }
 
+static void tx_forget(channel *ch);
+
 void channel_release(channel *ch)
 {
     while (ch->consumers)
@@ -197,6 +209,13 @@ void channel_release(channel *ch)
     free(ch->pc);
     ch->pc = NULL;
     ch->pc_len = ch->pc_cap = ch->pc_head = 0;
+    tx_forget(ch);
+    free(ch->txp);
+    free(ch->txa);
+    ch->txp = NULL;
+    ch->txa = NULL;
+    ch->captxp = ch->captxa = 0;
+    ch->commit_wait = false;
 }
 
 void channel_free(channel *ch)
@@ -340,82 +359,64 @@ static void send_return(channel *ch, msg *m, int code, const char *text)
     conn_send_content(ch->c, ch->id, AMQP_BASIC_RETURN, &r, m);
 }
 
-/* Remove repeats from a route set (a queue reached twice gets one copy). */
-static void dedupe(route_set *rs)
+/* The whole message is here: route it, store it once for all its durable
+ * queues, hand it to each queue; a confirm or nack follows. */
+/* Route m (it names its exchange and routing key) and hand it to its
+ * queues; a mandatory message that reaches none comes back.  -1 when it
+ * could not be stored. */
+static int route_message(channel *ch, msg *m, bool mandatory, deliver_result *res)
 {
-    uint32_t i, j, n = 0;
-    for (i = 0; i < rs->n; i++) {
-        for (j = 0; j < n; j++)
-            if (rs->q[j] == rs->q[i])
-                break;
-        if (j == n)
-            rs->q[n++] = rs->q[i];
-    }
-    rs->n = n;
+    vhost *vh = ch->c->vh;
+    exchange *x = vhost_exchange(vh, (amqp_str){msg_exchange(m), m->exlen});
+    route_set rs = {0};
+    queue *one[8];
+    int rc;
+
+    rs.q = one;
+    rs.cap = 8;
+    if (x)
+        exchange_route(x, (amqp_str){msg_rk(m), m->rklen}, m, &rs);
+    if (rs.n == 0 && mandatory)
+        send_return(ch, m, AMQP_NO_ROUTE, "NO_ROUTE");
+    rc = vhost_deliver(vh, m, &rs, res);
+    if (rs.q != one)
+        free(rs.q);
+    return rc;
 }
 
-/* The whole message is here: route it, store it once for all its durable
- * queues, hand it to each queue. */
+static int tx_publish(channel *ch, msg *m);
+
 static int publish_finish(channel *ch, amqp_error *err)
 {
     msg *m = ch->pub_msg;
-    vhost *vh = ch->c->vh;
-    store *st = ch->c->b->st;
-    exchange *x = vhost_exchange(vh, (amqp_str){ch->pub_exchange, ch->pub_exlen});
-    route_set rs = {0};
-    queue *one[8];
-    uint32_t qids_one[8], *qids = qids_one;
-    uint16_t nq = 0;
     store_pos pos = {0};
-    uint64_t seq;
-    uint32_t i;
+    deliver_result res = {.pos = &pos};
     int rc = 0;
 
     ch->pub_msg = NULL;
     ch->pub_state = PUB_NONE;
-    rs.q = one;
-    rs.cap = 8;
-    if (x)
-        exchange_route(x, (amqp_str){ch->pub_rk, ch->pub_rklen}, m, &rs);
-    dedupe(&rs);
-    seq = vh->next_seq++;
-    if (rs.n == 0 && ch->pub_mandatory)
-        send_return(ch, m, AMQP_NO_ROUTE, "NO_ROUTE");
-    if ((m->flags & MSG_PERSISTENT) && st) {
-        if (rs.n > 8 && !(qids = malloc(rs.n * sizeof *qids)))
-            qids = NULL;
-        for (i = 0; qids && i < rs.n && nq < 65535; i++)
-            if (rs.q[i]->durable)
-                qids[nq++] = rs.q[i]->id;
-        if (!qids || (nq && store_put(st, m, seq, qids, nq, &pos) < 0)) {
-            /* not stored, so not taken at all: the publisher must learn it */
-            if (ch->confirm)
-                pc_push(ch, ch->pub_count, 0, true);
-            else
-                rc = amqp_fail(err, AMQP_RESOURCE_ERROR, "cannot store a persistent message (disk full "
-                                                         "or failing); see the broker log");
-            goto out;
-        }
+    if (ch->tx) {
+        if (tx_publish(ch, m) < 0)
+            return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
+        return 0;
     }
-    for (i = 0; i < rs.n; i++) {
-        queue *q = rs.q[i];
-        bool stored = nq && q->durable;
-        if (queue_publish(q, msg_ref(m), seq, stored ? &pos : NULL) < 0) {
-            rc = amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
-            goto out;
-        }
+    if (route_message(ch, m, ch->pub_mandatory, &res) < 0) {
+        /* not stored, so not taken at all: the publisher must learn it */
+        if (ch->confirm)
+            pc_push(ch, ch->pub_count, 0, true);
+        else
+            rc = amqp_fail(err, AMQP_RESOURCE_ERROR, "cannot store a persistent message (disk full "
+                                                     "or failing); see the broker log");
+    } else if (ch->confirm) {
+        if (res.refused)
+            pc_push(ch, ch->pub_count, 0, true); /* a full queue refused it */
+        else if (res.stored)
+            pc_push(ch, ch->pub_count, pos.lsn, false);
     }
-    if (ch->confirm && nq)
-        pc_push(ch, ch->pub_count, pos.lsn, false);
-out:
     if (ch->confirm) {
         ch->pub_done = ch->pub_count;
         conn_want_flush(ch->c);
     }
-    if (qids != qids_one)
-        free(qids);
-    if (rs.q != one)
-        free(rs.q);
     msg_unref(m);
     return rc;
 }
@@ -445,10 +446,17 @@ static int content_header(channel *ch, const amqp_frame *f, amqp_error *err)
     if (!ch->pub_msg)
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory for a message of %llu bytes",
                          (unsigned long long)h.body_size);
-    if ((props.flags & AMQP_BASIC_DELIVERY_MODE_FLAG) && props.delivery_mode == 2)
-        ch->pub_msg->flags |= MSG_PERSISTENT;
-    if (props.flags & AMQP_BASIC_PRIORITY_FLAG)
-        ch->pub_msg->priority = props.priority;
+    ch->pub_msg->published = vhost_now_ms(ch->c->vh);
+    {
+        const char *why = NULL;
+        if (msg_parse_props(ch->pub_msg, &why) < 0) {
+            msg_unref(ch->pub_msg);
+            ch->pub_msg = NULL;
+            ch->pub_state = PUB_NONE;
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED, "invalid expiration '%.*s': %s",
+                             (int)props.expiration.len, props.expiration.ptr, why);
+        }
+    }
     if (h.body_size == 0)
         return publish_finish(ch, err);
     ch->pub_state = PUB_BODY;
@@ -521,6 +529,12 @@ static int basic_consume(channel *ch, const amqp_basic_consume *m, amqp_error *e
     cons->no_ack = m->no_ack;
     cons->exclusive = m->exclusive;
     cons->prefetch = ch->prefetch;
+    {
+        amqp_value v;
+        int64_t prio;
+        if (amqp_table_get(m->arguments, "x-priority", &v) && amqp_value_int(&v, &prio))
+            cons->priority = (int32_t)(prio > INT32_MAX ? INT32_MAX : prio < INT32_MIN ? INT32_MIN : prio);
+    }
     if (queue_add_consumer(q, cons) < 0) {
         consumer_free(cons);
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
@@ -575,12 +589,12 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
 
     if (channel_queue_access(ch, m->queue, &q, err) < 0)
         return -1;
-    if (!qdeque_pop(&q->ready, &e)) {
+    queue_touch(q);
+    if (!queue_take(q, &e)) {
         amqp_basic_get_empty empty = {.cluster_id = amqp_cstr("")};
         conn_send_method(ch->c, ch->id, AMQP_BASIC_GET_EMPTY, &empty);
         return 0;
     }
-    q->ready_bytes -= e.size;
     q->unacked++;
     if (!(mm = entry_msg(ch, &e))) {
         queue_requeue(q, &e);
@@ -636,16 +650,22 @@ enum ack_kind { ACK, NACK_REQUEUE, NACK_DROP };
 
 static void ack_one(channel *ch, unacked *u, enum ack_kind kind)
 {
-    if (kind == ACK || kind == NACK_DROP)
+    if (kind == ACK)
         settle(ch, u);
+    else if (kind == NACK_DROP)
+        reject(ch, u);
     else
         requeue(ch, u);
 }
+
+static int tx_ack(channel *ch, uint64_t tag, bool multiple, enum ack_kind kind, amqp_error *err);
 
 static int basic_ack(channel *ch, uint64_t tag, bool multiple, enum ack_kind kind, amqp_error *err)
 {
     size_t i, n;
 
+    if (ch->tx)
+        return tx_ack(ch, tag, multiple, kind, err);
     if (multiple) {
         if (tag == 0) {
             n = ch->ua_len;
@@ -661,7 +681,7 @@ static int basic_ack(channel *ch, uint64_t tag, bool multiple, enum ack_kind kin
         } else {
             for (i = 0; i < n; i++)
                 if (!(ua_at(ch, i)->e.flags & QE_ACKED))
-                    settle(ch, ua_at(ch, i));
+                    ack_one(ch, ua_at(ch, i), kind);
         }
     } else {
         unacked *u = ua_find(ch, tag);
@@ -685,6 +705,120 @@ static int basic_recover(channel *ch, bool requeue_flag, bool async, amqp_error 
     return 0;
 }
 
+/* ----------------------------------------------------------- transactions */
+
+/*
+ * As RabbitMQ: inside a transaction, publishes and acks (rejects, nacks)
+ * are held by the channel and take effect at tx.commit, in the order they
+ * came; persistent publishes are on disk before commit-ok is sent.
+ * tx.rollback forgets them (acked messages stay unacked).
+ */
+static int tx_publish(channel *ch, msg *m)
+{
+    if (ch->ntxp == ch->captxp) {
+        size_t cap = ch->captxp ? ch->captxp * 2 : 16;
+        struct tx_pub *v = realloc(ch->txp, cap * sizeof *v);
+        if (!v) {
+            msg_unref(m);
+            return -1;
+        }
+        ch->txp = v;
+        ch->captxp = cap;
+    }
+    ch->txp[ch->ntxp++] = (struct tx_pub){m, ch->pub_mandatory};
+    return 0;
+}
+
+static int tx_ack(channel *ch, uint64_t tag, bool multiple, enum ack_kind kind, amqp_error *err)
+{
+    if (!(multiple && tag == 0) && !ua_find(ch, tag))
+        return amqp_fail(err, AMQP_PRECONDITION_FAILED, "unknown delivery tag %llu", (unsigned long long)tag);
+    if (ch->ntxa == ch->captxa) {
+        size_t cap = ch->captxa ? ch->captxa * 2 : 16;
+        struct tx_ack *v = realloc(ch->txa, cap * sizeof *v);
+        if (!v)
+            return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
+        ch->txa = v;
+        ch->captxa = cap;
+    }
+    ch->txa[ch->ntxa++] = (struct tx_ack){tag, multiple, (uint8_t)kind};
+    return 0;
+}
+
+static void tx_forget(channel *ch)
+{
+    size_t i;
+    for (i = 0; i < ch->ntxp; i++)
+        msg_unref(ch->txp[i].m);
+    ch->ntxp = ch->ntxa = 0;
+}
+
+static int tx_commit(channel *ch, amqp_error *err)
+{
+    size_t i;
+    int rc = 0;
+
+    ch->tx = false; /* apply for real */
+    ch->commit_lsn = 0;
+    for (i = 0; i < ch->ntxp; i++) {
+        store_pos pos = {0};
+        deliver_result res = {.pos = &pos};
+        if (route_message(ch, ch->txp[i].m, ch->txp[i].mandatory, &res) < 0) {
+            rc = amqp_fail(err, AMQP_RESOURCE_ERROR, "cannot store a persistent message (disk full or failing)");
+            break;
+        }
+        if (res.stored && pos.lsn > ch->commit_lsn)
+            ch->commit_lsn = pos.lsn;
+    }
+    for (i = 0; rc == 0 && i < ch->ntxa; i++) {
+        struct tx_ack *a = &ch->txa[i];
+        if (a->multiple || ua_find(ch, a->tag))
+            rc = basic_ack(ch, a->tag, a->multiple, (enum ack_kind)a->kind, err);
+    }
+    ch->tx = true;
+    tx_forget(ch);
+    if (rc < 0)
+        return rc;
+    if (ch->commit_lsn && store_lsn_state(ch->c->b->st, ch->commit_lsn) == STORE_PENDING) {
+        ch->commit_wait = true;
+        conn_wait_sync(ch->c);
+        return 0;
+    }
+    {
+        amqp_tx_commit_ok ok = {0};
+        conn_send_method(ch->c, ch->id, AMQP_TX_COMMIT_OK, &ok);
+    }
+    return 0;
+}
+
+static int tx_method(channel *ch, uint32_t id, amqp_error *err)
+{
+    switch (id) {
+    case AMQP_TX_SELECT: {
+        amqp_tx_select_ok ok = {0};
+        if (ch->confirm)
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED, "cannot switch from confirm to tx mode");
+        ch->tx = true;
+        conn_send_method(ch->c, ch->id, AMQP_TX_SELECT_OK, &ok);
+        return 0;
+    }
+    case AMQP_TX_COMMIT:
+        if (!ch->tx)
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED, "channel is not transactional");
+        return tx_commit(ch, err);
+    case AMQP_TX_ROLLBACK: {
+        amqp_tx_rollback_ok ok = {0};
+        if (!ch->tx)
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED, "channel is not transactional");
+        tx_forget(ch);
+        conn_send_method(ch->c, ch->id, AMQP_TX_ROLLBACK_OK, &ok);
+        return 0;
+    }
+    default:
+        return amqp_fail(err, AMQP_COMMAND_INVALID, "unexpected method %s", amqp_method_name(id));
+    }
+}
+
 /* --------------------------------------------------------------- confirms */
 
 static void confirm_upto(channel *ch, uint64_t upto)
@@ -704,6 +838,24 @@ void channel_flush_confirms(channel *ch)
     store *st = ch->c->b->st;
 
     if (ch->state != CH_OPEN)
+        return;
+    if (ch->commit_wait) {
+        int state = store_lsn_state(st, ch->commit_lsn);
+        if (state == STORE_PENDING) {
+            conn_wait_sync(ch->c);
+        } else {
+            amqp_tx_commit_ok ok = {0};
+            ch->commit_wait = false;
+            if (state == STORE_FAILED) {
+                amqp_error err = {0};
+                amqp_fail(&err, AMQP_INTERNAL_ERROR, "tx.commit: the store could not write the messages");
+                conn_close(ch->c, err.code, err.text, AMQP_TX_COMMIT);
+                return;
+            }
+            conn_send_method(ch->c, ch->id, AMQP_TX_COMMIT_OK, &ok);
+        }
+    }
+    if (!ch->confirm)
         return;
     while (ch->pc_len > 0) {
         struct pending_confirm *p = &ch->pc[ch->pc_head];
@@ -781,6 +933,8 @@ static int channel_method(channel *ch, uint32_t id, amqp_method_args *a, amqp_er
     case AMQP_BASIC_RECOVER:
         return basic_recover(ch, a->basic_recover.requeue, false, err);
     case AMQP_CONFIRM_SELECT:
+        if (ch->tx)
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED, "cannot switch from tx to confirm mode");
         ch->confirm = true;
         if (!a->confirm_select.nowait) {
             amqp_confirm_select_ok ok = {0};
@@ -791,7 +945,7 @@ static int channel_method(channel *ch, uint32_t id, amqp_method_args *a, amqp_er
         if ((id >> 16) == AMQP_EXCHANGE_CLASS || (id >> 16) == AMQP_QUEUE_CLASS)
             return channel_declare_method(ch, id, a, err);
         if ((id >> 16) == AMQP_TX_CLASS)
-            return amqp_fail(err, AMQP_NOT_IMPLEMENTED, "transactions are not supported yet");
+            return tx_method(ch, id, err);
         return amqp_fail(err, AMQP_COMMAND_INVALID, "unexpected method %s on a channel", amqp_method_name(id));
     }
 }

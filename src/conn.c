@@ -230,7 +230,7 @@ void conn_flush(conn *c)
         return;
     if (c->nchannels && c->state == CONN_OPEN)
         for (i = 0; i < c->nchannels; i++)
-            if (c->channels[i] && c->channels[i]->confirm)
+            if (c->channels[i] && channel_has_pending(c->channels[i]))
                 channel_flush_confirms(c->channels[i]);
     if (c->out.bytes > 0) {
         ssize_t w = obuf_flush(&c->out, c->io.fd);

@@ -25,6 +25,8 @@ msg *msg_new(amqp_str xname, amqp_str rk, const uint8_t *props, uint32_t props_l
     m->props_len = props_len;
     m->body_len = body_len;
     m->body_have = 0;
+    m->published = 0;
+    m->expiration = -1;
     memcpy(m->data, xname.ptr, xname.len);
     memcpy(m->data + xname.len, rk.ptr, rk.len);
     if (props_len)
@@ -41,4 +43,42 @@ void msg_unref(msg *m)
 size_t msg_mem_size(const msg *m)
 {
     return sizeof *m + m->exlen + m->rklen + m->props_len + m->body_len;
+}
+
+int msg_parse_props(msg *m, const char **why)
+{
+    amqp_basic_properties p;
+    uint64_t v = 0;
+    uint32_t i;
+
+    m->expiration = -1;
+    if (amqp_basic_properties_decode(msg_props(m), m->props_len, &p) < 0) {
+        *why = "malformed properties";
+        return -1;
+    }
+    if (p.flags & AMQP_BASIC_PRIORITY_FLAG)
+        m->priority = p.priority;
+    if (p.flags & AMQP_BASIC_DELIVERY_MODE_FLAG && p.delivery_mode == 2)
+        m->flags |= MSG_PERSISTENT;
+    if (!(p.flags & AMQP_BASIC_EXPIRATION_FLAG))
+        return 0;
+    /* RabbitMQ: a non-negative integer of milliseconds, as a string */
+    if (p.expiration.len == 0 || p.expiration.len > 10) {
+        *why = "not a number of milliseconds";
+        return -1;
+    }
+    for (i = 0; i < p.expiration.len; i++) {
+        char c = p.expiration.ptr[i];
+        if (c == '-' && i == 0) {
+            *why = "value_negative";
+            return -1;
+        }
+        if (c < '0' || c > '9') {
+            *why = "not a number of milliseconds";
+            return -1;
+        }
+        v = v * 10 + (uint64_t)(c - '0');
+    }
+    m->expiration = (int64_t)v;
+    return 0;
 }

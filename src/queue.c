@@ -1,17 +1,26 @@
 /*
  * queue.c - a queue: its ready messages, its consumers, and dispatch.
  *
- * Ready messages sit in a ring buffer of 32-byte entries ordered by publish
- * seq; a body is either in memory (shared with the other queues it was
- * routed to) or only on disk, so a queue can hold a backlog far larger than
- * RAM.  A requeued message goes back to its seq's place, which is where
- * RabbitMQ puts it (at or near the head).
+ * Ready messages sit in ring buffers of 40-byte entries ordered by publish
+ * seq, one ring per priority level (one level unless x-max-priority); a
+ * body is either in memory (shared with the other queues it was routed to)
+ * or only on disk, so a queue can hold a backlog far larger than RAM.  A
+ * requeued message goes back to its seq's place, which is where RabbitMQ
+ * puts it (at or near the head).
  *
  * Dispatch is deferred: anything that might let a consumer take a message
  * (a publish, an ack, a new consumer, a qos change, a drained socket) marks
  * the queue dirty, and the vhost runs dirty queues before the loop sleeps.
  * So one turn's worth of publishes goes out as one batch of deliveries.
- * Consumers are served round-robin, skipping those at their prefetch limit.
+ * Consumers are served round-robin among those with the highest x-priority
+ * that can take a message; with x-single-active-consumer only the oldest
+ * consumer is served.
+ *
+ * The arguments RabbitMQ gives meaning to are read once, at creation:
+ * message TTL (x-message-ttl and the per-message expiration: a message
+ * expires when it reaches the head past its time, and a timer takes it
+ * even with no consumer), x-expires, x-max-length(-bytes) with x-overflow,
+ * dead-lettering (deadletter.c), x-max-priority, x-single-active-consumer.
  */
 #include "warren.h"
 
@@ -95,7 +104,142 @@ void qdeque_free(qdeque *d)
     memset(d, 0, sizeof *d);
 }
 
+/* ----------------------------------------------------------- ready levels */
+
+static qdeque *level_of(queue *q, const qentry *e)
+{
+    return &q->levels[e->priority < q->nlevels ? e->priority : q->nlevels - 1];
+}
+
+/* The level the next message comes from, or NULL when empty. */
+static qdeque *head_level(queue *q)
+{
+    int i;
+    if (!q->nready)
+        return NULL;
+    for (i = q->nlevels - 1; i >= 0; i--)
+        if (q->levels[i].len)
+            return &q->levels[i];
+    return NULL;
+}
+
+static void count_in(queue *q, const qentry *e)
+{
+    q->nready++;
+    q->ready_bytes += e->size;
+}
+
+static void count_out(queue *q, const qentry *e)
+{
+    q->nready--;
+    q->ready_bytes -= e->size;
+}
+
+static bool pop_head(queue *q, qentry *out)
+{
+    qdeque *d = head_level(q);
+    if (!d || !qdeque_pop(d, out))
+        return false;
+    count_out(q, out);
+    return true;
+}
+
+/* ----------------------------------------------------------------- timers */
+
+static void arm_ttl(queue *q)
+{
+    qdeque *d;
+    int64_t now, wait;
+    if (!q->expiring || q->deleted)
+        return;
+    if (!(d = head_level(q)) || !qdeque_at(d, 0)->expires) {
+        ev_timer_stop(q->vh->b->loop, &q->ttl_timer);
+        return;
+    }
+    now = vhost_now_ms(q->vh);
+    wait = qdeque_at(d, 0)->expires - now;
+    ev_timer_start(q->vh->b->loop, &q->ttl_timer, wait > 0 ? (uint64_t)wait + 1 : 0);
+}
+
+/* Drop (or dead-letter) expired messages at the head. */
+static void expire_head(queue *q)
+{
+    int64_t now = vhost_now_ms(q->vh);
+    qdeque *d;
+    qentry e;
+
+    q->refs++;
+    while (!q->deleted && (d = head_level(q)) && qdeque_at(d, 0)->expires && qdeque_at(d, 0)->expires < now) {
+        pop_head(q, &e);
+        queue_deadletter(q, &e, "expired");
+    }
+    arm_ttl(q);
+    queue_unref(q);
+}
+
+static void on_ttl(ev_loop *loop, ev_timer *t)
+{
+    queue *q = (queue *)((char *)t - offsetof(queue, ttl_timer));
+    (void)loop;
+    expire_head(q);
+}
+
+static void on_unused(ev_loop *loop, ev_timer *t)
+{
+    queue *q = (queue *)((char *)t - offsetof(queue, unused_timer));
+    (void)loop;
+    if (q->ncons == 0 && !q->deleted) {
+        log_info("queue '%s' expired after %lld ms unused", q->name, (long long)q->expires);
+        queue_delete(q);
+    }
+}
+
+void queue_touch(queue *q)
+{
+    if (q->expires && q->ncons == 0 && !q->deleted)
+        ev_timer_start(q->vh->b->loop, &q->unused_timer, (uint64_t)q->expires);
+}
+
 /* ----------------------------------------------------------------- queue */
+
+static int64_t arg_int(amqp_table args, const char *key, int64_t dflt)
+{
+    amqp_value v;
+    int64_t i;
+    if (amqp_table_get(args, key, &v) && amqp_value_int(&v, &i))
+        return i;
+    return dflt;
+}
+
+static void read_args(queue *q, amqp_table args)
+{
+    amqp_value v;
+
+    q->msg_ttl = arg_int(args, "x-message-ttl", -1);
+    q->expires = arg_int(args, "x-expires", 0);
+    q->max_length = arg_int(args, "x-max-length", -1);
+    q->max_bytes = arg_int(args, "x-max-length-bytes", -1);
+    q->max_priority = (uint8_t)arg_int(args, "x-max-priority", 0);
+    q->expiring = q->msg_ttl >= 0;
+    if (amqp_table_get(args, "x-overflow", &v) && v.type == 'S') {
+        if (amqp_str_eqc(v.v.s, "reject-publish"))
+            q->overflow = OVERFLOW_REJECT;
+        else if (amqp_str_eqc(v.v.s, "reject-publish-dlx"))
+            q->overflow = OVERFLOW_REJECT_DLX;
+    }
+    if (amqp_table_get(args, "x-single-active-consumer", &v) && v.type == 't')
+        q->single_active = v.v.b;
+    if (amqp_table_get(args, "x-dead-letter-exchange", &v) && v.type == 'S' && v.v.s.len < 256) {
+        q->has_dlx = true;
+        q->dlxlen = (uint8_t)v.v.s.len;
+        memcpy(q->dlx, v.v.s.ptr, v.v.s.len);
+    }
+    if (amqp_table_get(args, "x-dead-letter-routing-key", &v) && v.type == 'S' && v.v.s.len < 256) {
+        q->has_dlrk = true;
+        q->dlrklen = (uint8_t)v.v.s.len;
+        memcpy(q->dlrk, v.v.s.ptr, v.v.s.len);
+    }
+}
 
 queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool auto_delete,
                  amqp_table args, conn *owner)
@@ -106,34 +250,40 @@ queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool au
     q->vh = vh;
     q->name = malloc(name.len + 1);
     q->args = malloc(args.len ? args.len : 1);
-    if (!q->name || !q->args) {
-        free(q->name);
-        free(q->args);
-        free(q);
-        return NULL;
-    }
+    if (!q->name || !q->args)
+        goto fail;
     memcpy(q->name, name.ptr, name.len);
     q->name[name.len] = 0;
     q->namelen = (uint8_t)name.len;
     if (args.len)
         memcpy(q->args, args.ptr, args.len);
     q->argslen = args.len;
+    read_args(q, args);
+    q->nlevels = (uint16_t)(q->max_priority + 1);
+    if (!(q->levels = calloc(q->nlevels, sizeof *q->levels)))
+        goto fail;
     q->durable = durable;
     q->exclusive = exclusive;
     q->auto_delete = auto_delete;
     q->owner = exclusive ? owner : NULL;
     q->refs = 1; /* the vhost's */
-    if (map_put(&vh->queues, q->name, q->namelen, q) < 0) {
-        free(q->name);
-        free(q->args);
-        free(q);
-        return NULL;
-    }
+    ev_timer_init(&q->ttl_timer, on_ttl);
+    ev_timer_init(&q->unused_timer, on_unused);
+    if (map_put(&vh->queues, q->name, q->namelen, q) < 0)
+        goto fail;
     if (q->owner)
         q->owner->nexclusive++;
+    queue_touch(q);
     return q;
+fail:
+    free(q->levels);
+    free(q->name);
+    free(q->args);
+    free(q);
+    return NULL;
 }
 
+/* The message leaves this queue for good. */
 static void drop_entry(queue *q, qentry *e)
 {
     if ((e->flags & QE_PERSISTENT) && q->vh->b->st)
@@ -145,11 +295,11 @@ static void drop_entry(queue *q, qentry *e)
 
 uint32_t queue_purge(queue *q)
 {
-    uint32_t n = (uint32_t)q->ready.len;
+    uint32_t n = q->nready;
     qentry e;
-    while (qdeque_pop(&q->ready, &e))
+    while (pop_head(q, &e))
         drop_entry(q, &e);
-    q->ready_bytes = 0;
+    arm_ttl(q);
     return n;
 }
 
@@ -161,6 +311,8 @@ uint32_t queue_delete(queue *q)
     q->deleted = true;
     map_del(&q->vh->queues, q->name, q->namelen);
     exchange_unbind_queue(q);
+    ev_timer_stop(q->vh->b->loop, &q->ttl_timer);
+    ev_timer_stop(q->vh->b->loop, &q->unused_timer);
     while (q->ncons > 0) {
         consumer *cons = q->cons[--q->ncons];
         channel_consumer_gone(cons->ch, cons);
@@ -178,9 +330,12 @@ uint32_t queue_delete(queue *q)
 
 void queue_unref(queue *q)
 {
+    uint16_t i;
     if (--q->refs > 0)
         return;
-    qdeque_free(&q->ready);
+    for (i = 0; i < q->nlevels; i++)
+        qdeque_free(&q->levels[i]);
+    free(q->levels);
     free(q->cons);
     free(q->args);
     free(q->name);
@@ -199,34 +354,107 @@ void queue_mark_dirty(queue *q)
 
 uint32_t queue_message_count(const queue *q)
 {
-    return (uint32_t)q->ready.len;
+    return q->nready;
+}
+
+static bool over_limit(const queue *q, uint32_t extra_msgs, uint64_t extra_bytes)
+{
+    return (q->max_length >= 0 && (int64_t)(q->nready + extra_msgs) > q->max_length) ||
+           (q->max_bytes >= 0 && (int64_t)(q->ready_bytes + extra_bytes) > q->max_bytes);
+}
+
+static int64_t expiry(const queue *q, int64_t published, int64_t expiration)
+{
+    int64_t at = 0;
+    if (q->msg_ttl >= 0)
+        at = published + q->msg_ttl;
+    if (expiration >= 0 && (!at || published + expiration < at))
+        at = published + expiration;
+    return at;
+}
+
+void queue_entry_times(const queue *q, qentry *e, const uint8_t *props, uint32_t props_len, int64_t published)
+{
+    msg *m = msg_new((amqp_str){"", 0}, (amqp_str){"", 0}, props, props_len, 0);
+    const char *why;
+    if (!m)
+        return;
+    msg_parse_props(m, &why);
+    e->priority = m->priority > q->max_priority ? q->max_priority : m->priority;
+    e->expires = expiry(q, published, m->expiration);
+    msg_unref(m);
 }
 
 int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
 {
-    qentry e = {.seq = seq, .m = m, .size = m->body_len, .priority = m->priority};
+    qentry e = {.seq = seq, .m = m, .size = m->body_len};
+    bool was_empty = q->nready == 0;
 
+    e.priority = m->priority > q->max_priority ? q->max_priority : m->priority;
+    e.expires = expiry(q, m->published, m->expiration);
     if (pos) {
         e.flags |= QE_PERSISTENT;
         e.seg = pos->seg;
         e.off = pos->off;
-        if (q->ready.len >= MEMORY_HEAD) {
-            /* deep in a backlog: the store has it, RAM need not */
-            msg_unref(m);
-            e.m = NULL;
-        }
     }
-    if (qdeque_push(&q->ready, &e) < 0) {
-        if (e.m)
-            msg_unref(e.m);
-        if (pos && q->vh->b->st)
-            store_ack(q->vh->b->st, q->id, pos->seg, pos->off);
+    if (over_limit(q, 1, m->body_len) && q->overflow != OVERFLOW_DROP_HEAD) {
+        /* full: refused, and for reject-publish-dlx dead-lettered */
+        if (q->overflow == OVERFLOW_REJECT_DLX)
+            queue_deadletter(q, &e, "maxlen");
+        else
+            drop_entry(q, &e);
+        return QUEUE_REFUSED;
+    }
+    if (pos && q->nready >= MEMORY_HEAD) {
+        /* deep in a backlog: the store has it, RAM need not */
+        msg_unref(m);
+        e.m = NULL;
+    }
+    if (qdeque_push(level_of(q, &e), &e) < 0) {
+        drop_entry(q, &e);
         return -1;
     }
-    q->ready_bytes += e.size;
+    count_in(q, &e);
+    if (e.expires) {
+        q->expiring = true;
+        if (was_empty)
+            arm_ttl(q);
+    }
+    while (over_limit(q, 0, 0) && q->nready > 0) {
+        qentry old;
+        pop_head(q, &old);
+        queue_deadletter(q, &old, "maxlen");
+    }
     if (q->ncons)
         queue_mark_dirty(q);
+    return QUEUE_OK;
+}
+
+int queue_recover(queue *q, const qentry *e)
+{
+    if (qdeque_push(level_of(q, e), e) < 0)
+        return -1;
+    count_in(q, e);
+    if (e->expires) {
+        q->expiring = true;
+        arm_ttl(q);
+    }
     return 0;
+}
+
+bool queue_take(queue *q, qentry *out)
+{
+    int64_t now = vhost_now_ms(q->vh);
+    while (pop_head(q, out)) {
+        if (out->expires && out->expires < now) {
+            queue_deadletter(q, out, "expired");
+            continue;
+        }
+        if (q->expiring)
+            arm_ttl(q);
+        return true;
+    }
+    return false;
 }
 
 int queue_requeue(queue *q, qentry *e)
@@ -238,12 +466,14 @@ int queue_requeue(queue *q, qentry *e)
     }
     e->flags |= QE_REDELIVERED;
     e->flags &= (uint16_t)~QE_ACKED;
-    if (qdeque_insert_sorted(&q->ready, e) < 0) {
+    if (qdeque_insert_sorted(level_of(q, e), e) < 0) {
         log_error("queue '%s': out of memory requeueing a message; it is dropped", q->name);
         drop_entry(q, e);
         return -1;
     }
-    q->ready_bytes += e->size;
+    count_in(q, e);
+    if (e->expires)
+        arm_ttl(q);
     queue_mark_dirty(q);
     return 0;
 }
@@ -252,6 +482,15 @@ void queue_settle(queue *q, qentry *e)
 {
     q->unacked--;
     drop_entry(q, e);
+}
+
+void queue_reject(queue *q, qentry *e)
+{
+    q->unacked--;
+    if (q->deleted)
+        drop_entry(q, e);
+    else
+        queue_deadletter(q, e, "rejected");
 }
 
 int queue_add_consumer(queue *q, consumer *c)
@@ -266,6 +505,7 @@ int queue_add_consumer(queue *q, consumer *c)
     }
     q->cons[q->ncons++] = c;
     q->had_consumer = true;
+    ev_timer_stop(q->vh->b->loop, &q->unused_timer);
     return 0;
 }
 
@@ -283,21 +523,32 @@ void queue_remove_consumer(queue *q, consumer *c)
     }
     if (q->rr >= q->ncons)
         q->rr = 0;
+    if (q->ncons == 0)
+        queue_touch(q);
+    else
+        queue_mark_dirty(q); /* a single active consumer may have changed */
 }
 
-/* The next consumer, in turn, that can take a message now. */
+/* The consumer whose turn it is: round-robin among those of the highest
+ * priority that can take a message now. */
 static consumer *next_consumer(queue *q)
 {
-    uint32_t i;
+    consumer *best = NULL;
+    uint32_t i, bestk = 0;
+
+    if (q->single_active)
+        return channel_can_deliver(q->cons[0]->ch, q->cons[0]) ? q->cons[0] : NULL;
     for (i = 0; i < q->ncons; i++) {
         uint32_t k = (q->rr + i) % q->ncons;
         consumer *c = q->cons[k];
-        if (channel_can_deliver(c->ch, c)) {
-            q->rr = (k + 1) % q->ncons;
-            return c;
+        if ((!best || c->priority > best->priority) && channel_can_deliver(c->ch, c)) {
+            best = c;
+            bestk = k;
         }
     }
-    return NULL;
+    if (best)
+        q->rr = (bestk + 1) % q->ncons;
+    return best;
 }
 
 void queue_dispatch(queue *q)
@@ -305,7 +556,7 @@ void queue_dispatch(queue *q)
     int budget = DISPATCH_BUDGET;
     qentry e;
 
-    while (q->ready.len > 0 && q->ncons > 0 && !q->deleted) {
+    while (q->nready > 0 && q->ncons > 0 && !q->deleted) {
         consumer *c = next_consumer(q);
         if (!c)
             return;
@@ -313,8 +564,8 @@ void queue_dispatch(queue *q)
             queue_mark_dirty(q);
             return;
         }
-        qdeque_pop(&q->ready, &e);
-        q->ready_bytes -= e.size;
+        if (!queue_take(q, &e))
+            return;
         q->unacked++;
         channel_deliver(c->ch, c, q, &e);
     }

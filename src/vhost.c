@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store.h"
+
 static const struct {
     const char *name, *type;
 } predeclared[] = {
@@ -97,4 +99,55 @@ bool vhost_dispatch(vhost *vh)
         queue_unref(q);
     }
     return vh->dirty != NULL;
+}
+
+int64_t vhost_now_ms(const vhost *vh)
+{
+    return ev_wall_ms(vh->b->loop);
+}
+
+int vhost_deliver(vhost *vh, msg *m, route_set *rs, deliver_result *res)
+{
+    store *st = vh->b->st;
+    uint32_t qids_one[8], *qids = qids_one;
+    uint32_t i, j, n = 0;
+    uint16_t nq = 0;
+    uint64_t seq;
+
+    /* a queue reached twice gets one copy */
+    for (i = 0; i < rs->n; i++) {
+        for (j = 0; j < n; j++)
+            if (rs->q[j] == rs->q[i])
+                break;
+        if (j == n)
+            rs->q[n++] = rs->q[i];
+    }
+    rs->n = n;
+    res->queues = res->refused = 0;
+    res->stored = false;
+    seq = vh->next_seq++;
+    if ((m->flags & MSG_PERSISTENT) && st && rs->n) {
+        if (rs->n > 8 && !(qids = malloc(rs->n * sizeof *qids)))
+            return -1;
+        for (i = 0; i < rs->n && nq < 65535; i++)
+            if (rs->q[i]->durable)
+                qids[nq++] = rs->q[i]->id;
+        if (nq && store_put(st, m, seq, qids, nq, res->pos) < 0) {
+            if (qids != qids_one)
+                free(qids);
+            return -1;
+        }
+        res->stored = nq > 0;
+        if (qids != qids_one)
+            free(qids);
+    }
+    for (i = 0; i < rs->n; i++) {
+        queue *q = rs->q[i];
+        int rc = queue_publish(q, msg_ref(m), seq, res->stored && q->durable ? res->pos : NULL);
+        if (rc == QUEUE_OK)
+            res->queues++;
+        else
+            res->refused++;
+    }
+    return 0;
 }

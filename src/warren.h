@@ -98,6 +98,8 @@ struct msg {
     uint32_t props_len;
     uint32_t body_len;
     uint32_t body_have;         /* while assembling from body frames */
+    int64_t published;          /* wall clock ms when it arrived */
+    int64_t expiration;         /* its `expiration` property in ms, -1 none */
     uint8_t data[];             /* exchange, routing key, properties, body */
 };
 
@@ -110,6 +112,9 @@ static inline const uint8_t *msg_cbody(const msg *m) { return m->data + m->exlen
 static inline msg *msg_ref(msg *m) { m->refs++; return m; }
 void msg_unref(msg *m);
 size_t msg_mem_size(const msg *m);
+/* Read priority and expiration from the properties into m; -1 when the
+ * expiration is not a valid number of milliseconds (*why says how). */
+int msg_parse_props(msg *m, const char **why);
 
 /* ----------------------------------------------------------------- qentry */
 
@@ -131,6 +136,7 @@ struct qentry {
     uint16_t flags;
     uint8_t priority;
     uint8_t pad;
+    int64_t expires;            /* wall clock ms it expires at, 0 never */
 };
 
 /* A deque of entries ordered by seq (a ring buffer). */
@@ -156,10 +162,13 @@ struct consumer {
     bool no_ack, exclusive;
     uint16_t prefetch;          /* 0: unlimited */
     uint32_t unacked;
+    int32_t priority;           /* x-priority: higher is served first */
     consumer *ch_next;          /* the channel's consumers */
 };
 
 /* ------------------------------------------------------------------ queue */
+
+enum { OVERFLOW_DROP_HEAD, OVERFLOW_REJECT, OVERFLOW_REJECT_DLX };
 
 struct queue {
     vhost *vh;
@@ -170,20 +179,38 @@ struct queue {
     bool deleted;
     bool dirty;                 /* on the vhost's dispatch list */
     bool had_consumer;          /* auto_delete applies only after one */
+    bool single_active;         /* x-single-active-consumer */
+    bool expiring;              /* some entry may have an expiry */
+    uint8_t overflow;           /* x-overflow */
+    uint8_t max_priority;       /* x-max-priority; 0: not a priority queue */
     conn *owner;                /* exclusive queues */
     uint8_t *args;              /* declare arguments, encoded */
     uint32_t argslen;
-    qdeque ready;
+    /* the arguments that change behaviour, read once */
+    int64_t msg_ttl;            /* x-message-ttl ms, -1 none */
+    int64_t expires;            /* x-expires ms, 0 none */
+    int64_t max_length;         /* x-max-length, -1 none */
+    int64_t max_bytes;          /* x-max-length-bytes, -1 none */
+    bool has_dlx, has_dlrk;
+    char dlx[256], dlrk[256];   /* x-dead-letter-exchange / -routing-key */
+    uint8_t dlxlen, dlrklen;
+    /* ready messages: one deque per priority level, highest served first */
+    qdeque *levels;
+    uint16_t nlevels;
+    uint32_t nready;
     uint64_t ready_bytes;
     uint32_t unacked;
-    consumer **cons;            /* round-robin over this array */
+    consumer **cons;            /* in the order they came */
     uint32_t ncons, capcons, rr;
     uint32_t refs;              /* unacked entries and the vhost hold it */
     queue *dirty_next;
     binding *bindings;          /* where it is the destination */
+    ev_timer ttl_timer;         /* when the head message expires */
+    ev_timer unused_timer;      /* x-expires */
 };
 
-/* Create and register in the vhost; NULL if out of memory. */
+/* Create and register in the vhost (arguments already validated); NULL if
+ * out of memory. */
 queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool auto_delete,
                  amqp_table args, conn *owner);
 /* Unregister: consumers are cancelled (with basic.cancel to those who asked
@@ -191,19 +218,36 @@ queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool au
 uint32_t queue_delete(queue *q);
 uint32_t queue_purge(queue *q);
 void queue_unref(queue *q);
+enum { QUEUE_OK = 0, QUEUE_REFUSED = 1 };
 /* Take ownership of a reference to m and append it; pos is where the store
- * put it (NULL for a message not on disk). */
+ * put it (NULL for a message not on disk).  QUEUE_REFUSED when the queue is
+ * full and its overflow is reject-publish(-dlx); -1 out of memory. */
 int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos);
+/* A message recovered from the store, appended in order. */
+int queue_recover(queue *q, const qentry *e);
+/* Set e's priority and expiry from encoded properties and publish time. */
+void queue_entry_times(const queue *q, qentry *e, const uint8_t *props, uint32_t props_len, int64_t published);
+/* The next ready message (after dropping or dead-lettering expired ones);
+ * false when there is none.  The caller owns the entry's reference. */
+bool queue_take(queue *q, qentry *out);
 /* Put an unacked entry back in its place (by seq), marked redelivered. */
 int queue_requeue(queue *q, qentry *e);
-/* An unacked entry is done with (acked, or rejected without requeue). */
+/* An unacked entry is done with: acked. */
 void queue_settle(queue *q, qentry *e);
+/* Rejected or nacked without requeue: dead-lettered, or dropped. */
+void queue_reject(queue *q, qentry *e);
 int queue_add_consumer(queue *q, consumer *c);
 void queue_remove_consumer(queue *q, consumer *c);
+/* The queue was used (declared, got from): x-expires starts over. */
+void queue_touch(queue *q);
 /* Deliver what can be delivered now; called on the dirty list before sleep. */
 void queue_dispatch(queue *q);
 void queue_mark_dirty(queue *q);
 uint32_t queue_message_count(const queue *q);
+
+/* deadletter.c: send e (taken out of q) to q's dead-letter exchange with
+ * an x-death record of `reason`, or drop it when q has none. */
+void queue_deadletter(queue *q, qentry *e, const char *reason);
 
 /* --------------------------------------------------------------- exchange */
 
@@ -306,6 +350,20 @@ exchange *vhost_exchange(vhost *vh, amqp_str name);
 /* Run the dispatch list; returns true if work remains. */
 bool vhost_dispatch(vhost *vh);
 
+/* Hand a routed message to its queues: stored once for all the durable
+ * ones when persistent, then appended to each. */
+typedef struct deliver_result {
+    uint32_t queues;            /* queues that took it */
+    uint32_t refused;           /* queues that refused it (full) */
+    bool stored;
+    store_pos *pos;             /* where, when stored (caller's storage) */
+} deliver_result;
+
+/* -1 when a persistent message could not be stored (then no queue has it). */
+int vhost_deliver(vhost *vh, msg *m, route_set *rs, deliver_result *res);
+/* Wall clock milliseconds, read once per loop turn. */
+int64_t vhost_now_ms(const vhost *vh);
+
 /* ---------------------------------------------------------------- channel */
 
 enum channel_state { CH_OPEN, CH_CLOSING };
@@ -353,6 +411,21 @@ struct channel {
         bool failed;            /* could not be stored: nack it */
     } *pc;                      /* stored publishes waiting for a sync */
     size_t pc_head, pc_len, pc_cap;
+    /* transactions: publishes and acks wait for tx.commit */
+    bool tx;
+    bool commit_wait;           /* commit-ok waits for the store to sync */
+    uint64_t commit_lsn;
+    struct tx_pub {
+        msg *m;
+        bool mandatory;
+    } *txp;
+    size_t ntxp, captxp;
+    struct tx_ack {
+        uint64_t tag;
+        bool multiple;
+        uint8_t kind;
+    } *txa;
+    size_t ntxa, captxa;
 };
 
 channel *channel_new(conn *c, uint16_t id);
@@ -368,8 +441,9 @@ bool channel_can_deliver(channel *ch, consumer *cons);
 void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e);
 /* A queue went away under this consumer: forget it, tell the client. */
 void channel_consumer_gone(channel *ch, consumer *cons);
-/* Before sleep: send pending confirms. */
+/* Before sleep: send pending confirms and commit-oks. */
 void channel_flush_confirms(channel *ch);
+static inline bool channel_has_pending(const channel *ch) { return ch->confirm || ch->commit_wait; }
 
 /* ------------------------------------------------------------------- conn */
 

@@ -19,6 +19,7 @@ struct ev_loop {
     int epfd;
     bool stop, spin;
     uint64_t now;
+    int64_t wall;
     ev_timer **heap;
     int nheap, capheap;
     ev_hook *before_sleep;
@@ -34,7 +35,15 @@ uint64_t ev_clock_ns(void)
 
 uint64_t ev_now_update(ev_loop *loop)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    loop->wall = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     return loop->now = ev_clock_ns() / 1000000u;
+}
+
+int64_t ev_wall_ms(const ev_loop *loop)
+{
+    return loop->wall;
 }
 
 uint64_t ev_now(const ev_loop *loop)

@@ -15,7 +15,8 @@ size_t seg_record_size(uint16_t nq, uint8_t exlen, uint8_t rklen, uint32_t props
     return REC_HEADER + REC_MIN_MSG + 4u * nq + exlen + rklen + (size_t)props_len + body_len;
 }
 
-size_t seg_record_write(uint8_t *out, uint64_t seq, const uint32_t *qids, uint16_t nq, const char *exchange,
+size_t seg_record_write(uint8_t *out, uint64_t seq, uint64_t timestamp, const uint32_t *qids, uint16_t nq,
+                        const char *exchange,
                         uint8_t exlen, const char *rk, uint8_t rklen, const uint8_t *props, uint32_t props_len,
                         const uint8_t *body, uint32_t body_len)
 {
@@ -27,6 +28,7 @@ size_t seg_record_write(uint8_t *out, uint64_t seq, const uint32_t *qids, uint16
     *p++ = 0;
     p = amqp_put16(p, nq);
     p = amqp_put64(p, seq);
+    p = amqp_put64(p, timestamp);
     for (i = 0; i < nq; i++)
         p = amqp_put32(p, qids[i]);
     *p++ = exlen;
@@ -72,7 +74,8 @@ static enum seg_check parse_msg(const uint8_t *p, uint32_t len, seg_record *r)
     r->flags = p[1];
     r->nq = amqp_get16(p + 2);
     r->seq = amqp_get64(p + 4);
-    p += 12;
+    r->timestamp = amqp_get64(p + 12);
+    p += 20;
     if ((size_t)(end - p) < 4u * r->nq + 1)
         return SEG_BAD_PAYLOAD;
     r->qids = p;

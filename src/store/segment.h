@@ -9,7 +9,8 @@
  *   records, back to back, until the end of the file:
  *     u32 length of the payload | u32 CRC-32C of the payload | payload
  *   payload of a message record (type 1):
- *     u8 type | u8 flags | u16 nq | u64 seq | u32 queue id * nq |
+ *     u8 type | u8 flags | u16 nq | u64 seq | u64 timestamp (ms) |
+ *     u32 queue id * nq |
  *     u8 exlen | exchange | u8 rklen | routing key |
  *     u32 props length | properties (encoded as on the wire) |
  *     u32 body length | body
@@ -39,7 +40,7 @@
 #define REC_HEADER 8
 #define REC_MSG 1
 #define REC_PAD 0
-#define REC_MIN_MSG 22          /* a message payload with no queues */
+#define REC_MIN_MSG 30          /* a message payload with no queues */
 #define REC_MAX (1u << 30)
 #define ACK_ENTRY 16
 #define ACK_KIND_ACK 1
@@ -50,6 +51,7 @@ typedef struct seg_record {
     uint8_t type, flags;
     uint16_t nq;
     uint64_t seq;
+    uint64_t timestamp;         /* when warren received it, ms since the epoch */
     const uint8_t *qids;        /* nq big-endian u32 */
     const char *exchange;
     uint8_t exlen;
@@ -66,7 +68,8 @@ size_t seg_record_size(uint16_t nq, uint8_t exlen, uint8_t rklen, uint32_t props
 
 /* Write a message record (header and payload) at out, which has room for
  * seg_record_size() bytes; returns that size. */
-size_t seg_record_write(uint8_t *out, uint64_t seq, const uint32_t *qids, uint16_t nq, const char *exchange,
+size_t seg_record_write(uint8_t *out, uint64_t seq, uint64_t timestamp, const uint32_t *qids, uint16_t nq,
+                        const char *exchange,
                         uint8_t exlen, const char *rk, uint8_t rklen, const uint8_t *props, uint32_t props_len,
                         const uint8_t *body, uint32_t body_len);
 

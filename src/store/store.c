@@ -537,8 +537,8 @@ int store_put(store *st, msg *m, uint64_t seq, const uint32_t *qids, uint16_t nq
     }
     pos->seg = st->cur->id;
     pos->off = (uint32_t)(st->cur->size + st->wlen);
-    seg_record_write(st->wbuf + st->wlen, seq, qids, nq, msg_exchange(m), m->exlen, msg_rk(m), m->rklen,
-                     msg_props(m), m->props_len, msg_cbody(m), m->body_len);
+    seg_record_write(st->wbuf + st->wlen, seq, (uint64_t)m->published, qids, nq, msg_exchange(m), m->exlen,
+                     msg_rk(m), m->rklen, msg_props(m), m->props_len, msg_cbody(m), m->body_len);
     st->wlen += size;
     st->lsn += size;
     pos->lsn = st->lsn;
@@ -708,6 +708,11 @@ static msg *record_to_msg(const seg_record *r)
     memcpy(msg_body(m), r->body, r->body_len);
     m->body_have = r->body_len;
     m->flags |= MSG_PERSISTENT;
+    m->published = (int64_t)r->timestamp;
+    {
+        const char *why;
+        msg_parse_props(m, &why);
+    }
     return m;
 }
 
@@ -1341,11 +1346,14 @@ static int recover_segment(store *st, uint32_t id, bool newest, uint64_t *max_se
                 e.off = (uint32_t)off;
                 e.size = r.body_len;
                 e.flags = QE_PERSISTENT | ((kind & ACK_KIND_DELIVERED) ? QE_REDELIVERED : 0);
-                if (qdeque_push(&q->ready, &e) < 0) {
+                if (q->msg_ttl >= 0 || q->max_priority || (r.props_len >= 2 && (amqp_get16(r.props) &
+                        (AMQP_BASIC_EXPIRATION_FLAG | AMQP_BASIC_PRIORITY_FLAG)))) {
+                    queue_entry_times(q, &e, r.props, r.props_len, (int64_t)r.timestamp);
+                }
+                if (queue_recover(q, &e) < 0) {
                     log_error("store: out of memory recovering %s", path);
                     goto out;
                 }
-                q->ready_bytes += e.size;
                 s->live++;
                 entries++;
             }

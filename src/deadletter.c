@@ -1,0 +1,275 @@
+/*
+ * deadletter.c - dead-lettering, as RabbitMQ 3.10 does it.
+ *
+ * A message rejected (or nacked) without requeue, expired, or pushed out
+ * by x-max-length leaves its queue; if the queue has an
+ * x-dead-letter-exchange it is republished there, with the routing key
+ * x-dead-letter-routing-key (or its own), no `expiration` property, and an
+ * `x-death` header telling what happened:
+ *
+ *   x-death: array of tables, the latest event first; one table per
+ *     (queue, reason): count (long), reason, queue, time (timestamp, s),
+ *     exchange, routing-keys (array), original-expiration (if it had one).
+ *     An event already in the list has its count raised and moves first.
+ *   x-first-death-reason / -queue / -exchange: set by the first event.
+ *
+ * A message that would go round a cycle of queues with no rejection in it
+ * (e.g. expiring back into the queue it expired from) is dropped for that
+ * queue instead of looping forever.
+ */
+#include "warren.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store/store.h"
+
+/* Does headers' x-death make delivering to `target` a fully automatic
+ * cycle (RabbitMQ's is_cycle)? */
+static bool is_cycle(amqp_table headers, amqp_str target)
+{
+    amqp_value deaths, d, qv, rv;
+    amqp_array_iter it;
+    bool rejected = false;
+
+    if (!amqp_table_get(headers, "x-death", &deaths) || deaths.type != 'A')
+        return false;
+    amqp_array_iter_init(&it, deaths.v.a);
+    while (amqp_array_next(&it, &d)) {
+        if (d.type != 'F')
+            continue;
+        if (amqp_table_get(d.v.t, "reason", &rv) && rv.type == 'S' && amqp_str_eqc(rv.v.s, "rejected"))
+            rejected = true;
+        if (amqp_table_get(d.v.t, "queue", &qv) && qv.type == 'S' && amqp_str_eq(qv.v.s, target))
+            return !rejected;
+    }
+    return false;
+}
+
+static bool key_is(amqp_str k, const char *s)
+{
+    return amqp_str_eqc(k, s);
+}
+
+/* A copy of table t with the entry `key` set to v (or removed, v NULL),
+ * entries sorted by key as RabbitMQ's set_table_value leaves them. */
+typedef struct kv {
+    amqp_str k;
+    amqp_value v;
+} kv;
+
+static int cmp_kv(const void *a, const void *b)
+{
+    const kv *x = a, *y = b;
+    uint32_t n = x->k.len < y->k.len ? x->k.len : y->k.len;
+    int c = memcmp(x->k.ptr, y->k.ptr, n);
+    return c ? c : (int)x->k.len - (int)y->k.len;
+}
+
+static void put_sorted(amqp_tbuf *out, kv *v, size_t n)
+{
+    size_t i;
+    char key[256];
+    qsort(v, n, sizeof *v, cmp_kv);
+    for (i = 0; i < n; i++) {
+        memcpy(key, v[i].k.ptr, v[i].k.len);
+        key[v[i].k.len] = 0;
+        amqp_tbuf_value(out, key, &v[i].v);
+    }
+}
+
+/* The new x-death array: the event for (queue, reason) first. */
+static void build_deaths(amqp_tbuf *arr, amqp_table headers, const queue *q, const char *reason,
+                         amqp_str xname, amqp_str rk, amqp_str orig_exp, int64_t now_s)
+{
+    amqp_value deaths, d, qv, rv;
+    amqp_array_iter it;
+    bool found = false;
+
+    if (amqp_table_get(headers, "x-death", &deaths) && deaths.type == 'A') {
+        /* an earlier event of the same queue and reason: count + 1, first */
+        amqp_array_iter_init(&it, deaths.v.a);
+        while (amqp_array_next(&it, &d)) {
+            if (d.type == 'F' && amqp_table_get(d.v.t, "queue", &qv) && qv.type == 'S' &&
+                amqp_str_eq(qv.v.s, (amqp_str){q->name, q->namelen}) && amqp_table_get(d.v.t, "reason", &rv) &&
+                rv.type == 'S' && amqp_str_eqc(rv.v.s, reason)) {
+                amqp_tbuf entry = {0};
+                amqp_table_iter ti;
+                kv fields[32];
+                size_t n = 0;
+                amqp_str k;
+                amqp_value v;
+                bool counted = false;
+                amqp_table_iter_init(&ti, d.v.t);
+                while (n < 32 && amqp_table_next(&ti, &k, &v)) {
+                    int64_t c;
+                    if (key_is(k, "count") && amqp_value_int(&v, &c)) {
+                        v.type = 'l';
+                        v.v.i = c + 1;
+                        counted = true;
+                    }
+                    fields[n++] = (kv){k, v};
+                }
+                if (!counted && n < 32)
+                    fields[n++] = (kv){amqp_cstr("count"), {.type = 'l', .v.i = 1}};
+                put_sorted(&entry, fields, n);
+                {
+                    amqp_value t = {.type = 'F', .v.t = amqp_tbuf_done(&entry)};
+                    amqp_tbuf_put_value(arr, &t);
+                }
+                amqp_tbuf_free(&entry);
+                found = true;
+                break;
+            }
+        }
+    }
+    if (!found) {
+        amqp_tbuf entry = {0}, rks = {0};
+        amqp_value rkv = {.type = 'S', .v.s = rk}, t;
+        amqp_tbuf_long(&entry, "count", 1);
+        amqp_tbuf_str(&entry, "reason", amqp_cstr(reason));
+        amqp_tbuf_str(&entry, "queue", (amqp_str){q->name, q->namelen});
+        amqp_tbuf_timestamp(&entry, "time", (uint64_t)now_s);
+        amqp_tbuf_str(&entry, "exchange", xname);
+        amqp_tbuf_put_value(&rks, &rkv);
+        amqp_tbuf_array(&entry, "routing-keys", (amqp_array){rks.buf, (uint32_t)rks.len});
+        if (orig_exp.ptr)
+            amqp_tbuf_str(&entry, "original-expiration", orig_exp);
+        t.type = 'F';
+        t.v.t = amqp_tbuf_done(&entry);
+        amqp_tbuf_put_value(arr, &t);
+        amqp_tbuf_free(&entry);
+        amqp_tbuf_free(&rks);
+    }
+    /* then the other events, in their order */
+    if (amqp_table_get(headers, "x-death", &deaths) && deaths.type == 'A') {
+        amqp_array_iter_init(&it, deaths.v.a);
+        while (amqp_array_next(&it, &d)) {
+            if (d.type == 'F' && amqp_table_get(d.v.t, "queue", &qv) && qv.type == 'S' &&
+                amqp_str_eq(qv.v.s, (amqp_str){q->name, q->namelen}) && amqp_table_get(d.v.t, "reason", &rv) &&
+                rv.type == 'S' && amqp_str_eqc(rv.v.s, reason))
+                continue;
+            amqp_tbuf_put_value(arr, &d);
+        }
+    }
+}
+
+/* The dead-lettered copy of m: new headers, no expiration. */
+static msg *make_dead(const queue *q, const msg *m, const char *reason, amqp_str dlx, amqp_str rk)
+{
+    amqp_basic_properties p;
+    amqp_table headers = {0};
+    amqp_tbuf arr = {0}, hb = {0}, pb = {0};
+    amqp_str orig_exp = {0};
+    amqp_table_iter it;
+    amqp_str k;
+    amqp_value v;
+    kv fields[128];
+    size_t n = 0;
+    int64_t now_s = vhost_now_ms(q->vh) / 1000;
+    msg *out = NULL;
+    uint8_t *enc;
+
+    if (amqp_basic_properties_decode(msg_props(m), m->props_len, &p) < 0)
+        return NULL;
+    if (p.flags & AMQP_BASIC_HEADERS_FLAG)
+        headers = p.headers;
+    if (p.flags & AMQP_BASIC_EXPIRATION_FLAG)
+        orig_exp = p.expiration;
+    build_deaths(&arr, headers, q, reason, (amqp_str){msg_exchange(m), m->exlen}, (amqp_str){msg_rk(m), m->rklen},
+                 orig_exp, now_s);
+    amqp_table_iter_init(&it, headers);
+    while (n < 124 && amqp_table_next(&it, &k, &v)) {
+        if (key_is(k, "x-death"))
+            continue;
+        if (q->has_dlrk && key_is(k, "CC"))
+            continue;
+        fields[n++] = (kv){k, v};
+    }
+    fields[n++] = (kv){amqp_cstr("x-death"), {.type = 'A', .v.a = {arr.buf, (uint32_t)arr.len}}};
+    if (!amqp_table_get(headers, "x-death", &v)) {
+        fields[n++] = (kv){amqp_cstr("x-first-death-reason"), {.type = 'S', .v.s = amqp_cstr(reason)}};
+        fields[n++] = (kv){amqp_cstr("x-first-death-queue"), {.type = 'S', .v.s = {q->name, q->namelen}}};
+        fields[n++] = (kv){amqp_cstr("x-first-death-exchange"),
+                           {.type = 'S', .v.s = {msg_exchange(m), m->exlen}}};
+    }
+    put_sorted(&hb, fields, n);
+    p.headers = amqp_tbuf_done(&hb);
+    p.flags |= AMQP_BASIC_HEADERS_FLAG;
+    p.flags &= (uint16_t)~AMQP_BASIC_EXPIRATION_FLAG;
+    if (!arr.oom && !hb.oom && (enc = malloc(amqp_basic_properties_size(&p)))) {
+        size_t plen = (size_t)(amqp_basic_properties_encode(enc, &p) - enc);
+        out = msg_new(dlx, rk, enc, (uint32_t)plen, m->body_len);
+        if (out) {
+            memcpy(msg_body(out), msg_cbody(m), m->body_len);
+            out->body_have = m->body_len;
+            out->flags = m->flags;
+            out->priority = m->priority;
+            out->published = vhost_now_ms(q->vh);
+            out->expiration = -1;
+        }
+        free(enc);
+    }
+    amqp_tbuf_free(&arr);
+    amqp_tbuf_free(&hb);
+    amqp_tbuf_free(&pb);
+    return out;
+}
+
+void queue_deadletter(queue *q, qentry *e, const char *reason)
+{
+    vhost *vh = q->vh;
+    store *st = vh->b->st;
+    exchange *x;
+    msg *m, *dead;
+    route_set rs = {0};
+    queue *one[8];
+    amqp_str rk;
+    amqp_basic_properties p;
+    uint32_t i, n = 0;
+
+    if (!q->has_dlx || !(x = vhost_exchange(vh, (amqp_str){q->dlx, q->dlxlen}))) {
+        /* nowhere to go: dropped, as RabbitMQ does */
+        if ((e->flags & QE_PERSISTENT) && st)
+            store_ack(st, q->id, e->seg, e->off);
+        if (e->m)
+            msg_unref(e->m);
+        e->m = NULL;
+        return;
+    }
+    m = e->m ? msg_ref(e->m) : (st ? store_read(st, e->seg, e->off) : NULL);
+    if ((e->flags & QE_PERSISTENT) && st)
+        store_ack(st, q->id, e->seg, e->off);
+    if (e->m)
+        msg_unref(e->m);
+    e->m = NULL;
+    if (!m)
+        return;
+    rk = q->has_dlrk ? (amqp_str){q->dlrk, q->dlrklen} : (amqp_str){msg_rk(m), m->rklen};
+    dead = make_dead(q, m, reason, (amqp_str){q->dlx, q->dlxlen}, rk);
+    msg_unref(m);
+    if (!dead) {
+        log_error("queue '%s': cannot dead-letter a message (out of memory or bad properties); dropped", q->name);
+        return;
+    }
+    rs.q = one;
+    rs.cap = 8;
+    exchange_route(x, rk, dead, &rs);
+    /* no fully automatic cycles */
+    if (strcmp(reason, "rejected") != 0 && amqp_basic_properties_decode(msg_props(dead), dead->props_len, &p) == 0) {
+        for (i = 0; i < rs.n; i++)
+            if (!is_cycle(p.headers, (amqp_str){rs.q[i]->name, rs.q[i]->namelen}))
+                rs.q[n++] = rs.q[i];
+        rs.n = n;
+    }
+    {
+        store_pos pos;
+        deliver_result res = {.pos = &pos};
+        if (vhost_deliver(vh, dead, &rs, &res) < 0)
+            log_error("queue '%s': could not store a dead-lettered message; dropped", q->name);
+    }
+    if (rs.q != one)
+        free(rs.q);
+    msg_unref(dead);
+}
