@@ -35,9 +35,9 @@
 
 /* ----------------------------------------------------------------- deque */
 
-static int qdeque_grow(qdeque *d)
+static int qdeque_resize(qdeque *d, size_t cap)
 {
-    size_t cap = d->cap ? d->cap * 2 : 16, i;
+    size_t i;
     qentry *v = malloc(cap * sizeof *v);
     if (!v)
         return -1;
@@ -48,6 +48,11 @@ static int qdeque_grow(qdeque *d)
     d->cap = cap;
     d->head = 0;
     return 0;
+}
+
+static int qdeque_grow(qdeque *d)
+{
+    return qdeque_resize(d, d->cap ? d->cap * 2 : 16);
 }
 
 int qdeque_push(qdeque *d, const qentry *e)
@@ -95,6 +100,9 @@ bool qdeque_pop(qdeque *d, qentry *out)
     d->len--;
     if (d->len == 0)
         d->head = 0;
+    /* a drained backlog gives its memory back */
+    if (d->cap >= 4096 && d->len < d->cap / 8)
+        qdeque_resize(d, d->cap / 2);
     return true;
 }
 
