@@ -441,8 +441,9 @@ static int content_header(channel *ch, const amqp_frame *f, amqp_error *err)
     if (h.body_size > max)
         return amqp_fail(err, AMQP_PRECONDITION_FAILED, "message size %llu is larger than configured max size %llu",
                          (unsigned long long)h.body_size, (unsigned long long)max);
-    ch->pub_msg = msg_new((amqp_str){ch->pub_exchange, ch->pub_exlen}, (amqp_str){ch->pub_rk, ch->pub_rklen},
-                          h.props, h.props_len, (uint32_t)h.body_size);
+    ch->pub_msg = msg_new_partial((amqp_str){ch->pub_exchange, ch->pub_exlen}, (amqp_str){ch->pub_rk, ch->pub_rklen},
+                                  h.props, h.props_len, (uint32_t)h.body_size,
+                                  h.body_size < (1u << 20) ? (uint32_t)h.body_size : (1u << 20));
     if (!ch->pub_msg)
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory for a message of %llu bytes",
                          (unsigned long long)h.body_size);
@@ -469,6 +470,12 @@ static int content_body(channel *ch, const amqp_frame *f, amqp_error *err)
     if (f->size > m->body_len - m->body_have)
         return amqp_fail(err, AMQP_FRAME_ERROR, "content body exceeds the size %u given in its header",
                          m->body_len);
+    if (f->size > m->body_cap - m->body_have) {
+        if (!(m = msg_grow(m, f->size)))
+            return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory for a message of %u bytes",
+                             ch->pub_msg->body_len);
+        ch->pub_msg = m;
+    }
     memcpy(msg_body(m) + m->body_have, f->payload, f->size);
     m->body_have += f->size;
     if (m->body_have == m->body_len)

@@ -10,7 +10,13 @@
 
 msg *msg_new(amqp_str xname, amqp_str rk, const uint8_t *props, uint32_t props_len, uint32_t body_len)
 {
-    size_t n = sizeof(msg) + xname.len + rk.len + props_len + (size_t)body_len;
+    return msg_new_partial(xname, rk, props, props_len, body_len, body_len);
+}
+
+msg *msg_new_partial(amqp_str xname, amqp_str rk, const uint8_t *props, uint32_t props_len, uint32_t body_len,
+                     uint32_t cap)
+{
+    size_t n = sizeof(msg) + xname.len + rk.len + props_len + (size_t)cap;
     msg *m;
 
     if (xname.len > 255 || rk.len > 255)
@@ -25,6 +31,7 @@ msg *msg_new(amqp_str xname, amqp_str rk, const uint8_t *props, uint32_t props_l
     m->props_len = props_len;
     m->body_len = body_len;
     m->body_have = 0;
+    m->body_cap = cap;
     m->published = 0;
     m->expiration = -1;
     memcpy(m->data, xname.ptr, xname.len);
@@ -32,6 +39,23 @@ msg *msg_new(amqp_str xname, amqp_str rk, const uint8_t *props, uint32_t props_l
     if (props_len)
         memcpy(m->data + xname.len + rk.len, props, props_len);
     return m;
+}
+
+msg *msg_grow(msg *m, uint32_t more)
+{
+    uint64_t want = (uint64_t)m->body_have + more, cap = m->body_cap ? m->body_cap : 4096;
+    msg *n;
+    if (want <= m->body_cap)
+        return m;
+    while (cap < want)
+        cap *= 2;
+    if (cap > m->body_len)
+        cap = m->body_len;
+    n = realloc(m, sizeof(msg) + m->exlen + m->rklen + m->props_len + cap);
+    if (!n)
+        return NULL;
+    n->body_cap = (uint32_t)cap;
+    return n;
 }
 
 void msg_unref(msg *m)

@@ -98,12 +98,21 @@ struct msg {
     uint32_t props_len;
     uint32_t body_len;
     uint32_t body_have;         /* while assembling from body frames */
+    uint32_t body_cap;          /* room allocated for the body so far */
     int64_t published;          /* wall clock ms when it arrived */
     int64_t expiration;         /* its `expiration` property in ms, -1 none */
     uint8_t data[];             /* exchange, routing key, properties, body */
 };
 
 msg *msg_new(amqp_str exchange, amqp_str rk, const uint8_t *props, uint32_t props_len, uint32_t body_len);
+/* A message whose body will arrive in pieces: room for `cap` bytes now,
+ * more with msg_grow (so a header announcing a huge body costs nothing
+ * until the body comes). */
+msg *msg_new_partial(amqp_str exchange, amqp_str rk, const uint8_t *props, uint32_t props_len,
+                     uint32_t body_len, uint32_t cap);
+/* Make room for `more` body bytes; may move the message (returns it, or
+ * NULL with the old one untouched). */
+msg *msg_grow(msg *m, uint32_t more);
 static inline const char *msg_exchange(const msg *m) { return (const char *)m->data; }
 static inline const char *msg_rk(const msg *m) { return (const char *)m->data + m->exlen; }
 static inline const uint8_t *msg_props(const msg *m) { return m->data + m->exlen + m->rklen; }
