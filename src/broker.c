@@ -44,6 +44,7 @@ void config_defaults(config *cfg)
     cfg->heartbeat = 60;
     cfg->max_message_size = 128u << 20;
     cfg->disk_free_limit = 50u << 20;
+    cfg->paging_threshold = 256u << 20;
 }
 
 void random_name(char *out, size_t n)

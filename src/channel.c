@@ -296,7 +296,7 @@ void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e)
         q->refs++;
         cons->unacked++;
         ch->unacked_count++;
-        if (e->flags & QE_PERSISTENT)
+        if (e->flags & QE_STORED)
             store_delivered(ch->c->b->st, q->id, e->seg, e->off);
     }
 }
@@ -636,7 +636,7 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
             }
             q->refs++;
             ch->unacked_count++;
-            if (e.flags & QE_PERSISTENT)
+            if (e.flags & QE_STORED)
                 store_delivered(ch->c->b->st, q->id, e.seg, e.off);
         }
     }

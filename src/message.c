@@ -8,6 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Bytes of messages alive, for paging decisions (one thread: no atomics). */
+static uint64_t live_bytes;
+
+uint64_t msg_live_bytes(void)
+{
+    return live_bytes;
+}
+
 msg *msg_new(amqp_str xname, amqp_str rk, const uint8_t *props, uint32_t props_len, uint32_t body_len)
 {
     return msg_new_partial(xname, rk, props, props_len, body_len, body_len);
@@ -23,6 +31,7 @@ msg *msg_new_partial(amqp_str xname, amqp_str rk, const uint8_t *props, uint32_t
         return NULL;
     if (!(m = malloc(n)))
         return NULL;
+    live_bytes += n;
     m->refs = 1;
     m->flags = 0;
     m->priority = 0;
@@ -54,14 +63,17 @@ msg *msg_grow(msg *m, uint32_t more)
     n = realloc(m, sizeof(msg) + m->exlen + m->rklen + m->props_len + cap);
     if (!n)
         return NULL;
+    live_bytes += cap - n->body_cap;
     n->body_cap = (uint32_t)cap;
     return n;
 }
 
 void msg_unref(msg *m)
 {
-    if (m && --m->refs == 0)
+    if (m && --m->refs == 0) {
+        live_bytes -= sizeof(msg) + m->exlen + m->rklen + m->props_len + m->body_cap;
         free(m);
+    }
 }
 
 size_t msg_mem_size(const msg *m)

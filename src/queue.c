@@ -294,7 +294,7 @@ fail:
 /* The message leaves this queue for good. */
 static void drop_entry(queue *q, qentry *e)
 {
-    if ((e->flags & QE_PERSISTENT) && q->vh->b->st)
+    if ((e->flags & QE_STORED) && q->vh->b->st)
         store_ack(q->vh->b->st, q->id, e->seg, e->off);
     if (e->m)
         msg_unref(e->m);
@@ -401,7 +401,7 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
     e.priority = m->priority > q->max_priority ? q->max_priority : m->priority;
     e.expires = expiry(q, m->published, m->expiration);
     if (pos) {
-        e.flags |= QE_PERSISTENT;
+        e.flags |= QE_STORED;
         e.seg = pos->seg;
         e.off = pos->off;
     }
@@ -413,10 +413,23 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
             drop_entry(q, &e);
         return QUEUE_REFUSED;
     }
-    if (pos && q->nready >= MEMORY_HEAD) {
-        /* deep in a backlog: the store has it, RAM need not */
-        msg_unref(m);
-        e.m = NULL;
+    if (q->nready >= MEMORY_HEAD) {
+        store *st = q->vh->b->st;
+        store_pos page;
+        if (pos) {
+            /* deep in a backlog: the store has it, RAM need not */
+            msg_unref(m);
+            e.m = NULL;
+        } else if (st && msg_live_bytes() > q->vh->b->cfg.paging_threshold &&
+                   store_page(st, m, seq, q->id, &page) == 0) {
+            /* memory is short: a transient message deep in a backlog
+             * waits on disk too */
+            e.flags |= QE_STORED;
+            e.seg = page.seg;
+            e.off = page.off;
+            msg_unref(m);
+            e.m = NULL;
+        }
     }
     if (qdeque_push(level_of(q, &e), &e) < 0) {
         drop_entry(q, &e);

@@ -71,6 +71,7 @@ typedef struct config {
     uint16_t heartbeat;         /* offered in tune; default 60 s */
     uint64_t max_message_size;  /* default 128 MiB, as RabbitMQ */
     uint64_t disk_free_limit;   /* bytes; publishers blocked below it */
+    uint64_t paging_threshold;  /* message bytes in RAM before backlogs page out */
     const char *users[16][2];   /* name, password */
     int nusers;
     bool guest_remote;          /* allow guest from non-loopback peers */
@@ -121,6 +122,8 @@ static inline const uint8_t *msg_cbody(const msg *m) { return m->data + m->exlen
 static inline msg *msg_ref(msg *m) { m->refs++; return m; }
 void msg_unref(msg *m);
 size_t msg_mem_size(const msg *m);
+/* Bytes held by all messages in memory now. */
+uint64_t msg_live_bytes(void);
 /* Read priority and expiration from the properties into m; -1 when the
  * expiration is not a valid number of milliseconds (*why says how). */
 int msg_parse_props(msg *m, const char **why);
@@ -133,14 +136,14 @@ int msg_parse_props(msg *m, const char **why);
  */
 enum {
     QE_REDELIVERED = 1 << 0,
-    QE_PERSISTENT = 1 << 1,     /* written to the store for this queue */
+    QE_STORED = 1 << 1,         /* has a place in the store (persistent, or paged out) */
     QE_ACKED = 1 << 2,          /* tombstone in a channel's unacked ring */
 };
 
 struct qentry {
     uint64_t seq;               /* global publish order: where a requeue goes */
     msg *m;                     /* NULL when the body lives only on disk */
-    uint32_t seg, off;          /* store location when QE_PERSISTENT */
+    uint32_t seg, off;          /* store location when QE_STORED */
     uint32_t size;              /* body bytes */
     uint16_t flags;
     uint8_t priority;

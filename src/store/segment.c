@@ -15,8 +15,8 @@ size_t seg_record_size(uint16_t nq, uint8_t exlen, uint8_t rklen, uint32_t props
     return REC_HEADER + REC_MIN_MSG + 4u * nq + exlen + rklen + (size_t)props_len + body_len;
 }
 
-size_t seg_record_write(uint8_t *out, uint64_t seq, uint64_t timestamp, const uint32_t *qids, uint16_t nq,
-                        const char *exchange,
+size_t seg_record_write(uint8_t *out, uint8_t flags, uint64_t seq, uint64_t timestamp, const uint32_t *qids,
+                        uint16_t nq, const char *exchange,
                         uint8_t exlen, const char *rk, uint8_t rklen, const uint8_t *props, uint32_t props_len,
                         const uint8_t *body, uint32_t body_len)
 {
@@ -25,7 +25,7 @@ size_t seg_record_write(uint8_t *out, uint64_t seq, uint64_t timestamp, const ui
     uint16_t i;
 
     *p++ = REC_MSG;
-    *p++ = 0;
+    *p++ = flags;
     p = amqp_put16(p, nq);
     p = amqp_put64(p, seq);
     p = amqp_put64(p, timestamp);

@@ -14,6 +14,7 @@
  *     u8 exlen | exchange | u8 rklen | routing key |
  *     u32 props length | properties (encoded as on the wire) |
  *     u32 body length | body
+ *   flags bit 0: a transient message paged out of memory, not recovered
  *   payload of a padding record (type 0): anything (written by repair)
  *
  * msgs/NNNNNNNNNN.ack  (what happened to the messages of that segment)
@@ -40,6 +41,7 @@
 #define REC_HEADER 8
 #define REC_MSG 1
 #define REC_PAD 0
+#define REC_FLAG_PAGED 1        /* a transient message paged out: not recovered */
 #define REC_MIN_MSG 30          /* a message payload with no queues */
 #define REC_MAX (1u << 30)
 #define ACK_ENTRY 16
@@ -68,8 +70,8 @@ size_t seg_record_size(uint16_t nq, uint8_t exlen, uint8_t rklen, uint32_t props
 
 /* Write a message record (header and payload) at out, which has room for
  * seg_record_size() bytes; returns that size. */
-size_t seg_record_write(uint8_t *out, uint64_t seq, uint64_t timestamp, const uint32_t *qids, uint16_t nq,
-                        const char *exchange,
+size_t seg_record_write(uint8_t *out, uint8_t flags, uint64_t seq, uint64_t timestamp, const uint32_t *qids,
+                        uint16_t nq, const char *exchange,
                         uint8_t exlen, const char *rk, uint8_t rklen, const uint8_t *props, uint32_t props_len,
                         const uint8_t *body, uint32_t body_len);
 

@@ -519,7 +519,21 @@ static int ensure_segment(store *st, size_t size)
     return st->cur ? 0 : -1;
 }
 
+static int put_record(store *st, uint8_t flags, msg *m, uint64_t seq, const uint32_t *qids, uint16_t nq,
+                      store_pos *pos);
+
 int store_put(store *st, msg *m, uint64_t seq, const uint32_t *qids, uint16_t nq, store_pos *pos)
+{
+    return put_record(st, 0, m, seq, qids, nq, pos);
+}
+
+int store_page(store *st, msg *m, uint64_t seq, uint32_t qid, store_pos *pos)
+{
+    return put_record(st, REC_FLAG_PAGED, m, seq, &qid, 1, pos);
+}
+
+static int put_record(store *st, uint8_t flags, msg *m, uint64_t seq, const uint32_t *qids, uint16_t nq,
+                      store_pos *pos)
 {
     size_t size = seg_record_size(nq, m->exlen, m->rklen, m->props_len, m->body_len);
 
@@ -537,7 +551,7 @@ int store_put(store *st, msg *m, uint64_t seq, const uint32_t *qids, uint16_t nq
     }
     pos->seg = st->cur->id;
     pos->off = (uint32_t)(st->cur->size + st->wlen);
-    seg_record_write(st->wbuf + st->wlen, seq, (uint64_t)m->published, qids, nq, msg_exchange(m), m->exlen,
+    seg_record_write(st->wbuf + st->wlen, flags, seq, (uint64_t)m->published, qids, nq, msg_exchange(m), m->exlen,
                      msg_rk(m), m->rklen, msg_props(m), m->props_len, msg_cbody(m), m->body_len);
     st->wlen += size;
     st->lsn += size;
@@ -1327,7 +1341,7 @@ static int recover_segment(store *st, uint32_t id, bool newest, uint64_t *max_se
                       path, off, seg_check_str(c), st->dir);
             goto out;
         }
-        if (r.type == REC_MSG) {
+        if (r.type == REC_MSG && !(r.flags & REC_FLAG_PAGED)) {
             if (r.seq > *max_seq)
                 *max_seq = r.seq;
             for (i = 0; i < r.nq; i++) {
@@ -1345,7 +1359,7 @@ static int recover_segment(store *st, uint32_t id, bool newest, uint64_t *max_se
                 e.seg = id;
                 e.off = (uint32_t)off;
                 e.size = r.body_len;
-                e.flags = QE_PERSISTENT | ((kind & ACK_KIND_DELIVERED) ? QE_REDELIVERED : 0);
+                e.flags = QE_STORED | ((kind & ACK_KIND_DELIVERED) ? QE_REDELIVERED : 0);
                 if (q->msg_ttl >= 0 || q->max_priority || (r.props_len >= 2 && (amqp_get16(r.props) &
                         (AMQP_BASIC_EXPIRATION_FLAG | AMQP_BASIC_PRIORITY_FLAG)))) {
                     queue_entry_times(q, &e, r.props, r.props_len, (int64_t)r.timestamp);

@@ -33,6 +33,9 @@ void store_close(store *st);
 /* Append a persistent message for the durable queues qids[0..nq).  It is
  * written before the loop sleeps and synced soon after; pos says where. */
 int store_put(store *st, msg *m, uint64_t seq, const uint32_t *qids, uint16_t nq, store_pos *pos);
+/* Page a transient message of queue qid out of memory: written like a
+ * persistent one (never synced for it, never recovered). */
+int store_page(store *st, msg *m, uint64_t seq, uint32_t qid, store_pos *pos);
 /* The message at (seg, off) left queue qid for good. */
 void store_ack(store *st, uint32_t qid, uint32_t seg, uint32_t off);
 /* The message at (seg, off) was handed to a consumer of queue qid. */
