@@ -1,0 +1,57 @@
+"""Consumer for the crash loop (test_store_crash.py), run as a process.
+
+    crash_consumer.py URL QUEUE OUT [PREFETCH]
+
+Consumes QUEUE with manual acks.  For every batch it appends to OUT (and
+flushes) first "R id redelivered" for each message received, then acks the
+batch (multiple=true), then makes a round trip (basic.qos) and only after
+the qos-ok appends "A id" for each: the broker has then handled those acks,
+so they must hold after a crash.  Exits 0 when the broker dies.
+"""
+import os
+import sys
+
+import pika
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from store_helpers import body_id  # noqa: E402
+
+
+def main():
+    url, queue, out = sys.argv[1:4]
+    prefetch = int(sys.argv[4]) if len(sys.argv) > 4 else 50
+    p = pika.URLParameters(url)
+    p.socket_timeout = 5
+    p.heartbeat = 0
+    p.connection_attempts = 1
+    received = acked = 0
+    with open(out, 'a') as f:
+        try:
+            c = pika.BlockingConnection(p)
+            ch = c.channel()
+            ch.basic_qos(prefetch_count=prefetch)
+            batch = []
+            for m, _props, body in ch.consume(queue, inactivity_timeout=0.02):
+                if m is not None:
+                    prefix, n = body_id(body)
+                    batch.append((n, m.redelivered, m.delivery_tag))
+                    if len(batch) < 20:
+                        continue
+                if not batch:
+                    continue
+                f.write(''.join('R %d %d\n' % (n, r) for n, r, _t in batch))
+                f.flush()
+                received += len(batch)
+                ch.basic_ack(batch[-1][2], multiple=True)
+                ch.basic_qos(prefetch_count=prefetch)   # round trip: the acks are handled
+                f.write(''.join('A %d\n' % n for n, _r, _t in batch))
+                f.flush()
+                acked += len(batch)
+                batch = []
+        except (pika.exceptions.AMQPError, OSError) as e:
+            print('consumer: stopped after %d received, %d acked: %s' % (received, acked, type(e).__name__))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""Failing disk I/O: the broker nacks, logs, and recovers.
+
+tests/fault/failio.c (built as build/failio.so) is preloaded into the
+release broker (AddressSanitizer refuses to be preceded by another
+LD_PRELOAD library).  While the trigger file exists, the chosen calls on
+message segments (*.seg) fail.  A raw publisher in confirm mode then sees
+basic.nack - never basic.ack - for every persistent message published
+meanwhile, the broker log says why, and once the trigger is gone the next
+messages are acked again.  After a restart every acked message is there,
+once, in order, and warren-check-store finds nothing wrong.
+"""
+import os
+import subprocess
+import time
+
+import pytest
+
+from store_helpers import (_alarm, release_bin, ROOT, FAILIO, ConfirmPublisher, check_store,  # noqa: F401
+                           connect, consume_all, need_control, start_or_fail, PERSISTENT)
+
+
+@pytest.fixture(scope='module')
+def failio_built():
+    subprocess.run(['make', '-s', 'build/failio.so'], cwd=ROOT, check=True)
+    assert os.path.exists(FAILIO)
+    return FAILIO
+
+
+CASES = {
+    # ops failed, errno, what the broker log must say, body size while failing
+    'fdatasync': ('fdatasync', 'EIO', 'fdatasync failed: Input/output error', 0),
+    'pwrite': ('pwrite', 'EIO', 'write to segment', 0),
+    # space is reserved 4 MiB ahead: only a message that does not fit in
+    # the reservation needs a new fallocate, and must be refused when it fails
+    'fallocate-enospc': ('fallocate', 'ENOSPC', 'No space left on device', 5 << 20),
+    'all': ('fdatasync,fsync,pwrite,write,fallocate', 'EIO', 'Input/output error', 0),
+}
+
+
+def batch(pub, queue, tag, n, window=16, size=0):
+    bodies = [('%s-%03d-' % (tag, i)).encode() + b'z' * size for i in range(n)]
+    tags = pub.publish_all(queue, bodies, window=window, timeout=15)
+    return dict(zip(tags, bodies))
+
+
+@pytest.mark.parametrize('case', sorted(CASES))
+def test_io_failure_nacks_then_recovers(failio_built, release_bin, monkeypatch, tmp_path, broker_factory,
+                                        qname, case):
+    ops, err, logged, size = CASES[case]
+    trigger = tmp_path / 'fail-now'
+    flog = tmp_path / 'failio.log'
+    monkeypatch.setenv('LD_PRELOAD', failio_built)
+    monkeypatch.setenv('FAILIO_TRIGGER', str(trigger))
+    monkeypatch.setenv('FAILIO_OPS', ops)
+    monkeypatch.setenv('FAILIO_ERRNO', err)
+    monkeypatch.setenv('FAILIO_LOG', str(flog))
+    broker = broker_factory()
+    need_control(broker)
+
+    pub = ConfirmPublisher(broker.host, broker.port)
+    pub.declare(qname)
+    before = batch(pub, qname, 'before', 30)
+    assert set(pub.acked) == set(before) and not pub.nacked
+
+    trigger.touch()
+    during = {}
+    for rnd in range(3):   # several turns, so retries of a new segment fail too
+        during.update(batch(pub, qname, 'during%d' % rnd, 3 if size else 10, window=5, size=size))
+    os.unlink(trigger)
+    assert flog.exists(), 'the shim failed nothing: is it preloaded?'
+    acked_during = sorted(set(pub.acked) & set(during))
+    assert not acked_during, 'messages acked while their writes/syncs failed: %s' % (
+        [during[t] for t in acked_during])
+    assert set(pub.nacked) == set(during)
+    text = broker.log_text()
+    assert any(' error ' in ln and logged in ln for ln in text.splitlines()), \
+        'the failure is not logged (%r):\n%s' % (logged, text[-3000:])
+
+    after = batch(pub, qname, 'after', 30)
+    assert set(after) <= set(pub.acked), 'not acked again after the trigger was removed'
+    pub.close()
+
+    # what the publisher was told was stored is stored, once, in order
+    assert broker.stop() == 0
+    rc, out = check_store(broker.data_dir)
+    assert rc == 0, out
+    monkeypatch.delenv('LD_PRELOAD')
+    start_or_fail(broker)
+    c = connect(broker)
+    got = [b for b, _ in consume_all(c.channel(), qname, idle=0.5)]
+    c.close()
+    assert len(got) == len(set(got)), 'duplicates after the restart'
+    acked = [before[t] for t in sorted(before)] + [after[t] for t in sorted(after)]
+    assert [b for b in got if b in set(acked)] == acked
+    assert set(got) - set(acked) <= set(during.values())
+
+
+def test_fault_shim_passes_through_without_trigger(failio_built, release_bin, monkeypatch, tmp_path,
+                                                   broker_factory, qname):
+    """Preloaded but not triggered, the shim changes nothing: a whole
+    publish/restart/consume cycle works and the shim logs no failure."""
+    flog = tmp_path / 'failio.log'
+    monkeypatch.setenv('LD_PRELOAD', failio_built)
+    monkeypatch.setenv('FAILIO_TRIGGER', str(tmp_path / 'never-created'))
+    monkeypatch.setenv('FAILIO_OPS', 'all')
+    monkeypatch.setenv('FAILIO_LOG', str(flog))
+    broker = broker_factory()
+    need_control(broker)
+    pub = ConfirmPublisher(broker.host, broker.port)
+    pub.declare(qname)
+    sent = batch(pub, qname, 'm', 200, window=50)
+    assert set(pub.acked) == set(sent) and not pub.nacked
+    pub.close()
+    broker.stop()
+    broker.start()
+    c = connect(broker)
+    ch = c.channel()
+    ch.basic_publish('', qname, b'one more', PERSISTENT)
+    got = [b for b, _ in consume_all(ch, qname, idle=0.5)]
+    c.close()
+    assert got == [sent[t] for t in sorted(sent)] + [b'one more']
+    assert not flog.exists()
+
+
+@pytest.mark.parametrize('when', ['later-entries', 'first-entries'])
+def test_ack_file_write_failure_redelivers_never_loses(failio_built, release_bin, monkeypatch, tmp_path,
+                                                      broker_factory, qname, when):
+    """Writes to an ack file fail for a while: the broker logs it, and
+    after a restart the messages whose acks were lost may be delivered
+    again, but nothing unacked is lost and the broker starts.  With
+    'first-entries' the failure hits the ack file's very first write (its
+    header), so the file must still be readable when the entries that
+    follow get through."""
+    trigger = tmp_path / 'fail-now'
+    monkeypatch.setenv('LD_PRELOAD', failio_built)
+    monkeypatch.setenv('FAILIO_TRIGGER', str(trigger))
+    monkeypatch.setenv('FAILIO_OPS', 'write,pwrite,fdatasync,fsync')
+    monkeypatch.setenv('FAILIO_SUFFIX', '.ack')
+    monkeypatch.setenv('FAILIO_LOG', str(tmp_path / 'failio.log'))
+    broker = broker_factory()
+    need_control(broker)
+    pub = ConfirmPublisher(broker.host, broker.port)
+    pub.declare(qname)
+    sent = batch(pub, qname, 'm', 30)
+    bodies = [sent[t] for t in sorted(sent)]
+    pub.close()
+
+    c = connect(broker)
+    ch = c.channel()
+
+    def ack(lo, hi):
+        for i in range(lo, hi):
+            m, _p, b = ch.basic_get(qname, auto_ack=False)
+            assert b == bodies[i]
+            ch.basic_ack(m.delivery_tag)
+        ch.basic_qos(prefetch_count=0)   # round trip: the acks were handled
+
+    failed = range(0, 5) if when == 'first-entries' else range(10, 20)
+    if when == 'later-entries':
+        ack(0, 10)
+    trigger.touch()
+    ack(failed.start, failed.stop)
+    c.process_data_events(time_limit=1.2)   # the once-a-second ack sync fails too
+    os.unlink(trigger)
+    assert (tmp_path / 'failio.log').exists(), 'the shim failed nothing'
+    assert 'cannot write' in broker.log_text(), 'the failed ack write is not logged'
+    ack(failed.stop, failed.stop + 5)
+    c.close()
+
+    assert broker.stop() == 0
+    start_or_fail(broker)
+    c = connect(broker)
+    got = [b for b, _ in consume_all(c.channel(), qname, idle=0.5)]
+    c.close()
+    unacked = bodies[failed.stop + 5:]
+    maybe = {bodies[i] for i in failed}
+    assert [b for b in got if b not in maybe] == unacked, 'unacked messages lost, or acked ones back'
+    assert got == sorted(got) and len(got) == len(set(got))
+
+
+def test_second_sync_failure_does_not_hide_the_first(failio_built, release_bin, monkeypatch, tmp_path,
+                                                     broker_factory, qname):
+    """A slow failing fdatasync (FAILIO_DELAY_MS) while more publishes
+    arrive: the sync thread can fail a second time before the event loop
+    has heard of the first failure.  Every message of both failed syncs
+    must be nacked; a basic.ack for one of them confirms a message whose
+    sync failed.  Five tries, since the second failure wins the race with
+    the loop most of the time, not always."""
+    trigger = tmp_path / 'fail-now'
+    monkeypatch.setenv('LD_PRELOAD', failio_built)
+    monkeypatch.setenv('FAILIO_TRIGGER', str(trigger))
+    monkeypatch.setenv('FAILIO_OPS', 'fdatasync')
+    monkeypatch.setenv('FAILIO_DELAY_MS', '100')
+    broker = broker_factory()
+    need_control(broker)
+    pub = ConfirmPublisher(broker.host, broker.port)
+    pub.declare(qname)
+    batch(pub, qname, 'before', 5)
+    during = []
+    for attempt in range(5):
+        trigger.touch()
+        for i in range(4):      # one publish per loop turn, while the first sync hangs
+            during.append(pub.send(qname, b'during-%d-%d' % (attempt, i)))
+            time.sleep(0.03)
+        while pub.pending:
+            pub.read_confirms(10)
+        os.unlink(trigger)
+        after = batch(pub, qname, 'after%d' % attempt, 1)
+        assert set(after) <= set(pub.acked), 'no recovery after the trigger was removed'
+    pub.close()
+    wrongly = sorted(set(during) & set(pub.acked))
+    assert not wrongly, ('basic.ack for %d of %d messages whose fdatasync failed (delivery tags %s)'
+                         % (len(wrongly), len(during), wrongly))
+    assert sorted(set(pub.nacked) & set(during)) == during
