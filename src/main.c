@@ -256,8 +256,10 @@ int main(int argc, char **argv)
         log_error("cannot create data directory %s: %s", cfg.data_dir, strerror(errno));
         return 1;
     }
-    if (broker_init(&b, &cfg) < 0)
+    if (broker_init(&b, &cfg) < 0) {
+        broker_free(&b);
         return 1;
+    }
     rc = broker_run(&b);
     broker_free(&b);
     return rc < 0 ? 1 : 0;

@@ -106,6 +106,8 @@ struct store {
     int nfailed;
     segment *ack_list;
     uint64_t last_ack_sync;
+    uint64_t create_failed;     /* when a failure to make a segment was last logged */
+    uint64_t create_failures;   /* failures since then */
     /* sync thread */
     pthread_t thread;
     bool thread_started;
@@ -327,6 +329,14 @@ static void *sync_main(void *arg)
 
         pthread_mutex_lock(&st->mu);
         if (err) {
+            /* an earlier failure not yet seen by the loop must not be
+             * forgotten: the range only widens */
+            if (st->t_errno) {
+                if (lo > st->t_fail_lo)
+                    lo = st->t_fail_lo;
+                if (lsn < st->t_fail_hi)
+                    lsn = st->t_fail_hi;
+            }
             st->t_fail_lo = lo;
             st->t_fail_hi = lsn;
             st->t_errno = err;
@@ -402,6 +412,21 @@ static void on_synced(ev_loop *loop, ev_io *io, uint32_t events)
 
 /* ----------------------------------------------------------------- writing */
 
+/* A disk that keeps failing would log once per publish: once a second is
+ * enough, with a count of what was not logged. */
+static void create_error(store *st, const char *what, const char *path)
+{
+    uint64_t now = now_ms();
+    if (st->create_failed && now - st->create_failed < 1000) {
+        st->create_failures++;
+        return;
+    }
+    log_error("store: %s %s: %s%s", what, path, strerror(errno),
+              st->create_failures ? " (and more failures like it in the last second)" : "");
+    st->create_failed = now;
+    st->create_failures = 0;
+}
+
 static segment *seg_create(store *st)
 {
     char path[4300];
@@ -415,14 +440,14 @@ static segment *seg_create(store *st)
     seg_path(path, sizeof path, st->dir, s->id, "seg");
     s->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (s->fd < 0) {
-        log_error("store: cannot create %s: %s", path, strerror(errno));
+        create_error(st, "cannot create", path);
         free(s);
         return NULL;
     }
     if (fallocate(s->fd, FALLOC_FL_KEEP_SIZE, 0, PREALLOC) == 0) {
         s->alloc = PREALLOC;
     } else if (errno != EOPNOTSUPP && errno != ENOSYS) {
-        log_error("store: cannot reserve space for %s: %s", path, strerror(errno));
+        create_error(st, "cannot reserve space for", path);
         close(s->fd);
         unlink(path);
         free(s);
@@ -430,7 +455,7 @@ static segment *seg_create(store *st)
     }
     seg_header_write(h, SEG_MAGIC, s->id);
     if (pwrite_all(s->fd, h, sizeof h, 0) < 0 || fdatasync(s->fd) < 0 || sync_dir(st->msgdir) < 0) {
-        log_error("store: cannot initialise %s: %s", path, strerror(errno));
+        create_error(st, "cannot initialise", path);
         close(s->fd);
         unlink(path);
         free(s);
@@ -667,11 +692,18 @@ static void flush_acks(store *st)
                 s->acklen = 0;
                 continue;
             }
-            if (sb.st_size == 0) {
+            if (sb.st_size < SEG_HEADER) {
+                /* new, or its header was cut short: (re)write the header */
                 uint8_t h[SEG_HEADER];
                 seg_header_write(h, ACK_MAGIC, s->id);
-                if (write(s->ackfd, h, sizeof h) != (ssize_t)sizeof h)
-                    log_error("store: cannot write %s: %s", path, strerror(errno));
+                if (ftruncate(s->ackfd, 0) < 0 || write(s->ackfd, h, sizeof h) != (ssize_t)sizeof h) {
+                    log_error("store: cannot write %s: %s (acks will be redelivered after a restart)", path,
+                              strerror(errno));
+                    close(s->ackfd);
+                    s->ackfd = -1;
+                    s->acklen = 0;
+                    continue;
+                }
             } else if (sb.st_size % ACK_ENTRY != 0) {
                 /* a torn entry from a crash: cut it so entries stay aligned */
                 if (ftruncate(s->ackfd, sb.st_size - sb.st_size % ACK_ENTRY) < 0)

@@ -409,6 +409,13 @@ int main(int argc, char **argv)
         return 2;
     }
     dir = argv[optind];
+    {
+        struct stat sb;
+        if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+            fprintf(stderr, "warren-check-store: %s: %s\n", dir, errno ? strerror(errno) : "not a directory");
+            return 2;
+        }
+    }
     if (check_defs(dir) < 0)
         return 2;
     snprintf(msgdir, sizeof msgdir, "%s/msgs", dir);
