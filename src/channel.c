@@ -375,10 +375,21 @@ static int route_message(channel *ch, msg *m, bool mandatory, deliver_result *re
     rs.q = one;
     rs.cap = 8;
     if (x)
-        exchange_route(x, (amqp_str){msg_rk(m), m->rklen}, m, &rs);
+        exchange_route_cc(x, (amqp_str){msg_rk(m), m->rklen}, m, &rs);
     if (rs.n == 0 && mandatory)
         send_return(ch, m, AMQP_NO_ROUTE, "NO_ROUTE");
-    rc = vhost_deliver(vh, m, &rs, res);
+    if (rs.n && m->props_len >= 2 && (amqp_get16(msg_props(m)) & AMQP_BASIC_HEADERS_FLAG)) {
+        /* BCC keys route, but the header itself goes nowhere */
+        msg *clean = msg_without_header(m, "BCC");
+        if (!clean) {
+            rc = -1;
+        } else {
+            rc = vhost_deliver(vh, clean, &rs, res);
+            msg_unref(clean);
+        }
+    } else {
+        rc = vhost_deliver(vh, m, &rs, res);
+    }
     if (rs.q != one)
         free(rs.q);
     return rc;
@@ -395,6 +406,9 @@ static int publish_finish(channel *ch, amqp_error *err)
 
     ch->pub_msg = NULL;
     ch->pub_state = PUB_NONE;
+    /* its TTL counts from now, when it is whole (a TTL of 0 means: to a
+     * consumer in this very turn, or nowhere) */
+    m->published = vhost_now_ms(ch->c->vh);
     if (ch->tx) {
         if (tx_publish(ch, m) < 0)
             return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
@@ -447,7 +461,6 @@ static int content_header(channel *ch, const amqp_frame *f, amqp_error *err)
     if (!ch->pub_msg)
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory for a message of %llu bytes",
                          (unsigned long long)h.body_size);
-    ch->pub_msg->published = vhost_now_ms(ch->c->vh);
     {
         const char *why = NULL;
         if (msg_parse_props(ch->pub_msg, &why) < 0) {
@@ -519,6 +532,14 @@ static int basic_consume(channel *ch, const amqp_basic_consume *m, amqp_error *e
         tag = amqp_cstr(tagbuf);
     } else if (consumer_by_tag(ch, tag)) {
         return amqp_fail(err, AMQP_NOT_ALLOWED, "attempt to reuse consumer tag '%.*s'", (int)tag.len, tag.ptr);
+    }
+    {
+        amqp_value v;
+        int64_t prio;
+        if (amqp_table_get(m->arguments, "x-priority", &v) && (!amqp_value_int(&v, &prio) || v.type == 'T'))
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                             "invalid arg 'x-priority' for queue '%s' in vhost '%s': \"expected integer, got %s\"",
+                             q->name, q->vh->name, amqp_type_name(v.type));
     }
     for (i = 0; i < q->ncons; i++)
         if (q->cons[i]->exclusive || m->exclusive)
@@ -736,9 +757,27 @@ static int tx_publish(channel *ch, msg *m)
     return 0;
 }
 
+/* Mark the slots an ack inside the transaction covers, so a second ack of
+ * the same tag is refused at once, as RabbitMQ does. */
+static void tx_mark(channel *ch, uint64_t tag, bool multiple, bool on)
+{
+    size_t i, n = multiple ? (tag == 0 ? ch->ua_len : (size_t)(tag - ch->ua_first_tag) + 1) : 0;
+    if (!multiple) {
+        unacked *u = ua_find(ch, tag);
+        if (u)
+            u->e.flags = on ? u->e.flags | QE_TXACK : u->e.flags & (uint16_t)~QE_TXACK;
+        return;
+    }
+    for (i = 0; i < n && i < ch->ua_len; i++) {
+        unacked *u = ua_at(ch, i);
+        u->e.flags = on ? u->e.flags | QE_TXACK : u->e.flags & (uint16_t)~QE_TXACK;
+    }
+}
+
 static int tx_ack(channel *ch, uint64_t tag, bool multiple, enum ack_kind kind, amqp_error *err)
 {
-    if (!(multiple && tag == 0) && !ua_find(ch, tag))
+    unacked *u = ua_find(ch, tag);
+    if (!(multiple && tag == 0) && (!u || (u->e.flags & QE_TXACK)))
         return amqp_fail(err, AMQP_PRECONDITION_FAILED, "unknown delivery tag %llu", (unsigned long long)tag);
     if (ch->ntxa == ch->captxa) {
         size_t cap = ch->captxa ? ch->captxa * 2 : 16;
@@ -749,6 +788,7 @@ static int tx_ack(channel *ch, uint64_t tag, bool multiple, enum ack_kind kind, 
         ch->captxa = cap;
     }
     ch->txa[ch->ntxa++] = (struct tx_ack){tag, multiple, (uint8_t)kind};
+    tx_mark(ch, tag, multiple, true);
     return 0;
 }
 
@@ -757,6 +797,8 @@ static void tx_forget(channel *ch)
     size_t i;
     for (i = 0; i < ch->ntxp; i++)
         msg_unref(ch->txp[i].m);
+    for (i = 0; i < ch->ntxa; i++)
+        tx_mark(ch, ch->txa[i].tag, ch->txa[i].multiple, false);
     ch->ntxp = ch->ntxa = 0;
 }
 
@@ -777,11 +819,14 @@ static int tx_commit(channel *ch, amqp_error *err)
         if (res.stored && pos.lsn > ch->commit_lsn)
             ch->commit_lsn = pos.lsn;
     }
+    for (i = 0; i < ch->ntxa; i++)
+        tx_mark(ch, ch->txa[i].tag, ch->txa[i].multiple, false);
     for (i = 0; rc == 0 && i < ch->ntxa; i++) {
         struct tx_ack *a = &ch->txa[i];
         if (a->multiple || ua_find(ch, a->tag))
             rc = basic_ack(ch, a->tag, a->multiple, (enum ack_kind)a->kind, err);
     }
+    ch->ntxa = 0;
     ch->tx = true;
     tx_forget(ch);
     if (rc < 0)

@@ -32,31 +32,6 @@ static bool reserved_name(amqp_str name)
 
 /* ------------------------------------------------------------- arguments */
 
-/* RabbitMQ's names for field types, as its error messages print them. */
-static const char *type_name(uint8_t t)
-{
-    switch (t) {
-    case 'S': return "longstr";
-    case 'I': return "signedint";
-    case 'i': return "unsignedint";
-    case 'l': return "long";
-    case 's': return "short";
-    case 'u': return "unsignedshort";
-    case 'b': return "byte";
-    case 'B': return "unsignedbyte";
-    case 't': return "bool";
-    case 'd': return "double";
-    case 'f': return "float";
-    case 'D': return "decimal";
-    case 'T': return "timestamp";
-    case 'F': return "table";
-    case 'A': return "array";
-    case 'x': return "binary";
-    case 'V': return "void";
-    default: return "unknown";
-    }
-}
-
 static int type_class(uint8_t t)
 {
     switch (t) {
@@ -113,7 +88,7 @@ static void describe(char *out, size_t n, const amqp_value *v, bool present, boo
     if (both)
         snprintf(out, n, "'%s'", val);
     else
-        snprintf(out, n, "the value '%s' of type '%s'", val, type_name(v->type));
+        snprintf(out, n, "the value '%s' of type '%s'", val, amqp_type_name(v->type));
 }
 
 /* The queue arguments RabbitMQ compares on redeclaration. */
@@ -136,6 +111,9 @@ static int args_equivalent(amqp_table cur, amqp_table got, const char **keys, si
             continue;
         if (hc && hg && values_equivalent(&vc, &vg))
             continue;
+        if (!strcmp(keys[i], "x-queue-type") && (!hc || (vc.type == 'S' && amqp_str_eqc(vc.v.s, "classic"))) &&
+            (!hg || (vg.type == 'S' && amqp_str_eqc(vg.v.s, "classic"))))
+            continue; /* no type is the classic type */
         describe(dc, sizeof dc, &vc, hc, hc && hg);
         describe(dg, sizeof dg, &vg, hg, hc && hg);
         return amqp_fail(err, AMQP_PRECONDITION_FAILED,
@@ -145,60 +123,72 @@ static int args_equivalent(amqp_table cur, amqp_table got, const char **keys, si
     return 0;
 }
 
-/* Check the queue arguments RabbitMQ checks, with its error terms
- * ({value_negative,-1}, {unacceptable_type,longstr}, ...). */
+/* Arguments of other queue types: RabbitMQ refuses them on a classic queue. */
+static const char *foreign_args[] = {
+    "x-max-in-memory-length", "x-max-in-memory-bytes", "x-delivery-limit", "x-quorum-initial-group-size",
+    "x-dead-letter-strategy", "x-max-age", "x-stream-max-segment-size-bytes", "x-initial-cluster-size",
+};
+
+/* Check the queue arguments RabbitMQ checks, with its error terms. */
 static int validate_queue_args(amqp_table args, const char *qname, const char *vhname, amqp_error *err)
 {
     amqp_table_iter it;
     amqp_str k;
     amqp_value v;
-    char why[128];
+    char why[160];
     int64_t i;
+    size_t f;
 
     amqp_table_iter_init(&it, args);
     while (amqp_table_next(&it, &k, &v)) {
         bool is_int = amqp_value_int(&v, &i) && v.type != 'T';
+        int vl = (int)(v.type == 'S' && v.v.s.len > 60 ? 60 : v.v.s.len);
         why[0] = 0;
+        for (f = 0; f < sizeof foreign_args / sizeof *foreign_args; f++)
+            if (amqp_str_eqc(k, foreign_args[f]))
+                return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                                 "invalid arg '%.*s' for queue '%s' in vhost '%s' of queue type rabbit_classic_queue",
+                                 (int)k.len, k.ptr, qname, vhname);
         if (amqp_str_eqc(k, "x-expires") || amqp_str_eqc(k, "x-message-ttl") || amqp_str_eqc(k, "x-max-length") ||
-            amqp_str_eqc(k, "x-max-length-bytes") || amqp_str_eqc(k, "x-max-priority") ||
-            amqp_str_eqc(k, "x-delivery-limit")) {
+            amqp_str_eqc(k, "x-max-length-bytes") || amqp_str_eqc(k, "x-max-priority")) {
             if (!is_int)
-                snprintf(why, sizeof why, "{unacceptable_type,%s}", type_name(v.type));
+                snprintf(why, sizeof why, "\"expected integer, got %s\"", amqp_type_name(v.type));
             else if (i < 0)
                 snprintf(why, sizeof why, "{value_negative,%lld}", (long long)i);
             else if (i == 0 && amqp_str_eqc(k, "x-expires"))
                 snprintf(why, sizeof why, "{value_zero,0}");
             else if (amqp_str_eqc(k, "x-max-priority") && i > 255)
-                snprintf(why, sizeof why, "{value_too_large,%lld,255}", (long long)i);
-            else if (amqp_str_eqc(k, "x-message-ttl") && i > 4294967295ll)
-                snprintf(why, sizeof why, "{value_too_large,%lld,4294967295}", (long long)i);
+                snprintf(why, sizeof why, "{max_value_exceeded,%lld}", (long long)i);
+            else if ((amqp_str_eqc(k, "x-message-ttl") || amqp_str_eqc(k, "x-expires")) && i > 4294967295ll)
+                snprintf(why, sizeof why, "{value_too_big,%lld}", (long long)i);
         } else if (amqp_str_eqc(k, "x-dead-letter-exchange") || amqp_str_eqc(k, "x-dead-letter-routing-key")) {
             if (v.type != 'S')
-                snprintf(why, sizeof why, "{unacceptable_type,%s}", type_name(v.type));
+                return amqp_fail(err, AMQP_PRECONDITION_FAILED, "invalid type '%s' for arg '%.*s' in queue '%s' in vhost '%s'",
+                                 amqp_type_name(v.type), (int)k.len, k.ptr, qname, vhname);
         } else if (amqp_str_eqc(k, "x-overflow")) {
             if (v.type != 'S')
-                snprintf(why, sizeof why, "{unacceptable_type,%s}", type_name(v.type));
+                snprintf(why, sizeof why, "{unacceptable_type,%s}", amqp_type_name(v.type));
             else if (!amqp_str_eqc(v.v.s, "drop-head") && !amqp_str_eqc(v.v.s, "reject-publish") &&
                      !amqp_str_eqc(v.v.s, "reject-publish-dlx"))
-                snprintf(why, sizeof why, "{invalid_value,<<\"%.*s\">>}", (int)(v.v.s.len > 60 ? 60 : v.v.s.len),
-                         v.v.s.ptr);
+                snprintf(why, sizeof why, "invalid_overflow");
         } else if (amqp_str_eqc(k, "x-single-active-consumer")) {
             if (v.type != 't')
-                snprintf(why, sizeof why, "{unacceptable_type,%s}", type_name(v.type));
+                snprintf(why, sizeof why, "{unacceptable_type,%s}", amqp_type_name(v.type));
         } else if (amqp_str_eqc(k, "x-queue-mode")) {
             if (v.type != 'S')
-                snprintf(why, sizeof why, "{unacceptable_type,%s}", type_name(v.type));
+                snprintf(why, sizeof why, "{unacceptable_type,%s}", amqp_type_name(v.type));
             else if (!amqp_str_eqc(v.v.s, "default") && !amqp_str_eqc(v.v.s, "lazy"))
-                snprintf(why, sizeof why, "{unacceptable_value,<<\"%.*s\">>}", (int)(v.v.s.len > 60 ? 60 : v.v.s.len),
-                         v.v.s.ptr);
+                snprintf(why, sizeof why, "\"unsupported queue mode '%.*s'\"", vl, v.v.s.ptr);
         } else if (amqp_str_eqc(k, "x-queue-type")) {
             if (v.type != 'S')
-                snprintf(why, sizeof why, "{unacceptable_type,%s}", type_name(v.type));
-            else if (!amqp_str_eqc(v.v.s, "classic"))
+                snprintf(why, sizeof why, "{unacceptable_type,%s}", amqp_type_name(v.type));
+            else if (amqp_str_eqc(v.v.s, "quorum") || amqp_str_eqc(v.v.s, "stream"))
                 return amqp_fail(err, AMQP_PRECONDITION_FAILED,
-                                 "invalid arg 'x-queue-type' for queue '%s' in vhost '%s': warren has only "
-                                 "classic queues, not '%.*s'",
-                                 qname, vhname, (int)(v.v.s.len > 60 ? 60 : v.v.s.len), v.v.s.ptr);
+                                 "invalid arg 'x-queue-type' for queue '%s' in vhost '%s': warren has classic "
+                                 "queues only, not %.*s queues",
+                                 qname, vhname, vl, v.v.s.ptr);
+            else if (!amqp_str_eqc(v.v.s, "classic"))
+                snprintf(why, sizeof why, "\"unsupported queue type '%.*s'\"", vl, v.v.s.ptr);
         }
         if (why[0])
             return amqp_fail(err, AMQP_PRECONDITION_FAILED, "invalid arg '%.*s' for queue '%s' in vhost '%s': %s",
@@ -207,7 +197,7 @@ static int validate_queue_args(amqp_table args, const char *qname, const char *v
     if (amqp_table_get(args, "x-dead-letter-routing-key", &v) && !amqp_table_get(args, "x-dead-letter-exchange", &v))
         return amqp_fail(err, AMQP_PRECONDITION_FAILED,
                          "invalid arg 'x-dead-letter-routing-key' for queue '%s' in vhost '%s': "
-                         "Key x-dead-letter-routing-key should be specified together with x-dead-letter-exchange",
+                         "routing_key_but_no_dlx_defined",
                          qname, vhname);
     return 0;
 }
@@ -223,8 +213,17 @@ static int exchange_declare(channel *ch, const amqp_exchange_declare *m, amqp_er
 {
     vhost *vh = ch->c->vh;
     exchange *x = vhost_exchange(vh, m->exchange);
-    const exchange_type *t;
+    const exchange_type *t = NULL;
 
+    /* as RabbitMQ: the type is checked first (not for a passive declare) */
+    if (!m->passive) {
+        if (m->type.len == 0)
+            return amqp_fail(err, AMQP_COMMAND_INVALID, "invalid exchange type ''");
+        t = exchange_type_find(m->type);
+        if (!t)
+            return amqp_fail(err, AMQP_COMMAND_INVALID, "unknown exchange type '%.*s'", (int)m->type.len,
+                             m->type.ptr);
+    }
     if (m->exchange.len == 0)
         return amqp_fail(err, AMQP_ACCESS_REFUSED, "operation not permitted on the default exchange");
     if (m->passive) {
@@ -232,12 +231,16 @@ static int exchange_declare(channel *ch, const amqp_exchange_declare *m, amqp_er
             return no_exchange(vh, m->exchange, err);
         goto ok;
     }
-    t = exchange_type_find(m->type);
-    if (!t || m->type.len == 0)
-        return amqp_fail(err, AMQP_COMMAND_INVALID, "unknown exchange type '%.*s'", (int)m->type.len, m->type.ptr);
     if (reserved_name(m->exchange) && !x)
         return amqp_fail(err, AMQP_ACCESS_REFUSED, "exchange name '%.*s' contains reserved prefix 'amq.*'",
                          (int)m->exchange.len, m->exchange.ptr);
+    {
+        amqp_value ae;
+        if (amqp_table_get(m->arguments, "alternate-exchange", &ae) && ae.type != 'S')
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                             "invalid type '%s' for arg 'alternate-exchange' in exchange '%.*s' in vhost '%s'",
+                             amqp_type_name(ae.type), (int)m->exchange.len, m->exchange.ptr, vh->name);
+    }
     if (x) {
         if (x->type != t)
             return amqp_fail(err, AMQP_PRECONDITION_FAILED,
@@ -263,14 +266,6 @@ static int exchange_declare(channel *ch, const amqp_exchange_declare *m, amqp_er
         }
         goto ok;
     }
-    {
-        amqp_value ae;
-        if (amqp_table_get(m->arguments, "alternate-exchange", &ae) && ae.type != 'S')
-            return amqp_fail(err, AMQP_PRECONDITION_FAILED,
-                             "invalid arg 'alternate-exchange' for exchange '%.*s' in vhost '%s': "
-                             "{unacceptable_type,%s}",
-                             (int)m->exchange.len, m->exchange.ptr, vh->name, type_name(ae.type));
-    }
     if (!(x = exchange_new(vh, m->exchange, t, m->durable, m->auto_delete, m->internal, m->arguments)))
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
     if (x->durable && vh->b->st && store_exchange_declared(vh->b->st, x) < 0) {
@@ -295,8 +290,8 @@ static int exchange_delete_method(channel *ch, const amqp_exchange_delete *m, am
     if (m->exchange.len == 0)
         return amqp_fail(err, AMQP_ACCESS_REFUSED, "operation not permitted on the default exchange");
     if (reserved_name(m->exchange))
-        return amqp_fail(err, AMQP_ACCESS_REFUSED, "operation not permitted on the exchange '%.*s'",
-                         (int)m->exchange.len, m->exchange.ptr);
+        return amqp_fail(err, AMQP_ACCESS_REFUSED, "deletion of system exchange '%.*s' in vhost '%s' not allowed",
+                         (int)m->exchange.len, m->exchange.ptr, vh->name);
     x = vhost_exchange(vh, m->exchange);
     if (x) {
         if (m->if_unused && x->bindings)
@@ -467,16 +462,6 @@ static int queue_purge_method(channel *ch, const amqp_queue_purge *m, amqp_error
     return 0;
 }
 
-/* The source of a binding: it must exist and not be the default. */
-static int bind_source(channel *ch, amqp_str name, exchange **out, amqp_error *err)
-{
-    if (name.len == 0)
-        return amqp_fail(err, AMQP_ACCESS_REFUSED, "operation not permitted on the default exchange");
-    if (!(*out = vhost_exchange(ch->c->vh, name)))
-        return no_exchange(ch->c->vh, name, err);
-    return 0;
-}
-
 /* Add (bind) or remove a binding from src to a queue or an exchange. */
 static int do_bind(channel *ch, bool bind, exchange *src, queue *q, exchange *dst, amqp_str key, amqp_table args,
                    amqp_error *err)
@@ -510,27 +495,46 @@ static int queue_bind_method(channel *ch, bool bind, amqp_str qname, amqp_str xn
 {
     queue *q;
     exchange *x;
+    vhost *vh = ch->c->vh;
 
+    if (xname.len == 0)
+        return amqp_fail(err, AMQP_ACCESS_REFUSED, "operation not permitted on the default exchange");
+    if (!bind) {
+        /* unbinding what does not exist is fine, as in RabbitMQ */
+        x = vhost_exchange(vh, xname);
+        q = qname.len ? vhost_queue(vh, qname) : (ch->last_queue_len ? vhost_queue(vh, (amqp_str){ch->last_queue, ch->last_queue_len}) : NULL);
+        if (q && q->exclusive && q->owner != ch->c)
+            return queue_locked(q, err);
+        if (!x || !q)
+            return 0;
+        return do_bind(ch, false, x, q, NULL, key, args, err);
+    }
+    /* the source is named first when both ends are missing */
+    if (!(x = vhost_exchange(vh, xname)))
+        return no_exchange(vh, xname, err);
     if (channel_queue_access(ch, qname, &q, err) < 0)
         return -1;
-    if (bind_source(ch, xname, &x, err) < 0)
-        return -1;
-    if (key.len == 0 && qname.len == 0 && bind)
+    if (key.len == 0 && qname.len == 0)
         key = (amqp_str){q->name, q->namelen}; /* empty queue and key: the last queue's name */
-    return do_bind(ch, bind, x, q, NULL, key, args, err);
+    return do_bind(ch, true, x, q, NULL, key, args, err);
 }
 
 static int exchange_bind_method(channel *ch, bool bind, amqp_str dname, amqp_str sname, amqp_str key,
                                 amqp_table args, amqp_error *err)
 {
+    vhost *vh = ch->c->vh;
     exchange *src, *dst;
 
-    if (dname.len == 0)
+    if (dname.len == 0 || sname.len == 0)
         return amqp_fail(err, AMQP_ACCESS_REFUSED, "operation not permitted on the default exchange");
-    if (!(dst = vhost_exchange(ch->c->vh, dname)))
-        return no_exchange(ch->c->vh, dname, err);
-    if (bind_source(ch, sname, &src, err) < 0)
-        return -1;
+    src = vhost_exchange(vh, sname);
+    dst = vhost_exchange(vh, dname);
+    if (!bind && (!src || !dst))
+        return 0;
+    if (!src)
+        return no_exchange(vh, sname, err);
+    if (!dst)
+        return no_exchange(vh, dname, err);
     return do_bind(ch, bind, src, NULL, dst, key, args, err);
 }
 

@@ -126,16 +126,39 @@ static void build_deaths(amqp_tbuf *arr, amqp_table headers, const queue *q, con
     }
     if (!found) {
         amqp_tbuf entry = {0}, rks = {0};
-        amqp_value rkv = {.type = 'S', .v.s = rk}, t;
-        amqp_tbuf_long(&entry, "count", 1);
-        amqp_tbuf_str(&entry, "reason", amqp_cstr(reason));
-        amqp_tbuf_str(&entry, "queue", (amqp_str){q->name, q->namelen});
-        amqp_tbuf_timestamp(&entry, "time", (uint64_t)now_s);
-        amqp_tbuf_str(&entry, "exchange", xname);
+        amqp_value rkv = {.type = 'S', .v.s = rk}, cc, t;
+        kv fields[8];
+        size_t n = 0;
         amqp_tbuf_put_value(&rks, &rkv);
-        amqp_tbuf_array(&entry, "routing-keys", (amqp_array){rks.buf, (uint32_t)rks.len});
+        /* the routing keys it was published with: its own and the CC ones */
+        if (amqp_table_get(headers, "CC", &cc) && cc.type == 'A') {
+            amqp_array_iter ci;
+            amqp_value k;
+            amqp_array_iter_init(&ci, cc.v.a);
+            while (amqp_array_next(&ci, &k))
+                if (k.type == 'S')
+                    amqp_tbuf_put_value(&rks, &k);
+        }
+        fields[n++] = (kv){amqp_cstr("count"), {.type = 'l', .v.i = 1}};
+        fields[n++] = (kv){amqp_cstr("reason"), {.type = 'S', .v.s = amqp_cstr(reason)}};
+        fields[n++] = (kv){amqp_cstr("queue"), {.type = 'S', .v.s = {q->name, q->namelen}}};
+        fields[n++] = (kv){amqp_cstr("time"), {.type = 'T', .v.u = (uint64_t)now_s}};
+        fields[n++] = (kv){amqp_cstr("exchange"), {.type = 'S', .v.s = xname}};
+        fields[n++] = (kv){amqp_cstr("routing-keys"), {.type = 'A', .v.a = {rks.buf, (uint32_t)rks.len}}};
         if (orig_exp.ptr)
-            amqp_tbuf_str(&entry, "original-expiration", orig_exp);
+            fields[n++] = (kv){amqp_cstr("original-expiration"), {.type = 'S', .v.s = orig_exp}};
+        if (amqp_table_get(headers, "x-death", &deaths)) {
+            /* RabbitMQ sorts an entry it adds to an existing x-death */
+            put_sorted(&entry, fields, n);
+        } else {
+            size_t i;
+            for (i = 0; i < n; i++) {
+                char key[32];
+                memcpy(key, fields[i].k.ptr, fields[i].k.len);
+                key[fields[i].k.len] = 0;
+                amqp_tbuf_value(&entry, key, &fields[i].v);
+            }
+        }
         t.type = 'F';
         t.v.t = amqp_tbuf_done(&entry);
         amqp_tbuf_put_value(arr, &t);
@@ -253,9 +276,13 @@ void queue_deadletter(queue *q, qentry *e, const char *reason)
         log_error("queue '%s': cannot dead-letter a message (out of memory or bad properties); dropped", q->name);
         return;
     }
+    rk = (amqp_str){msg_rk(dead), dead->rklen}; /* m is gone: its keys with it */
     rs.q = one;
     rs.cap = 8;
-    exchange_route(x, rk, dead, &rs);
+    if (q->has_dlrk)
+        exchange_route(x, rk, dead, &rs);
+    else
+        exchange_route_cc(x, rk, dead, &rs); /* its own key and its CC keys */
     /* no fully automatic cycles */
     if (strcmp(reason, "rejected") != 0 && amqp_basic_properties_decode(msg_props(dead), dead->props_len, &p) == 0) {
         for (i = 0; i < rs.n; i++)

@@ -129,6 +129,33 @@ void exchange_route(exchange *x, amqp_str rk, const msg *m, route_set *rs)
     }
 }
 
+static void route_header_keys(exchange *x, const msg *m, amqp_table headers, const char *name, route_set *rs)
+{
+    amqp_value v, k;
+    amqp_array_iter it;
+    if (!amqp_table_get(headers, name, &v) || v.type != 'A')
+        return;
+    amqp_array_iter_init(&it, v.v.a);
+    while (amqp_array_next(&it, &k)) {
+        if (k.type != 'S' || k.v.s.len > 255)
+            continue;
+        rs->nseen = 0;
+        exchange_route(x, k.v.s, m, rs);
+    }
+}
+
+void exchange_route_cc(exchange *x, amqp_str rk, const msg *m, route_set *rs)
+{
+    amqp_basic_properties p;
+
+    exchange_route(x, rk, m, rs);
+    if (m->props_len < 2 || !(amqp_get16(msg_props(m)) & AMQP_BASIC_HEADERS_FLAG) ||
+        amqp_basic_properties_decode(msg_props(m), m->props_len, &p) < 0)
+        return;
+    route_header_keys(x, m, p.headers, "CC", rs);
+    route_header_keys(x, m, p.headers, "BCC", rs);
+}
+
 /* --------------------------------------------------------------- bindings */
 
 bool binding_durable(const binding *b)

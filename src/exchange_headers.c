@@ -109,9 +109,18 @@ static int headers_validate(amqp_table args, amqp_error *err)
     amqp_value v;
     if (!amqp_table_get(args, "x-match", &v) || match_kind(args) != BAD)
         return 0;
-    if (v.type != 'S')
+    if (v.type != 'S') {
+        int64_t i;
+        if (amqp_value_int(&v, &i))
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                             "Invalid x-match field type %s (value %lld); expected longstr", amqp_type_name(v.type),
+                             (long long)i);
+        return amqp_fail(err, AMQP_PRECONDITION_FAILED, "Invalid x-match field type %s; expected longstr",
+                         amqp_type_name(v.type));
+    }
+    if (v.v.s.len == 0)
         return amqp_fail(err, AMQP_PRECONDITION_FAILED,
-                         "Invalid x-match field type %c; expected longstr", v.type);
+                         "Invalid x-match field value <<>>; expected all, any, all-with-x, or any-with-x");
     return amqp_fail(err, AMQP_PRECONDITION_FAILED,
                      "Invalid x-match field value <<\"%.*s\">>; expected all, any, all-with-x, or any-with-x",
                      (int)(v.v.s.len > 100 ? 100 : v.v.s.len), v.v.s.ptr);

@@ -5,6 +5,7 @@
  */
 #include "warren.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +82,47 @@ size_t msg_mem_size(const msg *m)
     return sizeof *m + m->exlen + m->rklen + m->props_len + m->body_len;
 }
 
+msg *msg_without_header(msg *m, const char *key)
+{
+    amqp_basic_properties p;
+    amqp_value v;
+    amqp_table_iter it;
+    amqp_str k;
+    amqp_tbuf hb = {0};
+    uint8_t *enc;
+    msg *out = NULL;
+
+    if (amqp_basic_properties_decode(msg_props(m), m->props_len, &p) < 0 || !(p.flags & AMQP_BASIC_HEADERS_FLAG) ||
+        !amqp_table_get(p.headers, key, &v))
+        return msg_ref(m);
+    amqp_table_iter_init(&it, p.headers);
+    while (amqp_table_next(&it, &k, &v)) {
+        char name[256];
+        if (amqp_str_eqc(k, key))
+            continue;
+        memcpy(name, k.ptr, k.len);
+        name[k.len] = 0;
+        amqp_tbuf_value(&hb, name, &v);
+    }
+    p.headers = amqp_tbuf_done(&hb);
+    if (!hb.oom && (enc = malloc(amqp_basic_properties_size(&p)))) {
+        size_t plen = (size_t)(amqp_basic_properties_encode(enc, &p) - enc);
+        out = msg_new((amqp_str){msg_exchange(m), m->exlen}, (amqp_str){msg_rk(m), m->rklen}, enc, (uint32_t)plen,
+                      m->body_len);
+        if (out) {
+            memcpy(msg_body(out), msg_cbody(m), m->body_len);
+            out->body_have = m->body_len;
+            out->flags = m->flags;
+            out->priority = m->priority;
+            out->published = m->published;
+            out->expiration = m->expiration;
+        }
+        free(enc);
+    }
+    amqp_tbuf_free(&hb);
+    return out;
+}
+
 int msg_parse_props(msg *m, const char **why)
 {
     amqp_basic_properties p;
@@ -98,22 +140,38 @@ int msg_parse_props(msg *m, const char **why)
         m->flags |= MSG_PERSISTENT;
     if (!(p.flags & AMQP_BASIC_EXPIRATION_FLAG))
         return 0;
-    /* RabbitMQ: a non-negative integer of milliseconds, as a string */
-    if (p.expiration.len == 0 || p.expiration.len > 10) {
-        *why = "not a number of milliseconds";
-        return -1;
-    }
-    for (i = 0; i < p.expiration.len; i++) {
-        char c = p.expiration.ptr[i];
-        if (c == '-' && i == 0) {
-            *why = "value_negative";
+    /* RabbitMQ reads it with string:to_integer and says so when it fails */
+    {
+        static char buf[96];
+        const char *s = p.expiration.ptr;
+        uint32_t n = p.expiration.len;
+        bool neg = false;
+        i = 0;
+        if (n > 0 && (s[0] == '-' || s[0] == '+')) {
+            neg = s[0] == '-';
+            i = 1;
+        }
+        if (i == n || s[i] < '0' || s[i] > '9') {
+            *why = "no_integer";
             return -1;
         }
-        if (c < '0' || c > '9') {
-            *why = "not a number of milliseconds";
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+            if (v > 1000000000000ull) {
+                *why = "{value_too_big}";
+                return -1;
+            }
+            v = v * 10 + (uint64_t)(s[i] - '0');
+        }
+        if (i < n) {
+            snprintf(buf, sizeof buf, "{leftover_string,\"%.*s\"}", (int)(n - i > 60 ? 60 : n - i), s + i);
+            *why = buf;
             return -1;
         }
-        v = v * 10 + (uint64_t)(c - '0');
+        if (neg && v) {
+            snprintf(buf, sizeof buf, "{value_negative,-%llu}", (unsigned long long)v);
+            *why = buf;
+            return -1;
+        }
     }
     m->expiration = (int64_t)v;
     return 0;

@@ -486,7 +486,7 @@ int queue_requeue(queue *q, qentry *e)
         return 0;
     }
     e->flags |= QE_REDELIVERED;
-    e->flags &= (uint16_t)~QE_ACKED;
+    e->flags &= (uint16_t)~(QE_ACKED | QE_TXACK);
     if (qdeque_insert_sorted(level_of(q, e), e) < 0) {
         log_error("queue '%s': out of memory requeueing a message; it is dropped", q->name);
         drop_entry(q, e);

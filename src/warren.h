@@ -122,6 +122,9 @@ static inline const uint8_t *msg_cbody(const msg *m) { return m->data + m->exlen
 static inline msg *msg_ref(msg *m) { m->refs++; return m; }
 void msg_unref(msg *m);
 size_t msg_mem_size(const msg *m);
+/* A copy of m without the header `key` in its headers table (NULL if out of
+ * memory; m itself, with a new reference, if it has no such header). */
+msg *msg_without_header(msg *m, const char *key);
 /* Bytes held by all messages in memory now. */
 uint64_t msg_live_bytes(void);
 /* Read priority and expiration from the properties into m; -1 when the
@@ -138,6 +141,7 @@ enum {
     QE_REDELIVERED = 1 << 0,
     QE_STORED = 1 << 1,         /* has a place in the store (persistent, or paged out) */
     QE_ACKED = 1 << 2,          /* tombstone in a channel's unacked ring */
+    QE_TXACK = 1 << 3,          /* acked inside an open transaction */
 };
 
 struct qentry {
@@ -331,6 +335,9 @@ void exchange_free(exchange *x);
 /* Route a message from x (through exchange-to-exchange bindings and
  * alternate exchanges) into rs; queues may repeat. */
 void exchange_route(exchange *x, amqp_str rk, const msg *m, route_set *rs);
+/* Route by the routing key and by each key of the message's CC and BCC
+ * headers (RabbitMQ's sender-selected distribution). */
+void exchange_route_cc(exchange *x, amqp_str rk, const msg *m, route_set *rs);
 /* For the types: a binding matched. */
 void route_binding(binding *b, amqp_str rk, const msg *m, route_set *rs);
 /* Find / add / remove a binding; dest is a queue or an exchange. */

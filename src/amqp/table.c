@@ -228,6 +228,30 @@ size_t amqp_table_count(amqp_table t)
     return n;
 }
 
+const char *amqp_type_name(uint8_t t)
+{
+    switch (t) {
+    case 'S': return "longstr";
+    case 'I': return "signedint";
+    case 'i': return "unsignedint";
+    case 'l': return "long";
+    case 's': return "short";
+    case 'u': return "unsignedshort";
+    case 'b': return "byte";
+    case 'B': return "unsignedbyte";
+    case 't': return "bool";
+    case 'd': return "double";
+    case 'f': return "float";
+    case 'D': return "decimal";
+    case 'T': return "timestamp";
+    case 'F': return "table";
+    case 'A': return "array";
+    case 'x': return "binary";
+    case 'V': return "void";
+    default: return "unknown";
+    }
+}
+
 bool amqp_value_int(const amqp_value *v, int64_t *out)
 {
     switch (v->type) {

@@ -58,6 +58,9 @@ bool amqp_table_get(amqp_table t, const char *key, amqp_value *val);
 /* Number of entries. */
 size_t amqp_table_count(amqp_table t);
 
+/* RabbitMQ's name of a field type ("longstr", "signedint", ...), as its
+ * error messages print them. */
+const char *amqp_type_name(uint8_t type);
 /* Integer value of any integer type (b B s u I i l T), or false. */
 bool amqp_value_int(const amqp_value *v, int64_t *out);
 /* Two values equal in type and content (tables compared byte for byte). */
