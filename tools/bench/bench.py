@@ -23,6 +23,7 @@ at the end of its run.
 """
 import argparse
 import datetime
+import glob
 import json
 import os
 import resource
@@ -1103,36 +1104,50 @@ def wait_serving(url, queue, count, timeout, proc=None):
 
 
 class DiskSampler:
-    """du of a directory every 0.25 s in a thread; keeps the peak."""
+    """measure() (bytes on disk) every 0.25 s in a thread; keeps the peak."""
 
-    def __init__(self, path):
-        self.path, self.peak, self.stop_flag = path, 0, threading.Event()
+    def __init__(self, measure):
+        self.measure, self.peak, self.stop_flag = measure, 0, threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
     def run(self):
         while not self.stop_flag.is_set():
-            self.peak = max(self.peak, disk_usage(self.path))
+            self.peak = max(self.peak, self.measure())
             self.stop_flag.wait(0.25)
 
     def close(self):
         self.stop_flag.set()
         self.thread.join()
-        self.peak = max(self.peak, disk_usage(self.path))
+        self.peak = max(self.peak, self.measure())
         return self.peak
 
 
-def after_drain(path, peak, base=0, seconds=10.0):
-    """du right after draining, at +seconds, and when it first fell below 1%
-    of peak (all counted above base, the usage before the run)."""
+class RabbitQueueDirs:
+    """Disk use of the RabbitMQ queue directories (msg_stores/vhosts/*/queues/*)
+    that were not there when this was made: the index and journal of the
+    queue under test, which hold its messages when they are smaller than
+    queue_index_embed_msgs_below (4096 bytes by default)."""
+
+    def __init__(self, node_dir):
+        self.pattern = os.path.join(node_dir, 'msg_stores', 'vhosts', '*', 'queues', '*')
+        self.before = set(glob.glob(self.pattern))
+
+    def __call__(self):
+        return sum(disk_usage(d) for d in set(glob.glob(self.pattern)) - self.before)
+
+
+def after_drain(measure, peak, seconds=10.0):
+    """Disk use right after draining, at +seconds, and when it first fell
+    below 1% of peak (None if not within seconds)."""
     t0 = time.monotonic()
-    limit = base + (peak - base) * 0.01
-    at0 = disk_usage(path)
+    limit = peak * 0.01
+    at0 = measure()
     below = 0.0 if at0 < limit else None
     last = at0
     while time.monotonic() - t0 < seconds:
         time.sleep(0.25)
-        last = disk_usage(path)
+        last = measure()
         if below is None and last < limit:
             below = time.monotonic() - t0
     return at0, last, below
@@ -1157,8 +1172,14 @@ def store_run(b, broker, n):
             url, pid, data = b.a.rabbitmq_url, b.rabbit_pid(), b.a.rabbitmq_data_dir
             if data and not os.path.isdir(data):
                 data = None
-        rec['disk_before_mb'] = disk_usage(data) / MB if data else None
-        sampler = DiskSampler(data) if data else None
+        measure = None
+        if data and broker == 'warren':
+            measure = lambda: disk_usage(data)      # noqa: E731
+        elif data:
+            measure = RabbitQueueDirs(data)
+            rec['node_dir_before_mb'] = disk_usage(data) / MB
+        rec['disk_before_mb'] = measure() / MB if measure else None
+        sampler = DiskSampler(measure) if measure else None
         try:
             res, rc, err = b.perf(url, pub, 1800)
             rec['publish'] = res
@@ -1167,7 +1188,9 @@ def store_run(b, broker, n):
             time.sleep(1.0)
             rec['rss_queued_mb'] = rss_mb(pid)
             rec['hwm_queued_mb'] = rss_mb(pid, 'VmHWM') if broker == 'warren' else None
-            rec['disk_queued_mb'] = disk_usage(data) / MB if data else None
+            rec['disk_queued_mb'] = measure() / MB if measure else None
+            if broker == 'rabbitmq' and data:
+                rec['node_dir_queued_mb'] = disk_usage(data) / MB
             if broker == 'warren':
                 t0 = time.monotonic()
                 rec['stop_exit'] = w.stop(timeout=120)
@@ -1197,10 +1220,13 @@ def store_run(b, broker, n):
         finally:
             peak = sampler.close() if sampler else None
         rec['rss_drained_mb'] = rss_mb(pid)
-        if data:
+        if measure:
+            peak = max(peak, (rec.get('disk_queued_mb') or 0) * MB)
             rec['disk_peak_mb'] = peak / MB
-            at0, at10, below = after_drain(data, peak, rec['disk_before_mb'] * MB)
+            at0, at10, below = after_drain(measure, peak)
             rec['disk_drained_mb'], rec['disk_10s_mb'], rec['disk_below_1pct_s'] = at0 / MB, at10 / MB, below
+            if broker == 'rabbitmq':
+                rec['node_dir_10s_mb'] = disk_usage(data) / MB
         c = Amqp(url)
         try:
             rec['left_in_queue'] = c.queue_declare(queue, passive=True)[0]
@@ -1238,11 +1264,12 @@ def group_store(b):
     def disk(rec):
         if rec.get('disk_peak_mb') is None:
             return 'n/a'
-        base = rec.get('disk_before_mb') or 0
         s = 'peak %s, drained %s, +10 s %s' % (fmt_mb(rec['disk_peak_mb']), fmt_mb(rec.get('disk_drained_mb')),
                                                fmt_mb(rec.get('disk_10s_mb')))
         if rec['broker'] == 'rabbitmq':
-            s += ' (whole node directory, %s before)' % fmt_mb(base)
+            s += ' (the queue\'s own directory; the whole node directory went %s → %s → %s)' % (
+                fmt_mb(rec.get('node_dir_before_mb')), fmt_mb(rec.get('node_dir_queued_mb')),
+                fmt_mb(rec.get('node_dir_10s_mb')))
         below = rec.get('disk_below_1pct_s')
         s += '; below 1%% of peak %s' % ('after %.1f s' % below if below is not None else 'not within 10 s')
         return s
@@ -1257,7 +1284,7 @@ def group_store(b):
         ('restart: SIGTERM to exit', fmt_num(w.get('stop_s'), '%.2f s'), 'n/a', '', ''),
         ('restart: start to serving the full count (passive declare)',
          fmt_num(w.get('restart_serving_s'), '%.3f s'),
-         fmt_num(r.get('restart_serving_s'), '%.1f s (restart command to serving)')
+         fmt_num(r.get('restart_serving_s'), '%.2f s (restart command to serving)')
          if r.get('restart_serving_s') is not None else 'skipped (shared instance; --rabbitmq-restart-cmd)',
          '< 1 s', check(('lt', 1.0), w.get('restart_serving_s'))),
         ('RSS after restart (serving / +2 s)', '%s / %s' % (fmt_mb(w.get('rss_restarted_mb')),
