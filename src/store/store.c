@@ -40,9 +40,8 @@
  * it in the newest segment (the file is truncated there) and corruption
  * anywhere else (start-up stops, naming the file and offset).
  */
-#include "store/store.h"
+#include "store/store_int.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -51,7 +50,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -60,83 +58,6 @@
 #include "store/crc32c.h"
 #include "store/defs.h"
 #include "store/segment.h"
-
-#define SEG_SOFT_MAX (16u << 20)    /* a new segment starts past this size */
-#define PREALLOC (4u << 20)         /* space reserved ahead of the writes */
-#define READ_AHEAD (1u << 20)
-#define ACK_SYNC_MS 1000
-
-typedef struct segment {
-    uint32_t id;
-    int fd;
-    int ackfd;                  /* -1 until the first ack entry */
-    uint64_t size;              /* bytes written */
-    uint64_t alloc;             /* bytes reserved with fallocate */
-    uint64_t live;              /* unacked (queue, record) references */
-    bool broken;                /* a write or sync failed on it */
-    bool acks_unsynced;
-    uint8_t *ackbuf;            /* this turn's ack entries */
-    size_t acklen, ackcap;
-    bool on_ack_list;
-    struct segment *ack_next;
-} segment;
-
-typedef struct range {
-    uint64_t lo, hi;            /* lsns in (lo, hi] */
-} range;
-
-struct store {
-    vhost *vh;
-    store_hooks hooks;
-    char dir[4096];
-    char msgdir[4200];
-    uint64_t disk_free_limit;
-    bool alarm;
-    segment **segs;             /* by id, ascending */
-    size_t nsegs, capsegs;
-    segment *cur;               /* being written; NULL until needed */
-    uint32_t next_seg_id;
-    /* the turn's records */
-    uint8_t *wbuf;
-    size_t wlen, wcap;
-    uint64_t lsn;               /* bytes appended since start */
-    uint64_t written_lsn;
-    uint64_t synced_lsn;
-    range failed[32];           /* lsns whose write or sync failed */
-    int nfailed;
-    segment *ack_list;
-    uint64_t last_ack_sync;
-    uint64_t create_failed;     /* when a failure to make a segment was last logged */
-    uint64_t create_failures;   /* failures since then */
-    /* sync thread */
-    pthread_t thread;
-    bool thread_started;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int efd;
-    ev_io efd_io;
-    int job_fds[64];
-    int job_nfds;
-    uint64_t job_lsn;
-    bool job_ready, stop;
-    uint64_t t_done_lsn;        /* written by the thread */
-    uint64_t t_fail_lo, t_fail_hi;
-    int t_errno;
-    /* definitions */
-    defs *defs;
-    uint32_t next_qid;
-    map qids;                   /* "qid" (4 bytes) -> queue */
-    /* read-ahead */
-    uint8_t *rbuf;
-    uint32_t rseg;
-    uint64_t roff;
-    size_t rlen;
-};
-
-static uint64_t now_ms(void)
-{
-    return ev_clock_ns() / 1000000u;
-}
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -161,7 +82,7 @@ static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
     return 0;
 }
 
-static ssize_t pread_full(int fd, void *p, size_t n, uint64_t off)
+ssize_t store_pread_full(int fd, void *p, size_t n, uint64_t off)
 {
     size_t got = 0;
     while (got < n) {
@@ -189,12 +110,7 @@ static int sync_dir(const char *dir)
     return rc;
 }
 
-static void qid_key(char key[4], uint32_t qid)
-{
-    memcpy(key, &qid, 4);
-}
-
-static queue *queue_by_id(store *st, uint32_t qid)
+queue *store_queue_by_id(store *st, uint32_t qid)
 {
     char k[4];
     qid_key(k, qid);
@@ -214,7 +130,7 @@ static segment *seg_find(store *st, uint32_t id)
     return lo < st->nsegs && st->segs[lo]->id == id ? st->segs[lo] : NULL;
 }
 
-static int seg_add(store *st, segment *s)
+int store_seg_add(store *st, segment *s)
 {
     if (st->nsegs == st->capsegs) {
         size_t cap = st->capsegs ? st->capsegs * 2 : 16;
@@ -228,7 +144,7 @@ static int seg_add(store *st, segment *s)
     return 0;
 }
 
-static void seg_free(segment *s)
+void store_seg_free(segment *s)
 {
     if (s->fd >= 0)
         close(s->fd);
@@ -270,7 +186,7 @@ static void seg_delete(store *st, segment *s)
             }
     }
     log_debug("store: segment %u deleted", s->id);
-    seg_free(s);
+    store_seg_free(s);
 }
 
 static bool lsn_failed(const store *st, uint64_t lsn)
@@ -462,7 +378,7 @@ static segment *seg_create(store *st)
         return NULL;
     }
     s->size = SEG_HEADER;
-    if (seg_add(st, s) < 0) {
+    if (store_seg_add(st, s) < 0) {
         close(s->fd);
         unlink(path);
         free(s);
@@ -789,7 +705,7 @@ msg *store_read(store *st, uint32_t segid, uint32_t off)
         uint32_t len;
         if (!st->rbuf && !(st->rbuf = malloc(READ_AHEAD)))
             return NULL;
-        got = pread_full(s->fd, st->rbuf, READ_AHEAD, off);
+        got = store_pread_full(s->fd, st->rbuf, READ_AHEAD, off);
         if (got < REC_HEADER) {
             log_error("store: cannot read segment %u at offset %u: %s", segid, off,
                       got < 0 ? strerror(errno) : "short read");
@@ -804,7 +720,7 @@ msg *store_read(store *st, uint32_t segid, uint32_t off)
             /* bigger than the read-ahead: read it whole */
             if (!(big = malloc((size_t)len + REC_HEADER)))
                 return NULL;
-            if (pread_full(s->fd, big, (size_t)len + REC_HEADER, off) != (ssize_t)len + REC_HEADER) {
+            if (store_pread_full(s->fd, big, (size_t)len + REC_HEADER, off) != (ssize_t)len + REC_HEADER) {
                 log_error("store: cannot read segment %u at offset %u", segid, off);
                 free(big);
                 return NULL;
@@ -825,667 +741,6 @@ msg *store_read(store *st, uint32_t segid, uint32_t off)
     m = record_to_msg(&r);
     free(big);
     return m;
-}
-
-/* ------------------------------------------------------------- definitions */
-
-static size_t put_str(uint8_t *p, const char *s, uint8_t n)
-{
-    p[0] = n;
-    memcpy(p + 1, s, n);
-    return 1u + n;
-}
-
-/* The definition record of a queue; caller frees. */
-static uint8_t *queue_record(const queue *q, size_t *len)
-{
-    uint8_t *p = malloc(1 + 4 + 256 + 1 + 4 + q->argslen), *w;
-    if (!p)
-        return NULL;
-    w = p;
-    *w++ = DEF_QUEUE;
-    w = amqp_put32(w, q->id);
-    w += put_str(w, q->name, q->namelen);
-    *w++ = (uint8_t)((q->durable ? 1 : 0) | (q->auto_delete ? 2 : 0));
-    w = amqp_put32(w, q->argslen);
-    memcpy(w, q->args, q->argslen);
-    w += q->argslen;
-    *len = (size_t)(w - p);
-    return p;
-}
-
-static bool predeclared(const exchange *x)
-{
-    return x->namelen == 0 || (x->namelen >= 4 && memcmp(x->name, "amq.", 4) == 0);
-}
-
-static uint8_t *exchange_record(const exchange *x, size_t *len)
-{
-    size_t tl = strlen(x->type->name);
-    uint8_t *p = malloc(1 + 256 + 256 + 1 + 4 + x->argslen), *w;
-    if (!p)
-        return NULL;
-    w = p;
-    *w++ = DEF_EXCHANGE;
-    w += put_str(w, x->name, x->namelen);
-    w += put_str(w, x->type->name, (uint8_t)tl);
-    *w++ = (uint8_t)((x->durable ? 1 : 0) | (x->auto_delete ? 2 : 0) | (x->internal ? 4 : 0));
-    w = amqp_put32(w, x->argslen);
-    memcpy(w, x->args, x->argslen);
-    w += x->argslen;
-    *len = (size_t)(w - p);
-    return p;
-}
-
-static uint8_t *binding_record(const binding *b, uint8_t kind, size_t *len)
-{
-    uint8_t *p = malloc(1 + 256 + 1 + 256 + 256 + 4 + b->argslen), *w;
-    if (!p)
-        return NULL;
-    w = p;
-    *w++ = kind;
-    w += put_str(w, b->src->name, b->src->namelen);
-    *w++ = b->q ? 0 : 1;
-    if (b->q)
-        w += put_str(w, b->q->name, b->q->namelen);
-    else
-        w += put_str(w, b->dst->name, b->dst->namelen);
-    w += put_str(w, b->key, b->keylen);
-    w = amqp_put32(w, b->argslen);
-    memcpy(w, b->args, b->argslen);
-    w += b->argslen;
-    *len = (size_t)(w - p);
-    return p;
-}
-
-int store_exchange_declared(store *st, const exchange *x)
-{
-    size_t len;
-    uint8_t *rec = exchange_record(x, &len);
-    int rc;
-    if (!rec)
-        return -1;
-    rc = defs_append(st->defs, rec, len);
-    free(rec);
-    return rc;
-}
-
-void store_exchange_deleted(store *st, const exchange *x)
-{
-    uint8_t rec[1 + 256];
-    size_t len = 1 + put_str(rec + 1, x->name, x->namelen);
-    rec[0] = DEF_EXCHANGE_GONE;
-    if (defs_append(st->defs, rec, len) < 0)
-        log_error("store: could not record the deletion of exchange '%s'; it will come back after a restart",
-                  x->name);
-}
-
-int store_binding(store *st, const binding *b, bool add)
-{
-    size_t len;
-    uint8_t *rec = binding_record(b, add ? DEF_BIND : DEF_UNBIND, &len);
-    int rc;
-    if (!rec)
-        return -1;
-    rc = defs_append(st->defs, rec, len);
-    free(rec);
-    if (rc < 0 && !add)
-        log_error("store: could not record an unbinding; the binding will come back after a restart");
-    return rc;
-}
-
-int store_queue_declared(store *st, queue *q)
-{
-    size_t len;
-    uint8_t *rec;
-    char k[4];
-    int rc;
-
-    q->id = st->next_qid++;
-    if (!(rec = queue_record(q, &len)))
-        return -1;
-    rc = defs_append(st->defs, rec, len);
-    free(rec);
-    if (rc < 0)
-        return -1;
-    qid_key(k, q->id);
-    return map_put(&st->qids, k, 4, q);
-}
-
-void store_queue_deleted(store *st, uint32_t qid)
-{
-    uint8_t rec[5];
-    char k[4];
-    rec[0] = DEF_QUEUE_GONE;
-    amqp_put32(rec + 1, qid);
-    qid_key(k, qid);
-    map_del(&st->qids, k, 4);
-    if (defs_append(st->defs, rec, sizeof rec) < 0)
-        log_error("store: could not record the deletion of queue %u; it will come back after a restart", qid);
-}
-
-static int get_str(const uint8_t **p, const uint8_t *end, amqp_str *out)
-{
-    if (end - *p < 1 || (size_t)(end - *p - 1) < (*p)[0])
-        return -1;
-    out->len = (*p)[0];
-    out->ptr = (const char *)*p + 1;
-    *p += 1 + out->len;
-    return 0;
-}
-
-typedef struct replay_ctx {
-    store *st;
-    vhost *vh;
-} replay_ctx;
-
-static int replay_def(void *ctx, const uint8_t *p, uint32_t len)
-{
-    replay_ctx *rc = ctx;
-    store *st = rc->st;
-    const uint8_t *end = p + len;
-    char k[4];
-
-    switch (p[0]) {
-    case DEF_QUEUE: {
-        uint32_t id, argslen;
-        uint8_t nlen, flags;
-        const char *name;
-        queue *q;
-        if (len < 1 + 4 + 1)
-            return -1;
-        id = amqp_get32(p + 1);
-        nlen = p[5];
-        if ((size_t)(end - p) < 6u + nlen + 1 + 4)
-            return -1;
-        name = (const char *)p + 6;
-        flags = p[6 + nlen];
-        argslen = amqp_get32(p + 7 + nlen);
-        if ((size_t)(end - p) != 11u + nlen + argslen ||
-            amqp_table_validate(p + 11 + nlen, argslen, 0) < 0)
-            return -1;
-        if (vhost_queue(rc->vh, (amqp_str){name, nlen}))
-            return -1;
-        q = queue_new(rc->vh, (amqp_str){name, nlen}, (flags & 1) != 0, false, (flags & 2) != 0,
-                      (amqp_table){p + 11 + nlen, argslen}, NULL);
-        if (!q)
-            return -1;
-        q->id = id;
-        qid_key(k, id);
-        if (map_put(&st->qids, k, 4, q) < 0)
-            return -1;
-        if (id >= st->next_qid)
-            st->next_qid = id + 1;
-        return 0;
-    }
-    case DEF_QUEUE_GONE: {
-        queue *q;
-        if (len != 5)
-            return -1;
-        qid_key(k, amqp_get32(p + 1));
-        q = map_del(&st->qids, k, 4);
-        if (q) {
-            q->durable = false; /* no store bookkeeping for it now */
-            queue_delete(q);
-        }
-        return 0;
-    }
-    case DEF_EXCHANGE: {
-        amqp_str name, type;
-        const uint8_t *q = p + 1;
-        uint8_t flags;
-        uint32_t argslen;
-        const exchange_type *t;
-        exchange *x;
-        if (get_str(&q, end, &name) < 0 || get_str(&q, end, &type) < 0 || end - q < 5)
-            return -1;
-        flags = *q++;
-        argslen = amqp_get32(q);
-        q += 4;
-        if ((size_t)(end - q) != argslen || amqp_table_validate(q, argslen, 0) < 0)
-            return -1;
-        if (!(t = exchange_type_find(type)) || type.len == 0)
-            return -1;
-        if ((x = vhost_exchange(rc->vh, name)))
-            exchange_delete(x);
-        if (!exchange_new(rc->vh, name, t, flags & 1, (flags & 2) != 0, (flags & 4) != 0, (amqp_table){q, argslen}))
-            return -1;
-        return 0;
-    }
-    case DEF_EXCHANGE_GONE: {
-        amqp_str name;
-        const uint8_t *q = p + 1;
-        exchange *x;
-        if (get_str(&q, end, &name) < 0 || q != end)
-            return -1;
-        if ((x = vhost_exchange(rc->vh, name))) {
-            x->durable = false; /* no store bookkeeping during replay */
-            exchange_delete(x);
-        }
-        return 0;
-    }
-    case DEF_BIND:
-    case DEF_UNBIND: {
-        amqp_str src, dst, key;
-        const uint8_t *q = p + 1;
-        uint8_t dkind;
-        uint32_t argslen;
-        exchange *sx, *dx = NULL;
-        queue *dq = NULL;
-        binding *b;
-        if (get_str(&q, end, &src) < 0 || end - q < 1)
-            return -1;
-        dkind = *q++;
-        if (get_str(&q, end, &dst) < 0 || get_str(&q, end, &key) < 0 || end - q < 4)
-            return -1;
-        argslen = amqp_get32(q);
-        q += 4;
-        if ((size_t)(end - q) != argslen || amqp_table_validate(q, argslen, 0) < 0)
-            return -1;
-        sx = vhost_exchange(rc->vh, src);
-        if (dkind == 0)
-            dq = vhost_queue(rc->vh, dst);
-        else
-            dx = vhost_exchange(rc->vh, dst);
-        if (!sx || (!dq && !dx))
-            return 0; /* an end that is gone took the binding with it */
-        b = binding_find(sx, dq, dx, key, (amqp_table){q, argslen});
-        if (p[0] == DEF_BIND && !b && !binding_add(sx, dq, dx, key, (amqp_table){q, argslen}))
-            return -1;
-        if (p[0] == DEF_UNBIND && b) {
-            bool durable = sx->durable;
-            sx->durable = false; /* an auto-delete cascade must not write */
-            binding_remove(b);
-            if (vhost_exchange(rc->vh, src) == sx)
-                sx->durable = durable;
-        }
-        return 0;
-    }
-    case DEF_NEXT_QID:
-        if (len != 5)
-            return -1;
-        if (amqp_get32(p + 1) > st->next_qid)
-            st->next_qid = amqp_get32(p + 1);
-        return 0;
-    default:
-        /* kinds this version does not use yet are kept by ignoring them */
-        return 0;
-    }
-}
-
-typedef struct rewrite_ctx {
-    store *st;
-    size_t i;
-    int stage;
-    uint8_t *cur;
-    uint8_t nextq[5];
-    exchange *x;                /* stage 3: the exchange whose bindings go out */
-    binding *b;
-} rewrite_ctx;
-
-/* The current definitions, in an order replay can follow: the next queue
- * id, queues, exchanges, then the bindings between them. */
-static int rewrite_next(void *ctx, const uint8_t **payload, uint32_t *len)
-{
-    rewrite_ctx *rc = ctx;
-    void *v;
-    size_t n;
-
-    free(rc->cur);
-    rc->cur = NULL;
-    if (rc->stage == 0) {
-        rc->stage = 1;
-        rc->nextq[0] = DEF_NEXT_QID;
-        amqp_put32(rc->nextq + 1, rc->st->next_qid);
-        *payload = rc->nextq;
-        *len = 5;
-        return 1;
-    }
-    if (rc->stage == 1) {
-        while (map_next(&rc->st->qids, &rc->i, NULL, NULL, &v)) {
-            if (!(rc->cur = queue_record(v, &n)))
-                return 0;
-            goto out;
-        }
-        rc->stage = 2;
-        rc->i = 0;
-    }
-    if (rc->stage == 2) {
-        while (map_next(&rc->st->vh->exchanges, &rc->i, NULL, NULL, &v)) {
-            exchange *x = v;
-            if (!x->durable || predeclared(x))
-                continue;
-            if (!(rc->cur = exchange_record(x, &n)))
-                return 0;
-            goto out;
-        }
-        rc->stage = 3;
-        rc->i = 0;
-        rc->x = NULL;
-    }
-    for (;;) {
-        while (rc->b) {
-            binding *b = rc->b;
-            rc->b = b->src_next;
-            if (!binding_durable(b))
-                continue;
-            if (!(rc->cur = binding_record(b, DEF_BIND, &n)))
-                return 0;
-            goto out;
-        }
-        if (!map_next(&rc->st->vh->exchanges, &rc->i, NULL, NULL, &v))
-            return 0;
-        rc->x = v;
-        rc->b = rc->x->bindings;
-    }
-out:
-    *payload = rc->cur;
-    *len = (uint32_t)n;
-    return 1;
-}
-
-/* ---------------------------------------------------------------- recovery */
-
-/* A set of (queue id, offset) -> kinds seen, for one segment's ack file. */
-typedef struct ackset {
-    uint64_t *keys;
-    uint8_t *kinds;
-    size_t cap, n;
-} ackset;
-
-static int ackset_add(ackset *a, uint64_t key, uint8_t kind)
-{
-    size_t i;
-    if ((a->n + 1) * 2 > a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 1024, j;
-        uint64_t *k = calloc(cap, sizeof *k);
-        uint8_t *v = calloc(cap, 1);
-        if (!k || !v) {
-            free(k);
-            free(v);
-            return -1;
-        }
-        for (j = 0; j < a->cap; j++) {
-            if (!a->keys[j])
-                continue;
-            for (i = (a->keys[j] * 0x9E3779B97F4A7C15ull >> 20) & (cap - 1); k[i]; i = (i + 1) & (cap - 1))
-                ;
-            k[i] = a->keys[j];
-            v[i] = a->kinds[j];
-        }
-        free(a->keys);
-        free(a->kinds);
-        a->keys = k;
-        a->kinds = v;
-        a->cap = cap;
-    }
-    key++; /* 0 marks an empty slot */
-    for (i = (key * 0x9E3779B97F4A7C15ull >> 20) & (a->cap - 1); a->keys[i] && a->keys[i] != key;
-         i = (i + 1) & (a->cap - 1))
-        ;
-    if (!a->keys[i]) {
-        a->keys[i] = key;
-        a->n++;
-    }
-    a->kinds[i] |= kind;
-    return 0;
-}
-
-static uint8_t ackset_get(const ackset *a, uint64_t key)
-{
-    size_t i;
-    if (!a->cap)
-        return 0;
-    key++;
-    for (i = (key * 0x9E3779B97F4A7C15ull >> 20) & (a->cap - 1); a->keys[i]; i = (i + 1) & (a->cap - 1))
-        if (a->keys[i] == key)
-            return a->kinds[i];
-    return 0;
-}
-
-static int load_acks(store *st, uint32_t id, ackset *a)
-{
-    char path[4300];
-    int fd;
-    struct stat sb;
-    uint8_t *buf;
-    size_t n, off;
-    uint32_t version, hid;
-
-    seg_path(path, sizeof path, st->dir, id, "ack");
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? 0 : (log_error("store: cannot open %s: %s", path, strerror(errno)), -1);
-    if (fstat(fd, &sb) < 0 || !(buf = malloc((size_t)sb.st_size + 1))) {
-        close(fd);
-        return -1;
-    }
-    n = (size_t)pread_full(fd, buf, (size_t)sb.st_size, 0);
-    close(fd);
-    if (n < SEG_HEADER) {
-        free(buf);
-        return 0; /* torn while being created: no entries */
-    }
-    if (seg_header_check(buf, n, ACK_MAGIC, &version, &hid) < 0) {
-        log_error("store: %s: %s", path,
-                  memcmp(buf, ACK_MAGIC, 4) ? "not a warren ack file" : "unknown format version");
-        free(buf);
-        return -1;
-    }
-    for (off = SEG_HEADER; off + ACK_ENTRY <= n; off += ACK_ENTRY) {
-        uint32_t qid, roff;
-        uint8_t kind;
-        if (seg_ack_check(buf + off, &qid, &roff, &kind) < 0) {
-            if (off + ACK_ENTRY == n)
-                break; /* the last entry, torn */
-            log_error("store: %s: corrupt ack entry at offset %zu; run warren-check-store to inspect or repair",
-                      path, off);
-            free(buf);
-            return -1;
-        }
-        if (ackset_add(a, (uint64_t)qid << 32 | roff, kind) < 0) {
-            free(buf);
-            return -1;
-        }
-    }
-    free(buf);
-    return 0;
-}
-
-static int recover_segment(store *st, uint32_t id, bool newest, uint64_t *max_seq)
-{
-    char path[4300];
-    segment *s = calloc(1, sizeof *s);
-    ackset acks = {0};
-    struct stat sb;
-    uint8_t *mp = NULL;
-    size_t n, off;
-    uint32_t version, hid;
-    uint64_t entries = 0;
-    int rc = -1;
-
-    if (!s)
-        return -1;
-    s->id = id;
-    s->ackfd = -1;
-    seg_path(path, sizeof path, st->dir, id, "seg");
-    s->fd = open(path, O_RDWR | O_CLOEXEC);
-    if (s->fd < 0 || fstat(s->fd, &sb) < 0) {
-        log_error("store: cannot open %s: %s", path, strerror(errno));
-        goto out;
-    }
-    n = (size_t)sb.st_size;
-    if (n > 0) {
-        mp = mmap(NULL, n, PROT_READ, MAP_PRIVATE, s->fd, 0);
-        if (mp == MAP_FAILED) {
-            mp = NULL;
-            log_error("store: cannot map %s: %s", path, strerror(errno));
-            goto out;
-        }
-        madvise(mp, n, MADV_SEQUENTIAL);
-    }
-    if (n < SEG_HEADER) {
-        if (!newest) {
-            log_error("store: %s: shorter than its header", path);
-            goto out;
-        }
-        log_warn("store: %s: torn while being created; removed", path);
-        s->size = SEG_HEADER;
-        s->live = 0;
-        rc = 0;
-        goto out;
-    }
-    switch (seg_header_check(mp, n, SEG_MAGIC, &version, &hid)) {
-    case -1:
-        log_error("store: %s is not a warren segment file", path);
-        goto out;
-    case -2:
-        log_error("store: %s has store format version %u; this warren understands version %u", path, version,
-                  SEG_VERSION);
-        goto out;
-    }
-    if (hid != id) {
-        log_error("store: %s says it is segment %u", path, hid);
-        goto out;
-    }
-    if (load_acks(st, id, &acks) < 0)
-        goto out;
-    for (off = SEG_HEADER; off < n;) {
-        size_t size = 0;
-        seg_record r;
-        enum seg_check c = seg_record_check(mp + off, n - off, &size, &r);
-        uint16_t i;
-
-        if (c != SEG_OK) {
-            long next = seg_find_valid(mp + off + 1, n - off - 1);
-            if (newest && next < 0) {
-                log_warn("store: %s: torn record at offset %zu (%s) discarded, %zu bytes", path, off,
-                         seg_check_str(c), n - off);
-                if (ftruncate(s->fd, (off_t)off) < 0) {
-                    log_error("store: cannot truncate %s: %s", path, strerror(errno));
-                    goto out;
-                }
-                n = off;
-                break;
-            }
-            log_error("store: %s: corrupt record at offset %zu: %s; refusing to start. "
-                      "Run `warren-check-store %s` to inspect, `--repair` to cut it out",
-                      path, off, seg_check_str(c), st->dir);
-            goto out;
-        }
-        if (r.type == REC_MSG && !(r.flags & REC_FLAG_PAGED)) {
-            if (r.seq > *max_seq)
-                *max_seq = r.seq;
-            for (i = 0; i < r.nq; i++) {
-                uint32_t qid = amqp_get32(r.qids + 4 * i);
-                queue *q = queue_by_id(st, qid);
-                uint8_t kind;
-                qentry e;
-                if (!q)
-                    continue;
-                kind = ackset_get(&acks, (uint64_t)qid << 32 | off);
-                if (kind & ACK_KIND_ACK)
-                    continue;
-                memset(&e, 0, sizeof e);
-                e.seq = r.seq;
-                e.seg = id;
-                e.off = (uint32_t)off;
-                e.size = r.body_len;
-                e.flags = QE_STORED | ((kind & ACK_KIND_DELIVERED) ? QE_REDELIVERED : 0);
-                if (q->msg_ttl >= 0 || q->max_priority || (r.props_len >= 2 && (amqp_get16(r.props) &
-                        (AMQP_BASIC_EXPIRATION_FLAG | AMQP_BASIC_PRIORITY_FLAG)))) {
-                    queue_entry_times(q, &e, r.props, r.props_len, (int64_t)r.timestamp);
-                }
-                if (queue_recover(q, &e) < 0) {
-                    log_error("store: out of memory recovering %s", path);
-                    goto out;
-                }
-                s->live++;
-                entries++;
-            }
-        }
-        off += size;
-    }
-    s->size = n;
-    rc = 0;
-    log_debug("store: %s: %" PRIu64 " messages recovered", path, entries);
-out:
-    if (mp)
-        munmap(mp, (size_t)sb.st_size);
-    free(acks.keys);
-    free(acks.kinds);
-    if (rc == 0) {
-        if (s->live == 0) {
-            /* nothing left in it: gone (keeping ids increasing) */
-            if (id >= st->next_seg_id)
-                st->next_seg_id = id + 1;
-            if (s->fd >= 0)
-                close(s->fd);
-            s->fd = -1;
-            seg_path(path, sizeof path, st->dir, id, "seg");
-            unlink(path);
-            seg_path(path, sizeof path, st->dir, id, "ack");
-            unlink(path);
-            free(s);
-            return 0;
-        }
-        if (seg_add(st, s) < 0)
-            rc = -1;
-        else if (id >= st->next_seg_id)
-            st->next_seg_id = id + 1;
-        if (rc == 0)
-            return 0;
-    }
-    seg_free(s);
-    return -1;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int recover_messages(store *st)
-{
-    DIR *d = opendir(st->msgdir);
-    struct dirent *de;
-    uint32_t *ids = NULL;
-    size_t n = 0, cap = 0, i;
-    uint64_t max_seq = 0;
-    int rc = 0;
-
-    if (!d) {
-        log_error("store: cannot open %s: %s", st->msgdir, strerror(errno));
-        return -1;
-    }
-    while ((de = readdir(d))) {
-        unsigned id;
-        char ext[8];
-        if (sscanf(de->d_name, "%10u.%3s", &id, ext) != 2 || strcmp(ext, "seg") != 0 || strlen(de->d_name) != 14)
-            continue;
-        if (n == cap) {
-            uint32_t *v = realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof *v);
-            if (!v) {
-                closedir(d);
-                free(ids);
-                return -1;
-            }
-            ids = v;
-        }
-        ids[n++] = id;
-    }
-    closedir(d);
-    if (n)
-        qsort(ids, n, sizeof *ids, cmp_u32);
-    for (i = 0; i < n && rc == 0; i++)
-        rc = recover_segment(st, ids[i], i == n - 1, &max_seq);
-    free(ids);
-    if (max_seq >= st->vh->next_seq)
-        st->vh->next_seq = max_seq + 1;
-    if (st->next_seg_id == 0)
-        st->next_seg_id = 1;
-    return rc;
 }
 
 /* ------------------------------------------------------------ open, close */
@@ -1540,8 +795,6 @@ void store_tick(store *st)
 int store_open(store **out, vhost *vh, const char *dir, const config *cfg, store_hooks hooks)
 {
     store *st = calloc(1, sizeof *st);
-    replay_ctx rctx;
-    rewrite_ctx wctx = {0};
     uint64_t t0 = now_ms();
     size_t i;
 
@@ -1561,18 +814,12 @@ int store_open(store **out, vhost *vh, const char *dir, const config *cfg, store
         log_error("store: cannot create %s: %s", st->msgdir, strerror(errno));
         goto fail;
     }
-    rctx.st = st;
-    rctx.vh = vh;
-    if (defs_open(&st->defs, dir, replay_def, &rctx) < 0)
+    if (defs_open(&st->defs, dir, store_replay_def, st) < 0)
         goto fail;
-    if (recover_messages(st) < 0)
+    if (store_recover_messages(st) < 0)
         goto fail;
-    wctx.st = st;
-    if (defs_rewrite(st->defs, rewrite_next, &wctx) < 0) {
-        free(wctx.cur);
+    if (store_rewrite_defs(st) < 0)
         goto fail;
-    }
-    free(wctx.cur);
     st->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (st->efd < 0 || ev_io_start(vh->b->loop, &st->efd_io, st->efd, EPOLLIN, on_synced) < 0) {
         log_error("store: eventfd: %s", strerror(errno));
@@ -1625,7 +872,7 @@ void store_close(store *st)
         if (s->alloc > s->size)
             fallocate(s->fd, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, (off_t)s->size,
                       (off_t)(s->alloc - s->size));
-        seg_free(s);
+        store_seg_free(s);
     }
     free(st->segs);
     if (st->efd >= 0)

@@ -1,0 +1,324 @@
+/*
+ * recover.c - reading the message segments back at start: each segment's
+ * ack entries into a set, then its records, every unacked (queue, record)
+ * pair appended to its queue in order.  A bad record is a torn tail when it
+ * is in the newest segment and nothing valid follows (the file is cut
+ * there), corruption anywhere else (start-up stops, naming file and
+ * offset).  See doc/store-format.md.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store/store_int.h"
+
+
+/* A set of (queue id, offset) -> kinds seen, for one segment's ack file. */
+typedef struct ackset {
+    uint64_t *keys;
+    uint8_t *kinds;
+    size_t cap, n;
+} ackset;
+
+static int ackset_add(ackset *a, uint64_t key, uint8_t kind)
+{
+    size_t i;
+    if ((a->n + 1) * 2 > a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 1024, j;
+        uint64_t *k = calloc(cap, sizeof *k);
+        uint8_t *v = calloc(cap, 1);
+        if (!k || !v) {
+            free(k);
+            free(v);
+            return -1;
+        }
+        for (j = 0; j < a->cap; j++) {
+            if (!a->keys[j])
+                continue;
+            for (i = (a->keys[j] * 0x9E3779B97F4A7C15ull >> 20) & (cap - 1); k[i]; i = (i + 1) & (cap - 1))
+                ;
+            k[i] = a->keys[j];
+            v[i] = a->kinds[j];
+        }
+        free(a->keys);
+        free(a->kinds);
+        a->keys = k;
+        a->kinds = v;
+        a->cap = cap;
+    }
+    key++; /* 0 marks an empty slot */
+    for (i = (key * 0x9E3779B97F4A7C15ull >> 20) & (a->cap - 1); a->keys[i] && a->keys[i] != key;
+         i = (i + 1) & (a->cap - 1))
+        ;
+    if (!a->keys[i]) {
+        a->keys[i] = key;
+        a->n++;
+    }
+    a->kinds[i] |= kind;
+    return 0;
+}
+
+static uint8_t ackset_get(const ackset *a, uint64_t key)
+{
+    size_t i;
+    if (!a->cap)
+        return 0;
+    key++;
+    for (i = (key * 0x9E3779B97F4A7C15ull >> 20) & (a->cap - 1); a->keys[i]; i = (i + 1) & (a->cap - 1))
+        if (a->keys[i] == key)
+            return a->kinds[i];
+    return 0;
+}
+
+static int load_acks(store *st, uint32_t id, ackset *a)
+{
+    char path[4300];
+    int fd;
+    struct stat sb;
+    uint8_t *buf;
+    size_t n, off;
+    uint32_t version, hid;
+
+    seg_path(path, sizeof path, st->dir, id, "ack");
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : (log_error("store: cannot open %s: %s", path, strerror(errno)), -1);
+    if (fstat(fd, &sb) < 0 || !(buf = malloc((size_t)sb.st_size + 1))) {
+        close(fd);
+        return -1;
+    }
+    n = (size_t)store_pread_full(fd, buf, (size_t)sb.st_size, 0);
+    close(fd);
+    if (n < SEG_HEADER) {
+        free(buf);
+        return 0; /* torn while being created: no entries */
+    }
+    if (seg_header_check(buf, n, ACK_MAGIC, &version, &hid) < 0) {
+        log_error("store: %s: %s", path,
+                  memcmp(buf, ACK_MAGIC, 4) ? "not a warren ack file" : "unknown format version");
+        free(buf);
+        return -1;
+    }
+    for (off = SEG_HEADER; off + ACK_ENTRY <= n; off += ACK_ENTRY) {
+        uint32_t qid, roff;
+        uint8_t kind;
+        if (seg_ack_check(buf + off, &qid, &roff, &kind) < 0) {
+            if (off + ACK_ENTRY == n)
+                break; /* the last entry, torn */
+            log_error("store: %s: corrupt ack entry at offset %zu; run warren-check-store to inspect or repair",
+                      path, off);
+            free(buf);
+            return -1;
+        }
+        if (ackset_add(a, (uint64_t)qid << 32 | roff, kind) < 0) {
+            free(buf);
+            return -1;
+        }
+    }
+    free(buf);
+    return 0;
+}
+
+static int recover_segment(store *st, uint32_t id, bool newest, uint64_t *max_seq)
+{
+    char path[4300];
+    segment *s = calloc(1, sizeof *s);
+    ackset acks = {0};
+    struct stat sb;
+    uint8_t *mp = NULL;
+    size_t n, off;
+    uint32_t version, hid;
+    uint64_t entries = 0;
+    int rc = -1;
+
+    if (!s)
+        return -1;
+    s->id = id;
+    s->ackfd = -1;
+    seg_path(path, sizeof path, st->dir, id, "seg");
+    s->fd = open(path, O_RDWR | O_CLOEXEC);
+    if (s->fd < 0 || fstat(s->fd, &sb) < 0) {
+        log_error("store: cannot open %s: %s", path, strerror(errno));
+        goto out;
+    }
+    n = (size_t)sb.st_size;
+    if (n > 0) {
+        mp = mmap(NULL, n, PROT_READ, MAP_PRIVATE, s->fd, 0);
+        if (mp == MAP_FAILED) {
+            mp = NULL;
+            log_error("store: cannot map %s: %s", path, strerror(errno));
+            goto out;
+        }
+        madvise(mp, n, MADV_SEQUENTIAL);
+    }
+    if (n < SEG_HEADER) {
+        if (!newest) {
+            log_error("store: %s: shorter than its header", path);
+            goto out;
+        }
+        log_warn("store: %s: torn while being created; removed", path);
+        s->size = SEG_HEADER;
+        s->live = 0;
+        rc = 0;
+        goto out;
+    }
+    switch (seg_header_check(mp, n, SEG_MAGIC, &version, &hid)) {
+    case -1:
+        log_error("store: %s is not a warren segment file", path);
+        goto out;
+    case -2:
+        log_error("store: %s has store format version %u; this warren understands version %u", path, version,
+                  SEG_VERSION);
+        goto out;
+    }
+    if (hid != id) {
+        log_error("store: %s says it is segment %u", path, hid);
+        goto out;
+    }
+    if (load_acks(st, id, &acks) < 0)
+        goto out;
+    for (off = SEG_HEADER; off < n;) {
+        size_t size = 0;
+        seg_record r;
+        enum seg_check c = seg_record_check(mp + off, n - off, &size, &r);
+        uint16_t i;
+
+        if (c != SEG_OK) {
+            long next = seg_find_valid(mp + off + 1, n - off - 1);
+            if (newest && next < 0) {
+                log_warn("store: %s: torn record at offset %zu (%s) discarded, %zu bytes", path, off,
+                         seg_check_str(c), n - off);
+                if (ftruncate(s->fd, (off_t)off) < 0) {
+                    log_error("store: cannot truncate %s: %s", path, strerror(errno));
+                    goto out;
+                }
+                n = off;
+                break;
+            }
+            log_error("store: %s: corrupt record at offset %zu: %s; refusing to start. "
+                      "Run `warren-check-store %s` to inspect, `--repair` to cut it out",
+                      path, off, seg_check_str(c), st->dir);
+            goto out;
+        }
+        if (r.type == REC_MSG && !(r.flags & REC_FLAG_PAGED)) {
+            if (r.seq > *max_seq)
+                *max_seq = r.seq;
+            for (i = 0; i < r.nq; i++) {
+                uint32_t qid = amqp_get32(r.qids + 4 * i);
+                queue *q = store_queue_by_id(st, qid);
+                uint8_t kind;
+                qentry e;
+                if (!q)
+                    continue;
+                kind = ackset_get(&acks, (uint64_t)qid << 32 | off);
+                if (kind & ACK_KIND_ACK)
+                    continue;
+                memset(&e, 0, sizeof e);
+                e.seq = r.seq;
+                e.seg = id;
+                e.off = (uint32_t)off;
+                e.size = r.body_len;
+                e.flags = QE_STORED | ((kind & ACK_KIND_DELIVERED) ? QE_REDELIVERED : 0);
+                if (q->msg_ttl >= 0 || q->max_priority || (r.props_len >= 2 && (amqp_get16(r.props) &
+                        (AMQP_BASIC_EXPIRATION_FLAG | AMQP_BASIC_PRIORITY_FLAG)))) {
+                    queue_entry_times(q, &e, r.props, r.props_len, (int64_t)r.timestamp);
+                }
+                if (queue_recover(q, &e) < 0) {
+                    log_error("store: out of memory recovering %s", path);
+                    goto out;
+                }
+                s->live++;
+                entries++;
+            }
+        }
+        off += size;
+    }
+    s->size = n;
+    rc = 0;
+    log_debug("store: %s: %" PRIu64 " messages recovered", path, entries);
+out:
+    if (mp)
+        munmap(mp, (size_t)sb.st_size);
+    free(acks.keys);
+    free(acks.kinds);
+    if (rc == 0) {
+        if (s->live == 0) {
+            /* nothing left in it: gone (keeping ids increasing) */
+            if (id >= st->next_seg_id)
+                st->next_seg_id = id + 1;
+            if (s->fd >= 0)
+                close(s->fd);
+            s->fd = -1;
+            seg_path(path, sizeof path, st->dir, id, "seg");
+            unlink(path);
+            seg_path(path, sizeof path, st->dir, id, "ack");
+            unlink(path);
+            free(s);
+            return 0;
+        }
+        if (store_seg_add(st, s) < 0)
+            rc = -1;
+        else if (id >= st->next_seg_id)
+            st->next_seg_id = id + 1;
+        if (rc == 0)
+            return 0;
+    }
+    store_seg_free(s);
+    return -1;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int store_recover_messages(store *st)
+{
+    DIR *d = opendir(st->msgdir);
+    struct dirent *de;
+    uint32_t *ids = NULL;
+    size_t n = 0, cap = 0, i;
+    uint64_t max_seq = 0;
+    int rc = 0;
+
+    if (!d) {
+        log_error("store: cannot open %s: %s", st->msgdir, strerror(errno));
+        return -1;
+    }
+    while ((de = readdir(d))) {
+        unsigned id;
+        char ext[8];
+        if (sscanf(de->d_name, "%10u.%3s", &id, ext) != 2 || strcmp(ext, "seg") != 0 || strlen(de->d_name) != 14)
+            continue;
+        if (n == cap) {
+            uint32_t *v = realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof *v);
+            if (!v) {
+                closedir(d);
+                free(ids);
+                return -1;
+            }
+            ids = v;
+        }
+        ids[n++] = id;
+    }
+    closedir(d);
+    if (n)
+        qsort(ids, n, sizeof *ids, cmp_u32);
+    for (i = 0; i < n && rc == 0; i++)
+        rc = recover_segment(st, ids[i], i == n - 1, &max_seq);
+    free(ids);
+    if (max_seq >= st->vh->next_seq)
+        st->vh->next_seq = max_seq + 1;
+    if (st->next_seg_id == 0)
+        st->next_seg_id = 1;
+    return rc;
+}
