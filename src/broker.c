@@ -4,9 +4,9 @@
  * work of each loop turn:
  *
  *   1. dispatch: queues marked dirty deliver to their consumers
- *   2. store: the turn's persistent records are written (one write) and
+ *   2. flush: every connection with output writes it with writev
+ *   3. store: the turn's persistent records are written (one write) and
  *      handed to the sync thread (one fdatasync for the whole turn)
- *   3. flush: every connection with output writes it with writev
  *   4. reap: connections that died this turn are freed
  *
  * Shutdown (SIGINT/SIGTERM) closes every connection with 320
@@ -184,6 +184,16 @@ static int listen_on(broker *b, const char *addr)
 
 /* ----------------------------------------------------------------- loop */
 
+static void flush_all(broker *b)
+{
+    while (b->flush) {
+        conn *c = b->flush;
+        b->flush = c->flush_next;
+        c->flushing = false;
+        conn_flush(c);
+    }
+}
+
 static void before_sleep(ev_loop *loop, void *data)
 {
     broker *b = data;
@@ -191,13 +201,12 @@ static void before_sleep(ev_loop *loop, void *data)
 
     for (round = 0; round < 4 && vhost_dispatch(b->vh); round++)
         ;
-    if (b->st)
+    /* deliveries go out before the disk writes: they do not depend on them
+     * (a confirm does, and waits for the sync whatever the order) */
+    flush_all(b);
+    if (b->st) {
         store_flush(b->st);
-    while (b->flush) {
-        conn *c = b->flush;
-        b->flush = c->flush_next;
-        c->flushing = false;
-        conn_flush(c);
+        flush_all(b); /* a failed write nacks at once */
     }
     while (b->reap) {
         conn *c = b->reap;

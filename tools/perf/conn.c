@@ -14,6 +14,7 @@
  * measure); a heartbeat the server sends anyway is answered.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "perf.h"
@@ -221,7 +223,7 @@ long pconn_flush(pconn *c)
     return total;
 }
 
-long pconn_fill(pconn *c)
+static long fill(pconn *c, int flags)
 {
     ssize_t n;
 
@@ -234,7 +236,7 @@ long pconn_fill(pconn *c)
     }
     for (;;) {
         size_t room = c->in_cap - c->in_end;
-        n = recv(c->fd, c->in + c->in_end, room, MSG_DONTWAIT);
+        n = recv(c->fd, c->in + c->in_end, room, flags);
         if (n > 0) {
             c->in_end += (size_t)n;
             c->drained = (size_t)n < room;
@@ -252,6 +254,26 @@ long pconn_fill(pconn *c)
         }
         return io_error(c, "read");
     }
+}
+
+long pconn_fill(pconn *c)
+{
+    return fill(c, MSG_DONTWAIT);
+}
+
+int pconn_set_blocking_reads(pconn *c, int64_t timeout_ns)
+{
+    struct timeval tv = {.tv_sec = (time_t)(timeout_ns / 1000000000), .tv_usec = (long)(timeout_ns % 1000000000) / 1000};
+    int fl = fcntl(c->fd, F_GETFL);
+    if (fl < 0 || fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ||
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0)
+        return io_error(c, "fcntl");
+    return PERF_OK;
+}
+
+long pconn_fill_wait(pconn *c)
+{
+    return fill(c, 0);
 }
 
 int pconn_frame(pconn *c, amqp_frame *f)

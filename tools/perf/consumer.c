@@ -230,6 +230,8 @@ static int consume_loop(consumer *k, const uint8_t *tmpl)
     pconn *c = &k->c;
     long r;
 
+    if ((r = pconn_set_blocking_reads(c, 50000000)) < 0)
+        return (int)r;
     while (!atomic_load_explicit(&run->stop_consume, memory_order_relaxed)) {
         bool progress = false;
         if ((r = pconn_fill(c)) < 0)
@@ -249,6 +251,14 @@ static int consume_loop(consumer *k, const uint8_t *tmpl)
          * is what a consumer costs, so it should not cost three calls. */
         if (progress && !c->drained)
             continue;
+        if (!pconn_pending(c) && !k->unacked) {
+            /* nothing to send, nothing to ack later: sleep in recv itself */
+            if ((r = pconn_fill_wait(c)) < 0)
+                return (int)r;
+            if (r > 0 && (r = handle_input(k, tmpl, perf_now())) < 0)
+                return (int)r;
+            continue;
+        }
         int ev = PCONN_IN | PCONN_STOP | (pconn_pending(c) ? PCONN_OUT : 0);
         if ((r = pconn_wait(c, ev, k->unacked ? ACK_IDLE_NS : -1)) < 0)
             return (int)r;

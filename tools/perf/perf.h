@@ -192,6 +192,12 @@ static inline size_t pconn_pending(const pconn *c)
  * Sets c->drained when the read did not fill the space it was offered:
  * then the socket is very likely empty, and the next read can wait. */
 long pconn_fill(pconn *c);
+/* Make reads block (up to timeout_ns, then 0 bytes) so a consumer waiting
+ * for its next delivery sleeps in recv itself: one syscall per wake-up
+ * instead of poll + recv.  Writes stay non-blocking (MSG_DONTWAIT). */
+int pconn_set_blocking_reads(pconn *c, int64_t timeout_ns);
+/* As pconn_fill, but waits for data (up to the timeout set above). */
+long pconn_fill_wait(pconn *c);
 /* The next complete frame from the input: 1, 0 when more bytes are needed,
  * < 0 for bytes that are not a frame.  The payload lives until the next fill. */
 int pconn_frame(pconn *c, amqp_frame *f);
