@@ -5,11 +5,14 @@
  *
  * Equivalence: redeclaring an existing queue or exchange must match what
  * exists (durable, auto_delete, exclusive, type, and the arguments RabbitMQ
- * compares), else 406 PRECONDITION_FAILED and nothing changes.
+ * compares), else 406 PRECONDITION_FAILED and nothing changes.  For a queue
+ * the owner is checked first (405 RESOURCE_LOCKED), as RabbitMQ's
+ * assert_equivalence does; an exclusive queue is never durable.
  */
 #include "warren.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +65,45 @@ static bool values_equivalent(const amqp_value *a, const amqp_value *b)
     return amqp_value_eq(a, b);
 }
 
+/* Erlang's ~p of a float (io_lib_format:fwrite_g): the shortest digits
+ * that read back as d, the point placed where it costs the fewest
+ * characters: 1000.5 "1000.5", 1000.0 "1.0e3", 100.0 "100.0", 0.001
+ * "0.001", 0.0001 "1.0e-4". */
+static void erlang_float(char *out, size_t n, double d)
+{
+    static const char zeros[] = "0000000000000000000000000000";
+    char e[40], digits[24], expl[8];
+    const char *sign = d < 0 ? "-" : "", *p;
+    int prec, place, len = 0, cost;
+
+    if (d == 0 || !isfinite(d)) {
+        snprintf(out, n, d == 0 ? "0.0" : isnan(d) ? "nan" : d > 0 ? "inf" : "-inf");
+        return;
+    }
+    for (prec = 0; prec < 17; prec++) {
+        snprintf(e, sizeof e, "%.*e", prec, fabs(d));
+        if (strtod(e, NULL) == fabs(d))
+            break;
+    }
+    for (p = e; *p && *p != 'e'; p++)
+        if (*p != '.')
+            digits[len++] = *p;
+    while (len > 1 && digits[len - 1] == '0')
+        len--;
+    digits[len] = 0;
+    place = atoi(p + 1) + 1; /* d = 0.DIGITS * 10^place */
+    snprintf(expl, sizeof expl, "%d", place - 1);
+    cost = (int)strlen(expl) + 1 + (len == 1 ? 2 : 1);
+    if (place <= 0 && 2 - place <= cost)
+        snprintf(out, n, "%s0.%.*s%s", sign, -place, zeros, digits);
+    else if (place >= len && place - len + 2 <= cost)
+        snprintf(out, n, "%s%s%.*s.0", sign, digits, place - len, zeros);
+    else if (place <= 0 || place >= len)
+        snprintf(out, n, "%s%c.%s%se%s", sign, digits[0], digits + 1, len == 1 ? "0" : "", expl);
+    else
+        snprintf(out, n, "%s%.*s.%s", sign, place, digits, digits + place);
+}
+
 /* RabbitMQ's val/1: 'V' when both sides have the key, "the value 'V' of
  * type 'T'" when only one does, "none" for the side without it. */
 static void describe(char *out, size_t n, const amqp_value *v, bool present, bool both)
@@ -80,9 +122,9 @@ static void describe(char *out, size_t n, const amqp_value *v, bool present, boo
     else if (v->type == 't')
         snprintf(val, sizeof val, "%s", bool_str(v->v.b));
     else if (v->type == 'd')
-        snprintf(val, sizeof val, "%g", v->v.d);
+        erlang_float(val, sizeof val, v->v.d);
     else if (v->type == 'f')
-        snprintf(val, sizeof val, "%g", (double)v->v.f);
+        erlang_float(val, sizeof val, (double)v->v.f);
     else
         snprintf(val, sizeof val, "...");
     if (both)
@@ -317,16 +359,26 @@ static int queue_locked(const queue *q, amqp_error *err)
                      q->name, q->vh->name);
 }
 
+/* RabbitMQ's expand_queue_name_shortcut: an empty queue name means the
+ * channel's most recently declared queue, and is 404 before anything else
+ * is looked at when there is none. */
+static int expand_name(channel *ch, amqp_str *name, amqp_error *err)
+{
+    if (name->len)
+        return 0;
+    if (ch->last_queue_len == 0)
+        return amqp_fail(err, AMQP_NOT_FOUND, "no previously declared queue");
+    *name = (amqp_str){ch->last_queue, ch->last_queue_len};
+    return 0;
+}
+
 int channel_queue_access(channel *ch, amqp_str name, queue **out, amqp_error *err)
 {
     vhost *vh = ch->c->vh;
     queue *q;
 
-    if (name.len == 0) {
-        if (ch->last_queue_len == 0)
-            return amqp_fail(err, AMQP_NOT_FOUND, "no previously declared queue");
-        name = (amqp_str){ch->last_queue, ch->last_queue_len};
-    }
+    if (expand_name(ch, &name, err) < 0)
+        return -1;
     q = vhost_queue(vh, name);
     if (!q)
         return amqp_fail(err, AMQP_NOT_FOUND, "no queue '%.*s' in vhost '%s'", (int)name.len, name.ptr, vh->name);
@@ -346,68 +398,72 @@ static int queue_declare(channel *ch, const amqp_queue_declare *m, amqp_error *e
 {
     vhost *vh = ch->c->vh;
     amqp_str name = m->queue;
+    /* as RabbitMQ: an exclusive queue is never durable, whatever was asked
+     * (it cannot outlive its connection, so it is never on disk) */
+    bool durable = m->durable && !m->exclusive;
     char genname[64];
-    bool generated = false;
     queue *q;
     int rc;
 
-    if (name.len == 0 && !m->passive) {
-        generated = true;
+    if (m->passive) {
+        /* a lookup, of exactly the name given ("" is not the last queue) */
+        q = vhost_queue(vh, name);
+        if (!q)
+            return amqp_fail(err, AMQP_NOT_FOUND, "no queue '%.*s' in vhost '%s'", (int)name.len, name.ptr,
+                             vh->name);
+        if (q->exclusive && q->owner != ch->c)
+            return queue_locked(q, err);
+        goto ok;
+    }
+    if (name.len == 0) {
         memcpy(genname, "amq.gen-", 8);
         random_name(genname + 8, 22);
         genname[30] = 0;
         name = amqp_cstr(genname);
-    } else if (name.len == 0) {
-        if (ch->last_queue_len == 0)
-            return amqp_fail(err, AMQP_NOT_FOUND, "no previously declared queue");
-        name = (amqp_str){ch->last_queue, ch->last_queue_len};
+    } else if (reserved_name(name)) {
+        /* checked before the lookup, as RabbitMQ's check_name: even an
+         * existing amq.gen-... queue cannot be redeclared by name */
+        return amqp_fail(err, AMQP_ACCESS_REFUSED, "queue name '%.*s' contains reserved prefix 'amq.*'",
+                         (int)name.len, name.ptr);
     }
     q = vhost_queue(vh, name);
-    if (!m->passive && !q) {
+    if (q) {
+        /* RabbitMQ's assert_equivalence, in its order: the owner (strictly:
+         * an exclusive declare needs our own exclusive queue, a plain one a
+         * queue without owner), then durable, auto_delete, arguments */
+        if (m->exclusive ? !(q->exclusive && q->owner == ch->c) : q->exclusive)
+            return queue_locked(q, err);
+        if (q->durable != durable)
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                             "inequivalent arg 'durable' for queue '%s' in vhost '%s': received '%s' but current is '%s'",
+                             q->name, vh->name, bool_str(durable), bool_str(q->durable));
+        if (q->auto_delete != m->auto_delete)
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                             "inequivalent arg 'auto_delete' for queue '%s' in vhost '%s': received '%s' but current is '%s'",
+                             q->name, vh->name, bool_str(m->auto_delete), bool_str(q->auto_delete));
+        if (args_equivalent((amqp_table){q->args, q->argslen}, m->arguments, queue_equiv_args,
+                            sizeof queue_equiv_args / sizeof *queue_equiv_args, "queue", q->name, vh->name,
+                            err) < 0)
+            return -1;
+        goto ok;
+    }
+    {
         char qn[256];
         memcpy(qn, name.ptr, name.len);
         qn[name.len] = 0;
         if (validate_queue_args(m->arguments, qn, vh->name, err) < 0)
             return -1;
     }
-    if (m->passive) {
-        if (!q)
-            return amqp_fail(err, AMQP_NOT_FOUND, "no queue '%.*s' in vhost '%s'", (int)name.len, name.ptr,
-                             vh->name);
-        if (q->exclusive && q->owner != ch->c)
-            return queue_locked(q, err);
-    } else if (q) {
-        if (q->exclusive && q->owner != ch->c)
-            return queue_locked(q, err);
-        if (q->durable != m->durable)
-            return amqp_fail(err, AMQP_PRECONDITION_FAILED,
-                             "inequivalent arg 'durable' for queue '%s' in vhost '%s': received '%s' but current is '%s'",
-                             q->name, vh->name, bool_str(m->durable), bool_str(q->durable));
-        if (q->auto_delete != m->auto_delete)
-            return amqp_fail(err, AMQP_PRECONDITION_FAILED,
-                             "inequivalent arg 'auto_delete' for queue '%s' in vhost '%s': received '%s' but current is '%s'",
-                             q->name, vh->name, bool_str(m->auto_delete), bool_str(q->auto_delete));
-        if (q->exclusive != m->exclusive)
-            return queue_locked(q, err);
-        if (args_equivalent((amqp_table){q->args, q->argslen}, m->arguments, queue_equiv_args,
-                            sizeof queue_equiv_args / sizeof *queue_equiv_args, "queue", q->name, vh->name,
-                            err) < 0)
-            return -1;
-    } else {
-        if (reserved_name(name) && !generated)
-            return amqp_fail(err, AMQP_ACCESS_REFUSED, "queue name '%.*s' contains reserved prefix 'amq.*'",
-                             (int)name.len, name.ptr);
-        q = queue_new(vh, name, m->durable, m->exclusive, m->auto_delete, m->arguments, ch->c);
-        if (!q)
-            return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
-        if (q->durable && vh->b->st && (rc = store_queue_declared(vh->b->st, q)) < 0) {
-            queue_delete(q);
-            return amqp_fail(err, AMQP_INTERNAL_ERROR, "cannot record queue '%.*s' on disk", (int)name.len,
-                             name.ptr);
-        }
-        log_debug("queue '%s' declared (durable=%d exclusive=%d auto_delete=%d)", q->name, q->durable,
-                  q->exclusive, q->auto_delete);
+    q = queue_new(vh, name, durable, m->exclusive, m->auto_delete, m->arguments, ch->c);
+    if (!q)
+        return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
+    if (q->durable && vh->b->st && (rc = store_queue_declared(vh->b->st, q)) < 0) {
+        queue_delete(q);
+        return amqp_fail(err, AMQP_INTERNAL_ERROR, "cannot record queue '%.*s' on disk", (int)name.len, name.ptr);
     }
+    log_debug("queue '%s' declared (durable=%d exclusive=%d auto_delete=%d)", q->name, q->durable, q->exclusive,
+              q->auto_delete);
+ok:
     remember_queue(ch, name);
     if (!m->nowait) {
         amqp_queue_declare_ok ok = {
@@ -427,9 +483,9 @@ static int queue_delete_method(channel *ch, const amqp_queue_delete *m, amqp_err
     uint32_t n = 0;
     queue *q;
 
-    if (name.len == 0 && ch->last_queue_len)
-        name = (amqp_str){ch->last_queue, ch->last_queue_len};
-    q = vhost_queue(vh, name);
+    if (expand_name(ch, &name, err) < 0)
+        return -1;
+    q = vhost_queue(vh, name); /* a missing one is delete-ok 0 */
     if (q) {
         if (q->exclusive && q->owner != ch->c)
             return queue_locked(q, err);
@@ -497,16 +553,23 @@ static int queue_bind_method(channel *ch, bool bind, amqp_str qname, amqp_str xn
     exchange *x;
     vhost *vh = ch->c->vh;
 
+    /* as RabbitMQ: the empty-name shortcuts first (an empty key with an
+     * empty queue name is the queue's name), then the default exchange */
+    if (qname.len == 0 && key.len == 0 && expand_name(ch, &key, err) < 0)
+        return -1;
+    if (expand_name(ch, &qname, err) < 0)
+        return -1;
     if (xname.len == 0)
         return amqp_fail(err, AMQP_ACCESS_REFUSED, "operation not permitted on the default exchange");
     if (!bind) {
-        /* unbinding what does not exist is fine, as in RabbitMQ */
+        /* unbinding what does not exist is fine, as in RabbitMQ; only an
+         * existing binding of another connection's exclusive queue is 405 */
         x = vhost_exchange(vh, xname);
-        q = qname.len ? vhost_queue(vh, qname) : (ch->last_queue_len ? vhost_queue(vh, (amqp_str){ch->last_queue, ch->last_queue_len}) : NULL);
-        if (q && q->exclusive && q->owner != ch->c)
-            return queue_locked(q, err);
+        q = vhost_queue(vh, qname);
         if (!x || !q)
             return 0;
+        if (q->exclusive && q->owner != ch->c && binding_find(x, q, NULL, key, args))
+            return queue_locked(q, err);
         return do_bind(ch, false, x, q, NULL, key, args, err);
     }
     /* the source is named first when both ends are missing */
@@ -514,8 +577,6 @@ static int queue_bind_method(channel *ch, bool bind, amqp_str qname, amqp_str xn
         return no_exchange(vh, xname, err);
     if (channel_queue_access(ch, qname, &q, err) < 0)
         return -1;
-    if (key.len == 0 && qname.len == 0)
-        key = (amqp_str){q->name, q->namelen}; /* empty queue and key: the last queue's name */
     return do_bind(ch, true, x, q, NULL, key, args, err);
 }
 

@@ -8,15 +8,37 @@ people match on them.  RabbitMQ quirks worth knowing:
   - only arguments RabbitMQ knows (x-max-length, x-message-ttl, ...) are
     compared on redeclare; unknown ones ("foo", "x-foo") are ignored;
   - queue.delete of a missing queue is delete-ok with message_count 0;
-  - queue.purge of a missing queue is 404.
+  - queue.purge of a missing queue is 404;
+  - an exclusive queue is never durable (durable=True is ignored), so it is
+    never on disk and does not come back after a crash;
+  - on redeclare the owner is checked first (405), then durable, auto_delete
+    and arguments (406);
+  - a non-passive declare of an amq.* name is 403 even when the queue exists
+    (a server-named amq.gen-... queue can be redeclared only passively);
+  - an empty queue name means the channel's last declared queue, for
+    delete, purge, bind, unbind, consume and get; with none declared yet it
+    is 404 "no previously declared queue"; a passive declare of "" is a
+    lookup of the name "" (404);
+  - unbind on another connection's exclusive queue is 405 only when the
+    binding exists; otherwise unbind-ok.
 """
+import os
+import struct
+import subprocess
 import time
 
 import pytest
 from pika.exceptions import ChannelClosedByBroker
 
+import pika
 import amqp_raw as raw
 from helpers import wait_for
+
+CHECK_STORE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                           'bin', 'warren-check-store')
+LOCKED = ("RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '%s' in vhost "
+          "'/'. It could be originally declared on another connection or the exclusive "
+          "property value does not match that of the original declaration.")
 
 def closed_with(excinfo, code, text=None):
     assert excinfo.value.reply_code == code, excinfo.value
@@ -374,3 +396,169 @@ def test_purge_missing_queue_404(amqp, qname):
     with pytest.raises(ChannelClosedByBroker) as ei:
         ch.queue_purge('gone-' + qname)
     closed_with(ei, 404, "NOT_FOUND - no queue 'gone-%s' in vhost '/'" % qname)
+
+
+# ---------------------------------------------------------------- exclusive queues are not durable
+
+def test_exclusive_queue_is_never_durable(amqp, qname):
+    conn = amqp.connect()
+    conn.channel().queue_declare(qname, exclusive=True, durable=True)
+    # it was made non-durable, so both forms are equivalent to it
+    assert conn.channel().queue_declare(qname, exclusive=True, durable=False).method.queue == qname
+    assert conn.channel().queue_declare(qname, exclusive=True, durable=True).method.queue == qname
+
+
+def test_exclusive_durable_queue_is_not_kept_over_a_crash(amqp, broker, qname):
+    broker.require_control()
+    plain = amqp.name('plain')
+    conn = amqp.connect()
+    ch = conn.channel()
+    ch.confirm_delivery()
+    ch.queue_declare(plain, durable=True)
+    ch.queue_declare(qname, exclusive=True, durable=True)
+    persistent = pika.BasicProperties(delivery_mode=2)
+    ch.basic_publish('', plain, b'kept', persistent)
+    ch.basic_publish('', qname, b'secret', persistent)
+    broker.kill()              # the owner is still connected: the queue exists at the crash
+    p = subprocess.run([CHECK_STORE, broker.data_dir], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60)
+    out = p.stdout.decode()
+    assert p.returncode == 0, out
+    # neither the exclusive queue nor its persistent message reached the disk
+    assert '1 durable queues' in out, out
+    assert '1 message records' in out, out
+    broker.start()
+    ch = amqp.channel()
+    assert count(ch, plain) == 1
+    with pytest.raises(ChannelClosedByBroker) as ei:
+        ch.queue_declare(qname, passive=True)
+    closed_with(ei, 404, "NOT_FOUND - no queue '%s' in vhost '/'" % qname)
+    assert amqp.channel().queue_declare(qname, durable=True).method.message_count == 0
+
+
+# ---------------------------------------------------------------- redeclare: what is checked first
+
+@pytest.mark.parametrize('kw', [dict(exclusive=True, durable=False), dict(exclusive=True, auto_delete=True),
+                                dict(exclusive=True, arguments={'x-max-length': 1})])
+def test_redeclare_owner_checked_before_other_properties(amqp, qname, kw):
+    amqp.channel().queue_declare(qname, durable=True)
+    ei = redeclare_refused(amqp, qname, **kw)
+    closed_with(ei, 405, LOCKED % qname)
+
+
+def test_redeclare_other_connections_exclusive_queue_405_before_406(amqp, qname):
+    amqp.connect().channel().queue_declare(qname, exclusive=True)
+    ei = redeclare_refused(amqp, qname, exclusive=True, auto_delete=True)
+    closed_with(ei, 405, LOCKED % qname)
+
+
+def test_redeclare_server_named_queue_by_name_403(amqp):
+    conn = amqp.connect()
+    name = conn.channel().queue_declare('', exclusive=True).method.queue
+    assert name.startswith('amq.gen-')
+    for kw in (dict(exclusive=True), {}):
+        with pytest.raises(ChannelClosedByBroker) as ei:
+            conn.channel().queue_declare(name, **kw)
+        closed_with(ei, 403, "ACCESS_REFUSED - queue name '%s' contains reserved prefix 'amq.*'" % name)
+    ok = conn.channel().queue_declare(name, passive=True)
+    assert ok.method.queue == name
+
+
+# ---------------------------------------------------------------- the empty queue name
+
+@pytest.mark.parametrize('how', ['delete', 'purge', 'bind', 'bind_empty_key', 'unbind', 'unbind_missing_exchange',
+                                 'bind_missing_exchange', 'bind_default_exchange', 'consume', 'get'])
+def test_empty_queue_name_without_declared_queue_404(amqp, how):
+    do = {
+        'delete': lambda ch: ch.queue_delete(''),
+        'purge': lambda ch: ch.queue_purge(''),
+        'bind': lambda ch: ch.queue_bind('', 'amq.direct', 'k'),
+        'bind_empty_key': lambda ch: ch.queue_bind('', 'amq.direct', ''),
+        'unbind': lambda ch: ch.queue_unbind('', 'amq.direct', 'k'),
+        'unbind_missing_exchange': lambda ch: ch.queue_unbind('', 'no-such-exchange', 'k'),
+        'bind_missing_exchange': lambda ch: ch.queue_bind('', 'no-such-exchange', 'k'),
+        'bind_default_exchange': lambda ch: ch.queue_bind('', '', 'k'),
+        'consume': lambda ch: ch.basic_consume('', lambda *a: None),
+        'get': lambda ch: ch.basic_get(''),
+    }[how]
+    with pytest.raises(ChannelClosedByBroker) as ei:
+        do(amqp.channel())
+    closed_with(ei, 404, 'NOT_FOUND - no previously declared queue')
+
+
+def test_passive_declare_of_empty_name_is_a_lookup(amqp, qname):
+    ch = amqp.channel()
+    ch.queue_declare(qname)
+    with pytest.raises(ChannelClosedByBroker) as ei:
+        ch.queue_declare('', passive=True)        # not the last declared queue
+    closed_with(ei, 404, "NOT_FOUND - no queue '' in vhost '/'")
+
+
+def test_empty_queue_name_is_the_last_declared_queue(amqp, qname):
+    ch = amqp.channel()
+    ch.queue_declare(qname)
+    ch.queue_bind('', 'amq.direct', '')          # empty key too: the queue's name
+    ch.basic_publish('amq.direct', qname, b'a')
+    wait_for(lambda: count(ch, qname) == 1)
+    ch.queue_unbind('', 'amq.direct', '')
+    ch.basic_publish('amq.direct', qname, b'b')  # unroutable now
+    ch.basic_publish('', qname, b'c')
+    wait_for(lambda: count(ch, qname) == 2)
+    time.sleep(0.1)
+    assert count(ch, qname) == 2
+    assert ch.queue_purge('').method.message_count == 2
+    ch.basic_publish('', qname, b'd')
+    wait_for(lambda: count(ch, qname) == 1)
+    assert ch.basic_get('', auto_ack=True)[2] == b'd'
+    assert ch.queue_delete('').method.message_count == 0
+    with pytest.raises(ChannelClosedByBroker) as ei:
+        ch.queue_declare(qname, passive=True)
+    closed_with(ei, 404)
+
+
+# ---------------------------------------------------------------- unbind and exclusive queues
+
+def test_unbind_other_connections_exclusive_queue(amqp, qname):
+    owner = amqp.connect().channel()
+    owner.queue_declare(qname, exclusive=True)
+    owner.queue_bind(qname, 'amq.direct', 'k')
+    other = amqp.connect()
+    with pytest.raises(ChannelClosedByBroker) as ei:
+        other.channel().queue_unbind(qname, 'amq.direct', 'k')
+    closed_with(ei, 405, LOCKED % qname)
+    # what is not bound can be unbound by anyone, as in RabbitMQ
+    other.channel().queue_unbind(qname, 'amq.direct', 'other-key')
+    other.channel().queue_unbind(qname, 'no-such-exchange-' + qname, 'k')
+    # and the binding is still there
+    other.channel().basic_publish('amq.direct', 'k', b'x')
+    wait_for(lambda: count(owner, qname) == 1)
+
+
+# ---------------------------------------------------------------- argument texts
+
+def declare_raw(c, channel, q, table):
+    """queue.declare (exclusive, auto-delete) with an encoded argument table."""
+    args = raw.encode_args('sSbbbbb', [0, q, False, False, True, True, False]) + table
+    c.send(raw.method_frame(channel, raw.QUEUE_DECLARE, raw_args=args))
+
+
+@pytest.mark.parametrize('kind,value,shown', [
+    ('d', 1000.0, '1.0e3'), ('d', 1000.5, '1000.5'), ('d', 100.0, '100.0'), ('d', 0.0001, '0.0001'),
+    ('d', 100000.0, '1.0e5'), ('d', 1e-10, '1.0e-10'), ('d', 1 / 3, '0.3333333333333333'),
+    ('f', 0.1, '0.10000000149011612'), ('f', 1500.0, '1.5e3'),
+])
+def test_inequivalent_float_argument_in_erlangs_format(broker, qname, kind, value, shown):
+    """RabbitMQ prints a float argument as Erlang does (~p)."""
+    key = raw.shortstr('x-message-ttl')
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.handshake()
+        c.open_channel(1)
+        declare_raw(c, 1, qname, raw.encode_table({'x-message-ttl': 1000}))
+        c.expect(raw.QUEUE_DECLARE_OK, 1)
+        c.open_channel(2)
+        body = key + kind.encode() + struct.pack('>' + kind, value)
+        declare_raw(c, 2, qname, struct.pack('>I', len(body)) + body)
+        code, text, cls, meth = c.expect_channel_close(2)
+        assert (code, cls, meth) == (406, 50, 10)
+        assert text == ("PRECONDITION_FAILED - inequivalent arg 'x-message-ttl' for queue '%s' in vhost "
+                        "'/': received '%s' but current is '1000'" % (qname, shown))
