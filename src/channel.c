@@ -100,6 +100,10 @@ static void ua_done(channel *ch, unacked *u)
     consumer *cons = u->consumer_id ? consumer_by_id(ch, u->consumer_id) : NULL;
     u->e.flags |= QE_ACKED;
     ch->unacked_count--;
+    /* rabbit_limiter:ack: only while limited, only consumer deliveries,
+     * and a volume of 0 stays 0 */
+    if (ch->global_prefetch && u->consumer_id && ch->global_volume != 0)
+        ch->global_volume--;
     if (cons) {
         cons->unacked--;
         queue_mark_dirty(cons->q);
@@ -230,11 +234,13 @@ bool channel_can_deliver(channel *ch, consumer *cons)
 {
     if (ch->state != CH_OPEN || !ch->flow_active || conn_congested(ch->c))
         return false;
+    /* as RabbitMQ's limiter: a full channel-wide limit holds back no-ack
+     * consumers too, though their deliveries do not count against it */
+    if (ch->global_prefetch && ch->global_volume >= ch->global_prefetch)
+        return false;
     if (cons->no_ack)
         return true;
     if (cons->prefetch && cons->unacked >= cons->prefetch)
-        return false;
-    if (ch->global_prefetch && ch->unacked_count >= ch->global_prefetch)
         return false;
     return true;
 }
@@ -296,6 +302,8 @@ void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e)
         q->refs++;
         cons->unacked++;
         ch->unacked_count++;
+        if (ch->global_prefetch)
+            ch->global_volume++;
         if (e->flags & QE_STORED)
             store_delivered(ch->c->b->st, q->id, e->seg, e->off);
     }
@@ -597,14 +605,23 @@ static int basic_qos(channel *ch, const amqp_basic_qos *m, amqp_error *err)
 
     if (m->prefetch_size != 0)
         return amqp_fail(err, AMQP_NOT_IMPLEMENTED, "prefetch_size!=0 (%u)", m->prefetch_size);
-    if (m->global) {
+    /* rabbit_channel's basic.qos clauses: global=false sets the limit of
+     * consumers made from now on and lifts the channel-wide limit
+     * (unlimit_prefetch); global=true with 0 lifts it too; global=true
+     * with N limits the channel, its volume starting from every unacked
+     * message (basic.get ones included) unless a limit was already set */
+    if (m->global && m->prefetch_count) {
+        if (!ch->global_prefetch)
+            ch->global_volume = ch->unacked_count;
         ch->global_prefetch = m->prefetch_count;
-        for (cons = ch->consumers; cons; cons = cons->ch_next)
-            queue_mark_dirty(cons->q);
     } else {
-        /* as RabbitMQ: the limit of consumers made from now on */
-        ch->prefetch = m->prefetch_count;
+        if (!m->global)
+            ch->prefetch = m->prefetch_count;
+        ch->global_prefetch = 0;
+        ch->global_volume = 0;
     }
+    for (cons = ch->consumers; cons; cons = cons->ch_next)
+        queue_mark_dirty(cons->q);
     conn_send_method(ch->c, ch->id, AMQP_BASIC_QOS_OK, &ok);
     return 0;
 }

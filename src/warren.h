@@ -413,7 +413,11 @@ struct channel {
     uint32_t next_consumer_id;
     uint16_t prefetch;          /* for consumers made from now on (global=false) */
     uint16_t global_prefetch;   /* for the whole channel (global=true) */
-    uint32_t unacked_count;
+    /* RabbitMQ's limiter volume: what counts against global_prefetch, i.e.
+     * the unacked messages when it was set, then consumer deliveries that
+     * need an ack minus their acks (basic.get ones never count) */
+    int64_t global_volume;
+    uint32_t unacked_count;     /* every delivery waiting for its ack */
     /* the unacked ring, indexed by delivery tag */
     unacked *ua;
     size_t ua_head, ua_len, ua_cap;

@@ -10,7 +10,16 @@ RabbitMQ behaviour pinned here (the broker implementer needs these):
     to clients that announced capability consumer_cancel_notify;
   - basic.qos global=false limits each consumer created *after* it; changing it
     does not touch existing consumers; global=true is one limit shared by the
-    channel and takes effect immediately; both may be in force together;
+    channel and takes effect immediately; both may be in force together, but
+    a global=false qos lifts the channel-wide limit at once (RabbitMQ 3.10's
+    unlimit_prefetch);
+  - the channel-wide limit counts consumer deliveries only: basic.get ones
+    neither count nor free room when acked, except that a limit set while
+    messages are unacked starts counting from all of them; a full limit
+    holds back no-ack consumers of the channel too;
+  - basic.consume nowait=true sends no consume-ok, deliveries follow;
+  - there is no delivery timeout: a delivery may stay unacked for as long as
+    its channel lives;
   - requeued messages (reject, nack, recover, channel/connection close, a dead
     consumer) go back to their original place: ahead of never-delivered ones,
     in publish order, with redelivered=true;
@@ -132,6 +141,27 @@ def test_consumer_tag_reuse_530(broker, qname):
         code, text, cls, meth = c.expect_connection_close()
         assert (code, cls, meth) == (530, 60, 20)
         assert text == "NOT_ALLOWED - attempt to reuse consumer tag 'dup'"
+
+
+def test_consume_nowait(broker, qname):
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.handshake()
+        c.open_channel(1)
+        c.send(raw.method_frame(1, raw.QUEUE_DECLARE, 0, qname, False, False, True, False, False, {}))
+        c.expect(raw.QUEUE_DECLARE_OK, 1)
+        c.send(raw.method_frame(1, raw.BASIC_CONSUME, 0, qname, 'nw', False, False, False, True, {}))
+        c.send(raw.method_frame(1, raw.BASIC_PUBLISH, 0, '', qname, False, False)
+               + raw.header_frame(1, 1) + raw.body_frame(1, b'z'))
+        d = c.read_method()                     # no consume-ok before it
+        assert d.method == raw.BASIC_DELIVER, d
+        assert d.args == ['nw', 1, False, '', qname]
+        assert c.read_frame().type == raw.FRAME_HEADER
+        assert c.read_frame().payload == b'z'
+        # the consumer exists under its tag
+        c.send(raw.method_frame(1, raw.BASIC_CANCEL, 'nw', False))
+        assert c.expect(raw.BASIC_CANCEL_OK, 1).args == ['nw']
+        c.send(raw.method_frame(1, raw.QUEUE_DECLARE, 0, qname, True, False, False, False, False, {}))
+        assert c.expect(raw.QUEUE_DECLARE_OK, 1).args == [qname, 0, 0]
 
 
 def test_consume_missing_queue_404(amqp, qname):
@@ -431,6 +461,101 @@ def test_qos_change_global_takes_effect_at_once(amqp, qname):
     pump(conn, lambda: len(a.got) == 10)
 
 
+def test_qos_per_consumer_lifts_channel_limit_at_once(amqp, qname):
+    conn = amqp.connect()
+    ch = conn.channel()
+    ch.queue_declare(qname)
+    fill(ch, qname, 10)
+    ch.basic_qos(prefetch_count=3, global_qos=True)
+    a = Collector()
+    ch.basic_consume(qname, a)
+    pump(conn, lambda: len(a.got) == 3)
+    settle(conn)
+    assert len(a.got) == 3
+    # global=false: the channel-wide limit goes, for the running consumer too
+    # (its own limit is the one it was made with: none)
+    ch.basic_qos(prefetch_count=1, global_qos=False)
+    pump(conn, lambda: len(a.got) == 10, what='the rest once the channel limit is lifted')
+
+
+def test_qos_per_consumer_zero_after_global_leaves_no_limit(amqp, qname):
+    conn = amqp.connect()
+    ch = conn.channel()
+    ch.queue_declare(qname)
+    fill(ch, qname, 10)
+    ch.basic_qos(prefetch_count=3, global_qos=True)
+    ch.basic_qos(prefetch_count=0, global_qos=False)
+    a = Collector()
+    ch.basic_consume(qname, a)
+    pump(conn, lambda: len(a.got) == 10)
+
+
+def test_basic_get_does_not_count_toward_channel_limit(amqp, qname):
+    conn = amqp.connect()
+    ch = conn.channel()
+    ch.queue_declare(qname)
+    fill(ch, qname, 10)
+    ch.basic_qos(prefetch_count=2, global_qos=True)
+    g1 = ch.basic_get(qname)[0].delivery_tag
+    g2 = ch.basic_get(qname)[0].delivery_tag
+    a = Collector()
+    ch.basic_consume(qname, a)
+    pump(conn, lambda: len(a.got) == 2, what='2 deliveries beside 2 unacked gets')
+    settle(conn)
+    assert len(a.got) == 2
+    ch.basic_ack(g2, multiple=True)         # acks the gets only: frees nothing
+    settle(conn)
+    assert len(a.got) == 2
+    ch.basic_ack(a.tags[0])
+    pump(conn, lambda: len(a.got) == 3)
+    settle(conn)
+    assert len(a.got) == 3
+    assert g1 < g2 < a.tags[0]
+
+
+def test_channel_limit_counts_what_is_unacked_when_set(amqp, qname):
+    conn = amqp.connect()
+    ch = conn.channel()
+    ch.queue_declare(qname)
+    fill(ch, qname, 10)
+    ch.basic_get(qname)
+    g2 = ch.basic_get(qname)[0].delivery_tag
+    ch.basic_qos(prefetch_count=3, global_qos=True)   # starts at 2: the unacked gets
+    a = Collector()
+    ch.basic_consume(qname, a)
+    pump(conn, lambda: len(a.got) == 1)
+    settle(conn)
+    assert len(a.got) == 1
+    ch.basic_ack(g2, multiple=True)                   # get acks never free room
+    settle(conn)
+    assert len(a.got) == 1
+    ch.basic_ack(a.tags[0])
+    pump(conn, lambda: len(a.got) == 2)
+    settle(conn)
+    assert len(a.got) == 2
+
+
+def test_full_channel_limit_holds_back_no_ack_consumer(amqp, qname):
+    conn = amqp.connect()
+    ch = conn.channel()
+    other = amqp.name('noack')
+    ch.queue_declare(qname)
+    ch.queue_declare(other)
+    fill(ch, qname, 1)
+    fill(ch, other, 5)
+    ch.basic_qos(prefetch_count=1, global_qos=True)
+    a, b = Collector(), Collector()
+    ch.basic_consume(qname, a)
+    pump(conn, lambda: len(a.got) == 1)
+    ch.basic_consume(other, b, auto_ack=True)
+    settle(conn, 0.5)
+    assert (len(a.got), len(b.got)) == (1, 0)
+    ch.basic_ack(a.tags[0])
+    # room again (and nothing more for a): the no-ack deliveries do not use
+    # it up, so they all go
+    pump(conn, lambda: len(b.got) == 5, what='no-ack deliveries once there is room')
+
+
 def test_qos_prefetch_size_not_implemented(broker):
     with raw.RawConnection(broker.host, broker.port) as c:
         c.handshake()
@@ -654,6 +779,22 @@ def test_sigkilled_consumer_requeued_ahead_of_fresh_messages(amqp, qname, broker
     wait_for(lambda: ready(ch, qname) == 5, what='requeue after SIGKILL')
     assert drain_get(ch, qname) == [(b'm0', True), (b'm1', True), (b'm2', False),
                                     (b'm3', False), (b'm4', False)]
+
+
+def test_no_delivery_timeout_by_default(amqp, qname):
+    conn = amqp.connect()
+    ch = conn.channel()
+    ch.queue_declare(qname)
+    fill(ch, qname, 1)
+    col = Collector()
+    ch.basic_consume(qname, col)
+    pump(conn, lambda: col.got)
+    settle(conn, 3.0)                       # hold it unacked; the connection stays up
+    ch.basic_ack(col.tags[0])
+    ok = ch.queue_declare(qname, passive=True)   # the channel is still open: the ack was good
+    assert (ok.method.message_count, ok.method.consumer_count) == (0, 1)
+    settle(conn)
+    assert col.bodies == [b'm0']            # and it never came back
 
 
 # ---------------------------------------------------------------- 9. basic.get, basic.recover
