@@ -450,11 +450,17 @@ static int content_header(channel *ch, const amqp_frame *f, amqp_error *err)
     uint64_t max = ch->c->b->cfg.max_message_size;
     int rc;
 
+    if (f->size >= 4 && (amqp_get16(f->payload) != AMQP_BASIC_CLASS || amqp_get16(f->payload + 2) != 0)) {
+        /* as RabbitMQ's command assembler (a weight other than 0 is not
+         * taken as a content header at all) */
+        if (amqp_get16(f->payload + 2) != 0)
+            return amqp_fail(err, AMQP_UNEXPECTED_FRAME, "expected content header for class %u, got non content "
+                             "header frame instead", AMQP_BASIC_CLASS);
+        return amqp_fail(err, AMQP_UNEXPECTED_FRAME, "expected content header for class %u, got one for class %u "
+                         "instead", AMQP_BASIC_CLASS, amqp_get16(f->payload));
+    }
     if (amqp_content_header_parse(f, &h) < 0)
         return amqp_fail(err, AMQP_FRAME_ERROR, "content header frame too short");
-    if (h.class_id != AMQP_BASIC_CLASS)
-        return amqp_fail(err, AMQP_FRAME_ERROR, "content header for class %u, expected %u", h.class_id,
-                         AMQP_BASIC_CLASS);
     if ((rc = amqp_basic_properties_decode(h.props, h.props_len, &props)) < 0)
         return amqp_fail(err, AMQP_FRAME_ERROR, "cannot decode content properties: %s", amqp_strerror(rc));
     if ((props.flags & AMQP_BASIC_USER_ID_FLAG) && !amqp_str_eqc(props.user_id, ch->c->user))
@@ -488,9 +494,17 @@ static int content_header(channel *ch, const amqp_frame *f, amqp_error *err)
 static int content_body(channel *ch, const amqp_frame *f, amqp_error *err)
 {
     msg *m = ch->pub_msg;
-    if (f->size > m->body_len - m->body_have)
-        return amqp_fail(err, AMQP_FRAME_ERROR, "content body exceeds the size %u given in its header",
-                         m->body_len);
+    if (!m)
+        return 0; /* past the announced size: swallowed, see below */
+    if (f->size > m->body_len - m->body_have) {
+        /* as RabbitMQ's command assembler: more body than the header said
+         * is no error by itself, but the content can never complete; it is
+         * dropped, further body frames are swallowed, and the next other
+         * frame on the channel is 505 "expected content body" */
+        msg_unref(m);
+        ch->pub_msg = NULL;
+        return 0;
+    }
     if (f->size > m->body_cap - m->body_have) {
         if (!(m = msg_grow(m, f->size)))
             return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory for a message of %u bytes",
@@ -1027,10 +1041,12 @@ int channel_frame(channel *ch, const amqp_frame *f, amqp_error *err)
 
     switch (f->type) {
     case AMQP_FRAME_METHOD:
-        if (ch->pub_state != PUB_NONE)
+        if (ch->pub_state != PUB_NONE) {
+            err->method = AMQP_BASIC_PUBLISH; /* the method whose content this was */
             return amqp_fail(err, AMQP_UNEXPECTED_FRAME, "expected content %s, got non content %s frame instead",
                              ch->pub_state == PUB_HEADER ? "header for class 60" : "body",
                              ch->pub_state == PUB_HEADER ? "header" : "body");
+        }
         if ((rc = amqp_method_frame_decode(f, &id, &a)) < 0) {
             if (rc == AMQP_EMETHOD)
                 return amqp_fail(err, AMQP_NOT_IMPLEMENTED, "unknown method %u.%u", id >> 16, id & 0xffff);
@@ -1041,17 +1057,19 @@ int channel_frame(channel *ch, const amqp_frame *f, amqp_error *err)
             log_debug("%s ch %u -> %s", ch->c->peer, ch->id, amqp_method_name(id));
         return channel_method(ch, id, &a, err);
     case AMQP_FRAME_HEADER:
-        if (ch->pub_state != PUB_HEADER)
+    case AMQP_FRAME_BODY:
+        /* RabbitMQ's command assembler: each state names what it expected */
+        if (ch->pub_state == PUB_NONE)
             return amqp_fail(err, AMQP_UNEXPECTED_FRAME, "expected method frame, got non method frame instead");
         err->method = AMQP_BASIC_PUBLISH;
-        return content_header(ch, f, err);
-    case AMQP_FRAME_BODY:
-        if (ch->pub_state != PUB_BODY)
-            return amqp_fail(err, AMQP_UNEXPECTED_FRAME, "expected %s frame, got non %s frame instead",
-                             ch->pub_state == PUB_HEADER ? "content header" : "method",
-                             ch->pub_state == PUB_HEADER ? "content header" : "method");
-        err->method = AMQP_BASIC_PUBLISH;
-        return content_body(ch, f, err);
+        if (f->type == AMQP_FRAME_HEADER && ch->pub_state == PUB_HEADER)
+            return content_header(ch, f, err);
+        if (f->type == AMQP_FRAME_BODY && ch->pub_state == PUB_BODY)
+            return content_body(ch, f, err);
+        if (ch->pub_state == PUB_HEADER)
+            return amqp_fail(err, AMQP_UNEXPECTED_FRAME, "expected content header for class %u, got non content "
+                             "header frame instead", AMQP_BASIC_CLASS);
+        return amqp_fail(err, AMQP_UNEXPECTED_FRAME, "expected content body, got non content body frame instead");
     default:
         return amqp_fail(err, AMQP_FRAME_ERROR, "unexpected frame type %u", f->type);
     }

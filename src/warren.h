@@ -404,7 +404,7 @@ struct channel {
     bool pub_mandatory;
     uint8_t pub_exlen, pub_rklen;
     char pub_exchange[256], pub_rk[256];
-    msg *pub_msg;
+    msg *pub_msg;               /* NULL in PUB_BODY: more body came than announced */
     /* the queue an empty queue name means (the last one declared) */
     char last_queue[256];
     uint8_t last_queue_len;

@@ -5,6 +5,12 @@ the very property bytes the publisher sent (RabbitMQ keeps the encoded
 properties), body split by the *receiving* client's frame_max, and an empty
 body is a header frame with body-size 0 and no body frame at all.
 (basic.publish immediate=true -> 540 is in test_protocol_abuse.py.)
+
+Content assembly follows RabbitMQ's command assembler: a frame out of place
+is 505 UNEXPECTED_FRAME naming what was expected, reported for basic.publish;
+a body frame larger than what the header announced is not refused at once:
+the content can never complete, body frames are swallowed, and the next
+other frame on that channel is the 505.
 """
 import datetime
 import decimal
@@ -254,3 +260,58 @@ def test_publish_to_missing_exchange_404(amqp, qname):
         ch.queue_declare(qname)
     assert ei.value.reply_code == 404
     assert ei.value.reply_text == "NOT_FOUND - no exchange 'no-such-exchange-%s' in vhost '/'" % qname
+
+
+# ---------------------------------------------------------------- content frames out of place
+
+def raw_conn(broker, qname):
+    c = raw.RawConnection(broker.host, broker.port)
+    c.handshake()
+    c.open_channel(1)
+    c.send(raw.method_frame(1, raw.QUEUE_DECLARE, 0, qname, False, False, True, True, False, {}))
+    c.expect(raw.QUEUE_DECLARE_OK, 1)
+    return c
+
+
+def publish_frame(qname):
+    return raw.method_frame(1, raw.BASIC_PUBLISH, 0, '', qname, False, False)
+
+
+def test_body_larger_than_header_size(broker, qname):
+    with raw_conn(broker, qname) as c:
+        c.open_channel(2)
+        c.send(publish_frame(qname) + raw.header_frame(1, 3) + raw.body_frame(1, b'12345'))
+        c.send(raw.body_frame(1, b'678'))                      # swallowed too
+        # the connection serves on, and nothing was enqueued
+        c.send(raw.method_frame(2, raw.BASIC_GET, 0, qname, True))
+        c.expect(raw.BASIC_GET_EMPTY, 2)
+        c.send(raw.method_frame(2, raw.QUEUE_DECLARE, 0, qname, True, False, False, False, False, {}))
+        assert c.expect(raw.QUEUE_DECLARE_OK, 2).args == [qname, 0, 0]
+        # the next other frame on channel 1 closes the connection
+        c.send(raw.method_frame(1, raw.BASIC_GET, 0, qname, True))
+        code, text, cls, meth = c.expect_connection_close()
+        assert (code, cls, meth) == (505, 60, 40)
+        assert text == 'UNEXPECTED_FRAME - expected content body, got non content body frame instead'
+        assert c.wait_closed(5)
+
+
+@pytest.mark.parametrize('frames,text', [
+    (lambda q: publish_frame(q) + raw.header_frame(1, 3, class_id=50) + raw.body_frame(1, b'abc'),
+     'expected content header for class 60, got one for class 50 instead'),
+    (lambda q: publish_frame(q) + raw.body_frame(1, b'abc'),
+     'expected content header for class 60, got non content header frame instead'),
+    (lambda q: publish_frame(q) + raw.header_frame(1, 5) + raw.body_frame(1, b'ab') + raw.header_frame(1, 3),
+     'expected content body, got non content body frame instead'),
+    (lambda q: publish_frame(q) + raw.header_frame(1, 3) + raw.body_frame(1, b'12345')
+     + raw.header_frame(1, 3), 'expected content body, got non content body frame instead'),
+    (lambda q: publish_frame(q) + raw.header_frame(1, 5) + raw.body_frame(1, b'ab')
+     + raw.method_frame(1, raw.CHANNEL_CLOSE, 200, 'bye', 0, 0),
+     'expected content body, got non content body frame instead'),
+], ids=['header-of-other-class', 'body-before-header', 'header-in-body', 'header-after-overlong-body',
+        'channel-close-in-body'])
+def test_content_frame_out_of_place_505(broker, qname, frames, text):
+    with raw_conn(broker, qname) as c:
+        c.send(frames(qname))
+        code, got, cls, meth = c.expect_connection_close()
+        assert (code, cls, meth) == (505, 60, 40)
+        assert got == 'UNEXPECTED_FRAME - ' + text
