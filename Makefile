@@ -49,6 +49,9 @@ endif
 ifneq ($(CHECK_SRC),)
 PROGRAMS += bin/warren-check-store
 endif
+ifneq ($(wildcard tools/bench/roundtrip.c),)
+PROGRAMS += bin/warren-roundtrip
+endif
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRC))
@@ -99,6 +102,10 @@ bin/warren-perf: $(call obj,rel,$(PERF_SRC)) $(AMQP_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 bin/warren-check-store: $(call obj,rel,$(CHECK_SRC) src/store/segment.c src/store/crc32c.c) $(AMQP_OBJ)
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+bin/warren-roundtrip: build/rel/tools/bench/roundtrip.o
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -835,7 +835,30 @@ def group_tutorial(b):
                     limit(b, 50000, 200000),
                     ('ge', 8), '≥8×')]
     res = run_shapes(b, shapes)
-    b.tables.append(rate_table(b, "The work-queue tutorial's shape (consume rate, msg/s)", shapes, res))
+    lines = rate_table(b, "The work-queue tutorial's shape (consume rate, msg/s)", shapes, res)
+    # The ceiling of this shape with no broker at all (tools/bench/roundtrip.c):
+    # four clients answering each frame at once, on one polling thread as
+    # warren-perf's consumers are, and on one thread each.
+    rt = os.path.join(ROOT, 'bin', 'warren-roundtrip')
+    if os.path.exists(rt):
+        cells = []
+        for threads in (1, 4):
+            rates = []
+            for _ in range(b.a.repeat):
+                p = subprocess.run([rt, '--clients', '4', '--client-threads', str(threads),
+                                    '--seconds', '1' if b.a.quick else '3'],
+                                   capture_output=True, text=True, timeout=60)
+                for line in p.stdout.splitlines():
+                    if line.startswith('RESULT '):
+                        rates.append(json.loads(line[7:])['rate'])
+            b.raw.append({'shape': 'roundtrip-ceiling', 'client_threads': threads, 'rates': rates})
+            cells.append('%s msg/s with the clients on %s' % (
+                fmt_rate(median(rates)), 'one thread' if threads == 1 else 'four threads'))
+        lines.insert(-1, '')
+        lines.insert(-1, 'The same shape with no broker (`bin/warren-roundtrip --clients 4`, median of %d): %s. '
+                     'No broker can go faster here: each message costs one round trip.' % (
+                         b.a.repeat, '; '.join(cells)))
+    b.tables.append(lines)
 
 
 def group_latency(b):

@@ -21,8 +21,11 @@
  * is full or nothing has arrived for ACK_IDLE_NS, so that a partial batch
  * cannot stall the broker.
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "perf.h"
 
@@ -40,8 +43,6 @@ static int setup(consumer *k, uint8_t *ack_tmpl)
     char name[64];
     int r;
 
-    snprintf(name, sizeof name, "consumer %d", k->id);
-    pthread_setname_np(pthread_self(), name);
     snprintf(name, sizeof name, "warren-perf consumer %d", k->id);
     r = pconn_open(c, &run->url, name, run->con_stopfd);
     if (r == PERF_OK && run->o.prefetch) {
@@ -271,24 +272,109 @@ static int consume_loop(consumer *k, const uint8_t *tmpl)
     return PERF_OK;
 }
 
+/* Read what one ready connection has and answer it; < 0 on failure. */
+static int serve(consumer *k)
+{
+    pconn *c = &k->c;
+    long r;
+
+    do {
+        if ((r = pconn_fill(c)) < 0)
+            return (int)r;
+        if (r > 0 && (r = handle_input(k, k->ack_tmpl, perf_now())) < 0)
+            return (int)r;
+    } while (r > 0 && !c->drained);
+    if (pconn_pending(c) && (r = pconn_flush(c)) < 0)
+        return (int)r;
+    return PERF_OK;
+}
+
+/* Several consumers on one thread: one ppoll() for all of them, then a read
+ * (and the acks it causes, in one write) for each connection that is ready.
+ * When the broker answers several consumers in one turn, this thread wakes
+ * once for all of them rather than each consumer's thread waking alone. */
+static int group_loop(cgroup *g, int *failed)
+{
+    perf_run *run = g->run;
+    struct pollfd pfd[g->n + 1];
+    int i, r;
+
+    for (i = 0; i < g->n; i++)
+        pfd[i].fd = g->k[i]->c.fd;
+    pfd[g->n].fd = run->con_stopfd;
+    pfd[g->n].events = POLLIN;
+    while (!atomic_load_explicit(&run->stop_consume, memory_order_relaxed)) {
+        bool unacked = false;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = ACK_IDLE_NS};
+        for (i = 0; i < g->n; i++) {
+            consumer *k = g->k[i];
+            pfd[i].events = (short)(POLLIN | (pconn_pending(&k->c) ? POLLOUT : 0));
+            pfd[i].revents = 0;
+            unacked |= k->unacked > 0;
+        }
+        pfd[g->n].revents = 0;
+        int n = ppoll(pfd, (nfds_t)g->n + (run->con_stopfd >= 0), unacked ? &ts : NULL, NULL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            *failed = 0;
+            snprintf(g->k[0]->c.err, sizeof g->k[0]->c.err, "poll: %s", strerror(errno));
+            return PERF_EIO;
+        }
+        uint64_t now = unacked ? perf_now() : 0;
+        for (i = 0; i < g->n; i++) {
+            consumer *k = g->k[i];
+            if (pfd[i].revents)
+                r = serve(k);
+            else if (k->unacked && now - perf_get(&k->t_last) >= ACK_IDLE_NS)
+                /* a partial multi-ack batch has waited long enough */
+                r = ack(k, k->ack_tmpl, k->last_tag, true) < 0 ? PERF_ENOMEM : serve(k);
+            else
+                continue;
+            if (r < 0) {
+                *failed = i;
+                return r;
+            }
+        }
+    }
+    for (i = 0; i < g->n; i++) {
+        consumer *k = g->k[i];
+        if (k->unacked && (r = ack(k, k->ack_tmpl, k->last_tag, true)) < 0) {
+            *failed = i;
+            return r;
+        }
+    }
+    return PERF_OK;
+}
+
 void *consumer_main(void *arg)
 {
-    consumer *k = arg;
-    perf_run *run = k->run;
-    uint8_t tmpl[ACK_FRAME_SIZE];
+    cgroup *g = arg;
+    perf_run *run = g->run;
     struct timespec cpu;
-    int r = setup(k, tmpl);
+    int i, r = PERF_OK, failed = 0;
+    char name[32];
 
-    if (r < 0)
-        perf_fail(run, "consumer", k->id, &k->c, r);
+    snprintf(name, sizeof name, "consumers %d", g->k[0]->id);
+    pthread_setname_np(pthread_self(), name);
+    for (i = 0; i < g->n && r == PERF_OK; i++) {
+        if ((r = setup(g->k[i], g->k[i]->ack_tmpl)) < 0)
+            perf_fail(run, "consumer", g->k[i]->id, &g->k[i]->c, r);
+    }
     pthread_barrier_wait(&run->start);
     if (r == PERF_OK && !atomic_load(&run->failed)) {
-        r = consume_loop(k, tmpl);
+        if (g->n == 1)
+            r = consume_loop(g->k[0], g->k[0]->ack_tmpl);
+        else
+            r = group_loop(g, &failed);
         if (r < 0)
-            perf_fail(run, "consumer", k->id, &k->c, r);
+            perf_fail(run, "consumer", g->k[failed]->id, &g->k[failed]->c, r);
     }
-    pconn_close(&k->c, 5000);
+    for (i = 0; i < g->n; i++)
+        pconn_close(&g->k[i]->c, 5000);
+    /* the thread's CPU, shared out evenly among its consumers */
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
-    perf_set(&k->cpu_ns, (uint64_t)cpu.tv_sec * 1000000000u + (uint64_t)cpu.tv_nsec);
+    for (i = 0; i < g->n; i++)
+        perf_set(&g->k[i]->cpu_ns, ((uint64_t)cpu.tv_sec * 1000000000u + (uint64_t)cpu.tv_nsec) / (uint64_t)g->n);
     return NULL;
 }

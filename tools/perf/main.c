@@ -51,6 +51,8 @@ static void usage(FILE *f)
 "  --duration S         stop publishing after S seconds (default: no limit)\n"
 "  --producers N        publishing connections (default 1)\n"
 "  --consumers N        consuming connections (default 1)\n"
+"  --consumer-threads N spread the consumers over N threads (default 1: one\n"
+"                       thread polls every consumer's connection)\n"
 "  --size BYTES         body size, at least %d (default %d)\n"
 "  --persistent         delivery mode 2 (default transient)\n"
 "  --confirm WINDOW     publisher confirms, at most WINDOW unconfirmed\n"
@@ -133,7 +135,7 @@ static bool num(const char *s, double lo, double hi, double *out)
 static int parse_opts(int argc, char **argv, perf_opts *o)
 {
     enum {
-        O_URL = 256, O_COUNT, O_DURATION, O_PRODUCERS, O_CONSUMERS, O_SIZE, O_PERSISTENT,
+        O_URL = 256, O_COUNT, O_DURATION, O_PRODUCERS, O_CONSUMERS, O_CTHREADS, O_SIZE, O_PERSISTENT,
         O_CONFIRM, O_AUTOACK, O_PREFETCH, O_MULTI, O_RATE, O_QUEUE, O_DURABLE, O_PREDECLARED,
         O_NODECLARE, O_EXCHANGE, O_RKEY, O_DRAIN, O_QUIET,
     };
@@ -143,6 +145,7 @@ static int parse_opts(int argc, char **argv, perf_opts *o)
         {"duration", required_argument, 0, O_DURATION},
         {"producers", required_argument, 0, O_PRODUCERS},
         {"consumers", required_argument, 0, O_CONSUMERS},
+        {"consumer-threads", required_argument, 0, O_CTHREADS},
         {"size", required_argument, 0, O_SIZE},
         {"persistent", no_argument, 0, O_PERSISTENT},
         {"confirm", required_argument, 0, O_CONFIRM},
@@ -187,6 +190,7 @@ static int parse_opts(int argc, char **argv, perf_opts *o)
         case O_DURATION: NUM(0, 1e7, "seconds"); o->duration = v; break;
         case O_PRODUCERS: NUM(0, PERF_MAX_PRODUCERS, "0..65535"); o->producers = (int)v; break;
         case O_CONSUMERS: NUM(0, 10000, "0..10000"); o->consumers = (int)v; break;
+        case O_CTHREADS: NUM(1, 10000, "1..10000"); o->consumer_threads = (int)v; break;
         case O_SIZE: NUM(PERF_HEAD, 1 << 30, "a size of at least 16 bytes"); o->size = (uint32_t)v; break;
         case O_PERSISTENT: o->persistent = true; break;
         case O_CONFIRM: NUM(1, 1 << 24, "a window of 1 or more"); o->confirm = (uint32_t)v; break;
@@ -534,14 +538,38 @@ static void summary(const perf_run *run, const totals *t, const hist_snap *e2e,
 
 /* ---- the run ------------------------------------------------------------- */
 
+/* Deal the consumers out over the consumer threads, round-robin. */
+static int make_groups(perf_run *run)
+{
+    int n = run->o.consumer_threads > 0 ? run->o.consumer_threads : 1;
+
+    if (n > run->o.consumers)
+        n = run->o.consumers;
+    run->ngroups = n;
+    if (n == 0)
+        return 0;
+    if (!(run->groups = calloc((size_t)n, sizeof *run->groups)))
+        return -1;
+    for (int g = 0; g < n; g++) {
+        cgroup *grp = &run->groups[g];
+        grp->run = run;
+        if (!(grp->k = calloc((size_t)(run->o.consumers / n + 1), sizeof *grp->k)))
+            return -1;
+        for (int i = g; i < run->o.consumers; i += n)
+            grp->k[grp->n++] = &run->cons[i];
+    }
+    return 0;
+}
+
 static int start_threads(perf_run *run)
 {
     for (int i = 0; i < run->o.consumers; i++) {
         run->cons[i].run = run;
         run->cons[i].id = i;
-        if (pthread_create(&run->cons[i].thread, NULL, consumer_main, &run->cons[i]) != 0)
-            return -1;
     }
+    for (int i = 0; i < run->ngroups; i++)
+        if (pthread_create(&run->groups[i].thread, NULL, consumer_main, &run->groups[i]) != 0)
+            return -1;
     for (int i = 0; i < run->o.producers; i++) {
         run->prod[i].run = run;
         run->prod[i].id = i;
@@ -677,7 +705,11 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    pthread_barrier_init(&run.start, NULL, (unsigned)(o->producers + o->consumers + 1));
+    if (make_groups(&run) < 0) {
+        fprintf(stderr, "warren-perf: out of memory\n");
+        return 2;
+    }
+    pthread_barrier_init(&run.start, NULL, (unsigned)(o->producers + run.ngroups + 1));
     run.epoch = perf_now();
     if (start_threads(&run) < 0) {
         fprintf(stderr, "warren-perf: cannot start threads\n");
@@ -695,8 +727,8 @@ int main(int argc, char **argv)
         pthread_join(run.prod[i].thread, NULL);
     atomic_store(&run.stop_consume, true);
     signal_fd(run.con_stopfd);
-    for (int i = 0; i < o->consumers; i++)
-        pthread_join(run.cons[i].thread, NULL);
+    for (int i = 0; i < run.ngroups; i++)
+        pthread_join(run.groups[i].thread, NULL);
     uint64_t end = perf_now();
 
     if (generated)
@@ -725,6 +757,9 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < o->consumers; i++)
         free(run.cons[i].last_seq);
+    for (int i = 0; i < run.ngroups; i++)
+        free(run.groups[i].k);
+    free(run.groups);
     free(run.prod);
     free(run.cons);
     free(run.track);

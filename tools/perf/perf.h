@@ -11,8 +11,9 @@
  *   producer.c  one thread and one connection per producer: publishes built
  *               from a template straight into a large output buffer, many per
  *               write(); confirms with a window; a paced rate.
- *   consumer.c  one thread and one connection per consumer: 256 KiB reads,
- *               deliveries parsed in place, acks batched (or multiple=true).
+ *   consumer.c  one connection per consumer, on one thread each or several
+ *               to a thread (--consumer-threads): 256 KiB reads, deliveries
+ *               parsed in place, acks batched (or multiple=true).
  *   hist.c      fixed-memory log-bucket latency histograms.
  *   track.c     per-producer bitmaps of sequence numbers seen: loss and
  *               duplicates, exactly.
@@ -244,6 +245,7 @@ typedef struct perf_opts {
     const char *exchange;
     const char *routing_key;
     double drain_timeout;   /* seconds without progress before giving up */
+    int consumer_threads;   /* threads the consumers are spread over */
     bool quiet;
 } perf_opts;
 
@@ -272,8 +274,8 @@ typedef struct producer {
 typedef struct consumer {
     struct perf_run *run;
     int id;
-    pthread_t thread;
     pconn c;
+    uint8_t ack_tmpl[21];   /* basic.ack, encoded once, patched per ack */
     /* delivery assembly */
     int state;
     uint64_t tag, body_left, body_size;
@@ -287,6 +289,14 @@ typedef struct consumer {
     perf_ctr cpu_ns;
     hist lat;
 } consumer;
+
+/* A consumer thread and the consumers it serves (--consumer-threads). */
+typedef struct cgroup {
+    struct perf_run *run;
+    pthread_t thread;
+    consumer **k;
+    int n;
+} cgroup;
 
 typedef struct perf_run {
     perf_opts o;
@@ -302,10 +312,13 @@ typedef struct perf_run {
     char error[600];        /* the first failure, for the RESULT line */
     producer *prod;
     consumer *cons;
+    cgroup *groups;
+    int ngroups;
     seqtrack *track;        /* one per producer */
 } perf_run;
 
 void *producer_main(void *arg);
+/* The thread of one cgroup. */
 void *consumer_main(void *arg);
 
 /* Report a failure of one thread: prints it and raises run->failed. */
