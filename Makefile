@@ -113,8 +113,10 @@ build/tests/%: tests/unit/%.c $(UNIT_HELP) $(UNIT_LIB)
 	$(CC) $(BASE) $(SANFLAGS) -Itests/unit -o $@ $< $(UNIT_HELP) $(UNIT_LIB) -lcmocka $(LDLIBS)
 
 # An LD_PRELOAD shim that makes the store's writes and syncs fail on
-# demand (tests/fault/failio.c), for the fault-injection tests.
+# demand (tests/fault/failio.c), for the fault-injection tests.  Plain
+# `make` builds it too, so every test that preloads it finds it built.
 FAULT_LIB := $(if $(wildcard tests/fault/failio.c),build/failio.so)
+all: $(FAULT_LIB)
 build/failio.so: tests/fault/failio.c
 	@mkdir -p build
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
