@@ -35,6 +35,7 @@ BROKER_OBJ_SAN := $(call obj,san,$(BROKER_SRC))
 TUTORIAL_COMMON := $(filter-out tools/tutorial/new_task.c tools/tutorial/worker.c,$(wildcard tools/tutorial/*.c))
 PERF_SRC    := $(wildcard tools/perf/*.c)
 CHECK_SRC   := $(wildcard tools/check-store/*.c)
+RMQC_SRC    := $(wildcard tools/bench/rabbitmq_c_load.c)
 
 PROGRAMS := bin/warren bin/warren-asan
 ifneq ($(wildcard tools/tutorial/new_task.c),)
@@ -48,6 +49,9 @@ PROGRAMS += bin/warren-perf
 endif
 ifneq ($(CHECK_SRC),)
 PROGRAMS += bin/warren-check-store
+endif
+ifneq ($(RMQC_SRC),)
+PROGRAMS += bin/warren-bench-rabbitmq-c
 endif
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
@@ -97,6 +101,11 @@ bin/worker: build/rel/tools/tutorial/worker.o $(call obj,rel,$(TUTORIAL_COMMON))
 bin/warren-perf: $(call obj,rel,$(PERF_SRC)) $(AMQP_OBJ)
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# A plain rabbitmq-c client, to compare warren-perf with (doc/benchmarks.md).
+bin/warren-bench-rabbitmq-c: $(call obj,rel,$(RMQC_SRC))
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ -lrabbitmq $(LDLIBS)
 
 bin/warren-check-store: $(call obj,rel,$(CHECK_SRC) src/store/segment.c src/store/crc32c.c) $(AMQP_OBJ)
 	@mkdir -p bin
