@@ -35,6 +35,7 @@ BROKER_OBJ_SAN := $(call obj,san,$(BROKER_SRC))
 TUTORIAL_COMMON := $(filter-out tools/tutorial/new_task.c tools/tutorial/worker.c,$(wildcard tools/tutorial/*.c))
 PERF_SRC    := $(wildcard tools/perf/*.c)
 CHECK_SRC   := $(wildcard tools/check-store/*.c)
+RMQC_SRC    := $(wildcard tools/bench/rabbitmq_c_load.c)
 
 PROGRAMS := bin/warren bin/warren-asan
 ifneq ($(wildcard tools/tutorial/new_task.c),)
@@ -51,6 +52,9 @@ PROGRAMS += bin/warren-check-store
 endif
 ifneq ($(wildcard tools/bench/roundtrip.c),)
 PROGRAMS += bin/warren-roundtrip
+endif
+ifneq ($(RMQC_SRC),)
+PROGRAMS += bin/warren-bench-rabbitmq-c
 endif
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
@@ -101,6 +105,11 @@ bin/warren-perf: $(call obj,rel,$(PERF_SRC)) $(AMQP_OBJ)
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# A plain rabbitmq-c client, to compare warren-perf with (doc/benchmarks.md).
+bin/warren-bench-rabbitmq-c: $(call obj,rel,$(RMQC_SRC))
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ -lrabbitmq $(LDLIBS)
+
 bin/warren-check-store: $(call obj,rel,$(CHECK_SRC) src/store/segment.c src/store/crc32c.c) $(AMQP_OBJ)
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -120,8 +129,10 @@ build/tests/%: tests/unit/%.c $(UNIT_HELP) $(UNIT_LIB)
 	$(CC) $(BASE) $(SANFLAGS) -Itests/unit -o $@ $< $(UNIT_HELP) $(UNIT_LIB) -lcmocka $(LDLIBS)
 
 # An LD_PRELOAD shim that makes the store's writes and syncs fail on
-# demand (tests/fault/failio.c), for the fault-injection tests.
+# demand (tests/fault/failio.c), for the fault-injection tests.  Plain
+# `make` builds it too, so every test that preloads it finds it built.
 FAULT_LIB := $(if $(wildcard tests/fault/failio.c),build/failio.so)
+all: $(FAULT_LIB)
 build/failio.so: tests/fault/failio.c
 	@mkdir -p build
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl

@@ -19,7 +19,12 @@ import time
 import pika
 import pytest
 
-BIN = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "bin")
+from fake_broker import FakeBroker
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.join(ROOT, 'bin')
+WARREN_RELEASE = os.path.join(BIN, 'warren')
+FAILIO = os.path.join(ROOT, 'build', 'failio.so')
 
 
 def free_port():
@@ -30,6 +35,7 @@ def free_port():
 NEW_TASK = os.path.join(BIN, 'new_task')
 WORKER = os.path.join(BIN, 'worker')
 WAITING = ' [*] Waiting for messages. To exit press CTRL+C'
+ACK_LOST = ' [!] ack lost: connection closed; the broker will redeliver the task'
 RECEIVED = re.compile(r"^ \[x\] Received '(.*)'( \(redelivered\))?$")
 
 pytestmark = pytest.mark.skipif(
@@ -57,16 +63,24 @@ class Prog:
                                      stderr=subprocess.PIPE, text=True)
         self.lines = []
         self.errors = []
-        self._threads = [threading.Thread(target=self._read, args=(s, out), daemon=True)
-                         for s, out in ((self.proc.stdout, self.lines),
-                                        (self.proc.stderr, self.errors))]
+        self.stamps = []          # (monotonic time read, line) for stdout
+        self._threads = [threading.Thread(target=self._read, args=(s, out, st), daemon=True)
+                         for s, out, st in ((self.proc.stdout, self.lines, self.stamps),
+                                            (self.proc.stderr, self.errors, None))]
         for t in self._threads:
             t.start()
 
     @staticmethod
-    def _read(stream, out):
+    def _read(stream, out, stamps):
         for line in stream:
-            out.append(line.rstrip('\n'))
+            line = line.rstrip('\n')
+            if stamps is not None:
+                stamps.append((time.monotonic(), line))
+            out.append(line)
+
+    def when(self, match):
+        """When the first stdout line equal to `match` was read."""
+        return next(t for t, line in list(self.stamps) if line == match)
 
     def wait_line(self, match, timeout=10.0, count=1):
         """Wait until `count` stdout lines equal `match` (or satisfy it)."""
@@ -151,6 +165,21 @@ def mq(broker, qname):
                 bodies.append(body.decode())
             ch.connection.close()
             return bodies
+
+        def consume_all(self, n, timeout=30):
+            """Take n messages with an autoack consumer, bodies in order."""
+            ch = self.channel()
+            bodies = []
+            for method, _props, body in ch.consume(qname, auto_ack=True,
+                                                   inactivity_timeout=timeout):
+                if method is None:
+                    break
+                bodies.append(body.decode())
+                if len(bodies) == n:
+                    break
+            ch.cancel()
+            ch.connection.close()
+            return bodies
     m = MQ()
     m._conns = []
     yield m
@@ -194,6 +223,12 @@ def test_help_and_usage_errors(tmp_path):
     r = subprocess.run([NEW_TASK, '--file', str(tmp_path / 'x'), 'word'], capture_output=True,
                        text=True, timeout=10)
     assert r.returncode == 2
+    for prog in (NEW_TASK, WORKER):
+        for bad, says in ((['--passive', '--dead-letter-exchange', 'x'], '--passive uses the queue'),
+                          (['--dead-letter-routing-key', 'k'], 'needs --dead-letter-exchange')):
+            r = subprocess.run([prog, '--url', 'amqp://127.0.0.1:1/'] + bad, capture_output=True,
+                               text=True, timeout=10)
+            assert r.returncode == 2 and says in r.stderr, (prog, bad, r.stderr)
 
 
 def test_tutorial_output_and_persistent_message(mq, progs):
@@ -298,10 +333,13 @@ def test_killed_worker_task_goes_to_another(mq, progs):
 
 # ---- stopping ------------------------------------------------------------------
 
-def test_ctrl_c_finishes_the_task_in_hand(mq, progs):
+@pytest.mark.parametrize('prefetch', ['1', '5'])
+def test_ctrl_c_finishes_the_task_in_hand(mq, progs, prefetch):
+    # With prefetch 5 'two' is already in the worker when the signal comes:
+    # it is not started, and goes back to the queue.
     assert new_task(mq, 'one....').returncode == 0
     assert new_task(mq, 'two').returncode == 0
-    w = start_worker(progs, mq, '--dot-seconds', '0.1')
+    w = start_worker(progs, mq, '--dot-seconds', '0.1', '--prefetch', prefetch)
     w.wait_line(" [x] Received 'one....'")
     w.proc.send_signal(signal.SIGINT)
     assert w.wait() == 0
@@ -310,16 +348,17 @@ def test_ctrl_c_finishes_the_task_in_hand(mq, progs):
     assert mq.drain() == ['two']
 
 
+@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM], ids=['SIGINT', 'SIGTERM'])
 @pytest.mark.parametrize('work', [['--dot-seconds', '0.2'], ['--exec', 'sleep 30']],
                          ids=['fake-work', 'exec'])
-def test_second_ctrl_c_abandons_the_task(mq, progs, work):
+def test_second_signal_abandons_the_task(mq, progs, work, sig):
     assert new_task(mq, 'slow' + '.' * 50).returncode == 0
     w = start_worker(progs, mq, *work)
     w.wait_line(lambda l: l.startswith(' [x] Received'))
-    w.proc.send_signal(signal.SIGINT)
+    w.proc.send_signal(sig)
     wait_until(lambda: w.errors, what='the first signal to be noticed')
     t0 = time.monotonic()
-    assert w.stop(signal.SIGINT, timeout=5) == 130
+    assert w.stop(sig, timeout=5) == 130
     assert time.monotonic() - t0 < 2
     assert ' [x] Done' not in w.lines
     wait_until(lambda: mq.count() == 1, what='the abandoned task back in the queue')
@@ -330,6 +369,21 @@ def test_sigterm_when_idle_exits_0(mq, progs):
     t0 = time.monotonic()
     assert w.stop(signal.SIGTERM, timeout=5) == 0
     assert time.monotonic() - t0 < 2
+
+
+def test_signal_when_idle_takes_no_new_task(mq, progs):
+    # A task published just after the signal reaches a worker still
+    # waiting for deliveries: it must not be started, and goes back.
+    ch = mq.channel()
+    ch.queue_declare(mq.queue, durable=True)
+    for _ in range(3):
+        w = start_worker(progs, mq, '--dot-seconds', '0.3')
+        w.proc.send_signal(signal.SIGINT)
+        ch.basic_publish('', mq.queue, b'late...')
+        assert w.wait(5) == 0
+        assert w.lines == [WAITING], w.lines
+        wait_until(lambda: mq.count() == 1, what='the late task back in the queue')
+        ch.queue_purge(mq.queue)
 
 
 # ---- --exec ----------------------------------------------------------------------
@@ -391,6 +445,117 @@ def test_exec_timeout_kills_the_command(mq, progs, tmp_path):
     assert mq.count() == 0
 
 
+def test_exec_timeout_sigkills_a_command_ignoring_sigterm(mq, progs, tmp_path):
+    pidfile = tmp_path / 'pid'
+    assert new_task(mq, 'stubborn').returncode == 0
+    w = start_worker(progs, mq, '--exec', "trap '' TERM; echo $$ > %s; sleep 30" % pidfile,
+                     '--timeout', '0.3')
+    failed = ' [x] Failed (timed out after 0.3 s): rejected'
+    w.wait_line(failed, timeout=10)
+    # SIGTERM at 0.3 s is ignored; SIGKILL follows 2 s later.
+    took = w.when(failed) - w.when(" [x] Received 'stubborn'")
+    assert 2.2 <= took < 4, took
+    pid = int(pidfile.read_text())
+
+    def gone():
+        try:
+            os.kill(pid, 0)
+            return False
+        except ProcessLookupError:
+            return True
+    wait_until(gone, 3, 'the command to be killed')
+    assert w.stop() == 0
+    assert mq.count() == 0
+
+
+def test_dot_seconds_sets_the_length_of_the_fake_work(mq, progs):
+    assert new_task(mq, 'five.....').returncode == 0
+    assert new_task(mq, 'none').returncode == 0
+    w = start_worker(progs, mq, '--dot-seconds', '0.2')
+    w.wait_line(' [x] Done', count=2)
+    st = list(w.stamps)
+    assert [line for _t, line in st] == [WAITING, " [x] Received 'five.....'", ' [x] Done',
+                                         " [x] Received 'none'", ' [x] Done']
+    five, none = st[2][0] - st[1][0], st[4][0] - st[3][0]
+    assert 0.95 <= five < 1.6, five        # 5 dots x 0.2 s
+    assert none < 0.15, none
+    assert w.stop() == 0
+
+
+# ---- dead letters -----------------------------------------------------------------
+
+@pytest.fixture
+def dead(mq):
+    """A fanout exchange and the queue bound to it, for dead letters;
+    deleted afterwards."""
+    names = {'exchange': mq.queue + '-dlx', 'queue': mq.queue + '-dead'}
+    ch = mq.channel()
+    ch.exchange_declare(names['exchange'], 'fanout')
+    ch.queue_declare(names['queue'])
+    ch.queue_bind(names['queue'], names['exchange'])
+    yield names
+    ch = mq.channel()
+    ch.queue_delete(names['queue'])
+    ch.exchange_delete(names['exchange'])
+    ch.connection.close()
+
+
+def text(v):
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def dead_letter(mq, dead):
+    """The one message in the dead-letter queue: (properties, body)."""
+    ch = mq.channel()
+    got = wait_until(lambda: ch.basic_get(dead['queue'], auto_ack=True), 5,
+                     'a message in the dead-letter queue')
+    method, props, body = got
+    assert method is not None
+    assert ch.basic_get(dead['queue'], auto_ack=True)[0] is None, 'more than one dead letter'
+    ch.connection.close()
+    return props, body
+
+
+@pytest.mark.parametrize('how', ['exchange', 'routing-key'])
+def test_failed_task_is_dead_lettered(mq, progs, dead, how):
+    # No policies needed: both programs declare the queue with
+    # x-dead-letter-exchange (to the fanout, or to the default exchange
+    # with x-dead-letter-routing-key naming the dead-letter queue).
+    dl = (['--dead-letter-exchange', dead['exchange']] if how == 'exchange' else
+          ['--dead-letter-exchange', '', '--dead-letter-routing-key', dead['queue']])
+    assert new_task(mq, 'bad', 'task', args=dl).returncode == 0
+    assert new_task(mq, 'good', args=dl).returncode == 0
+    w = start_worker(progs, mq, *dl, '--exec', 'grep -q good')
+    w.wait_line(' [x] Done')
+    w.wait_line(' [x] Failed (exit status 1): rejected')
+    assert w.stop() == 0
+    assert mq.count() == 0
+    props, body = dead_letter(mq, dead)
+    assert body == b'bad task' and props.delivery_mode == 2
+    death = props.headers['x-death'][0]
+    assert text(death['reason']) == 'rejected' and text(death['queue']) == mq.queue
+    # The other program without the option declares the queue differently.
+    r = new_task(mq, 'x')
+    assert r.returncode == 5 and 'PRECONDITION_FAILED' in r.stderr
+
+
+def test_passive_uses_a_queue_declared_elsewhere(mq, progs, dead):
+    # The queue was made by someone else, with arguments of its own.
+    ch = mq.channel()
+    ch.queue_declare(mq.queue, durable=True,
+                     arguments={'x-dead-letter-exchange': dead['exchange']})
+    r = new_task(mq, 'x')
+    assert r.returncode == 5 and 'PRECONDITION_FAILED' in r.stderr   # plain declare: refused
+    assert new_task(mq, 'doomed', args=['--passive']).returncode == 0
+    w = start_worker(progs, mq, '--passive', '--exec', 'exit 4')
+    w.wait_line(' [x] Failed (exit status 4): rejected')
+    assert w.stop() == 0
+    props, body = dead_letter(mq, dead)
+    assert body == b'doomed'
+    assert text(props.headers['x-death'][0]['reason']) == 'rejected'
+    assert mq.count() == 0
+
+
 # ---- new_task errors and bulk mode ------------------------------------------------
 
 def test_new_task_wrong_password(mq, broker):
@@ -421,6 +586,108 @@ def test_queue_with_other_settings_is_a_clear_error(mq, progs):
     w = progs(WORKER, '--url', mq.url, '--queue', mq.queue)
     assert w.wait() == 5
     assert 'PRECONDITION_FAILED' in '\n'.join(w.errors)
+
+
+def test_new_task_confirm_timeout_exits_7():
+    fake = FakeBroker('silent')      # takes publishes, never confirms
+    try:
+        t0 = time.monotonic()
+        r = subprocess.run([NEW_TASK, '--url', fake.url, '--confirm-timeout', '0.5', 'x'],
+                           capture_output=True, text=True, timeout=30)
+        took = time.monotonic() - t0
+        assert r.returncode == 7, r.stderr
+        assert 'no publisher confirm for 1 message(s) within 0.5 s' in r.stderr
+        assert r.stdout == '' and 0.45 <= took < 5
+        # From a file it publishes one window, then waits for confirms.
+        r = subprocess.run([NEW_TASK, '--url', fake.url, '--file', '-', '--window', '4',
+                            '--confirm-timeout', '0.5'],
+                           input=''.join('t%d\n' % i for i in range(10)),
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 7, r.stderr
+        assert '0 of 4 task(s) were confirmed before the error' in r.stderr
+        assert fake.published == 1 + 4
+    finally:
+        fake.close()
+
+
+def test_new_task_nack_exits_6_and_names_the_line():
+    fake = FakeBroker('nack:3')      # nacks the third publish, acks the others
+    try:
+        r = subprocess.run([NEW_TASK, '--url', fake.url, '--file', '-'],
+                           input='a\nb\n\nc\nd\ne\n', capture_output=True, text=True, timeout=30)
+        assert r.returncode == 6, r.stderr
+        # the third task is line 4 (line 3 is empty)
+        assert 'refused (nacked) 1 of 5 task(s), the first from line 4' in r.stderr
+        assert r.stdout == ''
+        r = subprocess.run([NEW_TASK, '--url', fake.url, 'x'], capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode == 0 and r.stdout == " [x] Sent 'x'\n"     # tag 1 of its own connection
+    finally:
+        fake.close()
+
+
+def test_new_task_nacked_by_warren_exits_6(monkeypatch, tmp_path, broker_factory, qname):
+    """A real nack: warren's fdatasync fails (tests/fault/failio.c preloaded),
+    so it cannot make the message durable and nacks it."""
+    if os.environ.get('WARREN_TEST_URL'):
+        pytest.skip('needs a warren the test starts with the fault-injection shim')
+    for path, how in ((FAILIO, 'make build/failio.so'), (WARREN_RELEASE, 'make bin/warren')):
+        if not os.path.exists(path):
+            pytest.fail('%s is missing: build it first (%s)' % (path, how), pytrace=False)
+    trigger, flog = tmp_path / 'fail-now', tmp_path / 'failio.log'
+    monkeypatch.setenv('WARREN_BIN', WARREN_RELEASE)     # ASan refuses a preload before it
+    monkeypatch.setenv('LD_PRELOAD', FAILIO)
+    monkeypatch.setenv('FAILIO_TRIGGER', str(trigger))
+    monkeypatch.setenv('FAILIO_OPS', 'fdatasync')
+    monkeypatch.setenv('FAILIO_LOG', str(flog))
+    broker = broker_factory()
+    monkeypatch.delenv('LD_PRELOAD')
+
+    def send(*args, **kw):
+        return subprocess.run([NEW_TASK, '--url', broker.url, '--queue', qname] + list(args),
+                              capture_output=True, text=True, timeout=30, **kw)
+    assert send('before').returncode == 0
+    trigger.touch()
+    r = send('doomed')
+    assert r.returncode == 6, (r.stdout, r.stderr)
+    assert 'nacked' in r.stderr and r.stdout == ''
+    r = send('--file', '-', input='x\ny\nz\n')
+    assert r.returncode == 6, r.stderr
+    assert 'refused (nacked) 3 of 3 task(s), the first from line 1' in r.stderr
+    os.unlink(trigger)
+    assert flog.exists(), 'the shim failed nothing: is it preloaded?'
+    assert send('after').returncode == 0
+    conn = pika.BlockingConnection(pika.URLParameters(broker.url))
+    ch = conn.channel()
+    bodies = []
+    while True:
+        method, _props, body = ch.basic_get(qname, auto_ack=True)
+        if method is None:
+            break
+        bodies.append(body.decode())
+    conn.close()
+    assert bodies[0] == 'before' and bodies[-1] == 'after', bodies
+
+
+def test_passive_missing_queue_is_a_clear_error(mq, progs):
+    r = new_task(mq, 'x', args=['--passive'])
+    assert r.returncode == 5 and 'NOT_FOUND' in r.stderr, r.stderr
+    w = progs(WORKER, '--url', mq.url, '--queue', mq.queue, '--passive')
+    assert w.wait() == 5
+    assert 'NOT_FOUND' in '\n'.join(w.errors)
+
+
+def test_file_mode_10000_lines_in_one_window(mq, tmp_path):
+    lines = ['task %05d' % i for i in range(10000)]
+    f = tmp_path / 'tasks.txt'
+    f.write_text('\n'.join(lines) + '\n')
+    t0 = time.monotonic()
+    r = new_task(mq, args=['--file', str(f), '--window', '10000'], timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ' [x] Sent 10000 tasks\n'
+    assert time.monotonic() - t0 < 20
+    assert mq.count() == 10000
+    assert mq.consume_all(10000) == lines
 
 
 def test_file_mode_1000_lines(mq, tmp_path):
@@ -500,7 +767,15 @@ class Proxy:
                 pass
 
     def stop_listening(self):
-        self.listener = None
+        """From now on connecting is refused (the listening socket is
+        closed here, not when the accept thread next looks)."""
+        s, self.listener = self.listener, None
+        if s is not None:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
 
     def drop_all(self):
         with self.lock:
@@ -537,6 +812,9 @@ def test_connection_lost_mid_task_reconnects_and_task_is_redone(mq, progs, broke
         w.wait_line(" [x] Received 'cut.....' (redelivered)")
         w.wait_line(' [x] Done', count=2)
         assert 'reconnected' in '\n'.join(w.errors)
+        # The first Done could not be acked, and the worker said so.
+        assert w.lines[1:5] == [" [x] Received 'cut.....'", ' [x] Done', ACK_LOST,
+                                " [x] Received 'cut.....' (redelivered)"]
         # ... and carries on with new work.
         assert new_task(mq, 'after').returncode == 0
         w.wait_line(' [x] Done', count=3)
@@ -588,5 +866,73 @@ def test_broker_restart_loses_no_task(broker, mq, progs):
                'every task done after the restart')
     assert w1.proc.poll() is None and w2.proc.poll() is None
     assert 'reconnected' in '\n'.join(w1.errors + w2.errors)
+    assert w1.stop() == 0 and w2.stop() == 0
+    assert mq.count() == 0
+
+
+def test_reconnect_backoff_doubles_up_to_the_cap(mq, progs, broker):
+    proxy = Proxy(broker.host, broker.port)
+    try:
+        w = start_worker(progs, mq, '--reconnect-max', '0.4', url=proxy.url)
+        proxy.stop_listening()
+        proxy.drop_all()
+        pat = re.compile(r'; retrying in (\d+\.\d+) s$')
+
+        def waits():
+            return [float(m.group(1)) for m in map(pat.search, list(w.errors)) if m]
+        wait_until(lambda: len(waits()) >= 6, 15, 'six failed reconnects')
+        ws = waits()[:6]
+        # 0.1 s, doubling, capped at --reconnect-max; each within +-20 % jitter
+        assert 0.08 <= ws[0] <= 0.12 and 0.16 <= ws[1] <= 0.24 and 0.32 <= ws[2] <= 0.48, ws
+        assert all(0.32 <= x <= 0.48 for x in ws[3:]), ws
+        proxy.listen()
+        wait_until(lambda: 'reconnected' in '\n'.join(w.errors), what='the reconnect')
+        assert new_task(mq, 'after').returncode == 0
+        w.wait_line(' [x] Done')
+        assert w.stop() == 0
+    finally:
+        proxy.close()
+
+
+def test_broker_restart_mid_task_says_the_ack_is_lost(broker, mq, progs):
+    broker.require_control()
+    assert new_task(mq, 'restart......').returncode == 0
+    w = start_worker(progs, mq, '--dot-seconds', '0.2', '--reconnect-max', '0.3',
+                     '--show-redelivered')
+    w.wait_line(" [x] Received 'restart......'")
+    broker.restart()      # warren closes with 320 and exits while the task runs
+    w.wait_line(' [x] Done', count=2, timeout=20)
+    assert w.lines[1:] == [" [x] Received 'restart......'", ' [x] Done', ACK_LOST,
+                           " [x] Received 'restart......' (redelivered)", ' [x] Done']
+    assert 'reconnected' in '\n'.join(w.errors)
+    assert w.stop() == 0
+    assert mq.count() == 0
+
+
+def test_broker_killed_while_workers_run_loses_no_task(broker, mq, progs):
+    broker.require_control()
+    w1 = start_worker(progs, mq, '--dot-seconds', '0.1', '--reconnect-max', '0.3')
+    w2 = start_worker(progs, mq, '--dot-seconds', '0.1', '--reconnect-max', '0.3')
+    tasks = ['k%d......' % i for i in range(8)]        # 0.6 s each
+    assert new_task(mq, args=['--file', '-'], input='\n'.join(tasks) + '\n').returncode == 0
+
+    def busy(w):
+        """The task w has just started (its last line, under 0.3 s old), or None."""
+        st = list(w.stamps)
+        if len(st) > 2 and RECEIVED.match(st[-1][1]) and time.monotonic() - st[-1][0] < 0.3:
+            return RECEIVED.match(st[-1][1]).group(1)
+        return None
+    # Kill when both workers are early in a task (and have done one before).
+    in_hand = wait_until(lambda: busy(w1) and busy(w2) and [busy(w1), busy(w2)], 20,
+                         'both workers busy with a fresh task')
+    broker.kill()         # SIGKILL: no goodbye, no chance to write anything more
+    broker.start()        # same port, same data directory
+    wait_until(lambda: set(tasks) <= set(w1.done() + w2.done()), 30,
+               'every task done after the crash')
+    received = w1.received() + w2.received()
+    for t in in_hand:     # the task in hand was delivered again
+        assert received.count(t) >= 2, (t, w1.lines, w2.lines)
+    assert ACK_LOST in w1.lines and ACK_LOST in w2.lines
+    assert w1.proc.poll() is None and w2.proc.poll() is None
     assert w1.stop() == 0 and w2.stop() == 0
     assert mq.count() == 0

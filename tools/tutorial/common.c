@@ -17,10 +17,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 int tut_fail(struct tut_err *err, int exit, bool retry, const char *fmt, ...)
@@ -311,14 +313,114 @@ void tut_close(struct tut_conn *c)
     tut_drop(c);
 }
 
-int tut_declare_queue(struct tut_conn *c, const char *queue, struct tut_err *err)
+const char *tut_queue_check(const struct tut_queue *q)
 {
-    amqp_queue_declare(c->state, TUT_CHANNEL, amqp_cstring_bytes(queue),
-                       /*passive*/ 0, /*durable*/ 1, /*exclusive*/ 0, /*auto_delete*/ 0,
-                       amqp_empty_table);
+    if (strlen(q->name) > 255)
+        return "--queue: a queue name has at most 255 bytes";
+    if (q->passive && (q->dlx || q->dlrk))
+        return "--passive uses the queue as it is: it takes no --dead-letter-exchange "
+               "or --dead-letter-routing-key";
+    if (q->dlrk && !q->dlx)
+        return "--dead-letter-routing-key needs --dead-letter-exchange";
+    if ((q->dlx && strlen(q->dlx) > 255) || (q->dlrk && strlen(q->dlrk) > 255))
+        return "an exchange name or routing key has at most 255 bytes";
+    return NULL;
+}
+
+int tut_declare_queue(struct tut_conn *c, const struct tut_queue *q, struct tut_err *err)
+{
+    amqp_table_entry_t arg[2];
+    amqp_table_t args = amqp_empty_table;
+    if (!q->passive && q->dlx) {
+        arg[0].key = amqp_cstring_bytes("x-dead-letter-exchange");
+        arg[0].value.kind = AMQP_FIELD_KIND_UTF8;
+        arg[0].value.value.bytes = amqp_cstring_bytes(q->dlx);
+        args.num_entries = 1;
+        if (q->dlrk) {
+            arg[1].key = amqp_cstring_bytes("x-dead-letter-routing-key");
+            arg[1].value.kind = AMQP_FIELD_KIND_UTF8;
+            arg[1].value.value.bytes = amqp_cstring_bytes(q->dlrk);
+            args.num_entries = 2;
+        }
+        args.entries = arg;
+    }
+    amqp_queue_declare(c->state, TUT_CHANNEL, amqp_cstring_bytes(q->name), q->passive,
+                       /*durable*/ 1, /*exclusive*/ 0, /*auto_delete*/ 0, args);
     char what[300];
-    snprintf(what, sizeof what, "queue.declare of '%s'", queue);
+    snprintf(what, sizeof what, "%squeue.declare of '%s'", q->passive ? "passive " : "",
+             q->name);
     return tut_check_reply(c, amqp_get_rpc_reply(c->state), what, err);
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Walk the frames peeked at the head of the socket: heartbeats are
+ * skipped; 1 = a connection.close or channel.close comes next, 0 =
+ * something else (a delivery) or not enough bytes to tell. */
+static int close_waiting(const unsigned char *b, size_t n)
+{
+    size_t pos = 0;
+    while (n - pos >= 7) {
+        unsigned type = b[pos];
+        uint32_t size = get32(b + pos + 3);
+        if (type == AMQP_FRAME_HEARTBEAT) {
+            if (size > n - pos - 7)
+                return 0;
+            pos += 8 + (size_t)size;
+            continue;
+        }
+        if (type != AMQP_FRAME_METHOD || n - pos < 11)
+            return 0;
+        uint32_t id = get32(b + pos + 7);
+        return id == AMQP_CONNECTION_CLOSE_METHOD || id == AMQP_CHANNEL_CLOSE_METHOD;
+    }
+    return 0;
+}
+
+bool tut_peer_closed(struct tut_conn *c, struct tut_err *err)
+{
+    if (!c->state || !c->conn_ok) {
+        tut_fail(err, TUT_EXIT_LOST, true, "connection lost");
+        return true;
+    }
+    int fd = amqp_get_sockfd(c->state);
+    struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+    if (fd < 0 || poll(&p, 1, 0) < 0)
+        return false;
+    if (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+        c->conn_ok = false;
+        tut_fail(err, TUT_EXIT_LOST, true, "the broker closed the connection");
+        return true;
+    }
+    /* Bytes rabbitmq-c has buffered come before the socket's: with any,
+     * the head of the socket is not the next frame, and we cannot tell. */
+    if (!(p.revents & POLLIN) || amqp_data_in_buffer(c->state) || amqp_frames_enqueued(c->state))
+        return false;
+    unsigned char buf[4096];
+    ssize_t n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        c->conn_ok = false;
+        tut_fail(err, TUT_EXIT_LOST, true, "the broker closed the connection");
+        return true;
+    }
+    if (n < 0 || !close_waiting(buf, (size_t)n))
+        return false;
+    /* Read the close and answer it, as the protocol asks. */
+    for (;;) {
+        amqp_frame_t frame;
+        struct timeval tv = {1, 0};
+        int st = amqp_simple_wait_frame_noblock(c->state, &frame, &tv);
+        if (st != AMQP_STATUS_OK) {
+            c->conn_ok = false;
+            tut_status_err(st, "the read of the broker's close", err);
+            return true;
+        }
+        if (frame.frame_type == AMQP_FRAME_METHOD && tut_async_method(c, &frame, err))
+            return true;
+    }
 }
 
 int tut_keepalive(struct tut_conn *c)

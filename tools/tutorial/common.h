@@ -97,9 +97,35 @@ int tut_status_err(int status, const char *what, struct tut_err *err);
  * connection.close, basic.cancel): answer it and describe it in err. */
 int tut_async_method(struct tut_conn *c, const amqp_frame_t *frame, struct tut_err *err);
 
-/* queue.declare exactly like the Python tutorial: durable, not exclusive,
- * not auto-delete, no arguments. */
-int tut_declare_queue(struct tut_conn *c, const char *queue, struct tut_err *err);
+/* How the programs declare their queue.  By default exactly like the
+ * Python tutorial: durable, not exclusive, not auto-delete, no arguments.
+ * `passive` only checks that the queue exists and uses it as it is (with
+ * whatever arguments or policies it was made with); `dlx`/`dlrk` add
+ * x-dead-letter-exchange / x-dead-letter-routing-key to the declaration,
+ * so a rejected task is dead-lettered even on a broker without policies.
+ * new_task and worker must be given the same ones, or the second
+ * declaration is refused (406 PRECONDITION_FAILED). */
+struct tut_queue {
+    const char *name;
+    bool passive;
+    const char *dlx;          /* NULL: no x-dead-letter-exchange */
+    const char *dlrk;         /* NULL: no x-dead-letter-routing-key */
+};
+
+int tut_declare_queue(struct tut_conn *c, const struct tut_queue *q, struct tut_err *err);
+
+/* NULL when the queue options make sense together, else what is wrong
+ * (a usage error). */
+const char *tut_queue_check(const struct tut_queue *q);
+
+/* Has the broker closed this connection, as far as can be told without
+ * blocking?  True when the socket reached end of file or failed, or when
+ * what waits at the head of the socket is a connection.close or
+ * channel.close (which is then read and answered).  err says which.  A
+ * program about to ack after a long task asks this first: an ack written
+ * to a connection the broker has already given up is lost, and the broker
+ * delivers the task again. */
+bool tut_peer_closed(struct tut_conn *c, struct tut_err *err);
 
 /* Send a heartbeat frame if half the heartbeat interval has passed since
  * the last one.  rabbitmq-c only sends heartbeats inside its own calls, so

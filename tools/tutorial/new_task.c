@@ -5,9 +5,10 @@
  *   new_task [--url URL] [--queue NAME] --file F|-     one task per line
  *
  * Declares the durable queue (exactly as the Python tutorial does, so the
- * two interoperate), publishes persistent messages (delivery_mode 2) to
- * the default exchange, and does not report success before the broker has
- * confirmed them (publisher confirms).  From a file it keeps up to
+ * two interoperate; --passive only checks that it exists, and
+ * --dead-letter-exchange adds that argument), publishes persistent
+ * messages (delivery_mode 2) to the default exchange, and does not report
+ * success before the broker has confirmed them (publisher confirms).  From a file it keeps up to
  * --window messages unconfirmed at once: the broker confirms in batches
  * (basic.ack with multiple=1), so thousands of lines go out in one round
  * trip per window rather than one per line.
@@ -36,6 +37,13 @@ static const char usage_text[] =
     "\n"
     "  --url URL            broker (default amqp://guest:guest@localhost:5672/)\n"
     "  --queue NAME         queue (default task_queue)\n"
+    "  --passive            use the queue as it exists (passive declare); fail if\n"
+    "                       it does not\n"
+    "  --dead-letter-exchange X\n"
+    "                       declare the queue with x-dead-letter-exchange X\n"
+    "                       (give worker the same options)\n"
+    "  --dead-letter-routing-key K\n"
+    "                       with it: x-dead-letter-routing-key K\n"
     "  --file FILE          one task per non-empty line of FILE ('-': stdin)\n"
     "  --window N           unconfirmed messages in flight with --file (default 1000)\n"
     "  --confirm-timeout S  give up waiting for a confirm after S seconds (default 30)\n"
@@ -48,7 +56,7 @@ static const char usage_text[] =
 
 struct options {
     const char *url;
-    const char *queue;
+    struct tut_queue queue;
     const char *file;
     long window;
     double confirm_timeout;
@@ -176,7 +184,7 @@ static int publish(struct tut_conn *c, const struct options *o, const char *body
     props.delivery_mode = 2;   /* persistent */
     amqp_bytes_t b = {len, (void *)body};
     int st = amqp_basic_publish(c->state, TUT_CHANNEL, amqp_empty_bytes,
-                                amqp_cstring_bytes(o->queue), 0, 0, &props, b);
+                                amqp_cstring_bytes(o->queue.name), 0, 0, &props, b);
     if (st != AMQP_STATUS_OK) {
         c->conn_ok = false;
         return tut_status_err(st, "basic.publish", err);
@@ -290,7 +298,7 @@ int main(int argc, char **argv)
 {
     struct options o = {
         .url = "amqp://guest:guest@localhost:5672/",
-        .queue = "task_queue",
+        .queue = {.name = "task_queue"},
         .window = 1000,
         .confirm_timeout = 30,
         .heartbeat = 10,
@@ -298,6 +306,9 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         {"url", required_argument, NULL, 'u'},
         {"queue", required_argument, NULL, 'q'},
+        {"passive", no_argument, NULL, 'P'},
+        {"dead-letter-exchange", required_argument, NULL, 'x'},
+        {"dead-letter-routing-key", required_argument, NULL, 'k'},
         {"file", required_argument, NULL, 'f'},
         {"window", required_argument, NULL, 'w'},
         {"confirm-timeout", required_argument, NULL, 't'},
@@ -310,7 +321,10 @@ int main(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'u': o.url = optarg; break;
-        case 'q': o.queue = optarg; break;
+        case 'q': o.queue.name = optarg; break;
+        case 'P': o.queue.passive = true; break;
+        case 'x': o.queue.dlx = optarg; break;
+        case 'k': o.queue.dlrk = optarg; break;
         case 'f': o.file = optarg; break;
         case 'w':
             if (tut_parse_long(optarg, 1, 1000000, &o.window))
@@ -334,8 +348,9 @@ int main(int argc, char **argv)
     }
     if (o.file && optind < argc)
         return usage_error("%s", "give either --file or WORDS, not both");
-    if (strlen(o.queue) > 255)
-        return usage_error("%s", "--queue: a queue name has at most 255 bytes");
+    const char *bad = tut_queue_check(&o.queue);
+    if (bad)
+        return usage_error("%s", bad);
 
     struct tut_err err = {0};
     struct tut_target target;
@@ -364,7 +379,7 @@ int main(int argc, char **argv)
                                .connect_timeout = 10};
     int rc = tut_connect(&c, &target, &co, &err);
     if (!rc)
-        rc = tut_declare_queue(&c, o.queue, &err);
+        rc = tut_declare_queue(&c, &o.queue, &err);
     if (!rc) {
         amqp_confirm_select(c.state, TUT_CHANNEL);
         rc = tut_check_reply(&c, amqp_get_rpc_reply(c.state), "confirm.select", &err);

@@ -24,13 +24,17 @@
  * requeues the task and it is done again (at-least-once).  After a lost
  * connection the worker reconnects with exponential backoff, declares the
  * queue again and consumes again; the delivery tags of the old connection
- * are never used on the new one.
+ * are never used on the new one.  Before it acks, the worker looks at the
+ * socket (tut_peer_closed): if the broker closed the connection while the
+ * task ran, the ack could not arrive, and the worker says so.
  *
  * Signals.  The first SIGINT/SIGTERM stops taking tasks: an idle worker
  * exits at once, a busy one finishes the task in hand, acks it and exits
- * 0.  A second signal abandons the task: the command (if any) is killed,
- * the connection is dropped without an ack, the broker requeues the task,
- * and the worker exits 130.  Commands run in their own process group, so
+ * 0.  A delivery read after the first signal is not started: closing the
+ * channel hands it (and any others sent ahead) back to the queue.  A
+ * second signal abandons the task: the command (if any) is killed, the
+ * connection is dropped without an ack, the broker requeues the task, and
+ * the worker exits 130.  Commands run in their own process group, so
  * a Ctrl-C typed at the terminal reaches only the worker, which decides.
  */
 #include "common.h"
@@ -56,13 +60,20 @@ static const char usage_text[] =
     "\n"
     "  --url URL            broker (default amqp://guest:guest@localhost:5672/)\n"
     "  --queue NAME         queue (default task_queue)\n"
+    "  --passive            use the queue as it exists (passive declare), with\n"
+    "                       whatever arguments it was declared with\n"
+    "  --dead-letter-exchange X\n"
+    "                       declare the queue with x-dead-letter-exchange X: where\n"
+    "                       rejected tasks go (give new_task the same options)\n"
+    "  --dead-letter-routing-key K\n"
+    "                       with it: x-dead-letter-routing-key K\n"
     "  --prefetch N         unacked tasks the broker may send ahead, 0 = no limit\n"
     "                       (default 1: fair dispatch)\n"
     "  --dot-seconds X      seconds of fake work per '.' (default 1)\n"
     "  --exec CMD           run CMD with /bin/sh, the task on its stdin, instead of\n"
     "                       the fake work; exit status 0 = done (acked)\n"
     "  --on-failure WHAT    when CMD fails: reject (default: dropped, or dead-lettered\n"
-    "                       if the queue has a dead-letter policy) or requeue\n"
+    "                       if the queue has a dead-letter exchange) or requeue\n"
     "  --timeout S          kill CMD after S seconds; counts as a failure\n"
     "  --requeue-delay S    wait S seconds before requeueing a failed task (default 1)\n"
     "  --show-redelivered   mark tasks the broker delivered before: '(redelivered)'\n"
@@ -82,7 +93,7 @@ enum failure_action { FAIL_REJECT, FAIL_REQUEUE };
 
 struct options {
     const char *url;
-    const char *queue;
+    struct tut_queue queue;
     long prefetch;
     double dot_seconds;
     const char *exec;
@@ -158,7 +169,7 @@ static void child_exec(const struct options *o, int in_fd, bool redelivered)
     signal(SIGTERM, SIG_DFL);
     if (dup2(in_fd, STDIN_FILENO) < 0)
         _exit(127);
-    setenv("WORKER_QUEUE", o->queue, 1);
+    setenv("WORKER_QUEUE", o->queue.name, 1);
     setenv("WORKER_REDELIVERED", redelivered ? "1" : "0", 1);
     execl("/bin/sh", "sh", "-c", o->exec, (char *)NULL);
     fprintf(stderr, "worker: cannot run /bin/sh: %s\n", strerror(errno));
@@ -289,17 +300,27 @@ static int handle(struct tut_conn *c, const struct options *o, const amqp_envelo
             return TUT_EXIT_ABORTED;
     }
 
-    if (!c->conn_ok)
-        return tut_fail(err, TUT_EXIT_LOST, true,
-                        "connection lost while working; the broker will redeliver the task");
+    /* The ack (or reject) can only reach the broker on the connection the
+     * task came on.  If that is gone, the broker still holds the task as
+     * unacked and will deliver it again: say so rather than ack into the
+     * void. */
+    const char *verb = out == TASK_DONE ? "ack" : "reject";
+    struct tut_err why_closed = {0};
+    if (tut_peer_closed(c, &why_closed) || !c->chan_ok) {
+        printf(" [!] %s lost: connection closed; the broker will redeliver the task\n", verb);
+        fflush(stdout);
+        return tut_fail(err, TUT_EXIT_LOST, true, "%s while working on the task",
+                        why_closed.msg[0] ? why_closed.msg : "the channel was closed");
+    }
     int st = out == TASK_DONE
                  ? amqp_basic_ack(c->state, TUT_CHANNEL, env->delivery_tag, 0)
                  : amqp_basic_reject(c->state, TUT_CHANNEL, env->delivery_tag, requeue);
     if (st != AMQP_STATUS_OK) {
         c->conn_ok = false;
-        return tut_fail(err, TUT_EXIT_LOST, true,
-                        "could not %s the task (%s); the broker will redeliver it",
-                        out == TASK_DONE ? "ack" : "reject", amqp_error_string2(st));
+        printf(" [!] %s lost: connection closed; the broker will redeliver the task\n", verb);
+        fflush(stdout);
+        return tut_fail(err, TUT_EXIT_LOST, true, "could not send the %s (%s)", verb,
+                        amqp_error_string2(st));
     }
     return 0;
 }
@@ -311,6 +332,13 @@ static int step(struct tut_conn *c, const struct options *o, struct tut_err *err
     struct timeval tv = {0, 200000};
     amqp_maybe_release_buffers(c->state);
     amqp_rpc_reply_t r = amqp_consume_message(c->state, &env, &tv, 0);
+    if (r.reply_type == AMQP_RESPONSE_NORMAL && g_signals) {
+        /* Asked to stop while we waited: do not start it.  It stays
+         * unacked, and closing the channel gives it back to the queue. */
+        fprintf(stderr, "worker: stopping; a task that arrived meanwhile goes back to the queue\n");
+        amqp_destroy_envelope(&env);
+        return 0;
+    }
     if (r.reply_type == AMQP_RESPONSE_NORMAL) {
         int rc = handle(c, o, &env, err);
         amqp_destroy_envelope(&env);
@@ -342,13 +370,14 @@ static int setup(struct tut_conn *c, const struct tut_target *t, const struct op
     int rc = tut_connect(c, t, &co, err);
     if (rc)
         return rc;
-    rc = tut_declare_queue(c, o->queue, err);
+    rc = tut_declare_queue(c, &o->queue, err);
     if (!rc) {
         amqp_basic_qos(c->state, TUT_CHANNEL, 0, (uint16_t)o->prefetch, 0);
         rc = tut_check_reply(c, amqp_get_rpc_reply(c->state), "basic.qos", err);
     }
     if (!rc) {
-        amqp_basic_consume(c->state, TUT_CHANNEL, amqp_cstring_bytes(o->queue), amqp_empty_bytes,
+        amqp_basic_consume(c->state, TUT_CHANNEL, amqp_cstring_bytes(o->queue.name),
+                           amqp_empty_bytes,
                            /*no_local*/ 0, /*no_ack*/ 0, /*exclusive*/ 0, amqp_empty_table);
         rc = tut_check_reply(c, amqp_get_rpc_reply(c->state), "basic.consume", err);
     }
@@ -375,7 +404,7 @@ static int reconnect(struct tut_conn *c, const struct tut_target *t, const struc
         if (!err->retry)
             return rc;
         double wait = delay * (0.8 + 0.4 * ((double)rand() / RAND_MAX));
-        fprintf(stderr, "worker: %s; retrying in %.1f s\n", err->msg, wait);
+        fprintf(stderr, "worker: %s; retrying in %.2f s\n", err->msg, wait);
         for (double end = tut_now() + wait; tut_now() < end && !g_signals;)
             pause_for(0.05);
         delay = delay * 2 < o->reconnect_max ? delay * 2 : o->reconnect_max;
@@ -395,6 +424,9 @@ static int parse_options(int argc, char **argv, struct options *o)
     static const struct option longopts[] = {
         {"url", required_argument, NULL, 'u'},
         {"queue", required_argument, NULL, 'q'},
+        {"passive", no_argument, NULL, 'P'},
+        {"dead-letter-exchange", required_argument, NULL, 'x'},
+        {"dead-letter-routing-key", required_argument, NULL, 'k'},
         {"prefetch", required_argument, NULL, 'p'},
         {"dot-seconds", required_argument, NULL, 'd'},
         {"exec", required_argument, NULL, 'e'},
@@ -412,7 +444,10 @@ static int parse_options(int argc, char **argv, struct options *o)
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'u': o->url = optarg; break;
-        case 'q': o->queue = optarg; break;
+        case 'q': o->queue.name = optarg; break;
+        case 'P': o->queue.passive = true; break;
+        case 'x': o->queue.dlx = optarg; break;
+        case 'k': o->queue.dlrk = optarg; break;
         case 'e': o->exec = optarg; break;
         case 's': o->show_redelivered = true; break;
         case 'p':
@@ -462,8 +497,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         return usage_error("unexpected argument '%s'", argv[optind]);
     if (exec_only && !o->exec)
         return usage_error("%s", "--on-failure, --timeout and --requeue-delay need --exec");
-    if (strlen(o->queue) > 255)
-        return usage_error("%s", "--queue: a queue name has at most 255 bytes");
+    const char *bad = tut_queue_check(&o->queue);
+    if (bad)
+        return usage_error("%s", bad);
     return 0;
 }
 
@@ -471,7 +507,7 @@ int main(int argc, char **argv)
 {
     struct options o = {
         .url = "amqp://guest:guest@localhost:5672/",
-        .queue = "task_queue",
+        .queue = {.name = "task_queue"},
         .prefetch = 1,
         .dot_seconds = 1,
         .on_failure = FAIL_REJECT,
