@@ -63,6 +63,8 @@ void random_name(char *out, size_t n)
         out[i] = alphabet[bytes[i] & 63];
 }
 
+/* The texts say why, for the log; the client is told only that its login
+ * was refused (conn.c), as RabbitMQ does. */
 bool broker_auth(const broker *b, const char *user, amqp_str password, bool loopback, amqp_error *err)
 {
     int i;
@@ -73,14 +75,12 @@ bool broker_auth(const broker *b, const char *user, amqp_str password, bool loop
             break;
         if (!strcmp(user, "guest") && !loopback && !b->cfg.guest_remote) {
             /* RabbitMQ's loopback_users default */
-            amqp_fail(err, AMQP_ACCESS_REFUSED,
-                      "Login was refused using authentication mechanism PLAIN. For details see the broker logfile.");
+            amqp_fail(err, AMQP_ACCESS_REFUSED, "user '%s' can only connect via localhost", user);
             return false;
         }
         return true;
     }
-    amqp_fail(err, AMQP_ACCESS_REFUSED,
-              "Login was refused using authentication mechanism PLAIN. For details see the broker logfile.");
+    amqp_fail(err, AMQP_ACCESS_REFUSED, "user '%s' - invalid credentials", user);
     return false;
 }
 
