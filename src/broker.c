@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -63,6 +64,8 @@ void random_name(char *out, size_t n)
         out[i] = alphabet[bytes[i] & 63];
 }
 
+/* The texts say why, for the log; the client is told only that its login
+ * was refused (conn.c), as RabbitMQ does. */
 bool broker_auth(const broker *b, const char *user, amqp_str password, bool loopback, amqp_error *err)
 {
     int i;
@@ -73,14 +76,12 @@ bool broker_auth(const broker *b, const char *user, amqp_str password, bool loop
             break;
         if (!strcmp(user, "guest") && !loopback && !b->cfg.guest_remote) {
             /* RabbitMQ's loopback_users default */
-            amqp_fail(err, AMQP_ACCESS_REFUSED,
-                      "Login was refused using authentication mechanism PLAIN. For details see the broker logfile.");
+            amqp_fail(err, AMQP_ACCESS_REFUSED, "user '%s' can only connect via localhost", user);
             return false;
         }
         return true;
     }
-    amqp_fail(err, AMQP_ACCESS_REFUSED,
-              "Login was refused using authentication mechanism PLAIN. For details see the broker logfile.");
+    amqp_fail(err, AMQP_ACCESS_REFUSED, "user '%s' - invalid credentials", user);
     return false;
 }
 
@@ -138,34 +139,17 @@ static void on_accept(ev_loop *loop, ev_io *io, uint32_t events)
     }
 }
 
-static int listen_on(broker *b, const char *addr)
+static int listen_addr(broker *b, const struct sockaddr *sa, socklen_t sl, const char *name)
 {
-    struct sockaddr_storage ss;
-    socklen_t sl;
     int fd, one = 1, idx = b->nlisten;
-    memset(&ss, 0, sizeof ss);
-    if (strchr(addr, ':')) {
-        struct sockaddr_in6 *in6 = (void *)&ss;
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)b->cfg.port);
-        if (inet_pton(AF_INET6, addr, &in6->sin6_addr) != 1)
-            return log_error("--bind %s: not an IPv6 address", addr), -1;
-        sl = sizeof *in6;
-    } else {
-        struct sockaddr_in *in = (void *)&ss;
-        in->sin_family = AF_INET;
-        in->sin_port = htons((uint16_t)b->cfg.port);
-        if (inet_pton(AF_INET, addr, &in->sin_addr) != 1)
-            return log_error("--bind %s: not an IPv4 address", addr), -1;
-        sl = sizeof *in;
-    }
-    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return log_error("socket: %s", strerror(errno)), -1;
+        return -1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (ss.ss_family == AF_INET6)
+    if (sa->sa_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 1024) < 0) {
+    if (bind(fd, sa, sl) < 0 || listen(fd, 1024) < 0) {
         int e = errno;
         close(fd);
         errno = e;
@@ -173,12 +157,62 @@ static int listen_on(broker *b, const char *addr)
     }
     b->listeners[idx].b = b;
     if (ev_io_start(b->loop, &b->listeners[idx].io, fd, EPOLLIN, on_accept) < 0) {
+        int e = errno;
         close(fd);
+        errno = e;
         return -1;
     }
     b->nlisten++;
-    log_info("listening on %s%s%s:%d", strchr(addr, ':') ? "[" : "", addr, strchr(addr, ':') ? "]" : "",
-             b->cfg.port);
+    log_info("listening on %s%s%s:%d", sa->sa_family == AF_INET6 ? "[" : "", name,
+             sa->sa_family == AF_INET6 ? "]" : "", b->cfg.port);
+    return 0;
+}
+
+/* Listen on every address `addr` stands for: an IPv4 or IPv6 address
+ * ("[::1]" too) or a host name, resolved once at start (localhost: what
+ * /etc/hosts says).  Logs why it cannot; `required` false only warns. */
+static int listen_on(broker *b, const char *addr, bool required)
+{
+    struct addrinfo hints, *res, *ai, *prev;
+    char host[256], port[8], num[INET6_ADDRSTRLEN];
+    size_t len = strlen(addr);
+    int rc;
+
+    if (len >= 2 && len < sizeof host && addr[0] == '[' && addr[len - 1] == ']')
+        snprintf(host, sizeof host, "%.*s", (int)(len - 2), addr + 1);
+    else
+        snprintf(host, sizeof host, "%s", addr);
+    snprintf(port, sizeof port, "%d", b->cfg.port);
+    memset(&hints, 0, sizeof hints);
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    hints.ai_socktype = SOCK_STREAM;
+    if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+        log_msg(required ? LOG_ERROR : LOG_WARN, "cannot listen on %s port %d: %s", addr, b->cfg.port,
+                rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+        return -1;
+    }
+    for (ai = res; ai; ai = ai->ai_next) {
+        /* a name may list the same address twice */
+        for (prev = res; prev != ai; prev = prev->ai_next)
+            if (prev->ai_addrlen == ai->ai_addrlen && !memcmp(prev->ai_addr, ai->ai_addr, ai->ai_addrlen))
+                break;
+        if (prev != ai)
+            continue;
+        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, num, sizeof num, NULL, 0, NI_NUMERICHOST) != 0)
+            snprintf(num, sizeof num, "?");
+        if (b->nlisten == (int)(sizeof b->listeners / sizeof *b->listeners)) {
+            log_error("cannot listen on %s: more than %d listening addresses", num, b->nlisten);
+            freeaddrinfo(res);
+            return -1;
+        }
+        if (listen_addr(b, ai->ai_addr, ai->ai_addrlen, num) < 0) {
+            log_msg(required ? LOG_ERROR : LOG_WARN, "cannot listen on %s%s%s port %d: %s", addr,
+                    strcmp(addr, num) ? " = " : "", strcmp(addr, num) ? num : "", b->cfg.port, strerror(errno));
+            freeaddrinfo(res);
+            return -1;
+        }
+    }
+    freeaddrinfo(res);
     return 0;
 }
 
@@ -304,18 +338,14 @@ int broker_init(broker *b, const config *cfg)
         return log_error("signalfd: %s", strerror(errno)), -1;
 
     if (b->cfg.nbinds == 0) {
-        for (i = 0; i < 2; i++) {
-            if (listen_on(b, defaults[i]) < 0) {
-                if (i == 0)
-                    return log_error("cannot listen on %s:%d: %s", defaults[i], b->cfg.port, strerror(errno)), -1;
-                log_warn("cannot listen on [%s]:%d: %s (IPv4 only)", defaults[i], b->cfg.port, strerror(errno));
-            }
-        }
+        if (listen_on(b, defaults[0], true) < 0)
+            return -1;
+        if (listen_on(b, defaults[1], false) < 0)
+            log_warn("IPv4 only");
     } else {
         for (i = 0; i < b->cfg.nbinds; i++)
-            if (listen_on(b, b->cfg.binds[i]) < 0)
-                return log_error("cannot listen on %s port %d: %s", b->cfg.binds[i], b->cfg.port, strerror(errno)),
-                       -1;
+            if (listen_on(b, b->cfg.binds[i], true) < 0)
+                return -1;
     }
     ev_timer_init(&b->tick, on_tick);
     ev_timer_init(&b->shutdown_timer, on_shutdown_timer);

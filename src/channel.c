@@ -898,7 +898,7 @@ static int tx_method(channel *ch, uint32_t id, amqp_error *err)
         return 0;
     }
     default:
-        return amqp_fail(err, AMQP_COMMAND_INVALID, "unexpected method %s", amqp_method_name(id));
+        return amqp_fail(err, AMQP_COMMAND_INVALID, "unimplemented method");
     }
 }
 
@@ -973,12 +973,12 @@ static int channel_method(channel *ch, uint32_t id, amqp_method_args *a, amqp_er
         amqp_channel_close_ok ok = {0};
         uint16_t chid = ch->id;
         channel_free(ch);
-        c->channels[chid] = NULL;
+        conn_forget_channel(c, chid);
         conn_send_method(c, chid, AMQP_CHANNEL_CLOSE_OK, &ok);
         return 0;
     }
-    case AMQP_CHANNEL_CLOSE_OK:
-        return 0;
+    case AMQP_CHANNEL_CLOSE_OK: /* on an open channel: nothing asked for it */
+        return amqp_fail(err, AMQP_COMMAND_INVALID, "unimplemented method");
     case AMQP_CHANNEL_FLOW: {
         amqp_channel_flow_ok ok = {.active = true};
         if (!a->channel_flow.active)
@@ -986,8 +986,8 @@ static int channel_method(channel *ch, uint32_t id, amqp_method_args *a, amqp_er
         conn_send_method(c, ch->id, AMQP_CHANNEL_FLOW_OK, &ok);
         return 0;
     }
-    case AMQP_CHANNEL_FLOW_OK:
-        return 0;
+    case AMQP_CHANNEL_FLOW_OK: /* we never send channel.flow */
+        return amqp_fail(err, AMQP_COMMAND_INVALID, "unimplemented method");
     case AMQP_ACCESS_REQUEST: {
         amqp_access_request_ok ok = {.ticket = 1};
         conn_send_method(c, ch->id, AMQP_ACCESS_REQUEST_OK, &ok);
@@ -1029,7 +1029,7 @@ static int channel_method(channel *ch, uint32_t id, amqp_method_args *a, amqp_er
             return channel_declare_method(ch, id, a, err);
         if ((id >> 16) == AMQP_TX_CLASS)
             return tx_method(ch, id, err);
-        return amqp_fail(err, AMQP_COMMAND_INVALID, "unexpected method %s on a channel", amqp_method_name(id));
+        return amqp_fail(err, AMQP_COMMAND_INVALID, "unimplemented method");
     }
 }
 
@@ -1050,7 +1050,8 @@ int channel_frame(channel *ch, const amqp_frame *f, amqp_error *err)
         if ((rc = amqp_method_frame_decode(f, &id, &a)) < 0) {
             if (rc == AMQP_EMETHOD)
                 return amqp_fail(err, AMQP_NOT_IMPLEMENTED, "unknown method %u.%u", id >> 16, id & 0xffff);
-            return amqp_fail(err, AMQP_FRAME_ERROR, "cannot decode %s: %s", amqp_method_name(id), amqp_strerror(rc));
+            return amqp_fail(err, AMQP_FRAME_ERROR, "cannot decode %s: %s",
+                             amqp_method_name(id) ? amqp_method_name(id) : "method", amqp_strerror(rc));
         }
         err->method = id;
         if (log_level <= LOG_DEBUG && id != AMQP_BASIC_PUBLISH && id != AMQP_BASIC_ACK)

@@ -12,10 +12,16 @@
  *
  * Lifecycle, as RabbitMQ: protocol header -> start/start-ok (PLAIN or
  * AMQPLAIN) -> tune/tune-ok -> open/open-ok -> channels -> close/close-ok
- * in either direction.  A failure anywhere is an amqp_error: soft codes
- * close the channel, hard codes close the connection (conn_error below).
- * A closed connection is marked dead and freed before the loop sleeps,
- * never inside its own callback.
+ * in either direction.  Until tune-ok frames are limited to 4096 octets.
+ * A failure anywhere is an amqp_error: soft codes close the channel, hard
+ * codes close the connection, and before tune-ok the socket is just closed
+ * (conn_error below).  Frames are judged in RabbitMQ's order and its errors
+ * quote them as it does.  A closed connection is marked dead and freed
+ * before the loop sleeps, never inside its own callback.
+ *
+ * Channels: a table of the open ones sorted by number, so any number
+ * 1..65535 can be used and an idle connection holds none; channel_max
+ * limits how many are open, as in RabbitMQ.
  */
 #include "warren.h"
 
@@ -79,7 +85,10 @@ void conn_accept(broker *b, int fd, const struct sockaddr *sa, socklen_t salen)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->b = b;
     c->state = CONN_HEADER;
-    c->frame_max = b->cfg.frame_max;
+    /* until tune-ok, frames are held to the protocol's minimum frame_max
+     * (RabbitMQ's initial_frame_max): an unauthenticated client cannot
+     * make us buffer more than 4 KiB */
+    c->frame_max = AMQP_FRAME_MIN_SIZE;
     c->channel_max = b->cfg.channel_max;
     c->last_recv = c->last_send = ev_now(b->loop);
     if (ev_io_start(b->loop, &c->io, fd, EPOLLIN, on_io) < 0) {
@@ -211,11 +220,9 @@ static void update_events(conn *c)
 static void resume_consumers(conn *c)
 {
     uint32_t i;
-    for (i = 0; i < c->nchannels; i++) {
-        channel *ch = c->channels[i];
+    for (i = 0; i < c->nchans; i++) {
+        channel *ch = c->chans[i].ch;
         consumer *cons;
-        if (!ch)
-            continue;
         for (cons = ch->consumers; cons; cons = cons->ch_next)
             queue_mark_dirty(cons->q);
     }
@@ -228,10 +235,10 @@ void conn_flush(conn *c)
 
     if (c->state == CONN_DEAD)
         return;
-    if (c->nchannels && c->state == CONN_OPEN)
-        for (i = 0; i < c->nchannels; i++)
-            if (c->channels[i] && channel_has_pending(c->channels[i]))
-                channel_flush_confirms(c->channels[i]);
+    if (c->state == CONN_OPEN)
+        for (i = 0; i < c->nchans; i++)
+            if (channel_has_pending(c->chans[i].ch))
+                channel_flush_confirms(c->chans[i].ch);
     if (c->out.bytes > 0) {
         ssize_t w = obuf_flush(&c->out, c->io.fd);
         if (w < 0) {
@@ -251,13 +258,15 @@ void conn_flush(conn *c)
 
 static void release_channels(conn *c)
 {
-    uint32_t i;
-    for (i = 0; i < c->nchannels; i++) {
-        if (c->channels[i]) {
-            channel_free(c->channels[i]);
-            c->channels[i] = NULL;
-        }
-    }
+    struct conn_channel *v = c->chans;
+    uint32_t i, n = c->nchans;
+
+    /* the table is detached first: nothing freed below can be found */
+    c->chans = NULL;
+    c->nchans = c->capchans = 0;
+    for (i = 0; i < n; i++)
+        channel_free(v[i].ch);
+    free(v);
 }
 
 /* Exclusive queues go with their connection. */
@@ -334,7 +343,7 @@ void conn_free(conn *c)
         close(c->io.fd);
     obuf_clear(&c->out);
     free(c->in);
-    free(c->channels);
+    free(c->chans);
     free(c);
 }
 
@@ -358,7 +367,11 @@ void conn_close(conn *c, int code, const char *text, uint32_t method)
     c->last_recv = ev_now(c->b->loop); /* the close timeout counts from here */
 }
 
-/* The one place an error becomes a close. */
+/* The one place an error becomes a close, as RabbitMQ decides it: soft
+ * codes close the channel, hard codes the connection with
+ * connection.close; but a client that has not finished tune-ok is not
+ * answered at all, its socket is just closed (a refused login is the one
+ * exception, and on_start_ok sends that close itself). */
 static void conn_error(conn *c, channel *ch, amqp_error *err)
 {
     if (!amqp_reply_is_hard(err->code) && ch && ch->state == CH_OPEN && c->state == CONN_OPEN) {
@@ -374,6 +387,10 @@ static void conn_error(conn *c, channel *ch, amqp_error *err)
          * now, and only waits for close-ok to free its number */
         channel_release(ch);
         ch->state = CH_CLOSING;
+        return;
+    }
+    if ((c->state == CONN_START && err->code != AMQP_ACCESS_REFUSED) || c->state == CONN_TUNE) {
+        conn_kill(c, err->text);
         return;
     }
     conn_close(c, err->code, err->text, err->method);
@@ -446,7 +463,9 @@ static void read_capabilities(conn *c, amqp_table client_props)
         c->cap_flags |= CAP_PUBLISHER_CONFIRMS;
 }
 
-/* PLAIN: "\0user\0password"; AMQPLAIN: a table without its length prefix. */
+/* PLAIN: "\0user\0password"; AMQPLAIN: a table without its length prefix.
+ * A response that is not a login attempt is no ACCESS_REFUSED but a
+ * protocol error, which (before tune) closes the socket, as RabbitMQ. */
 static int parse_credentials(amqp_str mech, amqp_str resp, char *user, size_t usize, amqp_str *pass,
                              amqp_error *err)
 {
@@ -456,10 +475,10 @@ static int parse_credentials(amqp_str mech, amqp_str resp, char *user, size_t us
         const char *p = resp.ptr, *end = resp.ptr + resp.len;
         const char *z1 = memchr(p, 0, resp.len), *z2;
         if (!z1)
-            return amqp_fail(err, AMQP_ACCESS_REFUSED, "PLAIN response malformed");
+            return amqp_fail(err, AMQP_SYNTAX_ERROR, "PLAIN response malformed");
         z2 = memchr(z1 + 1, 0, (size_t)(end - z1 - 1));
         if (!z2)
-            return amqp_fail(err, AMQP_ACCESS_REFUSED, "PLAIN response malformed");
+            return amqp_fail(err, AMQP_SYNTAX_ERROR, "PLAIN response malformed");
         u.ptr = z1 + 1;
         u.len = (uint32_t)(z2 - z1 - 1);
         pass->ptr = z2 + 1;
@@ -469,12 +488,12 @@ static int parse_credentials(amqp_str mech, amqp_str resp, char *user, size_t us
         amqp_value lv, pv;
         if (amqp_table_validate(t.ptr, t.len, 0) < 0 || !amqp_table_get(t, "LOGIN", &lv) ||
             !amqp_table_get(t, "PASSWORD", &pv) || lv.type != 'S' || pv.type != 'S')
-            return amqp_fail(err, AMQP_ACCESS_REFUSED, "AMQPLAIN response malformed");
+            return amqp_fail(err, AMQP_SYNTAX_ERROR, "AMQPLAIN auth info is missing LOGIN or PASSWORD field");
         u = lv.v.s;
         *pass = pv.v.s;
     } else {
-        return amqp_fail(err, AMQP_ACCESS_REFUSED, "unsupported authentication mechanism '%.*s'",
-                         (int)mech.len, mech.ptr);
+        return amqp_fail(err, AMQP_COMMAND_INVALID, "unknown authentication mechanism '%.*s'", (int)mech.len,
+                         mech.ptr);
     }
     if (u.len >= usize || memchr(u.ptr, 0, u.len))
         return amqp_fail(err, AMQP_ACCESS_REFUSED, "user name too long or malformed");
@@ -491,20 +510,40 @@ static int on_start_ok(conn *c, const amqp_connection_start_ok *m, amqp_error *e
         .frame_max = c->b->cfg.frame_max,
         .heartbeat = c->b->cfg.heartbeat,
     };
+    int rc;
 
     read_capabilities(c, m->client_properties);
-    if (parse_credentials(m->mechanism, m->response, c->user, sizeof c->user, &pass, err) < 0 ||
-        !broker_auth(c->b, c->user, pass, c->loopback, err)) {
+    rc = parse_credentials(m->mechanism, m->response, c->user, sizeof c->user, &pass, err);
+    if (rc < 0 && err->code != AMQP_ACCESS_REFUSED)
+        return -1;
+    if (rc < 0 || !broker_auth(c->b, c->user, pass, c->loopback, err)) {
         log_warn("authentication failed for user '%s' from %s: %s", c->user, c->peer, err->text);
         if (!(c->cap_flags & CAP_AUTH_FAILURE_CLOSE)) {
             /* old clients get the socket closed, as RabbitMQ does */
             conn_kill(c, "authentication failed");
             return 0;
         }
-        return -1;
+        /* the client learns only that it failed; the log says why */
+        err->method = 0;
+        return amqp_fail(err, AMQP_ACCESS_REFUSED,
+                         "Login was refused using authentication mechanism %.*s. For details see the broker logfile.",
+                         (int)m->mechanism.len, m->mechanism.ptr);
     }
     conn_send_method(c, 0, AMQP_CONNECTION_TUNE, &tune);
     c->state = CONN_TUNE;
+    return 0;
+}
+
+/* RabbitMQ's rule for a tune-ok value: 0 means "no limit", so it is too
+ * high for a server that has one. */
+static int negotiate(amqp_error *err, const char *field, uint32_t client, uint32_t min, uint32_t server)
+{
+    if (client != 0 && client < min)
+        return amqp_fail(err, AMQP_NOT_ALLOWED, "negotiated %s = %u is lower than the minimum allowed value (%u)",
+                         field, client, min);
+    if (server != 0 && (client == 0 || client > server))
+        return amqp_fail(err, AMQP_NOT_ALLOWED, "negotiated %s = %u is higher than the maximum allowed value (%u)",
+                         field, client, server);
     return 0;
 }
 
@@ -512,16 +551,12 @@ static int on_tune_ok(conn *c, const amqp_connection_tune_ok *m, amqp_error *err
 {
     const config *cfg = &c->b->cfg;
 
-    if (m->frame_max && m->frame_max < AMQP_FRAME_MIN_SIZE)
-        return amqp_fail(err, AMQP_NOT_ALLOWED, "frame_max=%u < %u min size", m->frame_max,
-                         AMQP_FRAME_MIN_SIZE);
-    if (m->frame_max > cfg->frame_max || (m->frame_max == 0 && cfg->frame_max))
-        return amqp_fail(err, AMQP_NOT_ALLOWED, "frame_max=%u > %u max size", m->frame_max, cfg->frame_max);
-    if (m->channel_max > cfg->channel_max)
-        return amqp_fail(err, AMQP_NOT_ALLOWED, "channel_max=%u > %u max channels", m->channel_max,
-                         cfg->channel_max);
+    err->method = AMQP_CONNECTION_TUNE;
+    if (negotiate(err, "frame_max", m->frame_max, AMQP_FRAME_MIN_SIZE, cfg->frame_max) < 0 ||
+        negotiate(err, "channel_max", m->channel_max, 1, cfg->channel_max) < 0)
+        return -1;
     c->frame_max = m->frame_max;
-    c->channel_max = m->channel_max ? m->channel_max : cfg->channel_max;
+    c->channel_max = m->channel_max;
     c->heartbeat = m->heartbeat;
     c->state = CONN_OPEN_WAIT;
     return 0;
@@ -542,122 +577,212 @@ static int on_open(conn *c, const amqp_connection_open *m, amqp_error *err)
     return 0;
 }
 
-/* Methods on channel 0. */
+/* The connection's state as RabbitMQ names it in its errors. */
+static const char *state_name(const conn *c)
+{
+    switch (c->state) {
+    case CONN_HEADER:
+        return "pre_init";
+    case CONN_START:
+        return "starting";
+    case CONN_TUNE:
+        return "tuning";
+    case CONN_OPEN_WAIT:
+        return "opening";
+    case CONN_OPEN:
+        return "running";
+    default:
+        return "closing";
+    }
+}
+
+/* Methods on channel 0 (the connection is not CONN_CLOSING: conn_frame
+ * handles that state itself).  Any method in a state that does not expect
+ * it, a channel-level one included, is 504 as in RabbitMQ. */
 static int conn_method(conn *c, uint32_t id, amqp_method_args *a, amqp_error *err)
 {
     switch (id) {
     case AMQP_CONNECTION_START_OK:
-        if (c->state != CONN_START)
-            break;
-        return on_start_ok(c, &a->connection_start_ok, err);
-    case AMQP_CONNECTION_SECURE_OK:
+        if (c->state == CONN_START)
+            return on_start_ok(c, &a->connection_start_ok, err);
         break;
     case AMQP_CONNECTION_TUNE_OK:
-        if (c->state != CONN_TUNE)
-            break;
-        return on_tune_ok(c, &a->connection_tune_ok, err);
+        if (c->state == CONN_TUNE)
+            return on_tune_ok(c, &a->connection_tune_ok, err);
+        break;
     case AMQP_CONNECTION_OPEN:
-        if (c->state != CONN_OPEN_WAIT)
-            break;
-        return on_open(c, &a->connection_open, err);
-    case AMQP_CONNECTION_CLOSE: {
-        amqp_connection_close_ok ok = {0};
-        release_channels(c);
-        release_exclusive(c);
-        conn_send_method(c, 0, AMQP_CONNECTION_CLOSE_OK, &ok);
-        conn_kill(c, "client closed the connection");
-        return 0;
-    }
-    case AMQP_CONNECTION_CLOSE_OK:
-        if (c->state == CONN_CLOSING) {
-            conn_kill(c, "connection closed");
+        if (c->state == CONN_OPEN_WAIT)
+            return on_open(c, &a->connection_open, err);
+        break;
+    case AMQP_CONNECTION_CLOSE:
+        if (c->state == CONN_OPEN) {
+            amqp_connection_close_ok ok = {0};
+            release_channels(c);
+            release_exclusive(c);
+            conn_send_method(c, 0, AMQP_CONNECTION_CLOSE_OK, &ok);
+            conn_kill(c, "client closed the connection");
             return 0;
         }
         break;
-    case AMQP_CONNECTION_BLOCKED:
-    case AMQP_CONNECTION_UNBLOCKED:
-        /* a client has no business blocking the server; RabbitMQ ignores it */
-        return 0;
-    case AMQP_CONNECTION_UPDATE_SECRET: {
-        /* PLAIN credentials carry no expiring secret: accept, as RabbitMQ's
-         * internal backend does, and keep the session as it is */
-        amqp_connection_update_secret_ok ok = {0};
-        if (c->state != CONN_OPEN)
-            break;
-        log_info("connection %s updated its secret (%.*s)", c->peer,
-                 (int)a->connection_update_secret.reason.len, a->connection_update_secret.reason.ptr);
-        conn_send_method(c, 0, AMQP_CONNECTION_UPDATE_SECRET_OK, &ok);
-        return 0;
-    }
+    case AMQP_CONNECTION_UPDATE_SECRET:
+        if (c->state == CONN_OPEN) {
+            /* PLAIN credentials carry no expiring secret: accept, as
+             * RabbitMQ's internal backend does, and keep the session */
+            amqp_connection_update_secret_ok ok = {0};
+            log_info("connection %s updated its secret (%.*s)", c->peer,
+                     (int)a->connection_update_secret.reason.len, a->connection_update_secret.reason.ptr);
+            conn_send_method(c, 0, AMQP_CONNECTION_UPDATE_SECRET_OK, &ok);
+            return 0;
+        }
+        break;
     default:
-        if (amqp_method_known(id) && (id >> 16) != AMQP_CONNECTION_CLASS)
-            return amqp_fail(err, AMQP_COMMAND_INVALID, "%s on channel 0", amqp_method_name(id));
         break;
     }
-    return amqp_fail(err, AMQP_COMMAND_INVALID, "unexpected method %s in connection state %d",
-                     amqp_method_name(id) ? amqp_method_name(id) : "?", c->state);
+    return amqp_fail(err, AMQP_CHANNEL_ERROR, "unexpected method in connection state %s", state_name(c));
 }
 
-/* ---------------------------------------------------------------- frames */
+/* --------------------------------------------------------------- channels */
 
-static channel *get_channel(conn *c, uint16_t id)
+/* The index of channel `id` in the sorted table, or where it would go. */
+static uint32_t chan_index(const conn *c, uint16_t id)
 {
-    return id < c->nchannels ? c->channels[id] : NULL;
+    uint32_t lo = 0, hi = c->nchans;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (c->chans[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static channel *get_channel(const conn *c, uint16_t id)
+{
+    uint32_t i = chan_index(c, id);
+    return i < c->nchans && c->chans[i].id == id ? c->chans[i].ch : NULL;
+}
+
+void conn_forget_channel(conn *c, uint16_t id)
+{
+    uint32_t i = chan_index(c, id);
+    if (i >= c->nchans || c->chans[i].id != id)
+        return;
+    memmove(c->chans + i, c->chans + i + 1, (c->nchans - i - 1) * sizeof *c->chans);
+    if (--c->nchans == 0) {
+        free(c->chans);
+        c->chans = NULL;
+        c->capchans = 0;
+    }
 }
 
 static int open_channel(conn *c, uint16_t id, amqp_error *err)
 {
     amqp_channel_open_ok ok = {.channel_id = amqp_cstr("")};
+    uint32_t i = chan_index(c, id);
     channel *ch;
 
-    if (id > c->channel_max)
-        return amqp_fail(err, AMQP_CHANNEL_ERROR, "channel number %u exceeds channel_max %u", id, c->channel_max);
-    if (id >= c->nchannels) {
-        uint32_t n = c->nchannels ? c->nchannels : 4;
-        channel **v;
-        while (n <= id)
-            n *= 2;
-        if (n > (uint32_t)c->channel_max + 1)
-            n = (uint32_t)c->channel_max + 1;
-        v = realloc(c->channels, n * sizeof *v);
+    if (c->nchans == c->capchans) {
+        uint32_t n = c->capchans ? c->capchans * 2 : 4;
+        struct conn_channel *v = realloc(c->chans, n * sizeof *v);
         if (!v)
             return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
-        memset(v + c->nchannels, 0, (n - c->nchannels) * sizeof *v);
-        c->channels = v;
-        c->nchannels = n;
+        c->chans = v;
+        c->capchans = n;
     }
     if (!(ch = channel_new(c, id)))
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
-    c->channels[id] = ch;
+    memmove(c->chans + i + 1, c->chans + i, (c->nchans - i) * sizeof *c->chans);
+    c->chans[i].ch = ch;
+    c->chans[i].id = id;
+    c->nchans++;
     conn_send_method(c, id, AMQP_CHANNEL_OPEN_OK, &ok);
     return 0;
 }
 
+/* ---------------------------------------------------------------- frames */
+
+/* How RabbitMQ quotes a frame's payload in an error: as Erlang prints a
+ * binary, "all octets = <<0,10>>", or <<"abc">> when every octet is
+ * printable Latin-1; of a longer payload only "first 16 octets". */
+static const char *quote_octets(char *out, size_t cap, const uint8_t *p, uint32_t n)
+{
+    static const char escapes[] = "\n\r\t\v\b\f\033\"\\", letters[] = "nrtvbfe\"\\";
+    size_t k = n > 16 ? 16 : n, i, len;
+    bool text = k > 0;
+
+    for (i = 0; i < k && text; i++)
+        text = (p[i] >= 32 && p[i] < 127) || p[i] >= 160 || (p[i] && memchr(escapes, p[i], 7));
+    len = (size_t)snprintf(out, cap, "%s octets = <<%s", n > 16 ? "first 16" : "all", text ? "\"" : "");
+    for (i = 0; i < k && len < cap; i++) {
+        const char *e = p[i] ? memchr(escapes, p[i], sizeof escapes - 1) : NULL;
+        if (!text)
+            len += (size_t)snprintf(out + len, cap - len, "%s%u", i ? "," : "", p[i]);
+        else if (e)
+            len += (size_t)snprintf(out + len, cap - len, "\\%c", letters[e - escapes]);
+        else
+            len += (size_t)snprintf(out + len, cap - len, "%c", p[i]);
+    }
+    if (len < cap)
+        snprintf(out + len, cap - len, "%s>>", text ? "\"" : "");
+    return out;
+}
+
+static int unexpected_frame(const amqp_frame *f, amqp_error *err)
+{
+    char q[128];
+    return amqp_fail(err, AMQP_UNEXPECTED_FRAME, "type %u, %s", f->type, quote_octets(q, sizeof q, f->payload, f->size));
+}
+
+/* What RabbitMQ's frame analysis calls unknown_frame: a type that is none
+ * of the four, a method frame without a method id, a heartbeat with a
+ * payload, a content header shorter than its fixed part. */
+static bool malformed(const amqp_frame *f)
+{
+    switch (f->type) {
+    case AMQP_FRAME_METHOD:
+        return f->size < 4;
+    case AMQP_FRAME_HEADER:
+        return f->size < 12;
+    case AMQP_FRAME_BODY:
+        return false;
+    case AMQP_FRAME_HEARTBEAT:
+        return f->size > 0;
+    default:
+        return true;
+    }
+}
+
+/* A frame on channel > 0 of an open connection (not malformed). */
 static int frame_on_channel(conn *c, const amqp_frame *f, amqp_error *err, channel **errch)
 {
     channel *ch = get_channel(c, f->channel);
+    uint32_t id = f->type == AMQP_FRAME_METHOD ? amqp_get32(f->payload) : 0;
     amqp_method_args a;
-    uint32_t id = 0;
     int rc;
 
-    if (c->state != CONN_OPEN)
-        return amqp_fail(err, AMQP_UNEXPECTED_FRAME, "type %u on channel %u before connection.open", f->type,
-                         f->channel);
-    if (f->type == AMQP_FRAME_METHOD && f->size >= 4)
-        id = amqp_get32(f->payload);
-    err->method = id;
     if (!ch) {
+        /* RabbitMQ counts open channels (closing ones too, until their
+         * close-ok); any number may be used */
+        if (c->nchans >= c->channel_max)
+            return amqp_fail(err, AMQP_NOT_ALLOWED,
+                             "number of channels opened (%u) has reached the negotiated channel_max (%u)", c->nchans,
+                             c->channel_max);
+        if (f->type != AMQP_FRAME_METHOD)
+            return amqp_fail(err, AMQP_UNEXPECTED_FRAME, "expected method frame, got non method frame instead");
+        err->method = id;
         if (id != AMQP_CHANNEL_OPEN)
             return amqp_fail(err, AMQP_CHANNEL_ERROR, "expected 'channel.open'");
         if ((rc = amqp_method_frame_decode(f, &id, &a)) < 0)
             return amqp_fail(err, AMQP_FRAME_ERROR, "cannot decode channel.open: %s", amqp_strerror(rc));
         return open_channel(c, f->channel, err);
     }
+    err->method = id;
     if (ch->state == CH_CLOSING) {
         /* only the close handshake matters now; everything else is dropped */
         if (id == AMQP_CHANNEL_CLOSE_OK) {
             channel_free(ch);
-            c->channels[f->channel] = NULL;
+            conn_forget_channel(c, f->channel);
         } else if (id == AMQP_CHANNEL_CLOSE) {
             amqp_channel_close_ok ok = {0};
             conn_send_method(c, f->channel, AMQP_CHANNEL_CLOSE_OK, &ok);
@@ -670,7 +795,8 @@ static int frame_on_channel(conn *c, const amqp_frame *f, amqp_error *err, chann
     return channel_frame(ch, f, err);
 }
 
-/* Handle one frame.  Returns -1 when the connection can take no more input. */
+/* Handle one frame, judged in RabbitMQ's order.  Returns -1 when the
+ * connection can take no more input. */
 static int conn_frame(conn *c, const amqp_frame *f)
 {
     amqp_error err = {0};
@@ -696,25 +822,35 @@ static int conn_frame(conn *c, const amqp_frame *f)
         }
         return 0;
     }
+    if (f->channel != 0 && c->state != CONN_OPEN) {
+        unexpected_frame(f, &err);
+        goto fail;
+    }
+    if (malformed(f)) {
+        char q[128];
+        amqp_fail(&err, AMQP_FRAME_ERROR, "type %u, %s: unknown_frame", f->type,
+                  quote_octets(q, sizeof q, f->payload, f->size));
+        goto fail;
+    }
     if (f->type == AMQP_FRAME_HEARTBEAT) {
         if (f->channel != 0) {
-            amqp_fail(&err, AMQP_UNEXPECTED_FRAME, "type 8 (heartbeat) on channel %u", f->channel);
+            unexpected_frame(f, &err);
             goto fail;
         }
         return 0;
     }
     if (f->channel == 0) {
         if (f->type != AMQP_FRAME_METHOD) {
-            amqp_fail(&err, AMQP_UNEXPECTED_FRAME, "expected method frame, got non method frame instead");
+            unexpected_frame(f, &err);
             goto fail;
         }
         if ((rc = amqp_method_frame_decode(f, &id, &a)) < 0) {
-            err.method = f->size >= 4 ? amqp_get32(f->payload) : 0;
+            err.method = id;
             if (rc == AMQP_EMETHOD)
                 amqp_fail(&err, AMQP_NOT_IMPLEMENTED, "unknown method %u.%u", id >> 16, id & 0xffff);
             else
-                amqp_fail(&err, AMQP_FRAME_ERROR, "cannot decode %s: %s",
-                          amqp_method_name(id) ? amqp_method_name(id) : "method", amqp_strerror(rc));
+                amqp_fail(&err, AMQP_FRAME_ERROR, "cannot decode %s: %s", amqp_method_name(id),
+                          amqp_strerror(rc));
             goto fail;
         }
         log_debug("%s ch 0 -> %s", c->peer, amqp_method_name(id));
@@ -731,24 +867,33 @@ fail:
     return c->state == CONN_DEAD ? -1 : 0;
 }
 
-static void frame_error(conn *c, long rc, const uint8_t *p, size_t n)
+/* The byte stream broke (a frame too big for frame_max, a bad frame-end
+ * octet): RabbitMQ's words, then no more input is trusted. */
+static void frame_error(conn *c, long rc, const uint8_t *p)
 {
     amqp_error err = {0};
+    uint32_t size = amqp_get32(p + 3);
+    char q[128];
+
     if (rc == AMQP_EFRAMESIZE)
-        amqp_fail(&err, AMQP_FRAME_ERROR, "frame of %u octets exceeds frame_max %u", amqp_get32(p + 3) + 8,
-                  c->frame_max);
-    else if (rc == AMQP_EFRAMEEND)
-        amqp_fail(&err, AMQP_FRAME_ERROR, "frame_end_marker_missing in frame of type %u", p[0]);
+        amqp_fail(&err, AMQP_FRAME_ERROR, "type %u, all octets = <<>>: {frame_too_large,%u,%u}", p[0], size,
+                  c->frame_max - AMQP_FRAME_OVERHEAD);
     else
-        amqp_fail(&err, AMQP_FRAME_ERROR, "unknown frame type %u", p[0]);
-    (void)n;
+        amqp_fail(&err, AMQP_FRAME_ERROR, "type %u, %s: {invalid_frame_end_marker,%u}", p[0],
+                  quote_octets(q, sizeof q, p + AMQP_FRAME_HEADER_SIZE, size), p[AMQP_FRAME_HEADER_SIZE + size]);
+    if (c->state == CONN_START || c->state == CONN_TUNE) {
+        conn_kill(c, err.text);
+        return;
+    }
     conn_close(c, err.code, err.text, 0);
-    /* the byte stream can no longer be trusted: what comes next is read
-     * and dropped (closing with unread input would reset the connection
-     * and could lose our close frame) until the client hangs up or the
-     * close times out */
+    /* what comes next is read and dropped (closing with unread input
+     * would reset the connection and could lose our close frame) until
+     * the client hangs up or the close times out */
     c->discard_input = true;
 }
+
+/* RabbitMQ takes AMQP 0-9's header for 0-9-1 (the two are that close). */
+#define AMQP_0_9_HEADER "AMQP\x01\x01\x00\x09"
 
 /* Consume whole frames from p[0..n); returns bytes used, or -1 to stop. */
 static long process(conn *c, const uint8_t *p, size_t n)
@@ -756,23 +901,21 @@ static long process(conn *c, const uint8_t *p, size_t n)
     size_t used = 0;
 
     if (c->state == CONN_HEADER) {
-        if (n < AMQP_PROTOCOL_HEADER_SIZE) {
-            if (memcmp(p, AMQP_PROTOCOL_HEADER, n) != 0)
-                goto bad_header;
-            return 0;
-        }
-        if (memcmp(p, AMQP_PROTOCOL_HEADER, AMQP_PROTOCOL_HEADER_SIZE) != 0)
+        size_t k = n < AMQP_PROTOCOL_HEADER_SIZE ? n : AMQP_PROTOCOL_HEADER_SIZE;
+        if (memcmp(p, AMQP_PROTOCOL_HEADER, k) != 0 && memcmp(p, AMQP_0_9_HEADER, k) != 0)
             goto bad_header;
+        if (n < AMQP_PROTOCOL_HEADER_SIZE)
+            return 0;
         used = AMQP_PROTOCOL_HEADER_SIZE;
         send_start(c);
     }
     while (used < n && c->state != CONN_DEAD) {
         amqp_frame f;
-        long rc = amqp_frame_parse(p + used, n - used, c->frame_max, &f);
+        long rc = amqp_frame_parse_any(p + used, n - used, c->frame_max, &f);
         if (rc == 0)
             break;
         if (rc < 0) {
-            frame_error(c, rc, p + used, n - used);
+            frame_error(c, rc, p + used);
             return -1;
         }
         if (conn_frame(c, &f) < 0)
@@ -908,6 +1051,11 @@ void conn_heartbeat_tick(conn *c, uint64_t now)
     }
     if (!hb)
         return;
+    /* a held connection is not read, so its heartbeats wait in the socket:
+     * as RabbitMQ pauses its heartbeat monitor while a connection is
+     * blocked, the silence does not count */
+    if (held(c))
+        c->last_recv = now;
     if (now - c->last_recv > 2 * hb) {
         char why[80];
         snprintf(why, sizeof why, "missed heartbeats from client, timeout: %us", c->heartbeat);

@@ -2,8 +2,11 @@
  * main.c - command line and config file, then run the broker.
  *
  * Every option can also be given in a config file (--config FILE) as
- * `name value` lines with the option's long name, e.g. `port 5673`;
- * the command line wins over the file.
+ * `name value` lines with the option's long name, e.g. `port 5673`.
+ * The files are read first and the command line is applied over them,
+ * whatever the order of the options: a value given on the command line
+ * wins, and a repeatable option (--bind, --user) given there replaces the
+ * file's list instead of adding to it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -107,8 +110,6 @@ static int apply(config *cfg, int opt, const char *name, const char *arg)
         }
         cfg->log_level = lvl;
         return 0;
-    case OPT_CONFIG:
-        return config_load(cfg, arg);
     case OPT_USER: {
         const char *colon = strchr(arg, ':');
         char *user;
@@ -219,16 +220,36 @@ int main(int argc, char **argv)
     config cfg;
     broker b;
     int opt, idx, rc;
+    bool cli_binds = false, cli_users = false;
 
     config_defaults(&cfg);
+    /* pass 1: --help and the config files */
+    opterr = 0;
     while ((opt = getopt_long(argc, argv, "h", options, &idx)) != -1) {
         if (opt == OPT_HELP || opt == 'h') {
             usage(stdout);
             return 0;
         }
+        if (opt == OPT_CONFIG && config_load(&cfg, optarg) < 0)
+            return 2;
+    }
+    /* pass 2: the command line over them */
+    opterr = 1;
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, "h", options, &idx)) != -1) {
         if (opt == '?') {
             usage(stderr);
             return 2;
+        }
+        if (opt == OPT_CONFIG)
+            continue;
+        if (opt == OPT_BIND && !cli_binds) {
+            cfg.nbinds = 0;
+            cli_binds = true;
+        }
+        if (opt == OPT_USER && !cli_users) {
+            cfg.nusers = 0;
+            cli_users = true;
         }
         if (apply(&cfg, opt, options[idx].name, optarg) < 0)
             return 2;

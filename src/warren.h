@@ -499,8 +499,13 @@ struct conn {
     uint8_t *in;                /* partial frame left from the last read */
     uint32_t inlen, incap;
     obuf out;
-    channel **channels;         /* indexed by channel id */
-    uint32_t nchannels;
+    /* open channels sorted by number: any number 1..65535 may be used, and
+     * an idle connection holds no table at all */
+    struct conn_channel {
+        channel *ch;
+        uint16_t id;
+    } *chans;
+    uint32_t nchans, capchans;
     vhost *vh;
     char user[64];
     char peer[64];
@@ -536,6 +541,8 @@ void conn_heartbeat_tick(conn *c, uint64_t now);
 void conn_free(conn *c);
 /* Send connection.blocked / unblocked to clients that asked for it. */
 void conn_set_blocked(conn *c, bool blocked, const char *reason);
+/* The channel numbered id is gone (freed already): drop it from the table. */
+void conn_forget_channel(conn *c, uint16_t id);
 /* The disk alarm ended: read again what was held back. */
 void conn_resume(conn *c);
 /* Wake this connection when the store next syncs (its confirms wait). */

@@ -3,7 +3,13 @@
  */
 #include "frame.h"
 
-long amqp_frame_parse(const uint8_t *p, size_t n, uint32_t frame_max, amqp_frame *f)
+static bool known_type(uint8_t type)
+{
+    return type == AMQP_FRAME_METHOD || type == AMQP_FRAME_HEADER || type == AMQP_FRAME_BODY ||
+           type == AMQP_FRAME_HEARTBEAT;
+}
+
+static long parse(const uint8_t *p, size_t n, uint32_t frame_max, amqp_frame *f, bool any_type)
 {
     uint32_t size;
 
@@ -11,18 +17,12 @@ long amqp_frame_parse(const uint8_t *p, size_t n, uint32_t frame_max, amqp_frame
     if (n < AMQP_FRAME_HEADER_SIZE)
         return 0;
     f->type = p[0];
-    switch (f->type) {
-    case AMQP_FRAME_METHOD:
-    case AMQP_FRAME_HEADER:
-    case AMQP_FRAME_BODY:
-    case AMQP_FRAME_HEARTBEAT:
-        break;
-    default:
+    if (!any_type && !known_type(f->type))
         return AMQP_EFRAMETYPE;
-    }
     f->channel = amqp_get16(p + 1);
     size = amqp_get32(p + 3);
-    if (frame_max && (size > frame_max || frame_max - size < AMQP_FRAME_OVERHEAD))
+    /* the payload may be as big as frame_max itself (see frame.h) */
+    if (frame_max && size > frame_max)
         return AMQP_EFRAMESIZE;
     if (size > UINT32_MAX - AMQP_FRAME_OVERHEAD)
         return AMQP_EFRAMESIZE;
@@ -35,8 +35,19 @@ long amqp_frame_parse(const uint8_t *p, size_t n, uint32_t frame_max, amqp_frame
     return (long)size + AMQP_FRAME_OVERHEAD;
 }
 
+long amqp_frame_parse(const uint8_t *p, size_t n, uint32_t frame_max, amqp_frame *f)
+{
+    return parse(p, n, frame_max, f, false);
+}
+
+long amqp_frame_parse_any(const uint8_t *p, size_t n, uint32_t frame_max, amqp_frame *f)
+{
+    return parse(p, n, frame_max, f, true);
+}
+
 int amqp_method_frame_decode(const amqp_frame *f, uint32_t *id, amqp_method_args *args)
 {
+    *id = 0;
     if (f->size < 4)
         return AMQP_ETRUNC;
     *id = amqp_get32(f->payload);

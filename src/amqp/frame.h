@@ -25,15 +25,26 @@ typedef struct amqp_frame {
     const uint8_t *payload;
 } amqp_frame;
 
-/* Parse the frame at the start of [p, p+n).  frame_max bounds the whole
- * frame, header and end octet included (0: no limit).  Returns the bytes
+/* Parse the frame at the start of [p, p+n).  frame_max bounds the payload
+ * (0: no limit).  The spec counts the whole frame against frame_max, but
+ * so many clients get that wrong by the 8 octets of header and end that
+ * RabbitMQ allows them (its FRAME_SIZE_FUDGE): a payload of frame_max
+ * octets is accepted, one more is AMQP_EFRAMESIZE.  (Frames we write keep
+ * to the spec: header + payload + end <= frame_max.)  Returns the bytes
  * the frame used (> 0); 0 when the buffer holds only part of it, and then
  * f->size is set if the header was complete, so the caller knows how much
  * to wait for; or a negative status (AMQP_EFRAMESIZE, AMQP_EFRAMEEND,
- * AMQP_EFRAMETYPE). */
+ * AMQP_EFRAMETYPE: a type octet that is none of the four, refused from
+ * the header alone). */
 long amqp_frame_parse(const uint8_t *p, size_t n, uint32_t frame_max, amqp_frame *f);
 
-/* A method frame's payload: the method id and its decoded arguments. */
+/* The same, but a frame of any type octet is returned whole (never
+ * AMQP_EFRAMETYPE): for a server that quotes the frame in its error, as
+ * RabbitMQ does.  The caller judges f->type. */
+long amqp_frame_parse_any(const uint8_t *p, size_t n, uint32_t frame_max, amqp_frame *f);
+
+/* A method frame's payload: the method id and its decoded arguments.
+ * *id is 0 when the payload is too short to hold one (AMQP_ETRUNC). */
 int amqp_method_frame_decode(const amqp_frame *f, uint32_t *id, amqp_method_args *args);
 
 /* A content header frame's payload, properties left encoded. */

@@ -27,6 +27,8 @@ static void check_method(const amqp_frame *f)
                  rc == AMQP_ENESTING || rc == AMQP_EMETHOD);
         if (rc == AMQP_EMETHOD)
             TU_CHECK(!amqp_method_known(id));
+        if (f->size < 4)
+            TU_CHECK(rc == AMQP_ETRUNC && id == 0);
         return;
     }
     mi = tu_method(id);
@@ -111,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         TU_CHECK((size_t)r == (size_t)f.size + AMQP_FRAME_OVERHEAD && (size_t)r <= left);
-        TU_CHECK(frame_max == 0 || (size_t)r <= frame_max);
+        TU_CHECK(frame_max == 0 || f.size <= frame_max);
         TU_CHECK(f.payload == data + off + AMQP_FRAME_HEADER_SIZE);
         TU_CHECK(data[off + (size_t)r - 1] == AMQP_FRAME_END);
         TU_CHECK(f.channel == amqp_get16(data + off + 1));

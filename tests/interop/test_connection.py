@@ -3,8 +3,11 @@
 What RabbitMQ 3.10 does, and so what warren must do: connection.tune proposes
 channel_max 2047, frame_max 131072, heartbeat 60; the client's tune-ok wins
 (pika sends its own heartbeat when asked, else the server's); a wrong password
-closes the connection with 403 ACCESS_REFUSED (the client announced
-authentication_failure_close); an unknown vhost closes it with 530 NOT_ALLOWED.
+closes the connection with 403 ACCESS_REFUSED "Login was refused using
+authentication mechanism PLAIN" (or AMQPLAIN, whichever was used) when the
+client announced authentication_failure_close, else the socket is just
+closed; an unknown mechanism or a malformed login response closes the socket
+without a reply; an unknown vhost closes it with 530 NOT_ALLOWED.
 connection.start carries server-properties with product/version/platform and
 a capabilities table, mechanisms "PLAIN AMQPLAIN", locales "en_US".
 """
@@ -111,8 +114,9 @@ def test_wrong_password_raw_403(broker):
         c.read_start()
         c.send_start_ok(password='wrong-password')
         code, text, cls, meth = c.expect_connection_close()
-        assert code == 403
-        assert text.startswith('ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN')
+        assert (code, cls, meth) == (403, 0, 0)
+        assert text == ('ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN. '
+                        'For details see the broker logfile.')
 
 
 def test_unknown_user_raw_403(broker):
@@ -137,6 +141,57 @@ def test_amqplain_login(broker):
         c.send_tune_ok(heartbeat=0)
         c.send_open('/')
         c.expect(raw.CONNECTION_OPEN_OK, 0)
+
+
+def amqplain_start_ok(c, login, password, capabilities=True):
+    # AMQPLAIN's response is a field table without its length prefix
+    response = raw.encode_table({'LOGIN': login, 'PASSWORD': password})[4:]
+    props = {'product': 'raw'}
+    if capabilities:
+        props['capabilities'] = {'authentication_failure_close': True}
+    c.send(raw.method_frame(0, raw.CONNECTION_START_OK, props, 'AMQPLAIN', response, 'en_US'))
+
+
+def test_amqplain_wrong_password_names_amqplain(broker):
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.send_header()
+        c.read_start()
+        amqplain_start_ok(c, 'guest', 'wrong-password')
+        code, text, cls, meth = c.expect_connection_close()
+        assert (code, cls, meth) == (403, 0, 0)
+        assert text == ('ACCESS_REFUSED - Login was refused using authentication mechanism AMQPLAIN. '
+                        'For details see the broker logfile.')
+    broker_still_serves(broker)
+
+
+def test_wrong_password_without_capability_closes_the_socket(broker):
+    # a client that did not announce authentication_failure_close learns
+    # nothing: the socket is closed (RabbitMQ's old-client behaviour)
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.send_header()
+        c.read_start()
+        amqplain_start_ok(c, 'guest', 'wrong-password', capabilities=False)
+        with pytest.raises(raw.Closed):
+            c.read_method(6)
+
+
+@pytest.mark.parametrize('mechanism,response', [
+    ('EXTERNAL', b''),                      # not offered
+    ('plain', b'\x00guest\x00guest'),      # names are case-sensitive
+    ('PLAIN', b'guestguest'),               # no NUL separators
+    ('AMQPLAIN', b'zz'),                    # not a table
+])
+def test_bad_login_attempt_closes_the_socket(broker, mechanism, response):
+    # not a login RabbitMQ answers: it closes the socket without a reply
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.send_header()
+        c.read_start()
+        c.send(raw.method_frame(0, raw.CONNECTION_START_OK,
+                                {'capabilities': {'authentication_failure_close': True}},
+                                mechanism, response, 'en_US'))
+        with pytest.raises(raw.Closed):
+            c.read_method(6)
+    broker_still_serves(broker)
 
 
 def test_unknown_vhost_pika(broker):

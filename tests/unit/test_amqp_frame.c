@@ -5,7 +5,9 @@
  * reader is fed exact-size heap copies of every prefix of a buffer, as a
  * socket might deliver it, and must say "need more" (0) until the frame is
  * whole, learn the payload size as soon as the 7 header octets are in, and
- * refuse an oversized frame before its body arrives.
+ * refuse an oversized frame before its body arrives.  "Oversized" is
+ * RabbitMQ's rule: a payload larger than frame_max (8 octets more lenient
+ * than the spec's whole-frame count, its FRAME_SIZE_FUDGE).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -82,16 +84,19 @@ static void test_frame_size_limit(void **state)
         long want;
     } cases[] = {
         {4096, 4088, 0},
-        {4096, 4089, AMQP_EFRAMESIZE},
-        {4096, 4096, AMQP_EFRAMESIZE},
+        {4096, 4089, 0},
+        {4096, 4096, 0},                 /* payload = frame_max: RabbitMQ takes it */
+        {4096, 4097, AMQP_EFRAMESIZE},   /* {frame_too_large,4097,4088} */
         {4096, 0xFFFFFFFF, AMQP_EFRAMESIZE},
         {131072, 131064, 0},
-        {131072, 131065, AMQP_EFRAMESIZE},
+        {131072, 131072, 0},
+        {131072, 131073, AMQP_EFRAMESIZE},
         {131072, 1000000, AMQP_EFRAMESIZE},
         {8, 0, 0},
-        {9, 1, 0},
-        {7, 0, AMQP_EFRAMESIZE},
-        {1, 0, AMQP_EFRAMESIZE},
+        {8, 8, 0},
+        {8, 9, AMQP_EFRAMESIZE},
+        {1, 0, 0},
+        {1, 2, AMQP_EFRAMESIZE},
         {0, 0xFFFFFFF7, 0},              /* no limit, but the size must fit 32 bits */
         {0, 0xFFFFFFF8, AMQP_EFRAMESIZE},
         {0, 0xFFFFFFFF, AMQP_EFRAMESIZE},
@@ -137,6 +142,39 @@ static void test_frame_type(void **state)
     }
     /* a client repeating the protocol header mid-stream */
     assert_int_equal(parse(AMQP_PROTOCOL_HEADER, AMQP_PROTOCOL_HEADER_SIZE, 4096, &f), AMQP_EFRAMETYPE);
+}
+
+/* amqp_frame_parse_any returns a frame of any type whole, with the same
+ * size and frame-end checks, so a server can quote it in its error. */
+static void test_frame_parse_any(void **state)
+{
+    amqp_frame f;
+    (void)state;
+    for (int type = 0; type < 256; type++) {
+        uint8_t b[11];
+        uint8_t *copy;
+        amqp_put_frame_header(b, (uint8_t)type, 7, 3);
+        memcpy(b + 7, "abc", 3);
+        b[10] = AMQP_FRAME_END;
+        for (size_t n = 0; n < sizeof b; n++) {
+            copy = tu_dup(b, n);
+            memset(&f, 0xEE, sizeof f);
+            if (amqp_frame_parse_any(copy, n, 4096, &f) != 0)
+                fail_msg("type %d, %zu bytes: not 'need more'", type, n);
+            assert_int_equal(f.size, n < AMQP_FRAME_HEADER_SIZE ? 0 : 3);
+            free(copy);
+        }
+        copy = tu_dup(b, sizeof b);
+        assert_int_equal(amqp_frame_parse_any(copy, sizeof b, 4096, &f), (long)sizeof b);
+        assert_int_equal(f.type, type);
+        assert_int_equal(f.channel, 7);
+        assert_int_equal(f.size, 3);
+        assert_ptr_equal(f.payload, copy + 7);
+        assert_int_equal(amqp_frame_parse_any(copy, sizeof b, 2, &f), AMQP_EFRAMESIZE);
+        copy[10] = 0;
+        assert_int_equal(amqp_frame_parse_any(copy, sizeof b, 4096, &f), AMQP_EFRAMEEND);
+        free(copy);
+    }
 }
 
 /* Every prefix of a frame: 0, with f->size known once the header is in. */
@@ -269,6 +307,7 @@ static void test_method_frame_errors(void **state)
         int status;
     } cases[] = {
         {"01 0001 00000000 CE", AMQP_ETRUNC},
+        {"01 0001 00000002 003C CE", AMQP_ETRUNC},
         {"01 0001 00000003 003C00 CE", AMQP_ETRUNC},
         {"01 0001 00000004 003C0029 CE", AMQP_EMETHOD},
         {"01 0001 00000004 00000000 CE", AMQP_EMETHOD},
@@ -285,9 +324,16 @@ static void test_method_frame_errors(void **state)
         amqp_method_args a;
         uint32_t id;
         assert_int_equal(amqp_frame_parse(b, n, 4096, &f), (long)n);
+        memset(&id, 0xA5, sizeof id);
         int rc = amqp_method_frame_decode(&f, &id, &a);
         if (rc != cases[i].status)
             fail_msg("%s: %d, want %d", cases[i].hex, rc, cases[i].status);
+        /* the id is always set: 0 when there are not 4 octets for one (a
+         * caller that names the method in its error must not read garbage) */
+        if (f.size < 4)
+            assert_int_equal(id, 0);
+        else
+            assert_int_equal(id, amqp_get32(f.payload));
         free(b);
     }
 }
@@ -307,7 +353,9 @@ static void test_body_at_frame_max(void **state)
     assert_int_equal(f.channel, 65535);
     assert_int_equal(f.size, fm - 8);
     assert_ptr_equal(f.payload, b + 7);
-    assert_int_equal(amqp_frame_parse(b, n, (uint32_t)fm - 1, &f), AMQP_EFRAMESIZE);
+    /* the payload (fm - 8) may grow to fm before it is too large */
+    assert_int_equal(amqp_frame_parse(b, n, (uint32_t)fm - 8, &f), (long)n);
+    assert_int_equal(amqp_frame_parse(b, n, (uint32_t)fm - 9, &f), AMQP_EFRAMESIZE);
     b[n - 1] = 0xCD;
     assert_int_equal(amqp_frame_parse(b, n, (uint32_t)fm, &f), AMQP_EFRAMEEND);
     free(b);
@@ -320,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_bad_frame_end),
         cmocka_unit_test(test_frame_size_limit),
         cmocka_unit_test(test_frame_type),
+        cmocka_unit_test(test_frame_parse_any),
         cmocka_unit_test(test_partial_frames),
         cmocka_unit_test(test_parse_loop),
         cmocka_unit_test(test_writers_need_room),
