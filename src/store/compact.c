@@ -5,8 +5,10 @@
  * unacked message can pin 16 MiB.  Once a second the store looks for an
  * old segment (never the current one) whose live messages take under a
  * quarter of its bytes (segment.live_bytes, counted as messages are stored
- * and acked) and whose rewrite would free at least COMPACT_MIN_GAIN bytes,
- * and rewrites it in place:
+ * and acked), that saw no ack since the last look (a segment still being
+ * consumed will soon be deleted whole, copying it would be wasted), and
+ * whose rewrite would free at least COMPACT_MIN_GAIN bytes, and rewrites
+ * it in place:
  *
  *   1. acks     its ack file, as it is when the compaction starts, is read
  *               into a set (COMPACT_ACK_STEP bytes a turn); every ack entry
@@ -175,7 +177,7 @@ void store_compact_abort(store *st, segment *s)
 static uint64_t gain(const store *st, const segment *s)
 {
     uint64_t data = s->size - SEG_HEADER;
-    if (s == st->cur || s->broken || s->no_compact || s->live == 0 || s->live_bytes * 4 >= data)
+    if (s == st->cur || s->broken || s->no_compact || s->live == 0 || s->live_bytes * 4 >= data || !s->quiet)
         return 0;
     if ((s->cmp_retry_live && s->live >= s->cmp_retry_live) || now_ms() < s->cmp_retry_at)
         return 0;
@@ -189,6 +191,13 @@ void store_compact_tick(store *st)
     size_t i;
     compaction *c;
 
+    /* a segment still being consumed will soon be empty and deleted
+     * whole: only one left alone for a tick (pinned) is worth copying */
+    for (i = 0; i < st->nsegs; i++) {
+        segment *s = st->segs[i];
+        s->quiet = s->live == s->live_at_tick;
+        s->live_at_tick = s->live;
+    }
     if (st->cmp)
         return;
     for (i = 0; i < st->nsegs; i++) {

@@ -43,6 +43,8 @@ typedef struct segment {
     bool no_compact;            /* a compaction of it failed: leave it be */
     uint64_t cmp_retry_live;    /* compaction gave up at this live count: wait for fewer */
     uint64_t cmp_retry_at;      /* or gave up for now: not before this (ms) */
+    uint64_t live_at_tick;      /* live at the last compaction tick */
+    bool quiet;                 /* no ack between the last two ticks */
     bool acks_unsynced;
     uint8_t *ackbuf;            /* this turn's ack entries */
     size_t acklen, ackcap;
