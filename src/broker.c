@@ -4,10 +4,16 @@
  * work of each loop turn:
  *
  *   1. dispatch: queues marked dirty deliver to their consumers
- *   2. flush: every connection with output writes it with writev
- *   3. store: the turn's persistent records are written (one write) and
- *      handed to the sync thread (one fdatasync for the whole turn)
- *   4. reap: connections that died this turn are freed
+ *   2. acks: the turn's ack-file entries (acks, "delivered" marks) are
+ *      written, one write per ack file, so no reply leaves before the
+ *      kernel has what it answers for: a consumer that got a delivery or
+ *      saw a reply after its ack can count on it after a kill -9
+ *   3. flush: every connection with output writes it with writev
+ *   4. store: the turn's persistent records are written (one write) and
+ *      handed to the sync thread (one fdatasync for the whole turn); the
+ *      deliveries did not need to wait for that, the confirms do wait for
+ *      the sync; then a bounded step of compaction
+ *   5. reap: connections that died this turn are freed
  *
  * Shutdown (SIGINT/SIGTERM) closes every connection with 320
  * CONNECTION_FORCED, gives clients a moment to answer, then stops.
@@ -233,13 +239,19 @@ static void before_sleep(ev_loop *loop, void *data)
     broker *b = data;
     int round;
 
+    bool more = false;
+
     for (round = 0; round < 4 && vhost_dispatch(b->vh); round++)
         ;
-    /* deliveries go out before the disk writes: they do not depend on them
-     * (a confirm does, and waits for the sync whatever the order) */
+    if (b->st)
+        store_write_acks(b->st);
+    /* deliveries go out before the message records are written: they do
+     * not depend on them (a confirm does, and waits for the sync whatever
+     * the order) */
     flush_all(b);
     if (b->st) {
-        store_flush(b->st);
+        store_output_done(b->st);
+        more = store_flush(b->st);
         flush_all(b); /* a failed write nacks at once */
     }
     while (b->reap) {
@@ -247,7 +259,7 @@ static void before_sleep(ev_loop *loop, void *data)
         b->reap = c->reap_next;
         conn_free(c);
     }
-    if (b->vh->dirty)
+    if (b->vh->dirty || more)
         ev_loop_spin(loop);
     if (b->stopping && !b->conns)
         ev_loop_stop(loop);

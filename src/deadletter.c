@@ -255,7 +255,7 @@ void queue_deadletter(queue *q, qentry *e, const char *reason)
     if (!q->has_dlx || !(x = vhost_exchange(vh, (amqp_str){q->dlx, q->dlxlen}))) {
         /* nowhere to go: dropped, as RabbitMQ does */
         if ((e->flags & QE_STORED) && st)
-            store_ack(st, q->id, e->seg, e->off);
+            store_ack(st, q->id, e->seg, e->off, e->size);
         if (e->m)
             msg_unref(e->m);
         e->m = NULL;
@@ -263,7 +263,7 @@ void queue_deadletter(queue *q, qentry *e, const char *reason)
     }
     m = e->m ? msg_ref(e->m) : (st ? store_read(st, e->seg, e->off) : NULL);
     if ((e->flags & QE_STORED) && st)
-        store_ack(st, q->id, e->seg, e->off);
+        store_ack(st, q->id, e->seg, e->off, e->size);
     if (e->m)
         msg_unref(e->m);
     e->m = NULL;

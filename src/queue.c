@@ -295,7 +295,7 @@ fail:
 static void drop_entry(queue *q, qentry *e)
 {
     if ((e->flags & QE_STORED) && q->vh->b->st)
-        store_ack(q->vh->b->st, q->id, e->seg, e->off);
+        store_ack(q->vh->b->st, q->id, e->seg, e->off, e->size);
     if (e->m)
         msg_unref(e->m);
     e->m = NULL;

@@ -1,9 +1,17 @@
 /*
  * defs.c - the definitions log; see defs.h.
+ *
+ * Damage is judged as in the message segments: a bad record is a torn
+ * tail (a declaration cut short by a crash, never confirmed) only when no
+ * valid checksummed record follows it; otherwise it is corruption and
+ * start-up stops, naming the file and the offset.  A failed append is cut
+ * off again at once, so the file always ends with a whole record and the
+ * next declaration is not written behind half of one.
  */
 #include "store/defs.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +30,7 @@ struct defs {
     char path[4096];
     char dir[4096];
     int fd;
+    uint64_t size;              /* the end of the last whole record */
 };
 
 static int sync_dir(const char *dir)
@@ -100,12 +109,13 @@ int defs_open(defs **out, const char *dir, defs_replay_fn *fn, void *ctx)
     }
     if (n == 0) {
         uint8_t h[SEG_HEADER];
-        seg_header_write(h, DEFS_MAGIC, 0);
+        seg_header_write(h, DEFS_MAGIC, 0, 0);
         if (write_all(d->fd, h, sizeof h) < 0 || fdatasync(d->fd) < 0 || sync_dir(dir) < 0) {
             log_error("store: cannot initialise %s: %s", d->path, strerror(errno));
             goto fail;
         }
         free(buf);
+        d->size = SEG_HEADER;
         *out = d;
         return 0;
     }
@@ -119,25 +129,32 @@ int defs_open(defs **out, const char *dir, defs_replay_fn *fn, void *ctx)
         goto fail;
     }
     for (off = SEG_HEADER; off < n;) {
-        uint32_t len;
-        if (n - off < REC_HEADER || (len = amqp_get32(buf + off)) > n - off - REC_HEADER) {
-            log_warn("store: %s: dropping a torn last record at offset %zu (never confirmed)", d->path, off);
-            if (ftruncate(d->fd, (off_t)off) < 0) {
-                log_error("store: cannot truncate %s: %s", d->path, strerror(errno));
-                goto fail;
-            }
-            break;
-        }
-        if (len == 0 || crc32c(0, buf + off + REC_HEADER, len) != amqp_get32(buf + off + 4)) {
-            if (off + REC_HEADER + len == n) {
-                log_warn("store: %s: dropping a torn last record at offset %zu (never confirmed)", d->path, off);
-                if (ftruncate(d->fd, (off_t)off) < 0)
+        uint32_t len = n - off >= REC_HEADER ? amqp_get32(buf + off) : 0;
+        const char *why = NULL;
+        if (n - off < REC_HEADER)
+            why = "record header cut short";
+        else if (len == 0 || len > REC_MAX)
+            why = "impossible record length";
+        else if (len > n - off - REC_HEADER)
+            why = "record runs past the end of the file";
+        else if (crc32c(0, buf + off + REC_HEADER, len) != amqp_get32(buf + off + 4))
+            why = "checksum mismatch";
+        if (why) {
+            long next = seg_find_checksummed(buf + off + 1, n - off - 1);
+            if (next < 0) {
+                log_warn("store: %s: dropping a torn last record at offset %zu (%s, %zu bytes; never confirmed)",
+                         d->path, off, why, n - off);
+                if (ftruncate(d->fd, (off_t)off) < 0) {
+                    log_error("store: cannot truncate %s: %s", d->path, strerror(errno));
                     goto fail;
+                }
+                n = off;
                 break;
             }
-            log_error("store: %s: corrupt record at offset %zu (checksum mismatch); "
-                      "run warren-check-store to inspect or repair",
-                      d->path, off);
+            log_error("store: %s: corrupt record at offset %zu (%s; a valid record follows at offset %zu, so it "
+                      "is not a torn write); refusing to start. Run `warren-check-store %s` to inspect, "
+                      "`--repair` to cut it out",
+                      d->path, off, why, off + 1 + (size_t)next, dir);
             goto fail;
         }
         if (fn(ctx, buf + off + REC_HEADER, len) < 0) {
@@ -146,8 +163,7 @@ int defs_open(defs **out, const char *dir, defs_replay_fn *fn, void *ctx)
         }
         off += REC_HEADER + len;
     }
-    if (lseek(d->fd, 0, SEEK_END) < 0)
-        goto fail;
+    d->size = n;
     free(buf);
     *out = d;
     return 0;
@@ -175,17 +191,48 @@ static int put_record(uint8_t **buf, size_t *len, size_t *cap, const uint8_t *pa
     return 0;
 }
 
+static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
+{
+    while (n > 0) {
+        ssize_t w = pwrite(fd, p, n, (off_t)off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (w == 0) {
+            errno = EIO;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+        off += (uint64_t)w;
+    }
+    return 0;
+}
+
 int defs_append(defs *d, const uint8_t *payload, size_t len)
 {
     uint8_t *buf = NULL;
     size_t n = 0, cap = 0;
     int rc = -1;
 
-    if (put_record(&buf, &n, &cap, payload, (uint32_t)len) == 0 && write_all(d->fd, buf, n) == 0 &&
-        fdatasync(d->fd) == 0)
+    if (put_record(&buf, &n, &cap, payload, (uint32_t)len) < 0) {
+        log_error("store: out of memory writing %s", d->path);
+        return -1;
+    }
+    /* always at the end of the last whole record, never behind a part */
+    if (pwrite_all(d->fd, buf, n, d->size) == 0 && fdatasync(d->fd) == 0) {
+        d->size += n;
         rc = 0;
-    else
+    } else {
         log_error("store: cannot write %s: %s", d->path, strerror(errno));
+        /* cut off what part of it did get written (a full disk writes
+         * some, then fails): the file must end with a whole record */
+        if (ftruncate(d->fd, (off_t)d->size) < 0)
+            log_error("store: cannot truncate %s back to %" PRIu64 " bytes: %s", d->path, d->size,
+                      strerror(errno));
+    }
     free(buf);
     return rc;
 }
@@ -201,7 +248,7 @@ int defs_rewrite(defs *d, defs_next_fn *next, void *ctx)
 
     if (!(buf = malloc(cap)))
         return -1;
-    seg_header_write(buf, DEFS_MAGIC, 0);
+    seg_header_write(buf, DEFS_MAGIC, 0, 0);
     while (next(ctx, &p, &len)) {
         if (put_record(&buf, &n, &cap, p, len) < 0) {
             free(buf);
@@ -222,6 +269,7 @@ int defs_rewrite(defs *d, defs_next_fn *next, void *ctx)
     free(buf);
     close(d->fd);
     d->fd = fd;
+    d->size = n;
     return 0;
 }
 

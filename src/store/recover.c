@@ -4,7 +4,10 @@
  * pair appended to its queue in order.  A bad record is a torn tail when it
  * is in the newest segment and nothing valid follows (the file is cut
  * there), corruption anywhere else (start-up stops, naming file and
- * offset).  See doc/store-format.md.
+ * offset).  A compaction replaces a segment in place (same id, next
+ * generation), so file order stays publish order; what a compaction cut
+ * short by a crash leaves behind (NNNN.cmp, NNNN.acn) is finished or
+ * removed here.  See doc/store-format.md.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,14 +24,7 @@
 #include "store/store_int.h"
 
 
-/* A set of (queue id, offset) -> kinds seen, for one segment's ack file. */
-typedef struct ackset {
-    uint64_t *keys;
-    uint8_t *kinds;
-    size_t cap, n;
-} ackset;
-
-static int ackset_add(ackset *a, uint64_t key, uint8_t kind)
+int store_ackset_add(ackset *a, uint64_t key, uint8_t kind)
 {
     size_t i;
     if ((a->n + 1) * 2 > a->cap) {
@@ -66,7 +62,7 @@ static int ackset_add(ackset *a, uint64_t key, uint8_t kind)
     return 0;
 }
 
-static uint8_t ackset_get(const ackset *a, uint64_t key)
+uint8_t store_ackset_get(const ackset *a, uint64_t key)
 {
     size_t i;
     if (!a->cap)
@@ -78,28 +74,89 @@ static uint8_t ackset_get(const ackset *a, uint64_t key)
     return 0;
 }
 
-static int load_acks(store *st, uint32_t id, ackset *a)
+void store_ackset_free(ackset *a)
 {
-    char path[4300];
-    int fd;
+    free(a->keys);
+    free(a->kinds);
+    memset(a, 0, sizeof *a);
+}
+
+/* Read an ack file whole; 0 and *buf NULL when it does not exist. */
+static int read_ack_file(const char *path, uint8_t **buf, size_t *n)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat sb;
+
+    *buf = NULL;
+    *n = 0;
+    if (fd < 0)
+        return errno == ENOENT ? 0 : (log_error("store: cannot open %s: %s", path, strerror(errno)), -1);
+    if (fstat(fd, &sb) < 0 || !(*buf = malloc((size_t)sb.st_size + 1))) {
+        close(fd);
+        return -1;
+    }
+    *n = (size_t)store_pread_full(fd, *buf, (size_t)sb.st_size, 0);
+    close(fd);
+    return 0;
+}
+
+/*
+ * The ack entries of segment id, generation gen.  They are in NNNN.ack
+ * when its header names that generation.  A compaction writes the next
+ * generation's ack file as NNNN.acn and renames it over NNNN.ack just
+ * after the new segment file: a crash between the two renames leaves the
+ * right entries in NNNN.acn, which is then renamed here.  An ack file of
+ * another generation with no NNNN.acn to replace it (the renames reached
+ * the disk out of order) describes records that are gone: it is dropped
+ * with a warning, and the messages it had acked are delivered again.
+ */
+static int load_acks(store *st, uint32_t id, uint32_t gen, ackset *a)
+{
+    char path[4300], apath[4300];
     uint8_t *buf;
     size_t n, off;
     uint32_t version, hid;
 
     seg_path(path, sizeof path, st->dir, id, "ack");
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? 0 : (log_error("store: cannot open %s: %s", path, strerror(errno)), -1);
-    if (fstat(fd, &sb) < 0 || !(buf = malloc((size_t)sb.st_size + 1))) {
-        close(fd);
+    seg_path(apath, sizeof apath, st->dir, id, "acn");
+    if (read_ack_file(path, &buf, &n) < 0)
         return -1;
+    if (!buf || n < SEG_HEADER || seg_header_gen(buf) != gen) {
+        uint8_t *abuf;
+        size_t an;
+        if (read_ack_file(apath, &abuf, &an) < 0) {
+            free(buf);
+            return -1;
+        }
+        if (abuf && an >= SEG_HEADER && seg_header_check(abuf, an, ACK_MAGIC, &version, &hid) == 0 &&
+            seg_header_gen(abuf) == gen) {
+            if (rename(apath, path) < 0 || store_sync_dir(st->msgdir) < 0) {
+                log_error("store: cannot rename %s to %s: %s", apath, path, strerror(errno));
+                free(abuf);
+                free(buf);
+                return -1;
+            }
+            log_info("store: %s: finished the compaction of segment %u a crash interrupted", path, id);
+            free(buf);
+            buf = abuf;
+            n = an;
+        } else {
+            free(abuf);
+            if (buf && n >= SEG_HEADER && seg_header_check(buf, n, ACK_MAGIC, &version, &hid) == 0) {
+                log_warn("store: %s describes generation %u of its segment, which is generation %u; ignored "
+                         "(the messages it acked may be delivered again)",
+                         path, seg_header_gen(buf), gen);
+                if (unlink(path) < 0)
+                    log_warn("store: cannot remove %s: %s", path, strerror(errno));
+                free(buf);
+                return 0;
+            }
+        }
     }
-    n = (size_t)store_pread_full(fd, buf, (size_t)sb.st_size, 0);
-    close(fd);
-    if (n < SEG_HEADER) {
+    unlink(apath); /* a compaction's leftover, if any; not needed now */
+    if (!buf || n < SEG_HEADER) {
         free(buf);
-        return 0; /* torn while being created: no entries */
+        return 0; /* none, or torn while being created: no entries */
     }
     if (seg_header_check(buf, n, ACK_MAGIC, &version, &hid) < 0) {
         log_error("store: %s: %s", path,
@@ -118,7 +175,7 @@ static int load_acks(store *st, uint32_t id, ackset *a)
             free(buf);
             return -1;
         }
-        if (ackset_add(a, (uint64_t)qid << 32 | roff, kind) < 0) {
+        if (store_ackset_add(a, (uint64_t)qid << 32 | roff, kind) < 0) {
             free(buf);
             return -1;
         }
@@ -183,7 +240,8 @@ static int recover_segment(store *st, uint32_t id, bool newest, uint64_t *max_se
         log_error("store: %s says it is segment %u", path, hid);
         goto out;
     }
-    if (load_acks(st, id, &acks) < 0)
+    s->gen = seg_header_gen(mp);
+    if (load_acks(st, id, s->gen, &acks) < 0)
         goto out;
     for (off = SEG_HEADER; off < n;) {
         size_t size = 0;
@@ -218,7 +276,7 @@ static int recover_segment(store *st, uint32_t id, bool newest, uint64_t *max_se
                 qentry e;
                 if (!q)
                     continue;
-                kind = ackset_get(&acks, (uint64_t)qid << 32 | off);
+                kind = store_ackset_get(&acks, (uint64_t)qid << 32 | off);
                 if (kind & ACK_KIND_ACK)
                     continue;
                 memset(&e, 0, sizeof e);
@@ -236,6 +294,7 @@ static int recover_segment(store *st, uint32_t id, bool newest, uint64_t *max_se
                     goto out;
                 }
                 s->live++;
+                s->live_bytes += r.body_len + LIVE_OVERHEAD;
                 entries++;
             }
         }
@@ -247,8 +306,7 @@ static int recover_segment(store *st, uint32_t id, bool newest, uint64_t *max_se
 out:
     if (mp)
         munmap(mp, (size_t)sb.st_size);
-    free(acks.keys);
-    free(acks.kinds);
+    store_ackset_free(&acks);
     if (rc == 0) {
         if (s->live == 0) {
             /* nothing left in it: gone (keeping ids increasing) */
@@ -297,7 +355,18 @@ int store_recover_messages(store *st)
     while ((de = readdir(d))) {
         unsigned id;
         char ext[8];
-        if (sscanf(de->d_name, "%10u.%3s", &id, ext) != 2 || strcmp(ext, "seg") != 0 || strlen(de->d_name) != 14)
+        if (sscanf(de->d_name, "%10u.%3s", &id, ext) != 2 || strlen(de->d_name) != 14)
+            continue;
+        if (strcmp(ext, "cmp") == 0) {
+            /* the new file of a compaction a crash cut short (the old
+             * segment it was to replace is still whole) */
+            char path[4300];
+            seg_path(path, sizeof path, st->dir, id, "cmp");
+            log_info("store: removing %s, left by an interrupted compaction", path);
+            unlink(path);
+            continue;
+        }
+        if (strcmp(ext, "seg") != 0)
             continue;
         if (n == cap) {
             uint32_t *v = realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof *v);

@@ -61,7 +61,7 @@ const char *seg_check_str(enum seg_check c)
     return "?";
 }
 
-static enum seg_check parse_msg(const uint8_t *p, uint32_t len, seg_record *r)
+enum seg_check seg_payload_parse(const uint8_t *p, uint32_t len, seg_record *r)
 {
     const uint8_t *end = p + len;
 
@@ -118,7 +118,7 @@ enum seg_check seg_record_check(const uint8_t *p, size_t n, size_t *size, seg_re
     if (crc32c(0, p + REC_HEADER, len) != amqp_get32(p + 4))
         return SEG_BAD_CRC;
     *size = REC_HEADER + (size_t)len;
-    return parse_msg(p + REC_HEADER, len, rec);
+    return seg_payload_parse(p + REC_HEADER, len, rec);
 }
 
 long seg_find_valid(const uint8_t *p, size_t n)
@@ -140,12 +140,30 @@ long seg_find_valid(const uint8_t *p, size_t n)
     return -1;
 }
 
-void seg_header_write(uint8_t *out, const char *magic, uint32_t id)
+long seg_find_checksummed(const uint8_t *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i + REC_HEADER + 1 <= n; i++) {
+        uint32_t len = amqp_get32(p + i);
+        if (len < 1 || len > REC_MAX || len > n - i - REC_HEADER)
+            continue;
+        if (crc32c(0, p + i + REC_HEADER, len) == amqp_get32(p + i + 4))
+            return (long)i;
+    }
+    return -1;
+}
+
+void seg_header_write(uint8_t *out, const char *magic, uint32_t id, uint32_t gen)
 {
     memcpy(out, magic, 4);
     amqp_put32(out + 4, SEG_VERSION);
     amqp_put32(out + 8, id);
-    amqp_put32(out + 12, 0);
+    amqp_put32(out + 12, gen);
+}
+
+uint32_t seg_header_gen(const uint8_t *p)
+{
+    return amqp_get32(p + 12);
 }
 
 int seg_header_check(const uint8_t *p, size_t n, const char *magic, uint32_t *version, uint32_t *id)

@@ -5,7 +5,8 @@
  * warren-check-store.
  *
  * msgs/NNNNNNNNNN.seg  (segment id in decimal, zero-padded to 10 digits)
- *   header  16 bytes: "WSEG" | u32 version (1) | u32 segment id | u32 0
+ *   header  16 bytes: "WSEG" | u32 version (1) | u32 segment id |
+ *                     u32 generation (0, +1 at each compaction)
  *   records, back to back, until the end of the file:
  *     u32 length of the payload | u32 CRC-32C of the payload | payload
  *   payload of a message record (type 1):
@@ -18,7 +19,8 @@
  *   payload of a padding record (type 0): anything (written by repair)
  *
  * msgs/NNNNNNNNNN.ack  (what happened to the messages of that segment)
- *   header  16 bytes: "WACK" | u32 version (1) | u32 segment id | u32 0
+ *   header  16 bytes: "WACK" | u32 version (1) | u32 segment id |
+ *                     u32 generation of the segment file it describes
  *   entries of 16 bytes:
  *     u32 queue id | u32 record offset | u8 kind | 3 zero bytes |
  *     u32 CRC-32C of the first 12 bytes
@@ -89,15 +91,26 @@ const char *seg_check_str(enum seg_check c);
  * disk and *rec is decoded (type 0 records decode with type 0 only). */
 enum seg_check seg_record_check(const uint8_t *p, size_t n, size_t *size, seg_record *rec);
 
+/* Decode a payload without looking at any checksum (warren-check-store
+ * uses it to say what a damaged record held). */
+enum seg_check seg_payload_parse(const uint8_t *p, uint32_t len, seg_record *r);
+
 /* Is there a valid record anywhere in p[0..n)?  Used to tell a torn tail
  * (nothing valid follows) from corruption (valid records follow). Returns
  * the offset of the first one found, or -1. */
 long seg_find_valid(const uint8_t *p, size_t n);
 
+/* Is there a record with a sane length and a matching checksum anywhere in
+ * p[0..n), whatever its payload?  For the definitions file, whose records
+ * share the framing.  Returns the offset of the first one, or -1. */
+long seg_find_checksummed(const uint8_t *p, size_t n);
+
 /* Header helpers: fill 16 bytes / check them (0 ok, -1 bad magic,
  * -2 unknown version; *version receives the version found). */
-void seg_header_write(uint8_t *out, const char *magic, uint32_t id);
+void seg_header_write(uint8_t *out, const char *magic, uint32_t id, uint32_t gen);
 int seg_header_check(const uint8_t *p, size_t n, const char *magic, uint32_t *version, uint32_t *id);
+/* The generation field of a checked header. */
+uint32_t seg_header_gen(const uint8_t *p);
 
 void seg_ack_write(uint8_t *out, uint32_t qid, uint32_t off, uint8_t kind);
 /* 0 ok (fields set), -1 checksum or contents bad. */

@@ -19,15 +19,20 @@
  * Acks.  Acking a stored message appends a 16-byte entry to the ack file of
  * the segment that holds it; a "delivered" entry is written for messages
  * still unacked at the end of the turn, so after a restart they come back
- * marked redelivered.  Ack files are written every turn (so they survive a
- * crash of warren) and fdatasync'ed every second (so at most the last
- * second of acks is lost to a power cut: those messages are delivered
- * again - at least once, never lost).
+ * marked redelivered.  Ack files are written every turn, before the turn's
+ * output leaves (store_write_acks: so a delivery, or a reply after an
+ * ack, never runs ahead of its entry, and a crash of warren keeps them
+ * all) and fdatasync'ed every second (so at most the last second of acks
+ * is lost to a power cut: those messages are delivered again - at least
+ * once, never lost).
  *
- * Reclaiming.  Each segment counts its live (queue, message) references;
- * when a segment other than the one being written has none left, its two
- * files are deleted.  An idle current segment with nothing live is
- * deleted too, so a drained broker goes back to (almost) no disk.
+ * Reclaiming.  Each segment counts its live (queue, message) references
+ * and roughly their bytes; when a segment other than the one being
+ * written has none left, its two files are deleted.  An idle current
+ * segment with nothing live is deleted too, so a drained broker goes back
+ * to (almost) no disk.  An old segment mostly acked is compacted in place
+ * (compact.c); the queues keep the offsets they know, which the segment
+ * translates (segment.remap).
  *
  * Memory.  Queues keep only the head of a long backlog in RAM; deeper
  * persistent messages are dropped from memory as soon as they are stored
@@ -46,6 +51,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +67,7 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
+int store_pwrite_all(int fd, const void *p, size_t n, uint64_t off)
 {
     const uint8_t *q = p;
     while (n > 0) {
@@ -99,7 +105,7 @@ ssize_t store_pread_full(int fd, void *p, size_t n, uint64_t off)
     return (ssize_t)got;
 }
 
-static int sync_dir(const char *dir)
+int store_sync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc;
@@ -117,7 +123,7 @@ queue *store_queue_by_id(store *st, uint32_t qid)
     return map_get(&st->qids, k, 4);
 }
 
-static segment *seg_find(store *st, uint32_t id)
+segment *store_seg_find(store *st, uint32_t id)
 {
     size_t lo = 0, hi = st->nsegs;
     while (lo < hi) {
@@ -128,6 +134,27 @@ static segment *seg_find(store *st, uint32_t id)
             hi = mid;
     }
     return lo < st->nsegs && st->segs[lo]->id == id ? st->segs[lo] : NULL;
+}
+
+bool store_seg_off(const segment *s, uint32_t off, uint32_t *file_off)
+{
+    size_t lo = 0, hi = s->nremap;
+    if (!s->remap) {
+        *file_off = off;
+        return true;
+    }
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->remap[2 * mid] < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < s->nremap && s->remap[2 * lo] == off) {
+        *file_off = s->remap[2 * lo + 1];
+        return true;
+    }
+    return false;
 }
 
 int store_seg_add(store *st, segment *s)
@@ -151,6 +178,7 @@ void store_seg_free(segment *s)
     if (s->ackfd >= 0)
         close(s->ackfd);
     free(s->ackbuf);
+    free(s->remap);
     free(s);
 }
 
@@ -160,6 +188,7 @@ static void seg_delete(store *st, segment *s)
     char path[4300];
     size_t i;
 
+    store_compact_abort(st, s);
     seg_path(path, sizeof path, st->dir, s->id, "seg");
     if (unlink(path) < 0 && errno != ENOENT)
         log_warn("store: cannot delete %s: %s", path, strerror(errno));
@@ -200,7 +229,13 @@ static bool lsn_failed(const store *st, uint64_t lsn)
 
 static void mark_failed(store *st, uint64_t lo, uint64_t hi)
 {
+    if (hi <= lo)
+        return;
     if (st->nfailed == (int)(sizeof st->failed / sizeof *st->failed)) {
+        /* full: the two oldest become one range covering both (the lsns
+         * between them are long decided; nothing is forgotten) */
+        st->failed[1].lo = st->failed[0].lo < st->failed[1].lo ? st->failed[0].lo : st->failed[1].lo;
+        st->failed[1].hi = st->failed[0].hi > st->failed[1].hi ? st->failed[0].hi : st->failed[1].hi;
         memmove(st->failed, st->failed + 1, sizeof st->failed - sizeof *st->failed);
         st->nfailed--;
     }
@@ -216,46 +251,107 @@ int store_lsn_state(const store *st, uint64_t lsn)
 
 /* ------------------------------------------------------------ sync thread */
 
+/*
+ * The loop hands the thread a job: a list of (dup'ed fd, segment, kind)
+ * and the lsn that is on disk once they are all synced.  The list grows as
+ * needed; nothing asked for is ever dropped.  The thread reports, under the
+ * mutex and before it advances t_done_lsn, which segment files failed, so
+ * the loop always learns of a failure no later than of a success that
+ * came after it.  A failed fdatasync of a segment condemns every record
+ * written to that segment since its last good sync, including records the
+ * loop wrote while the failing call ran: the kernel reports a writeback
+ * error once, and a later fdatasync of the same file returns 0 even though
+ * those pages may never reach the disk.
+ */
 static void *sync_main(void *arg)
 {
     store *st = arg;
+    sync_item *items = NULL;
+    size_t cap = 0;
+
     pthread_mutex_lock(&st->mu);
     for (;;) {
-        int fds[64], n, i, err = 0;
-        uint64_t lsn, lo;
-        uint64_t one = 1;
+        uint32_t failed[MAX_FAILED_SEGS], ack_seg = 0;
+        int nfailed = 0, seg_err = 0, ack_err = 0, cmp_err = 0, i;
+        bool overflow = false;
+        uint64_t lsn, lo, cmp, one = 1;
+        size_t n, k;
 
         while (!st->job_ready && !st->stop)
             pthread_cond_wait(&st->cv, &st->mu);
         if (!st->job_ready && st->stop)
             break;
-        n = st->job_nfds;
-        memcpy(fds, st->job_fds, (size_t)n * sizeof *fds);
+        {
+            /* take the job by swapping lists: the loop fills the other one */
+            sync_item *t = items;
+            size_t c = cap;
+            items = st->job;
+            cap = st->capjob;
+            st->job = t;
+            st->capjob = c;
+        }
+        n = st->njob;
+        st->njob = 0;
         lsn = st->job_lsn;
+        cmp = st->job_cmp;
+        st->job_cmp = 0;
         lo = st->t_done_lsn;
-        st->job_nfds = 0;
         st->job_ready = false;
         pthread_mutex_unlock(&st->mu);
 
-        for (i = 0; i < n; i++) {
-            if (fdatasync(fds[i]) < 0 && !err)
-                err = errno;
-            close(fds[i]);
+        for (k = 0; k < n; k++) {
+            sync_item *it = &items[k];
+            if ((it->kind == SYNC_DIR ? fsync(it->fd) : fdatasync(it->fd)) < 0) {
+                int e = errno;
+                if (it->kind == SYNC_SEG) {
+                    if (!seg_err)
+                        seg_err = e;
+                    if (nfailed < MAX_FAILED_SEGS)
+                        failed[nfailed++] = it->seg;
+                    else
+                        overflow = true;
+                } else if (it->kind == SYNC_CMP) {
+                    if (!cmp_err)
+                        cmp_err = e;
+                } else if (!ack_err) {
+                    ack_err = e;
+                    ack_seg = it->seg;
+                }
+            }
+            close(it->fd);
         }
 
         pthread_mutex_lock(&st->mu);
-        if (err) {
-            /* an earlier failure not yet seen by the loop must not be
-             * forgotten: the range only widens */
-            if (st->t_errno) {
-                if (lo > st->t_fail_lo)
-                    lo = st->t_fail_lo;
-                if (lsn < st->t_fail_hi)
-                    lsn = st->t_fail_hi;
+        if (seg_err) {
+            /* failures the loop has not seen yet are merged, never lost */
+            if (!st->t_errno) {
+                st->t_fail_lo = lo;
+                st->t_nfail_segs = 0;
+            } else if (lo < st->t_fail_lo) {
+                st->t_fail_lo = lo;
             }
-            st->t_fail_lo = lo;
-            st->t_fail_hi = lsn;
-            st->t_errno = err;
+            if (overflow)
+                st->t_nfail_segs = -1;
+            for (i = 0; i < nfailed && st->t_nfail_segs >= 0; i++) {
+                int j;
+                for (j = 0; j < st->t_nfail_segs && st->t_fail_segs[j] != failed[i]; j++)
+                    ;
+                if (j < st->t_nfail_segs)
+                    continue;
+                if (st->t_nfail_segs == MAX_FAILED_SEGS)
+                    st->t_nfail_segs = -1;
+                else
+                    st->t_fail_segs[st->t_nfail_segs++] = failed[i];
+            }
+            st->t_errno = seg_err;
+        }
+        if (ack_err && !st->t_ack_errno) {
+            st->t_ack_errno = ack_err;
+            st->t_ack_seg = ack_seg;
+        }
+        if (cmp) {
+            st->t_cmp_done = cmp;
+            st->t_cmp_errno = cmp_err;
         }
         if (lsn > st->t_done_lsn)
             st->t_done_lsn = lsn;
@@ -264,45 +360,71 @@ static void *sync_main(void *arg)
         }
     }
     pthread_mutex_unlock(&st->mu);
+    free(items);
     return NULL;
 }
 
-/* Ask the thread to sync fd (a dup is handed over) up to lsn. */
-static void request_sync(store *st, int fd, uint64_t lsn)
+int store_request_sync(store *st, int fd, uint32_t seg, uint8_t kind, uint64_t lsn, uint64_t cmp_ticket)
 {
-    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0), i;
-    if (d < 0) {
-        log_error("store: dup: %s", strerror(errno));
-        return;
-    }
+    size_t i;
+
     pthread_mutex_lock(&st->mu);
-    for (i = 0; i < st->job_nfds; i++) {
-        struct stat a, b;
-        if (fstat(st->job_fds[i], &a) == 0 && fstat(d, &b) == 0 && a.st_ino == b.st_ino) {
-            close(d);
-            d = -1;
+    /* the current segment is asked for every turn: once per job is enough
+     * (ack files are asked for once a second, compactions once) */
+    for (i = 0; kind == SYNC_SEG && i < st->njob; i++)
+        if (st->job[i].seg == seg && st->job[i].kind == kind && st->job[i].ofd == fd)
             break;
+    if (kind != SYNC_SEG)
+        i = st->njob;
+    if (i == st->njob) {
+        int d;
+        if (st->njob == st->capjob) {
+            size_t cap = st->capjob ? st->capjob * 2 : 16;
+            sync_item *v = realloc(st->job, cap * sizeof *v);
+            if (!v) {
+                pthread_mutex_unlock(&st->mu);
+                log_error("store: out of memory asking for a sync");
+                return -1;
+            }
+            st->job = v;
+            st->capjob = cap;
         }
-    }
-    if (d >= 0) {
-        if (st->job_nfds == 64) {
-            close(d);
-        } else {
-            st->job_fds[st->job_nfds++] = d;
+        d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (d < 0) {
+            int e = errno;
+            pthread_mutex_unlock(&st->mu);
+            log_error("store: dup: %s", strerror(e));
+            return -1;
         }
+        st->job[st->njob++] = (sync_item){.fd = d, .ofd = fd, .seg = seg, .kind = kind};
     }
     if (lsn > st->job_lsn)
         st->job_lsn = lsn;
+    if (cmp_ticket > st->job_cmp)
+        st->job_cmp = cmp_ticket;
     st->job_ready = true;
     pthread_cond_signal(&st->cv);
     pthread_mutex_unlock(&st->mu);
+    return 0;
+}
+
+/* A segment's sync failed (or could not be asked for): every record
+ * written to it since lo is lost to its publishers, and it takes no more. */
+static void seg_failed(store *st, segment *s, uint64_t lo)
+{
+    uint64_t hi = s == st->cur ? st->lsn : s->end_lsn;
+    if (lo < s->first_lsn)
+        lo = s->first_lsn;
+    mark_failed(st, lo, hi);
+    s->broken = true;
 }
 
 static void on_synced(ev_loop *loop, ev_io *io, uint32_t events)
 {
     store *st = (store *)((char *)io - offsetof(store, efd_io));
-    uint64_t v, done;
-    int err;
+    uint32_t segs[MAX_FAILED_SEGS], ack_seg;
+    uint64_t v, done, lo = 0, cmp_done;
+    int err, nsegs = 0, ack_err, cmp_err, i;
     (void)loop, (void)events;
 
     if (read(st->efd, &v, sizeof v) < 0 && errno != EAGAIN)
@@ -311,15 +433,54 @@ static void on_synced(ev_loop *loop, ev_io *io, uint32_t events)
     done = st->t_done_lsn;
     err = st->t_errno;
     if (err) {
-        mark_failed(st, st->t_fail_lo, st->t_fail_hi);
+        lo = st->t_fail_lo;
+        nsegs = st->t_nfail_segs;
+        if (nsegs > 0)
+            memcpy(segs, st->t_fail_segs, (size_t)nsegs * sizeof *segs);
         st->t_errno = 0;
+        st->t_nfail_segs = 0;
     }
+    ack_err = st->t_ack_errno;
+    ack_seg = st->t_ack_seg;
+    st->t_ack_errno = 0;
+    cmp_done = st->t_cmp_done;
+    cmp_err = st->t_cmp_errno;
+    st->t_cmp_done = 0;
     pthread_mutex_unlock(&st->mu);
+
     if (err) {
-        log_error("store: fdatasync failed: %s; the messages it covered are nacked", strerror(err));
-        if (st->cur)
-            st->cur->broken = true;
+        /* before synced_lsn moves: the failure outranks any later success */
+        for (i = 0; i < nsegs; i++) {
+            segment *s = store_seg_find(st, segs[i]);
+            log_error("store: fdatasync of segment %u failed: %s; the messages written to it since its last "
+                      "good sync are nacked, and it takes no more", segs[i], strerror(err));
+            if (s) {
+                seg_failed(st, s, lo);
+            } else {
+                /* gone already: which lsns it held is forgotten, so
+                 * everything since lo counts as failed */
+                mark_failed(st, lo, st->lsn);
+                if (st->cur)
+                    st->cur->broken = true;
+            }
+        }
+        if (nsegs < 0) {
+            log_error("store: fdatasync of many segments failed: %s; everything written since the last good "
+                      "sync is nacked", strerror(err));
+            mark_failed(st, lo, st->lsn);
+            if (st->cur)
+                st->cur->broken = true;
+        }
     }
+    if (ack_err) {
+        if (ack_seg)
+            log_error("store: fdatasync of the ack file of segment %u failed: %s (after a power failure its "
+                      "messages may be delivered again)", ack_seg, strerror(ack_err));
+        else
+            log_error("store: fsync of %s failed: %s", st->msgdir, strerror(ack_err));
+    }
+    if (cmp_done)
+        store_compact_synced(st, cmp_done, cmp_err);
     if (done > st->synced_lsn)
         st->synced_lsn = done;
     if (st->hooks.synced)
@@ -369,8 +530,8 @@ static segment *seg_create(store *st)
         free(s);
         return NULL;
     }
-    seg_header_write(h, SEG_MAGIC, s->id);
-    if (pwrite_all(s->fd, h, sizeof h, 0) < 0 || fdatasync(s->fd) < 0 || sync_dir(st->msgdir) < 0) {
+    seg_header_write(h, SEG_MAGIC, s->id, 0);
+    if (store_pwrite_all(s->fd, h, sizeof h, 0) < 0 || fdatasync(s->fd) < 0 || store_sync_dir(st->msgdir) < 0) {
         create_error(st, "cannot initialise", path);
         close(s->fd);
         unlink(path);
@@ -378,6 +539,7 @@ static segment *seg_create(store *st)
         return NULL;
     }
     s->size = SEG_HEADER;
+    s->first_lsn = s->end_lsn = st->lsn;
     if (store_seg_add(st, s) < 0) {
         close(s->fd);
         unlink(path);
@@ -409,7 +571,7 @@ static void write_buffer(store *st)
             goto failed;
         }
     }
-    if (pwrite_all(s->fd, st->wbuf, st->wlen, s->size) < 0) {
+    if (store_pwrite_all(s->fd, st->wbuf, st->wlen, s->size) < 0) {
         log_error("store: write to segment %u failed: %s; %zu bytes of messages refused", s->id, strerror(errno),
                   st->wlen);
         /* cut off whatever part did get written, so the log stays whole */
@@ -419,6 +581,7 @@ static void write_buffer(store *st)
     }
     s->size += st->wlen;
     st->written_lsn += st->wlen;
+    st->written_since_check += st->wlen;
     st->wlen = 0;
     return;
 failed:
@@ -437,17 +600,14 @@ static int ensure_segment(store *st, size_t size)
     if (s && !s->broken && (s->size + st->wlen + size <= SEG_SOFT_MAX || s->size + st->wlen == SEG_HEADER))
         return 0;
     if (s) {
-        /* finish the old segment: write and sync it here, so the sync
-         * thread only ever has the current one to think about */
+        /* finish the old segment: write it, and have the sync thread sync
+         * it with the next job (never here: a failure must reach the loop
+         * the one way, in order with the successes) */
         write_buffer(st);
-        if (!s->broken) {
-            if (fdatasync(s->fd) < 0) {
-                log_error("store: fdatasync of segment %u failed: %s", s->id, strerror(errno));
-                mark_failed(st, st->synced_lsn, st->written_lsn);
-            } else if (st->written_lsn > st->synced_lsn) {
-                st->synced_lsn = st->written_lsn;
-            }
-        }
+        s->end_lsn = st->lsn;
+        if (!s->broken && st->written_lsn > st->synced_lsn &&
+            store_request_sync(st, s->fd, s->id, SYNC_SEG, st->written_lsn, 0) < 0)
+            seg_failed(st, s, st->synced_lsn);
         if (s->alloc > s->size)
             fallocate(s->fd, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, (off_t)s->size,
                       (off_t)(s->alloc - s->size));
@@ -498,17 +658,19 @@ static int put_record(store *st, uint8_t flags, msg *m, uint64_t seq, const uint
     st->lsn += size;
     pos->lsn = st->lsn;
     st->cur->live += nq;
+    st->cur->live_bytes += (uint64_t)nq * (m->body_len + LIVE_OVERHEAD);
     return 0;
 }
 
-static void ack_entry(store *st, uint32_t qid, uint32_t segid, uint32_t off, uint8_t kind)
+static void ack_entry(store *st, uint32_t qid, uint32_t segid, uint32_t off, uint8_t kind, uint32_t body_len)
 {
-    segment *s = seg_find(st, segid);
-    if (!s)
-        return;
+    segment *s = store_seg_find(st, segid);
+    if (!s || !store_seg_off(s, off, &off))
+        return; /* gone, or compacted away: nothing to record */
     if (kind == ACK_KIND_ACK) {
         if (s->live > 0)
             s->live--;
+        s->live_bytes = s->live_bytes > body_len + LIVE_OVERHEAD ? s->live_bytes - body_len - LIVE_OVERHEAD : 0;
         if (s->live == 0 && s != st->cur) {
             /* nothing in it matters any more: the whole segment goes, and
              * its pending ack entries with it */
@@ -528,6 +690,12 @@ static void ack_entry(store *st, uint32_t qid, uint32_t segid, uint32_t off, uin
     }
     seg_ack_write(s->ackbuf + s->acklen, qid, off, kind);
     s->acklen += ACK_ENTRY;
+    if (kind == ACK_KIND_ACK)
+        st->turn_acks++;
+    else
+        st->turn_delivered++;
+    if (st->cmp)
+        store_compact_note(st, s, qid, off, kind);
     if (!s->on_ack_list) {
         s->on_ack_list = true;
         s->ack_next = st->ack_list;
@@ -535,14 +703,22 @@ static void ack_entry(store *st, uint32_t qid, uint32_t segid, uint32_t off, uin
     }
 }
 
-void store_ack(store *st, uint32_t qid, uint32_t seg, uint32_t off)
+void store_ack(store *st, uint32_t qid, uint32_t seg, uint32_t off, uint32_t body_len)
 {
-    ack_entry(st, qid, seg, off, ACK_KIND_ACK);
+    ack_entry(st, qid, seg, off, ACK_KIND_ACK, body_len);
 }
 
 void store_delivered(store *st, uint32_t qid, uint32_t seg, uint32_t off)
 {
-    ack_entry(st, qid, seg, off, ACK_KIND_DELIVERED);
+    ack_entry(st, qid, seg, off, ACK_KIND_DELIVERED, 0);
+}
+
+void store_crash_point(const store *st, const char *name)
+{
+    if (st->test_crash_at && strcmp(st->test_crash_at, name) == 0) {
+        log_warn("store: WARREN_TEST_CRASH_AT=%s: killing myself", name);
+        raise(SIGKILL);
+    }
 }
 
 /* Drop "delivered" entries whose message was acked in the same batch: the
@@ -611,7 +787,7 @@ static void flush_acks(store *st)
             if (sb.st_size < SEG_HEADER) {
                 /* new, or its header was cut short: (re)write the header */
                 uint8_t h[SEG_HEADER];
-                seg_header_write(h, ACK_MAGIC, s->id);
+                seg_header_write(h, ACK_MAGIC, s->id, s->gen);
                 if (ftruncate(s->ackfd, 0) < 0 || write(s->ackfd, h, sizeof h) != (ssize_t)sizeof h) {
                     log_error("store: cannot write %s: %s (acks will be redelivered after a restart)", path,
                               strerror(errno));
@@ -639,24 +815,46 @@ static void flush_acks(store *st)
     }
 }
 
-void store_flush(store *st)
+void store_write_acks(store *st)
+{
+    flush_acks(st);
+}
+
+void store_output_done(store *st)
+{
+    if (st->turn_acks)
+        store_crash_point(st, "after-ack-reply");
+    if (st->turn_delivered)
+        store_crash_point(st, "after-delivery");
+}
+
+static void check_disk(store *st);
+
+bool store_flush(store *st)
 {
     if (st->cur && st->wlen)
         write_buffer(st);
     flush_acks(st);
-    if (st->cur && st->written_lsn > st->synced_lsn && !lsn_failed(st, st->written_lsn))
-        request_sync(st, st->cur->fd, st->written_lsn);
+    if (st->cur && st->written_lsn > st->synced_lsn && !lsn_failed(st, st->written_lsn) &&
+        store_request_sync(st, st->cur->fd, st->cur->id, SYNC_SEG, st->written_lsn, 0) < 0)
+        seg_failed(st, st->cur, st->synced_lsn);
+    /* a fast publisher must meet the disk alarm before the disk is full,
+     * not up to a second later: look again after every quarter of the
+     * limit written */
+    if (st->disk_free_limit && st->written_since_check >= st->disk_free_limit / 4)
+        check_disk(st);
+    st->turn_acks = st->turn_delivered = 0;
     if (now_ms() - st->last_ack_sync >= ACK_SYNC_MS) {
         size_t i;
         st->last_ack_sync = now_ms();
         for (i = 0; i < st->nsegs; i++) {
             segment *s = st->segs[i];
-            if (s->acks_unsynced && s->ackfd >= 0) {
-                request_sync(st, s->ackfd, st->written_lsn);
+            if (s->acks_unsynced && s->ackfd >= 0 &&
+                store_request_sync(st, s->ackfd, s->id, SYNC_ACK, 0, 0) == 0)
                 s->acks_unsynced = false;
-            }
         }
     }
+    return store_compact_step(st);
 }
 
 /* ----------------------------------------------------------------- reading */
@@ -680,7 +878,7 @@ static msg *record_to_msg(const seg_record *r)
 
 msg *store_read(store *st, uint32_t segid, uint32_t off)
 {
-    segment *s = seg_find(st, segid);
+    segment *s = store_seg_find(st, segid);
     const uint8_t *p;
     size_t avail, size;
     seg_record r;
@@ -688,8 +886,9 @@ msg *store_read(store *st, uint32_t segid, uint32_t off)
     uint8_t *big = NULL;
     msg *m;
 
-    if (!s) {
-        log_error("store: message at segment %u offset %u: segment is gone", segid, off);
+    if (!s || !store_seg_off(s, off, &off)) {
+        log_error("store: message at segment %u offset %u: %s", segid, off,
+                  s ? "compacted away" : "segment is gone");
         return NULL;
     }
     if (s == st->cur && off >= s->size) {
@@ -766,11 +965,12 @@ static uint64_t free_bytes(store *st)
     return (uint64_t)sv.f_bavail * sv.f_frsize;
 }
 
-void store_tick(store *st)
+static void check_disk(store *st)
 {
     uint64_t free_now = free_bytes(st);
     bool alarm = free_now < st->disk_free_limit;
 
+    st->written_since_check = 0;
     if (alarm != st->alarm) {
         st->alarm = alarm;
         if (alarm)
@@ -783,6 +983,11 @@ void store_tick(store *st)
         if (st->hooks.disk_alarm)
             st->hooks.disk_alarm(st->hooks.ctx, alarm);
     }
+}
+
+void store_tick(store *st)
+{
+    check_disk(st);
     /* an idle, drained current segment gives its space back */
     if (st->cur && st->cur->live == 0 && st->wlen == 0 && st->cur->size > SEG_HEADER &&
         st->synced_lsn >= st->written_lsn) {
@@ -790,6 +995,7 @@ void store_tick(store *st)
         st->cur = NULL;
         seg_delete(st, s);
     }
+    store_compact_tick(st);
 }
 
 int store_open(store **out, vhost *vh, const char *dir, const config *cfg, store_hooks hooks)
@@ -810,6 +1016,8 @@ int store_open(store **out, vhost *vh, const char *dir, const config *cfg, store
     pthread_cond_init(&st->cv, NULL);
     snprintf(st->dir, sizeof st->dir, "%s", dir);
     snprintf(st->msgdir, sizeof st->msgdir, "%s/msgs", dir);
+    st->test_crash_at = getenv("WARREN_TEST_CRASH_AT");
+    st->test_hold_file = getenv("WARREN_TEST_COMPACT_HOLD_FILE");
     if (mkdir(st->msgdir, 0755) < 0 && errno != EEXIST) {
         log_error("store: cannot create %s: %s", st->msgdir, strerror(errno));
         goto fail;
@@ -851,6 +1059,7 @@ void store_close(store *st)
     size_t i;
     if (!st)
         return;
+    store_compact_abort(st, NULL);
     if (st->cur)
         write_buffer(st);
     flush_acks(st);
@@ -861,8 +1070,9 @@ void store_close(store *st)
         pthread_mutex_unlock(&st->mu);
         pthread_join(st->thread, NULL);
     }
-    for (i = 0; i < (size_t)st->job_nfds; i++)
-        close(st->job_fds[i]);
+    for (i = 0; i < st->njob; i++)
+        close(st->job[i].fd);
+    free(st->job);
     for (i = 0; i < st->nsegs; i++) {
         segment *s = st->segs[i];
         if (fdatasync(s->fd) < 0)

@@ -36,8 +36,9 @@ int store_put(store *st, msg *m, uint64_t seq, const uint32_t *qids, uint16_t nq
 /* Page a transient message of queue qid out of memory: written like a
  * persistent one (never synced for it, never recovered). */
 int store_page(store *st, msg *m, uint64_t seq, uint32_t qid, store_pos *pos);
-/* The message at (seg, off) left queue qid for good. */
-void store_ack(store *st, uint32_t qid, uint32_t seg, uint32_t off);
+/* The message at (seg, off), body_len bytes of body, left queue qid for
+ * good. */
+void store_ack(store *st, uint32_t qid, uint32_t seg, uint32_t off, uint32_t body_len);
 /* The message at (seg, off) was handed to a consumer of queue qid. */
 void store_delivered(store *st, uint32_t qid, uint32_t seg, uint32_t off);
 /* Read a message back (the caller owns the reference); NULL on failure. */
@@ -57,9 +58,19 @@ int store_exchange_declared(store *st, const exchange *x);
 void store_exchange_deleted(store *st, const exchange *x);
 int store_binding(store *st, const binding *b, bool add);
 
-/* Before sleep: write this turn's records and acks, request a sync. */
-void store_flush(store *st);
-/* Once a second: free-space check, dead segments. */
+/* Before sleep, first: write this turn's ack entries (acks and
+ * "delivered" marks) with one write per ack file, so they are in the
+ * kernel before any reply of the turn leaves. */
+void store_write_acks(store *st);
+/* Tests: the turn's output was written (WARREN_TEST_CRASH_AT=
+ * after-ack-reply / after-delivery kill the broker there, in a turn that
+ * made an ack / a "delivered" mark). */
+void store_output_done(store *st);
+/* Before sleep, after the output: write this turn's records (one pwrite),
+ * request a sync, and take a bounded step of compaction.  True when there
+ * is more work right away (the loop should not sleep). */
+bool store_flush(store *st);
+/* Once a second: free-space check, dead segments, compaction. */
 void store_tick(store *st);
 
 /* For tests and the benchmarks: bytes used by message segments. */

@@ -1,8 +1,8 @@
 /*
  * store_int.h - the store's insides, shared by its files: store.c (writing,
- * syncing, reading, acks), store_defs.c (the definitions log's records) and
- * recover.c (reading it all back at start).  Nothing outside src/store/
- * includes this.
+ * syncing, reading, acks), compact.c (rewriting sparse old segments),
+ * store_defs.c (the definitions log's records) and recover.c (reading it
+ * all back at start).  Nothing outside src/store/ includes this.
  */
 #ifndef WARREN_STORE_INT_H
 #define WARREN_STORE_INT_H
@@ -15,19 +15,36 @@
 #include "store/segment.h"
 #include "store/store.h"
 
-#define SEG_SOFT_MAX (16u << 20)    /* a new segment starts past this size */
+#define SEG_SOFT_MAX (16u << 20)    /* a record that would take a segment past this starts a new one */
 #define PREALLOC (4u << 20)         /* space reserved ahead of the writes */
 #define READ_AHEAD (1u << 20)
 #define ACK_SYNC_MS 1000
+#define LIVE_OVERHEAD 64            /* what a record holds besides its body, roughly */
+
+typedef struct compaction compaction;
 
 typedef struct segment {
     uint32_t id;
+    uint32_t gen;               /* generation: how often it was compacted */
     int fd;
     int ackfd;                  /* -1 until the first ack entry */
     uint64_t size;              /* bytes written */
     uint64_t alloc;             /* bytes reserved with fallocate */
     uint64_t live;              /* unacked (queue, record) references */
+    uint64_t live_bytes;        /* their size, roughly: body + LIVE_OVERHEAD each */
+    uint64_t first_lsn;         /* its records have lsns in (first_lsn, end_lsn] */
+    uint64_t end_lsn;           /* set when it stops being the current segment */
+    /* Compacted in this run: the records moved.  Pairs (offset the rest of
+     * the broker knows, offset in the file now), ascending in both; the
+     * offsets of records not in it are gone.  NULL: offsets are as known. */
+    uint32_t *remap;
+    size_t nremap;
     bool broken;                /* a write or sync failed on it */
+    bool no_compact;            /* a compaction of it failed: leave it be */
+    uint64_t cmp_retry_live;    /* compaction gave up at this live count: wait for fewer */
+    uint64_t cmp_retry_at;      /* or gave up for now: not before this (ms) */
+    uint64_t live_at_tick;      /* live at the last compaction tick */
+    bool quiet;                 /* no ack between the last two ticks */
     bool acks_unsynced;
     uint8_t *ackbuf;            /* this turn's ack entries */
     size_t acklen, ackcap;
@@ -38,6 +55,17 @@ typedef struct segment {
 typedef struct range {
     uint64_t lo, hi;            /* lsns in (lo, hi] */
 } range;
+
+/* What the sync thread is asked to sync. */
+enum { SYNC_SEG, SYNC_ACK, SYNC_CMP, SYNC_DIR };
+typedef struct sync_item {
+    int fd;                     /* a dup, closed by the thread */
+    int ofd;                    /* the fd it is a dup of (to ask only once) */
+    uint32_t seg;
+    uint8_t kind;
+} sync_item;
+
+#define MAX_FAILED_SEGS 16
 
 struct store {
     vhost *vh;
@@ -69,13 +97,30 @@ struct store {
     pthread_cond_t cv;
     int efd;
     ev_io efd_io;
-    int job_fds[64];
-    int job_nfds;
+    sync_item *job;             /* the next job: grows, never drops */
+    size_t njob, capjob;
     uint64_t job_lsn;
+    uint64_t job_cmp;           /* a compaction's sync ticket in it, or 0 */
     bool job_ready, stop;
-    uint64_t t_done_lsn;        /* written by the thread */
-    uint64_t t_fail_lo, t_fail_hi;
+    /* written by the thread, read by the loop in on_synced */
+    uint64_t t_done_lsn;
+    uint64_t t_fail_lo;         /* a segment failed: what was synced before */
+    uint32_t t_fail_segs[MAX_FAILED_SEGS];
+    int t_nfail_segs;           /* -1: more than fit (treat every segment as failed) */
     int t_errno;
+    int t_ack_errno;            /* an ack file or the directory failed */
+    uint32_t t_ack_seg;
+    uint64_t t_cmp_done;        /* the last compaction ticket synced */
+    int t_cmp_errno;
+    /* disk space: checked once a second, and after this many bytes */
+    uint64_t written_since_check;
+    /* compaction (compact.c) */
+    compaction *cmp;
+    uint64_t next_cmp_ticket;
+    /* test hooks, from the environment at open (see store_crash_point) */
+    const char *test_crash_at;
+    const char *test_hold_file;
+    uint32_t turn_acks, turn_delivered;     /* ack entries made this turn */
     /* definitions */
     defs *defs;
     uint32_t next_qid;
@@ -99,9 +144,33 @@ static inline void qid_key(char key[4], uint32_t qid)
 
 /* store.c */
 ssize_t store_pread_full(int fd, void *p, size_t n, uint64_t off);
+int store_pwrite_all(int fd, const void *p, size_t n, uint64_t off);
+int store_sync_dir(const char *dir);
 queue *store_queue_by_id(store *st, uint32_t qid);
 int store_seg_add(store *st, segment *s);
 void store_seg_free(segment *s);
+segment *store_seg_find(store *st, uint32_t id);
+/* Where the record the broker knows as (s, off) is in s's file now;
+ * false if it is gone (compacted away). */
+bool store_seg_off(const segment *s, uint32_t off, uint32_t *file_off);
+/* Tests: WARREN_TEST_CRASH_AT=name kills the broker (SIGKILL, as a
+ * crash) when it reaches the point of that name. */
+void store_crash_point(const store *st, const char *name);
+/* Hand fd (dup'ed) of kind SYNC_* to the sync thread; 0 or -1. */
+int store_request_sync(store *st, int fd, uint32_t seg, uint8_t kind, uint64_t lsn, uint64_t cmp_ticket);
+
+/* compact.c: rewriting old segments that are mostly acked */
+/* Once a second: start a compaction if a segment deserves one. */
+void store_compact_tick(store *st);
+/* Every turn, after the ack entries were written: a bounded step of the
+ * running compaction; true if it has work to do right away. */
+bool store_compact_step(store *st);
+/* An ack entry of kind for (qid, file offset) of s, while s is compacted. */
+void store_compact_note(store *st, segment *s, uint32_t qid, uint32_t file_off, uint8_t kind);
+/* The sync thread finished ticket (err: its errno, or 0). */
+void store_compact_synced(store *st, uint64_t ticket, int err);
+/* s is going away (deleted, or the store closes): drop its compaction. */
+void store_compact_abort(store *st, segment *s);
 
 /* store_defs.c: the definitions log's records */
 int store_replay_def(void *ctx, const uint8_t *payload, uint32_t len);
@@ -109,5 +178,15 @@ int store_rewrite_defs(store *st);
 
 /* recover.c */
 int store_recover_messages(store *st);
+
+/* A set of (queue id << 32 | record offset) -> ack kinds seen (recover.c). */
+typedef struct ackset {
+    uint64_t *keys;
+    uint8_t *kinds;
+    size_t cap, n;
+} ackset;
+int store_ackset_add(ackset *a, uint64_t key, uint8_t kind);
+uint8_t store_ackset_get(const ackset *a, uint64_t key);
+void store_ackset_free(ackset *a);
 
 #endif

@@ -18,6 +18,11 @@
  * write, fallocate, or "all"; default "fdatasync,fsync,pwrite,write".
  * pwrite64 and fallocate64 count as pwrite and fallocate.
  *
+ * FAILIO_SHORT=1 makes a failing write or pwrite of more than one byte
+ * write the first half for real and return that short count, as a disk
+ * that fills up does; a caller that goes on with the rest meets the
+ * failure a few calls later, with all but the last byte written.
+ *
  * FAILIO_DELAY_MS=N makes the first injected failure after each creation
  * of the trigger file (told apart by inode and change time) take N milliseconds before it
  * returns, as a slow failing disk would; the failures after it are quick.
@@ -175,10 +180,18 @@ int fsync(int fd)
     return real(fd);
 }
 
+static int short_writes(void)
+{
+    const char *s = getenv("FAILIO_SHORT");
+    return s && *s && strcmp(s, "0") != 0;
+}
+
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
     REAL(ssize_t, "pwrite", (int, const void *, size_t, off_t));
     int err = should_fail(OP_PWRITE, fd, "pwrite");
+    if (err && short_writes() && n > 1)
+        return real(fd, buf, n / 2, off);
     if (err) {
         errno = err;
         return -1;
@@ -190,6 +203,8 @@ ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 {
     REAL(ssize_t, "pwrite64", (int, const void *, size_t, off_t));
     int err = should_fail(OP_PWRITE, fd, "pwrite64");
+    if (err && short_writes() && n > 1)
+        return real(fd, buf, n / 2, off);
     if (err) {
         errno = err;
         return -1;
@@ -201,6 +216,8 @@ ssize_t write(int fd, const void *buf, size_t n)
 {
     REAL(ssize_t, "write", (int, const void *, size_t));
     int err = should_fail(OP_WRITE, fd, "write");
+    if (err && short_writes() && n > 1)
+        return real(fd, buf, n / 2);
     if (err) {
         errno = err;
         return -1;

@@ -106,6 +106,11 @@ def test_corrupt_record_refused_then_repaired(broker, qname, where):
 
     rc, out = check_store(broker.data_dir, '--repair')
     assert rc == 1 and 'REPAIRED' in out, out
+    # the lost message is named: queue, sequence number, offset
+    lost = [ln for ln in out.splitlines() if ln.startswith('LOST')]
+    assert lost == ["LOST %s at offset %d: message seq %d of queue '%s' (id %d), %d body bytes"
+                    % (seg, rec['off'], rec['seq'], qname, rec['qids'][0], len(bodies[victim]))], out
+    assert '1 message lost' in out, out
     rc, out = check_store(broker.data_dir)
     assert rc == 0, 'still problems after --repair:\n' + out
 
@@ -131,6 +136,8 @@ def test_torn_tail_in_older_segment_is_corruption(broker, qname):
 
     rc, out = check_store(broker.data_dir, '--repair')
     assert rc == 1, out
+    assert any(ln.startswith('LOST %s at offset %d: message seq %d of queue' % (segs[0], last['off'], last['seq']))
+               for ln in out.splitlines()), out
     assert check_store(broker.data_dir)[0] == 0
     broker.start()
     lost = len(recs) - 1
@@ -254,3 +261,127 @@ def test_check_store_missing_directory_is_exit_2(tmp_path):
     the tool's usage says, not 0 ("clean") for a mistyped path."""
     rc, out = check_store(str(tmp_path / 'no-such-dir'))
     assert rc == 2, 'warren-check-store exits %d for a missing directory:\n%s' % (rc, out)
+
+
+def read_defs(data_dir):
+    """[(offset, length, kind, payload)] of the definitions file, read as
+    doc/store-format.md describes it."""
+    import struct
+    with open(os.path.join(data_dir, 'definitions'), 'rb') as f:
+        data = f.read()
+    out, off = [], 16
+    while off + 8 <= len(data):
+        length, _crc = struct.unpack('>II', data[off:off + 8])
+        payload = data[off + 8:off + 8 + length]
+        out.append((off, length, payload[0], payload))
+        off += 8 + length
+    return out
+
+
+def defs_setup(broker, qname):
+    """Three durable queues with two messages each; stopped.  Returns the
+    queue names and the definitions records (the first queue record is
+    not the last record)."""
+    need_control(broker)
+    names = [qname + '-a', qname + '-b', qname + '-c']
+    c = connect(broker)
+    ch = c.channel()
+    for q in names:
+        ch.queue_declare(q, durable=True)
+        publish(ch, q, [q.encode() + b'-1', q.encode() + b'-2'])
+    c.close()
+    assert broker.stop() == 0
+    recs = read_defs(broker.data_dir)
+    queues = [r for r in recs if r[2] == 1]
+    assert len(queues) == 3 and queues[0] != recs[-1], recs
+    return names, recs, queues
+
+
+def queue_name(payload):
+    return payload[6:6 + payload[5]].decode()
+
+
+@pytest.mark.parametrize('where', ['length', 'crc'])
+def test_corrupt_definition_refused_then_repaired(broker, qname, where):
+    """A damaged definitions record with valid ones after it is corruption,
+    not a torn write (a length flip used to drop every durable queue with
+    only a warning): start-up stops naming the file and offset,
+    check-store reports it, and --repair cuts out just that record."""
+    names, recs, queues = defs_setup(broker, qname)
+    off, _len, _kind, payload = queues[0]
+    victim = queue_name(payload)
+    path = os.path.join(broker.data_dir, 'definitions')
+    flip_byte(path, off if where == 'length' else off + 5)
+    before = snapshot(broker.data_dir)
+
+    rc, log = start_refused(broker)
+    assert rc != 0
+    assert any(path in ln and 'offset %d' % off in ln and 'corrupt' in ln for ln in log.splitlines()), \
+        'the log does not name %s and offset %d:\n%s' % (path, off, log[-3000:])
+    assert 'warren-check-store' in log
+    assert snapshot(broker.data_dir) == before, 'a refused start changed the data directory'
+
+    rc, out = check_store(broker.data_dir)
+    assert rc == 1 and 'PROBLEM %s at offset %d: corrupt record' % (path, off) in out, out
+    assert snapshot(broker.data_dir) == before
+    rc, out = check_store(broker.data_dir, '--repair')
+    assert rc == 1 and 'REPAIRED %s' % path in out and 'cut out' in out, out
+    rc, out = check_store(broker.data_dir)
+    assert rc == 0, out
+
+    broker.start()
+    c = connect(broker)
+    ch = c.channel()
+    for q in names:
+        if q == victim:
+            continue
+        assert [b for b, _ in get_all(ch, q)] == [q.encode() + b'-1', q.encode() + b'-2']
+    with pytest.raises(Exception):
+        ch.queue_declare(victim, passive=True)
+    c.close()
+
+
+def test_torn_last_definition_dropped(broker, qname):
+    """The same damage in the last record, with nothing valid after it, is a
+    declaration cut short by a crash: dropped with a warning."""
+    names, recs, _queues = defs_setup(broker, qname)
+    last = recs[-1]
+    path = os.path.join(broker.data_dir, 'definitions')
+    flip_byte(path, last[0] + 5)      # its checksum
+    rc, out = check_store(broker.data_dir)
+    assert rc == 1 and 'PROBLEM %s at offset %d: torn last record' % (path, last[0]) in out, out
+    broker.start()
+    assert any(' warn ' in ln and 'torn last record at offset %d' % last[0] in ln
+               for ln in broker.log_text().splitlines())
+    c = connect(broker)
+    ch = c.channel()
+    survivors = [q for q in names if last[2] != 1 or q != queue_name(last[3])]
+    for q in survivors:
+        ch.queue_declare(q, passive=True)
+    c.close()
+
+
+def test_check_store_does_not_count_paged_transient_messages(broker_factory, qname):
+    """Transient messages paged out of memory (--paging-threshold) are
+    written to segments with flag bit 0 but never recovered: check-store
+    counts them apart, not as live messages, and a restart indeed does not
+    bring them back."""
+    broker = broker_factory('--paging-threshold', '1')
+    need_control(broker)
+    c = connect(broker)
+    ch = c.channel()
+    ch.queue_declare(qname, durable=True)
+    publish(ch, qname, [b't-%d' % i for i in range(1100)], persistent=False)   # past the 1024 kept in RAM
+    publish(ch, qname, [b'p-1', b'p-2', b'p-3'])
+    ch.basic_qos(prefetch_count=0)
+    c.close()
+    assert broker.stop() == 0
+    paged = 0
+    for seg in segment_files(broker.data_dir):
+        paged += sum(1 for r in read_segment(seg)[1] if r.get('flags', 0) & 1)
+    assert paged > 0, 'nothing was paged out'
+    rc, out = check_store(broker.data_dir)
+    assert rc == 0, out
+    assert '3 live messages, %d paged transient' % paged in out, out
+    broker.start()
+    assert contents(broker, qname) == [b'p-1', b'p-2', b'p-3']

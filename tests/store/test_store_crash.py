@@ -4,17 +4,21 @@ were told against what is on the queue.
 
 Each round a publisher process (crash_publisher.py) publishes persistent
 messages with confirms and records every confirmed id the moment it reads
-the confirm; in one round of three a consumer process (crash_consumer.py)
+the confirm; in one round of three (and every round with 64 KiB bodies) a
+consumer process (crash_consumer.py)
 drains the queue meanwhile, recording what it received and, after a round
 trip that proves the broker handled them, what it acked.  The broker is
 killed (SIGKILL) at a random moment, warren-check-store looks at the files
 (only a torn tail is allowed), the broker is started again, and the queue
 must hold:
 
-  * every confirmed message the consumer did not receive, exactly once;
+  * every confirmed message the consumer did not ack, exactly once: also
+    those it was handed and kept unacked on purpose;
+  * those kept messages marked redelivered=True (the "delivered" mark
+    reaches the kernel before the delivery leaves the broker);
   * no message the consumer acked (its ack reached the kernel before the
-    kill), and no message from an earlier round (those were drained and
-    acked);
+    qos-ok that followed it left the broker), and no message from an
+    earlier round (those were drained and acked);
   * a message the consumer received but whose ack was not known to be
     handled only with redelivered=True;
   * no message twice, every body intact, in publish order.
@@ -32,7 +36,7 @@ import sys
 import time
 
 from store_helpers import (_alarm, HERE, PYTHON, ConfirmPublisher, body_id, check_store,  # noqa: F401
-                           connect, consume_all, make_body, need_control, queue_depth, start_or_fail)
+                           connect, consume_all, make_body, need_control, queue_depth, raw, start_or_fail)
 
 ROUNDS = int(os.environ.get('STORE_CRASH_ROUNDS', '30'))
 
@@ -60,7 +64,9 @@ def run_round(broker, qname, rnd, rng, tmp, gone):
     prefix = 'r%d' % rnd
     size = 64 * 1024 if rnd % 5 == 3 else rng.choice([0, 100, 1000])
     window = rng.choice([1, 10, 100, 300]) if size < 65536 else 20
-    with_consumer = rnd % 3 == 1
+    # a consumer in one round of three, and in every round of big bodies
+    # (their long writes are where an ack could once lag its reply)
+    with_consumer = rnd % 3 == 1 or size == 64 * 1024
     pub_out = str(tmp / ('pub-%d.txt' % rnd))
     con_out = str(tmp / ('con-%d.txt' % rnd))
     env = dict(os.environ, PYTHONUNBUFFERED='1')
@@ -72,7 +78,7 @@ def run_round(broker, qname, rnd, rng, tmp, gone):
         procs.append(pub)
         if with_consumer:
             con = subprocess.Popen([PYTHON, os.path.join(HERE, 'crash_consumer.py'), broker.url, qname, con_out,
-                                    str(rng.choice([1, 20, 100]))],
+                                    str(rng.choice([1, 20, 100, 400]))],
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
             procs.append(con)
         assert wait_lines(pub_out, pub), 'publisher confirmed nothing: %s' % pub.communicate()[0]
@@ -98,6 +104,7 @@ def run_round(broker, qname, rnd, rng, tmp, gone):
     con_lines = read_lines(con_out)
     received = {int(ln[1]) for ln in con_lines if ln[0] == 'R'}
     con_acked = {int(ln[1]) for ln in con_lines if ln[0] == 'A'}
+    kept = {int(ln[1]) for ln in con_lines if ln[0] == 'K'}
     assert not nacked, 'round %d: nacks with no disk trouble: %s' % (rnd, sorted(nacked)[:10])
 
     start_or_fail(broker)
@@ -111,7 +118,7 @@ def run_round(broker, qname, rnd, rng, tmp, gone):
         p, n = body_id(body)
         assert (p, n) not in gone, 'round %d: %s-%d was acked before and came back' % (rnd, p, n)
         assert p == prefix, 'round %d: message %s-%d from another round' % (rnd, p, n)
-        if n in received and n not in con_acked:
+        if (n in received and n not in con_acked) or n in kept:
             assert redelivered, 'round %d: %s-%d was delivered before the crash but is not ' \
                                 'marked redelivered' % (rnd, p, n)
         ids.append(n)
@@ -121,11 +128,13 @@ def run_round(broker, qname, rnd, rng, tmp, gone):
     assert ids == sorted(ids), 'round %d: not in publish order after recovery' % rnd
     back = set(ids)
     lost = sorted((confirmed - received) - back)
-    assert not lost, 'round %d: %d confirmed messages lost, e.g. %s' % (rnd, len(lost), lost[:10])
+    assert not lost, 'round %d: %d confirmed messages lost, e.g. %s%s' % (
+        rnd, len(lost), lost[:10], ' (kept unacked by the consumer: %s)' % sorted(kept & set(lost))[:10]
+        if kept & set(lost) else '')
     resurrected = sorted(con_acked & back)
     assert not resurrected, 'round %d: %d acked messages came back, e.g. %s' % (
         rnd, len(resurrected), resurrected[:10])
-    for n in received | con_acked:
+    for n in received | con_acked | kept:
         gone.add((prefix, n))
 
     # the queue still works: a confirmed publish, then a get
@@ -138,7 +147,7 @@ def run_round(broker, qname, rnd, rng, tmp, gone):
     ch.basic_ack(m.delivery_tag)
     assert queue_depth(ch, qname) == 0
     c.close()
-    return len(confirmed), len(back), len(received), len(con_acked)
+    return len(confirmed), len(back), len(received), len(con_acked), len(kept & back)
 
 
 def test_crash_loop(broker, qname, tmp_path):
@@ -157,7 +166,76 @@ def test_crash_loop(broker, qname, tmp_path):
     except AssertionError as e:
         raise AssertionError('%s\n(STORE_CRASH_SEED=%d to repeat)' % (e, seed)) from None
     elapsed = time.monotonic() - t0
-    sys.stdout.write('crash loop: %d rounds in %.1fs; (confirmed, recovered, consumed, acked) per round: %s\n'
-                     % (ROUNDS, elapsed, stats))
+    sys.stdout.write('crash loop: %d rounds in %.1fs; (confirmed, recovered, consumed, acked, kept and back) '
+                     'per round: %s\n' % (ROUNDS, elapsed, stats))
     assert sum(s[0] for s in stats) > ROUNDS, 'the publishers hardly published: %s' % stats
     assert any(s[3] for s in stats), 'the consumer never acked anything: %s' % stats
+    assert any(s[4] for s in stats), 'no kept (delivered, unacked) message was ever checked: %s' % stats
+
+
+def crash_setup(broker_factory, monkeypatch, qname, point):
+    """A broker that kills itself (WARREN_TEST_CRASH_AT=point) right after
+    writing the output of the first turn that made an ack entry
+    (after-ack-reply) or a "delivered" mark (after-delivery); five
+    confirmed persistent messages queued."""
+    monkeypatch.setenv('WARREN_TEST_CRASH_AT', point)
+    broker = broker_factory()
+    need_control(broker)
+    pub = ConfirmPublisher(broker.host, broker.port)
+    pub.declare(qname)
+    pub.publish_all(qname, [make_body('m', i) for i in range(5)], window=5)
+    assert len(pub.acked) == 5
+    pub.close()
+    return broker
+
+
+def crashed(broker, monkeypatch, point):
+    try:
+        broker.proc.wait(5)
+    except subprocess.TimeoutExpired:
+        raise AssertionError('the broker did not stop at %s' % point) from None
+    broker.proc = None
+    assert 'WARREN_TEST_CRASH_AT=%s' % point in broker.log_text()
+    monkeypatch.delenv('WARREN_TEST_CRASH_AT')
+    start_or_fail(broker)
+    c = connect(broker)
+    got = [(body_id(b)[1], r) for b, r in consume_all(c.channel(), broker.qname, idle=0.5)]
+    c.close()
+    return got
+
+
+def test_ack_is_in_the_kernel_before_the_reply_after_it(broker_factory, monkeypatch, qname):
+    """A client acks and makes a round trip (basic.qos): once it has the
+    qos-ok, the ack must survive a kill -9.  The broker is killed right
+    after it wrote the qos-ok; the ack entry must have been written before
+    (deterministic, where the crash loop only sometimes lands there)."""
+    broker = crash_setup(broker_factory, monkeypatch, qname, 'after-ack-reply')
+    broker.qname = qname
+    # raw frames: pika drops a reply that arrives just before the EOF
+    r = raw.RawConnection(broker.host, broker.port)
+    r.handshake()
+    r.open_channel(1)
+    r.send(raw.method_frame(1, raw.BASIC_GET, 0, qname, False))
+    tag = r.expect(raw.BASIC_GET_OK, 1).args[0]
+    r.read_frame()                      # its header
+    assert body_id(r.read_frame().payload)[1] == 0
+    # ack, and a round trip in the same write: one turn of the broker
+    r.send(raw.method_frame(1, raw.BASIC_ACK, tag, False) + raw.method_frame(1, raw.BASIC_QOS, 0, 0, False))
+    assert r.read_method(5).method == (60, 11), 'no basic.qos-ok'   # the reply the ack must not lag
+    got = crashed(broker, monkeypatch, 'after-ack-reply')
+    r.close()
+    assert [n for n, _r in got] == [1, 2, 3, 4], 'the acked message came back: %s' % got
+
+
+def test_delivered_mark_is_in_the_kernel_before_the_delivery(broker_factory, monkeypatch, qname):
+    """The broker is killed right after writing a basic.get-ok: the message
+    must come back marked redelivered, so its "delivered" entry must have
+    reached the kernel before the get-ok left."""
+    broker = crash_setup(broker_factory, monkeypatch, qname, 'after-delivery')
+    broker.qname = qname
+    c = connect(broker)
+    ch = c.channel()
+    m, _p, body = ch.basic_get(qname, auto_ack=False)
+    assert body_id(body)[1] == 0
+    got = crashed(broker, monkeypatch, 'after-delivery')
+    assert got == [(0, True), (1, False), (2, False), (3, False), (4, False)], got

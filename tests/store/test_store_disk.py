@@ -240,3 +240,37 @@ def test_really_full_disk_nacks_cleanly(tmpfs, broker_factory, qname):
     pub.publish_all(qname, [make_body('again', i, SIZE) for i in range(20)], window=4)
     assert len(pub.acked) == 20 and not pub.nacked
     pub.close()
+
+
+def test_fast_publisher_blocked_before_the_disk_is_full(tmpfs, broker_factory, qname):
+    """Free space is checked once a second, and also every time a quarter
+    of --disk-free-limit has been written since the last look: a publisher
+    as fast as it can go (4 KB bodies, 50 in flight) fills 8 MB in well
+    under a second, and must meet connection.blocked, not a full disk and
+    basic.nack."""
+    sub = tmpfs('fast', '24m')
+    broker = broker_factory('--disk-free-limit', str(8 << 20), subdir=sub)
+    need_control(broker)
+    pub = ConfirmPublisher(broker.host, broker.port)
+    pub.declare(qname)
+    body = b'x' * 4000
+    deadline = time.monotonic() + 15
+    while not pub.blocked and not pub.nacked and time.monotonic() < deadline:
+        while len(pub.pending) < 50:
+            pub.send(qname, body)
+        try:
+            pub.read_confirms(0.5)
+        except TimeoutError:
+            pass
+    assert pub.blocked, 'never blocked (free %d bytes, %d acked, %d nacked)' % (
+        fs_free(broker.data_dir), len(pub.acked), len(pub.nacked))
+    t = time.monotonic()
+    while time.monotonic() - t < 1.0:   # what was read before the block is confirmed
+        try:
+            pub.read_confirms(0.2)
+        except TimeoutError:
+            pass
+    assert not pub.nacked, '%d nacks: the disk filled up before the alarm (%d acked, free %d)' % (
+        len(pub.nacked), len(pub.acked), fs_free(broker.data_dir))
+    assert 'No space left on device' not in broker.log_text()
+    pub.close()

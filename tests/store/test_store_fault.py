@@ -28,7 +28,7 @@ def failio_built():
 
 CASES = {
     # ops failed, errno, what the broker log must say, body size while failing
-    'fdatasync': ('fdatasync', 'EIO', 'fdatasync failed: Input/output error', 0),
+    'fdatasync': ('fdatasync', 'EIO', 'failed: Input/output error', 0),
     'pwrite': ('pwrite', 'EIO', 'write to segment', 0),
     # space is reserved 4 MiB ahead: only a message that does not fit in
     # the reservation needs a new fallocate, and must be refused when it fails
@@ -212,3 +212,103 @@ def test_second_sync_failure_does_not_hide_the_first(failio_built, release_bin, 
     assert not wrongly, ('basic.ack for %d of %d messages whose fdatasync failed (delivery tags %s)'
                          % (len(wrongly), len(during), wrongly))
     assert sorted(set(pub.nacked) & set(during)) == during
+
+
+def test_definitions_write_cut_short_is_undone(failio_built, release_bin, monkeypatch, tmp_path, broker_factory,
+                                               qname):
+    """A declaration whose write the disk cuts short (ENOSPC after part of
+    the record went out): the declare fails, and the part written is cut
+    off again, so the next declaration is not written behind half a record
+    (where a restart would take it for a torn tail and drop it)."""
+    import pika
+    trigger = tmp_path / 'fail-now'
+    monkeypatch.setenv('LD_PRELOAD', failio_built)
+    monkeypatch.setenv('FAILIO_TRIGGER', str(trigger))
+    monkeypatch.setenv('FAILIO_OPS', 'write,pwrite')
+    monkeypatch.setenv('FAILIO_SUFFIX', '/definitions')
+    monkeypatch.setenv('FAILIO_ERRNO', 'ENOSPC')
+    monkeypatch.setenv('FAILIO_SHORT', '1')
+    monkeypatch.setenv('FAILIO_LOG', str(tmp_path / 'failio.log'))
+    broker = broker_factory()
+    need_control(broker)
+    defs = os.path.join(broker.data_dir, 'definitions')
+    c = connect(broker)
+    ch = c.channel()
+    ch.queue_declare(qname + '-before', durable=True)
+    ch.basic_publish('', qname + '-before', b'kept', PERSISTENT)
+    size = os.path.getsize(defs)
+
+    trigger.touch()
+    with pytest.raises(pika.exceptions.AMQPError):
+        ch.queue_declare(qname + '-failing', durable=True)
+    os.unlink(trigger)
+    assert (tmp_path / 'failio.log').exists(), 'the shim failed nothing'
+    assert 'cannot write %s' % defs in broker.log_text()
+    assert os.path.getsize(defs) == size, 'the part of the failed record was not cut off'
+
+    c = connect(broker)
+    ch = c.channel()
+    ch.queue_declare(qname + '-after', durable=True)
+    ch.basic_publish('', qname + '-after', b'also kept', PERSISTENT)
+    ch.basic_qos(prefetch_count=0)
+    c.close()
+    assert broker.stop() == 0
+    assert check_store(broker.data_dir)[0] == 0
+    monkeypatch.delenv('LD_PRELOAD')
+    start_or_fail(broker)
+    c = connect(broker)
+    ch = c.channel()
+    assert [b for b, _ in consume_all(ch, qname + '-before', idle=0.3)] == [b'kept']
+    assert [b for b, _ in consume_all(ch, qname + '-after', idle=0.3)] == [b'also kept']
+    with pytest.raises(pika.exceptions.AMQPError):
+        c.channel().queue_declare(qname + '-failing', passive=True)
+    c.close()
+
+
+def test_failed_sync_condemns_later_writes_to_the_segment(failio_built, release_bin, monkeypatch, tmp_path,
+                                                           broker_factory, qname):
+    """An fdatasync that fails slowly while more records are written to the
+    same segment, and the disk "recovers" before the next sync: that next
+    fdatasync returns 0 (the kernel reports a writeback error once), yet
+    those records may never reach the disk.  Every record written to the
+    segment up to the failure must be nacked, and the segment retired:
+    publishes after it are acked (in a new segment) and survive a restart."""
+    trigger = tmp_path / 'fail-now'
+    monkeypatch.setenv('LD_PRELOAD', failio_built)
+    monkeypatch.setenv('FAILIO_TRIGGER', str(trigger))
+    monkeypatch.setenv('FAILIO_OPS', 'fdatasync')
+    monkeypatch.setenv('FAILIO_DELAY_MS', '400')
+    monkeypatch.setenv('FAILIO_LOG', str(tmp_path / 'failio.log'))
+    broker = broker_factory()
+    need_control(broker)
+    pub = ConfirmPublisher(broker.host, broker.port)
+    pub.declare(qname)
+    before = batch(pub, qname, 'before', 3, window=1)
+    segs_before = sorted(os.listdir(os.path.join(broker.data_dir, 'msgs')))
+    trigger.touch()
+    during = [pub.send(qname, b'first')]       # its sync hangs, then fails
+    time.sleep(0.1)
+    for i in range(5):                          # written while that sync hangs
+        during.append(pub.send(qname, b'during-%d' % i))
+        time.sleep(0.03)
+    os.unlink(trigger)                          # the next fdatasync succeeds
+    while pub.pending:
+        pub.read_confirms(10)
+    assert (tmp_path / 'failio.log').exists(), 'the shim failed nothing'
+    wrongly = sorted(set(during) & set(pub.acked))
+    assert not wrongly, 'acked although written to a segment whose sync failed: %s' % wrongly
+    assert sorted(set(during) & set(pub.nacked)) == during
+    after = batch(pub, qname, 'after', 5)
+    assert set(after) <= set(pub.acked)
+    pub.close()
+    assert sorted(os.listdir(os.path.join(broker.data_dir, 'msgs'))) != segs_before, \
+        'the failed segment was not retired'
+    assert broker.stop() == 0
+    monkeypatch.delenv('LD_PRELOAD')
+    start_or_fail(broker)
+    c = connect(broker)
+    got = [b for b, _ in consume_all(c.channel(), qname, idle=0.5)]
+    c.close()
+    acked = [before[t] for t in sorted(before)] + [after[t] for t in sorted(after)]
+    assert [b for b in got if b in set(acked)] == acked
+    assert len(got) == len(set(got))

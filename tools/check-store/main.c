@@ -6,10 +6,12 @@
  * Reads the definitions file, every segment and every ack file the way the
  * broker's recovery does (doc/store-format.md), and reports each problem
  * with its file and offset.  With --repair it makes the directory
- * startable again: torn tails are truncated, a damaged record (or damaged
- * range, up to the next valid record) is overwritten with a padding record,
- * a damaged ack entry with a harmless one.  The messages lost that way are
- * listed.  Run it on a stopped broker only.
+ * startable again: torn tails are truncated; a damaged record (or damaged
+ * range, up to the next valid record) is overwritten with a padding record
+ * in a segment, cut out of the definitions file; a damaged ack entry is
+ * made harmless.  Each message lost that way is listed on a LOST line
+ * (queue, sequence number, offset), as far as the damaged bytes still
+ * tell.  Run it on a stopped broker only.
  *
  * Exit status: 0 no problems, 1 problems found (repaired or not), 2 could
  * not check (missing directory, I/O error).
@@ -100,32 +102,70 @@ static int cut(const char *path, size_t off)
 
 /* --------------------------------------------------------------- queues */
 
-static uint32_t *qids;
+typedef struct dq {
+    uint32_t id;
+    char name[256];
+} dq;
+
+static dq *queues;
 static size_t nqids;
+
+static const dq *queue_find(uint32_t id)
+{
+    size_t i;
+    for (i = 0; i < nqids; i++)
+        if (queues[i].id == id)
+            return &queues[i];
+    return NULL;
+}
 
 static bool queue_exists(uint32_t id)
 {
-    size_t i;
-    for (i = 0; i < nqids; i++)
-        if (qids[i] == id)
-            return true;
-    return false;
+    return queue_find(id) != NULL;
 }
 
-static void queue_set(uint32_t id, bool exists)
+static void queue_set(uint32_t id, bool exists, const uint8_t *name, size_t namelen)
 {
     size_t i;
     for (i = 0; i < nqids; i++)
-        if (qids[i] == id) {
+        if (queues[i].id == id) {
             if (!exists)
-                qids[i] = qids[--nqids];
+                queues[i] = queues[--nqids];
             return;
         }
     if (exists) {
-        qids = realloc(qids, (nqids + 1) * sizeof *qids);
-        if (qids)
-            qids[nqids++] = id;
+        dq *v = realloc(queues, (nqids + 1) * sizeof *v);
+        if (!v)
+            return;
+        queues = v;
+        queues[nqids].id = id;
+        memcpy(queues[nqids].name, name, namelen);
+        queues[nqids].name[namelen] = 0;
+        nqids++;
     }
+}
+
+/* Write a new file in place of path: tmp, sync, rename, sync the directory. */
+static int replace_file(const char *path, const char *dir, const uint8_t *p, size_t n)
+{
+    char tmp[4300];
+    int fd, dfd, rc = -1;
+    snprintf(tmp, sizeof tmp, "%s.repair", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0 && write(fd, p, n) == (ssize_t)n && fdatasync(fd) == 0 && rename(tmp, path) == 0)
+        rc = 0;
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0) {
+        fprintf(stderr, "warren-check-store: cannot rewrite %s: %s\n", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
 }
 
 static int check_defs(const char *dir)
@@ -159,23 +199,62 @@ static int check_defs(const char *dir)
         free(buf);
         return 0;
     }
-    for (off = SEG_HEADER; off < n;) {
-        uint32_t len = n - off >= REC_HEADER ? amqp_get32(buf + off) : 0;
-        const uint8_t *p = buf + off + REC_HEADER;
-        if (n - off < REC_HEADER || len == 0 || len > n - off - REC_HEADER ||
-            crc32c(0, p, len) != amqp_get32(buf + off + 4)) {
-            bool tail = n - off < REC_HEADER || len > n - off - REC_HEADER || off + REC_HEADER + len == n;
-            problem(path, off, "%s", tail ? "torn last record (a declaration never confirmed)" : "corrupt record");
-            if (repair && cut(path, off) == 0)
-                printf("REPAIRED %s: truncated at %zu%s\n", path, off,
-                       tail ? "" : " (the definitions after it are lost)");
-            break;
+    /* as the broker reads it (src/store/defs.c): a bad record is a torn
+     * tail only if no valid record follows; damaged ranges with valid
+     * records after them are kept in `keep` order to be cut out */
+    {
+        uint8_t *keep = NULL;
+        size_t keeplen = 0, damaged = 0;
+        if (repair && !(keep = malloc(n))) {
+            free(buf);
+            return -1;
         }
-        if (p[0] == 1 && len >= 5)
-            queue_set(amqp_get32(p + 1), true);
-        else if (p[0] == 2 && len == 5)
-            queue_set(amqp_get32(p + 1), false);
-        off += REC_HEADER + len;
+        if (keep) {
+            memcpy(keep, buf, SEG_HEADER);
+            keeplen = SEG_HEADER;
+        }
+        for (off = SEG_HEADER; off < n;) {
+            uint32_t len = n - off >= REC_HEADER ? amqp_get32(buf + off) : 0;
+            const uint8_t *p = buf + off + REC_HEADER;
+            if (n - off < REC_HEADER || len == 0 || len > REC_MAX || len > n - off - REC_HEADER ||
+                crc32c(0, p, len) != amqp_get32(buf + off + 4)) {
+                long next = seg_find_checksummed(buf + off + 1, n - off - 1);
+                if (next < 0) {
+                    problem(path, off, "torn last record, %zu bytes (a declaration never confirmed)", n - off);
+                    if (repair) {
+                        if (damaged) {
+                            printf("REPAIRED %s: cut off at %zu\n", path, off);
+                        } else if (cut(path, off) == 0) {
+                            printf("REPAIRED %s: truncated at %zu\n", path, off);
+                        }
+                    }
+                    break;
+                }
+                problem(path, off, "corrupt record; %ld bytes up to the next valid record", next + 1);
+                if (repair)
+                    printf("REPAIRED %s: bytes %zu..%zu cut out; the queues, exchanges or bindings declared "
+                           "there are lost (declare them again)\n",
+                           path, off, off + 1 + (size_t)next);
+                damaged++;
+                off += 1 + (size_t)next;
+                continue;
+            }
+            if (keep) {
+                memcpy(keep + keeplen, buf + off, REC_HEADER + (size_t)len);
+                keeplen += REC_HEADER + (size_t)len;
+            }
+            if (p[0] == 1 && len >= 6 && len >= 6u + p[5])
+                queue_set(amqp_get32(p + 1), true, p + 6, p[5]);
+            else if (p[0] == 2 && len == 5)
+                queue_set(amqp_get32(p + 1), false, NULL, 0);
+            off += REC_HEADER + len;
+        }
+        if (repair && damaged && replace_file(path, dir, keep, keeplen) < 0) {
+            free(keep);
+            free(buf);
+            return -1;
+        }
+        free(keep);
     }
     printf("%s: %zu durable queues\n", path, nqids);
     free(buf);
@@ -189,11 +268,15 @@ typedef struct ack {
     uint8_t kind;
 } ack;
 
-static int check_acks(const char *dir, uint32_t segid, ack **out, size_t *nout)
+/* The ack entries of generation gen of segment segid, chosen as recovery
+ * chooses them (src/store/recover.c): NNNN.ack if it is of that
+ * generation, else NNNN.acn if that is (a compaction cut short between its
+ * two renames; the broker renames it at start). */
+static int check_acks(const char *dir, uint32_t segid, uint32_t gen, ack **out, size_t *nout)
 {
-    char path[4300];
-    uint8_t *buf;
-    size_t n, off;
+    char path[4300], apath[4300];
+    uint8_t *buf = NULL, *abuf = NULL;
+    size_t n = 0, an = 0, off;
     uint32_t version, id;
     ack *v = NULL;
     size_t nv = 0;
@@ -201,14 +284,46 @@ static int check_acks(const char *dir, uint32_t segid, ack **out, size_t *nout)
     *out = NULL;
     *nout = 0;
     seg_path(path, sizeof path, dir, segid, "ack");
-    if (slurp(path, &buf, &n) < 0)
-        return errno == ENOENT ? 0 : -1;
+    seg_path(apath, sizeof apath, dir, segid, "acn");
+    if (slurp(path, &buf, &n) < 0 && errno != ENOENT)
+        return -1;
+    if (slurp(apath, &abuf, &an) < 0 && errno != ENOENT) {
+        free(buf);
+        return -1;
+    }
+    if ((!buf || n < SEG_HEADER || seg_header_gen(buf) != gen) && abuf && an >= SEG_HEADER &&
+        seg_header_check(abuf, an, ACK_MAGIC, &version, &id) == 0 && seg_header_gen(abuf) == gen) {
+        printf("%s: the ack file of an interrupted compaction; used in place of %s (the broker renames it at "
+               "start)\n", apath, path);
+        if (repair && rename(apath, path) == 0)
+            printf("REPAIRED %s: renamed to %s\n", apath, path);
+        free(buf);
+        buf = abuf;
+        n = an;
+        abuf = NULL;
+        snprintf(path, sizeof path, "%s", apath);
+    } else if (abuf) {
+        printf("%s: left by an interrupted compaction, not needed (the broker removes it at start)\n", apath);
+        if (repair && unlink(apath) == 0)
+            printf("REPAIRED %s: removed\n", apath);
+    }
+    free(abuf);
+    if (!buf)
+        return 0;
     if (n < SEG_HEADER) {
         free(buf);
         return 0;
     }
     if (seg_header_check(buf, n, ACK_MAGIC, &version, &id) < 0) {
         problem(path, 0, "bad header (magic or version %u)", version);
+        free(buf);
+        return 0;
+    }
+    if (seg_header_gen(buf) != gen) {
+        problem(path, 12, "describes generation %u of its segment, which is generation %u: its acks no longer "
+                "apply (those messages will be delivered again)", seg_header_gen(buf), gen);
+        if (repair && unlink(path) == 0)
+            printf("REPAIRED %s: removed\n", path);
         free(buf);
         return 0;
     }
@@ -253,7 +368,56 @@ static uint8_t ack_kind(const ack *v, size_t n, uint32_t qid, uint32_t off)
     return k;
 }
 
-static unsigned long long total_records, total_live;
+static unsigned long long total_records, total_live, total_paged, total_lost;
+
+/* What a damaged range [off, end) of a segment held, as far as its bytes
+ * tell: a LOST line per message and queue that had not been acked. */
+static void list_lost(const char *path, const uint8_t *buf, size_t off, size_t end, const ack *acks, size_t nacks)
+{
+    seg_record r;
+    uint32_t len = end - off >= REC_HEADER ? amqp_get32(buf + off) : 0;
+    uint16_t i;
+    bool ok = false;
+
+    /* the length as written, if it is sane; else the whole range */
+    if (len >= REC_MIN_MSG && len <= end - off - REC_HEADER)
+        ok = seg_payload_parse(buf + off + REC_HEADER, len, &r) == SEG_OK;
+    if (!ok && end - off > REC_HEADER + REC_MIN_MSG)
+        ok = seg_payload_parse(buf + off + REC_HEADER, (uint32_t)(end - off - REC_HEADER), &r) == SEG_OK;
+    if (!ok || r.type != REC_MSG) {
+        /* the head may still be readable: flags, seq, queue ids */
+        const uint8_t *p = buf + off + REC_HEADER;
+        size_t avail = end - off > REC_HEADER ? end - off - REC_HEADER : 0;
+        if (avail >= 20 && p[0] == REC_MSG && avail >= 20 + 4u * amqp_get16(p + 2)) {
+            memset(&r, 0, sizeof r);
+            r.type = REC_MSG;
+            r.flags = p[1];
+            r.nq = amqp_get16(p + 2);
+            r.seq = amqp_get64(p + 4);
+            r.qids = p + 20;
+            ok = true;
+            printf("NOTE %s at offset %zu: only the head of the damaged record can be read; what it names is "
+                   "a guess\n", path, off);
+        }
+    }
+    if (!ok || r.type != REC_MSG) {
+        printf("LOST %s at offset %zu: an unreadable record (its queues and sequence number cannot be read)\n",
+               path, off);
+        total_lost++;
+        return;
+    }
+    if (r.flags & REC_FLAG_PAGED)
+        return; /* a transient message: gone at any restart anyway */
+    for (i = 0; i < r.nq; i++) {
+        uint32_t qid = amqp_get32(r.qids + 4 * i);
+        const dq *q = queue_find(qid);
+        if (!q || (ack_kind(acks, nacks, qid, (uint32_t)off) & ACK_KIND_ACK))
+            continue;
+        printf("LOST %s at offset %zu: message seq %llu of queue '%s' (id %u), %u body bytes\n", path, off,
+               (unsigned long long)r.seq, q->name, qid, r.body_len);
+        total_lost++;
+    }
+}
 
 /* Overwrite bytes [off, end) with one padding record. */
 static int pad(const char *path, size_t off, size_t end)
@@ -281,7 +445,7 @@ static int check_segment(const char *dir, uint32_t segid, bool newest)
     uint32_t version, id;
     ack *acks;
     size_t nacks;
-    unsigned long long records = 0, live = 0;
+    unsigned long long records = 0, live = 0, paged = 0;
 
     seg_path(path, sizeof path, dir, segid, "seg");
     if (slurp(path, &buf, &n) < 0) {
@@ -307,7 +471,7 @@ static int check_segment(const char *dir, uint32_t segid, bool newest)
     }
     if (id != segid)
         problem(path, 8, "header says segment %u", id);
-    if (check_acks(dir, segid, &acks, &nacks) < 0) {
+    if (check_acks(dir, segid, seg_header_gen(buf), &acks, &nacks) < 0) {
         free(buf);
         return -1;
     }
@@ -330,12 +494,14 @@ static int check_segment(const char *dir, uint32_t segid, bool newest)
                 problem(path, off, "corrupt record (%s); %zu bytes up to %s", seg_check_str(c), end - off,
                         next < 0 ? "the end of the file" : "the next valid record");
                 if (repair) {
-                    if (pad(path, off, end) == 0)
-                        printf("REPAIRED %s: bytes %zu..%zu replaced by a padding record; "
-                               "the message(s) in them are lost\n",
-                               path, off, end);
-                    else if (cut(path, off) == 0)
+                    if (pad(path, off, end) == 0) {
+                        printf("REPAIRED %s: bytes %zu..%zu replaced by a padding record\n", path, off, end);
+                        list_lost(path, buf, off, end, acks, nacks);
+                    } else if (cut(path, off) == 0) {
                         printf("REPAIRED %s: truncated at %zu; the messages after it are lost\n", path, off);
+                        list_lost(path, buf, off, end, acks, nacks);
+                        break;
+                    }
                 }
                 if (next < 0)
                     break;
@@ -343,7 +509,13 @@ static int check_segment(const char *dir, uint32_t segid, bool newest)
                 continue;
             }
         }
-        if (r.type == REC_MSG) {
+        if (r.type == REC_MSG && (r.flags & REC_FLAG_PAGED)) {
+            /* a transient message paged out of memory: never recovered */
+            paged++;
+            if (verbose)
+                printf("  %zu: seq %llu, paged transient message (not recovered), %u body bytes\n", off,
+                       (unsigned long long)r.seq, r.body_len);
+        } else if (r.type == REC_MSG) {
             records++;
             for (i = 0; i < r.nq; i++) {
                 uint32_t qid = amqp_get32(r.qids + 4 * i);
@@ -356,9 +528,11 @@ static int check_segment(const char *dir, uint32_t segid, bool newest)
         }
         off += size;
     }
-    printf("%s: %zu bytes, %llu message records, %llu live, %zu ack entries\n", path, n, records, live, nacks);
+    printf("%s: generation %u, %zu bytes, %llu message records, %llu live, %llu paged transient, "
+           "%zu ack entries\n", path, seg_header_gen(buf), n, records, live, paged, nacks);
     total_records += records;
     total_live += live;
+    total_paged += paged;
     free(acks);
     free(buf);
     return 0;
@@ -375,7 +549,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: warren-check-store [--repair] [--verbose] DATA_DIR\n"
                "\n"
                "Checks a stopped warren's data directory record by record.\n"
-               "  --repair   truncate torn tails, pad over corrupt records (their messages are lost)\n"
+               "  --repair   truncate torn tails, pad over corrupt records (their messages are lost,\n"
+               "             and listed on LOST lines: queue, sequence number, offset)\n"
                "  --verbose  list every record\n"
                "Exit: 0 clean, 1 problems found, 2 could not check.\n");
 }
@@ -430,7 +605,17 @@ int main(int argc, char **argv)
     while ((de = readdir(d))) {
         unsigned id;
         char ext[8];
-        if (strlen(de->d_name) != 14 || sscanf(de->d_name, "%10u.%3s", &id, ext) != 2 || strcmp(ext, "seg"))
+        if (strlen(de->d_name) != 14 || sscanf(de->d_name, "%10u.%3s", &id, ext) != 2)
+            continue;
+        if (!strcmp(ext, "cmp")) {
+            char path[4300];
+            seg_path(path, sizeof path, dir, id, "cmp");
+            printf("%s: left by an interrupted compaction, not needed (the broker removes it at start)\n", path);
+            if (repair && unlink(path) == 0)
+                printf("REPAIRED %s: removed\n", path);
+            continue;
+        }
+        if (strcmp(ext, "seg"))
             continue;
         ids = realloc(ids, (n + 1) * sizeof *ids);
         if (!ids)
@@ -443,9 +628,13 @@ int main(int argc, char **argv)
     for (i = 0; i < n; i++)
         if (check_segment(dir, ids[i], i == n - 1) < 0)
             return 2;
-    printf("%zu segments, %llu message records, %llu live messages, %d problem%s%s\n", n, total_records, total_live,
-           problems, problems == 1 ? "" : "s", problems && repair ? " (repaired)" : "");
+    printf("%zu segments, %llu message records, %llu live messages, %llu paged transient, %d problem%s%s",
+           n, total_records, total_live, total_paged, problems, problems == 1 ? "" : "s",
+           problems && repair ? " (repaired)" : "");
+    if (repair && problems)
+        printf(", %llu message%s lost", total_lost, total_lost == 1 ? "" : "s");
+    printf("\n");
     free(ids);
-    free(qids);
+    free(queues);
     return problems ? 1 : 0;
 }
