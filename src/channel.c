@@ -359,37 +359,47 @@ static void send_return(channel *ch, msg *m, int code, const char *text)
     conn_send_content(ch->c, ch->id, AMQP_BASIC_RETURN, &r, m);
 }
 
-/* The whole message is here: route it, store it once for all its durable
- * queues, hand it to each queue; a confirm or nack follows. */
-/* Route m (it names its exchange and routing key) and hand it to its
- * queues; a mandatory message that reaches none comes back.  -1 when it
- * could not be stored. */
-static int route_message(channel *ch, msg *m, bool mandatory, deliver_result *res)
+/* Route m (it names its exchange and routing key) into rs, which the
+ * caller has set up. */
+static void route_only(channel *ch, msg *m, route_set *rs)
+{
+    exchange *x = vhost_exchange(ch->c->vh, (amqp_str){msg_exchange(m), m->exlen});
+    if (x)
+        exchange_route_cc(x, (amqp_str){msg_rk(m), m->rklen}, m, rs);
+}
+
+/* Hand m to the queues of rs: stored once for the durable ones, a copy
+ * without its BCC header; a mandatory message that reaches none comes
+ * back.  -1 when it could not be stored. */
+static int deliver_routed(channel *ch, msg *m, route_set *rs, bool mandatory, deliver_result *res)
 {
     vhost *vh = ch->c->vh;
-    exchange *x = vhost_exchange(vh, (amqp_str){msg_exchange(m), m->exlen});
-    route_set rs = {0};
+    int rc;
+
+    if (rs->n == 0 && mandatory)
+        send_return(ch, m, AMQP_NO_ROUTE, "NO_ROUTE");
+    if (rs->n && m->props_len >= 2 && (amqp_get16(msg_props(m)) & AMQP_BASIC_HEADERS_FLAG)) {
+        /* BCC keys route, but the header itself goes nowhere */
+        msg *clean = msg_without_header(m, "BCC");
+        if (!clean)
+            return -1;
+        rc = vhost_deliver(vh, clean, rs, res);
+        msg_unref(clean);
+        return rc;
+    }
+    return vhost_deliver(vh, m, rs, res);
+}
+
+/* The whole message is here: route it and hand it to its queues. */
+static int route_message(channel *ch, msg *m, bool mandatory, deliver_result *res)
+{
+    route_set rs;
     queue *one[8];
     int rc;
 
-    rs.q = one;
-    rs.cap = 8;
-    if (x)
-        exchange_route_cc(x, (amqp_str){msg_rk(m), m->rklen}, m, &rs);
-    if (rs.n == 0 && mandatory)
-        send_return(ch, m, AMQP_NO_ROUTE, "NO_ROUTE");
-    if (rs.n && m->props_len >= 2 && (amqp_get16(msg_props(m)) & AMQP_BASIC_HEADERS_FLAG)) {
-        /* BCC keys route, but the header itself goes nowhere */
-        msg *clean = msg_without_header(m, "BCC");
-        if (!clean) {
-            rc = -1;
-        } else {
-            rc = vhost_deliver(vh, clean, &rs, res);
-            msg_unref(clean);
-        }
-    } else {
-        rc = vhost_deliver(vh, m, &rs, res);
-    }
+    route_set_init(&rs, one, 8);
+    route_only(ch, m, &rs);
+    rc = deliver_routed(ch, m, &rs, mandatory, res);
     if (rs.q != one)
         free(rs.q);
     return rc;

@@ -21,8 +21,19 @@
 #include "log.h"
 #include "store/store.h"
 
+void route_set_init(route_set *rs, queue **buf, uint32_t cap)
+{
+    static uint64_t marks;
+    memset(rs, 0, sizeof *rs);
+    rs->q = buf;
+    rs->cap = cap;
+    rs->mark = ++marks;
+}
+
 int route_set_add(route_set *rs, queue *q)
 {
+    if (q->route_mark == rs->mark)
+        return 0; /* one copy per queue, however many bindings lead there */
     if (rs->n == rs->cap) {
         uint32_t cap = rs->cap * 2;
         queue **v;
@@ -40,6 +51,7 @@ int route_set_add(route_set *rs, queue *q)
         rs->cap = cap;
     }
     rs->q[rs->n++] = q;
+    q->route_mark = rs->mark;
     return 0;
 }
 

@@ -110,19 +110,11 @@ int vhost_deliver(vhost *vh, msg *m, route_set *rs, deliver_result *res)
 {
     store *st = vh->b->st;
     uint32_t qids_one[8], *qids = qids_one;
-    uint32_t i, j, n = 0;
+    uint32_t i;
     uint16_t nq = 0;
     uint64_t seq;
 
-    /* a queue reached twice gets one copy */
-    for (i = 0; i < rs->n; i++) {
-        for (j = 0; j < n; j++)
-            if (rs->q[j] == rs->q[i])
-                break;
-        if (j == n)
-            rs->q[n++] = rs->q[i];
-    }
-    rs->n = n;
+    /* route_set_add kept one copy per queue */
     res->queues = res->refused = 0;
     res->stored = false;
     seq = vh->next_seq++;

@@ -221,6 +221,7 @@ struct queue {
     uint32_t refs;              /* unacked entries and the vhost hold it */
     queue *dirty_next;
     binding *bindings;          /* where it is the destination */
+    uint64_t route_mark;        /* the route set it was last added to */
     ev_timer ttl_timer;         /* when the head message expires */
     ev_timer unused_timer;      /* x-expires */
 };
@@ -277,10 +278,16 @@ void queue_deadletter(queue *q, qentry *e, const char *reason);
 typedef struct route_set {
     queue **q;
     uint32_t n, cap;
+    uint64_t mark;              /* queues already in the set carry it */
     exchange *seen[16];         /* exchanges routed through, against cycles */
     uint32_t nseen;
 } route_set;
 
+/* An empty set whose first `cap` entries are the caller's `buf`; free
+ * rs->q afterwards if it is not buf. */
+void route_set_init(route_set *rs, queue **buf, uint32_t cap);
+/* Add q unless it is in the set already (each queue gets one copy); -1 out
+ * of memory. */
 int route_set_add(route_set *rs, queue *q);
 
 struct binding {
