@@ -746,13 +746,23 @@ static int basic_recover(channel *ch, bool requeue_flag, bool async, amqp_error 
 /* ----------------------------------------------------------- transactions */
 
 /*
- * As RabbitMQ: inside a transaction, publishes and acks (rejects, nacks)
- * are held by the channel and take effect at tx.commit, in the order they
- * came; persistent publishes are on disk before commit-ok is sent.
- * tx.rollback forgets them (acked messages stay unacked).
+ * As RabbitMQ: inside a transaction a publish is routed when it arrives
+ * (so bindings made or removed before tx.commit do not change where it
+ * goes), and held with the queues it was routed to; at tx.commit each goes
+ * to those of its queues that still exist (a queue deleted since and
+ * declared again under its name gets it), in the order they came, and a
+ * mandatory one that reaches none comes back then.  Acks (rejects, nacks)
+ * are held too and applied after the publishes.  Persistent publishes are
+ * on disk before commit-ok is sent.  tx.rollback forgets them all (acked
+ * messages stay unacked).
  */
 static int tx_publish(channel *ch, msg *m)
 {
+    route_set rs;
+    queue *one[8];
+    struct tx_pub p = {.m = m, .mandatory = ch->pub_mandatory};
+    uint32_t i;
+
     if (ch->ntxp == ch->captxp) {
         size_t cap = ch->captxp ? ch->captxp * 2 : 16;
         struct tx_pub *v = realloc(ch->txp, cap * sizeof *v);
@@ -763,8 +773,60 @@ static int tx_publish(channel *ch, msg *m)
         ch->txp = v;
         ch->captxp = cap;
     }
-    ch->txp[ch->ntxp++] = (struct tx_pub){m, ch->pub_mandatory};
+    route_set_init(&rs, one, 8);
+    route_only(ch, m, &rs);
+    if (rs.n && !(p.q = malloc(rs.n * sizeof *p.q))) {
+        if (rs.q != one)
+            free(rs.q);
+        msg_unref(m);
+        return -1;
+    }
+    for (i = 0; i < rs.n; i++) {
+        p.q[i] = rs.q[i];
+        p.q[i]->refs++;
+    }
+    p.nq = rs.n;
+    if (rs.q != one)
+        free(rs.q);
+    ch->txp[ch->ntxp++] = p;
     return 0;
+}
+
+static void tx_pub_free(struct tx_pub *p)
+{
+    uint32_t i;
+    for (i = 0; i < p->nq; i++)
+        queue_unref(p->q[i]);
+    free(p->q);
+    msg_unref(p->m);
+}
+
+/* tx.commit: hand a held publish to its queues. */
+static int tx_deliver(channel *ch, struct tx_pub *p, deliver_result *res)
+{
+    vhost *vh = ch->c->vh;
+    route_set rs;
+    queue *one[8];
+    uint32_t i;
+    int rc;
+
+    route_set_init(&rs, one, 8);
+    for (i = 0; i < p->nq; i++) {
+        queue *q = p->q[i];
+        if (q->deleted)
+            q = vhost_queue(vh, (amqp_str){q->name, q->namelen});
+        if (q && route_set_add(&rs, q) < 0) {
+            rc = -1;
+            goto out;
+        }
+    }
+    /* its TTL counts from now, when its queues get it */
+    p->m->published = vhost_now_ms(vh);
+    rc = deliver_routed(ch, p->m, &rs, p->mandatory, res);
+out:
+    if (rs.q != one)
+        free(rs.q);
+    return rc;
 }
 
 /* Mark the slots an ack inside the transaction covers, so a second ack of
@@ -806,7 +868,7 @@ static void tx_forget(channel *ch)
 {
     size_t i;
     for (i = 0; i < ch->ntxp; i++)
-        msg_unref(ch->txp[i].m);
+        tx_pub_free(&ch->txp[i]);
     for (i = 0; i < ch->ntxa; i++)
         tx_mark(ch, ch->txa[i].tag, ch->txa[i].multiple, false);
     ch->ntxp = ch->ntxa = 0;
@@ -822,7 +884,7 @@ static int tx_commit(channel *ch, amqp_error *err)
     for (i = 0; i < ch->ntxp; i++) {
         store_pos pos = {0};
         deliver_result res = {.pos = &pos};
-        if (route_message(ch, ch->txp[i].m, ch->txp[i].mandatory, &res) < 0) {
+        if (tx_deliver(ch, &ch->txp[i], &res) < 0) {
             rc = amqp_fail(err, AMQP_RESOURCE_ERROR, "cannot store a persistent message (disk full or failing)");
             break;
         }

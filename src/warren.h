@@ -437,12 +437,15 @@ struct channel {
         bool failed;            /* could not be stored: nack it */
     } *pc;                      /* stored publishes waiting for a sync */
     size_t pc_head, pc_len, pc_cap;
-    /* transactions: publishes and acks wait for tx.commit */
+    /* transactions: publishes are routed as they come, and they and the
+     * acks take effect at tx.commit */
     bool tx;
     bool commit_wait;           /* commit-ok waits for the store to sync */
     uint64_t commit_lsn;
     struct tx_pub {
         msg *m;
+        queue **q;              /* where it was routed (a reference each) */
+        uint32_t nq;
         bool mandatory;
     } *txp;
     size_t ntxp, captxp;
