@@ -416,6 +416,9 @@ static int queue_declare(channel *ch, const amqp_queue_declare *m, amqp_error *e
             .consumer_count = q->ncons,
         };
         conn_send_method(ch->c, ch->id, AMQP_QUEUE_DECLARE_OK, &ok);
+        /* as RabbitMQ: reading the queue's counts for the declare-ok counts
+         * as using it (x-expires starts over); a nowait declare does not */
+        queue_touch(q);
     }
     return 0;
 }
