@@ -13,8 +13,8 @@
  * the queue dirty, and the vhost runs dirty queues before the loop sleeps.
  * So one turn's worth of publishes goes out as one batch of deliveries.
  * Consumers are served round-robin among those with the highest x-priority
- * that can take a message; with x-single-active-consumer only the oldest
- * consumer is served.
+ * that can take a message; with x-single-active-consumer only one consumer
+ * is served (the first; when it goes, the oldest of the highest priority).
  *
  * The arguments RabbitMQ gives meaning to are read once, at creation:
  * message TTL (x-message-ttl and the per-message expiration: a message
@@ -530,6 +530,21 @@ int queue_add_consumer(queue *q, consumer *c)
     return 0;
 }
 
+/* x-single-active-consumer: the active one went, so the one of the
+ * highest priority (the oldest of those) takes over, as RabbitMQ's
+ * rabbit_queue_consumers:get_consumer picks it; it is moved to cons[0]. */
+static void promote_single_active(queue *q)
+{
+    uint32_t i, best = 0;
+    consumer *c;
+    for (i = 1; i < q->ncons; i++)
+        if (q->cons[i]->priority > q->cons[best]->priority)
+            best = i;
+    c = q->cons[best];
+    memmove(q->cons + 1, q->cons, best * sizeof *q->cons);
+    q->cons[0] = c;
+}
+
 void queue_remove_consumer(queue *q, consumer *c)
 {
     uint32_t i;
@@ -539,15 +554,19 @@ void queue_remove_consumer(queue *q, consumer *c)
             q->ncons--;
             if (q->rr > i)
                 q->rr--;
+            if (i == 0 && q->single_active && q->ncons)
+                promote_single_active(q);
             break;
         }
     }
     if (q->rr >= q->ncons)
         q->rr = 0;
+    /* No dispatch now, as in RabbitMQ: a new single active consumer gets
+     * its first message at the next event that can deliver (a publish, a
+     * requeue), so when the old one's channel closes right after its
+     * basic.cancel, the messages it held come back first and go first. */
     if (q->ncons == 0)
         queue_touch(q);
-    else
-        queue_mark_dirty(q); /* a single active consumer may have changed */
 }
 
 /* The consumer whose turn it is: round-robin among those of the highest
