@@ -441,6 +441,11 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
         if (was_empty)
             arm_ttl(q);
     }
+    if (over_limit(q, 0, 0) && q->ncons) {
+        /* as RabbitMQ's deliver-or-enqueue: what a consumer can take now
+         * is delivered, not pushed out (even with x-max-length 0) */
+        queue_dispatch(q);
+    }
     while (over_limit(q, 0, 0) && q->nready > 0) {
         qentry old;
         pop_head(q, &old);
