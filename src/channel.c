@@ -550,6 +550,11 @@ static int basic_consume(channel *ch, const amqp_basic_consume *m, amqp_error *e
             return amqp_fail(err, AMQP_PRECONDITION_FAILED,
                              "invalid arg 'x-priority' for queue '%s' in vhost '%s': \"expected integer, got %s\"",
                              q->name, q->vh->name, amqp_type_name(v.type));
+        if (amqp_table_get(m->arguments, "x-cancel-on-ha-failover", &v) && v.type != 't')
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                             "invalid arg 'x-cancel-on-ha-failover' for queue '%s' in vhost '%s': "
+                             "{unacceptable_type,%s}",
+                             q->name, q->vh->name, amqp_type_name(v.type));
     }
     for (i = 0; i < q->ncons; i++)
         if (q->cons[i]->exclusive || m->exclusive)

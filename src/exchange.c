@@ -70,6 +70,27 @@ const exchange_type *exchange_type_find(amqp_str name)
     return NULL;
 }
 
+/* RabbitMQ looks a type up with binary_to_existing_atom: a name that is an
+ * atom of the node but no exchange type is "invalid", any other "unknown".
+ * These are atoms every RabbitMQ 3.10 node has (checked one by one); the
+ * full set is the node's whole atom table, which no list can follow. */
+static const char *const atoms[] = {
+    "ok", "queue", "error", "true", "false", "undefined", "none", "exchange", "classic", "quorum", "stream",
+    "local", "random", "binding", "infinity", "default", "lazy", "nodes", "node", "all", "any", "amqqueue",
+    "durable", "transient", "normal", "shutdown", "stop", "start", "name", "type", "value", "key", "match",
+    "internal", "rabbit", "basic", "message", "publish", "deliver", "ack", "reject", "delete", "auto_delete",
+    "exclusive", "passive", "info", "debug", "warning",
+};
+
+bool exchange_type_is_atom(amqp_str name)
+{
+    size_t i;
+    for (i = 0; i < sizeof atoms / sizeof *atoms; i++)
+        if (amqp_str_eqc(name, atoms[i]))
+            return true;
+    return false;
+}
+
 exchange *exchange_new(vhost *vh, amqp_str name, const exchange_type *type, bool durable,
                        bool auto_delete, bool internal, amqp_table args)
 {

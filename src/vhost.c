@@ -12,13 +12,17 @@
 
 static const struct {
     const char *name, *type;
+    bool internal;
 } predeclared[] = {
-    {"", ""},
-    {"amq.direct", "direct"},
-    {"amq.fanout", "fanout"},
-    {"amq.topic", "topic"},
-    {"amq.headers", "headers"},
-    {"amq.match", "headers"},
+    {"", "", false},
+    {"amq.direct", "direct", false},
+    {"amq.fanout", "fanout", false},
+    {"amq.topic", "topic", false},
+    {"amq.headers", "headers", false},
+    {"amq.match", "headers", false},
+    /* RabbitMQ's firehose tracer publishes here when tracing is on; warren
+     * has no tracer, but the exchange exists (and can be bound) as there */
+    {"amq.rabbitmq.trace", "topic", true},
 };
 
 vhost *vhost_new(broker *b, const char *name)
@@ -36,7 +40,8 @@ vhost *vhost_new(broker *b, const char *name)
     map_init(&vh->exchanges);
     for (i = 0; i < sizeof predeclared / sizeof *predeclared; i++) {
         const exchange_type *t = i == 0 ? &exchange_default : exchange_type_find(amqp_cstr(predeclared[i].type));
-        if (!exchange_new(vh, amqp_cstr(predeclared[i].name), t, true, false, false, (amqp_table){0})) {
+        if (!exchange_new(vh, amqp_cstr(predeclared[i].name), t, true, false, predeclared[i].internal,
+                          (amqp_table){0})) {
             vhost_free(vh);
             return NULL;
         }

@@ -262,6 +262,13 @@ void queue_dispatch(queue *q);
 void queue_mark_dirty(queue *q);
 uint32_t queue_message_count(const queue *q);
 
+/* RabbitMQ's checks of a new queue's x-queue-type: the arguments the type
+ * does not take, then (quorum, stream) the properties it must not have;
+ * warren makes classic queues only, so a valid quorum or stream queue is
+ * refused last.  -1 with *err set. */
+int queue_check_type(amqp_table args, bool durable, bool exclusive, bool auto_delete, const char *qname,
+                     const char *vhname, amqp_error *err);
+
 /* deadletter.c: send e (taken out of q) to q's dead-letter exchange with
  * an x-death record of `reason`, or drop it when q has none. */
 void queue_deadletter(queue *q, qentry *e, const char *reason);
@@ -334,13 +341,17 @@ extern const exchange_type exchange_default, exchange_direct, exchange_fanout, e
     exchange_headers;
 
 const exchange_type *exchange_type_find(amqp_str name);
+/* Is name, not a type, one of the words RabbitMQ answers "invalid exchange
+ * type" for rather than "unknown exchange type" (an Erlang atom that every
+ * node has, such as 'ok' or 'queue')? */
+bool exchange_type_is_atom(amqp_str name);
 exchange *exchange_new(vhost *vh, amqp_str name, const exchange_type *type, bool durable,
                        bool auto_delete, bool internal, amqp_table args);
 /* Unregister and free, with its bindings both ways. */
 void exchange_delete(exchange *x);
 void exchange_free(exchange *x);
 /* Route a message from x (through exchange-to-exchange bindings and
- * alternate exchanges) into rs; queues may repeat. */
+ * alternate exchanges) into rs. */
 void exchange_route(exchange *x, amqp_str rk, const msg *m, route_set *rs);
 /* Route by the routing key and by each key of the message's CC and BCC
  * headers (RabbitMQ's sender-selected distribution). */
