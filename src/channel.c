@@ -367,37 +367,47 @@ static void send_return(channel *ch, msg *m, int code, const char *text)
     conn_send_content(ch->c, ch->id, AMQP_BASIC_RETURN, &r, m);
 }
 
-/* The whole message is here: route it, store it once for all its durable
- * queues, hand it to each queue; a confirm or nack follows. */
-/* Route m (it names its exchange and routing key) and hand it to its
- * queues; a mandatory message that reaches none comes back.  -1 when it
- * could not be stored. */
-static int route_message(channel *ch, msg *m, bool mandatory, deliver_result *res)
+/* Route m (it names its exchange and routing key) into rs, which the
+ * caller has set up. */
+static void route_only(channel *ch, msg *m, route_set *rs)
+{
+    exchange *x = vhost_exchange(ch->c->vh, (amqp_str){msg_exchange(m), m->exlen});
+    if (x)
+        exchange_route_cc(x, (amqp_str){msg_rk(m), m->rklen}, m, rs);
+}
+
+/* Hand m to the queues of rs: stored once for the durable ones, a copy
+ * without its BCC header; a mandatory message that reaches none comes
+ * back.  -1 when it could not be stored. */
+static int deliver_routed(channel *ch, msg *m, route_set *rs, bool mandatory, deliver_result *res)
 {
     vhost *vh = ch->c->vh;
-    exchange *x = vhost_exchange(vh, (amqp_str){msg_exchange(m), m->exlen});
-    route_set rs = {0};
+    int rc;
+
+    if (rs->n == 0 && mandatory)
+        send_return(ch, m, AMQP_NO_ROUTE, "NO_ROUTE");
+    if (rs->n && m->props_len >= 2 && (amqp_get16(msg_props(m)) & AMQP_BASIC_HEADERS_FLAG)) {
+        /* BCC keys route, but the header itself goes nowhere */
+        msg *clean = msg_without_header(m, "BCC");
+        if (!clean)
+            return -1;
+        rc = vhost_deliver(vh, clean, rs, res);
+        msg_unref(clean);
+        return rc;
+    }
+    return vhost_deliver(vh, m, rs, res);
+}
+
+/* The whole message is here: route it and hand it to its queues. */
+static int route_message(channel *ch, msg *m, bool mandatory, deliver_result *res)
+{
+    route_set rs;
     queue *one[8];
     int rc;
 
-    rs.q = one;
-    rs.cap = 8;
-    if (x)
-        exchange_route_cc(x, (amqp_str){msg_rk(m), m->rklen}, m, &rs);
-    if (rs.n == 0 && mandatory)
-        send_return(ch, m, AMQP_NO_ROUTE, "NO_ROUTE");
-    if (rs.n && m->props_len >= 2 && (amqp_get16(msg_props(m)) & AMQP_BASIC_HEADERS_FLAG)) {
-        /* BCC keys route, but the header itself goes nowhere */
-        msg *clean = msg_without_header(m, "BCC");
-        if (!clean) {
-            rc = -1;
-        } else {
-            rc = vhost_deliver(vh, clean, &rs, res);
-            msg_unref(clean);
-        }
-    } else {
-        rc = vhost_deliver(vh, m, &rs, res);
-    }
+    route_set_init(&rs, one, 8);
+    route_only(ch, m, &rs);
+    rc = deliver_routed(ch, m, &rs, mandatory, res);
     if (rs.q != one)
         free(rs.q);
     return rc;
@@ -561,6 +571,11 @@ static int basic_consume(channel *ch, const amqp_basic_consume *m, amqp_error *e
         if (amqp_table_get(m->arguments, "x-priority", &v) && (!amqp_value_int(&v, &prio) || v.type == 'T'))
             return amqp_fail(err, AMQP_PRECONDITION_FAILED,
                              "invalid arg 'x-priority' for queue '%s' in vhost '%s': \"expected integer, got %s\"",
+                             q->name, q->vh->name, amqp_type_name(v.type));
+        if (amqp_table_get(m->arguments, "x-cancel-on-ha-failover", &v) && v.type != 't')
+            return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                             "invalid arg 'x-cancel-on-ha-failover' for queue '%s' in vhost '%s': "
+                             "{unacceptable_type,%s}",
                              q->name, q->vh->name, amqp_type_name(v.type));
     }
     for (i = 0; i < q->ncons; i++)
@@ -767,13 +782,23 @@ static int basic_recover(channel *ch, bool requeue_flag, bool async, amqp_error 
 /* ----------------------------------------------------------- transactions */
 
 /*
- * As RabbitMQ: inside a transaction, publishes and acks (rejects, nacks)
- * are held by the channel and take effect at tx.commit, in the order they
- * came; persistent publishes are on disk before commit-ok is sent.
- * tx.rollback forgets them (acked messages stay unacked).
+ * As RabbitMQ: inside a transaction a publish is routed when it arrives
+ * (so bindings made or removed before tx.commit do not change where it
+ * goes), and held with the queues it was routed to; at tx.commit each goes
+ * to those of its queues that still exist (a queue deleted since and
+ * declared again under its name gets it), in the order they came, and a
+ * mandatory one that reaches none comes back then.  Acks (rejects, nacks)
+ * are held too and applied after the publishes.  Persistent publishes are
+ * on disk before commit-ok is sent.  tx.rollback forgets them all (acked
+ * messages stay unacked).
  */
 static int tx_publish(channel *ch, msg *m)
 {
+    route_set rs;
+    queue *one[8];
+    struct tx_pub p = {.m = m, .mandatory = ch->pub_mandatory};
+    uint32_t i;
+
     if (ch->ntxp == ch->captxp) {
         size_t cap = ch->captxp ? ch->captxp * 2 : 16;
         struct tx_pub *v = realloc(ch->txp, cap * sizeof *v);
@@ -784,8 +809,60 @@ static int tx_publish(channel *ch, msg *m)
         ch->txp = v;
         ch->captxp = cap;
     }
-    ch->txp[ch->ntxp++] = (struct tx_pub){m, ch->pub_mandatory};
+    route_set_init(&rs, one, 8);
+    route_only(ch, m, &rs);
+    if (rs.n && !(p.q = malloc(rs.n * sizeof *p.q))) {
+        if (rs.q != one)
+            free(rs.q);
+        msg_unref(m);
+        return -1;
+    }
+    for (i = 0; i < rs.n; i++) {
+        p.q[i] = rs.q[i];
+        p.q[i]->refs++;
+    }
+    p.nq = rs.n;
+    if (rs.q != one)
+        free(rs.q);
+    ch->txp[ch->ntxp++] = p;
     return 0;
+}
+
+static void tx_pub_free(struct tx_pub *p)
+{
+    uint32_t i;
+    for (i = 0; i < p->nq; i++)
+        queue_unref(p->q[i]);
+    free(p->q);
+    msg_unref(p->m);
+}
+
+/* tx.commit: hand a held publish to its queues. */
+static int tx_deliver(channel *ch, struct tx_pub *p, deliver_result *res)
+{
+    vhost *vh = ch->c->vh;
+    route_set rs;
+    queue *one[8];
+    uint32_t i;
+    int rc;
+
+    route_set_init(&rs, one, 8);
+    for (i = 0; i < p->nq; i++) {
+        queue *q = p->q[i];
+        if (q->deleted)
+            q = vhost_queue(vh, (amqp_str){q->name, q->namelen});
+        if (q && route_set_add(&rs, q) < 0) {
+            rc = -1;
+            goto out;
+        }
+    }
+    /* its TTL counts from now, when its queues get it */
+    p->m->published = vhost_now_ms(vh);
+    rc = deliver_routed(ch, p->m, &rs, p->mandatory, res);
+out:
+    if (rs.q != one)
+        free(rs.q);
+    return rc;
 }
 
 /* Mark the slots an ack inside the transaction covers, so a second ack of
@@ -827,7 +904,7 @@ static void tx_forget(channel *ch)
 {
     size_t i;
     for (i = 0; i < ch->ntxp; i++)
-        msg_unref(ch->txp[i].m);
+        tx_pub_free(&ch->txp[i]);
     for (i = 0; i < ch->ntxa; i++)
         tx_mark(ch, ch->txa[i].tag, ch->txa[i].multiple, false);
     ch->ntxp = ch->ntxa = 0;
@@ -843,7 +920,7 @@ static int tx_commit(channel *ch, amqp_error *err)
     for (i = 0; i < ch->ntxp; i++) {
         store_pos pos = {0};
         deliver_result res = {.pos = &pos};
-        if (route_message(ch, ch->txp[i].m, ch->txp[i].mandatory, &res) < 0) {
+        if (tx_deliver(ch, &ch->txp[i], &res) < 0) {
             rc = amqp_fail(err, AMQP_RESOURCE_ERROR, "cannot store a persistent message (disk full or failing)");
             break;
         }

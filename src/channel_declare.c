@@ -165,12 +165,6 @@ static int args_equivalent(amqp_table cur, amqp_table got, const char **keys, si
     return 0;
 }
 
-/* Arguments of other queue types: RabbitMQ refuses them on a classic queue. */
-static const char *foreign_args[] = {
-    "x-max-in-memory-length", "x-max-in-memory-bytes", "x-delivery-limit", "x-quorum-initial-group-size",
-    "x-dead-letter-strategy", "x-max-age", "x-stream-max-segment-size-bytes", "x-initial-cluster-size",
-};
-
 /* Check the queue arguments RabbitMQ checks, with its error terms. */
 static int validate_queue_args(amqp_table args, const char *qname, const char *vhname, amqp_error *err)
 {
@@ -179,20 +173,15 @@ static int validate_queue_args(amqp_table args, const char *qname, const char *v
     amqp_value v;
     char why[160];
     int64_t i;
-    size_t f;
 
     amqp_table_iter_init(&it, args);
     while (amqp_table_next(&it, &k, &v)) {
         bool is_int = amqp_value_int(&v, &i) && v.type != 'T';
         int vl = (int)(v.type == 'S' && v.v.s.len > 60 ? 60 : v.v.s.len);
         why[0] = 0;
-        for (f = 0; f < sizeof foreign_args / sizeof *foreign_args; f++)
-            if (amqp_str_eqc(k, foreign_args[f]))
-                return amqp_fail(err, AMQP_PRECONDITION_FAILED,
-                                 "invalid arg '%.*s' for queue '%s' in vhost '%s' of queue type rabbit_classic_queue",
-                                 (int)k.len, k.ptr, qname, vhname);
         if (amqp_str_eqc(k, "x-expires") || amqp_str_eqc(k, "x-message-ttl") || amqp_str_eqc(k, "x-max-length") ||
-            amqp_str_eqc(k, "x-max-length-bytes") || amqp_str_eqc(k, "x-max-priority")) {
+            amqp_str_eqc(k, "x-max-length-bytes") || amqp_str_eqc(k, "x-max-priority") ||
+            amqp_str_eqc(k, "x-queue-version")) {
             if (!is_int)
                 snprintf(why, sizeof why, "\"expected integer, got %s\"", amqp_type_name(v.type));
             else if (i < 0)
@@ -201,8 +190,10 @@ static int validate_queue_args(amqp_table args, const char *qname, const char *v
                 snprintf(why, sizeof why, "{value_zero,0}");
             else if (amqp_str_eqc(k, "x-max-priority") && i > 255)
                 snprintf(why, sizeof why, "{max_value_exceeded,%lld}", (long long)i);
-            else if ((amqp_str_eqc(k, "x-message-ttl") || amqp_str_eqc(k, "x-expires")) && i > 4294967295ll)
-                snprintf(why, sizeof why, "{value_too_big,%lld}", (long long)i);
+            else if ((amqp_str_eqc(k, "x-message-ttl") || amqp_str_eqc(k, "x-expires")) && i > 315360000000ll)
+                snprintf(why, sizeof why, "{value_too_large,%lld}", (long long)i); /* ten years */
+            else if (amqp_str_eqc(k, "x-queue-version") && i != 1 && i != 2)
+                snprintf(why, sizeof why, "\"unsupported queue version '%lld'\"", (long long)i);
         } else if (amqp_str_eqc(k, "x-dead-letter-exchange") || amqp_str_eqc(k, "x-dead-letter-routing-key")) {
             if (v.type != 'S')
                 return amqp_fail(err, AMQP_PRECONDITION_FAILED, "invalid type '%s' for arg '%.*s' in queue '%s' in vhost '%s'",
@@ -224,12 +215,8 @@ static int validate_queue_args(amqp_table args, const char *qname, const char *v
         } else if (amqp_str_eqc(k, "x-queue-type")) {
             if (v.type != 'S')
                 snprintf(why, sizeof why, "{unacceptable_type,%s}", amqp_type_name(v.type));
-            else if (amqp_str_eqc(v.v.s, "quorum") || amqp_str_eqc(v.v.s, "stream"))
-                return amqp_fail(err, AMQP_PRECONDITION_FAILED,
-                                 "invalid arg 'x-queue-type' for queue '%s' in vhost '%s': warren has classic "
-                                 "queues only, not %.*s queues",
-                                 qname, vhname, vl, v.v.s.ptr);
-            else if (!amqp_str_eqc(v.v.s, "classic"))
+            else if (!amqp_str_eqc(v.v.s, "classic") && !amqp_str_eqc(v.v.s, "quorum") &&
+                     !amqp_str_eqc(v.v.s, "stream"))
                 snprintf(why, sizeof why, "\"unsupported queue type '%.*s'\"", vl, v.v.s.ptr);
         }
         if (why[0])
@@ -263,8 +250,8 @@ static int exchange_declare(channel *ch, const amqp_exchange_declare *m, amqp_er
             return amqp_fail(err, AMQP_COMMAND_INVALID, "invalid exchange type ''");
         t = exchange_type_find(m->type);
         if (!t)
-            return amqp_fail(err, AMQP_COMMAND_INVALID, "unknown exchange type '%.*s'", (int)m->type.len,
-                             m->type.ptr);
+            return amqp_fail(err, AMQP_COMMAND_INVALID, "%s exchange type '%.*s'",
+                             exchange_type_is_atom(m->type) ? "invalid" : "unknown", (int)m->type.len, m->type.ptr);
     }
     if (m->exchange.len == 0)
         return amqp_fail(err, AMQP_ACCESS_REFUSED, "operation not permitted on the default exchange");
@@ -278,7 +265,7 @@ static int exchange_declare(channel *ch, const amqp_exchange_declare *m, amqp_er
                          (int)m->exchange.len, m->exchange.ptr);
     {
         amqp_value ae;
-        if (amqp_table_get(m->arguments, "alternate-exchange", &ae) && ae.type != 'S')
+        if (!x && amqp_table_get(m->arguments, "alternate-exchange", &ae) && ae.type != 'S')
             return amqp_fail(err, AMQP_PRECONDITION_FAILED,
                              "invalid type '%s' for arg 'alternate-exchange' in exchange '%.*s' in vhost '%s'",
                              amqp_type_name(ae.type), (int)m->exchange.len, m->exchange.ptr, vh->name);
@@ -451,7 +438,8 @@ static int queue_declare(channel *ch, const amqp_queue_declare *m, amqp_error *e
         char qn[256];
         memcpy(qn, name.ptr, name.len);
         qn[name.len] = 0;
-        if (validate_queue_args(m->arguments, qn, vh->name, err) < 0)
+        if (validate_queue_args(m->arguments, qn, vh->name, err) < 0 ||
+            queue_check_type(m->arguments, m->durable, m->exclusive, m->auto_delete, qn, vh->name, err) < 0)
             return -1;
     }
     q = queue_new(vh, name, durable, m->exclusive, m->auto_delete, m->arguments, ch->c);
@@ -472,6 +460,9 @@ ok:
             .consumer_count = q->ncons,
         };
         conn_send_method(ch->c, ch->id, AMQP_QUEUE_DECLARE_OK, &ok);
+        /* as RabbitMQ: reading the queue's counts for the declare-ok counts
+         * as using it (x-expires starts over); a nowait declare does not */
+        queue_touch(q);
     }
     return 0;
 }

@@ -246,7 +246,7 @@ void queue_deadletter(queue *q, qentry *e, const char *reason)
     store *st = vh->b->st;
     exchange *x;
     msg *m, *dead;
-    route_set rs = {0};
+    route_set rs;
     queue *one[8];
     amqp_str rk;
     amqp_basic_properties p;
@@ -277,8 +277,7 @@ void queue_deadletter(queue *q, qentry *e, const char *reason)
         return;
     }
     rk = (amqp_str){msg_rk(dead), dead->rklen}; /* m is gone: its keys with it */
-    rs.q = one;
-    rs.cap = 8;
+    route_set_init(&rs, one, 8);
     if (q->has_dlrk)
         exchange_route(x, rk, dead, &rs);
     else

@@ -21,8 +21,19 @@
 #include "log.h"
 #include "store/store.h"
 
+void route_set_init(route_set *rs, queue **buf, uint32_t cap)
+{
+    static uint64_t marks;
+    memset(rs, 0, sizeof *rs);
+    rs->q = buf;
+    rs->cap = cap;
+    rs->mark = ++marks;
+}
+
 int route_set_add(route_set *rs, queue *q)
 {
+    if (q->route_mark == rs->mark)
+        return 0; /* one copy per queue, however many bindings lead there */
     if (rs->n == rs->cap) {
         uint32_t cap = rs->cap * 2;
         queue **v;
@@ -40,6 +51,7 @@ int route_set_add(route_set *rs, queue *q)
         rs->cap = cap;
     }
     rs->q[rs->n++] = q;
+    q->route_mark = rs->mark;
     return 0;
 }
 
@@ -56,6 +68,27 @@ const exchange_type *exchange_type_find(amqp_str name)
         if (amqp_str_eqc(name, types[i]->name))
             return types[i];
     return NULL;
+}
+
+/* RabbitMQ looks a type up with binary_to_existing_atom: a name that is an
+ * atom of the node but no exchange type is "invalid", any other "unknown".
+ * These are atoms every RabbitMQ 3.10 node has (checked one by one); the
+ * full set is the node's whole atom table, which no list can follow. */
+static const char *const atoms[] = {
+    "ok", "queue", "error", "true", "false", "undefined", "none", "exchange", "classic", "quorum", "stream",
+    "local", "random", "binding", "infinity", "default", "lazy", "nodes", "node", "all", "any", "amqqueue",
+    "durable", "transient", "normal", "shutdown", "stop", "start", "name", "type", "value", "key", "match",
+    "internal", "rabbit", "basic", "message", "publish", "deliver", "ack", "reject", "delete", "auto_delete",
+    "exclusive", "passive", "info", "debug", "warning",
+};
+
+bool exchange_type_is_atom(amqp_str name)
+{
+    size_t i;
+    for (i = 0; i < sizeof atoms / sizeof *atoms; i++)
+        if (amqp_str_eqc(name, atoms[i]))
+            return true;
+    return false;
 }
 
 exchange *exchange_new(vhost *vh, amqp_str name, const exchange_type *type, bool durable,

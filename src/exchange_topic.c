@@ -10,11 +10,24 @@
  * (with an empty word) or "" (no words at all) means what it means there.
  * Cost grows with the number of trie paths the key can follow, not with the
  * number of bindings.
+ *
+ * `#` makes the walk branch, and patterns like `#.#.#.#` against a long key
+ * would make it exponential; two rules keep it polynomial (at most one
+ * visit per trie node and word position):
+ *  - consecutive `#` words mean what one `#` means, so they share one trie
+ *    node (the binding keeps its key as given, for equivalence and unbind);
+ *  - each `#` node remembers, per match, the word positions it has been
+ *    entered at (a bitmap stamped with the match's epoch), and is not
+ *    walked again from a position it has seen.  Only `#` nodes are entered
+ *    from more than one position; every other node has one way in.
  */
 #include "warren.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#define MAX_WORDS 256           /* a 255-byte key has at most 256 words */
+#define SEEN_WORDS ((MAX_WORDS + 1 + 63) / 64)
 
 typedef struct tnode tnode;
 struct tnode {
@@ -26,9 +39,11 @@ struct tnode {
     tnode *star, *hash;
     binding **b;
     uint32_t nb, capb;
+    uint64_t epoch;             /* hash nodes: the match `seen` is for */
+    uint64_t seen[];            /* hash nodes: word positions entered at */
 };
 
-#define MAX_WORDS 256
+static uint64_t match_epoch;
 
 /* RabbitMQ's split: "" has no words, "a." has two ("a" and ""). */
 static int split(amqp_str key, amqp_str *words)
@@ -52,7 +67,7 @@ static int split(amqp_str key, amqp_str *words)
 
 static tnode *node_new(tnode *parent, uint8_t kind, amqp_str word)
 {
-    tnode *t = calloc(1, sizeof *t);
+    tnode *t = calloc(1, sizeof *t + (kind == 2 ? SEEN_WORDS * sizeof(uint64_t) : 0));
     if (!t)
         return NULL;
     t->parent = parent;
@@ -104,9 +119,12 @@ static int topic_bind(exchange *x, binding *b)
     if (!x->index && !(x->index = node_new(NULL, 1, (amqp_str){0})))
         return -1;
     t = x->index;
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
+        if (t->kind == 2 && amqp_str_eqc(words[i], "#"))
+            continue; /* "#.#" is "#" */
         if (!(t = child(t, words[i], true)))
             return -1;
+    }
     if (t->nb == t->capb) {
         uint32_t cap = t->capb ? t->capb * 2 : 2;
         binding **v = realloc(t->b, cap * sizeof *v);
@@ -164,43 +182,72 @@ static void topic_unbind(exchange *x, binding *b)
     }
 }
 
-static void emit(tnode *t, amqp_str rk, const msg *m, route_set *rs)
+typedef struct match_ctx {
+    const amqp_str *w;          /* the routing key's words */
+    int n;
+    amqp_str rk;
+    const msg *m;
+    route_set *rs;
+    uint64_t epoch;
+} match_ctx;
+
+static void emit(tnode *t, match_ctx *c)
 {
     uint32_t i;
     for (i = 0; i < t->nb; i++)
-        route_binding(t->b[i], rk, m, rs);
+        route_binding(t->b[i], c->rk, c->m, c->rs);
 }
 
-static void match(tnode *t, const amqp_str *w, int i, int n, amqp_str rk, const msg *m, route_set *rs)
-{
-    int j;
+static void match_hash(match_ctx *c, tnode *h, int i);
 
-    if (i == n) {
-        emit(t, rk, m, rs);
+/* t has matched the words before i: go on with the rest. */
+static void match(match_ctx *c, tnode *t, int i)
+{
+    if (i == c->n) {
+        emit(t, c);
         /* a trailing # matches no words at all */
         if (t->hash)
-            match(t->hash, w, n, n, rk, m, rs);
+            match_hash(c, t->hash, i);
         return;
     }
     {
-        tnode *c = map_get(&t->children, w[i].ptr, w[i].len);
-        if (c)
-            match(c, w, i + 1, n, rk, m, rs);
+        tnode *ch = map_get(&t->children, c->w[i].ptr, c->w[i].len);
+        if (ch)
+            match(c, ch, i + 1);
     }
     if (t->star)
-        match(t->star, w, i + 1, n, rk, m, rs);
+        match(c, t->star, i + 1);
     if (t->hash)
-        for (j = i; j <= n; j++)
-            match(t->hash, w, j, n, rk, m, rs);
+        match_hash(c, t->hash, i);
+}
+
+/* A # entered at word i swallows none, one, ... of the words left.  A
+ * position seen before in this match was walked from there already (or is
+ * being walked: then the walk in progress goes on to the later ones too). */
+static void match_hash(match_ctx *c, tnode *h, int i)
+{
+    if (h->epoch != c->epoch) {
+        h->epoch = c->epoch;
+        memset(h->seen, 0, SEEN_WORDS * sizeof(uint64_t));
+    }
+    for (; i <= c->n; i++) {
+        uint64_t bit = (uint64_t)1 << (i & 63);
+        if (h->seen[i >> 6] & bit)
+            return;
+        h->seen[i >> 6] |= bit;
+        match(c, h, i);
+    }
 }
 
 static void topic_route(exchange *x, amqp_str rk, const msg *m, route_set *rs)
 {
     amqp_str words[MAX_WORDS];
+    match_ctx c;
     int n;
     if (!x->index || (n = split(rk, words)) < 0)
         return;
-    match(x->index, words, 0, n, rk, m, rs);
+    c = (match_ctx){.w = words, .n = n, .rk = rk, .m = m, .rs = rs, .epoch = ++match_epoch};
+    match(&c, x->index, 0);
 }
 
 static void free_tree(tnode *t)

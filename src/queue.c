@@ -13,8 +13,8 @@
  * the queue dirty, and the vhost runs dirty queues before the loop sleeps.
  * So one turn's worth of publishes goes out as one batch of deliveries.
  * Consumers are served round-robin among those with the highest x-priority
- * that can take a message; with x-single-active-consumer only the oldest
- * consumer is served.
+ * that can take a message; with x-single-active-consumer only one consumer
+ * is served (the first; when it goes, the oldest of the highest priority).
  *
  * The arguments RabbitMQ gives meaning to are read once, at creation:
  * message TTL (x-message-ttl and the per-message expiration: a message
@@ -249,6 +249,55 @@ static void read_args(queue *q, amqp_table args)
     }
 }
 
+/* The arguments each queue type refuses, as RabbitMQ 3.10 lists them. */
+static const char *const classic_refuses[] = {
+    "x-max-in-memory-length", "x-max-in-memory-bytes", "x-delivery-limit", "x-quorum-initial-group-size",
+    "x-dead-letter-strategy", "x-max-age", "x-stream-max-segment-size-bytes", "x-initial-cluster-size",
+    "x-queue-leader-locator", NULL,
+};
+static const char *const quorum_refuses[] = {
+    "x-max-priority", "x-queue-mode", "x-queue-master-locator", "x-queue-version", "x-max-age",
+    "x-stream-max-segment-size-bytes", "x-initial-cluster-size", NULL,
+};
+static const char *const stream_refuses[] = {
+    "x-message-ttl", "x-max-priority", "x-queue-mode", "x-queue-master-locator", "x-queue-version",
+    "x-expires", "x-overflow", "x-single-active-consumer", "x-max-in-memory-length", "x-max-in-memory-bytes",
+    "x-delivery-limit", "x-dead-letter-strategy", "x-quorum-initial-group-size", "x-max-length",
+    "x-dead-letter-exchange", "x-dead-letter-routing-key", NULL,
+};
+
+int queue_check_type(amqp_table args, bool durable, bool exclusive, bool auto_delete, const char *qname,
+                     const char *vhname, amqp_error *err)
+{
+    static const char *const types[] = {"classic", "quorum", "stream"};
+    const char *const *refuses[] = {classic_refuses, quorum_refuses, stream_refuses};
+    amqp_table_iter it;
+    amqp_value v;
+    amqp_str k;
+    int t = 0;
+    size_t i;
+
+    if (amqp_table_get(args, "x-queue-type", &v) && v.type == 'S')
+        for (t = 2; t > 0 && !amqp_str_eqc(v.v.s, types[t]); t--)
+            ;
+    amqp_table_iter_init(&it, args);
+    while (amqp_table_next(&it, &k, &v))
+        for (i = 0; refuses[t][i]; i++)
+            if (amqp_str_eqc(k, refuses[t][i]))
+                return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                                 "invalid arg '%.*s' for queue '%s' in vhost '%s' of queue type rabbit_%s_queue",
+                                 (int)k.len, k.ptr, qname, vhname, types[t]);
+    if (t == 0)
+        return 0;
+    if (auto_delete || exclusive || !durable)
+        return amqp_fail(err, AMQP_PRECONDITION_FAILED, "invalid property '%s' for queue '%s' in vhost '%s'",
+                         auto_delete ? "auto-delete" : exclusive ? "exclusive-owner" : "non-durable", qname, vhname);
+    return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                     "invalid arg 'x-queue-type' for queue '%s' in vhost '%s': warren has classic queues only, "
+                     "not %s queues",
+                     qname, vhname, types[t]);
+}
+
 queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool auto_delete,
                  amqp_table args, conn *owner)
 {
@@ -374,9 +423,10 @@ static bool over_limit(const queue *q, uint32_t extra_msgs, uint64_t extra_bytes
 static int64_t expiry(const queue *q, int64_t published, int64_t expiration)
 {
     int64_t at = 0;
-    if (q->msg_ttl >= 0)
+    /* a TTL past the end of time (2^63 ms) is no TTL */
+    if (q->msg_ttl >= 0 && q->msg_ttl <= INT64_MAX - published)
         at = published + q->msg_ttl;
-    if (expiration >= 0 && (!at || published + expiration < at))
+    if (expiration >= 0 && expiration <= INT64_MAX - published && (!at || published + expiration < at))
         at = published + expiration;
     return at;
 }
@@ -440,6 +490,11 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
         q->expiring = true;
         if (was_empty)
             arm_ttl(q);
+    }
+    if (over_limit(q, 0, 0) && q->ncons) {
+        /* as RabbitMQ's deliver-or-enqueue: what a consumer can take now
+         * is delivered, not pushed out (even with x-max-length 0) */
+        queue_dispatch(q);
     }
     while (over_limit(q, 0, 0) && q->nready > 0) {
         qentry old;
@@ -530,6 +585,21 @@ int queue_add_consumer(queue *q, consumer *c)
     return 0;
 }
 
+/* x-single-active-consumer: the active one went, so the one of the
+ * highest priority (the oldest of those) takes over, as RabbitMQ's
+ * rabbit_queue_consumers:get_consumer picks it; it is moved to cons[0]. */
+static void promote_single_active(queue *q)
+{
+    uint32_t i, best = 0;
+    consumer *c;
+    for (i = 1; i < q->ncons; i++)
+        if (q->cons[i]->priority > q->cons[best]->priority)
+            best = i;
+    c = q->cons[best];
+    memmove(q->cons + 1, q->cons, best * sizeof *q->cons);
+    q->cons[0] = c;
+}
+
 void queue_remove_consumer(queue *q, consumer *c)
 {
     uint32_t i;
@@ -539,15 +609,19 @@ void queue_remove_consumer(queue *q, consumer *c)
             q->ncons--;
             if (q->rr > i)
                 q->rr--;
+            if (i == 0 && q->single_active && q->ncons)
+                promote_single_active(q);
             break;
         }
     }
     if (q->rr >= q->ncons)
         q->rr = 0;
+    /* No dispatch now, as in RabbitMQ: a new single active consumer gets
+     * its first message at the next event that can deliver (a publish, a
+     * requeue), so when the old one's channel closes right after its
+     * basic.cancel, the messages it held come back first and go first. */
     if (q->ncons == 0)
         queue_touch(q);
-    else
-        queue_mark_dirty(q); /* a single active consumer may have changed */
 }
 
 /* The consumer whose turn it is: round-robin among those of the highest

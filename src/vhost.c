@@ -12,13 +12,17 @@
 
 static const struct {
     const char *name, *type;
+    bool internal;
 } predeclared[] = {
-    {"", ""},
-    {"amq.direct", "direct"},
-    {"amq.fanout", "fanout"},
-    {"amq.topic", "topic"},
-    {"amq.headers", "headers"},
-    {"amq.match", "headers"},
+    {"", "", false},
+    {"amq.direct", "direct", false},
+    {"amq.fanout", "fanout", false},
+    {"amq.topic", "topic", false},
+    {"amq.headers", "headers", false},
+    {"amq.match", "headers", false},
+    /* RabbitMQ's firehose tracer publishes here when tracing is on; warren
+     * has no tracer, but the exchange exists (and can be bound) as there */
+    {"amq.rabbitmq.trace", "topic", true},
 };
 
 vhost *vhost_new(broker *b, const char *name)
@@ -36,7 +40,8 @@ vhost *vhost_new(broker *b, const char *name)
     map_init(&vh->exchanges);
     for (i = 0; i < sizeof predeclared / sizeof *predeclared; i++) {
         const exchange_type *t = i == 0 ? &exchange_default : exchange_type_find(amqp_cstr(predeclared[i].type));
-        if (!exchange_new(vh, amqp_cstr(predeclared[i].name), t, true, false, false, (amqp_table){0})) {
+        if (!exchange_new(vh, amqp_cstr(predeclared[i].name), t, true, false, predeclared[i].internal,
+                          (amqp_table){0})) {
             vhost_free(vh);
             return NULL;
         }
@@ -110,19 +115,11 @@ int vhost_deliver(vhost *vh, msg *m, route_set *rs, deliver_result *res)
 {
     store *st = vh->b->st;
     uint32_t qids_one[8], *qids = qids_one;
-    uint32_t i, j, n = 0;
+    uint32_t i;
     uint16_t nq = 0;
     uint64_t seq;
 
-    /* a queue reached twice gets one copy */
-    for (i = 0; i < rs->n; i++) {
-        for (j = 0; j < n; j++)
-            if (rs->q[j] == rs->q[i])
-                break;
-        if (j == n)
-            rs->q[n++] = rs->q[i];
-    }
-    rs->n = n;
+    /* route_set_add kept one copy per queue */
     res->queues = res->refused = 0;
     res->stored = false;
     seq = vh->next_seq++;

@@ -221,6 +221,7 @@ struct queue {
     uint32_t refs;              /* unacked entries and the vhost hold it */
     queue *dirty_next;
     binding *bindings;          /* where it is the destination */
+    uint64_t route_mark;        /* the route set it was last added to */
     ev_timer ttl_timer;         /* when the head message expires */
     ev_timer unused_timer;      /* x-expires */
 };
@@ -261,6 +262,13 @@ void queue_dispatch(queue *q);
 void queue_mark_dirty(queue *q);
 uint32_t queue_message_count(const queue *q);
 
+/* RabbitMQ's checks of a new queue's x-queue-type: the arguments the type
+ * does not take, then (quorum, stream) the properties it must not have;
+ * warren makes classic queues only, so a valid quorum or stream queue is
+ * refused last.  -1 with *err set. */
+int queue_check_type(amqp_table args, bool durable, bool exclusive, bool auto_delete, const char *qname,
+                     const char *vhname, amqp_error *err);
+
 /* deadletter.c: send e (taken out of q) to q's dead-letter exchange with
  * an x-death record of `reason`, or drop it when q has none. */
 void queue_deadletter(queue *q, qentry *e, const char *reason);
@@ -277,10 +285,16 @@ void queue_deadletter(queue *q, qentry *e, const char *reason);
 typedef struct route_set {
     queue **q;
     uint32_t n, cap;
+    uint64_t mark;              /* queues already in the set carry it */
     exchange *seen[16];         /* exchanges routed through, against cycles */
     uint32_t nseen;
 } route_set;
 
+/* An empty set whose first `cap` entries are the caller's `buf`; free
+ * rs->q afterwards if it is not buf. */
+void route_set_init(route_set *rs, queue **buf, uint32_t cap);
+/* Add q unless it is in the set already (each queue gets one copy); -1 out
+ * of memory. */
 int route_set_add(route_set *rs, queue *q);
 
 struct binding {
@@ -327,13 +341,17 @@ extern const exchange_type exchange_default, exchange_direct, exchange_fanout, e
     exchange_headers;
 
 const exchange_type *exchange_type_find(amqp_str name);
+/* Is name, not a type, one of the words RabbitMQ answers "invalid exchange
+ * type" for rather than "unknown exchange type" (an Erlang atom that every
+ * node has, such as 'ok' or 'queue')? */
+bool exchange_type_is_atom(amqp_str name);
 exchange *exchange_new(vhost *vh, amqp_str name, const exchange_type *type, bool durable,
                        bool auto_delete, bool internal, amqp_table args);
 /* Unregister and free, with its bindings both ways. */
 void exchange_delete(exchange *x);
 void exchange_free(exchange *x);
 /* Route a message from x (through exchange-to-exchange bindings and
- * alternate exchanges) into rs; queues may repeat. */
+ * alternate exchanges) into rs. */
 void exchange_route(exchange *x, amqp_str rk, const msg *m, route_set *rs);
 /* Route by the routing key and by each key of the message's CC and BCC
  * headers (RabbitMQ's sender-selected distribution). */
@@ -434,12 +452,15 @@ struct channel {
         bool failed;            /* could not be stored: nack it */
     } *pc;                      /* stored publishes waiting for a sync */
     size_t pc_head, pc_len, pc_cap;
-    /* transactions: publishes and acks wait for tx.commit */
+    /* transactions: publishes are routed as they come, and they and the
+     * acks take effect at tx.commit */
     bool tx;
     bool commit_wait;           /* commit-ok waits for the store to sync */
     uint64_t commit_lsn;
     struct tx_pub {
         msg *m;
+        queue **q;              /* where it was routed (a reference each) */
+        uint32_t nq;
         bool mandatory;
     } *txp;
     size_t ntxp, captxp;

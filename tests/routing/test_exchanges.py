@@ -139,6 +139,21 @@ def test_redeclare_adding_alternate_exchange_406(amqp):
                 "'%s' in vhost '/': received the value 'ae' of type 'longstr' but current is none" % x)
 
 
+def test_redeclare_with_alternate_exchange_not_a_string_is_compared(amqp):
+    """For an existing exchange RabbitMQ compares, it does not validate."""
+    x, y = amqp.xname(), amqp.xname()
+    conn = amqp.connect()
+    conn.channel().exchange_declare(x, 'direct', arguments={'alternate-exchange': 'a'})
+    conn.channel().exchange_declare(y, 'direct')
+    base = "PRECONDITION_FAILED - inequivalent arg 'alternate-exchange' for exchange '%s' in vhost '/': "
+    with pytest.raises(ChannelClosedByBroker) as ei:
+        conn.channel().exchange_declare(x, 'direct', arguments={'alternate-exchange': 5})
+    closed_with(ei, 406, base % x + "received '5' but current is 'a'")
+    with pytest.raises(ChannelClosedByBroker) as ei:
+        conn.channel().exchange_declare(y, 'direct', arguments={'alternate-exchange': 5})
+    closed_with(ei, 406, base % y + "received the value '5' of type 'signedint' but current is none")
+
+
 def test_alternate_exchange_must_be_a_string(amqp):
     x = amqp.xname()
     ch = amqp.channel()
@@ -156,6 +171,17 @@ def test_unknown_type_is_connection_error_503(amqp, xtype):
     with pytest.raises(ConnectionClosedByBroker) as ei:
         conn.channel().exchange_declare(x, xtype)
     closed_with(ei, 503, "COMMAND_INVALID - unknown exchange type '%s'" % xtype)
+    assert not exists(amqp.connect(), x)
+
+
+@pytest.mark.parametrize('xtype', ['ok', 'queue', 'true', 'undefined', 'classic'])
+def test_type_that_is_an_erlang_atom_is_invalid_503(amqp, xtype):
+    """RabbitMQ looks the type up as an existing atom: those get 'invalid'."""
+    x = amqp.xname()
+    conn = amqp.connect()
+    with pytest.raises(ConnectionClosedByBroker) as ei:
+        conn.channel().exchange_declare(x, xtype)
+    closed_with(ei, 503, "COMMAND_INVALID - invalid exchange type '%s'" % xtype)
     assert not exists(amqp.connect(), x)
 
 
@@ -205,6 +231,28 @@ def test_predeclared_exchanges(amqp, name, xtype):
         conn.channel().exchange_declare(name, xtype, durable=False)
     closed_with(ei, 406, "PRECONDITION_FAILED - inequivalent arg 'durable' for exchange '%s' in "
                 "vhost '/': received 'false' but current is 'true'" % name)
+
+
+def test_trace_exchange_is_predeclared_internal(amqp, qname):
+    conn = amqp.connect()
+    conn.channel().exchange_declare('amq.rabbitmq.trace', 'topic', passive=True)
+    conn.channel().exchange_declare('amq.rabbitmq.trace', 'topic', durable=True, internal=True)
+    with pytest.raises(ChannelClosedByBroker) as ei:
+        conn.channel().exchange_declare('amq.rabbitmq.trace', 'topic', durable=True)
+    closed_with(ei, 406, "PRECONDITION_FAILED - inequivalent arg 'internal' for exchange "
+                "'amq.rabbitmq.trace' in vhost '/': received 'false' but current is 'true'")
+    ch = conn.channel()
+    ch.queue_declare(qname, auto_delete=True)
+    ch.queue_bind(qname, 'amq.rabbitmq.trace', '#')
+    ch.queue_unbind(qname, 'amq.rabbitmq.trace', '#')
+    with pytest.raises(ChannelClosedByBroker) as ei:
+        ch.basic_publish('amq.rabbitmq.trace', 'x', b'no')
+        ch.queue_declare(qname, passive=True)
+    closed_with(ei, 403, "ACCESS_REFUSED - cannot publish to internal exchange 'amq.rabbitmq.trace' "
+                "in vhost '/'")
+    with pytest.raises(ChannelClosedByBroker) as ei:
+        conn.channel().exchange_delete('amq.rabbitmq.trace')
+    closed_with(ei, 403)
 
 
 def test_predeclared_exchanges_route(amqp, qname):

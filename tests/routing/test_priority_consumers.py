@@ -7,7 +7,8 @@ RabbitMQ 3.10 behaviour pinned here:
     the priority property is ignored (plain FIFO);
   - x-single-active-consumer: every message goes to the first registered
     consumer; when it is cancelled or its channel closes, the next one takes
-    over (with what the first left unacked, requeued);
+    over (with what the first left unacked, requeued); a cancel alone
+    delivers nothing to the new one until the next publish or requeue;
   - x-priority on basic.consume: messages go to the highest-priority consumer
     that can take one (prefetch not full); lower ones only get the overflow.
 """
@@ -138,6 +139,36 @@ def test_single_active_consumer_takeover_gets_unacked(amqp, qname):
     a_ch.close()                       # three unacked go back, to the new active consumer
     wait_for(lambda: len(b) == 3, 5, conn=conn, what='takeover with the requeued messages')
     assert [x for _t, x in b] == [b'1', b'2', b'3']
+
+
+def test_single_active_consumer_takeover_with_prefetch(amqp, qname):
+    """pika's close(): basic.cancel, then channel.close.  RabbitMQ makes the
+    next consumer active at the cancel but delivers nothing then; the close
+    requeues what the old one held, and that goes first."""
+    pub = amqp.channel()
+    pub.confirm_delivery()
+    pub.queue_declare(qname, arguments={'x-single-active-consumer': True})
+    a_conn, b_conn = amqp.connect(), amqp.connect()
+    a_ch, b_ch = a_conn.channel(), b_conn.channel()
+    a_ch.basic_qos(prefetch_count=1)
+    b_ch.basic_qos(prefetch_count=1)
+    a, b = [], []
+    a_tag = a_ch.basic_consume(qname, lambda c, m, _p, x: a.append((m.delivery_tag, m.redelivered, x)))
+    b_ch.basic_consume(qname, lambda c, m, _p, x: b.append((m.delivery_tag, m.redelivered, x)))
+    for i in range(4):
+        pub.basic_publish('', qname, b'%d' % i)
+    wait_for(lambda: a, 5, conn=a_conn, what='the first delivery')
+    b_conn.process_data_events(time_limit=0.2)
+    assert ([x for _t, _r, x in a], b) == ([b'0'], [])
+    a_ch.basic_cancel(a_tag)
+    b_conn.process_data_events(time_limit=0.3)
+    assert b == []                     # active now, but nothing delivered yet
+    a_ch.close()                       # '0' goes back, first
+    wait_for(lambda: b, 5, conn=b_conn, what='the takeover')
+    assert b == [(1, True, b'0')]
+    b_ch.basic_ack(1)
+    wait_for(lambda: len(b) == 2, 5, conn=b_conn, what='the next message')
+    assert b[1][1:] == (False, b'1')
 
 
 # ---------------------------------------------------------------- consumer priorities

@@ -35,6 +35,25 @@ INVALID = [
     # a quorum-queue argument on a classic queue
     ({'x-max-in-memory-length': 5},
      "invalid arg 'x-max-in-memory-length' for queue '{q}' in vhost '/' of queue type rabbit_classic_queue"),
+    ({'x-queue-leader-locator': 'client-local'},
+     "invalid arg 'x-queue-leader-locator' for queue '{q}' in vhost '/' of queue type rabbit_classic_queue"),
+    # TTLs: at most ten years
+    ({'x-message-ttl': 315360000001},
+     "invalid arg 'x-message-ttl' for queue '{q}' in vhost '/': {{value_too_large,315360000001}}"),
+    ({'x-expires': 2 ** 40}, "invalid arg 'x-expires' for queue '{q}' in vhost '/': {{value_too_large,1099511627776}}"),
+    # queue versions 1 and 2 only
+    ({'x-queue-version': 3}, "invalid arg 'x-queue-version' for queue '{q}' in vhost '/': \"unsupported queue version '3'\""),
+    ({'x-queue-version': 0}, "invalid arg 'x-queue-version' for queue '{q}' in vhost '/': \"unsupported queue version '0'\""),
+    ({'x-queue-version': -1}, "invalid arg 'x-queue-version' for queue '{q}' in vhost '/': {{value_negative,-1}}"),
+    ({'x-queue-version': '2'},
+     "invalid arg 'x-queue-version' for queue '{q}' in vhost '/': \"expected integer, got longstr\""),
+    # quorum and stream queues: the arguments they refuse, then the properties
+    ({'x-queue-type': 'quorum', 'x-max-priority': 3},
+     "invalid arg 'x-max-priority' for queue '{q}' in vhost '/' of queue type rabbit_quorum_queue"),
+    ({'x-queue-type': 'quorum', 'x-message-ttl': 5}, "invalid property 'non-durable' for queue '{q}' in vhost '/'"),
+    ({'x-queue-type': 'stream', 'x-queue-mode': 'lazy', 'x-message-ttl': 5},
+     "invalid arg 'x-queue-mode' for queue '{q}' in vhost '/' of queue type rabbit_stream_queue"),
+    ({'x-queue-type': 'stream', 'x-max-age': '1D'}, "invalid property 'non-durable' for queue '{q}' in vhost '/'"),
 ]
 
 
@@ -50,7 +69,36 @@ def test_invalid_queue_argument_406(amqp, qname, args, text):
     closed_with(ei, 404)
 
 
+@pytest.mark.parametrize('kw,prop', [
+    (dict(exclusive=True, auto_delete=True), 'auto-delete'),
+    (dict(durable=True, auto_delete=True), 'auto-delete'),
+    (dict(durable=True, exclusive=True), 'exclusive-owner'),
+    (dict(exclusive=True), 'exclusive-owner'),
+    (dict(), 'non-durable'),
+], ids=lambda v: v if isinstance(v, str) else repr(v))
+@pytest.mark.parametrize('qtype', ['quorum', 'stream'])
+def test_quorum_and_stream_properties_406(amqp, qname, kw, prop, qtype):
+    ch = amqp.channel()
+    with pytest.raises(ChannelClosedByBroker) as ei:
+        ch.queue_declare(qname, arguments={'x-queue-type': qtype}, **kw)
+    closed_with(ei, 406, "PRECONDITION_FAILED - invalid property '%s' for queue '%s' in vhost '/'"
+                % (prop, qname))
+
+
+def test_consumer_cancel_on_ha_failover_must_be_a_boolean(amqp, qname):
+    conn = amqp.connect()
+    conn.channel().queue_declare(qname)
+    for v, t in [('yes', 'longstr'), (1, 'signedint')]:
+        with pytest.raises(ChannelClosedByBroker) as ei:
+            conn.channel().basic_consume(qname, lambda *a: None, arguments={'x-cancel-on-ha-failover': v})
+        closed_with(ei, 406, "PRECONDITION_FAILED - invalid arg 'x-cancel-on-ha-failover' for queue '%s' in "
+                    "vhost '/': {unacceptable_type,%s}" % (qname, t))
+    conn.channel().basic_consume(qname, lambda *a: None, arguments={'x-cancel-on-ha-failover': True})
+
+
 @pytest.mark.parametrize('args', [
+    {'x-message-ttl': 2 ** 32}, {'x-message-ttl': 315360000000}, {'x-expires': 315360000000},
+    {'x-queue-version': 1}, {'x-queue-version': 2},
     {'x-max-priority': 0}, {'x-max-priority': 255}, {'x-message-ttl': 0},
     {'x-queue-mode': 'lazy'}, {'x-queue-mode': 'default'}, {'x-queue-type': 'classic'},
     {'x-overflow': 'drop-head'}, {'x-overflow': 'reject-publish'},

@@ -2,7 +2,9 @@
 
 RabbitMQ 3.10 behaviour pinned here:
   - drop-head (default): the oldest ready messages are dropped (dead-lettered
-    with reason 'maxlen' when the queue has a DLX) to make room;
+    with reason 'maxlen' when the queue has a DLX) to make room; but a
+    message a consumer can take at once is delivered, not counted (so even
+    x-max-length 0 works as "to a consumer now, or nowhere");
   - reject-publish: the new message is refused; a confirming publisher gets
     basic.nack, others lose it silently; never dead-lettered;
   - reject-publish-dlx: refused like reject-publish, and dead-lettered;
@@ -85,6 +87,32 @@ def test_max_length_zero(amqp):
     assert publish_all(ch, '', q1, [b'a']) == ['ack']
     assert publish_all(ch, '', q2, [b'a']) == ['nack']
     assert (bodies(ch, q1), bodies(ch, q2)) == ([], [])
+
+
+def test_max_length_drop_head_delivers_to_a_waiting_consumer(amqp):
+    """RabbitMQ delivers (or enqueues): a consumer that can take the message
+    gets it, even with x-max-length 0; nothing is dropped or dead-lettered.
+    reject-publish checks the limit first: refused even with a consumer."""
+    conn = amqp.connect()
+    ch = conn.channel()
+    ch.confirm_delivery()
+    q, full, dead = amqp.name('zero'), amqp.name('zerorej'), amqp.name('dead')
+    ch.queue_declare(dead)
+    ch.queue_declare(q, arguments={'x-max-length': 0, 'x-dead-letter-exchange': '',
+                                   'x-dead-letter-routing-key': dead})
+    ch.queue_declare(full, arguments={'x-max-length': 0, 'x-overflow': 'reject-publish'})
+    got = []
+    cch = conn.channel()
+    cch.basic_qos(prefetch_count=2)
+    cch.basic_consume(q, lambda _c, m, _p, b: got.append(b))
+    cch.basic_consume(full, lambda _c, m, _p, b: got.append(b))
+    assert publish_all(ch, '', q, [b'0', b'1', b'2']) == ['ack'] * 3
+    assert publish_all(ch, '', full, [b'refused']) == ['nack']
+    conn.process_data_events(time_limit=0.3)
+    # two fit the prefetch; the third found no consumer free and was pushed out
+    assert got == [b'0', b'1']
+    assert bodies(ch, dead) == [b'2']
+    assert count(ch, q) == 0
 
 
 def test_reject_publish_nacks_confirming_publisher(amqp):

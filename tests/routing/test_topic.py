@@ -13,8 +13,11 @@ and publishes every key, and requires the broker to agree with the
 reference on the whole pattern x key cross product, not only the table.
 """
 import functools
+import time
 
-from routing_helpers import bodies
+import pytest
+
+from routing_helpers import bodies, count
 
 CASES = [
     # '#' alone
@@ -78,6 +81,18 @@ CASES = [
     ('#.b.#', 'b', True),
     ('#.b.#', 'a.b.c', True),
     ('#.b.#', 'a.c', False),
+    # runs of '#' mean one '#'
+    ('#.#.#', '', True),
+    ('#.#.#', 'a.b', True),
+    ('a.#.#.#', 'a', True),
+    ('a.#.#.#', 'b', False),
+    ('#.#.b.#.#', 'b', True),
+    ('#.#.b.#.#', 'a.b.c', True),
+    ('#.#.b.#.#', 'a.c', False),
+    ('#.*.#', '', False),
+    ('#.*.#', 'a', True),
+    ('#.#.*.#.#.*', 'a', False),
+    ('#.#.*.#.#.*', 'a.b', True),
     # '*' words
     ('a.*', 'a.b', True),
     ('a.*', 'a', False),
@@ -227,3 +242,52 @@ def test_many_bindings(amqp):
         got = sorted(keys[int(b)] for b in bodies(ch, q))
         want = sorted(k for k in keys if any(topic_match(p, k) for p in bound[q]))
         assert got == want, q
+
+
+def test_runs_of_hash_against_long_keys_are_fast(broker, amqp):
+    """'#.#.#...' against a long key: a naive matcher tries every way to split
+    the key among the '#'s (exponential: seconds per publish, stalling every
+    client); matching must stay fast, here under a second for all of it.
+
+    warren only: RabbitMQ 3.10's matcher is that naive one (its channel
+    would compute for minutes, growing by gigabytes)."""
+    if broker.external:
+        pytest.skip("RabbitMQ 3.10's topic matcher is exponential in runs of '#'")
+    ch = amqp.channel()
+    ch.confirm_delivery()
+    x = amqp.xname('topic')
+    ch.exchange_declare(x, 'topic')
+    patterns = {
+        'all-hash': '.'.join(['#'] * 7),                    # matches every key
+        'hash-then-z': '.'.join(['#'] * 7 + ['z']),        # needs a last word 'z'
+        'hash-star-mix': '.'.join(['#', '*'] * 20),         # needs 20 words at least
+        'longest': '.'.join(['#'] * 127) + '.z',            # 255 bytes
+    }
+    qs = {}
+    for name, p in patterns.items():
+        q = amqp.name('hq')
+        ch.queue_declare(q, auto_delete=True)
+        ch.queue_bind(q, x, p)
+        qs[name] = q
+    keys = ['.'.join(['a'] * 60), '.'.join(['a'] * 127) + '.z', '.'.join(['a'] * 10)]
+    t0 = time.monotonic()
+    for k in keys:
+        ch.basic_publish(x, k, k.encode())             # confirmed: routed once acked
+    elapsed = time.monotonic() - t0
+    assert elapsed < 1.0, 'three publishes took %.2f s' % elapsed
+    want = {'all-hash': 3, 'hash-then-z': 1, 'hash-star-mix': 2, 'longest': 1}
+    assert {name: count(ch, q) for name, q in qs.items()} == want
+
+
+def test_many_matching_bindings_of_one_queue_one_copy(amqp, qname):
+    """A hundred patterns that match, all leading to one queue: one copy."""
+    ch = amqp.channel()
+    ch.confirm_delivery()
+    x = amqp.xname('topic')
+    ch.exchange_declare(x, 'topic')
+    ch.queue_declare(qname)
+    for i in range(1, 121):
+        ch.queue_bind(qname, x, '#' + '.w' * i)         # i <= 100 match the key
+    ch.basic_publish(x, '.'.join(['w'] * 100), b'once')
+    ch.basic_publish(x, '.'.join(['w'] * 101), b'again once')
+    assert bodies(ch, qname) == [b'once', b'again once']

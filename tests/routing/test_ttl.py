@@ -12,7 +12,9 @@ RabbitMQ 3.10 behaviour pinned here:
   - a message requeued after its TTL passed is dropped;
   - expiration must be a non-negative integer string, else 406 at publish;
   - x-expires: a queue with no consumers, no basic.get and no (re)declare
-    for that long is deleted; note that a *passive* declare counts as use.
+    for that long is deleted; a *passive* declare counts as use, but not a
+    declare with nowait (RabbitMQ reads the queue's counts only for a
+    declare-ok), nor publishing to it, purging or binding it.
 """
 import time
 
@@ -20,6 +22,7 @@ import pika
 import pytest
 from pika.exceptions import ChannelClosedByBroker
 
+import amqp_raw as raw
 from routing_helpers import bodies, closed_with, count, drain, get_one, wait_count, wait_for
 
 
@@ -204,24 +207,75 @@ def test_unused_queue_expires(amqp, qname):
     assert time.monotonic() - t0 >= 0.45
 
 
-def test_use_renews_queue_ttl(amqp, qname):
+RENEW_MS = 400
+
+
+def use_queue(how, ch, q):
+    if how == 'passive declare':
+        ch.queue_declare(q, passive=True)
+    elif how == 'redeclare':
+        ch.queue_declare(q, arguments={'x-expires': RENEW_MS})
+    elif how == 'basic.get':
+        ch.basic_get(q)
+    elif how == 'basic.get of a message':
+        ch.basic_publish('', q, b'm')
+        assert get_one(ch, q) is not None
+
+
+@pytest.mark.parametrize('how', ['passive declare', 'redeclare', 'basic.get', 'basic.get of a message'])
+def test_use_renews_queue_ttl(amqp, qname, how):
+    """Each kind of use alone keeps the queue: used every half TTL for 2.5 TTLs."""
     conn = amqp.connect()
     ch = conn.channel()
-    declare(ch, qname, **{'x-expires': 1000})
-    t_end = time.monotonic() + 2.0
-    i = 0
-    while time.monotonic() < t_end:
-        # alternate the three kinds of use RabbitMQ counts
-        if i % 3 == 0:
-            ch.queue_declare(qname, passive=True)
-        elif i % 3 == 1:
-            ch.basic_get(qname)
-        else:
-            ch.queue_declare(qname, arguments={'x-expires': 1000})
-        i += 1
-        time.sleep(0.1)
-    assert not gone(conn, qname)
-    wait_gone(conn, qname, 1.0)
+    declare(ch, qname, **{'x-expires': RENEW_MS})
+    for _ in range(5):
+        time.sleep(RENEW_MS / 2000)
+        use_queue(how, ch, qname)
+    ch.queue_declare(qname, passive=True)      # still there (404 would close ch)
+    wait_gone(conn, qname, RENEW_MS / 1000)
+
+
+def publish_to(broker, ch, q):
+    ch.basic_publish('', q, b'publishing is not using')
+
+
+def purge(broker, ch, q):
+    ch.queue_purge(q)
+
+
+def bind(broker, ch, q):
+    ch.queue_bind(q, 'amq.direct', q)
+
+
+def nowait_declare(broker, ch, q):
+    """queue.declare with nowait (passive and not): RabbitMQ reads no counts, so no use."""
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.handshake()
+        c.open_channel(1)
+        c.send(raw.method_frame(1, raw.QUEUE_DECLARE, 0, q, True, False, False, False, True, {}))
+        c.send(raw.method_frame(1, raw.QUEUE_DECLARE, 0, q, False, False, False, False, True,
+                                {'x-expires': RENEW_MS}))
+        c.send(raw.method_frame(1, raw.BASIC_QOS, 0, 0, False))   # a round trip on the channel
+        f = c.read_method()
+        if f.method == raw.CHANNEL_CLOSE:
+            raise ChannelClosedByBroker(f.args[0], f.args[1])  # 404 when it has expired
+        assert f.method == (60, 11), f
+
+
+@pytest.mark.parametrize('action', [publish_to, purge, bind, nowait_declare], ids=lambda f: f.__name__)
+def test_other_actions_do_not_renew_queue_ttl(broker, amqp, qname, action):
+    conn = amqp.connect()
+    ch = conn.channel()
+    declare(ch, qname, **{'x-expires': RENEW_MS})
+    deadline = time.monotonic() + 2.5 * RENEW_MS / 1000
+    while time.monotonic() < deadline:
+        try:
+            action(broker, ch, qname)
+        except ChannelClosedByBroker as e:
+            assert e.reply_code == 404          # expired already: not renewed
+            break
+        time.sleep(RENEW_MS / 4000)
+    assert gone(conn, qname)
 
 
 def test_queue_with_consumer_does_not_expire(amqp, qname):

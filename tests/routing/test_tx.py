@@ -3,6 +3,11 @@
   - publishes on a transactional channel reach queues only at tx.commit;
     rollback (or closing the channel) discards them; mandatory returns for
     them come at commit;
+  - but a publish is routed when it arrives: bindings made or removed before
+    the commit do not change where it goes, an exchange deleted meanwhile
+    does not stop it; at commit it goes to those of its queues that still
+    exist (by name: a queue deleted and declared again gets it), and comes
+    back (mandatory) if none does; its TTL counts from the commit;
   - basic.ack / reject / nack inside a transaction take effect at commit;
     the delivery tag is checked at once (unknown or already-acked-in-this-tx
     tag: 406 "unknown delivery tag N");
@@ -13,6 +18,8 @@
     twice is fine; commit/rollback without select is 406; tx and confirm
     mode exclude each other (406 both ways).
 """
+import time
+
 import pika
 import pytest
 from pika.exceptions import ChannelClosedByBroker
@@ -210,6 +217,77 @@ def test_mandatory_return_comes_at_commit(amqp, qname):
     ch.tx_commit()
     wait_for(lambda: returned, conn=conn, what='basic.return after commit')
     assert returned == [(312, 'no-route-' + qname, b'ret')]
+
+
+def test_publish_is_routed_when_published_not_at_commit(amqp, qname):
+    conn = amqp.connect()
+    admin = conn.channel()
+    x = amqp.xname('txroute')
+    admin.exchange_declare(x, 'direct')
+    admin.queue_declare(qname)
+    ch = conn.channel()
+    ch.tx_select()
+    ch.basic_publish(x, 'k', b'before-bind')
+    sync(ch, qname)
+    admin.queue_bind(qname, x, 'k')
+    ch.basic_publish(x, 'k', b'after-bind')
+    sync(ch, qname)
+    admin.queue_unbind(qname, x, 'k')
+    ch.tx_commit()
+    assert bodies(admin, qname) == [b'after-bind']
+
+
+def test_exchange_deleted_before_commit_still_delivers(amqp, qname):
+    conn = amqp.connect()
+    admin = conn.channel()
+    x = amqp.xname('txgone')
+    admin.exchange_declare(x, 'fanout')
+    admin.queue_declare(qname)
+    admin.queue_bind(qname, x)
+    ch = conn.channel()
+    ch.tx_select()
+    ch.basic_publish(x, '', b'routed-then-exchange-deleted')
+    sync(ch, qname)
+    admin.exchange_delete(x)
+    ch.tx_commit()
+    assert bodies(admin, qname) == [b'routed-then-exchange-deleted']
+
+
+def test_queue_deleted_before_commit_returns_or_goes_to_its_successor(amqp, qname):
+    conn = amqp.connect()
+    admin = conn.channel()
+    gone_q = amqp.name('txgoneq')
+    admin.queue_declare(gone_q)
+    admin.queue_declare(qname)
+    returned = []
+    ch = conn.channel()
+    ch.add_on_return_callback(lambda _c, m, p, b: returned.append((m.reply_code, b)))
+    ch.tx_select()
+    ch.basic_publish('', gone_q, b'to-a-deleted-queue', mandatory=True)
+    ch.basic_publish('', qname, b'to-a-redeclared-queue', mandatory=True)
+    sync(ch, qname)
+    admin.queue_delete(gone_q)
+    admin.queue_delete(qname)
+    admin.queue_declare(qname)          # the same name, a new queue
+    ch.tx_commit()
+    wait_for(lambda: returned, conn=conn, what='basic.return after commit')
+    conn.process_data_events(time_limit=0.1)
+    assert returned == [(312, b'to-a-deleted-queue')]
+    assert bodies(admin, qname) == [b'to-a-redeclared-queue']
+
+
+def test_ttl_of_a_transactional_publish_counts_from_commit(amqp, qname):
+    conn = amqp.connect()
+    admin = conn.channel()
+    admin.queue_declare(qname, arguments={'x-message-ttl': 500})
+    ch = conn.channel()
+    ch.tx_select()
+    ch.basic_publish('', qname, b'ttl-from-commit')
+    sync(ch, qname)
+    time.sleep(0.7)                     # longer than its TTL, before the commit
+    ch.tx_commit()
+    assert count(admin, qname) == 1
+    wait_count(admin, qname, 0)
 
 
 @pytest.mark.parametrize('method', ['commit', 'rollback'])
