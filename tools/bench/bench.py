@@ -882,6 +882,24 @@ def group_latency(b):
         fmt_num(ratio, '%.3f'), fmt_num(pick(recs['warren'], lambda r: r.get('cpu_s_per_M'))),
         fmt_num(pick(recs['rabbitmq'], lambda r: r.get('cpu_s_per_M'))),
         (' — ' + verdict) if verdict else ''))
+    # The same path with no broker (tools/bench/roundtrip.c --rate): a relay
+    # that only copies bytes, so its latency is what this machine's wake-ups
+    # and loopback TCP cost before any broker adds anything.
+    rt = os.path.join(ROOT, 'bin', 'warren-roundtrip')
+    if os.path.exists(rt):
+        runs = []
+        for _ in range(b.a.repeat):
+            p = subprocess.run([rt, '--rate', '1000', '--seconds', str(d)],
+                               capture_output=True, text=True, timeout=120)
+            for line in p.stdout.splitlines():
+                if line.startswith('RESULT '):
+                    runs.append(json.loads(line[7:])['latency_us'])
+        b.raw.append({'shape': 'latency-relay-floor', 'runs': runs})
+        if runs:
+            f = [median([x[k] for x in runs]) for k in ('p50', 'p99', 'p999')]
+            lines.append('| the same path with no broker (`bin/warren-roundtrip --rate 1000`) | %s | | %s | | | |' % (
+                ' / '.join(fmt_us(x) for x in f),
+                fmt_num(f[1] / r[1] if r[1] else None, '%.3f')))
     lines.append('')
     b.tables.append(lines)
 
