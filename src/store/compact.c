@@ -248,9 +248,11 @@ static int cmp_open(store *st, compaction *c)
         return -1;
     c->ack_end = 0;
     if (c->rfd >= 0) {
-        if (fstat(c->rfd, &sb) < 0)
+        /* up to the last entry written (the file may have space reserved
+         * past it); entries written from now on are noted instead */
+        if (store_ack_attach(st, c->s) < 0 || fstat(c->rfd, &sb) < 0)
             return -1;
-        c->ack_end = (uint64_t)sb.st_size - (uint64_t)sb.st_size % ACK_ENTRY;
+        c->ack_end = c->s->ack_size ? c->s->ack_size : (uint64_t)sb.st_size - (uint64_t)sb.st_size % ACK_ENTRY;
     }
     c->ack_pos = 0;
     unlink(c->path);
@@ -292,6 +294,8 @@ static int step_acks(store *st, compaction *c)
                 return -1;
             continue;
         }
+        if (seg_ack_is_blank(p + off))
+            continue;
         if (seg_ack_check(p + off, &qid, &roff, &kind) < 0) {
             if (c->ack_pos + off + ACK_ENTRY == c->ack_end)
                 break; /* torn last entry, as recovery reads it */
@@ -557,8 +561,7 @@ static void step_swap(store *st, compaction *c)
     close(s->fd);
     s->fd = c->fd;
     c->fd = -1;
-    if (s->ackfd >= 0)
-        close(s->ackfd);
+    store_ack_detach(s);
     s->ackfd = c->afd;
     c->afd = -1;
     if (store_request_sync(st, s->ackfd, s->id, SYNC_ACK, 0, 0) < 0)

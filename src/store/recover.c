@@ -164,9 +164,12 @@ static int load_acks(store *st, uint32_t id, uint32_t gen, ackset *a)
         free(buf);
         return -1;
     }
+    n = seg_ack_end(buf, n);
     for (off = SEG_HEADER; off + ACK_ENTRY <= n; off += ACK_ENTRY) {
         uint32_t qid, roff;
         uint8_t kind;
+        if (seg_ack_is_blank(buf + off))
+            continue; /* reserved, never written (a power cut can leave such holes) */
         if (seg_ack_check(buf + off, &qid, &roff, &kind) < 0) {
             if (off + ACK_ENTRY == n)
                 break; /* the last entry, torn */

@@ -196,6 +196,20 @@ int seg_ack_check(const uint8_t *p, uint32_t *qid, uint32_t *off, uint8_t *kind)
     return 0;
 }
 
+bool seg_ack_is_blank(const uint8_t *p)
+{
+    static const uint8_t zero[ACK_ENTRY];
+    return memcmp(p, zero, ACK_ENTRY) == 0;
+}
+
+size_t seg_ack_end(const uint8_t *buf, size_t n)
+{
+    size_t end = n < SEG_HEADER ? SEG_HEADER : n - (n - SEG_HEADER) % ACK_ENTRY;
+    while (end > SEG_HEADER && seg_ack_is_blank(buf + end - ACK_ENTRY))
+        end -= ACK_ENTRY;
+    return end;
+}
+
 void seg_path(char *out, size_t n, const char *dir, uint32_t id, const char *ext)
 {
     snprintf(out, n, "%s/msgs/%010u.%s", dir, id, ext);

@@ -26,6 +26,7 @@
  *     u32 CRC-32C of the first 12 bytes
  *   kind 1: acknowledged (the message is gone from that queue)
  *   kind 2: delivered (it comes back after a restart as redelivered)
+ *   blank (all-zero) entries: space reserved ahead, skipped
  *
  * All integers are big-endian.
  */
@@ -115,6 +116,16 @@ uint32_t seg_header_gen(const uint8_t *p);
 void seg_ack_write(uint8_t *out, uint32_t qid, uint32_t off, uint8_t kind);
 /* 0 ok (fields set), -1 checksum or contents bad. */
 int seg_ack_check(const uint8_t *p, uint32_t *qid, uint32_t *off, uint8_t *kind);
+/* An ack file may be longer than its entries: the broker reserves space
+ * ahead (in steps) and writes entries into it, so the unused tail is zero.
+ * A blank (all-zero) entry is never valid - its CRC would not match - and
+ * is skipped wherever it is. */
+bool seg_ack_is_blank(const uint8_t *p);
+/* Where the entries of an ack file's first n bytes end: just past the last
+ * entry that is not blank (SEG_HEADER when there is none).  The entry
+ * before that end is the file's last one: if it fails its check, it is a
+ * torn tail, not corruption. */
+size_t seg_ack_end(const uint8_t *buf, size_t n);
 
 /* "DIR/msgs/0000000042.seg" */
 void seg_path(char *out, size_t n, const char *dir, uint32_t id, const char *ext);

@@ -22,7 +22,8 @@
  * marked redelivered.  Ack files are written every turn, before the turn's
  * output leaves (store_write_acks: so a delivery, or a reply after an
  * ack, never runs ahead of its entry, and a crash of warren keeps them
- * all) and fdatasync'ed every second (so at most the last second of acks
+ * all) - copied into a shared mapping of the file, so writing them costs
+ * no system call (see flush_acks) - and fdatasync'ed every second (so at most the last second of acks
  * is lost to a power cut: those messages are delivered again - at least
  * once, never lost).
  *
@@ -56,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -171,12 +173,23 @@ int store_seg_add(store *st, segment *s)
     return 0;
 }
 
+void store_ack_detach(segment *s)
+{
+    if (s->ackmap)
+        munmap(s->ackmap, s->ackmap_len);
+    s->ackmap = NULL;
+    s->ackmap_len = 0;
+    s->ack_size = 0;
+    if (s->ackfd >= 0)
+        close(s->ackfd);
+    s->ackfd = -1;
+}
+
 void store_seg_free(segment *s)
 {
     if (s->fd >= 0)
         close(s->fd);
-    if (s->ackfd >= 0)
-        close(s->ackfd);
+    store_ack_detach(s);
     free(s->ackbuf);
     free(s->remap);
     free(s);
@@ -764,6 +777,109 @@ static size_t squash_acks(uint8_t *buf, size_t len)
     return out * ACK_ENTRY;
 }
 
+/*
+ * Ack files are written through a shared mapping.  A turn's entries are a
+ * memcpy into it: the bytes are in the page cache the moment they are
+ * copied, exactly as after a write(2), so a kill -9 right after loses
+ * nothing, and the once-a-second fdatasync of the file covers them as it
+ * covered written ones.  The mapping covers space reserved with fallocate
+ * (ACK_MAP_MIN at first, doubling), so a store into it can never meet a
+ * full disk (no SIGBUS): the disk says no at the fallocate, and then the
+ * entries go out with pwrite as before.  The unused tail is zero, and
+ * readers skip blank entries (segment.h); a clean stop cuts the file back
+ * to its entries.
+ */
+#define ACK_MAP_MIN (64u << 10)
+#define ACK_MAP_MAX (16u << 20)    /* past this, pwrite: bounds what a segment maps */
+
+/* Find the end of the entries of an open ack file whose size is `size`. */
+static int ack_find_end(segment *s, uint64_t size)
+{
+    uint8_t buf[4096];
+    uint64_t end = size < SEG_HEADER ? SEG_HEADER : size - (size - SEG_HEADER) % ACK_ENTRY;
+
+    while (end > SEG_HEADER) {
+        uint64_t lo = end - SEG_HEADER > sizeof buf ? end - sizeof buf : SEG_HEADER;
+        size_t n = (size_t)(end - lo), e;
+        if (store_pread_full(s->ackfd, buf, n, lo) != (ssize_t)n)
+            return -1;
+        e = n;
+        while (e >= ACK_ENTRY && seg_ack_is_blank(buf + e - ACK_ENTRY))
+            e -= ACK_ENTRY;
+        if (e > 0) {
+            uint32_t qid, off;
+            uint8_t kind;
+            end = lo + e;
+            if (seg_ack_check(buf + e - ACK_ENTRY, &qid, &off, &kind) < 0) {
+                /* torn by a crash (recovery has dropped it): blank it, so
+                 * the entries appended after it do not make it look like
+                 * corruption in the middle of the file */
+                static const uint8_t zero[ACK_ENTRY];
+                if (pwrite(s->ackfd, zero, ACK_ENTRY, (off_t)(end - ACK_ENTRY)) != ACK_ENTRY)
+                    return -1;
+                end -= ACK_ENTRY;
+                continue;
+            }
+            break;
+        }
+        end = lo;
+    }
+    s->ack_size = end;
+    return 0;
+}
+
+int store_ack_attach(store *st, segment *s)
+{
+    struct stat sb;
+    int fl;
+
+    if (s->ack_size)
+        return 0;
+    if (s->ackfd < 0) {
+        char path[4300];
+        seg_path(path, sizeof path, st->dir, s->id, "ack");
+        s->ackfd = open(path, O_RDWR | O_CLOEXEC);
+        if (s->ackfd < 0)
+            return errno == ENOENT ? 0 : -1;
+    }
+    /* an ack file handed over by a compaction was written with O_APPEND */
+    if ((fl = fcntl(s->ackfd, F_GETFL)) < 0 || ((fl & O_APPEND) && fcntl(s->ackfd, F_SETFL, fl & ~O_APPEND) < 0))
+        return -1;
+    if (fstat(s->ackfd, &sb) < 0)
+        return -1;
+    if (sb.st_size < SEG_HEADER)
+        return 0; /* cut short: flush_acks writes the header again */
+    return ack_find_end(s, (uint64_t)sb.st_size);
+}
+
+/* Make the mapping cover `need` bytes; -1 when it cannot (then pwrite). */
+static int ack_map(segment *s, uint64_t need)
+{
+    size_t len = s->ackmap_len ? s->ackmap_len : ACK_MAP_MIN;
+    void *p;
+
+    if (need > ACK_MAP_MAX)
+        return -1;
+    while (len < need)
+        len *= 2;
+    if (len > ACK_MAP_MAX)
+        len = ACK_MAP_MAX;
+    if (fallocate(s->ackfd, 0, 0, (off_t)len) < 0)
+        return -1;
+    p = s->ackmap ? mremap(s->ackmap, s->ackmap_len, len, MREMAP_MAYMOVE)
+                  : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, s->ackfd, 0);
+    if (p == MAP_FAILED) {
+        if (s->ackmap)
+            munmap(s->ackmap, s->ackmap_len);
+        s->ackmap = NULL;
+        s->ackmap_len = 0;
+        return -1;
+    }
+    s->ackmap = p;
+    s->ackmap_len = len;
+    return 0;
+}
+
 static void flush_acks(store *st)
 {
     while (st->ack_list) {
@@ -773,38 +889,39 @@ static void flush_acks(store *st)
         s->acklen = squash_acks(s->ackbuf, s->acklen);
         if (s->acklen == 0)
             continue;
-        if (s->ackfd < 0) {
+        if (store_ack_attach(st, s) < 0) {
+            log_error("store: cannot open the ack file of segment %u: %s (acks will be redelivered after a "
+                      "restart)", s->id, strerror(errno));
+            store_ack_detach(s);
+            s->acklen = 0;
+            continue;
+        }
+        if (s->ackfd < 0 || s->ack_size < SEG_HEADER) {
+            /* new, or its header was cut short: (re)write the header */
             char path[4300];
-            struct stat sb;
+            uint8_t h[SEG_HEADER];
             seg_path(path, sizeof path, st->dir, s->id, "ack");
-            s->ackfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-            if (s->ackfd < 0 || fstat(s->ackfd, &sb) < 0) {
-                log_error("store: cannot open %s: %s (acks will be redelivered after a restart)", path,
+            if (s->ackfd < 0)
+                s->ackfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+            seg_header_write(h, ACK_MAGIC, s->id, s->gen);
+            if (s->ackfd < 0 || ftruncate(s->ackfd, 0) < 0 || pwrite(s->ackfd, h, sizeof h, 0) != (ssize_t)sizeof h) {
+                log_error("store: cannot write %s: %s (acks will be redelivered after a restart)", path,
                           strerror(errno));
+                store_ack_detach(s);
                 s->acklen = 0;
                 continue;
             }
-            if (sb.st_size < SEG_HEADER) {
-                /* new, or its header was cut short: (re)write the header */
-                uint8_t h[SEG_HEADER];
-                seg_header_write(h, ACK_MAGIC, s->id, s->gen);
-                if (ftruncate(s->ackfd, 0) < 0 || write(s->ackfd, h, sizeof h) != (ssize_t)sizeof h) {
-                    log_error("store: cannot write %s: %s (acks will be redelivered after a restart)", path,
-                              strerror(errno));
-                    close(s->ackfd);
-                    s->ackfd = -1;
-                    s->acklen = 0;
-                    continue;
-                }
-            } else if (sb.st_size % ACK_ENTRY != 0) {
-                /* a torn entry from a crash: cut it so entries stay aligned */
-                if (ftruncate(s->ackfd, sb.st_size - sb.st_size % ACK_ENTRY) < 0)
-                    log_error("store: cannot truncate %s: %s", path, strerror(errno));
-            }
+            s->ack_size = SEG_HEADER;
         }
-        if (write(s->ackfd, s->ackbuf, s->acklen) != (ssize_t)s->acklen)
+        if (s->ack_size + s->acklen <= s->ackmap_len || ack_map(s, s->ack_size + s->acklen) == 0) {
+            memcpy(s->ackmap + s->ack_size, s->ackbuf, s->acklen);
+            s->ack_size += s->acklen;
+        } else if (pwrite(s->ackfd, s->ackbuf, s->acklen, (off_t)s->ack_size) == (ssize_t)s->acklen) {
+            s->ack_size += s->acklen;
+        } else {
             log_error("store: cannot write acks of segment %u: %s (they will be redelivered after a restart)",
                       s->id, strerror(errno));
+        }
         s->acks_unsynced = true;
         s->acklen = 0;
         if (s->ackcap > 65536) {
@@ -1077,6 +1194,13 @@ void store_close(store *st)
         segment *s = st->segs[i];
         if (fdatasync(s->fd) < 0)
             log_error("store: fdatasync of segment %u at shutdown: %s", s->id, strerror(errno));
+        if (s->ackmap) {
+            /* give back the space reserved past the entries */
+            munmap(s->ackmap, s->ackmap_len);
+            s->ackmap = NULL;
+            if (s->ack_size >= SEG_HEADER && ftruncate(s->ackfd, (off_t)s->ack_size) < 0)
+                log_warn("store: cannot trim the ack file of segment %u: %s", s->id, strerror(errno));
+        }
         if (s->ackfd >= 0 && fdatasync(s->ackfd) < 0)
             log_error("store: fdatasync of acks of segment %u at shutdown: %s", s->id, strerror(errno));
         if (s->alloc > s->size)

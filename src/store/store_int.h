@@ -46,6 +46,11 @@ typedef struct segment {
     uint64_t live_at_tick;      /* live at the last compaction tick */
     bool quiet;                 /* no ack between the last two ticks */
     bool acks_unsynced;
+    /* The ack file's entries are written into a shared mapping of it, not
+     * with write(2): the same page cache, without a system call a turn. */
+    uint8_t *ackmap;
+    size_t ackmap_len;          /* mapped = reserved on disk with fallocate */
+    uint64_t ack_size;          /* bytes of header and entries; 0: not known yet */
     uint8_t *ackbuf;            /* this turn's ack entries */
     size_t acklen, ackcap;
     bool on_ack_list;
@@ -148,6 +153,11 @@ int store_pwrite_all(int fd, const void *p, size_t n, uint64_t off);
 int store_sync_dir(const char *dir);
 queue *store_queue_by_id(store *st, uint32_t qid);
 int store_seg_add(store *st, segment *s);
+/* Open s's ack file if it exists (and is not open) and find where its
+ * entries end (s->ack_size); a torn last entry is blanked.  0 or -1. */
+int store_ack_attach(store *st, segment *s);
+/* Unmap and close s's ack file (after a clean stop, cut to its entries). */
+void store_ack_detach(segment *s);
 void store_seg_free(segment *s);
 segment *store_seg_find(store *st, uint32_t id);
 /* Where the record the broker knows as (s, off) is in s's file now;

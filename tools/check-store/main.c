@@ -327,8 +327,11 @@ static int check_acks(const char *dir, uint32_t segid, uint32_t gen, ack **out, 
         free(buf);
         return 0;
     }
+    n = seg_ack_end(buf, n); /* space reserved past the entries is blank */
     for (off = SEG_HEADER; off + ACK_ENTRY <= n; off += ACK_ENTRY) {
         ack a;
+        if (seg_ack_is_blank(buf + off))
+            continue;
         if (seg_ack_check(buf + off, &a.qid, &a.off, &a.kind) < 0) {
             if (off + ACK_ENTRY == n) {
                 if (verbose)
