@@ -22,6 +22,7 @@
 #include "amqp/wire.h"
 #include "log.h"
 #include "store/crc32c.h"
+#include "store/io.h"
 #include "store/segment.h"
 
 #define DEFS_MAGIC "WDEF"
@@ -32,17 +33,6 @@ struct defs {
     int fd;
     uint64_t size;              /* the end of the last whole record */
 };
-
-static int sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc;
-    if (fd < 0)
-        return -1;
-    rc = fsync(fd);
-    close(fd);
-    return rc;
-}
 
 static int write_all(int fd, const void *p, size_t n)
 {
@@ -110,7 +100,7 @@ int defs_open(defs **out, const char *dir, defs_replay_fn *fn, void *ctx)
     if (n == 0) {
         uint8_t h[SEG_HEADER];
         seg_header_write(h, DEFS_MAGIC, 0, 0);
-        if (write_all(d->fd, h, sizeof h) < 0 || fdatasync(d->fd) < 0 || sync_dir(dir) < 0) {
+        if (write_all(d->fd, h, sizeof h) < 0 || fdatasync(d->fd) < 0 || store_sync_dir(dir) < 0) {
             log_error("store: cannot initialise %s: %s", d->path, strerror(errno));
             goto fail;
         }
@@ -191,26 +181,6 @@ static int put_record(uint8_t **buf, size_t *len, size_t *cap, const uint8_t *pa
     return 0;
 }
 
-static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
-{
-    while (n > 0) {
-        ssize_t w = pwrite(fd, p, n, (off_t)off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (w == 0) {
-            errno = EIO;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-        off += (uint64_t)w;
-    }
-    return 0;
-}
-
 int defs_append(defs *d, const uint8_t *payload, size_t len)
 {
     uint8_t *buf = NULL;
@@ -222,7 +192,7 @@ int defs_append(defs *d, const uint8_t *payload, size_t len)
         return -1;
     }
     /* always at the end of the last whole record, never behind a part */
-    if (pwrite_all(d->fd, buf, n, d->size) == 0 && fdatasync(d->fd) == 0) {
+    if (store_pwrite_all(d->fd, buf, n, d->size) == 0 && fdatasync(d->fd) == 0) {
         d->size += n;
         rc = 0;
     } else {
@@ -258,7 +228,7 @@ int defs_rewrite(defs *d, defs_next_fn *next, void *ctx)
     snprintf(tmp, sizeof tmp, "%s.tmp", d->path);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0 || write_all(fd, buf, n) < 0 || fdatasync(fd) < 0 || rename(tmp, d->path) < 0 ||
-        sync_dir(d->dir) < 0) {
+        store_sync_dir(d->dir) < 0) {
         log_error("store: cannot rewrite %s: %s", d->path, strerror(errno));
         if (fd >= 0)
             close(fd);

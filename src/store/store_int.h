@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "store/defs.h"
+#include "store/io.h"
 #include "store/segment.h"
 #include "store/store.h"
 
@@ -148,9 +149,6 @@ static inline void qid_key(char key[4], uint32_t qid)
 }
 
 /* store.c */
-ssize_t store_pread_full(int fd, void *p, size_t n, uint64_t off);
-int store_pwrite_all(int fd, const void *p, size_t n, uint64_t off);
-int store_sync_dir(const char *dir);
 queue *store_queue_by_id(store *st, uint32_t qid);
 int store_seg_add(store *st, segment *s);
 /* Open s's ack file if it exists (and is not open) and find where its
