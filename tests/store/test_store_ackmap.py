@@ -19,6 +19,16 @@ def bodies(n):
     return [b'task-%03d' % i for i in range(n)]
 
 
+def fill(broker, qname, n):
+    """A durable queue of our own with n persistent messages."""
+    need_control(broker)
+    c = connect(broker)
+    ch = c.channel()
+    ch.queue_declare(qname, durable=True)
+    publish(ch, qname, bodies(n))
+    c.close()
+
+
 def ack_first(broker, qname, n):
     """basic.get and ack n messages; a round trip after, so the acks were
     handled (and their entries copied into the ack file) before we go on."""
@@ -46,12 +56,7 @@ def real_entries(path):
 
 
 def test_crash_leaves_reserved_space_that_recovery_skips(broker, qname):
-    need_control(broker)
-    c = connect(broker)
-    ch = c.channel()
-    ch.queue_declare(qname, durable=True)
-    publish(ch, qname, bodies(30))
-    c.close()
+    fill(broker, qname, 30)
     assert ack_first(broker, qname, 10) == bodies(30)[:10]
     broker.kill()
 
@@ -79,12 +84,7 @@ def test_crash_leaves_reserved_space_that_recovery_skips(broker, qname):
 
 
 def test_clean_stop_cuts_the_file_to_its_entries(broker, qname):
-    need_control(broker)
-    c = connect(broker)
-    ch = c.channel()
-    ch.queue_declare(qname, durable=True)
-    publish(ch, qname, bodies(20))
-    c.close()
+    fill(broker, qname, 20)
     ack_first(broker, qname, 7)
     assert broker.stop() == 0
     path = ack_file(broker)
@@ -98,12 +98,7 @@ def test_torn_last_entry_before_blanks_is_a_torn_tail(broker, qname):
     blank space after it: recovery drops just that entry (its message may
     come back: at least once), start-up goes on, and entries appended next
     land where the torn one was, so the file stays valid."""
-    need_control(broker)
-    c = connect(broker)
-    ch = c.channel()
-    ch.queue_declare(qname, durable=True)
-    publish(ch, qname, bodies(20))
-    c.close()
+    fill(broker, qname, 20)
     ack_first(broker, qname, 6)
     broker.kill()
 
