@@ -390,6 +390,10 @@ void queue_unref(queue *q)
     uint16_t i;
     if (--q->refs > 0)
         return;
+    /* a queue freed without queue_delete (the vhost going at shutdown)
+     * must not leave its timers in the loop's heap */
+    ev_timer_stop(q->vh->b->loop, &q->ttl_timer);
+    ev_timer_stop(q->vh->b->loop, &q->unused_timer);
     for (i = 0; i < q->nlevels; i++)
         qdeque_free(&q->levels[i]);
     free(q->levels);

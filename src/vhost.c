@@ -72,8 +72,8 @@ void vhost_free(vhost *vh)
     i = 0;
     while (map_next(&vh->queues, &i, NULL, NULL, &v)) {
         queue *q = v;
+        q->deleted = true; /* before the purge: no timer is armed again */
         queue_purge(q);
-        q->deleted = true;
         queue_unref(q);
     }
     map_free(&vh->queues);
