@@ -105,8 +105,10 @@ static void build_deaths(amqp_tbuf *arr, amqp_table headers, const queue *q, con
                 while (n < 32 && amqp_table_next(&ti, &k, &v)) {
                     int64_t c;
                     if (key_is(k, "count") && amqp_value_int(&v, &c)) {
+                        /* the client wrote this count: INT64_MAX + 1
+                         * wraps to INT64_MIN, as RabbitMQ encodes it */
                         v.type = 'l';
-                        v.v.i = c + 1;
+                        v.v.i = (int64_t)((uint64_t)c + 1);
                         counted = true;
                     }
                     fields[n++] = (kv){k, v};
