@@ -1,8 +1,18 @@
 #!/bin/sh
-# Install the Debian packages warren needs to build and test, when missing.
+# Install what warren needs to build and test, when missing.
 # Called by `make run` and `make test`; safe to run again (it only installs
-# what dpkg does not already have).  Needs root, or sudo, for apt-get.
+# what is not already there).  Needs root, or sudo, for apt-get.
+#
+#   1. Debian packages, checked with dpkg.  node and npm are checked on PATH
+#      instead: Debian's nodejs and npm are installed only when there is no
+#      node or no npm, so a node installed otherwise (nodesource, nvm) is
+#      used as it is.
+#   2. amqplib for tests/node, with `npm ci` from tests/node/package-lock.json
+#      into tests/node/node_modules; skipped when node_modules already holds
+#      that lock file (a copy is kept there after each install).
 set -e
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 PKGS="gcc make libc6-dev python3 python3-pika python3-pytest python3-celery \
 libcmocka-dev librabbitmq-dev amqp-tools clang libclang-rt-14-dev"
@@ -13,13 +23,24 @@ for p in $PKGS; do
         missing="$missing $p"
     fi
 done
-[ -z "$missing" ] && exit 0
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
-echo "install-deps: installing$missing" >&2
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-if ! $SUDO apt-get install -y --no-install-recommends $missing; then
-    $SUDO apt-get update
-    $SUDO apt-get install -y --no-install-recommends $missing
+if [ -n "$missing" ]; then
+    echo "install-deps: installing$missing" >&2
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! $SUDO apt-get install -y --no-install-recommends $missing; then
+        $SUDO apt-get update
+        $SUDO apt-get install -y --no-install-recommends $missing
+    fi
+fi
+
+NODE_DIR="$ROOT/tests/node"
+if [ -f "$NODE_DIR/package-lock.json" ] &&
+   ! cmp -s "$NODE_DIR/package-lock.json" "$NODE_DIR/node_modules/.installed-lock.json"; then
+    echo "install-deps: npm ci in tests/node" >&2
+    (cd "$NODE_DIR" && npm ci --no-audit --no-fund)
+    cp "$NODE_DIR/package-lock.json" "$NODE_DIR/node_modules/.installed-lock.json"
 fi
