@@ -41,6 +41,11 @@ NODE_DIR="$ROOT/tests/node"
 if [ -f "$NODE_DIR/package-lock.json" ] &&
    ! cmp -s "$NODE_DIR/package-lock.json" "$NODE_DIR/node_modules/.installed-lock.json"; then
     echo "install-deps: npm ci in tests/node" >&2
-    (cd "$NODE_DIR" && npm ci --no-audit --no-fund)
-    cp "$NODE_DIR/package-lock.json" "$NODE_DIR/node_modules/.installed-lock.json"
+    # the broker does not need it: without the registry `make run` still
+    # works, and tests/node fails saying what is missing
+    if (cd "$NODE_DIR" && npm ci --no-audit --no-fund); then
+        cp "$NODE_DIR/package-lock.json" "$NODE_DIR/node_modules/.installed-lock.json"
+    else
+        echo "install-deps: npm ci failed: tests/node cannot run until it succeeds" >&2
+    fi
 fi
