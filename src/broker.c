@@ -1,6 +1,7 @@
 /*
  * broker.c - the server: listening sockets, the connection list, signals,
- * the once-a-second tick, and the before-sleep hook that drives the batched
+ * the once-a-second tick (heartbeats, the store's disk check, the memory
+ * alarm's measure), and the before-sleep hook that drives the batched
  * work of each loop turn:
  *
  *   1. dispatch: queues marked dirty deliver to their consumers
@@ -51,6 +52,7 @@ void config_defaults(config *cfg)
     cfg->heartbeat = 60;
     cfg->max_message_size = 128u << 20;
     cfg->disk_free_limit = 50u << 20;
+    cfg->memory_limit = alarm_default_memory_limit();
     cfg->paging_threshold = 256u << 20;
 }
 
@@ -109,15 +111,7 @@ static void on_store_synced(void *ctx)
 
 static void on_disk_alarm(void *ctx, bool on)
 {
-    broker *b = ctx;
-    conn *c;
-    b->blocked = on;
-    b->block_reason = "low on disk";
-    for (c = b->conns; c; c = c->next) {
-        conn_set_blocked(c, on, b->block_reason);
-        if (!on)
-            conn_resume(c);
-    }
+    alarm_set(ctx, ALARM_DISK, on);
 }
 
 /* --------------------------------------------------------------- sockets */
@@ -241,6 +235,11 @@ static void before_sleep(ev_loop *loop, void *data)
 
     bool more = false;
 
+    /* a fast publisher meets the memory alarm within a turn or so, not a
+     * second later (the tick alone clears it); before the flush, so that
+     * connection.blocked goes out this turn */
+    if (alarm_memory_due(b))
+        alarm_check_memory(b);
     for (round = 0; round < 4 && vhost_dispatch(b->vh); round++)
         ;
     if (b->st)
@@ -275,6 +274,7 @@ static void on_tick(ev_loop *loop, ev_timer *t)
         conn_heartbeat_tick(c, now);
     if (b->st)
         store_tick(b->st);
+    alarm_check_memory(b);
     ev_timer_start(loop, t, 1000);
 }
 
@@ -344,6 +344,7 @@ int broker_init(broker *b, const config *cfg)
         if (store_open(&b->st, b->vh, cfg->data_dir, cfg, hooks) < 0)
             return -1;
     }
+    alarm_init(b);
 
     b->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (b->sigfd < 0 || ev_io_start(b->loop, &b->sig_io, b->sigfd, EPOLLIN, on_signal) < 0)

@@ -198,8 +198,9 @@ static void send_heartbeat(conn *c)
     conn_want_flush(c);
 }
 
-/* A publishing connection is not read while the disk alarm is on, as
- * RabbitMQ blocks publishers; consumers go on draining. */
+/* A publishing connection is not read while a resource alarm (memory or
+ * disk, alarm.c) is on, as RabbitMQ blocks publishers; consumers go on
+ * draining. */
 static bool held(const conn *c)
 {
     return c->b->blocked && c->is_publisher && c->state == CONN_OPEN;
@@ -968,6 +969,7 @@ static void conn_read(conn *c)
     if (c->discard_input)
         return;
     c->last_recv = ev_now(c->b->loop);
+    alarm_note_input(c->b, (size_t)n);
     have += (size_t)n;
     used = process(c, rbuf, have);
     if (used < 0 || c->state == CONN_DEAD) {

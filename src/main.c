@@ -38,6 +38,8 @@ static void usage(FILE *f)
             "  --channel-max N          most channels per connection (default 2047)\n"
             "  --max-message-size BYTES largest message body accepted (default 134217728)\n"
             "  --disk-free-limit BYTES  block publishers below this much free disk (default 50000000)\n"
+            "  --memory-limit BYTES     block publishers above this much heap in use (default 0.4 of\n"
+            "                           the RAM, as RabbitMQ's vm_memory_high_watermark; 0 = off)\n"
             "  --paging-threshold BYTES above this much message data in RAM, messages deep in a\n"
             "                           backlog wait on disk, transient ones too (default 268435456)\n"
             "  --help                   this text\n");
@@ -45,7 +47,7 @@ static void usage(FILE *f)
 
 enum {
     OPT_BIND = 256, OPT_PORT, OPT_DATA, OPT_LOG, OPT_CONFIG, OPT_USER, OPT_GUEST_REMOTE, OPT_HEARTBEAT,
-    OPT_FRAME_MAX, OPT_CHANNEL_MAX, OPT_MAX_MSG, OPT_DISK_FREE, OPT_PAGING, OPT_HELP,
+    OPT_FRAME_MAX, OPT_CHANNEL_MAX, OPT_MAX_MSG, OPT_DISK_FREE, OPT_MEMORY, OPT_PAGING, OPT_HELP,
 };
 
 static const struct option options[] = {
@@ -61,6 +63,7 @@ static const struct option options[] = {
     {"channel-max", required_argument, NULL, OPT_CHANNEL_MAX},
     {"max-message-size", required_argument, NULL, OPT_MAX_MSG},
     {"disk-free-limit", required_argument, NULL, OPT_DISK_FREE},
+    {"memory-limit", required_argument, NULL, OPT_MEMORY},
     {"paging-threshold", required_argument, NULL, OPT_PAGING},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -152,6 +155,11 @@ static int apply(config *cfg, int opt, const char *name, const char *arg)
         if (number(name, arg, 0, ~0ull, &v) < 0)
             return -1;
         cfg->disk_free_limit = v;
+        return 0;
+    case OPT_MEMORY:
+        if (number(name, arg, 0, ~0ull, &v) < 0)
+            return -1;
+        cfg->memory_limit = v;
         return 0;
     case OPT_PAGING:
         if (number(name, arg, 0, ~0ull, &v) < 0)

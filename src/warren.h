@@ -71,6 +71,7 @@ typedef struct config {
     uint16_t heartbeat;         /* offered in tune; default 60 s */
     uint64_t max_message_size;  /* default 128 MiB, as RabbitMQ */
     uint64_t disk_free_limit;   /* bytes; publishers blocked below it */
+    uint64_t memory_limit;      /* bytes of heap; publishers blocked above it, 0 never */
     uint64_t paging_threshold;  /* message bytes in RAM before backlogs page out */
     const char *users[16][2];   /* name, password */
     int nusers;
@@ -592,8 +593,12 @@ struct broker {
     int sigfd;
     ev_io sig_io;
     bool stopping;
-    bool blocked;               /* disk alarm */
-    const char *block_reason;
+    bool blocked;               /* a resource alarm is on: alarms != 0 */
+    unsigned alarms;            /* ALARM_MEMORY | ALARM_DISK */
+    const char *block_reason;   /* what connection.blocked says */
+    uint64_t mem_input;         /* bytes read since the heap was last measured */
+    uint32_t mem_publishes;     /* publishes since then */
+    uint64_t mem_check_bytes;   /* measure again after this much input */
     conn *sync_waiters;         /* connections with confirms awaiting a sync */
 };
 
@@ -602,6 +607,28 @@ int broker_run(broker *b);
 void broker_free(broker *b);
 /* Check a user's credentials; loopback tells if the peer is local. */
 bool broker_auth(const broker *b, const char *user, amqp_str password, bool loopback, amqp_error *err);
+
+/* ----------------------------------------------------------------- alarm */
+
+/* Resource alarms (alarm.c): publishers are blocked while any is on. */
+enum { ALARM_MEMORY = 1 << 0, ALARM_DISK = 1 << 1 };
+
+/* 0.4 of the physical RAM, RabbitMQ's default vm_memory_high_watermark. */
+uint64_t alarm_default_memory_limit(void);
+/* RabbitMQ's connection.blocked reason for a set of alarms; NULL if none. */
+const char *alarm_reason(unsigned alarms);
+/* Turn one source on or off; connections hear of it when the block as a
+ * whole begins or ends. */
+void alarm_set(broker *b, unsigned source, bool on);
+/* Log the memory limit and take the first measure (after recovery). */
+void alarm_init(broker *b);
+/* Measure the heap now and raise or clear the memory alarm. */
+void alarm_check_memory(broker *b);
+/* Has enough input arrived since the last measure to measure again?  (Not
+ * while the alarm is on: the tick alone clears it.) */
+bool alarm_memory_due(const broker *b);
+static inline void alarm_note_input(broker *b, size_t n) { b->mem_input += n; }
+static inline void alarm_note_publish(broker *b) { b->mem_publishes++; }
 
 /* A random string of n characters from [A-Za-z0-9_-] (for generated names). */
 void random_name(char *out, size_t n);

@@ -1046,8 +1046,8 @@ static void check_disk(store *st)
                      " bytes: publishers are blocked",
                      free_now, st->disk_free_limit);
         else
-            log_info("store: free disk space %" PRIu64 " bytes is above the limit again: publishers unblocked",
-                     free_now);
+            log_info("store: free disk space %" PRIu64 " bytes is above the limit of %" PRIu64 " bytes again",
+                     free_now, st->disk_free_limit);
         if (st->hooks.disk_alarm)
             st->hooks.disk_alarm(st->hooks.ctx, alarm);
     }

@@ -227,6 +227,35 @@ def test_config_file_errors(tmp_path):
     assert r.returncode == 2 and 'cannot read config' in r.stderr
 
 
+def test_memory_limit_default_config_and_command_line(tmp_path):
+    """--memory-limit: 0.4 of the RAM by default (RabbitMQ's
+    vm_memory_high_watermark), a config file line, the command line over
+    it, 0 for no limit, and a bad value refused."""
+    need_own_broker()
+    ram = os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
+
+    def started(args, sub):
+        port = free_port()
+        (tmp_path / sub).mkdir()
+        p = Proc(['--port', str(port)] + args, tmp_path / sub)
+        try:
+            wait_port(port, p.p)
+            return [line for line in p.text().splitlines() if ' memory: ' in line]
+        finally:
+            assert p.stop() == 0
+
+    lines = started([], 'default')
+    assert len(lines) == 1 and 'memory: limit %d bytes of heap in use' % (ram * 2 // 5) in lines[0], lines
+    cfg = tmp_path / 'warren.conf'
+    cfg.write_text('memory-limit 123456789\n')
+    lines = started(['--config', str(cfg)], 'file')
+    assert 'memory: limit 123456789 bytes of heap in use' in lines[0], lines
+    lines = started(['--memory-limit', '0', '--config', str(cfg)], 'off')
+    assert 'memory: no limit' in lines[0], lines
+    r = run_warren(['--memory-limit', '40%'])
+    assert r.returncode == 2 and '--memory-limit: expected a number' in r.stderr, r.stderr
+
+
 def test_bind_a_host_name(tmp_path):
     need_own_broker()
     port = free_port()
