@@ -173,3 +173,30 @@ def broker(broker_factory):
 def qname():
     """A queue name no other test uses (matters against an external broker)."""
     return 'test-' + uuid.uuid4().hex[:12]
+
+
+class AlarmTimeout(Exception):
+    pass
+
+
+@pytest.fixture
+def alarm_seconds():
+    """How long one test may run before SIGALRM fails it, so a broker that
+    never answers fails the test instead of hanging the run.  A directory's
+    conftest overrides this fixture; None (here) means no limit."""
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _alarm(alarm_seconds):
+    if not alarm_seconds:
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise AlarmTimeout('test took longer than %ds (broker not answering?)' % alarm_seconds)
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(alarm_seconds)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)

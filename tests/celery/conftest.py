@@ -24,19 +24,9 @@ PYTHON = '/usr/bin/python3'
 TEST_TIMEOUT = int(os.environ.get('CELERY_TEST_TIMEOUT', '90'))
 
 
-class AlarmTimeout(Exception):
-    pass
-
-
-@pytest.fixture(autouse=True)
-def _alarm():
-    def on_alarm(signum, frame):
-        raise AlarmTimeout('test took longer than %ds' % TEST_TIMEOUT)
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(TEST_TIMEOUT)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+@pytest.fixture
+def alarm_seconds():
+    return TEST_TIMEOUT
 
 
 class Worker:

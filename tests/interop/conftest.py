@@ -7,11 +7,11 @@ Builds on tests/conftest.py (`broker`, `qname`).  Adds:
            share one RabbitMQ (helpers.Amqp).
   procs  - helper processes (tutorial workers, consumer processes), killed by
            pid at teardown (helpers.Procs).
-  and a per-test alarm (INTEROP_TEST_TIMEOUT seconds, default 60) so a broker
+  and alarm_seconds: INTEROP_TEST_TIMEOUT seconds (default 60) for the per-test alarm of
+  tests/conftest.py so a broker
   that never answers fails the test instead of hanging the run.
 """
 import os
-import signal
 import sys
 
 import pytest
@@ -25,19 +25,9 @@ from helpers import Amqp, Procs  # noqa: E402
 TEST_TIMEOUT = int(os.environ.get('INTEROP_TEST_TIMEOUT', '60'))
 
 
-class AlarmTimeout(Exception):
-    pass
-
-
-@pytest.fixture(autouse=True)
-def _alarm():
-    def on_alarm(signum, frame):
-        raise AlarmTimeout('test took longer than %ds (broker not answering?)' % TEST_TIMEOUT)
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(TEST_TIMEOUT)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+@pytest.fixture
+def alarm_seconds():
+    return TEST_TIMEOUT
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ node_helpers.py.  Adds:
           on an external broker (WARREN_TEST_URL) also at setup, it deletes
           task_queue (the tutorial's fixed queue name) and the names the test
           tracked, so runs can share one RabbitMQ.
-  and a per-test alarm (NODE_TEST_TIMEOUT seconds, default 60).
+  and alarm_seconds: NODE_TEST_TIMEOUT seconds (default 60) for the per-test alarm of
+  tests/conftest.py.
 
 amqplib comes from tests/node/node_modules, which scripts/install-deps.sh
 fills from package-lock.json (`npm ci`); a missing or stale install fails the
@@ -19,7 +20,6 @@ tests with a message saying so.
 import json
 import os
 import shutil
-import signal
 import sys
 
 import pytest
@@ -33,19 +33,9 @@ from node_helpers import Amqp, NodeRun  # noqa: E402
 TEST_TIMEOUT = int(os.environ.get('NODE_TEST_TIMEOUT', '60'))
 
 
-class AlarmTimeout(Exception):
-    pass
-
-
-@pytest.fixture(autouse=True)
-def _alarm():
-    def on_alarm(signum, frame):
-        raise AlarmTimeout('test took longer than %ds (broker not answering?)' % TEST_TIMEOUT)
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(TEST_TIMEOUT)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+@pytest.fixture
+def alarm_seconds():
+    return TEST_TIMEOUT
 
 
 @pytest.fixture(scope='session')

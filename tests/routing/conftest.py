@@ -9,7 +9,6 @@ Builds on tests/conftest.py (`broker`, `qname`).  Adds:
   that never answers fails the test instead of hanging the run.
 """
 import os
-import signal
 import sys
 
 import pytest
@@ -23,19 +22,9 @@ from routing_helpers import RoutingAmqp  # noqa: E402
 TEST_TIMEOUT = int(os.environ.get('ROUTING_TEST_TIMEOUT', '60'))
 
 
-class AlarmTimeout(Exception):
-    pass
-
-
-@pytest.fixture(autouse=True)
-def _alarm():
-    def on_alarm(signum, frame):
-        raise AlarmTimeout('test took longer than %ds (broker not answering?)' % TEST_TIMEOUT)
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(TEST_TIMEOUT)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+@pytest.fixture
+def alarm_seconds():
+    return TEST_TIMEOUT
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Helpers shared by the store tests (tests/store/test_store_*.py).
 
-The tests import what they need from here; fixtures defined here (`_alarm`,
+The tests import what they need from here; fixtures defined here (`alarm_seconds`,
 `release_bin`) take effect in a test module that imports them.  Contents:
 
   AMQP with pika     connect(), publish(), consume_all(), queue_depth()
@@ -14,7 +14,6 @@ The tests import what they need from here; fixtures defined here (`_alarm`,
                      check_store() runs bin/warren-check-store, rss_kib()
 """
 import os
-import signal
 import struct
 import subprocess
 import sys
@@ -39,20 +38,9 @@ import amqp_raw as raw  # noqa: E402
 TEST_TIMEOUT = int(os.environ.get('STORE_TEST_TIMEOUT', '120'))
 
 
-class AlarmTimeout(Exception):
-    pass
-
-
-@pytest.fixture(autouse=True)
-def _alarm():
-    """Fail a test that hangs (a broker that never answers) instead of the run."""
-    def on_alarm(signum, frame):
-        raise AlarmTimeout('test took longer than %ds' % TEST_TIMEOUT)
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(TEST_TIMEOUT)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+@pytest.fixture
+def alarm_seconds():
+    return TEST_TIMEOUT
 
 
 @pytest.fixture

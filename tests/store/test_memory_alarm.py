@@ -25,7 +25,7 @@ import time
 
 import pytest
 
-from store_helpers import (_alarm, connect, make_body, need_control, queue_depth,  # noqa: F401
+from store_helpers import (alarm_seconds, connect, make_body, need_control, queue_depth,  # noqa: F401
                            raw, release_bin, wait_for, TRANSIENT)
 
 SIZE = 4096

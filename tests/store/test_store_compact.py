@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from store_helpers import (_alarm, ConfirmPublisher, body_id, check_store, connect, consume_all,  # noqa: F401
+from store_helpers import (alarm_seconds, ConfirmPublisher, body_id, check_store, connect, consume_all,  # noqa: F401
                            dir_bytes, get_all, make_body, msgs_dir, need_control, read_header, segment_files,
                            start_or_fail)
 

@@ -15,7 +15,7 @@ import os
 
 import pytest
 
-from store_helpers import (_alarm, check_store, connect, flip_byte, get_all, need_control,  # noqa: F401
+from store_helpers import (alarm_seconds, check_store, connect, flip_byte, get_all, need_control,  # noqa: F401
                            publish, read_acks, read_segment, segment_files, start_refused)
 
 

@@ -35,7 +35,7 @@ import subprocess
 import sys
 import time
 
-from store_helpers import (_alarm, HERE, PYTHON, ConfirmPublisher, body_id, check_store,  # noqa: F401
+from store_helpers import (alarm_seconds, HERE, PYTHON, ConfirmPublisher, body_id, check_store,  # noqa: F401
                            connect, consume_all, make_body, need_control, queue_depth, raw, start_or_fail)
 
 ROUNDS = int(os.environ.get('STORE_CRASH_ROUNDS', '30'))

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from store_helpers import (_alarm, ConfirmPublisher, body_id, check_store, connect, consume_all,  # noqa: F401
+from store_helpers import (alarm_seconds, ConfirmPublisher, body_id, check_store, connect, consume_all,  # noqa: F401
                            make_body, need_control, queue_depth, wait_for, PERSISTENT)
 
 

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from store_helpers import (_alarm, release_bin, ROOT, FAILIO, ConfirmPublisher, check_store,  # noqa: F401
+from store_helpers import (alarm_seconds, release_bin, ROOT, FAILIO, ConfirmPublisher, check_store,  # noqa: F401
                            connect, consume_all, need_control, start_or_fail, PERSISTENT)
 
 

@@ -14,7 +14,7 @@ import time
 import pika
 import pytest
 
-from store_helpers import (_alarm, connect, consume_all, crc32c, get_all, need_control,  # noqa: F401
+from store_helpers import (alarm_seconds, connect, consume_all, crc32c, get_all, need_control,  # noqa: F401
                            publish, queue_depth, read_acks, read_header, read_segment, segment_files,
                            PERSISTENT, TRANSIENT)
 

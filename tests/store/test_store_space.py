@@ -14,7 +14,7 @@ import os
 import sys
 import time
 
-from store_helpers import (_alarm, release_bin, ConfirmPublisher, body_id, connect, consume_all,  # noqa: F401
+from store_helpers import (alarm_seconds, release_bin, ConfirmPublisher, body_id, connect, consume_all,  # noqa: F401
                            dir_bytes, make_body, msgs_dir, need_control, queue_depth, rss_kib)
 
 
