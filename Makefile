@@ -110,7 +110,7 @@ bin/warren-bench-rabbitmq-c: $(call obj,rel,$(RMQC_SRC))
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ -lrabbitmq $(LDLIBS)
 
-bin/warren-check-store: $(call obj,rel,$(CHECK_SRC) src/store/segment.c src/store/crc32c.c) $(AMQP_OBJ)
+bin/warren-check-store: $(call obj,rel,$(CHECK_SRC) src/store/segment.c src/store/crc32c.c src/store/dirlock.c) $(AMQP_OBJ)
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

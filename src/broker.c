@@ -18,6 +18,7 @@
  *
  * Shutdown (SIGINT/SIGTERM) closes every connection with 320
  * CONNECTION_FORCED, gives clients a moment to answer, then stops.
+ * SIGHUP is logged and otherwise ignored, as RabbitMQ does.
  */
 #include "warren.h"
 
@@ -51,7 +52,7 @@ void config_defaults(config *cfg)
     cfg->frame_max = 131072;
     cfg->heartbeat = 60;
     cfg->max_message_size = 128u << 20;
-    cfg->disk_free_limit = 50u << 20;
+    cfg->disk_free_limit = 50000000; /* RabbitMQ's disk_free_limit default, 50MB */
     cfg->memory_limit = alarm_default_memory_limit();
     cfg->paging_threshold = 256u << 20;
 }
@@ -139,7 +140,8 @@ static void on_accept(ev_loop *loop, ev_io *io, uint32_t events)
     }
 }
 
-static int listen_addr(broker *b, const struct sockaddr *sa, socklen_t sl, const char *name)
+/* Bind a socket to one address (listen() comes later, see broker_init). */
+static int bind_addr(broker *b, const struct sockaddr *sa, socklen_t sl, const char *name)
 {
     int fd, one = 1, idx = b->nlisten;
 
@@ -149,29 +151,40 @@ static int listen_addr(broker *b, const struct sockaddr *sa, socklen_t sl, const
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (sa->sa_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (bind(fd, sa, sl) < 0 || listen(fd, 1024) < 0) {
+    if (bind(fd, sa, sl) < 0) {
         int e = errno;
         close(fd);
         errno = e;
         return -1;
     }
     b->listeners[idx].b = b;
-    if (ev_io_start(b->loop, &b->listeners[idx].io, fd, EPOLLIN, on_accept) < 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
+    b->listeners[idx].io.fd = fd;
+    snprintf(b->listeners[idx].name, sizeof b->listeners[idx].name, "%s%s%s", sa->sa_family == AF_INET6 ? "[" : "",
+             name, sa->sa_family == AF_INET6 ? "]" : "");
     b->nlisten++;
-    log_info("listening on %s%s%s:%d", sa->sa_family == AF_INET6 ? "[" : "", name,
-             sa->sa_family == AF_INET6 ? "]" : "", b->cfg.port);
     return 0;
 }
 
-/* Listen on every address `addr` stands for: an IPv4 or IPv6 address
+/* Start listening on the bound sockets and accepting from them. */
+static int listen_all(broker *b)
+{
+    int i;
+    for (i = 0; i < b->nlisten; i++) {
+        listener *l = &b->listeners[i];
+        int fd = l->io.fd;
+        if (listen(fd, 1024) < 0 || ev_io_start(b->loop, &l->io, fd, EPOLLIN, on_accept) < 0) {
+            log_error("cannot listen on %s port %d: %s", l->name, b->cfg.port, strerror(errno));
+            return -1;
+        }
+        log_info("listening on %s:%d", l->name, b->cfg.port);
+    }
+    return 0;
+}
+
+/* Bind to every address `addr` stands for: an IPv4 or IPv6 address
  * ("[::1]" too) or a host name, resolved once at start (localhost: what
  * /etc/hosts says).  Logs why it cannot; `required` false only warns. */
-static int listen_on(broker *b, const char *addr, bool required)
+static int bind_on(broker *b, const char *addr, bool required)
 {
     struct addrinfo hints, *res, *ai, *prev;
     char host[256], port[8], num[INET6_ADDRSTRLEN];
@@ -205,7 +218,7 @@ static int listen_on(broker *b, const char *addr, bool required)
             freeaddrinfo(res);
             return -1;
         }
-        if (listen_addr(b, ai->ai_addr, ai->ai_addrlen, num) < 0) {
+        if (bind_addr(b, ai->ai_addr, ai->ai_addrlen, num) < 0) {
             log_msg(required ? LOG_ERROR : LOG_WARN, "cannot listen on %s%s%s port %d: %s", addr,
                     strcmp(addr, num) ? " = " : "", strcmp(addr, num) ? num : "", b->cfg.port, strerror(errno));
             freeaddrinfo(res);
@@ -318,9 +331,21 @@ static void on_signal(ev_loop *loop, ev_io *io, uint32_t events)
     while (read(io->fd, &si, sizeof si) == (ssize_t)sizeof si) {
         if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)
             begin_shutdown(b, si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+        else if (si.ssi_signo == SIGHUP)
+            /* as RabbitMQ: a closed terminal, logrotate or `systemctl
+             * reload` must not stop the broker */
+            log_info("SIGHUP (from pid %u) ignored", si.ssi_pid);
     }
 }
 
+/*
+ * The order matters for the data directory (main.c has locked it before
+ * this): the listening addresses are bound before the store is opened,
+ * because opening it rewrites files (the definitions, torn tails, emptied
+ * segments), and a start that is going to fail on a port in use must
+ * fail before that.  listen() comes after the store is open, so that a
+ * client that can connect finds the broker ready.
+ */
 int broker_init(broker *b, const config *cfg)
 {
     sigset_t mask;
@@ -329,16 +354,29 @@ int broker_init(broker *b, const config *cfg)
 
     memset(b, 0, sizeof *b);
     b->cfg = *cfg;
+    b->sigfd = -1;
     /* before any thread exists, so that only the signalfd sees them */
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (!(b->loop = ev_loop_new()))
         return log_error("cannot create the event loop: %s", strerror(errno)), -1;
     if (!(b->vh = vhost_new(b, "/")))
         return log_error("out of memory"), -1;
+
+    if (b->cfg.nbinds == 0) {
+        if (bind_on(b, defaults[0], true) < 0)
+            return -1;
+        if (bind_on(b, defaults[1], false) < 0)
+            log_warn("IPv4 only");
+    } else {
+        for (i = 0; i < b->cfg.nbinds; i++)
+            if (bind_on(b, b->cfg.binds[i], true) < 0)
+                return -1;
+    }
     {
         store_hooks hooks = {.ctx = b, .synced = on_store_synced, .disk_alarm = on_disk_alarm};
         if (store_open(&b->st, b->vh, cfg->data_dir, cfg, hooks) < 0)
@@ -349,17 +387,8 @@ int broker_init(broker *b, const config *cfg)
     b->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (b->sigfd < 0 || ev_io_start(b->loop, &b->sig_io, b->sigfd, EPOLLIN, on_signal) < 0)
         return log_error("signalfd: %s", strerror(errno)), -1;
-
-    if (b->cfg.nbinds == 0) {
-        if (listen_on(b, defaults[0], true) < 0)
-            return -1;
-        if (listen_on(b, defaults[1], false) < 0)
-            log_warn("IPv4 only");
-    } else {
-        for (i = 0; i < b->cfg.nbinds; i++)
-            if (listen_on(b, b->cfg.binds[i], true) < 0)
-                return -1;
-    }
+    if (listen_all(b) < 0)
+        return -1;
     ev_timer_init(&b->tick, on_tick);
     ev_timer_init(&b->shutdown_timer, on_shutdown_timer);
     ev_timer_start(b->loop, &b->tick, 1000);
@@ -396,7 +425,7 @@ void broker_free(broker *b)
         vhost_free(b->vh);
         store_close(st);
     }
-    if (b->sigfd > 0)
+    if (b->sigfd >= 0)
         close(b->sigfd);
     ev_loop_free(b->loop);
     obuf_release_cache();

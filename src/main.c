@@ -15,8 +15,10 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
+#include "store/dirlock.h"
 #include "warren.h"
 
 static void usage(FILE *f)
@@ -176,9 +178,16 @@ int config_load(config *cfg, const char *path)
     FILE *f = fopen(path, "r");
     char line[1024];
     int lineno = 0;
+    struct stat sb;
 
     if (!f) {
         fprintf(stderr, "warren: cannot read config %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    /* fopen opens a directory for reading, and the first read fails */
+    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "warren: cannot read config %s: it is a directory, not a file\n", path);
+        fclose(f);
         return -1;
     }
     while (fgets(line, sizeof line, f)) {
@@ -219,6 +228,11 @@ int config_load(config *cfg, const char *path)
             return -1;
         }
     }
+    if (ferror(f)) {
+        fprintf(stderr, "warren: cannot read config %s: %s\n", path, strerror(errno));
+        fclose(f);
+        return -1;
+    }
     fclose(f);
     return 0;
 }
@@ -227,7 +241,8 @@ int main(int argc, char **argv)
 {
     config cfg;
     broker b;
-    int opt, idx, rc;
+    int opt, idx, rc, lockfd;
+    pid_t holder;
     bool cli_binds = false, cli_users = false;
 
     config_defaults(&cfg);
@@ -285,11 +300,27 @@ int main(int argc, char **argv)
         log_error("cannot create data directory %s: %s", cfg.data_dir, strerror(errno));
         return 1;
     }
+    /* before anything in it is read: a second warren on the same
+     * directory would rewrite the first one's files under it.  Held until
+     * the process exits. */
+    if ((lockfd = dirlock_take(cfg.data_dir, true, &holder)) < 0) {
+        if (errno == EAGAIN && holder > 0)
+            log_error("data directory %s is in use by another process (pid %ld, holding %s/%s); not starting",
+                      cfg.data_dir, (long)holder, cfg.data_dir, DIRLOCK_NAME);
+        else if (errno == EAGAIN)
+            log_error("data directory %s is in use by another process (holding %s/%s); not starting",
+                      cfg.data_dir, cfg.data_dir, DIRLOCK_NAME);
+        else
+            log_error("cannot lock data directory %s (%s/%s): %s", cfg.data_dir, cfg.data_dir, DIRLOCK_NAME,
+                      strerror(errno));
+        return 1;
+    }
     if (broker_init(&b, &cfg) < 0) {
         broker_free(&b);
         return 1;
     }
     rc = broker_run(&b);
     broker_free(&b);
+    close(lockfd);
     return rc < 0 ? 1 : 0;
 }

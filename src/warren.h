@@ -573,8 +573,9 @@ void conn_wait_sync(conn *c);
 /* ----------------------------------------------------------------- broker */
 
 typedef struct listener {
-    ev_io io;
+    ev_io io;                   /* io.fd: bound at start, listening once the store is open */
     broker *b;
+    char name[64];              /* the address, for the log */
 } listener;
 
 struct broker {

@@ -227,9 +227,9 @@ int defs_rewrite(defs *d, defs_next_fn *next, void *ctx)
     }
     snprintf(tmp, sizeof tmp, "%s.tmp", d->path);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write_all(fd, buf, n) < 0 || fdatasync(fd) < 0 || rename(tmp, d->path) < 0 ||
-        store_sync_dir(d->dir) < 0) {
-        log_error("store: cannot rewrite %s: %s", d->path, strerror(errno));
+    if (fd < 0 || write_all(fd, buf, n) < 0 || fdatasync(fd) < 0 || rename(tmp, d->path) < 0) {
+        /* the old file is whole and stays in use */
+        log_warn("store: cannot rewrite %s: %s", d->path, strerror(errno));
         if (fd >= 0)
             close(fd);
         unlink(tmp);
@@ -237,9 +237,15 @@ int defs_rewrite(defs *d, defs_next_fn *next, void *ctx)
         return -1;
     }
     free(buf);
+    /* renamed: from now on the new file is the one (appending to the old,
+     * unlinked one would lose what is appended) */
     close(d->fd);
     d->fd = fd;
     d->size = n;
+    if (store_sync_dir(d->dir) < 0) {
+        log_warn("store: cannot sync %s after rewriting %s: %s", d->dir, d->path, strerror(errno));
+        return -1;
+    }
     return 0;
 }
 

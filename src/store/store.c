@@ -1066,6 +1066,30 @@ void store_tick(store *st)
     store_compact_tick(st);
 }
 
+/* Can files be created in dir?  A directory the broker cannot write in
+ * would start "ready" and nack every persistent message: refuse it, before
+ * anything is read.  No space is not refused (the disk alarm blocks the
+ * publishers; consumers can still drain the queues). */
+static int check_writable(const char *dir)
+{
+    char path[4300];
+    int fd, e;
+
+    snprintf(path, sizeof path, "%s/.write-test", dir);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        close(fd);
+        if (unlink(path) == 0)
+            return 0;
+    }
+    e = errno;
+    if (e == ENOSPC || e == EDQUOT)
+        return 0;
+    log_error("store: cannot create files in %s: %s; not starting (no persistent message could be stored)", dir,
+              strerror(e));
+    return -1;
+}
+
 int store_open(store **out, vhost *vh, const char *dir, const config *cfg, store_hooks hooks)
 {
     store *st = calloc(1, sizeof *st);
@@ -1090,12 +1114,17 @@ int store_open(store **out, vhost *vh, const char *dir, const config *cfg, store
         log_error("store: cannot create %s: %s", st->msgdir, strerror(errno));
         goto fail;
     }
+    if (check_writable(st->msgdir) < 0)
+        goto fail;
     if (defs_open(&st->defs, dir, store_replay_def, st) < 0)
         goto fail;
     if (store_recover_messages(st) < 0)
         goto fail;
+    /* A compact copy of the log: welcome, not needed (the old file says
+     * the same).  On a full disk it cannot be written, and the broker
+     * starts anyway, so that consumers can drain what filled it. */
     if (store_rewrite_defs(st) < 0)
-        goto fail;
+        log_warn("store: starting with %s/definitions as it was; it is compacted at a later start", dir);
     st->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (st->efd < 0 || ev_io_start(vh->b->loop, &st->efd_io, st->efd, EPOLLIN, on_synced) < 0) {
         log_error("store: eventfd: %s", strerror(errno));

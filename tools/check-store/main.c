@@ -11,10 +11,20 @@
  * in a segment, cut out of the definitions file; a damaged ack entry is
  * made harmless.  Each message lost that way is listed on a LOST line
  * (queue, sequence number, offset), as far as the damaged bytes still
- * tell.  Run it on a stopped broker only.
+ * tell.
+ *
+ * A torn tail (the last record of the newest segment, or of the
+ * definitions, cut short by a crash) is not a problem: it was never
+ * confirmed, and the broker drops it at start.  It is reported on a NOTE
+ * line and leaves the exit status 0.
+ *
+ * The data directory's lock (src/store/dirlock.h): --repair takes it, and
+ * refuses a directory a running broker holds; a check without --repair
+ * goes on with a warning (the ends of the files it reads may be in
+ * flight), and while it runs no broker can start on the directory.
  *
  * Exit status: 0 no problems, 1 problems found (repaired or not), 2 could
- * not check (missing directory, I/O error).
+ * not check (missing directory, I/O error, --repair of a directory in use).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,10 +40,11 @@
 
 #include "amqp/wire.h"
 #include "store/crc32c.h"
+#include "store/dirlock.h"
 #include "store/segment.h"
 
 static bool repair, verbose;
-static int problems;
+static int problems, torn;
 
 static void problem(const char *path, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -46,6 +57,21 @@ static void problem(const char *path, size_t off, const char *fmt, ...)
     va_end(ap);
     printf("\n");
     problems++;
+}
+
+/* A torn tail: what a kill -9 or a power cut leaves, never confirmed, and
+ * dropped by the broker at start.  Not a problem. */
+static void torn_tail(const char *path, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void torn_tail(const char *path, size_t off, const char *fmt, ...)
+{
+    va_list ap;
+    printf("NOTE %s at offset %zu: ", path, off);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf(" (harmless: the broker drops it at start)\n");
+    torn++;
 }
 
 static int slurp(const char *path, uint8_t **buf, size_t *n)
@@ -220,7 +246,8 @@ static int check_defs(const char *dir)
                 crc32c(0, p, len) != amqp_get32(buf + off + 4)) {
                 long next = seg_find_checksummed(buf + off + 1, n - off - 1);
                 if (next < 0) {
-                    problem(path, off, "torn last record, %zu bytes (a declaration never confirmed)", n - off);
+                    torn_tail(path, off, "torn last record, %zu bytes, a declaration a crash cut short; never "
+                              "confirmed", n - off);
                     if (repair) {
                         if (damaged) {
                             printf("REPAIRED %s: cut off at %zu\n", path, off);
@@ -456,7 +483,10 @@ static int check_segment(const char *dir, uint32_t segid, bool newest)
         return -1;
     }
     if (n < SEG_HEADER) {
-        problem(path, 0, "shorter than its header%s", newest ? " (torn while being created)" : "");
+        if (newest)
+            torn_tail(path, 0, "shorter than its header, torn while being created");
+        else
+            problem(path, 0, "shorter than its header");
         if (repair && newest && unlink(path) == 0)
             printf("REPAIRED %s: removed\n", path);
         free(buf);
@@ -487,7 +517,8 @@ static int check_segment(const char *dir, uint32_t segid, bool newest)
         if (c != SEG_OK) {
             long next = seg_find_valid(buf + off + 1, n - off - 1);
             if (next < 0 && newest) {
-                problem(path, off, "torn tail (%s), %zu bytes; never confirmed", seg_check_str(c), n - off);
+                torn_tail(path, off, "torn tail (%s), %zu bytes, a write a crash cut short; never confirmed",
+                          seg_check_str(c), n - off);
                 if (repair && cut(path, off) == 0)
                     printf("REPAIRED %s: truncated at %zu\n", path, off);
                 break;
@@ -551,10 +582,12 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: warren-check-store [--repair] [--verbose] DATA_DIR\n"
                "\n"
-               "Checks a stopped warren's data directory record by record.\n"
+               "Checks a warren data directory record by record (best with the broker stopped).\n"
                "  --repair   truncate torn tails, pad over corrupt records (their messages are lost,\n"
                "             and listed on LOST lines: queue, sequence number, offset)\n"
+               "             (refused while a broker holds the directory)\n"
                "  --verbose  list every record\n"
+               "A torn tail left by a crash is a NOTE, not a problem: the broker drops it at start.\n"
                "Exit: 0 clean, 1 problems found, 2 could not check.\n");
 }
 
@@ -593,6 +626,26 @@ int main(int argc, char **argv)
             fprintf(stderr, "warren-check-store: %s: %s\n", dir, errno ? strerror(errno) : "not a directory");
             return 2;
         }
+    }
+    {
+        pid_t holder;
+        int lockfd = dirlock_take(dir, repair, &holder), e = errno;
+        char pid[32] = "";
+        if (holder > 0)
+            snprintf(pid, sizeof pid, " (pid %ld)", (long)holder);
+        if (lockfd < 0 && repair) {
+            if (e == EAGAIN)
+                fprintf(stderr, "warren-check-store: %s is in use by another process%s, a running warren or "
+                        "a check: not repairing it (stop the broker first)\n", dir, pid);
+            else
+                fprintf(stderr, "warren-check-store: cannot lock %s/%s: %s: not repairing\n", dir, DIRLOCK_NAME,
+                        strerror(e));
+            return 2;
+        }
+        if (lockfd < 0 && e == EAGAIN)
+            fprintf(stderr, "warren-check-store: warning: %s is in use by a running warren%s; checking it "
+                    "anyway, but what it is writing may look torn (stop it for a definitive check)\n", dir, pid);
+        /* held (if taken) until exit: no broker starts on it meanwhile */
     }
     if (check_defs(dir) < 0)
         return 2;
@@ -636,6 +689,8 @@ int main(int argc, char **argv)
            problems && repair ? " (repaired)" : "");
     if (repair && problems)
         printf(", %llu message%s lost", total_lost, total_lost == 1 ? "" : "s");
+    if (torn)
+        printf(", %d torn tail%s (harmless)", torn, torn == 1 ? "" : "s");
     printf("\n");
     free(ids);
     free(queues);
