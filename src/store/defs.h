@@ -1,7 +1,8 @@
 /*
  * defs.h - the definitions log: durable queues (and exchanges and bindings)
  * as an append-only file of checksummed records, synced before the client
- * hears declare-ok, and rewritten compactly at every start.
+ * hears declare-ok, and rewritten compactly at every start (when it can: a
+ * full disk keeps the old file, which says the same).
  *
  * data/definitions
  *   header 16 bytes: "WDEF" | u32 version (1) | u32 0 | u32 0
@@ -46,7 +47,9 @@ int defs_open(defs **d, const char *dir, defs_replay_fn *fn, void *ctx);
 /* Append a record and fdatasync it.  0 or -1 (logged). */
 int defs_append(defs *d, const uint8_t *payload, size_t len);
 /* Replace the file with these records (write new, fsync, rename, fsync
- * directory).  `next` yields payloads until it returns 0. */
+ * directory).  `next` yields payloads until it returns 0.  -1 (logged as a
+ * warning) when it could not: the file in use is whole either way, the old
+ * one if the rename did not happen, the new one if it did. */
 typedef int defs_next_fn(void *ctx, const uint8_t **payload, uint32_t *len);
 int defs_rewrite(defs *d, defs_next_fn *next, void *ctx);
 void defs_close(defs *d);

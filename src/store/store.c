@@ -39,6 +39,13 @@
  * persistent messages are dropped from memory as soon as they are stored
  * and read back (through a 1 MiB read-ahead buffer) when their turn comes.
  *
+ * Opening.  The caller holds the data directory's lock (dirlock.h) and has
+ * bound its listening addresses: opening rewrites files (definitions,
+ * torn tails, emptied segments), which must never happen under another
+ * process using the directory.  msgs/ must be writable (else the start is
+ * refused); a full disk is not refused (the alarm blocks publishers, the
+ * consumers drain).
+ *
  * Recovery.  Definitions first (defs.c), then every segment in order: its
  * ack entries into a hash set, then its records, each unacked (queue,
  * record) pair appended to its queue, so queue order is publish order.  A
