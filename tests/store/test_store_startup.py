@@ -49,7 +49,7 @@ def test_starts_on_a_full_disk_and_consumers_drain(tmpfs, broker_factory, qname)
     publish(ch, qname, bodies)
     c.close()
     assert broker.stop() == 0
-    filler = os.path.join(os.path.dirname(broker.data_dir), 'data', 'filler')
+    filler = os.path.join(broker.data_dir, 'filler')    # on the same tmpfs
     fill_to_the_last_byte(filler)
     assert fs_free(broker.data_dir) == 0
 
@@ -87,7 +87,8 @@ def test_starts_on_a_full_disk_and_consumers_drain(tmpfs, broker_factory, qname)
     os.unlink(filler)
     # a later start, with room, compacts the definitions again
     broker.start()
-    assert 'starting with' not in open(broker.logs[-1]).read()
+    with open(broker.logs[-1]) as f:
+        assert 'starting with' not in f.read()
 
 
 def make_unwritable(path):
