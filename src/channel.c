@@ -639,14 +639,24 @@ static int basic_qos(channel *ch, const amqp_basic_qos *m, amqp_error *err)
      * consumers made from now on and lifts the channel-wide limit
      * (unlimit_prefetch); global=true with 0 lifts it too; global=true
      * with N limits the channel, its volume starting from every unacked
-     * message (basic.get ones included) unless a limit was already set */
+     * message (basic.get ones included) unless a limit was already set.
+     *
+     * One difference, LavinMQ's: global=false also sets the limit of the
+     * channel's existing consumers (RabbitMQ leaves them as they were).
+     * kombu reads the spec's meaning into any server that is not RabbitMQ
+     * and raises the prefetch with global=false while Celery holds ETA
+     * tasks; with RabbitMQ's reading the raised limit never reaches the
+     * worker's one consumer, which stalls until the countdowns run out. */
     if (m->global && m->prefetch_count) {
         if (!ch->global_prefetch)
             ch->global_volume = ch->unacked_count;
         ch->global_prefetch = m->prefetch_count;
     } else {
-        if (!m->global)
+        if (!m->global) {
             ch->prefetch = m->prefetch_count;
+            for (cons = ch->consumers; cons; cons = cons->ch_next)
+                cons->prefetch = m->prefetch_count;
+        }
         ch->global_prefetch = 0;
         ch->global_volume = 0;
     }

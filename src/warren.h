@@ -430,7 +430,7 @@ struct channel {
     /* consumers and flow control */
     consumer *consumers;
     uint32_t next_consumer_id;
-    uint16_t prefetch;          /* for consumers made from now on (global=false) */
+    uint16_t prefetch;          /* each consumer's limit (global=false: its consumers, now and later) */
     uint16_t global_prefetch;   /* for the whole channel (global=true) */
     /* RabbitMQ's limiter volume: what counts against global_prefetch, i.e.
      * the unacked messages when it was set, then consumer deliveries that
