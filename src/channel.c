@@ -199,6 +199,7 @@ static void tx_forget(channel *ch);
 
 void channel_release(channel *ch)
 {
+    reply_to_cancel(ch);
     while (ch->consumers)
         cancel_consumer(ch, ch->consumers);
     requeue_all(ch);
@@ -309,6 +310,26 @@ void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e)
     }
 }
 
+void channel_deliver_reply(channel *ch, const msg *m)
+{
+    amqp_basic_deliver d = {
+        .consumer_tag = {ch->reply->tag, ch->reply->taglen},
+        .delivery_tag = ch->next_tag++,
+        .exchange = {msg_exchange(m), m->exlen},
+        .routing_key = {msg_rk(m), m->rklen},
+    };
+
+    conn_send_content(ch->c, ch->id, AMQP_BASIC_DELIVER, &d, m);
+    /* its tag is settled at once, as a no-ack delivery's */
+    if (ch->ua_len == 0) {
+        ch->ua_first_tag = ch->next_tag;
+    } else {
+        unacked u = {.e = {.flags = QE_ACKED}};
+        if (ua_push(ch, &u) < 0)
+            conn_kill(ch->c, "out of memory");
+    }
+}
+
 /* --------------------------------------------------------------- publish */
 
 static int publish_start(channel *ch, const amqp_basic_publish *m, amqp_error *err)
@@ -375,6 +396,8 @@ static void route_only(channel *ch, msg *m, route_set *rs)
     exchange *x = vhost_exchange(ch->c->vh, (amqp_str){msg_exchange(m), m->exlen});
     if (x)
         exchange_route_cc(x, (amqp_str){msg_rk(m), m->rklen}, m, rs);
+    if (m->exlen == 0)
+        reply_to_route(ch->c->vh, m); /* a reply to amq.rabbitmq.reply-to.<token> */
 }
 
 /* Hand m to the queues of rs: stored once for the durable ones, a copy
@@ -459,6 +482,8 @@ static int content_header(channel *ch, const amqp_frame *f, amqp_error *err)
     amqp_content_header h;
     amqp_basic_properties props;
     uint64_t max = ch->c->b->cfg.max_message_size;
+    uint8_t *rewritten = NULL;
+    bool rewrite = false;
     int rc;
 
     if (f->size >= 4 && (amqp_get16(f->payload) != AMQP_BASIC_CLASS || amqp_get16(f->payload + 2) != 0)) {
@@ -474,15 +499,30 @@ static int content_header(channel *ch, const amqp_frame *f, amqp_error *err)
         return amqp_fail(err, AMQP_FRAME_ERROR, "content header frame too short");
     if ((rc = amqp_basic_properties_decode(h.props, h.props_len, &props)) < 0)
         return amqp_fail(err, AMQP_FRAME_ERROR, "cannot decode content properties: %s", amqp_strerror(rc));
+    /* direct reply-to: reply_to names this channel's reply consumer (checked
+     * before user_id, as RabbitMQ's maybe_set_fast_reply_to) */
+    if ((props.flags & AMQP_BASIC_REPLY_TO_FLAG) && amqp_str_eqc(props.reply_to, REPLY_TO_QUEUE)) {
+        if (reply_to_fill(ch, &props, err) < 0)
+            return -1;
+        rewrite = true;
+    }
     if ((props.flags & AMQP_BASIC_USER_ID_FLAG) && !amqp_str_eqc(props.user_id, ch->c->user))
         return amqp_fail(err, AMQP_PRECONDITION_FAILED, "user_id property set to '%.*s' but authenticated user was '%s'",
                          (int)props.user_id.len, props.user_id.ptr, ch->c->user);
     if (h.body_size > max)
         return amqp_fail(err, AMQP_PRECONDITION_FAILED, "message size %llu is larger than configured max size %llu",
                          (unsigned long long)h.body_size, (unsigned long long)max);
+    if (rewrite) {
+        h.props_len = amqp_basic_properties_size(&props);
+        if (!(rewritten = malloc(h.props_len)))
+            return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
+        amqp_basic_properties_encode(rewritten, &props);
+        h.props = rewritten;
+    }
     ch->pub_msg = msg_new_partial((amqp_str){ch->pub_exchange, ch->pub_exlen}, (amqp_str){ch->pub_rk, ch->pub_rklen},
                                   h.props, h.props_len, (uint32_t)h.body_size,
                                   h.body_size < (1u << 20) ? (uint32_t)h.body_size : (1u << 20));
+    free(rewritten);
     if (!ch->pub_msg)
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory for a message of %llu bytes",
                          (unsigned long long)h.body_size);
@@ -558,6 +598,11 @@ static int basic_consume(channel *ch, const amqp_basic_consume *m, amqp_error *e
     queue *q;
     uint32_t i;
 
+    if (amqp_str_eqc(m->queue, REPLY_TO_QUEUE)) {
+        if (tag.len && consumer_by_tag(ch, tag))
+            return amqp_fail(err, AMQP_NOT_ALLOWED, "attempt to reuse consumer tag '%.*s'", (int)tag.len, tag.ptr);
+        return reply_to_consume(ch, m, err);
+    }
     if (channel_queue_access(ch, m->queue, &q, err) < 0)
         return -1;
     if (tag.len == 0) {
@@ -617,9 +662,12 @@ static int basic_consume(channel *ch, const amqp_basic_consume *m, amqp_error *e
 
 static int basic_cancel(channel *ch, const amqp_basic_cancel *m, amqp_error *err)
 {
-    consumer *cons = consumer_by_tag(ch, m->consumer_tag);
+    consumer *cons;
     (void)err;
-    if (cons)
+    /* the reply consumer first, as RabbitMQ matches it */
+    if (ch->reply && amqp_str_eq(m->consumer_tag, (amqp_str){ch->reply->tag, ch->reply->taglen}))
+        reply_to_cancel(ch);
+    else if ((cons = consumer_by_tag(ch, m->consumer_tag)))
         cancel_consumer(ch, cons);
     if (!m->nowait) {
         amqp_basic_cancel_ok ok = {.consumer_tag = m->consumer_tag};
@@ -639,14 +687,24 @@ static int basic_qos(channel *ch, const amqp_basic_qos *m, amqp_error *err)
      * consumers made from now on and lifts the channel-wide limit
      * (unlimit_prefetch); global=true with 0 lifts it too; global=true
      * with N limits the channel, its volume starting from every unacked
-     * message (basic.get ones included) unless a limit was already set */
+     * message (basic.get ones included) unless a limit was already set.
+     *
+     * One difference, LavinMQ's: global=false also sets the limit of the
+     * channel's existing consumers (RabbitMQ leaves them as they were).
+     * kombu reads the spec's meaning into any server that is not RabbitMQ
+     * and raises the prefetch with global=false while Celery holds ETA
+     * tasks; with RabbitMQ's reading the raised limit never reaches the
+     * worker's one consumer, which stalls until the countdowns run out. */
     if (m->global && m->prefetch_count) {
         if (!ch->global_prefetch)
             ch->global_volume = ch->unacked_count;
         ch->global_prefetch = m->prefetch_count;
     } else {
-        if (!m->global)
+        if (!m->global) {
             ch->prefetch = m->prefetch_count;
+            for (cons = ch->consumers; cons; cons = cons->ch_next)
+                cons->prefetch = m->prefetch_count;
+        }
         ch->global_prefetch = 0;
         ch->global_volume = 0;
     }

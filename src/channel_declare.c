@@ -392,6 +392,20 @@ static int queue_declare(channel *ch, const amqp_queue_declare *m, amqp_error *e
     queue *q;
     int rc;
 
+    if (reply_to_name(name)) {
+        /* direct reply-to (reply_to.c): the pseudo-queue, passive or not,
+         * is always there with its one consumer; a name made from it is
+         * there while its consumer is (RPC servers check with a passive
+         * declare that the client still waits) */
+        if (reply_to_declare(vh, name, err) < 0)
+            return -1;
+        remember_queue(ch, name);
+        if (!m->nowait) {
+            amqp_queue_declare_ok ok = {.queue = name, .message_count = 0, .consumer_count = 1};
+            conn_send_method(ch->c, ch->id, AMQP_QUEUE_DECLARE_OK, &ok);
+        }
+        return 0;
+    }
     if (m->passive) {
         /* a lookup, of exactly the name given ("" is not the last queue) */
         q = vhost_queue(vh, name);

@@ -420,7 +420,7 @@ static void send_start(conn *c)
     static const char *capnames[] = {
         "publisher_confirms", "exchange_exchange_bindings", "basic.nack",
         "consumer_cancel_notify", "connection.blocked", "consumer_priorities",
-        "authentication_failure_close", "per_consumer_qos",
+        "authentication_failure_close", "per_consumer_qos", "direct_reply_to",
     };
     size_t i;
 

@@ -78,6 +78,7 @@ void vhost_free(vhost *vh)
     }
     map_free(&vh->queues);
     map_free(&vh->exchanges);
+    map_free(&vh->reply_to);
     free(vh->name);
     free(vh);
 }

@@ -377,6 +377,8 @@ struct vhost {
     char *name;
     map queues;
     map exchanges;
+    map reply_to;               /* direct reply-to names -> their channel (reply_to.c) */
+    uint64_t reply_mark;        /* the reply publish being routed (reply_to.c) */
     queue *dirty;               /* queues with deliveries to try */
     uint64_t next_seq;          /* message publish order */
 };
@@ -406,6 +408,18 @@ int64_t vhost_now_ms(const vhost *vh);
 
 enum channel_state { CH_OPEN, CH_CLOSING };
 
+/* A channel's consumer of the pseudo-queue amq.rabbitmq.reply-to
+ * (reply_to.c): at most one, always no-ack, and no queue behind it. */
+#define REPLY_TO_QUEUE "amq.rabbitmq.reply-to"
+#define REPLY_TO_TOKEN 32       /* random characters after "amq.rabbitmq.reply-to." */
+
+typedef struct reply_consumer {
+    uint64_t mark;              /* vh->reply_mark when last delivered to */
+    uint8_t taglen, namelen;
+    char tag[256];
+    char name[sizeof REPLY_TO_QUEUE + REPLY_TO_TOKEN + 1]; /* amq.rabbitmq.reply-to.<token> */
+} reply_consumer;
+
 /* One delivered, not yet acknowledged message; tag = first_tag + index. */
 typedef struct unacked {
     qentry e;
@@ -429,8 +443,9 @@ struct channel {
     uint8_t last_queue_len;
     /* consumers and flow control */
     consumer *consumers;
+    reply_consumer *reply;      /* direct reply-to, NULL when none */
     uint32_t next_consumer_id;
-    uint16_t prefetch;          /* for consumers made from now on (global=false) */
+    uint16_t prefetch;          /* each consumer's limit (global=false: its consumers, now and later) */
     uint16_t global_prefetch;   /* for the whole channel (global=true) */
     /* RabbitMQ's limiter volume: what counts against global_prefetch, i.e.
      * the unacked messages when it was set, then consumer deliveries that
@@ -484,8 +499,32 @@ int channel_frame(channel *ch, const amqp_frame *f, amqp_error *err);
 bool channel_can_deliver(channel *ch, consumer *cons);
 /* Send basic.deliver for e (taking over its message reference). */
 void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e);
+/* Send m to the channel's direct reply-to consumer: a basic.deliver that
+ * needs no ack (m stays the caller's). */
+void channel_deliver_reply(channel *ch, const msg *m);
 /* A queue went away under this consumer: forget it, tell the client. */
 void channel_consumer_gone(channel *ch, consumer *cons);
+
+/* ---------------------------------------------------------- direct reply-to */
+
+/* Is name the pseudo-queue, or a name made from it (amq.rabbitmq.reply-to.<token>)? */
+bool reply_to_name(amqp_str name);
+/* basic.consume of the pseudo-queue (the caller has checked the tag is not
+ * one of the channel's consumers'); -1 with *err set. */
+int reply_to_consume(channel *ch, const amqp_basic_consume *m, amqp_error *err);
+/* The reply consumer goes (basic.cancel, or the channel closes); false when
+ * the channel had none. */
+bool reply_to_cancel(channel *ch);
+/* A publish whose reply_to is the pseudo-queue: point it at the channel's
+ * reply consumer (props->reply_to then names ch's storage); -1 with 406
+ * when the channel has none. */
+int reply_to_fill(channel *ch, amqp_basic_properties *props, amqp_error *err);
+/* queue.declare of a reply_to_name(): -1 with 404 for a name that reaches
+ * no consumer, else 0. */
+int reply_to_declare(vhost *vh, amqp_str name, amqp_error *err);
+/* A message published to the default exchange: deliver it to the reply
+ * consumers its routing key (and CC/BCC keys) name; nothing else. */
+void reply_to_route(vhost *vh, msg *m);
 /* Before sleep: send pending confirms and commit-oks. */
 void channel_flush_confirms(channel *ch);
 static inline bool channel_has_pending(const channel *ch) { return ch->confirm || ch->commit_wait; }

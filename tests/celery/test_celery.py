@@ -9,7 +9,12 @@ backend.  Settings are in warren_celery_tasks.py.  What each test proves:
     connection, the broker requeues the unacked task and a second worker
     completes it (the task sees redelivered=True);
   - task_reject_on_worker_lost: a prefork pool child SIGKILLed mid-task makes
-    the worker reject the message with requeue, and it runs again.
+    the worker reject the message with requeue, and it runs again;
+  - countdown (ETA) tasks held by a worker do not stall the tasks behind them:
+    kombu raises the prefetch with basic.qos(global=false) for each ETA task
+    it holds, and warren applies that to the worker's running consumer (as
+    LavinMQ does; issue 11, point 4), so a plain task behind ten countdown=25
+    tasks runs at once and a countdown=5 task runs at +5 s.
 """
 import os
 import signal
@@ -90,3 +95,27 @@ def test_reject_on_worker_lost_prefork_child_killed(celery_run, tmp_path):
     assert out['pid'] != child
     assert w.proc.poll() is None, w.log_text()[-4000:]
 
+
+
+def test_countdown_tasks_do_not_stall_the_worker(celery_run):
+    """The issue's reproducer, with Celery's default prefetch multiplier (4):
+    before the fix the worker's consumer kept its first limit of 8, so the
+    ten held countdown=25 tasks used it up and add() waited ~24 s for them."""
+    app = celery_run.app()
+    add = app.tasks['warren_celery_tasks.add']
+    stamp = app.tasks['warren_celery_tasks.stamp']
+    w = celery_run.start_worker(pool='prefork', concurrency=2,
+                                extra=['--prefetch-multiplier', '4'])
+    w.wait_ready()
+    for _ in range(10):
+        stamp.apply_async(countdown=25)
+    t0 = time.monotonic()
+    assert add.delay(1, 2).get(timeout=30) == 3
+    took = time.monotonic() - t0
+    # RabbitMQ: 0.0 s; warren before the fix: 24 s (the countdown)
+    assert took < 10, 'add() behind ten countdown=25 tasks took %.1f s' % took
+    sent = time.time()
+    ran = stamp.apply_async(countdown=5).get(timeout=30)
+    # before the fix: +21 s, when the countdown=25 tasks had freed the limit
+    assert 4.5 <= ran - sent < 9, 'a countdown=5 task ran at %+.1f s' % (ran - sent)
+    assert w.proc.poll() is None, w.log_text()[-4000:]

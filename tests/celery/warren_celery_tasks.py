@@ -47,6 +47,11 @@ def make_app(broker_url, queue):
     def add(x, y):
         return x + y
 
+    @app.task(name='warren_celery_tasks.stamp')
+    def stamp():
+        """When it ran (wall clock seconds): for countdown/ETA tasks."""
+        return time.time()
+
     @app.task(name='warren_celery_tasks.where', bind=True)
     def where(self, marker_dir, value, hold=60.0):
         """Leave a marker named after this process; on a first delivery wait

@@ -8,11 +8,13 @@ RabbitMQ behaviour pinned here (the broker implementer needs these):
     both for consuming beside an exclusive consumer and for exclusive beside any;
   - deleting a queue sends basic.cancel (nowait=true) to its consumers, but only
     to clients that announced capability consumer_cancel_notify;
-  - basic.qos global=false limits each consumer created *after* it; changing it
-    does not touch existing consumers; global=true is one limit shared by the
-    channel and takes effect immediately; both may be in force together, but
-    a global=false qos lifts the channel-wide limit at once (RabbitMQ 3.10's
-    unlimit_prefetch);
+  - basic.qos global=false limits each consumer created after it; in
+    RabbitMQ changing it does not touch existing consumers, in warren (as in
+    LavinMQ) it sets their limit too, at once (kombu sends global=false to any
+    broker but RabbitMQ and relies on the spec's meaning: issue 11, point 4);
+    global=true is one limit shared by the channel and takes effect
+    immediately; both may be in force together, but a global=false qos lifts
+    the channel-wide limit at once (RabbitMQ 3.10's unlimit_prefetch);
   - the channel-wide limit counts consumer deliveries only: basic.get ones
     neither count nor free room when acked, except that a limit set while
     messages are unacked starts counting from all of them; a full limit
@@ -423,7 +425,11 @@ def test_prefetch_one_busy_consumer_gets_nothing_until_ack(amqp, qname):
     pump(conn, lambda: len(busy.got) + len(free.got) == 5)
 
 
-def test_qos_change_per_consumer_affects_only_new_consumers(amqp, qname):
+def is_rabbitmq(conn):
+    return conn._impl.server_properties.get('product') == 'RabbitMQ'
+
+
+def test_qos_change_per_consumer_sets_existing_consumers_too(amqp, qname):
     conn = amqp.connect()
     ch = conn.channel()
     ch.queue_declare(qname)
@@ -433,13 +439,54 @@ def test_qos_change_per_consumer_affects_only_new_consumers(amqp, qname):
     ch.basic_consume(qname, a)
     pump(conn, lambda: len(a.got) == 2)
     ch.basic_qos(prefetch_count=4)
-    settle(conn)
-    assert len(a.got) == 2                  # the old consumer keeps its limit of 2
+    if is_rabbitmq(conn):
+        settle(conn)
+        assert len(a.got) == 2              # RabbitMQ: the old consumer keeps its limit of 2
+    else:
+        # warren, as LavinMQ: the running consumer's limit is 4 now
+        pump(conn, lambda: len(a.got) == 4, what='the raised limit to reach the running consumer')
+        settle(conn)
+        assert len(a.got) == 4
+    held = len(a.got)
     b = Collector()
     ch.basic_consume(qname, b)
     pump(conn, lambda: len(b.got) == 4)
     settle(conn)
-    assert len(b.got) == 4 and len(a.got) == 2
+    assert len(b.got) == 4 and len(a.got) == held
+
+
+def test_qos_global_false_raises_running_consumer_as_kombu_does(amqp, qname):
+    """kombu's QoS on a broker it takes for a spec-reading one: a consumer made
+    under prefetch 1, then basic.qos(global=false) with 2, 3 as Celery holds
+    ETA tasks, and back down to 1: each change reaches the running consumer."""
+    conn = amqp.connect()
+    ch = conn.channel()
+    ch.queue_declare(qname)
+    fill(ch, qname, 10)
+    ch.basic_qos(prefetch_count=1, global_qos=False)
+    a = Collector()
+    ch.basic_consume(qname, a)
+    pump(conn, lambda: len(a.got) == 1)
+    ch.basic_qos(prefetch_count=2, global_qos=False)
+    if is_rabbitmq(conn):
+        settle(conn)
+        assert len(a.got) == 1              # RabbitMQ: later consumers only
+        return
+    pump(conn, lambda: len(a.got) == 2, what='a second delivery once the limit is 2')
+    ch.basic_qos(prefetch_count=3, global_qos=False)
+    pump(conn, lambda: len(a.got) == 3, what='a third delivery once the limit is 3')
+    settle(conn)
+    assert len(a.got) == 3
+    ch.basic_qos(prefetch_count=1, global_qos=False)    # lowered: nothing until it has room
+    ch.basic_ack(a.tags[0])
+    ch.basic_ack(a.tags[1])
+    settle(conn)
+    assert len(a.got) == 3
+    ch.basic_ack(a.tags[2])
+    pump(conn, lambda: len(a.got) == 4)
+    settle(conn)
+    assert len(a.got) == 4
+    assert ready(conn.channel(), qname) == 6
 
 
 def test_qos_change_global_takes_effect_at_once(amqp, qname):
@@ -472,10 +519,14 @@ def test_qos_per_consumer_lifts_channel_limit_at_once(amqp, qname):
     pump(conn, lambda: len(a.got) == 3)
     settle(conn)
     assert len(a.got) == 3
-    # global=false: the channel-wide limit goes, for the running consumer too
-    # (its own limit is the one it was made with: none)
-    ch.basic_qos(prefetch_count=1, global_qos=False)
-    pump(conn, lambda: len(a.got) == 10, what='the rest once the channel limit is lifted')
+    # global=false: the channel-wide limit goes, for the running consumer too;
+    # in RabbitMQ its own limit stays the one it was made with (none), in
+    # warren it is the new one (5)
+    ch.basic_qos(prefetch_count=5, global_qos=False)
+    want = 10 if is_rabbitmq(conn) else 5
+    pump(conn, lambda: len(a.got) == want, what='more once the channel limit is lifted')
+    settle(conn)
+    assert len(a.got) == want
 
 
 def test_qos_per_consumer_zero_after_global_leaves_no_limit(amqp, qname):
