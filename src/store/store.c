@@ -584,10 +584,10 @@ static int ensure_segment(store *st, size_t size)
     return st->cur ? 0 : -1;
 }
 
-static int put_record(store *st, uint8_t flags, msg *m, uint64_t seq, const uint32_t *qids, uint16_t nq,
+static int put_record(store *st, uint8_t flags, msg *m, uint64_t seq, const uint32_t *qids, uint32_t nq,
                       store_pos *pos);
 
-int store_put(store *st, msg *m, uint64_t seq, const uint32_t *qids, uint16_t nq, store_pos *pos)
+int store_put(store *st, msg *m, uint64_t seq, const uint32_t *qids, uint32_t nq, store_pos *pos)
 {
     return put_record(st, 0, m, seq, qids, nq, pos);
 }
@@ -597,11 +597,18 @@ int store_page(store *st, msg *m, uint64_t seq, uint32_t qid, store_pos *pos)
     return put_record(st, REC_FLAG_PAGED, m, seq, &qid, 1, pos);
 }
 
-static int put_record(store *st, uint8_t flags, msg *m, uint64_t seq, const uint32_t *qids, uint16_t nq,
+static int put_record(store *st, uint8_t flags, msg *m, uint64_t seq, const uint32_t *qids, uint32_t nq,
                       store_pos *pos)
 {
     size_t size = seg_record_size(nq, m->exlen, m->rklen, m->props_len, m->body_len);
 
+    if (size - REC_HEADER > REC_MAX) {
+        /* recovery would take it for damage: refuse it (the publisher is
+         * nacked) rather than confirm what cannot come back */
+        log_error("store: a message of %u body bytes for %u queues makes a record of %zu bytes, over the limit of "
+                  "%u; refused", m->body_len, nq, size, REC_MAX);
+        return -1;
+    }
     if (ensure_segment(st, size) < 0)
         return -1;
     if (st->wcap - st->wlen < size) {

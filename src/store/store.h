@@ -30,9 +30,10 @@ int store_open(store **st, vhost *vh, const char *dir, const config *cfg, store_
 /* Write and sync everything, stop the sync thread, free. */
 void store_close(store *st);
 
-/* Append a persistent message for the durable queues qids[0..nq).  It is
- * written before the loop sleeps and synced soon after; pos says where. */
-int store_put(store *st, msg *m, uint64_t seq, const uint32_t *qids, uint16_t nq, store_pos *pos);
+/* Append a persistent message for the durable queues qids[0..nq) (any
+ * number of them).  It is written before the loop sleeps and synced soon
+ * after; pos says where.  -1: not stored (its publisher must be nacked). */
+int store_put(store *st, msg *m, uint64_t seq, const uint32_t *qids, uint32_t nq, store_pos *pos);
 /* Page a transient message of queue qid out of memory: written like a
  * persistent one (never synced for it, never recovered). */
 int store_page(store *st, msg *m, uint64_t seq, uint32_t qid, store_pos *pos);

@@ -104,19 +104,37 @@ static int cut(const char *path, size_t off)
 
 typedef struct dq {
     uint32_t id;
+    uint32_t order;             /* place in the definitions file */
+    bool exists;
     char name[256];
 } dq;
 
+/* The durable queues: while the definitions are read, every declaration
+ * and deletion is appended; queues_settle() then sorts them by id and keeps
+ * each id's last word, so a lookup is a binary search (a record may name
+ * tens of thousands of queues). */
 static dq *queues;
-static size_t nqids;
+static size_t nqids, capqids;
+
+static int cmp_dq(const void *a, const void *b)
+{
+    const dq *x = a, *y = b;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
 
 static const dq *queue_find(uint32_t id)
 {
-    size_t i;
-    for (i = 0; i < nqids; i++)
-        if (queues[i].id == id)
-            return &queues[i];
-    return NULL;
+    size_t lo = 0, hi = nqids;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (queues[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < nqids && queues[lo].id == id ? &queues[lo] : NULL;
 }
 
 static bool queue_exists(uint32_t id)
@@ -126,23 +144,34 @@ static bool queue_exists(uint32_t id)
 
 static void queue_set(uint32_t id, bool exists, const uint8_t *name, size_t namelen)
 {
-    size_t i;
-    for (i = 0; i < nqids; i++)
-        if (queues[i].id == id) {
-            if (!exists)
-                queues[i] = queues[--nqids];
-            return;
-        }
-    if (exists) {
-        dq *v = realloc(queues, (nqids + 1) * sizeof *v);
+    if (nqids == capqids) {
+        size_t cap = capqids ? capqids * 2 : 64;
+        dq *v = realloc(queues, cap * sizeof *v);
         if (!v)
             return;
         queues = v;
-        queues[nqids].id = id;
-        memcpy(queues[nqids].name, name, namelen);
-        queues[nqids].name[namelen] = 0;
-        nqids++;
+        capqids = cap;
     }
+    queues[nqids].id = id;
+    queues[nqids].order = (uint32_t)nqids;
+    queues[nqids].exists = exists;
+    memcpy(queues[nqids].name, name, namelen);
+    queues[nqids].name[namelen] = 0;
+    nqids++;
+}
+
+static void queues_settle(void)
+{
+    size_t i, out = 0;
+    if (nqids)
+        qsort(queues, nqids, sizeof *queues, cmp_dq);
+    for (i = 0; i < nqids; i++) {
+        if (i + 1 < nqids && queues[i + 1].id == queues[i].id)
+            continue; /* a later record about the same id decides */
+        if (queues[i].exists)
+            queues[out++] = queues[i];
+    }
+    nqids = out;
 }
 
 /* Write a new file in place of path: tmp, sync, rename, sync the directory. */
@@ -256,6 +285,7 @@ static int check_defs(const char *dir)
         }
         free(keep);
     }
+    queues_settle();
     printf("%s: %zu durable queues\n", path, nqids);
     free(buf);
     return 0;
@@ -268,6 +298,14 @@ typedef struct ack {
     uint8_t kind;
 } ack;
 
+static int cmp_ack(const void *a, const void *b)
+{
+    const ack *x = a, *y = b;
+    if (x->qid != y->qid)
+        return x->qid < y->qid ? -1 : 1;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
 /* The ack entries of generation gen of segment segid, chosen as recovery
  * chooses them (src/store/recover.c): NNNN.ack if it is of that
  * generation, else NNNN.acn if that is (a compaction cut short between its
@@ -279,7 +317,7 @@ static int check_acks(const char *dir, uint32_t segid, uint32_t gen, ack **out, 
     size_t n = 0, an = 0, off;
     uint32_t version, id;
     ack *v = NULL;
-    size_t nv = 0;
+    size_t nv = 0, capv = 0;
 
     *out = NULL;
     *nout = 0;
@@ -348,26 +386,39 @@ static int check_acks(const char *dir, uint32_t segid, uint32_t gen, ack **out, 
             }
             continue;
         }
-        v = realloc(v, (nv + 1) * sizeof *v);
-        if (!v) {
-            free(buf);
-            return -1;
+        if (nv == capv) {
+            ack *t = realloc(v, (capv = capv ? capv * 2 : 256) * sizeof *v);
+            if (!t) {
+                free(v);
+                free(buf);
+                return -1;
+            }
+            v = t;
         }
         v[nv++] = a;
     }
     free(buf);
+    if (nv)
+        qsort(v, nv, sizeof *v, cmp_ack); /* for ack_kind's binary search */
     *out = v;
     *nout = nv;
     return 0;
 }
 
+/* The kinds of the entries for (qid, off), in v sorted by cmp_ack. */
 static uint8_t ack_kind(const ack *v, size_t n, uint32_t qid, uint32_t off)
 {
-    size_t i;
+    size_t lo = 0, hi = n;
     uint8_t k = 0;
-    for (i = 0; i < n; i++)
-        if (v[i].qid == qid && v[i].off == off)
-            k |= v[i].kind;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v[mid].qid < qid || (v[mid].qid == qid && v[mid].off < off))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < n && v[lo].qid == qid && v[lo].off == off; lo++)
+        k |= v[lo].kind;
     return k;
 }
 
@@ -379,7 +430,7 @@ static void list_lost(const char *path, const uint8_t *buf, size_t off, size_t e
 {
     seg_record r;
     uint32_t len = end - off >= REC_HEADER ? amqp_get32(buf + off) : 0;
-    uint16_t i;
+    uint32_t i;
     bool ok = false;
 
     /* the length as written, if it is sane; else the whole range */
@@ -391,13 +442,7 @@ static void list_lost(const char *path, const uint8_t *buf, size_t off, size_t e
         /* the head may still be readable: flags, seq, queue ids */
         const uint8_t *p = buf + off + REC_HEADER;
         size_t avail = end - off > REC_HEADER ? end - off - REC_HEADER : 0;
-        if (avail >= 20 && p[0] == REC_MSG && avail >= 20 + 4u * amqp_get16(p + 2)) {
-            memset(&r, 0, sizeof r);
-            r.type = REC_MSG;
-            r.flags = p[1];
-            r.nq = amqp_get16(p + 2);
-            r.seq = amqp_get64(p + 4);
-            r.qids = p + 20;
+        if (seg_payload_head(p, avail, &r)) {
             ok = true;
             printf("NOTE %s at offset %zu: only the head of the damaged record can be read; what it names is "
                    "a guess\n", path, off);
@@ -482,7 +527,7 @@ static int check_segment(const char *dir, uint32_t segid, bool newest)
         size_t size;
         seg_record r;
         enum seg_check c = seg_record_check(buf + off, n - off, &size, &r);
-        uint16_t i;
+        uint32_t i;
 
         if (c != SEG_OK) {
             long next = seg_find_valid(buf + off + 1, n - off - 1);
