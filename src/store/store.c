@@ -951,7 +951,16 @@ static msg *record_to_msg(const seg_record *r)
     return m;
 }
 
-msg *store_read(store *st, uint32_t segid, uint32_t off)
+/* A read that failed but may work later: counted, and said so. */
+static int read_again(store *st, uint32_t segid, uint32_t off, const char *why)
+{
+    st->read_failures++;
+    log_error("store: cannot read segment %u at offset %u: %s (%" PRIu64 " read failures so far)", segid, off, why,
+              st->read_failures);
+    return STORE_READ_AGAIN;
+}
+
+int store_read_msg(store *st, uint32_t segid, uint32_t off, msg **out)
 {
     segment *s = store_seg_find(st, segid);
     const uint8_t *p;
@@ -959,12 +968,13 @@ msg *store_read(store *st, uint32_t segid, uint32_t off)
     seg_record r;
     enum seg_check rc;
     uint8_t *big = NULL;
-    msg *m;
+    uint32_t known = off;
 
+    *out = NULL;
     if (!s || !store_seg_off(s, off, &off)) {
-        log_error("store: message at segment %u offset %u: %s", segid, off,
+        log_error("store: message at segment %u offset %u: %s", segid, known,
                   s ? "compacted away" : "segment is gone");
-        return NULL;
+        return STORE_READ_GONE;
     }
     if (s == st->cur && off >= s->size) {
         /* still in this turn's buffer */
@@ -978,26 +988,32 @@ msg *store_read(store *st, uint32_t segid, uint32_t off)
         ssize_t got;
         uint32_t len;
         if (!st->rbuf && !(st->rbuf = malloc(READ_AHEAD)))
-            return NULL;
+            return read_again(st, segid, off, "out of memory");
+        st->rlen = 0;
         got = store_pread_full(s->fd, st->rbuf, READ_AHEAD, off);
+        if (got < 0)
+            return read_again(st, segid, off, strerror(errno));
         if (got < REC_HEADER) {
-            log_error("store: cannot read segment %u at offset %u: %s", segid, off,
-                      got < 0 ? strerror(errno) : "short read");
-            st->rlen = 0;
-            return NULL;
+            log_error("store: cannot read segment %u at offset %u: the file ends there", segid, off);
+            return STORE_READ_DAMAGED;
         }
         st->rseg = segid;
         st->roff = off;
         st->rlen = (size_t)got;
         len = amqp_get32(st->rbuf);
-        if ((size_t)len + REC_HEADER > (size_t)got && len <= REC_MAX) {
+        if ((size_t)len + REC_HEADER > (size_t)got && len <= REC_MAX && off + REC_HEADER + (uint64_t)len <= s->size) {
             /* bigger than the read-ahead: read it whole */
+            ssize_t n;
             if (!(big = malloc((size_t)len + REC_HEADER)))
-                return NULL;
-            if (store_pread_full(s->fd, big, (size_t)len + REC_HEADER, off) != (ssize_t)len + REC_HEADER) {
-                log_error("store: cannot read segment %u at offset %u", segid, off);
+                return read_again(st, segid, off, "out of memory");
+            n = store_pread_full(s->fd, big, (size_t)len + REC_HEADER, off);
+            if (n != (ssize_t)len + REC_HEADER) {
+                int e = errno;
                 free(big);
-                return NULL;
+                if (n < 0)
+                    return read_again(st, segid, off, strerror(e));
+                log_error("store: cannot read segment %u at offset %u: short read", segid, off);
+                return STORE_READ_DAMAGED;
             }
             p = big;
             avail = (size_t)len + REC_HEADER;
@@ -1010,11 +1026,98 @@ msg *store_read(store *st, uint32_t segid, uint32_t off)
     if (rc != SEG_OK || r.type != REC_MSG) {
         log_error("store: segment %u offset %u: %s", segid, off, rc ? seg_check_str(rc) : "not a message");
         free(big);
-        return NULL;
+        return STORE_READ_DAMAGED;
     }
-    m = record_to_msg(&r);
+    *out = record_to_msg(&r);
     free(big);
+    return *out ? STORE_READ_OK : read_again(st, segid, off, "out of memory");
+}
+
+msg *store_read(store *st, uint32_t segid, uint32_t off)
+{
+    msg *m;
+    store_read_msg(st, segid, off, &m);
     return m;
+}
+
+/*
+ * A record that fails its check where the broker wrote a good one: its
+ * bytes are copied to DATA/corrupt/SSSSSSSSSS-OOOOOOOOOO.rec (segment id,
+ * offset in the file) for inspection and warren-check-store's report, and,
+ * when its length is sane, overwritten in the segment by a padding record
+ * of the same size, so the segment still reads to its end and the next
+ * start is not refused for it.  The caller takes the message out of its
+ * queue.  Once per record: later calls for it (other queues) find it done.
+ */
+void store_move_aside(store *st, uint32_t segid, uint32_t off)
+{
+    char dir[4300], path[4400];
+    segment *s = store_seg_find(st, segid);
+    uint8_t head[REC_HEADER], *buf = NULL;
+    uint32_t len;
+    size_t n;
+    int fd;
+
+    st->moved_aside++;
+    if (!s || !store_seg_off(s, off, &off))
+        return;
+    if (s == st->cur && off >= s->size)
+        return; /* still in memory, never damaged by a disk */
+    if (store_pread_full(s->fd, head, sizeof head, off) != (ssize_t)sizeof head) {
+        log_error("store: cannot read segment %u at offset %u to move it aside: %s", segid, off, strerror(errno));
+        return;
+    }
+    len = amqp_get32(head);
+    if (head[0] == 0 && len > 0 && len <= REC_MAX && off + REC_HEADER + (uint64_t)len <= s->size) {
+        /* maybe padded already (another queue's copy of it) */
+        uint8_t t;
+        if (store_pread_full(s->fd, &t, 1, off + REC_HEADER) == 1 && t == REC_PAD)
+            return;
+    }
+    /* the bytes to keep: the record as long as its header says, if that
+     * fits in the file, else up to the end of the file (at most 16 MiB) */
+    if (len > 0 && len <= REC_MAX && off + REC_HEADER + (uint64_t)len <= s->size)
+        n = REC_HEADER + (size_t)len;
+    else
+        n = s->size - off > SEG_SOFT_MAX ? SEG_SOFT_MAX : (size_t)(s->size - off);
+    snprintf(dir, sizeof dir, "%s/corrupt", st->dir);
+    snprintf(path, sizeof path, "%s/%010u-%010u.rec", dir, segid, off);
+    if (!(buf = malloc(n)) || store_pread_full(s->fd, buf, n, off) != (ssize_t)n ||
+        (mkdir(dir, 0755) < 0 && errno != EEXIST)) {
+        log_error("store: cannot move the damaged record at segment %u offset %u aside: %s", segid, off,
+                  strerror(errno));
+        free(buf);
+        return;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        if (errno != EEXIST)
+            log_error("store: cannot create %s: %s", path, strerror(errno));
+        free(buf);
+        return;
+    }
+    if (store_pwrite_all(fd, buf, n, 0) < 0 || fdatasync(fd) < 0 || store_sync_dir(dir) < 0) {
+        log_error("store: cannot write %s: %s", path, strerror(errno));
+        close(fd);
+        free(buf);
+        return;
+    }
+    close(fd);
+    if (n == REC_HEADER + (size_t)len && len >= 1) {
+        /* the same bytes, as a padding record */
+        memset(buf + REC_HEADER, 0, len);
+        buf[REC_HEADER] = REC_PAD;
+        amqp_put32(buf + 4, crc32c(0, buf + REC_HEADER, len));
+        if (store_pwrite_all(s->fd, buf, n, off) < 0 || fdatasync(s->fd) < 0)
+            log_error("store: cannot pad over the damaged record at segment %u offset %u: %s", segid, off,
+                      strerror(errno));
+        if (st->rseg == segid)
+            st->rlen = 0;
+    }
+    free(buf);
+    log_error("store: the damaged record at segment %u offset %u was moved aside to %s (%" PRIu64
+              " so far); its message is lost",
+              segid, off, path, st->moved_aside);
 }
 
 /* ------------------------------------------------------------ open, close */

@@ -44,6 +44,16 @@ void store_ack(store *st, uint32_t qid, uint32_t seg, uint32_t off, uint32_t bod
 void store_delivered(store *st, uint32_t qid, uint32_t seg, uint32_t off);
 /* Read a message back (the caller owns the reference); NULL on failure. */
 msg *store_read(store *st, uint32_t seg, uint32_t off);
+/* The same, saying why not: the read failed (EIO, EMFILE, out of memory:
+ * may work later, the message must stay queued), the record is damaged
+ * (fails its checksum or does not parse: it never will), or it is not
+ * there at all.  Each failure is logged. */
+enum { STORE_READ_OK = 0, STORE_READ_AGAIN = -1, STORE_READ_DAMAGED = -2, STORE_READ_GONE = -3 };
+int store_read_msg(store *st, uint32_t seg, uint32_t off, msg **out);
+/* A damaged record (STORE_READ_DAMAGED): keep its bytes in
+ * DATA/corrupt/, pad over it in its segment, log and count it.  The caller
+ * takes the message out of its queue. */
+void store_move_aside(store *st, uint32_t seg, uint32_t off);
 
 enum { STORE_PENDING, STORE_SYNCED, STORE_FAILED };
 /* Is the log up to lsn on disk, still on its way, or lost to an error? */
