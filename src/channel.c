@@ -259,7 +259,7 @@ static msg *entry_msg(channel *ch, qentry *e)
  * other failure (EIO, EMFILE, out of memory) may pass: the message goes
  * back to its place in the queue, nothing lost, and the channel is closed
  * with 541 INTERNAL_ERROR, so the client hears of it and its consumers do
- * not spin on it.  Returns true when the channel was closed (cons is gone). */
+ * not spin on it.  Returns true when the channel was closed. */
 static bool deliver_failed(channel *ch, queue *q, qentry *e, int why)
 {
     store *st = ch->c->b->st;
@@ -283,9 +283,10 @@ static bool deliver_failed(channel *ch, queue *q, qentry *e, int why)
         };
         conn_send_method(ch->c, ch->id, AMQP_CHANNEL_CLOSE, &m);
     }
-    /* as conn_error does for a channel error: let go of messages and
-     * consumers now, wait for close-ok to free the number */
-    channel_release(ch);
+    /* No more deliveries to it; its consumers and unacked messages are let
+     * go at close-ok (channel_free), not here: this runs inside a queue's
+     * dispatch, or a publish, that must not see consumers (or an
+     * auto-delete queue) vanish under it. */
     ch->state = CH_CLOSING;
     return true;
 }
