@@ -53,6 +53,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -453,19 +454,50 @@ static void on_synced(ev_loop *loop, ev_io *io, uint32_t events)
 
 /* ----------------------------------------------------------------- writing */
 
-/* A disk that keeps failing would log once per publish: once a second is
- * enough, with a count of what was not logged. */
-static void create_error(store *st, const char *what, const char *path)
+/* A disk that keeps failing would log once per publish, or once per loop
+ * turn of acks (462 identical lines in one burst were seen): a kind of
+ * failure is logged at most once a second, with a count of the lines not
+ * logged since.  *last and *missed are that kind's state; false: do not
+ * log now (counted). */
+static bool log_now(uint64_t *last, uint64_t *missed, char *more, size_t n)
 {
     uint64_t now = now_ms();
-    if (st->create_failed && now - st->create_failed < 1000) {
-        st->create_failures++;
-        return;
+    if (*last && now - *last < 1000) {
+        (*missed)++;
+        return false;
     }
-    log_error("store: %s %s: %s%s", what, path, strerror(errno),
-              st->create_failures ? " (and more failures like it in the last second)" : "");
-    st->create_failed = now;
-    st->create_failures = 0;
+    if (*missed)
+        snprintf(more, n, " (and %" PRIu64 " more failures like it since the last such line)", *missed);
+    else
+        more[0] = 0;
+    *last = now;
+    *missed = 0;
+    return true;
+}
+
+static void create_error(store *st, const char *what, const char *path)
+{
+    char more[96];
+    int e = errno;
+    if (log_now(&st->create_failed, &st->create_failures, more, sizeof more))
+        log_error("store: %s %s: %s%s", what, path, strerror(e), more);
+}
+
+/* A failed write to an ack file: its entries of this turn are lost (the
+ * messages they acked may be delivered again after a restart).  e is the
+ * errno; fmt and the rest say what failed. */
+static void ack_error(store *st, int e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void ack_error(store *st, int e, const char *fmt, ...)
+{
+    char more[96], what[4400];
+    va_list ap;
+    if (!log_now(&st->ack_failed, &st->ack_failures, more, sizeof more))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    log_error("store: %s: %s (acks will be redelivered after a restart)%s", what, strerror(e), more);
 }
 
 static segment *seg_create(store *st)
@@ -848,8 +880,7 @@ static void flush_acks(store *st)
         if (s->acklen == 0)
             continue;
         if (store_ack_attach(st, s) < 0) {
-            log_error("store: cannot open the ack file of segment %u: %s (acks will be redelivered after a "
-                      "restart)", s->id, strerror(errno));
+            ack_error(st, errno, "cannot open the ack file of segment %u", s->id);
             store_ack_detach(s);
             s->acklen = 0;
             continue;
@@ -863,8 +894,7 @@ static void flush_acks(store *st)
                 s->ackfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
             seg_header_write(h, ACK_MAGIC, s->id, s->gen);
             if (s->ackfd < 0 || ftruncate(s->ackfd, 0) < 0 || pwrite(s->ackfd, h, sizeof h, 0) != (ssize_t)sizeof h) {
-                log_error("store: cannot write %s: %s (acks will be redelivered after a restart)", path,
-                          strerror(errno));
+                ack_error(st, errno, "cannot write %s", path);
                 store_ack_detach(s);
                 s->acklen = 0;
                 continue;
@@ -877,8 +907,7 @@ static void flush_acks(store *st)
         } else if (pwrite(s->ackfd, s->ackbuf, s->acklen, (off_t)s->ack_size) == (ssize_t)s->acklen) {
             s->ack_size += s->acklen;
         } else {
-            log_error("store: cannot write acks of segment %u: %s (they will be redelivered after a restart)",
-                      s->id, strerror(errno));
+            ack_error(st, errno, "cannot write acks of segment %u", s->id);
         }
         s->acks_unsynced = true;
         s->acklen = 0;
@@ -1165,7 +1194,22 @@ static void check_disk(store *st)
 
 void store_tick(store *st)
 {
+    uint64_t now = now_ms();
     check_disk(st);
+    /* failures left out of the log in the last second are counted now,
+     * even when no new one comes to carry the count */
+    if (st->ack_failures && now - st->ack_failed >= 1000) {
+        log_error("store: %" PRIu64 " more failures to write ack files since the last such line (acks will be "
+                  "redelivered after a restart)", st->ack_failures);
+        st->ack_failures = 0;
+        st->ack_failed = 0;
+    }
+    if (st->create_failures && now - st->create_failed >= 1000) {
+        log_error("store: %" PRIu64 " more failures to create a segment since the last such line",
+                  st->create_failures);
+        st->create_failures = 0;
+        st->create_failed = 0;
+    }
     /* an idle, drained current segment gives its space back */
     if (st->cur && st->cur->live == 0 && st->wlen == 0 && st->cur->size > SEG_HEADER &&
         st->synced_lsn >= st->written_lsn) {
