@@ -41,14 +41,16 @@ def declare_and_bind(broker, names, exchange, batch=2000):
     c = raw.RawConnection(broker.host, broker.port, timeout=120)
     c.handshake()
     c.open_channel(1)
-    c.send(raw.method_frame(1, (40, 10), 0, exchange, 'fanout', False, True, False, False, False, {}))
+    c.send(raw.method_frame(1, (40, 10), raw_args=raw.encode_args(
+        'sSSbbbbbF', (0, exchange, 'fanout', False, True, False, False, False, {}))))
     c.expect((40, 11), 1)
     for i in range(0, len(names), batch):
         part = names[i:i + batch]
         out = []
         for q in part:
             out.append(raw.method_frame(1, raw.QUEUE_DECLARE, 0, q, False, True, False, False, False, {}))
-            out.append(raw.method_frame(1, (50, 20), 0, q, exchange, '', False, {}))
+            out.append(raw.method_frame(1, (50, 20), raw_args=raw.encode_args(
+                'sSSSbF', (0, q, exchange, '', False, {}))))
         c.send(b''.join(out))
         for _ in part:
             c.expect(raw.QUEUE_DECLARE_OK, 1)
