@@ -38,6 +38,10 @@
  * Memory.  Queues keep only the head of a long backlog in RAM; deeper
  * persistent messages are dropped from memory as soon as they are stored
  * and read back (through a 1 MiB read-ahead buffer) when their turn comes.
+ * store_read_msg says why a read back failed: an I/O error may pass (the
+ * broker keeps the message queued), a record that fails its checksum never
+ * will (store_move_aside keeps its bytes in DATA/corrupt/ and pads over
+ * it).
  *
  * Recovery.  Definitions first (defs.c), then every segment in order: its
  * ack entries into a hash set, then its records, each unacked (queue,
