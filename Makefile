@@ -3,6 +3,7 @@
 #   make            build every program into bin/
 #   make run        install missing packages, build, run the broker (foreground)
 #   make test       install missing packages, build, run every test
+#   make test-slow  the slow tests (tests/slow/: 66,000 queues through AMQP, minutes)
 #   make codegen    regenerate src/amqp/spec.[ch] from the AMQP spec JSON
 #   make fuzz       build the libFuzzer targets (clang)
 #
@@ -63,7 +64,7 @@ UNIT_HELP := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all run test deps codegen codegen-check unit pytest fuzz fuzz-run clean
+.PHONY: all run test test-slow deps codegen codegen-check unit pytest fuzz fuzz-run clean
 all: $(PROGRAMS)
 
 deps:
@@ -142,6 +143,11 @@ unit: $(UNIT_BIN)
 
 pytest: all $(FAULT_LIB)
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests
+
+# Too slow for `make test` (their files are not named test_*.py, so the
+# suite does not collect them).
+test-slow: all
+	$(PYTHON) -m pytest -q -p no:cacheprovider -s tests/slow/slow_*.py
 
 codegen:
 	$(PYTHON) codegen/amqp_codegen.py $(SPEC) src/amqp

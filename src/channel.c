@@ -255,31 +255,66 @@ static msg *entry_msg(channel *ch, qentry *e)
     return store_read(ch->c->b->st, e->seg, e->off);
 }
 
+/* The store could not give e's body back.  A damaged record (checksum) is
+ * moved aside and its message leaves the queue: it can never be read.  Any
+ * other failure (EIO, EMFILE, out of memory) may pass: the message goes
+ * back to its place in the queue, nothing lost, and the channel is closed
+ * with 541 INTERNAL_ERROR, so the client hears of it and its consumers do
+ * not spin on it.  Returns true when the channel was closed. */
+static bool deliver_failed(channel *ch, queue *q, qentry *e, int why)
+{
+    store *st = ch->c->b->st;
+
+    if (why == STORE_READ_DAMAGED || why == STORE_READ_GONE) {
+        log_error("queue '%s': message %llu (segment %u offset %u) is damaged on disk and cannot be delivered; "
+                  "%s", q->name, (unsigned long long)e->seq, e->seg, e->off,
+                  why == STORE_READ_DAMAGED ? "moved aside, see warren-check-store" : "dropped");
+        if (why == STORE_READ_DAMAGED)
+            store_move_aside(st, e->seg, e->off);
+        queue_settle(q, e);
+        return false;
+    }
+    log_error("queue '%s': cannot read message %llu from the store; it stays queued, and channel %u of %s is "
+              "closed", q->name, (unsigned long long)e->seq, ch->id, ch->c->peer);
+    queue_requeue(q, e);
+    {
+        amqp_channel_close m = {
+            .reply_code = AMQP_INTERNAL_ERROR,
+            .reply_text = amqp_cstr("INTERNAL_ERROR - cannot read a message from the store; it stays queued"),
+        };
+        conn_send_method(ch->c, ch->id, AMQP_CHANNEL_CLOSE, &m);
+    }
+    /* No more deliveries to it; its consumers and unacked messages are let
+     * go at close-ok (channel_free), not here: this runs inside a queue's
+     * dispatch, or a publish, that must not see consumers (or an
+     * auto-delete queue) vanish under it. */
+    ch->state = CH_CLOSING;
+    return true;
+}
+
 void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e)
 {
-    uint64_t tag = ch->next_tag++;
-    msg *m = entry_msg(ch, e);
+    uint64_t tag;
+    msg *m = NULL;
     amqp_basic_deliver d;
+    int why = STORE_READ_OK;
 
+    if (e->m)
+        m = msg_ref(e->m);
+    else
+        why = store_read_msg(ch->c->b->st, e->seg, e->off, &m);
     if (!m) {
-        /* the store could not give the body back: that is logged there;
-         * the message stays unacked so it is not lost, and the channel is
-         * closed so the client learns of it */
-        log_error("queue '%s': cannot read message %llu from the store", q->name, (unsigned long long)e->seq);
-    } else {
-        d.consumer_tag = (amqp_str){cons->tag, cons->taglen};
-        d.delivery_tag = tag;
-        d.redelivered = (e->flags & QE_REDELIVERED) != 0;
-        d.exchange = (amqp_str){msg_exchange(m), m->exlen};
-        d.routing_key = (amqp_str){msg_rk(m), m->rklen};
-        conn_send_content(ch->c, ch->id, AMQP_BASIC_DELIVER, &d, m);
-        msg_unref(m);
-    }
-    if (!m) {
-        /* unreadable: nothing can be delivered, ever; drop it */
-        queue_settle(q, e);
+        deliver_failed(ch, q, e, why);
         return;
     }
+    tag = ch->next_tag++;
+    d.consumer_tag = (amqp_str){cons->tag, cons->taglen};
+    d.delivery_tag = tag;
+    d.redelivered = (e->flags & QE_REDELIVERED) != 0;
+    d.exchange = (amqp_str){msg_exchange(m), m->exlen};
+    d.routing_key = (amqp_str){msg_rk(m), m->rklen};
+    conn_send_content(ch->c, ch->id, AMQP_BASIC_DELIVER, &d, m);
+    msg_unref(m);
     if (cons->no_ack) {
         queue_settle(q, e);
         if (ch->ua_len == 0)

@@ -3,7 +3,11 @@
  *
  * A binding joins a source exchange to a destination queue or exchange and
  * sits on two lists: its source's (for routing) and its destination's (so
- * it goes when the destination goes).  The type keeps its own index of the
+ * it goes when the destination goes), doubly linked so it leaves either in
+ * O(1), and in the vhost's hash of bindings by (source, destination, key),
+ * so finding one (each queue.bind, each binding replayed at start) does
+ * not walk a list: 66,000 queues bound to one fanout exchange once took
+ * 5 s to recover, quadratic in the bindings.  The type keeps its own index of the
  * source's bindings (a map for direct, a trie for topic, ...) and routes
  * through it; exchange-to-exchange bindings are followed here, each
  * exchange at most once per message, and an exchange whose routing found
@@ -196,14 +200,93 @@ bool binding_durable(const binding *b)
     return b->src->durable && (b->q ? b->q->durable : b->dst->durable);
 }
 
+/* The vhost's index of bindings: chained buckets by (source, destination,
+ * key); bindings that differ only in their arguments share a chain. */
+static size_t binding_hash(const exchange *src, const void *dest, amqp_str key)
+{
+    uint64_t h = map_hash(key.ptr, key.len);
+    h ^= (uint64_t)(uintptr_t)src * 0x9E3779B97F4A7C15ull;
+    h ^= (uint64_t)(uintptr_t)dest * 0xC2B2AE3D27D4EB4Full;
+    return (size_t)(h ^ h >> 29);
+}
+
+static binding **bucket(vhost *vh, const binding *b)
+{
+    return &vh->bindex[binding_hash(b->src, b->q ? (const void *)b->q : (const void *)b->dst,
+                                    (amqp_str){b->key, b->keylen}) & (vh->bindex_cap - 1)];
+}
+
+static int index_add(vhost *vh, binding *b)
+{
+    binding **head;
+    if (vh->nbindings >= vh->bindex_cap) {
+        size_t cap = vh->bindex_cap ? vh->bindex_cap * 2 : 64, i;
+        binding **old = vh->bindex, **v = calloc(cap, sizeof *v);
+        size_t oldcap = vh->bindex_cap;
+        if (!v)
+            return -1;
+        vh->bindex = v;
+        vh->bindex_cap = cap;
+        for (i = 0; i < oldcap; i++) {
+            while (old[i]) {
+                binding *o = old[i];
+                old[i] = o->hash_next;
+                head = bucket(vh, o);
+                o->hash_next = *head;
+                *head = o;
+            }
+        }
+        free(old);
+    }
+    head = bucket(vh, b);
+    b->hash_next = *head;
+    *head = b;
+    vh->nbindings++;
+    return 0;
+}
+
+static void index_del(vhost *vh, binding *b)
+{
+    binding **pp;
+    for (pp = bucket(vh, b); *pp; pp = &(*pp)->hash_next) {
+        if (*pp == b) {
+            *pp = b->hash_next;
+            vh->nbindings--;
+            return;
+        }
+    }
+}
+
 binding *binding_find(exchange *src, queue *q, exchange *dst, amqp_str key, amqp_table args)
 {
+    vhost *vh = src->vh;
     binding *b;
-    for (b = src->bindings; b; b = b->src_next)
-        if (b->q == q && b->dst == dst && amqp_str_eq((amqp_str){b->key, b->keylen}, key) &&
+    if (!vh->bindex_cap)
+        return NULL;
+    for (b = vh->bindex[binding_hash(src, q ? (const void *)q : (const void *)dst, key) & (vh->bindex_cap - 1)];
+         b; b = b->hash_next)
+        if (b->src == src && b->q == q && b->dst == dst && amqp_str_eq((amqp_str){b->key, b->keylen}, key) &&
             amqp_table_equiv((amqp_table){b->args, b->argslen}, args))
             return b;
     return NULL;
+}
+
+static void push_src(binding **head, binding *b)
+{
+    b->src_next = *head;
+    if (*head)
+        (*head)->src_pprev = &b->src_next;
+    b->src_pprev = head;
+    *head = b;
+}
+
+static void push_dst(binding **head, binding *b)
+{
+    b->dst_next = *head;
+    if (*head)
+        (*head)->dst_pprev = &b->dst_next;
+    b->dst_pprev = head;
+    *head = b;
 }
 
 binding *binding_add(exchange *src, queue *q, exchange *dst, amqp_str key, amqp_table args)
@@ -224,18 +307,15 @@ binding *binding_add(exchange *src, queue *q, exchange *dst, amqp_str key, amqp_
     b->src = src;
     b->q = q;
     b->dst = dst;
-    if (src->type->bind && src->type->bind(src, b) < 0)
+    if (index_add(src->vh, b) < 0)
         goto fail;
-    b->src_next = src->bindings;
-    src->bindings = b;
-    src->nbindings++;
-    if (q) {
-        b->dst_next = q->bindings;
-        q->bindings = b;
-    } else {
-        b->dst_next = dst->dst_bindings;
-        dst->dst_bindings = b;
+    if (src->type->bind && src->type->bind(src, b) < 0) {
+        index_del(src->vh, b);
+        goto fail;
     }
+    push_src(&src->bindings, b);
+    src->nbindings++;
+    push_dst(q ? &q->bindings : &dst->dst_bindings, b);
     return b;
 fail:
     free(b->key);
@@ -244,15 +324,14 @@ fail:
     return NULL;
 }
 
-static void unlink_binding(binding **head, binding *b, bool src)
+static void unlink_binding(binding *b)
 {
-    binding **pp;
-    for (pp = head; *pp; pp = src ? &(*pp)->src_next : &(*pp)->dst_next) {
-        if (*pp == b) {
-            *pp = src ? b->src_next : b->dst_next;
-            return;
-        }
-    }
+    *b->src_pprev = b->src_next;
+    if (b->src_next)
+        b->src_next->src_pprev = b->src_pprev;
+    *b->dst_pprev = b->dst_next;
+    if (b->dst_next)
+        b->dst_next->dst_pprev = b->dst_pprev;
 }
 
 /* Take b out of both lists and the index, and free it; returns its source. */
@@ -261,12 +340,9 @@ static exchange *drop_binding(binding *b)
     exchange *src = b->src;
     if (src->type->unbind)
         src->type->unbind(src, b);
-    unlink_binding(&src->bindings, b, true);
+    unlink_binding(b);
+    index_del(src->vh, b);
     src->nbindings--;
-    if (b->q)
-        unlink_binding(&b->q->bindings, b, false);
-    else
-        unlink_binding(&b->dst->dst_bindings, b, false);
     free(b->key);
     free(b->args);
     free(b);

@@ -79,6 +79,7 @@ void vhost_free(vhost *vh)
     map_free(&vh->queues);
     map_free(&vh->exchanges);
     map_free(&vh->reply_to);
+    free(vh->bindex);
     free(vh->name);
     free(vh);
 }
@@ -116,8 +117,7 @@ int vhost_deliver(vhost *vh, msg *m, route_set *rs, deliver_result *res)
 {
     store *st = vh->b->st;
     uint32_t qids_one[8], *qids = qids_one;
-    uint32_t i;
-    uint16_t nq = 0;
+    uint32_t i, nq = 0;
     uint64_t seq;
 
     /* route_set_add kept one copy per queue */
@@ -127,7 +127,7 @@ int vhost_deliver(vhost *vh, msg *m, route_set *rs, deliver_result *res)
     if ((m->flags & MSG_PERSISTENT) && st && rs->n) {
         if (rs->n > 8 && !(qids = malloc(rs->n * sizeof *qids)))
             return -1;
-        for (i = 0; i < rs->n && nq < 65535; i++)
+        for (i = 0; i < rs->n; i++)
             if (rs->q[i]->durable)
                 qids[nq++] = rs->q[i]->id;
         if (nq && store_put(st, m, seq, qids, nq, res->pos) < 0) {

@@ -308,6 +308,9 @@ struct binding {
     uint32_t argslen;
     binding *src_next;          /* the source's bindings */
     binding *dst_next;          /* the destination's bindings */
+    binding **src_pprev;        /* what points at it in those lists, so */
+    binding **dst_pprev;        /* it is taken out without a walk */
+    binding *hash_next;         /* the vhost's index of all bindings */
     void *index;                /* the type's own use */
 };
 
@@ -381,6 +384,10 @@ struct vhost {
     uint64_t reply_mark;        /* the reply publish being routed (reply_to.c) */
     queue *dirty;               /* queues with deliveries to try */
     uint64_t next_seq;          /* message publish order */
+    /* every binding by (source, destination, key): binding_find is one
+     * hash, not a walk of a list that may hold 100,000 (exchange.c) */
+    binding **bindex;
+    size_t bindex_cap, nbindings;
 };
 
 vhost *vhost_new(broker *b, const char *name);

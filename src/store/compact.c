@@ -316,7 +316,7 @@ static int judge(store *st, compaction *c, const seg_record *r, uint32_t off, ui
 {
     size_t mark = c->entlen;
     uint64_t live = 0;
-    uint16_t i;
+    uint32_t i;
 
     for (i = 0; i < r->nq; i++) {
         uint32_t qid = amqp_get32(r->qids + 4 * i);
@@ -368,17 +368,12 @@ static int copy_big(store *st, compaction *c, uint32_t len)
     want = amqp_get32(c->buf + 4);
     p = c->buf + REC_HEADER;
     /* decode just the head: type, flags, nq, queue ids */
-    if (p[0] != REC_MSG) {
+    if (p[0] != REC_MSG && p[0] != REC_MSG_WIDE) {
         copy = false;
     } else {
-        memset(&r, 0, sizeof r);
-        r.type = p[0];
-        r.flags = p[1];
-        r.nq = amqp_get16(p + 2);
-        head = 20 + 4u * r.nq;
-        if (head > len || REC_HEADER + head > COMPACT_BUF)
+        head = seg_payload_head(p, len < COMPACT_BUF - REC_HEADER ? len : COMPACT_BUF - REC_HEADER, &r);
+        if (!head)
             return -1;
-        r.qids = p + 20;
         if (judge(st, c, &r, (uint32_t)off, (uint32_t)c->dst, &copy) < 0)
             return -1;
     }

@@ -250,7 +250,7 @@ static int recover_segment(store *st, uint32_t id, bool newest, uint64_t *max_se
         size_t size = 0;
         seg_record r;
         enum seg_check c = seg_record_check(mp + off, n - off, &size, &r);
-        uint16_t i;
+        uint32_t i;
 
         if (c != SEG_OK) {
             long next = seg_find_valid(mp + off + 1, n - off - 1);

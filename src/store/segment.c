@@ -10,23 +10,35 @@
 #include "amqp/wire.h"
 #include "store/crc32c.h"
 
-size_t seg_record_size(uint16_t nq, uint8_t exlen, uint8_t rklen, uint32_t props_len, uint32_t body_len)
+/* A type 2 record's head is 2 bytes longer: a u32 queue count */
+static size_t head_size(uint32_t nq)
 {
-    return REC_HEADER + REC_MIN_MSG + 4u * nq + exlen + rklen + (size_t)props_len + body_len;
+    return nq > REC_NQ_NARROW ? REC_MIN_MSG + 2 : REC_MIN_MSG;
+}
+
+size_t seg_record_size(uint32_t nq, uint8_t exlen, uint8_t rklen, uint32_t props_len, uint32_t body_len)
+{
+    return REC_HEADER + head_size(nq) + 4u * (size_t)nq + exlen + rklen + (size_t)props_len + body_len;
 }
 
 size_t seg_record_write(uint8_t *out, uint8_t flags, uint64_t seq, uint64_t timestamp, const uint32_t *qids,
-                        uint16_t nq, const char *exchange,
+                        uint32_t nq, const char *exchange,
                         uint8_t exlen, const char *rk, uint8_t rklen, const uint8_t *props, uint32_t props_len,
                         const uint8_t *body, uint32_t body_len)
 {
     size_t size = seg_record_size(nq, exlen, rklen, props_len, body_len);
     uint8_t *p = out + REC_HEADER;
-    uint16_t i;
+    uint32_t i;
 
-    *p++ = REC_MSG;
-    *p++ = flags;
-    p = amqp_put16(p, nq);
+    if (nq > REC_NQ_NARROW) {
+        *p++ = REC_MSG_WIDE;
+        *p++ = flags;
+        p = amqp_put32(p, nq);
+    } else {
+        *p++ = REC_MSG;
+        *p++ = flags;
+        p = amqp_put16(p, (uint16_t)nq);
+    }
     p = amqp_put64(p, seq);
     p = amqp_put64(p, timestamp);
     for (i = 0; i < nq; i++)
@@ -49,6 +61,32 @@ size_t seg_record_write(uint8_t *out, uint8_t flags, uint64_t seq, uint64_t time
     return size;
 }
 
+size_t seg_payload_head(const uint8_t *p, size_t n, seg_record *r)
+{
+    size_t fixed;
+
+    memset(r, 0, sizeof *r);
+    if (n < 20 || (p[0] != REC_MSG && p[0] != REC_MSG_WIDE))
+        return 0;
+    r->type = REC_MSG;
+    r->flags = p[1];
+    if (p[0] == REC_MSG_WIDE) {
+        if (n < 22)
+            return 0;
+        r->nq = amqp_get32(p + 2);
+        fixed = 22;
+    } else {
+        r->nq = amqp_get16(p + 2);
+        fixed = 20;
+    }
+    r->seq = amqp_get64(p + fixed - 16);
+    r->timestamp = amqp_get64(p + fixed - 8);
+    if ((n - fixed) / 4 < r->nq)
+        return 0;
+    r->qids = p + fixed;
+    return fixed + 4u * (size_t)r->nq;
+}
+
 const char *seg_check_str(enum seg_check c)
 {
     switch (c) {
@@ -64,22 +102,20 @@ const char *seg_check_str(enum seg_check c)
 enum seg_check seg_payload_parse(const uint8_t *p, uint32_t len, seg_record *r)
 {
     const uint8_t *end = p + len;
+    size_t head;
 
     memset(r, 0, sizeof *r);
     r->type = p[0];
     if (r->type == REC_PAD)
         return SEG_OK;
-    if (r->type != REC_MSG || len < REC_MIN_MSG)
+    if ((r->type != REC_MSG && r->type != REC_MSG_WIDE) || len < REC_MIN_MSG)
         return SEG_BAD_PAYLOAD;
-    r->flags = p[1];
-    r->nq = amqp_get16(p + 2);
-    r->seq = amqp_get64(p + 4);
-    r->timestamp = amqp_get64(p + 12);
-    p += 20;
-    if ((size_t)(end - p) < 4u * r->nq + 1)
+    head = seg_payload_head(p, len, r);
+    if (!head)
         return SEG_BAD_PAYLOAD;
-    r->qids = p;
-    p += 4u * r->nq;
+    p += head;
+    if (end - p < 1)
+        return SEG_BAD_PAYLOAD;
     r->exlen = *p++;
     if ((size_t)(end - p) < (size_t)r->exlen + 1)
         return SEG_BAD_PAYLOAD;
@@ -132,7 +168,7 @@ long seg_find_valid(const uint8_t *p, size_t n)
          * a known record type */
         if (len < 1 || len > REC_MAX || len > n - i - REC_HEADER)
             continue;
-        if (p[i + REC_HEADER] != REC_MSG && p[i + REC_HEADER] != REC_PAD)
+        if (p[i + REC_HEADER] != REC_MSG && p[i + REC_HEADER] != REC_MSG_WIDE && p[i + REC_HEADER] != REC_PAD)
             continue;
         if (seg_record_check(p + i, n - i, &size, &r) == SEG_OK)
             return (long)i;

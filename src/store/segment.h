@@ -9,9 +9,10 @@
  *                     u32 generation (0, +1 at each compaction)
  *   records, back to back, until the end of the file:
  *     u32 length of the payload | u32 CRC-32C of the payload | payload
- *   payload of a message record (type 1):
- *     u8 type | u8 flags | u16 nq | u64 seq | u64 timestamp (ms) |
- *     u32 queue id * nq |
+ *   payload of a message record (type 1, or type 2 for more than 65,535
+ *   queues; the two differ only in the width of nq):
+ *     u8 type | u8 flags | u16 nq (type 2: u32 nq) | u64 seq |
+ *     u64 timestamp (ms) | u32 queue id * nq |
  *     u8 exlen | exchange | u8 rklen | routing key |
  *     u32 props length | properties (encoded as on the wire) |
  *     u32 body length | body
@@ -43,18 +44,21 @@
 #define SEG_HEADER 16
 #define REC_HEADER 8
 #define REC_MSG 1
+#define REC_MSG_WIDE 2          /* a message record with a u32 queue count */
 #define REC_PAD 0
 #define REC_FLAG_PAGED 1        /* a transient message paged out: not recovered */
 #define REC_MIN_MSG 30          /* a message payload with no queues */
+#define REC_NQ_NARROW 65535u    /* the most queues a type 1 record names */
 #define REC_MAX (1u << 30)
 #define ACK_ENTRY 16
 #define ACK_KIND_ACK 1
 #define ACK_KIND_DELIVERED 2
 
-/* A decoded message record; pointers into the record's bytes. */
+/* A decoded message record; pointers into the record's bytes.  Both
+ * message kinds (1 and 2) decode with type REC_MSG. */
 typedef struct seg_record {
     uint8_t type, flags;
-    uint16_t nq;
+    uint32_t nq;
     uint64_t seq;
     uint64_t timestamp;         /* when warren received it, ms since the epoch */
     const uint8_t *qids;        /* nq big-endian u32 */
@@ -68,13 +72,14 @@ typedef struct seg_record {
     uint32_t body_len;
 } seg_record;
 
-/* Bytes a message record takes on disk, header included. */
-size_t seg_record_size(uint16_t nq, uint8_t exlen, uint8_t rklen, uint32_t props_len, uint32_t body_len);
+/* Bytes a message record takes on disk, header included (type 1 up to
+ * REC_NQ_NARROW queues, type 2 past that). */
+size_t seg_record_size(uint32_t nq, uint8_t exlen, uint8_t rklen, uint32_t props_len, uint32_t body_len);
 
 /* Write a message record (header and payload) at out, which has room for
  * seg_record_size() bytes; returns that size. */
 size_t seg_record_write(uint8_t *out, uint8_t flags, uint64_t seq, uint64_t timestamp, const uint32_t *qids,
-                        uint16_t nq, const char *exchange,
+                        uint32_t nq, const char *exchange,
                         uint8_t exlen, const char *rk, uint8_t rklen, const uint8_t *props, uint32_t props_len,
                         const uint8_t *body, uint32_t body_len);
 
@@ -95,6 +100,13 @@ enum seg_check seg_record_check(const uint8_t *p, size_t n, size_t *size, seg_re
 /* Decode a payload without looking at any checksum (warren-check-store
  * uses it to say what a damaged record held). */
 enum seg_check seg_payload_parse(const uint8_t *p, uint32_t len, seg_record *r);
+
+/* Decode only the head of a message payload from its first n bytes: type
+ * (REC_MSG), flags, nq, seq, timestamp and the queue ids.  Returns the
+ * head's size, or 0 when p is not a message record or the head is not
+ * all within n (compaction judges a big record by its head; check-store
+ * reads what a damaged one named). */
+size_t seg_payload_head(const uint8_t *p, size_t n, seg_record *r);
 
 /* Is there a valid record anywhere in p[0..n)?  Used to tell a torn tail
  * (nothing valid follows) from corruption (valid records follow). Returns

@@ -38,6 +38,10 @@
  * Memory.  Queues keep only the head of a long backlog in RAM; deeper
  * persistent messages are dropped from memory as soon as they are stored
  * and read back (through a 1 MiB read-ahead buffer) when their turn comes.
+ * store_read_msg says why a read back failed: an I/O error may pass (the
+ * broker keeps the message queued), a record that fails its checksum never
+ * will (store_move_aside keeps its bytes in DATA/corrupt/ and pads over
+ * it).
  *
  * Opening.  The caller holds the data directory's lock (dirlock.h) and has
  * bound its listening addresses: opening rewrites files (definitions,
@@ -60,6 +64,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -460,19 +465,50 @@ static void on_synced(ev_loop *loop, ev_io *io, uint32_t events)
 
 /* ----------------------------------------------------------------- writing */
 
-/* A disk that keeps failing would log once per publish: once a second is
- * enough, with a count of what was not logged. */
-static void create_error(store *st, const char *what, const char *path)
+/* A disk that keeps failing would log once per publish, or once per loop
+ * turn of acks (462 identical lines in one burst were seen): a kind of
+ * failure is logged at most once a second, with a count of the lines not
+ * logged since.  *last and *missed are that kind's state; false: do not
+ * log now (counted). */
+static bool log_now(uint64_t *last, uint64_t *missed, char *more, size_t n)
 {
     uint64_t now = now_ms();
-    if (st->create_failed && now - st->create_failed < 1000) {
-        st->create_failures++;
-        return;
+    if (*last && now - *last < 1000) {
+        (*missed)++;
+        return false;
     }
-    log_error("store: %s %s: %s%s", what, path, strerror(errno),
-              st->create_failures ? " (and more failures like it in the last second)" : "");
-    st->create_failed = now;
-    st->create_failures = 0;
+    if (*missed)
+        snprintf(more, n, " (and %" PRIu64 " more failures like it since the last such line)", *missed);
+    else
+        more[0] = 0;
+    *last = now;
+    *missed = 0;
+    return true;
+}
+
+static void create_error(store *st, const char *what, const char *path)
+{
+    char more[96];
+    int e = errno;
+    if (log_now(&st->create_failed, &st->create_failures, more, sizeof more))
+        log_error("store: %s %s: %s%s", what, path, strerror(e), more);
+}
+
+/* A failed write to an ack file: its entries of this turn are lost (the
+ * messages they acked may be delivered again after a restart).  e is the
+ * errno; fmt and the rest say what failed. */
+static void ack_error(store *st, int e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void ack_error(store *st, int e, const char *fmt, ...)
+{
+    char more[96], what[4400];
+    va_list ap;
+    if (!log_now(&st->ack_failed, &st->ack_failures, more, sizeof more))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    log_error("store: %s: %s (acks will be redelivered after a restart)%s", what, strerror(e), more);
 }
 
 static segment *seg_create(store *st)
@@ -591,10 +627,10 @@ static int ensure_segment(store *st, size_t size)
     return st->cur ? 0 : -1;
 }
 
-static int put_record(store *st, uint8_t flags, msg *m, uint64_t seq, const uint32_t *qids, uint16_t nq,
+static int put_record(store *st, uint8_t flags, msg *m, uint64_t seq, const uint32_t *qids, uint32_t nq,
                       store_pos *pos);
 
-int store_put(store *st, msg *m, uint64_t seq, const uint32_t *qids, uint16_t nq, store_pos *pos)
+int store_put(store *st, msg *m, uint64_t seq, const uint32_t *qids, uint32_t nq, store_pos *pos)
 {
     return put_record(st, 0, m, seq, qids, nq, pos);
 }
@@ -604,11 +640,18 @@ int store_page(store *st, msg *m, uint64_t seq, uint32_t qid, store_pos *pos)
     return put_record(st, REC_FLAG_PAGED, m, seq, &qid, 1, pos);
 }
 
-static int put_record(store *st, uint8_t flags, msg *m, uint64_t seq, const uint32_t *qids, uint16_t nq,
+static int put_record(store *st, uint8_t flags, msg *m, uint64_t seq, const uint32_t *qids, uint32_t nq,
                       store_pos *pos)
 {
     size_t size = seg_record_size(nq, m->exlen, m->rklen, m->props_len, m->body_len);
 
+    if (size - REC_HEADER > REC_MAX) {
+        /* recovery would take it for damage: refuse it (the publisher is
+         * nacked) rather than confirm what cannot come back */
+        log_error("store: a message of %u body bytes for %u queues makes a record of %zu bytes, over the limit of "
+                  "%u; refused", m->body_len, nq, size, REC_MAX);
+        return -1;
+    }
     if (ensure_segment(st, size) < 0)
         return -1;
     if (st->wcap - st->wlen < size) {
@@ -848,8 +891,7 @@ static void flush_acks(store *st)
         if (s->acklen == 0)
             continue;
         if (store_ack_attach(st, s) < 0) {
-            log_error("store: cannot open the ack file of segment %u: %s (acks will be redelivered after a "
-                      "restart)", s->id, strerror(errno));
+            ack_error(st, errno, "cannot open the ack file of segment %u", s->id);
             store_ack_detach(s);
             s->acklen = 0;
             continue;
@@ -863,8 +905,7 @@ static void flush_acks(store *st)
                 s->ackfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
             seg_header_write(h, ACK_MAGIC, s->id, s->gen);
             if (s->ackfd < 0 || ftruncate(s->ackfd, 0) < 0 || pwrite(s->ackfd, h, sizeof h, 0) != (ssize_t)sizeof h) {
-                log_error("store: cannot write %s: %s (acks will be redelivered after a restart)", path,
-                          strerror(errno));
+                ack_error(st, errno, "cannot write %s", path);
                 store_ack_detach(s);
                 s->acklen = 0;
                 continue;
@@ -877,8 +918,7 @@ static void flush_acks(store *st)
         } else if (pwrite(s->ackfd, s->ackbuf, s->acklen, (off_t)s->ack_size) == (ssize_t)s->acklen) {
             s->ack_size += s->acklen;
         } else {
-            log_error("store: cannot write acks of segment %u: %s (they will be redelivered after a restart)",
-                      s->id, strerror(errno));
+            ack_error(st, errno, "cannot write acks of segment %u", s->id);
         }
         s->acks_unsynced = true;
         s->acklen = 0;
@@ -951,7 +991,16 @@ static msg *record_to_msg(const seg_record *r)
     return m;
 }
 
-msg *store_read(store *st, uint32_t segid, uint32_t off)
+/* A read that failed but may work later: counted, and said so. */
+static int read_again(store *st, uint32_t segid, uint32_t off, const char *why)
+{
+    st->read_failures++;
+    log_error("store: cannot read segment %u at offset %u: %s (%" PRIu64 " read failures so far)", segid, off, why,
+              st->read_failures);
+    return STORE_READ_AGAIN;
+}
+
+int store_read_msg(store *st, uint32_t segid, uint32_t off, msg **out)
 {
     segment *s = store_seg_find(st, segid);
     const uint8_t *p;
@@ -959,12 +1008,13 @@ msg *store_read(store *st, uint32_t segid, uint32_t off)
     seg_record r;
     enum seg_check rc;
     uint8_t *big = NULL;
-    msg *m;
+    uint32_t known = off;
 
+    *out = NULL;
     if (!s || !store_seg_off(s, off, &off)) {
-        log_error("store: message at segment %u offset %u: %s", segid, off,
+        log_error("store: message at segment %u offset %u: %s", segid, known,
                   s ? "compacted away" : "segment is gone");
-        return NULL;
+        return STORE_READ_GONE;
     }
     if (s == st->cur && off >= s->size) {
         /* still in this turn's buffer */
@@ -978,26 +1028,32 @@ msg *store_read(store *st, uint32_t segid, uint32_t off)
         ssize_t got;
         uint32_t len;
         if (!st->rbuf && !(st->rbuf = malloc(READ_AHEAD)))
-            return NULL;
+            return read_again(st, segid, off, "out of memory");
+        st->rlen = 0;
         got = store_pread_full(s->fd, st->rbuf, READ_AHEAD, off);
+        if (got < 0)
+            return read_again(st, segid, off, strerror(errno));
         if (got < REC_HEADER) {
-            log_error("store: cannot read segment %u at offset %u: %s", segid, off,
-                      got < 0 ? strerror(errno) : "short read");
-            st->rlen = 0;
-            return NULL;
+            log_error("store: cannot read segment %u at offset %u: the file ends there", segid, off);
+            return STORE_READ_DAMAGED;
         }
         st->rseg = segid;
         st->roff = off;
         st->rlen = (size_t)got;
         len = amqp_get32(st->rbuf);
-        if ((size_t)len + REC_HEADER > (size_t)got && len <= REC_MAX) {
+        if ((size_t)len + REC_HEADER > (size_t)got && len <= REC_MAX && off + REC_HEADER + (uint64_t)len <= s->size) {
             /* bigger than the read-ahead: read it whole */
+            ssize_t n;
             if (!(big = malloc((size_t)len + REC_HEADER)))
-                return NULL;
-            if (store_pread_full(s->fd, big, (size_t)len + REC_HEADER, off) != (ssize_t)len + REC_HEADER) {
-                log_error("store: cannot read segment %u at offset %u", segid, off);
+                return read_again(st, segid, off, "out of memory");
+            n = store_pread_full(s->fd, big, (size_t)len + REC_HEADER, off);
+            if (n != (ssize_t)len + REC_HEADER) {
+                int e = errno;
                 free(big);
-                return NULL;
+                if (n < 0)
+                    return read_again(st, segid, off, strerror(e));
+                log_error("store: cannot read segment %u at offset %u: short read", segid, off);
+                return STORE_READ_DAMAGED;
             }
             p = big;
             avail = (size_t)len + REC_HEADER;
@@ -1010,11 +1066,98 @@ msg *store_read(store *st, uint32_t segid, uint32_t off)
     if (rc != SEG_OK || r.type != REC_MSG) {
         log_error("store: segment %u offset %u: %s", segid, off, rc ? seg_check_str(rc) : "not a message");
         free(big);
-        return NULL;
+        return STORE_READ_DAMAGED;
     }
-    m = record_to_msg(&r);
+    *out = record_to_msg(&r);
     free(big);
+    return *out ? STORE_READ_OK : read_again(st, segid, off, "out of memory");
+}
+
+msg *store_read(store *st, uint32_t segid, uint32_t off)
+{
+    msg *m;
+    store_read_msg(st, segid, off, &m);
     return m;
+}
+
+/*
+ * A record that fails its check where the broker wrote a good one: its
+ * bytes are copied to DATA/corrupt/SSSSSSSSSS-OOOOOOOOOO.rec (segment id,
+ * offset in the file) for inspection and warren-check-store's report, and,
+ * when its length is sane, overwritten in the segment by a padding record
+ * of the same size, so the segment still reads to its end and the next
+ * start is not refused for it.  The caller takes the message out of its
+ * queue.  Once per record: later calls for it (other queues) find it done.
+ */
+void store_move_aside(store *st, uint32_t segid, uint32_t off)
+{
+    char dir[4300], path[4400];
+    segment *s = store_seg_find(st, segid);
+    uint8_t head[REC_HEADER], *buf = NULL;
+    uint32_t len;
+    size_t n;
+    int fd;
+
+    st->moved_aside++;
+    if (!s || !store_seg_off(s, off, &off))
+        return;
+    if (s == st->cur && off >= s->size)
+        return; /* still in memory, never damaged by a disk */
+    if (store_pread_full(s->fd, head, sizeof head, off) != (ssize_t)sizeof head) {
+        log_error("store: cannot read segment %u at offset %u to move it aside: %s", segid, off, strerror(errno));
+        return;
+    }
+    len = amqp_get32(head);
+    if (head[0] == 0 && len > 0 && len <= REC_MAX && off + REC_HEADER + (uint64_t)len <= s->size) {
+        /* maybe padded already (another queue's copy of it) */
+        uint8_t t;
+        if (store_pread_full(s->fd, &t, 1, off + REC_HEADER) == 1 && t == REC_PAD)
+            return;
+    }
+    /* the bytes to keep: the record as long as its header says, if that
+     * fits in the file, else up to the end of the file (at most 16 MiB) */
+    if (len > 0 && len <= REC_MAX && off + REC_HEADER + (uint64_t)len <= s->size)
+        n = REC_HEADER + (size_t)len;
+    else
+        n = s->size - off > SEG_SOFT_MAX ? SEG_SOFT_MAX : (size_t)(s->size - off);
+    snprintf(dir, sizeof dir, "%s/corrupt", st->dir);
+    snprintf(path, sizeof path, "%s/%010u-%010u.rec", dir, segid, off);
+    if (!(buf = malloc(n)) || store_pread_full(s->fd, buf, n, off) != (ssize_t)n ||
+        (mkdir(dir, 0755) < 0 && errno != EEXIST)) {
+        log_error("store: cannot move the damaged record at segment %u offset %u aside: %s", segid, off,
+                  strerror(errno));
+        free(buf);
+        return;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        if (errno != EEXIST)
+            log_error("store: cannot create %s: %s", path, strerror(errno));
+        free(buf);
+        return;
+    }
+    if (store_pwrite_all(fd, buf, n, 0) < 0 || fdatasync(fd) < 0 || store_sync_dir(dir) < 0) {
+        log_error("store: cannot write %s: %s", path, strerror(errno));
+        close(fd);
+        free(buf);
+        return;
+    }
+    close(fd);
+    if (n == REC_HEADER + (size_t)len && len >= 1) {
+        /* the same bytes, as a padding record */
+        memset(buf + REC_HEADER, 0, len);
+        buf[REC_HEADER] = REC_PAD;
+        amqp_put32(buf + 4, crc32c(0, buf + REC_HEADER, len));
+        if (store_pwrite_all(s->fd, buf, n, off) < 0 || fdatasync(s->fd) < 0)
+            log_error("store: cannot pad over the damaged record at segment %u offset %u: %s", segid, off,
+                      strerror(errno));
+        if (st->rseg == segid)
+            st->rlen = 0;
+    }
+    free(buf);
+    log_error("store: the damaged record at segment %u offset %u was moved aside to %s (%" PRIu64
+              " so far); its message is lost",
+              segid, off, path, st->moved_aside);
 }
 
 /* ------------------------------------------------------------ open, close */
@@ -1062,7 +1205,22 @@ static void check_disk(store *st)
 
 void store_tick(store *st)
 {
+    uint64_t now = now_ms();
     check_disk(st);
+    /* failures left out of the log in the last second are counted now,
+     * even when no new one comes to carry the count */
+    if (st->ack_failures && now - st->ack_failed >= 1000) {
+        log_error("store: %" PRIu64 " more failures to write ack files since the last such line (acks will be "
+                  "redelivered after a restart)", st->ack_failures);
+        st->ack_failures = 0;
+        st->ack_failed = 0;
+    }
+    if (st->create_failures && now - st->create_failed >= 1000) {
+        log_error("store: %" PRIu64 " more failures to create a segment since the last such line",
+                  st->create_failures);
+        st->create_failures = 0;
+        st->create_failed = 0;
+    }
     /* an idle, drained current segment gives its space back */
     if (st->cur && st->cur->live == 0 && st->wlen == 0 && st->cur->size > SEG_HEADER &&
         st->synced_lsn >= st->written_lsn) {

@@ -30,9 +30,10 @@ int store_open(store **st, vhost *vh, const char *dir, const config *cfg, store_
 /* Write and sync everything, stop the sync thread, free. */
 void store_close(store *st);
 
-/* Append a persistent message for the durable queues qids[0..nq).  It is
- * written before the loop sleeps and synced soon after; pos says where. */
-int store_put(store *st, msg *m, uint64_t seq, const uint32_t *qids, uint16_t nq, store_pos *pos);
+/* Append a persistent message for the durable queues qids[0..nq) (any
+ * number of them).  It is written before the loop sleeps and synced soon
+ * after; pos says where.  -1: not stored (its publisher must be nacked). */
+int store_put(store *st, msg *m, uint64_t seq, const uint32_t *qids, uint32_t nq, store_pos *pos);
 /* Page a transient message of queue qid out of memory: written like a
  * persistent one (never synced for it, never recovered). */
 int store_page(store *st, msg *m, uint64_t seq, uint32_t qid, store_pos *pos);
@@ -43,6 +44,16 @@ void store_ack(store *st, uint32_t qid, uint32_t seg, uint32_t off, uint32_t bod
 void store_delivered(store *st, uint32_t qid, uint32_t seg, uint32_t off);
 /* Read a message back (the caller owns the reference); NULL on failure. */
 msg *store_read(store *st, uint32_t seg, uint32_t off);
+/* The same, saying why not: the read failed (EIO, EMFILE, out of memory:
+ * may work later, the message must stay queued), the record is damaged
+ * (fails its checksum or does not parse: it never will), or it is not
+ * there at all.  Each failure is logged. */
+enum { STORE_READ_OK = 0, STORE_READ_AGAIN = -1, STORE_READ_DAMAGED = -2, STORE_READ_GONE = -3 };
+int store_read_msg(store *st, uint32_t seg, uint32_t off, msg **out);
+/* A damaged record (STORE_READ_DAMAGED): keep its bytes in
+ * DATA/corrupt/, pad over it in its segment, log and count it.  The caller
+ * takes the message out of its queue. */
+void store_move_aside(store *st, uint32_t seg, uint32_t off);
 
 enum { STORE_PENDING, STORE_SYNCED, STORE_FAILED };
 /* Is the log up to lsn on disk, still on its way, or lost to an error? */

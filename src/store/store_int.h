@@ -96,6 +96,10 @@ struct store {
     uint64_t last_ack_sync;
     uint64_t create_failed;     /* when a failure to make a segment was last logged */
     uint64_t create_failures;   /* failures since then */
+    uint64_t ack_failed;        /* the same for writing ack files */
+    uint64_t ack_failures;
+    uint64_t moved_aside;       /* damaged records met while running */
+    uint64_t read_failures;     /* reads of a record that failed (and may work later) */
     /* sync thread */
     pthread_t thread;
     bool thread_started;

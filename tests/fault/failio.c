@@ -1,6 +1,6 @@
 /*
- * failio.c - an LD_PRELOAD shim that makes the store's writes and syncs
- * fail on demand, for the fault-injection tests (tests/store/).
+ * failio.c - an LD_PRELOAD shim that makes the store's writes, syncs and
+ * reads fail on demand, for the fault-injection tests (tests/store/).
  *
  *   LD_PRELOAD=build/failio.so FAILIO_TRIGGER=/tmp/x/fail \
  *       FAILIO_OPS=fdatasync,pwrite FAILIO_ERRNO=EIO bin/warren ...
@@ -8,15 +8,16 @@
  * While the file named by FAILIO_TRIGGER exists, the selected calls on a
  * file descriptor whose path (readlink of /proc/self/fd/N) ends with
  * FAILIO_SUFFIX (default ".seg": warren's message segments) fail with
- * FAILIO_ERRNO (EIO, ENOSPC, EDQUOT or a number; default EIO) without
+ * FAILIO_ERRNO (EIO, ENOSPC, EDQUOT, EMFILE or a number; default EIO) without
  * touching the file.  Everything else goes to the real libc function,
  * found with dlsym(RTLD_NEXT).  The trigger is a file rather than a
  * signal so a test can switch failures on and off from outside while the
  * broker runs, with no cooperation from it.
  *
  * FAILIO_OPS is a comma-separated list of: fdatasync, fsync, pwrite,
- * write, fallocate, or "all"; default "fdatasync,fsync,pwrite,write".
- * pwrite64 and fallocate64 count as pwrite and fallocate.
+ * write, fallocate, pread, or "all" (every one but pread); default
+ * "fdatasync,fsync,pwrite,write".  pwrite64, fallocate64 and pread64 count
+ * as pwrite, fallocate and pread.
  *
  * FAILIO_SHORT=1 makes a failing write or pwrite of more than one byte
  * write the first half for real and return that short count, as a disk
@@ -53,6 +54,7 @@ enum {
     OP_PWRITE = 1 << 2,
     OP_WRITE = 1 << 3,
     OP_FALLOCATE = 1 << 4,
+    OP_PREAD = 1 << 5,
 };
 
 static const struct {
@@ -60,7 +62,7 @@ static const struct {
     int bit;
 } op_names[] = {
     {"fdatasync", OP_FDATASYNC}, {"fsync", OP_FSYNC}, {"pwrite", OP_PWRITE},
-    {"write", OP_WRITE},         {"fallocate", OP_FALLOCATE},
+    {"write", OP_WRITE},         {"fallocate", OP_FALLOCATE}, {"pread", OP_PREAD},
 };
 
 static int parse_ops(const char *s)
@@ -92,6 +94,8 @@ static int parse_errno(const char *s)
         return ENOSPC;
     if (!strcmp(s, "EDQUOT"))
         return EDQUOT;
+    if (!strcmp(s, "EMFILE"))
+        return EMFILE;
     if (atoi(s) > 0)
         return atoi(s);
     return EIO;
@@ -245,4 +249,26 @@ int fallocate64(int fd, int mode, off_t off, off_t len)
         return -1;
     }
     return real(fd, mode, off, len);
+}
+
+ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+    REAL(ssize_t, "pread", (int, void *, size_t, off_t));
+    int err = should_fail(OP_PREAD, fd, "pread");
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return real(fd, buf, n, off);
+}
+
+ssize_t pread64(int fd, void *buf, size_t n, off_t off)
+{
+    REAL(ssize_t, "pread64", (int, void *, size_t, off_t));
+    int err = should_fail(OP_PREAD, fd, "pread64");
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return real(fd, buf, n, off);
 }

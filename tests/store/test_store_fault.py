@@ -319,3 +319,62 @@ def test_failed_sync_condemns_later_writes_to_the_segment(failio_built, release_
     acked = [before[t] for t in sorted(before)] + [after[t] for t in sorted(after)]
     assert [b for b in got if b in set(acked)] == acked
     assert len(got) == len(set(got))
+
+
+@pytest.mark.parametrize('when', ['first-entries', 'later-entries'])
+def test_ack_file_enospc_is_logged_once_a_second(failio_built, release_bin, monkeypatch, tmp_path, broker_factory,
+                                                 qname, when):
+    """Ack-file writes fail with ENOSPC while a consumer acks one message
+    per loop turn: the failure is logged at most about once a second, with
+    a count of the lines left out (issue 11, point 17: 462 identical lines
+    in one burst).  With 'first-entries' the ack file's header write
+    fails; with 'later-entries' the file exists and its mapping is full, so
+    reserving more space (fallocate) and the pwrite after it fail."""
+    trigger = tmp_path / 'fail-now'
+    monkeypatch.setenv('LD_PRELOAD', failio_built)
+    monkeypatch.setenv('FAILIO_TRIGGER', str(trigger))
+    monkeypatch.setenv('FAILIO_OPS', 'write,pwrite,fallocate')
+    monkeypatch.setenv('FAILIO_SUFFIX', '.ack')
+    monkeypatch.setenv('FAILIO_ERRNO', 'ENOSPC')
+    monkeypatch.setenv('FAILIO_LOG', str(tmp_path / 'failio.log'))
+    broker = broker_factory()
+    need_control(broker)
+    n = 4000 if when == 'later-entries' else 600
+    pub = ConfirmPublisher(broker.host, broker.port)
+    pub.declare(qname)
+    batch(pub, qname, 'm', n, window=500)
+    pub.close()
+
+    c = connect(broker)
+    ch = c.channel()
+    ch.basic_qos(prefetch_count=1)
+    acked = 0
+    t0 = None
+    if when == 'later-entries':
+        # 64 KiB of mapping holds 4095 entries, two per message here (its
+        # "delivered" mark, then its ack): the failures start past ~2048
+        for m, _p, _b in ch.consume(qname, inactivity_timeout=5):
+            ch.basic_ack(m.delivery_tag)
+            acked += 1
+            if acked == 1500:
+                break
+        ch.cancel()
+    trigger.touch()
+    t0 = time.monotonic()
+    for m, _p, _b in ch.consume(qname, inactivity_timeout=5):
+        assert m is not None
+        ch.basic_ack(m.delivery_tag)   # one ack per round trip: one loop turn each
+        acked += 1
+        if acked == n:
+            break
+    ch.basic_qos(prefetch_count=1)     # a round trip: every ack was handled
+    elapsed = time.monotonic() - t0
+    os.unlink(trigger)
+    c.close()
+    time.sleep(2.2)                    # the once-a-second tick reports what was left out
+    assert (tmp_path / 'failio.log').exists(), 'the shim failed nothing'
+    lines = [ln for ln in broker.log_text().splitlines() if 'redelivered after a restart' in ln]
+    assert lines, 'the failed ack writes are not logged'
+    assert len(lines) <= elapsed + 4, '%d lines in %.1f s:\n%s' % (len(lines), elapsed, '\n'.join(lines[:5]))
+    # and none is forgotten: the count of those left out follows
+    assert 'more failures' in lines[-1], lines

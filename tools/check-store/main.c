@@ -130,19 +130,37 @@ static int cut(const char *path, size_t off)
 
 typedef struct dq {
     uint32_t id;
+    uint32_t order;             /* place in the definitions file */
+    bool exists;
     char name[256];
 } dq;
 
+/* The durable queues: while the definitions are read, every declaration
+ * and deletion is appended; queues_settle() then sorts them by id and keeps
+ * each id's last word, so a lookup is a binary search (a record may name
+ * tens of thousands of queues). */
 static dq *queues;
-static size_t nqids;
+static size_t nqids, capqids;
+
+static int cmp_dq(const void *a, const void *b)
+{
+    const dq *x = a, *y = b;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
 
 static const dq *queue_find(uint32_t id)
 {
-    size_t i;
-    for (i = 0; i < nqids; i++)
-        if (queues[i].id == id)
-            return &queues[i];
-    return NULL;
+    size_t lo = 0, hi = nqids;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (queues[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < nqids && queues[lo].id == id ? &queues[lo] : NULL;
 }
 
 static bool queue_exists(uint32_t id)
@@ -152,23 +170,34 @@ static bool queue_exists(uint32_t id)
 
 static void queue_set(uint32_t id, bool exists, const uint8_t *name, size_t namelen)
 {
-    size_t i;
-    for (i = 0; i < nqids; i++)
-        if (queues[i].id == id) {
-            if (!exists)
-                queues[i] = queues[--nqids];
-            return;
-        }
-    if (exists) {
-        dq *v = realloc(queues, (nqids + 1) * sizeof *v);
+    if (nqids == capqids) {
+        size_t cap = capqids ? capqids * 2 : 64;
+        dq *v = realloc(queues, cap * sizeof *v);
         if (!v)
             return;
         queues = v;
-        queues[nqids].id = id;
-        memcpy(queues[nqids].name, name, namelen);
-        queues[nqids].name[namelen] = 0;
-        nqids++;
+        capqids = cap;
     }
+    queues[nqids].id = id;
+    queues[nqids].order = (uint32_t)nqids;
+    queues[nqids].exists = exists;
+    memcpy(queues[nqids].name, name, namelen);
+    queues[nqids].name[namelen] = 0;
+    nqids++;
+}
+
+static void queues_settle(void)
+{
+    size_t i, out = 0;
+    if (nqids)
+        qsort(queues, nqids, sizeof *queues, cmp_dq);
+    for (i = 0; i < nqids; i++) {
+        if (i + 1 < nqids && queues[i + 1].id == queues[i].id)
+            continue; /* a later record about the same id decides */
+        if (queues[i].exists)
+            queues[out++] = queues[i];
+    }
+    nqids = out;
 }
 
 /* Write a new file in place of path: tmp, sync, rename, sync the directory. */
@@ -283,6 +312,7 @@ static int check_defs(const char *dir)
         }
         free(keep);
     }
+    queues_settle();
     printf("%s: %zu durable queues\n", path, nqids);
     free(buf);
     return 0;
@@ -295,6 +325,14 @@ typedef struct ack {
     uint8_t kind;
 } ack;
 
+static int cmp_ack(const void *a, const void *b)
+{
+    const ack *x = a, *y = b;
+    if (x->qid != y->qid)
+        return x->qid < y->qid ? -1 : 1;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
 /* The ack entries of generation gen of segment segid, chosen as recovery
  * chooses them (src/store/recover.c): NNNN.ack if it is of that
  * generation, else NNNN.acn if that is (a compaction cut short between its
@@ -306,7 +344,7 @@ static int check_acks(const char *dir, uint32_t segid, uint32_t gen, ack **out, 
     size_t n = 0, an = 0, off;
     uint32_t version, id;
     ack *v = NULL;
-    size_t nv = 0;
+    size_t nv = 0, capv = 0;
 
     *out = NULL;
     *nout = 0;
@@ -375,26 +413,39 @@ static int check_acks(const char *dir, uint32_t segid, uint32_t gen, ack **out, 
             }
             continue;
         }
-        v = realloc(v, (nv + 1) * sizeof *v);
-        if (!v) {
-            free(buf);
-            return -1;
+        if (nv == capv) {
+            ack *t = realloc(v, (capv = capv ? capv * 2 : 256) * sizeof *v);
+            if (!t) {
+                free(v);
+                free(buf);
+                return -1;
+            }
+            v = t;
         }
         v[nv++] = a;
     }
     free(buf);
+    if (nv)
+        qsort(v, nv, sizeof *v, cmp_ack); /* for ack_kind's binary search */
     *out = v;
     *nout = nv;
     return 0;
 }
 
+/* The kinds of the entries for (qid, off), in v sorted by cmp_ack. */
 static uint8_t ack_kind(const ack *v, size_t n, uint32_t qid, uint32_t off)
 {
-    size_t i;
+    size_t lo = 0, hi = n;
     uint8_t k = 0;
-    for (i = 0; i < n; i++)
-        if (v[i].qid == qid && v[i].off == off)
-            k |= v[i].kind;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v[mid].qid < qid || (v[mid].qid == qid && v[mid].off < off))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < n && v[lo].qid == qid && v[lo].off == off; lo++)
+        k |= v[lo].kind;
     return k;
 }
 
@@ -406,7 +457,7 @@ static void list_lost(const char *path, const uint8_t *buf, size_t off, size_t e
 {
     seg_record r;
     uint32_t len = end - off >= REC_HEADER ? amqp_get32(buf + off) : 0;
-    uint16_t i;
+    uint32_t i;
     bool ok = false;
 
     /* the length as written, if it is sane; else the whole range */
@@ -418,13 +469,7 @@ static void list_lost(const char *path, const uint8_t *buf, size_t off, size_t e
         /* the head may still be readable: flags, seq, queue ids */
         const uint8_t *p = buf + off + REC_HEADER;
         size_t avail = end - off > REC_HEADER ? end - off - REC_HEADER : 0;
-        if (avail >= 20 && p[0] == REC_MSG && avail >= 20 + 4u * amqp_get16(p + 2)) {
-            memset(&r, 0, sizeof r);
-            r.type = REC_MSG;
-            r.flags = p[1];
-            r.nq = amqp_get16(p + 2);
-            r.seq = amqp_get64(p + 4);
-            r.qids = p + 20;
+        if (seg_payload_head(p, avail, &r)) {
             ok = true;
             printf("NOTE %s at offset %zu: only the head of the damaged record can be read; what it names is "
                    "a guess\n", path, off);
@@ -512,7 +557,7 @@ static int check_segment(const char *dir, uint32_t segid, bool newest)
         size_t size;
         seg_record r;
         enum seg_check c = seg_record_check(buf + off, n - off, &size, &r);
-        uint16_t i;
+        uint32_t i;
 
         if (c != SEG_OK) {
             long next = seg_find_valid(buf + off + 1, n - off - 1);
@@ -570,6 +615,48 @@ static int check_segment(const char *dir, uint32_t segid, bool newest)
     free(acks);
     free(buf);
     return 0;
+}
+
+/* Records the broker found damaged while it ran and moved aside
+ * (DATA/corrupt/SSSSSSSSSS-OOOOOOOOOO.rec, see store_move_aside): each is a
+ * lost message, reported as a problem with what its head still names.
+ * --repair leaves them: remove them once inspected. */
+static void check_moved_aside(const char *dir)
+{
+    char cdir[4200], path[4500];
+    DIR *d;
+    struct dirent *de;
+
+    snprintf(cdir, sizeof cdir, "%s/corrupt", dir);
+    if (!(d = opendir(cdir)))
+        return;
+    while ((de = readdir(d))) {
+        unsigned segid, off;
+        uint8_t *buf;
+        size_t n;
+        seg_record r;
+        uint32_t i, len;
+        if (sscanf(de->d_name, "%10u-%10u.rec", &segid, &off) != 2)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", cdir, de->d_name);
+        if (slurp(path, &buf, &n) < 0)
+            continue;
+        len = n >= REC_HEADER ? amqp_get32(buf) : 0;
+        problem(path, 0, "a damaged record (%s) the broker moved aside from segment %u offset %u: its message "
+                "is lost (remove this file once inspected)",
+                n >= REC_HEADER && len == n - REC_HEADER && crc32c(0, buf + REC_HEADER, len) != amqp_get32(buf + 4)
+                    ? "checksum mismatch" : "unreadable",
+                segid, off);
+        if (n > REC_HEADER && seg_payload_head(buf + REC_HEADER, n - REC_HEADER, &r) && !(r.flags & REC_FLAG_PAGED)) {
+            for (i = 0; i < r.nq; i++) {
+                const dq *q = queue_find(amqp_get32(r.qids + 4 * i));
+                printf("LOST %s: message seq %llu of queue '%s' (id %u), as far as its damaged bytes tell\n", path,
+                       (unsigned long long)r.seq, q ? q->name : "?", amqp_get32(r.qids + 4 * i));
+            }
+        }
+        free(buf);
+    }
+    closedir(d);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -649,6 +736,7 @@ int main(int argc, char **argv)
     }
     if (check_defs(dir) < 0)
         return 2;
+    check_moved_aside(dir);
     snprintf(msgdir, sizeof msgdir, "%s/msgs", dir);
     if (!(d = opendir(msgdir))) {
         if (errno == ENOENT) {
