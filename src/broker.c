@@ -1,7 +1,7 @@
 /*
  * broker.c - the server: listening sockets, the connection list, signals,
- * the once-a-second tick (heartbeats, the store's disk check, the memory
- * alarm's measure), and the before-sleep hook that drives the batched
+ * the once-a-second tick (the store's disk check, the memory alarm's
+ * measure; each connection has its own timer for heartbeats), and the before-sleep hook that drives the batched
  * work of each loop turn:
  *
  *   1. dispatch: queues marked dirty deliver to their consumers
@@ -16,8 +16,9 @@
  *      the sync; then a bounded step of compaction
  *   5. reap: connections that died this turn are freed
  *
- * Shutdown (SIGINT/SIGTERM) closes every connection with 320
- * CONNECTION_FORCED, gives clients a moment to answer, then stops.
+ * Shutdown (SIGINT/SIGTERM) closes every open connection with 320
+ * CONNECTION_FORCED, gives clients a moment to answer, then stops; a
+ * connection still in its handshake is just dropped, as RabbitMQ does.
  */
 #include "warren.h"
 
@@ -267,11 +268,7 @@ static void before_sleep(ev_loop *loop, void *data)
 static void on_tick(ev_loop *loop, ev_timer *t)
 {
     broker *b = (broker *)((char *)t - offsetof(broker, tick));
-    uint64_t now = ev_now(loop);
-    conn *c;
 
-    for (c = b->conns; c; c = c->next)
-        conn_heartbeat_tick(c, now);
     if (b->st)
         store_tick(b->st);
     alarm_check_memory(b);
@@ -301,7 +298,9 @@ static void begin_shutdown(broker *b, const char *why)
     for (c = b->conns; c; c = c->next) {
         if (c->state == CONN_DEAD)
             continue;
-        if (c->state == CONN_HEADER)
+        /* RabbitMQ's rabbit_reader:terminate sends 320 only to a running
+         * connection; one in its handshake is just closed */
+        if (c->state < CONN_OPEN)
             conn_kill(c, "shutdown");
         else
             conn_close(c, AMQP_CONNECTION_FORCED,
