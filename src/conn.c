@@ -47,7 +47,7 @@
  * rabbit_reader:close_connection waits the connection's timeout_sec (3 s,
  * ?NORMAL_TIMEOUT, until tune-ok; then the negotiated heartbeat) but no
  * longer than ?CLOSING_TIMEOUT, 30 s, which is also the wait when the
- * heartbeat is off. */
+ * heartbeat is off.  After a framing error it waits 3 s (frame_error). */
 #define CLOSE_NORMAL_TIMEOUT_S 3
 #define CLOSE_MAX_TIMEOUT_S 30
 
@@ -953,10 +953,12 @@ static void frame_error(conn *c, long rc, const uint8_t *p)
         return;
     }
     conn_close(c, err.code, err.text, 0);
-    /* what comes next is read and dropped (closing with unread input
-     * would reset the connection and could lose our close frame) until
-     * the client hangs up or the close times out */
+    /* what comes next is read and dropped unparsed (closing with unread
+     * input would reset the connection and could lose our close frame)
+     * until the client hangs up or, as RabbitMQ's fatal_frame_error waits
+     * ?SILENT_CLOSE_DELAY whatever the client says, 3 s have passed */
     c->discard_input = true;
+    ev_timer_start(c->b->loop, &c->timer, CLOSE_NORMAL_TIMEOUT_S * 1000);
 }
 
 /* RabbitMQ takes AMQP 0-9's header for 0-9-1 (the two are that close). */
