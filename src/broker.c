@@ -1,8 +1,8 @@
 /*
  * broker.c - the server: listening sockets, the connection list, signals,
  * the once-a-second tick (the store's disk check, the memory alarm's
- * measure; each connection has its own timer for heartbeats), and the before-sleep hook that drives the batched
- * work of each loop turn:
+ * measure; heartbeats are on each connection's own timer, conn.c), and
+ * the before-sleep hook that drives the batched work of each loop turn:
  *
  *   1. dispatch: queues marked dirty deliver to their consumers
  *   2. acks: the turn's ack-file entries (acks, "delivered" marks) are
@@ -16,9 +16,8 @@
  *      the sync; then a bounded step of compaction
  *   5. reap: connections that died this turn are freed
  *
- * Shutdown (SIGINT/SIGTERM) closes every open connection with 320
- * CONNECTION_FORCED, gives clients a moment to answer, then stops; a
- * connection still in its handshake is just dropped, as RabbitMQ does.
+ * Shutdown (SIGINT/SIGTERM) closes every connection with 320
+ * CONNECTION_FORCED, gives clients a moment to answer, then stops.
  */
 #include "warren.h"
 
