@@ -16,7 +16,7 @@
  *      the sync; then a bounded step of compaction
  *   5. reap: connections that died this turn are freed
  *
- * Shutdown (SIGINT/SIGTERM) closes every connection with 320
+ * Shutdown (SIGINT/SIGTERM) closes every open connection with 320
  * CONNECTION_FORCED, gives clients a moment to answer, then stops.
  */
 #include "warren.h"
