@@ -6,14 +6,18 @@
  * Two sources, one block.  The store raises the disk alarm (free space
  * under --disk-free-limit, store.c check_disk); this file raises the
  * memory alarm (heap in use over --memory-limit, heap.c).  While either is
- * on, b->blocked holds: conn.c stops reading connections that have
- * published (held()), and clients that announced the connection.blocked
- * capability hear why, in RabbitMQ's words: "low on memory", "low on disk",
- * or with both on "low on disk & memory" (rabbit_reader joins the set of
- * alarms with " & " in the order Erlang's sets:to_list gives, disk first).
- * As in RabbitMQ a client hears connection.blocked once: a second alarm
- * while it is blocked changes nothing it sees, clearing one of two keeps
- * it blocked, and connection.unblocked goes out when both are off.
+ * on, b->blocked holds, and as in RabbitMQ 3.10 (rabbit_reader's
+ * "blocking" and "blocked" states) a connection is blocked when it
+ * publishes: conn.c stops reading it after that content frame (held()),
+ * and a client that announced the connection.blocked capability hears
+ * why, in RabbitMQ's words: "low on memory", "low on disk", or with both
+ * on "low on disk & memory" (rabbit_reader joins the set of alarms with
+ * " & " in the order Erlang's sets:to_list gives, disk first).  A
+ * connection that does not publish during the alarm is read on and told
+ * nothing.  A client hears connection.blocked once: a second alarm while
+ * it is blocked changes nothing it sees, clearing one of two keeps it
+ * blocked, and connection.unblocked goes to those that heard blocked when
+ * both are off.
  *
  * The memory is measured on the broker's 1 s tick and, because a fast
  * publisher fills a lot of memory in a second, also before the loop sleeps
@@ -80,13 +84,11 @@ void alarm_set(broker *b, unsigned source, bool on)
             log_info("publishers stay blocked: %s", b->block_reason);
         return;
     }
-    if (!on)
-        log_info("publishers unblocked");
-    for (c = b->conns; c; c = c->next) {
-        conn_set_blocked(c, b->blocked, b->block_reason);
-        if (!b->blocked)
-            conn_resume(c);
-    }
+    if (on)
+        return; /* each publishing connection is held at its next publish */
+    log_info("publishers unblocked");
+    for (c = b->conns; c; c = c->next)
+        conn_unblock(c);
 }
 
 void alarm_init(broker *b)

@@ -1,8 +1,8 @@
 /*
  * broker.c - the server: listening sockets, the connection list, signals,
- * the once-a-second tick (heartbeats, the store's disk check, the memory
- * alarm's measure), and the before-sleep hook that drives the batched
- * work of each loop turn:
+ * the once-a-second tick (the store's disk check, the memory alarm's
+ * measure; heartbeats are on each connection's own timer, conn.c), and
+ * the before-sleep hook that drives the batched work of each loop turn:
  *
  *   1. dispatch: queues marked dirty deliver to their consumers
  *   2. acks: the turn's ack-file entries (acks, "delivered" marks) are
@@ -16,7 +16,7 @@
  *      the sync; then a bounded step of compaction
  *   5. reap: connections that died this turn are freed
  *
- * Shutdown (SIGINT/SIGTERM) closes every connection with 320
+ * Shutdown (SIGINT/SIGTERM) closes every open connection with 320
  * CONNECTION_FORCED, gives clients a moment to answer, then stops.
  * SIGHUP is logged and otherwise ignored, as RabbitMQ does.
  */
@@ -280,11 +280,7 @@ static void before_sleep(ev_loop *loop, void *data)
 static void on_tick(ev_loop *loop, ev_timer *t)
 {
     broker *b = (broker *)((char *)t - offsetof(broker, tick));
-    uint64_t now = ev_now(loop);
-    conn *c;
 
-    for (c = b->conns; c; c = c->next)
-        conn_heartbeat_tick(c, now);
     if (b->st)
         store_tick(b->st);
     alarm_check_memory(b);
@@ -314,7 +310,9 @@ static void begin_shutdown(broker *b, const char *why)
     for (c = b->conns; c; c = c->next) {
         if (c->state == CONN_DEAD)
             continue;
-        if (c->state == CONN_HEADER)
+        /* RabbitMQ's rabbit_reader:terminate sends 320 only to a running
+         * connection; one in its handshake is just closed */
+        if (c->state < CONN_OPEN)
             conn_kill(c, "shutdown");
         else
             conn_close(c, AMQP_CONNECTION_FORCED,

@@ -386,7 +386,6 @@ static int publish_start(channel *ch, const amqp_basic_publish *m, amqp_error *e
     ch->pub_rklen = (uint8_t)m->routing_key.len;
     memcpy(ch->pub_rk, m->routing_key.ptr, m->routing_key.len);
     ch->pub_state = PUB_HEADER;
-    ch->c->is_publisher = true;
     alarm_note_publish(ch->c->b);
     if (ch->confirm)
         ch->pub_count++;

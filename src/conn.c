@@ -13,6 +13,11 @@
  * Lifecycle, as RabbitMQ: protocol header -> start/start-ok (PLAIN or
  * AMQPLAIN) -> tune/tune-ok -> open/open-ok -> channels -> close/close-ok
  * in either direction.  Until tune-ok frames are limited to 4096 octets.
+ * After a close in either direction the socket is not closed at once: as
+ * RabbitMQ's "closed" state, input is read and dropped (the spec: frames
+ * after close are discarded) until the client's close-ok or hang-up, or
+ * a timeout, so a client still writing what it queued before its close
+ * (amqplib's muxer does) does not meet a reset socket.
  * A failure anywhere is an amqp_error: soft codes close the channel, hard
  * codes close the connection, and before tune-ok the socket is just closed
  * (conn_error below).  Frames are judged in RabbitMQ's order and its errors
@@ -38,7 +43,13 @@
 #include "log.h"
 
 #define HANDSHAKE_TIMEOUT_MS 10000
-#define CLOSE_TIMEOUT_MS 3000
+/* How long a closed connection waits for the client to hang up: RabbitMQ's
+ * rabbit_reader:close_connection waits the connection's timeout_sec (3 s,
+ * ?NORMAL_TIMEOUT, until tune-ok; then the negotiated heartbeat) but no
+ * longer than ?CLOSING_TIMEOUT, 30 s, which is also the wait when the
+ * heartbeat is off.  After a framing error it waits 3 s (frame_error). */
+#define CLOSE_NORMAL_TIMEOUT_S 3
+#define CLOSE_MAX_TIMEOUT_S 30
 
 int amqp_fail(amqp_error *e, int code, const char *fmt, ...)
 {
@@ -57,6 +68,7 @@ int amqp_fail(amqp_error *e, int code, const char *fmt, ...)
 }
 
 static void on_io(ev_loop *loop, ev_io *io, uint32_t events);
+static void on_timer(ev_loop *loop, ev_timer *t);
 
 void conn_accept(broker *b, int fd, const struct sockaddr *sa, socklen_t salen)
 {
@@ -96,6 +108,8 @@ void conn_accept(broker *b, int fd, const struct sockaddr *sa, socklen_t salen)
         free(c);
         return;
     }
+    ev_timer_init(&c->timer, on_timer);
+    ev_timer_start(b->loop, &c->timer, HANDSHAKE_TIMEOUT_MS);
     c->next = b->conns;
     if (b->conns)
         b->conns->prev = c;
@@ -198,12 +212,12 @@ static void send_heartbeat(conn *c)
     conn_want_flush(c);
 }
 
-/* A publishing connection is not read while a resource alarm (memory or
- * disk, alarm.c) is on, as RabbitMQ blocks publishers; consumers go on
- * draining. */
+/* A connection that publishes while a resource alarm (memory or disk,
+ * alarm.c) is on is not read until the alarms are off, as RabbitMQ blocks
+ * publishers; consumers go on draining. */
 static bool held(const conn *c)
 {
-    return c->b->blocked && c->is_publisher && c->state == CONN_OPEN;
+    return c->alarm_held && c->state == CONN_OPEN;
 }
 
 static void update_events(conn *c)
@@ -298,10 +312,11 @@ void conn_kill(conn *c, const char *why)
     broker *b = c->b;
     if (c->state == CONN_DEAD)
         return;
-    if (c->state >= CONN_OPEN_WAIT || c->state == CONN_START || c->state == CONN_TUNE)
-        log_info("closing connection %s: %s", c->peer, why);
-    else
+    /* a closed connection's close was logged when it began */
+    if (c->state == CONN_HEADER || c->state == CONN_CLOSING)
         log_debug("closing connection %s: %s", c->peer, why);
+    else
+        log_info("closing connection %s: %s", c->peer, why);
     /* what could still be written goes now (e.g. close-ok, an error frame) */
     if (c->out.bytes > 0)
         obuf_flush(&c->out, c->io.fd);
@@ -309,6 +324,7 @@ void conn_kill(conn *c, const char *why)
     release_exclusive(c);
     c->state = CONN_DEAD;
     ev_io_stop(b->loop, &c->io);
+    ev_timer_stop(b->loop, &c->timer);
     c->reap_next = b->reap;
     b->reap = c;
 }
@@ -340,12 +356,30 @@ void conn_free(conn *c)
     if (c->next)
         c->next->prev = c->prev;
     b->nconns--;
+    ev_timer_stop(b->loop, &c->timer);
     if (c->io.fd >= 0)
         close(c->io.fd);
     obuf_clear(&c->out);
     free(c->in);
     free(c->chans);
     free(c);
+}
+
+/* The connection is closed at the AMQP level, from either side: its
+ * channels and exclusive queues go now; the socket stays until the
+ * client's close-ok or hang-up, or RabbitMQ's timeout (see
+ * CLOSE_MAX_TIMEOUT_S): the client may still be writing what it queued
+ * before it saw the close. */
+static void begin_closing(conn *c)
+{
+    unsigned t = c->state < CONN_OPEN_WAIT ? CLOSE_NORMAL_TIMEOUT_S : c->heartbeat;
+
+    if (t == 0 || t > CLOSE_MAX_TIMEOUT_S)
+        t = CLOSE_MAX_TIMEOUT_S;
+    release_channels(c);
+    release_exclusive(c);
+    c->state = CONN_CLOSING;
+    ev_timer_start(c->b->loop, &c->timer, (uint64_t)t * 1000);
 }
 
 void conn_close(conn *c, int code, const char *text, uint32_t method)
@@ -361,11 +395,8 @@ void conn_close(conn *c, int code, const char *text, uint32_t method)
     if (m.reply_text.len > 255)
         m.reply_text.len = 255;
     log_info("closing connection %s: %s", c->peer, text);
-    release_channels(c);
-    release_exclusive(c);
+    begin_closing(c);
     conn_send_method(c, 0, AMQP_CONNECTION_CLOSE, &m);
-    c->state = CONN_CLOSING;
-    c->last_recv = ev_now(c->b->loop); /* the close timeout counts from here */
 }
 
 /* The one place an error becomes a close, as RabbitMQ decides it: soft
@@ -397,18 +428,38 @@ static void conn_error(conn *c, channel *ch, amqp_error *err)
     conn_close(c, err->code, err->text, err->method);
 }
 
-void conn_set_blocked(conn *c, bool blocked, const char *reason)
+/* A content frame arrived while a resource alarm is on: the connection is
+ * not read from now on, and a client that announced the capability hears
+ * connection.blocked with the alarms' reason.  This is RabbitMQ 3.10's
+ * rabbit_reader (publish_received): a connection is blocked at its first
+ * publish during an alarm, not when the alarm goes on, so a connection
+ * that only consumes is never told, and one that published before the
+ * alarm is read (its acks too) until it publishes again. */
+static void hold_publisher(conn *c)
 {
-    if (c->state != CONN_OPEN || !(c->cap_flags & CAP_CONNECTION_BLOCKED) || c->blocked == blocked)
+    if (c->alarm_held || c->state != CONN_OPEN)
         return;
-    c->blocked = blocked;
-    if (blocked) {
-        amqp_connection_blocked m = {.reason = amqp_cstr(reason)};
+    c->alarm_held = true;
+    if (c->cap_flags & CAP_CONNECTION_BLOCKED) {
+        amqp_connection_blocked m = {.reason = amqp_cstr(c->b->block_reason)};
         conn_send_method(c, 0, AMQP_CONNECTION_BLOCKED, &m);
-    } else {
+        c->blocked_sent = true;
+    }
+}
+
+static void conn_resume(conn *c);
+
+void conn_unblock(conn *c)
+{
+    if (!c->alarm_held)
+        return;
+    c->alarm_held = false;
+    if (c->blocked_sent && c->state == CONN_OPEN) {
         amqp_connection_unblocked m = {0};
         conn_send_method(c, 0, AMQP_CONNECTION_UNBLOCKED, &m);
     }
+    c->blocked_sent = false;
+    conn_resume(c);
 }
 
 /* ------------------------------------------------------------- handshake */
@@ -572,8 +623,11 @@ static int on_open(conn *c, const amqp_connection_open *m, amqp_error *err)
     c->vh = c->b->vh;
     c->state = CONN_OPEN;
     conn_send_method(c, 0, AMQP_CONNECTION_OPEN_OK, &ok);
-    if (c->b->blocked)
-        conn_set_blocked(c, true, c->b->block_reason);
+    /* the handshake timer becomes the heartbeat timer */
+    if (c->heartbeat)
+        ev_timer_start(c->b->loop, &c->timer, (uint64_t)c->heartbeat * 500);
+    else
+        ev_timer_stop(c->b->loop, &c->timer);
     log_info("connection %s opened by user '%s'", c->peer, c->user);
     return 0;
 }
@@ -618,10 +672,9 @@ static int conn_method(conn *c, uint32_t id, amqp_method_args *a, amqp_error *er
     case AMQP_CONNECTION_CLOSE:
         if (c->state == CONN_OPEN) {
             amqp_connection_close_ok ok = {0};
-            release_channels(c);
-            release_exclusive(c);
+            log_info("closing connection %s: client closed the connection", c->peer);
+            begin_closing(c);
             conn_send_method(c, 0, AMQP_CONNECTION_CLOSE_OK, &ok);
-            conn_kill(c, "client closed the connection");
             return 0;
         }
         break;
@@ -796,6 +849,17 @@ static int frame_on_channel(conn *c, const amqp_frame *f, amqp_error *err, chann
     return channel_frame(ch, f, err);
 }
 
+/* A method id the codec does not know: RabbitMQ's reader cannot name it
+ * and its connection process exits, so the socket is dropped without a
+ * connection.close (not the spec's 540 or 503), in any state. */
+static int unknown_method(conn *c, uint32_t id)
+{
+    char why[64];
+    snprintf(why, sizeof why, "unknown method %u.%u", id >> 16, id & 0xffff);
+    conn_kill(c, why);
+    return -1;
+}
+
 /* Handle one frame, judged in RabbitMQ's order.  Returns -1 when the
  * connection can take no more input. */
 static int conn_frame(conn *c, const amqp_frame *f)
@@ -807,18 +871,20 @@ static int conn_frame(conn *c, const amqp_frame *f)
     int rc;
 
     if (c->state == CONN_CLOSING) {
-        /* after our connection.close only close-ok (or close) counts */
+        /* closed: only the close handshake on channel 0 counts (close-ok
+         * ends it, a close crossing ours or a second one is answered), as
+         * in RabbitMQ's "closed" state; everything else is dropped */
         if (f->type == AMQP_FRAME_METHOD && f->channel == 0 && f->size >= 4) {
             id = amqp_get32(f->payload);
+            if (!amqp_method_known(id))
+                return unknown_method(c, id);
             if (id == AMQP_CONNECTION_CLOSE_OK) {
-                conn_kill(c, "connection closed after error");
+                conn_kill(c, "close-ok from client");
                 return -1;
             }
             if (id == AMQP_CONNECTION_CLOSE) {
                 amqp_connection_close_ok ok = {0};
                 conn_send_method(c, 0, AMQP_CONNECTION_CLOSE_OK, &ok);
-                conn_kill(c, "connection closed after error");
-                return -1;
             }
         }
         return 0;
@@ -833,6 +899,8 @@ static int conn_frame(conn *c, const amqp_frame *f)
                   quote_octets(q, sizeof q, f->payload, f->size));
         goto fail;
     }
+    if (f->type == AMQP_FRAME_METHOD && !amqp_method_known(amqp_get32(f->payload)))
+        return unknown_method(c, amqp_get32(f->payload));
     if (f->type == AMQP_FRAME_HEARTBEAT) {
         if (f->channel != 0) {
             unexpected_frame(f, &err);
@@ -847,11 +915,7 @@ static int conn_frame(conn *c, const amqp_frame *f)
         }
         if ((rc = amqp_method_frame_decode(f, &id, &a)) < 0) {
             err.method = id;
-            if (rc == AMQP_EMETHOD)
-                amqp_fail(&err, AMQP_NOT_IMPLEMENTED, "unknown method %u.%u", id >> 16, id & 0xffff);
-            else
-                amqp_fail(&err, AMQP_FRAME_ERROR, "cannot decode %s: %s", amqp_method_name(id),
-                          amqp_strerror(rc));
+            amqp_fail(&err, AMQP_FRAME_ERROR, "cannot decode %s: %s", amqp_method_name(id), amqp_strerror(rc));
             goto fail;
         }
         log_debug("%s ch 0 -> %s", c->peer, amqp_method_name(id));
@@ -862,6 +926,8 @@ static int conn_frame(conn *c, const amqp_frame *f)
     }
     if (frame_on_channel(c, f, &err, &errch) < 0)
         goto fail;
+    if ((f->type == AMQP_FRAME_HEADER || f->type == AMQP_FRAME_BODY) && c->b->blocked)
+        hold_publisher(c);
     return c->state == CONN_DEAD ? -1 : 0;
 fail:
     conn_error(c, errch, &err);
@@ -887,10 +953,12 @@ static void frame_error(conn *c, long rc, const uint8_t *p)
         return;
     }
     conn_close(c, err.code, err.text, 0);
-    /* what comes next is read and dropped (closing with unread input
-     * would reset the connection and could lose our close frame) until
-     * the client hangs up or the close times out */
+    /* what comes next is read and dropped unparsed (closing with unread
+     * input would reset the connection and could lose our close frame)
+     * until the client hangs up or, as RabbitMQ's fatal_frame_error waits
+     * ?SILENT_CLOSE_DELAY whatever the client says, 3 s have passed */
     c->discard_input = true;
+    ev_timer_start(c->b->loop, &c->timer, CLOSE_NORMAL_TIMEOUT_S * 1000);
 }
 
 /* RabbitMQ takes AMQP 0-9's header for 0-9-1 (the two are that close). */
@@ -1002,7 +1070,8 @@ static void keep_rest(conn *c, size_t have, size_t used)
     }
 }
 
-void conn_resume(conn *c)
+/* Read again what was held back while the connection was held. */
+static void conn_resume(conn *c)
 {
     size_t have = c->inlen;
     long used;
@@ -1033,32 +1102,20 @@ static void on_io(ev_loop *loop, ev_io *io, uint32_t events)
         conn_read(c);
 }
 
-void conn_heartbeat_tick(conn *c, uint64_t now)
+/* Heartbeats, as RabbitMQ's rabbit_heartbeat: every half interval a
+ * heartbeat goes out if nothing else did since the last look (heartbeat=1:
+ * every 0.5 s to an idle client), and a client silent for two intervals is
+ * dropped without a connection.close (RabbitMQ looks once an interval, so
+ * it drops after two to three).  A held connection is not read, so its
+ * heartbeats wait in the socket: as RabbitMQ pauses its heartbeat monitor
+ * while a connection is blocked, the silence does not count. */
+static void heartbeat(conn *c, uint64_t now)
 {
     uint64_t hb = (uint64_t)c->heartbeat * 1000;
 
-    switch (c->state) {
-    case CONN_DEAD:
-        return;
-    case CONN_CLOSING:
-        if (now - c->last_recv > CLOSE_TIMEOUT_MS)
-            conn_kill(c, "no close-ok from client");
-        return;
-    case CONN_OPEN:
-        break;
-    default:
-        if (now - c->last_recv > HANDSHAKE_TIMEOUT_MS)
-            conn_kill(c, "handshake timeout");
-        return;
-    }
-    if (!hb)
-        return;
-    /* a held connection is not read, so its heartbeats wait in the socket:
-     * as RabbitMQ pauses its heartbeat monitor while a connection is
-     * blocked, the silence does not count */
     if (held(c))
         c->last_recv = now;
-    if (now - c->last_recv > 2 * hb) {
+    if (now - c->last_recv >= 2 * hb) {
         char why[80];
         snprintf(why, sizeof why, "missed heartbeats from client, timeout: %us", c->heartbeat);
         conn_kill(c, why);
@@ -1066,4 +1123,31 @@ void conn_heartbeat_tick(conn *c, uint64_t now)
     }
     if (now - c->last_send >= hb / 2 && c->out.bytes == 0)
         send_heartbeat(c);
+    ev_timer_start(c->b->loop, &c->timer, hb / 2);
+}
+
+/* The connection's one timer: the handshake's limit (10 s of silence),
+ * then the heartbeat, then the wait of a closed connection. */
+static void on_timer(ev_loop *loop, ev_timer *t)
+{
+    conn *c = (conn *)((char *)t - offsetof(conn, timer));
+    uint64_t now = ev_now(loop), quiet = now - c->last_recv;
+
+    switch (c->state) {
+    case CONN_DEAD:
+        return;
+    case CONN_OPEN:
+        heartbeat(c, now);
+        return;
+    case CONN_CLOSING:
+        log_info("closing connection %s: the client did not close the socket after connection.close", c->peer);
+        conn_kill(c, "close timeout");
+        return;
+    default:
+        if (quiet >= HANDSHAKE_TIMEOUT_MS)
+            conn_kill(c, "handshake timeout");
+        else
+            ev_timer_start(loop, t, HANDSHAKE_TIMEOUT_MS - quiet);
+        return;
+    }
 }

@@ -544,12 +544,15 @@ enum conn_state {
     CONN_TUNE,          /* tune sent, waiting for tune-ok */
     CONN_OPEN_WAIT,     /* tune-ok received, waiting for connection.open */
     CONN_OPEN,
-    CONN_CLOSING,       /* connection.close sent, waiting for close-ok */
+    CONN_CLOSING,       /* connection.close sent or answered: input is read and
+                         * dropped until the client's close-ok or hang-up, or
+                         * a timeout (conn.c) */
     CONN_DEAD,          /* to be reaped */
 };
 
 struct conn {
     ev_io io;
+    ev_timer timer;             /* handshake, heartbeats or close deadline */
     broker *b;
     conn *next, *prev;          /* the broker's connections */
     conn *reap_next;
@@ -557,7 +560,8 @@ struct conn {
     uint8_t state;
     bool flushing;              /* on the flush list */
     bool read_paused;           /* output backlog: stop reading */
-    bool blocked;               /* sent connection.blocked */
+    bool alarm_held;            /* published during a resource alarm: not read */
+    bool blocked_sent;          /* sent connection.blocked, unblocked is due */
     bool loopback;
     bool discard_input;         /* after a framing error */
     uint16_t channel_max;
@@ -579,7 +583,6 @@ struct conn {
     char peer[64];
     uint32_t cap_flags;         /* client capabilities */
     uint32_t nexclusive;        /* exclusive queues it owns */
-    bool is_publisher;          /* has published: a disk alarm blocks it */
     bool sync_waiting;          /* on the broker's sync waiter list */
     conn *sync_next;
 };
@@ -605,14 +608,12 @@ void conn_want_flush(conn *c);
 void conn_flush(conn *c);
 /* Output room left before backpressure: deliveries stop at CONN_OUT_HIGH. */
 static inline bool conn_congested(const conn *c) { return c->out.bytes >= CONN_OUT_HIGH; }
-void conn_heartbeat_tick(conn *c, uint64_t now);
 void conn_free(conn *c);
-/* Send connection.blocked / unblocked to clients that asked for it. */
-void conn_set_blocked(conn *c, bool blocked, const char *reason);
+/* The resource alarms are off: a connection held for publishing during
+ * one is read again (and hears connection.unblocked if it heard blocked). */
+void conn_unblock(conn *c);
 /* The channel numbered id is gone (freed already): drop it from the table. */
 void conn_forget_channel(conn *c, uint16_t id);
-/* The disk alarm ended: read again what was held back. */
-void conn_resume(conn *c);
 /* Wake this connection when the store next syncs (its confirms wait). */
 void conn_wait_sync(conn *c);
 

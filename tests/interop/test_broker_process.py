@@ -7,7 +7,8 @@ the test starts: against WARREN_TEST_URL they skip (require_control).  What
 each checks against RabbitMQ's behaviour is said in the test:
   - SIGTERM: every open connection gets connection.close 320
     CONNECTION_FORCED "broker forced connection closure with reason
-    'shutdown'", RabbitMQ's words;
+    'shutdown'", RabbitMQ's words; a connection still in its handshake is
+    just closed (rabbit_reader:terminate sends 320 only to a running one);
   - a publisher blocked by a resource alarm is not read, so its heartbeats
     wait unread: RabbitMQ pauses its heartbeat monitor while a connection
     is blocked, so the connection is not dropped for missed heartbeats.
@@ -77,6 +78,41 @@ def test_sigterm_closes_every_connection_with_320(broker_factory):
     broker.proc = None
 
 
+def test_sigterm_during_handshake_just_closes(broker_factory):
+    """Issue 11: a connection that has not finished its handshake (start,
+    tune or open not yet done) gets no 320 at SIGTERM, only its socket
+    closed, as RabbitMQ does (terminate/2 forces a connection that is not
+    running); an open one still gets the 320."""
+    broker = broker_factory()
+    broker.require_control()
+    starting = raw.RawConnection(broker.host, broker.port)
+    starting.send_header()
+    starting.read_start()
+    tuning = raw.RawConnection(broker.host, broker.port)
+    tuning.send_header()
+    tuning.read_start()
+    tuning.send_start_ok()
+    tuning.read_tune()
+    opening = raw.RawConnection(broker.host, broker.port)
+    opening.send_header()
+    opening.read_start()
+    opening.send_start_ok()
+    opening.read_tune()
+    opening.send_tune_ok()
+    running = raw.RawConnection(broker.host, broker.port).handshake()
+    time.sleep(0.2)                             # the tune-ok is read
+    broker.proc.send_signal(signal.SIGTERM)
+    for name, c in (('starting', starting), ('tuning', tuning), ('opening', opening)):
+        got = c.read_until_closed(5)
+        assert got == b'', '%s: got %r instead of the socket closed' % (name, got)
+        c.close()
+    assert running.expect_connection_close(timeout=5)[0] == 320
+    running.close()
+    assert broker.proc.wait(10) == 0
+    broker.proc = None
+    assert 'SIGTERM: shutting down' in broker.log_text()
+
+
 # ---------------------------------------------------------- held publisher
 
 def test_blocked_publisher_is_not_dropped_for_heartbeats(broker_factory, monkeypatch, tmp_path, qname):
@@ -87,16 +123,16 @@ def test_blocked_publisher_is_not_dropped_for_heartbeats(broker_factory, monkeyp
     broker.require_control()
     c = raw.RawConnection(broker.host, broker.port)
     c.handshake(heartbeat=1)
-    f = c.read_method(4)
-    assert f.method == (10, 60), f             # connection.blocked
-    c.send(raw.heartbeat_frame())
     c.open_channel(1)
     c.send(raw.method_frame(1, raw.QUEUE_DECLARE, 0, qname, False, False, False, False, False, {}))
     c.expect(raw.QUEUE_DECLARE_OK, 1)
-    # a publish: from now on the connection is not read
+    # a publish during the alarm: connection.blocked, and from now on the
+    # connection is not read
     c.send(raw.method_frame(1, raw.BASIC_PUBLISH, 0, '', qname, False, False))
     c.send(raw.header_frame(1, 4))
     c.send(raw.body_frame(1, b'held'))
+    f = c.read_method(4)
+    assert f.method == (10, 60), f             # connection.blocked
     t0 = time.monotonic()
     server_heartbeats = 0
     while time.monotonic() - t0 < 4.5:         # > 2 heartbeat intervals

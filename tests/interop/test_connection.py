@@ -10,6 +10,13 @@ closed; an unknown mechanism or a malformed login response closes the socket
 without a reply; an unknown vhost closes it with 530 NOT_ALLOWED.
 connection.start carries server-properties with product/version/platform and
 a capabilities table, mechanisms "PLAIN AMQPLAIN", locales "en_US".
+
+Issue 11, closing and heartbeats as RabbitMQ 3.10 does them (rabbit_reader,
+rabbit_heartbeat): after connection.close in either direction the socket
+stays open and what the client still sends is read and dropped, until its
+close-ok or hang-up, or a timeout (the negotiated heartbeat, at most 30 s,
+and 30 s with heartbeats off); heartbeats go out every half interval to an
+idle client, and a client silent for two intervals is dropped.
 """
 import subprocess
 import time
@@ -253,6 +260,121 @@ def test_connection_close_handshake_raw(broker):
         c.open_channel(1)
         c.send(raw.method_frame(0, raw.CONNECTION_CLOSE, 200, 'bye', 0, 0))
         c.expect(raw.CONNECTION_CLOSE_OK, 0)
+
+
+def read_until_closed_timed(c, timeout):
+    """[(seconds since the call, frame)] the broker sends, heartbeats
+    included, and the seconds until it closes the socket."""
+    t0 = time.monotonic()
+    frames = []
+    while True:
+        try:
+            f = c.read_frame(max(0.01, t0 + timeout - time.monotonic()))
+        except raw.Closed:
+            return frames, time.monotonic() - t0
+        frames.append((time.monotonic() - t0, f))
+
+
+def junk_after_close(qname):
+    """What a client may still have queued behind its connection.close (or
+    before it saw the server's): publishes, a channel.open, a basic.get, a
+    frame of no known type on a channel, a heartbeat."""
+    publish = (raw.method_frame(1, raw.BASIC_PUBLISH, 0, '', qname, False, False) +
+               raw.header_frame(1, 5) + raw.body_frame(1, b'after'))
+    return (publish * 3 + raw.method_frame(2, raw.CHANNEL_OPEN, '') +
+            raw.method_frame(1, raw.BASIC_GET, 0, qname, True) + raw.frame(9, 1, b'junk') +
+            raw.heartbeat_frame())
+
+
+def declare_and_check_empty(broker, qname, declare):
+    """Declare qname (declare=True) or check that it is still empty and delete it."""
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.handshake()
+        c.open_channel(1)
+        c.send(raw.method_frame(1, raw.QUEUE_DECLARE, 0, qname, not declare, False, False, False, False, {}))
+        f = c.expect(raw.QUEUE_DECLARE_OK, 1)
+        if not declare:
+            assert f.args[1] == 0, 'a publish sent after the close was enqueued: %r' % f.args
+            c.send(raw.method_frame(1, raw.QUEUE_DELETE, 0, qname, False, False, False))
+            c.expect(raw.QUEUE_DELETE_OK, 1)
+        c.send(raw.method_frame(0, raw.CONNECTION_CLOSE, 200, 'bye', 0, 0))
+        c.expect(raw.CONNECTION_CLOSE_OK, 0)
+
+
+def test_frames_after_close_ok_are_discarded(broker, qname):
+    """Issue 11: the spec says frames after connection.close are discarded,
+    and RabbitMQ reads and drops them until the client hangs up: a client
+    such as amqplib writes its close ahead of publishes it had queued, and a
+    socket closed at close-ok made those writes fail (EPIPE).  Nothing is
+    answered but a second close (close-ok again), nothing is enqueued, and a
+    client that never hangs up is cut off after the negotiated heartbeat
+    (2 s here; RabbitMQ: min(heartbeat, 30 s), 30 s with heartbeats off)."""
+    declare_and_check_empty(broker, qname, declare=True)
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.handshake(heartbeat=2)
+        c.open_channel(1)
+        c.send(raw.method_frame(0, raw.CONNECTION_CLOSE, 200, 'bye', 0, 0))
+        c.expect(raw.CONNECTION_CLOSE_OK, 0)
+        t0 = time.monotonic()
+        c.send(junk_after_close(qname))
+        time.sleep(0.3)
+        c.send(junk_after_close(qname))          # still read, not reset
+        c.send(raw.method_frame(0, raw.CONNECTION_CLOSE, 200, 'again', 0, 0))
+        c.expect(raw.CONNECTION_CLOSE_OK, 0)
+        frames, _ = read_until_closed_timed(c, 10)
+        closed_at = time.monotonic() - t0
+    # RabbitMQ goes on sending heartbeats meanwhile; nothing else comes
+    assert [f for _, f in frames if f.type != raw.FRAME_HEARTBEAT] == [], frames
+    assert 1.8 <= closed_at <= 3.5, 'closed %.2fs after close-ok' % closed_at
+    declare_and_check_empty(broker, qname, declare=False)
+    broker_still_serves(broker)
+
+
+@pytest.mark.parametrize('answer', ['close-ok', 'nothing'])
+def test_server_close_drops_what_follows_until_close_ok(broker, qname, answer):
+    """After the server's connection.close (a hard error) what the client
+    still sends is dropped; its close-ok ends the connection at once, and
+    without one the socket is closed after the negotiated heartbeat, as
+    RabbitMQ does."""
+    declare_and_check_empty(broker, qname, declare=True)
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.handshake(heartbeat=2)
+        c.open_channel(1)
+        c.send(raw.header_frame(0, 3))              # 505: a content header on channel 0
+        f = c.read_method()
+        t0 = time.monotonic()
+        assert f.method == raw.CONNECTION_CLOSE and f.args[0] == 505, f
+        c.send(junk_after_close(qname))
+        if answer == 'close-ok':
+            time.sleep(0.3)
+            c.send(raw.method_frame(0, raw.CONNECTION_CLOSE_OK))
+        frames, _ = read_until_closed_timed(c, 10)
+        closed_at = time.monotonic() - t0
+    assert [f for _, f in frames if f.type != raw.FRAME_HEARTBEAT] == [], frames
+    if answer == 'close-ok':
+        assert closed_at < 1.0, 'closed %.2fs after the close, 0.3 s after close-ok' % closed_at
+    else:
+        assert 1.8 <= closed_at <= 3.5, 'closed %.2fs after the close' % closed_at
+    declare_and_check_empty(broker, qname, declare=False)
+    broker_still_serves(broker)
+
+
+def test_heartbeats_every_half_interval_silent_client_dropped(broker):
+    """Issue 11: with heartbeat=1 an idle client gets a heartbeat every 0.5 s
+    (RabbitMQ's rabbit_heartbeat sends at half the interval; warren sent one
+    a second), and a client that sends nothing is dropped without a
+    connection.close after two intervals, not before (RabbitMQ, which looks
+    once an interval, after two to three: 3 s here)."""
+    with raw.RawConnection(broker.host, broker.port) as c:
+        c.handshake(heartbeat=1)
+        frames, closed_at = read_until_closed_timed(c, 6)
+    assert all(f.type == raw.FRAME_HEARTBEAT for _, f in frames), frames
+    beats = [t for t, _ in frames]
+    early = [t for t in beats if t < 1.9]
+    assert len(early) >= 3, 'heartbeats at %r' % beats
+    gaps = [b - a for a, b in zip(beats, beats[1:])]
+    assert gaps and max(gaps) < 0.9, 'heartbeats at %r' % beats
+    assert 1.9 <= closed_at <= 3.4, 'a silent client was dropped after %.2fs' % closed_at
 
 
 def test_channel_close_from_client_raw(broker):

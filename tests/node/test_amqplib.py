@@ -11,7 +11,9 @@ tutorial's one second per dot.
 amqplib_checks.js holds the amqplib behaviours beyond the tutorial (confirm
 channel, topic routing, a 406 on redeclare, redelivery after channel.close,
 the server's basic.cancel, get); each test runs one subcommand and asserts
-on the JSON it prints.  Everything here passes against RabbitMQ 3.10 too.
+on the JSON it prints.  publish_close.js is a user's program that publishes
+thousands of messages in one loop and closes the connection (issue 11).
+Everything here passes against RabbitMQ 3.10 too.
 """
 import time
 
@@ -285,3 +287,23 @@ def test_get_with_and_without_messages(node, amqp, qname):
                            'deliveryTag': 3, 'routingKey': qname, 'exchange': '', 'headers': {}}
     assert r['emptyAgain'] is False
     assert r['deletedCount'] == 0
+
+
+def test_publish_burst_then_close_exits_cleanly(node, amqp, qname):
+    """Issue 11: a program publishes 5000 messages in one synchronous loop and
+    calls connection.close(); amqplib writes the close ahead of the buffered
+    publishes.  The broker answers close-ok and must keep reading (and
+    dropping) what follows until amqplib hangs up: closing the socket at once
+    made the rest of amqplib's writes fail with EPIPE, an unhandled 'error'
+    that killed node (exit 1, every time)."""
+    for count in ('2000', '5000'):
+        r = node.run('publish_close.js', qname, count)
+        err = r.stderr.decode()
+        assert r.returncode == 0, err
+        assert "Unhandled 'error'" not in err and 'EPIPE' not in err, err
+        assert r.stdout.decode() == 'published %s and closed\n' % count
+    # the publishes amqplib wrote after its close were dropped, as the spec
+    # says and RabbitMQ does (with amqplib 0.10 that is all of them, on
+    # RabbitMQ too: its muxer puts channel 0 first); the queue the program
+    # declared is there, and the broker serves on
+    assert amqp.passive(qname)[1] == 0

@@ -17,6 +17,11 @@ the heap figure, and force the disk alarm through a test hook; RabbitMQ's
 own alarms cannot be raised from a client.  The texts the client sees are
 RabbitMQ 3.10's (rabbit_reader:blocked_by_message): "low on memory", and
 with both alarms on "low on disk & memory".
+
+Who hears connection.blocked is RabbitMQ 3.10's rule too (issue 11): a
+connection that publishes while an alarm is on, at that publish; one that
+only consumes, or published before the alarm and not since, is read on
+and told nothing (test_blocked_only_for_connections_that_publish_during_the_alarm).
 """
 import re
 import socket
@@ -189,10 +194,11 @@ def test_both_alarms_clearing_one_keeps_publishers_blocked(broker_factory, monke
 
     free.write_text('1000\n')       # and now the disk is low too
     wait_log(broker, r'store: free disk space 1000 bytes is below the limit', what='the disk alarm')
-    # a connection opened now hears both reasons, in RabbitMQ's words (a
-    # raw one: pika drops a connection.blocked that comes with open-ok,
-    # before a callback can be added)
+    # a connection that publishes now hears both reasons, in RabbitMQ's words
+    # (its message goes to no queue)
     watch = raw.RawConnection(broker.host, broker.port).handshake()
+    watch.open_channel(1)
+    raw_publish(watch, 'nowhere-' + qname, b'watch')
     f = watch.read_method(3)
     assert f.method == (10, 60), f                      # connection.blocked
     assert raw.decode_args('S', f.payload[4:]) == ['low on disk & memory']
@@ -230,4 +236,108 @@ def test_both_alarms_clearing_one_keeps_publishers_blocked(broker_factory, monke
     assert pub.events[0] == ('blocked', 'low on memory'), pub.events
     assert_alternating(pub.events, {'low on memory'})
     for c in (cc, oc):
+        c.close()
+
+
+def raw_publish(c, queue, body, channel=1):
+    c.send(raw.method_frame(channel, raw.BASIC_PUBLISH, 0, '', queue, False, False) +
+           raw.header_frame(channel, len(body)) + raw.body_frame(channel, body))
+
+
+def raw_open(broker, capable=True):
+    """A raw connection with channel 1 open; capable: it announces the
+    connection.blocked capability (amqp_raw's default client properties)."""
+    c = raw.RawConnection(broker.host, broker.port)
+    if capable:
+        c.handshake()
+    else:
+        c.send_header()
+        c.read_start()
+        c.send_start_ok(client_properties={'product': 'raw', 'capabilities': {'basic.nack': True}})
+        c.read_tune()
+        c.send_tune_ok()
+        c.send_open()
+        c.expect(raw.CONNECTION_OPEN_OK, 0)
+    c.open_channel(1)
+    return c
+
+
+def assert_answers(c, queue, depth):
+    """The connection is read: a passive declare is answered (and nothing
+    else comes first: no connection.blocked)."""
+    c.send(raw.method_frame(1, raw.QUEUE_DECLARE, 0, queue, True, False, False, False, False, {}))
+    f = c.read_method(3)
+    assert f.method == raw.QUEUE_DECLARE_OK, f
+    assert f.args[1] == depth, f.args
+
+
+def assert_silent(c, seconds=1.2):
+    with pytest.raises(socket.timeout):
+        f = c.read_method(seconds)
+        raise AssertionError('got %r' % (f,))
+
+
+def test_blocked_only_for_connections_that_publish_during_the_alarm(broker_factory, monkeypatch, tmp_path, qname):
+    """Issue 11: warren sent connection.blocked to every connection that
+    announced the capability, when the alarm went on (and to a new one at
+    open).  RabbitMQ 3.10 (rabbit_reader's publish_received, its "blocking"
+    and "blocked" states) blocks a connection when it publishes during the
+    alarm, and only then tells it; connection.unblocked goes to those it
+    told.  A connection that consumes, acks or declares is read on."""
+    free = tmp_path / 'free-bytes'
+    free.write_text('100000000000\n')
+    monkeypatch.setenv('WARREN_TEST_DISK_FREE_FILE', str(free))
+    broker = broker_factory('--disk-free-limit', '50000000')
+    need_control(broker)
+    early = raw_open(broker)        # published before the alarm, then again during it
+    early.send(raw.method_frame(1, raw.QUEUE_DECLARE, 0, qname, False, False, False, False, False, {}))
+    early.expect(raw.QUEUE_DECLARE_OK, 1)
+    raw_publish(early, qname, b'before')
+    consumer = raw_open(broker)     # consumes only
+    consumer.send(raw.method_frame(1, raw.BASIC_CONSUME, 0, qname, 'c1', False, False, False, False, {}))
+    consumer.expect(raw.BASIC_CONSUME_OK, 1)
+    f = consumer.expect(raw.BASIC_DELIVER, 1)
+    consumer.read_method()
+    assert consumer.read_method().payload == b'before'
+    late = raw_open(broker)         # publishes during the alarm
+    mute = raw_open(broker, capable=False)   # publishes during it, never told
+
+    free.write_text('1000\n')
+    wait_log(broker, r'store: free disk space 1000 bytes is below the limit.*publishers are blocked',
+             what='the disk alarm')
+    # nobody is told yet: whoever does not publish is read and answered
+    for c in (early, consumer, late, mute):
+        assert_answers(c, qname, 0)
+    consumer.send(raw.method_frame(1, raw.BASIC_ACK, f.args[1], False))
+
+    raw_publish(late, qname, b'late')
+    f2 = late.read_method(3)
+    assert f2.method == (10, 60), f2                      # connection.blocked
+    assert raw.decode_args('S', f2.payload[4:]) == ['low on disk']
+    raw_publish(mute, qname, b'mute')
+    assert_silent(mute)                                   # not told, and
+    mute.send(raw.method_frame(1, raw.QUEUE_DECLARE, 0, qname, True, False, False, False, False, {}))
+    assert_silent(mute, 0.5)                              # not read either
+    assert_answers(early, qname, 0)                       # still read: the publishes wait
+    assert_answers(consumer, qname, 0)
+    raw_publish(early, qname, b'again')
+    f2 = early.read_method(3)
+    assert f2.method == (10, 60), f2
+    assert_silent(consumer)
+
+    free.write_text('100000000000\n')
+    for c in (early, late):
+        f2 = c.read_method(4)
+        assert f2.method == (10, 61), f2                  # connection.unblocked
+    f2 = mute.read_method(4)
+    assert f2.method == raw.QUEUE_DECLARE_OK, f2          # read again, told nothing
+    bodies = []
+    while len(bodies) < 3:
+        f2 = consumer.read_method(4)
+        assert f2.method == raw.BASIC_DELIVER, f2         # no blocked, no unblocked
+        consumer.read_method()
+        bodies.append(consumer.read_method().payload)
+        consumer.send(raw.method_frame(1, raw.BASIC_ACK, f2.args[1], False))
+    assert sorted(bodies) == [b'again', b'late', b'mute']
+    for c in (early, consumer, late, mute):
         c.close()
