@@ -42,21 +42,6 @@
 
 #define SHUTDOWN_GRACE_MS 1000
 
-void config_defaults(config *cfg)
-{
-    memset(cfg, 0, sizeof *cfg);
-    cfg->port = 5672;
-    cfg->data_dir = "./data";
-    cfg->log_level = LOG_INFO;
-    cfg->channel_max = 2047;
-    cfg->frame_max = 131072;
-    cfg->heartbeat = 60;
-    cfg->max_message_size = 128u << 20;
-    cfg->disk_free_limit = 50000000; /* RabbitMQ's disk_free_limit default, 50MB */
-    cfg->memory_limit = alarm_default_memory_limit();
-    cfg->paging_threshold = 256u << 20;
-}
-
 void random_name(char *out, size_t n)
 {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
