@@ -27,6 +27,7 @@
 #include "amqp/frame.h"
 #include "amqp/table.h"
 #include "config.h"
+#include "listener.h"
 #include "ev/buf.h"
 #include "ev/loop.h"
 #include "map.h"
@@ -547,17 +548,10 @@ void conn_wait_sync(conn *c);
 
 /* ----------------------------------------------------------------- broker */
 
-typedef struct listener {
-    ev_io io;                   /* io.fd: bound at start, listening once the store is open */
-    broker *b;
-    char name[64];              /* the address, for the log */
-} listener;
-
 struct broker {
     config cfg;
     ev_loop *loop;
-    listener listeners[MAX_BINDS * 2];
-    int nlisten;
+    listener_set amqp;          /* the AMQP port's sockets */
     conn *conns;                /* all connections */
     uint32_t nconns;
     conn *reap;                 /* dead, freed before sleep */
