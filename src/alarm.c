@@ -5,7 +5,7 @@
  *
  * Two sources, one block.  The store raises the disk alarm (free space
  * under --disk-free-limit, store.c check_disk); this file raises the
- * memory alarm (heap in use over --memory-limit, heap.c).  While either is
+ * memory alarm (heap in use over --memory-limit, memstat.c).  While either is
  * on, b->blocked holds, and as in RabbitMQ 3.10 (rabbit_reader's
  * "blocking" and "blocked" states) a connection is blocked when it
  * publishes: conn.c stops reading it after that content frame (held()),
@@ -26,7 +26,7 @@
  * the wire).  It clears on the tick only, within a second of the heap
  * falling below the limit (RabbitMQ's memory monitor looks every 2.5 s),
  * so that a consumer draining while a publisher refills does not flip it
- * every few turns.  Each look is O(1) (heap.c).  There is no hysteresis,
+ * every few turns.  Each look is O(1) (memstat.c).  There is no hysteresis,
  * as in RabbitMQ.
  */
 #include "warren.h"
@@ -34,7 +34,7 @@
 #include <inttypes.h>
 #include <unistd.h>
 
-#include "heap.h"
+#include "memstat.h"
 #include "log.h"
 
 /* Look at the heap again after this many publishes, whatever their size
@@ -102,9 +102,9 @@ void alarm_init(broker *b)
     b->mem_check_bytes = step;
     if (limit)
         log_info("memory: limit %" PRIu64 " bytes of heap in use, now %" PRIu64 " (counted by %s)", limit,
-                 heap_in_use(), heap_source());
+                 memstat_heap_in_use(), memstat_source());
     else
-        log_info("memory: no limit, heap in use now %" PRIu64 " (counted by %s)", heap_in_use(), heap_source());
+        log_info("memory: no limit, heap in use now %" PRIu64 " (counted by %s)", memstat_heap_in_use(), memstat_source());
     alarm_check_memory(b);
 }
 
@@ -117,7 +117,7 @@ void alarm_check_memory(broker *b)
     b->mem_publishes = 0;
     if (!limit)
         return;
-    used = heap_in_use();
+    used = memstat_heap_in_use();
     on = used > limit;
     if (on == !!(b->alarms & ALARM_MEMORY))
         return;

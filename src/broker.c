@@ -1,7 +1,8 @@
 /*
- * broker.c - the server: listening sockets, the connection list, signals,
- * the once-a-second tick (the store's disk check, the memory alarm's
- * measure; heartbeats are on each connection's own timer, conn.c), and
+ * broker.c - the server: the AMQP listeners (listener.c, accepting into
+ * conn_accept), the connection list, signals, the once-a-second tick (the
+ * store's disk check, the memory alarm's measure; heartbeats are on each
+ * connection's own timer, conn.c), and
  * the before-sleep hook that drives the batched work of each loop turn:
  *
  *   1. dispatch: queues marked dirty deliver to their consumers
@@ -22,11 +23,7 @@
  */
 #include "warren.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,21 +38,6 @@
 #include "store/store.h"
 
 #define SHUTDOWN_GRACE_MS 1000
-
-void config_defaults(config *cfg)
-{
-    memset(cfg, 0, sizeof *cfg);
-    cfg->port = 5672;
-    cfg->data_dir = "./data";
-    cfg->log_level = LOG_INFO;
-    cfg->channel_max = 2047;
-    cfg->frame_max = 131072;
-    cfg->heartbeat = 60;
-    cfg->max_message_size = 128u << 20;
-    cfg->disk_free_limit = 50000000; /* RabbitMQ's disk_free_limit default, 50MB */
-    cfg->memory_limit = alarm_default_memory_limit();
-    cfg->paging_threshold = 256u << 20;
-}
 
 void random_name(char *out, size_t n)
 {
@@ -115,118 +97,17 @@ static void on_disk_alarm(void *ctx, bool on)
     alarm_set(ctx, ALARM_DISK, on);
 }
 
-/* --------------------------------------------------------------- sockets */
+/* ------------------------------------------------------------- listeners */
 
-static void on_accept(ev_loop *loop, ev_io *io, uint32_t events)
+/* The AMQP listeners' accept callback: a new client connection. */
+static void on_amqp_accept(void *user, int fd, const struct sockaddr *peer, socklen_t peerlen)
 {
-    broker *b = ((listener *)io)->b;
-    int i;
-    (void)events;
-    (void)loop;
-    for (i = 0; i < 64; i++) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        int fd = accept4(io->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                log_warn("accept: %s", strerror(errno));
-            return;
-        }
-        if (b->stopping) {
-            close(fd);
-            continue;
-        }
-        conn_accept(b, fd, (struct sockaddr *)&ss, sl);
-    }
-}
-
-/* Bind a socket to one address (listen() comes later, see broker_init). */
-static int bind_addr(broker *b, const struct sockaddr *sa, socklen_t sl, const char *name)
-{
-    int fd, one = 1, idx = b->nlisten;
-
-    fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (sa->sa_family == AF_INET6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (bind(fd, sa, sl) < 0) {
-        int e = errno;
+    broker *b = user;
+    if (b->stopping) {
         close(fd);
-        errno = e;
-        return -1;
+        return;
     }
-    b->listeners[idx].b = b;
-    b->listeners[idx].io.fd = fd;
-    snprintf(b->listeners[idx].name, sizeof b->listeners[idx].name, "%s%s%s", sa->sa_family == AF_INET6 ? "[" : "",
-             name, sa->sa_family == AF_INET6 ? "]" : "");
-    b->nlisten++;
-    return 0;
-}
-
-/* Start listening on the bound sockets and accepting from them. */
-static int listen_all(broker *b)
-{
-    int i;
-    for (i = 0; i < b->nlisten; i++) {
-        listener *l = &b->listeners[i];
-        int fd = l->io.fd;
-        if (listen(fd, 1024) < 0 || ev_io_start(b->loop, &l->io, fd, EPOLLIN, on_accept) < 0) {
-            log_error("cannot listen on %s port %d: %s", l->name, b->cfg.port, strerror(errno));
-            return -1;
-        }
-        log_info("listening on %s:%d", l->name, b->cfg.port);
-    }
-    return 0;
-}
-
-/* Bind to every address `addr` stands for: an IPv4 or IPv6 address
- * ("[::1]" too) or a host name, resolved once at start (localhost: what
- * /etc/hosts says).  Logs why it cannot; `required` false only warns. */
-static int bind_on(broker *b, const char *addr, bool required)
-{
-    struct addrinfo hints, *res, *ai, *prev;
-    char host[256], port[8], num[INET6_ADDRSTRLEN];
-    size_t len = strlen(addr);
-    int rc;
-
-    if (len >= 2 && len < sizeof host && addr[0] == '[' && addr[len - 1] == ']')
-        snprintf(host, sizeof host, "%.*s", (int)(len - 2), addr + 1);
-    else
-        snprintf(host, sizeof host, "%s", addr);
-    snprintf(port, sizeof port, "%d", b->cfg.port);
-    memset(&hints, 0, sizeof hints);
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    hints.ai_socktype = SOCK_STREAM;
-    if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-        log_msg(required ? LOG_ERROR : LOG_WARN, "cannot listen on %s port %d: %s", addr, b->cfg.port,
-                rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
-        return -1;
-    }
-    for (ai = res; ai; ai = ai->ai_next) {
-        /* a name may list the same address twice */
-        for (prev = res; prev != ai; prev = prev->ai_next)
-            if (prev->ai_addrlen == ai->ai_addrlen && !memcmp(prev->ai_addr, ai->ai_addr, ai->ai_addrlen))
-                break;
-        if (prev != ai)
-            continue;
-        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, num, sizeof num, NULL, 0, NI_NUMERICHOST) != 0)
-            snprintf(num, sizeof num, "?");
-        if (b->nlisten == (int)(sizeof b->listeners / sizeof *b->listeners)) {
-            log_error("cannot listen on %s: more than %d listening addresses", num, b->nlisten);
-            freeaddrinfo(res);
-            return -1;
-        }
-        if (bind_addr(b, ai->ai_addr, ai->ai_addrlen, num) < 0) {
-            log_msg(required ? LOG_ERROR : LOG_WARN, "cannot listen on %s%s%s port %d: %s", addr,
-                    strcmp(addr, num) ? " = " : "", strcmp(addr, num) ? num : "", b->cfg.port, strerror(errno));
-            freeaddrinfo(res);
-            return -1;
-        }
-    }
-    freeaddrinfo(res);
-    return 0;
+    conn_accept(b, fd, peer, peerlen);
 }
 
 /* ----------------------------------------------------------------- loop */
@@ -296,17 +177,12 @@ static void on_shutdown_timer(ev_loop *loop, ev_timer *t)
 static void begin_shutdown(broker *b, const char *why)
 {
     conn *c;
-    int i;
 
     if (b->stopping)
         return;
     b->stopping = true;
     log_info("%s: shutting down", why);
-    for (i = 0; i < b->nlisten; i++) {
-        ev_io_stop(b->loop, &b->listeners[i].io);
-        close(b->listeners[i].io.fd);
-    }
-    b->nlisten = 0;
+    listeners_close(&b->amqp, b->loop);
     for (c = b->conns; c; c = c->next) {
         if (c->state == CONN_DEAD)
             continue;
@@ -365,14 +241,15 @@ int broker_init(broker *b, const config *cfg)
     if (!(b->vh = vhost_new(b, "/")))
         return log_error("out of memory"), -1;
 
+    listeners_init(&b->amqp, cfg->port, on_amqp_accept, b);
     if (b->cfg.nbinds == 0) {
-        if (bind_on(b, defaults[0], true) < 0)
+        if (listeners_bind(&b->amqp, defaults[0], true) < 0)
             return -1;
-        if (bind_on(b, defaults[1], false) < 0)
+        if (listeners_bind(&b->amqp, defaults[1], false) < 0)
             log_warn("IPv4 only");
     } else {
         for (i = 0; i < b->cfg.nbinds; i++)
-            if (bind_on(b, b->cfg.binds[i], true) < 0)
+            if (listeners_bind(&b->amqp, b->cfg.binds[i], true) < 0)
                 return -1;
     }
     {
@@ -385,7 +262,7 @@ int broker_init(broker *b, const config *cfg)
     b->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (b->sigfd < 0 || ev_io_start(b->loop, &b->sig_io, b->sigfd, EPOLLIN, on_signal) < 0)
         return log_error("signalfd: %s", strerror(errno)), -1;
-    if (listen_all(b) < 0)
+    if (listeners_listen(&b->amqp, b->loop) < 0)
         return -1;
     ev_timer_init(&b->tick, on_tick);
     ev_timer_init(&b->shutdown_timer, on_shutdown_timer);
@@ -406,7 +283,6 @@ int broker_run(broker *b)
 
 void broker_free(broker *b)
 {
-    int i;
     while (b->conns) {
         conn *c = b->conns;
         if (c->state != CONN_DEAD)
@@ -414,8 +290,7 @@ void broker_free(broker *b)
         b->reap = NULL;
         conn_free(c);
     }
-    for (i = 0; i < b->nlisten; i++)
-        close(b->listeners[i].io.fd);
+    listeners_close(&b->amqp, b->loop);
     /* detach the store first: freeing the queues must not look like acks */
     {
         store *st = b->st;

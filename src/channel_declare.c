@@ -5,7 +5,8 @@
  *
  * Equivalence: redeclaring an existing queue or exchange must match what
  * exists (durable, auto_delete, exclusive, type, and the arguments RabbitMQ
- * compares), else 406 PRECONDITION_FAILED and nothing changes.  For a queue
+ * compares, by amqp_value_equiv: 5 as I, l or T alike, 5.0 not), else 406
+ * PRECONDITION_FAILED and nothing changes.  For a queue
  * the owner is checked first (405 RESOURCE_LOCKED), as RabbitMQ's
  * assert_equivalence does; an exclusive queue is never durable.
  */
@@ -34,36 +35,6 @@ static bool reserved_name(amqp_str name)
 }
 
 /* ------------------------------------------------------------- arguments */
-
-static int type_class(uint8_t t)
-{
-    switch (t) {
-    case 'b': case 'B': case 's': case 'u': case 'I': case 'i': case 'l': case 'T':
-        return 1;
-    case 'f': case 'd':
-        return 2;
-    case 'S': case 'x':
-        return 3;
-    default:
-        return t;
-    }
-}
-
-static bool values_equivalent(const amqp_value *a, const amqp_value *b)
-{
-    int64_t x, y;
-    if (type_class(a->type) != type_class(b->type))
-        return false;
-    if (amqp_value_int(a, &x) && amqp_value_int(b, &y))
-        return x == y;
-    if (type_class(a->type) == 3)
-        return amqp_str_eq(a->v.s, b->v.s);
-    if (type_class(a->type) == 2) {
-        double da = a->type == 'f' ? a->v.f : a->v.d, db = b->type == 'f' ? b->v.f : b->v.d;
-        return da == db;
-    }
-    return amqp_value_eq(a, b);
-}
 
 /* Erlang's ~p of a float (io_lib_format:fwrite_g): the shortest digits
  * that read back as d, the point placed where it costs the fewest
@@ -151,7 +122,7 @@ static int args_equivalent(amqp_table cur, amqp_table got, const char **keys, si
         char dc[200], dg[200];
         if (!hc && !hg)
             continue;
-        if (hc && hg && values_equivalent(&vc, &vg))
+        if (hc && hg && amqp_value_equiv(&vc, &vg))
             continue;
         if (!strcmp(keys[i], "x-queue-type") && (!hc || (vc.type == 'S' && amqp_str_eqc(vc.v.s, "classic"))) &&
             (!hg || (vg.type == 'S' && amqp_str_eqc(vg.v.s, "classic"))))

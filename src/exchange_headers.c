@@ -8,8 +8,9 @@
  *                          (otherwise those are ignored)
  *
  * A void binding value asks only that the header be present; otherwise the
- * values must be of the same type class (integers, floats, strings...) and
- * equal.  Bindings are checked one by one: headers exchanges carry few.
+ * values must be equal as amqp_value_match() compares them, as RabbitMQ
+ * does: any integer type (a timestamp too) equals another of the same
+ * value, an integer equals a float of the same value, S equals x.  Bindings are checked one by one: headers exchanges carry few.
  */
 #include "warren.h"
 
@@ -35,36 +36,6 @@ static int match_kind(amqp_table args)
     return BAD;
 }
 
-static int type_class(uint8_t t)
-{
-    switch (t) {
-    case 'b': case 'B': case 's': case 'u': case 'I': case 'i': case 'l':
-        return 1;
-    case 'f': case 'd':
-        return 2;
-    case 'S': case 'x':
-        return 3;
-    default:
-        return t;
-    }
-}
-
-static bool value_match(const amqp_value *want, const amqp_value *got)
-{
-    int64_t a, b;
-    if (want->type == 'V')
-        return true;
-    if (type_class(want->type) != type_class(got->type))
-        return false;
-    if (amqp_value_int(want, &a) && amqp_value_int(got, &b))
-        return a == b;
-    if (type_class(want->type) == 2)
-        return (want->type == 'f' ? want->v.f : want->v.d) == (got->type == 'f' ? got->v.f : got->v.d);
-    if (type_class(want->type) == 3)
-        return amqp_str_eq(want->v.s, got->v.s);
-    return amqp_value_eq(want, got);
-}
-
 static bool headers_match(amqp_table args, amqp_table headers)
 {
     int kind = match_kind(args);
@@ -82,7 +53,7 @@ static bool headers_match(amqp_table args, amqp_table headers)
             continue;
         memcpy(key, k.ptr, k.len);
         key[k.len] = 0;
-        if (memchr(k.ptr, 0, k.len) == NULL && amqp_table_get(headers, key, &got) && value_match(&want, &got))
+        if (memchr(k.ptr, 0, k.len) == NULL && amqp_table_get(headers, key, &got) && (want.type == 'V' || amqp_value_match(&want, &got)))
             any = true;
         else
             all = false;

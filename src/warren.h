@@ -26,6 +26,8 @@
 
 #include "amqp/frame.h"
 #include "amqp/table.h"
+#include "config.h"
+#include "listener.h"
 #include "ev/buf.h"
 #include "ev/loop.h"
 #include "map.h"
@@ -55,32 +57,6 @@ typedef struct amqp_error {
 /* Record an error as RabbitMQ words it ("CODE_NAME - " + text); returns -1
  * so handlers can `return amqp_fail(...)`. */
 int amqp_fail(amqp_error *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* ----------------------------------------------------------------- config */
-
-#define MAX_BINDS 8
-
-typedef struct config {
-    const char *binds[MAX_BINDS];
-    int nbinds;
-    int port;
-    const char *data_dir;
-    int log_level;
-    uint16_t channel_max;       /* offered in tune; default 2047 */
-    uint32_t frame_max;         /* offered in tune; default 131072 */
-    uint16_t heartbeat;         /* offered in tune; default 60 s */
-    uint64_t max_message_size;  /* default 128 MiB, as RabbitMQ */
-    uint64_t disk_free_limit;   /* bytes; publishers blocked below it */
-    uint64_t memory_limit;      /* bytes of heap; publishers blocked above it, 0 never */
-    uint64_t paging_threshold;  /* message bytes in RAM before backlogs page out */
-    const char *users[16][2];   /* name, password */
-    int nusers;
-    bool guest_remote;          /* allow guest from non-loopback peers */
-} config;
-
-void config_defaults(config *cfg);
-/* Read a `key value` file; returns 0 or -1 with a message logged. */
-int config_load(config *cfg, const char *path);
 
 /* ---------------------------------------------------------------- message */
 
@@ -619,17 +595,10 @@ void conn_wait_sync(conn *c);
 
 /* ----------------------------------------------------------------- broker */
 
-typedef struct listener {
-    ev_io io;                   /* io.fd: bound at start, listening once the store is open */
-    broker *b;
-    char name[64];              /* the address, for the log */
-} listener;
-
 struct broker {
     config cfg;
     ev_loop *loop;
-    listener listeners[MAX_BINDS * 2];
-    int nlisten;
+    listener_set amqp;          /* the AMQP port's sockets */
     conn *conns;                /* all connections */
     uint32_t nconns;
     conn *reap;                 /* dead, freed before sleep */

@@ -285,6 +285,71 @@ bool amqp_value_eq(const amqp_value *a, const amqp_value *b)
     }
 }
 
+int amqp_type_class(uint8_t type)
+{
+    switch (type) {
+    case 'b': case 'B': case 's': case 'u': case 'I': case 'i': case 'l': case 'T':
+        return AMQP_CLASS_INT;
+    case 'f': case 'd':
+        return AMQP_CLASS_FLOAT;
+    case 'S': case 'x':
+        return AMQP_CLASS_STRING;
+    default:
+        return type;
+    }
+}
+
+/* A timestamp above INT64_MAX is the one integer amqp_value_int cannot
+ * hold: it equals only another such timestamp. */
+static bool ints_equal(const amqp_value *a, const amqp_value *b)
+{
+    int64_t x = 0, y = 0;
+    bool a_big = a->type == 'T' && a->v.u > INT64_MAX, b_big = b->type == 'T' && b->v.u > INT64_MAX;
+    if (a_big || b_big)
+        return a_big && b_big && a->v.u == b->v.u;
+    amqp_value_int(a, &x);
+    amqp_value_int(b, &y);
+    return x == y;
+}
+
+static double float_of(const amqp_value *v)
+{
+    return v->type == 'f' ? v->v.f : v->v.d;
+}
+
+bool amqp_value_equiv(const amqp_value *a, const amqp_value *b)
+{
+    int class = amqp_type_class(a->type);
+    if (class != amqp_type_class(b->type))
+        return false;
+    switch (class) {
+    case AMQP_CLASS_INT: return ints_equal(a, b);
+    case AMQP_CLASS_FLOAT: return float_of(a) == float_of(b);
+    case AMQP_CLASS_STRING: return amqp_str_eq(a->v.s, b->v.s);
+    default: return amqp_value_eq(a, b);
+    }
+}
+
+/* An integer equal to a float exactly (2^53 + 1 is not 2^53 as a double). */
+static bool int_equals_float(const amqp_value *i, double d)
+{
+    int64_t x = 0;
+    if (i->type == 'T' && i->v.u > INT64_MAX)
+        return d >= 0x1p63 && d < 0x1p64 && (uint64_t)d == i->v.u;
+    amqp_value_int(i, &x);
+    return d >= -0x1p63 && d < 0x1p63 && (int64_t)d == x && (double)(int64_t)d == d;
+}
+
+bool amqp_value_match(const amqp_value *a, const amqp_value *b)
+{
+    int ca = amqp_type_class(a->type), cb = amqp_type_class(b->type);
+    if (ca == AMQP_CLASS_INT && cb == AMQP_CLASS_FLOAT)
+        return int_equals_float(a, float_of(b));
+    if (ca == AMQP_CLASS_FLOAT && cb == AMQP_CLASS_INT)
+        return int_equals_float(b, float_of(a));
+    return amqp_value_equiv(a, b);
+}
+
 /* Every key of a found in b with an equal value (first occurrence wins, as
  * in amqp_table_get). */
 static bool table_subset(amqp_table a, amqp_table b)

@@ -65,6 +65,21 @@ const char *amqp_type_name(uint8_t type);
 bool amqp_value_int(const amqp_value *v, int64_t *out);
 /* Two values equal in type and content (tables compared byte for byte). */
 bool amqp_value_eq(const amqp_value *a, const amqp_value *b);
+
+/* The class a field type compares in, as RabbitMQ compares decoded values:
+ * every integer type (b B s u I i l, and the timestamp T, which RabbitMQ
+ * decodes to a plain integer) is AMQP_CLASS_INT; f and d are
+ * AMQP_CLASS_FLOAT; the strings S and x are AMQP_CLASS_STRING; any other
+ * type (t D F A V) is a class of its own, its type octet. */
+enum { AMQP_CLASS_INT = 0x100, AMQP_CLASS_FLOAT, AMQP_CLASS_STRING };
+int amqp_type_class(uint8_t type);
+/* Two values of one class and equal in it (Erlang's =:= on RabbitMQ's
+ * decoded values): 5 as I, l, u or T are equivalent, 5 and 5.0 are not,
+ * 'ab' as S and as x are.  queue.declare's argument equivalence. */
+bool amqp_value_equiv(const amqp_value *a, const amqp_value *b);
+/* amqp_value_equiv, except that an integer and a float of the same value
+ * also match (Erlang's ==): the headers exchange's comparison. */
+bool amqp_value_match(const amqp_value *a, const amqp_value *b);
 /* Two tables equal as sets of key/value pairs, whatever their order. */
 bool amqp_table_equiv(amqp_table a, amqp_table b);
 

@@ -7,11 +7,13 @@ Rules the matrix below pins down (each checked against RabbitMQ 3.10.8):
     with none matches everything, even a message without headers), and
     compared like any other by all-with-x / any-with-x;
   - values compare by type class and value: a signed 32-bit 1 equals a
-    64-bit 1, but not the string '1', and a bool is not an int;
+    64-bit 1 and a timestamp 1, an integer equals a float of the same value,
+    but not the string '1', and a bool is not an int;
   - a void (None) binding value means "header present, any value";
   - nested tables and arrays compare by value;
   - x-match must be one of the four strings: anything else is 406.
 """
+import datetime
 import struct
 
 import pika
@@ -86,7 +88,11 @@ EXPECTED = {
 
 def raw_publish_long_header(broker, exchange, body):
     """Publish with headers {'a': long 1} (type 'l'), which pika cannot produce."""
-    table = raw.shortstr('a') + b'l' + struct.pack('>q', 1)
+    raw_publish_headers(broker, exchange, body, raw.shortstr('a') + b'l' + struct.pack('>q', 1))
+
+
+def raw_publish_headers(broker, exchange, body, table):
+    """Publish with the headers table whose encoded entries are table."""
     props = struct.pack('>I', len(table)) + table
     with raw.RawConnection(broker.host, broker.port) as c:
         c.handshake()
@@ -122,6 +128,38 @@ def test_headers_matching_matrix(broker, amqp):
             wrong.append('%s %r: missing %s, unexpected %s' % (
                 name, BINDINGS[name], sorted(EXPECTED[name] - got), sorted(got - EXPECTED[name])))
     assert not wrong, '\n'.join(wrong)
+
+
+def test_headers_timestamp_and_float_match_an_integer(broker, amqp):
+    """A timestamp header matches an integer binding value (and the other way
+    round), and an integer binding value matches a float header of the same
+    value, as on RabbitMQ 3.10 (which compares the decoded values with
+    Erlang's ==).  warren compared a timestamp as a class of its own, and an
+    integer as never equal to a float, so these went unrouted."""
+    ch = amqp.channel()
+    ch.confirm_delivery()
+    x = amqp.xname('hdr')
+    ch.exchange_declare(x, 'headers')
+    five = datetime.datetime(1970, 1, 1, 0, 0, 5)           # pika sends it as 'T' 5
+    as_double = lambda d: raw.shortstr('v') + b'd' + struct.pack('>d', d)  # pika sends no floats
+    cases = {                                               # binding value, header value, routed?
+        'ts_binding_int_header': (five, 5, True),
+        'int_binding_ts_header': (5, five, True),
+        'ts_other_value': (five, 6, False),
+        'int_binding_float_header': (7, as_double(7.0), True),
+        'int_binding_other_float': (7, as_double(7.5), False),
+    }
+    queue_of = {name: amqp.name('hq-' + name) for name in cases}
+    for name, (bound, _, _) in cases.items():
+        ch.queue_declare(queue_of[name], auto_delete=True)
+        ch.queue_bind(queue_of[name], x, '', arguments={'x-match': 'all', 'v': bound, 'case': name})
+    for name, (_, sent, _) in cases.items():
+        if isinstance(sent, bytes):
+            raw_publish_headers(broker, x, name.encode(), sent + raw.shortstr('case') + b'S' + raw.longstr(name))
+        else:
+            ch.basic_publish(x, '', name.encode(), pika.BasicProperties(headers={'v': sent, 'case': name}))
+    got = {name: bodies(ch, q) for name, q in queue_of.items()}
+    assert got == {name: ([name.encode()] if routed else []) for name, (_, _, routed) in cases.items()}
 
 
 def test_headers_unbind_needs_same_arguments(amqp, qname):

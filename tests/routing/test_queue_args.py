@@ -6,6 +6,8 @@ Every text below is RabbitMQ 3.10.8's.  Note the three shapes RabbitMQ uses:
   inequivalent arg '<name>' for queue '<q>' in vhost '/': received ... but current is ...
 (tests/interop/test_queue.py covers x-max-length and x-message-ttl redeclares.)
 """
+import datetime
+
 import pytest
 from pika.exceptions import ChannelClosedByBroker
 
@@ -182,3 +184,19 @@ def test_queue_mode_compared_queue_type_classic_is_the_default(amqp, qname):
         conn.channel().queue_declare(qname)
     closed_with(ei, 406, "PRECONDITION_FAILED - inequivalent arg 'x-queue-mode' for queue '%s' in "
                 "vhost '/': received none but current is the value 'lazy' of type 'longstr'" % qname)
+
+
+def test_redeclare_with_the_same_integer_as_another_type_is_equivalent(amqp, qname):
+    """amqp_value_equiv, as RabbitMQ 3.10: an argument's value compares
+    whatever integer type carries it, a timestamp included (x-max-length 5
+    as signedint, long or timestamp), and a string as longstr or bytes."""
+    conn = amqp.connect()
+    conn.channel().queue_declare(qname, arguments={'x-max-length': 5, 'x-dead-letter-exchange': 'dlx'})
+    for same in (5,                                         # pika sends 'I'
+                 datetime.datetime(1970, 1, 1, 0, 0, 5)):   # pika sends 'T'
+        conn.channel().queue_declare(qname, arguments={'x-max-length': same, 'x-dead-letter-exchange': b'dlx'})
+    with pytest.raises(ChannelClosedByBroker) as ei:
+        conn.channel().queue_declare(qname, arguments={'x-max-length': datetime.datetime(1970, 1, 1, 0, 0, 6),
+                                                       'x-dead-letter-exchange': 'dlx'})
+    closed_with(ei, 406, "PRECONDITION_FAILED - inequivalent arg 'x-max-length' for queue '%s' in "
+                "vhost '/': received '6' but current is '5'" % qname)

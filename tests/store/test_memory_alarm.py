@@ -163,7 +163,7 @@ def block_publisher(broker, limit, qname):
 @pytest.mark.parametrize('build', ['asan', 'release'])
 def test_memory_alarm_blocks_publisher_until_a_consumer_drains(broker_factory, request, qname, build):
     if build == 'release':
-        request.getfixturevalue('release_bin')     # heap.c's own count, not ASan's
+        request.getfixturevalue('release_bin')     # memstat.c's own count, not ASan's
     broker, idle, limit = limited_broker(broker_factory)
     pub, oc, och, depth = block_publisher(broker, limit, qname)
 

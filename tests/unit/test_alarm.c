@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "heap.h"
+#include "memstat.h"
 #include "warren.h"
 
 /* where the test keeps its allocations, so the compiler cannot drop them */
@@ -81,23 +81,23 @@ static void test_heap_counts_allocations_and_frees(void **state)
 {
     uint64_t before, grown, big;
     (void)state;
-    before = heap_in_use();
+    before = memstat_heap_in_use();
     keep[0] = malloc(1u << 20);
     memset(keep[0], 1, 1u << 20);
-    grown = heap_in_use();
+    grown = memstat_heap_in_use();
     assert_true(grown >= before + (1u << 20));
     assert_true(grown < before + (1u << 20) + (64u << 10));
     keep[0] = realloc(keep[0], 3u << 20);
-    big = heap_in_use();
+    big = memstat_heap_in_use();
     assert_true(big >= before + (3u << 20) && big < before + (3u << 20) + (64u << 10));
     keep[1] = calloc(1000, 1000);
-    assert_true(heap_in_use() >= big + 1000000);
+    assert_true(memstat_heap_in_use() >= big + 1000000);
     free(keep[1]);
     free(keep[0]);
     keep[0] = keep[1] = NULL;
     /* freed memory counts as free at once (ASan's quarantine included),
      * or a drained backlog would never clear the alarm */
-    assert_true(heap_in_use() < before + (64u << 10));
+    assert_true(memstat_heap_in_use() < before + (64u << 10));
 }
 
 static void test_memory_alarm_follows_the_heap(void **state)
@@ -106,7 +106,7 @@ static void test_memory_alarm_follows_the_heap(void **state)
     (void)state;
     memset(&b, 0, sizeof b);
     config_defaults(&b.cfg);
-    b.cfg.memory_limit = heap_in_use() + (4u << 20);
+    b.cfg.memory_limit = memstat_heap_in_use() + (4u << 20);
     alarm_init(&b);
     assert_false(b.blocked);
 

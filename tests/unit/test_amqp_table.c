@@ -641,6 +641,83 @@ static void test_strerror(void **state)
     }
 }
 
+/* amqp_type_class: the integers (a timestamp among them), the floats and
+ * the strings each compare as one class; every other type is its own. */
+static void test_type_class(void **state)
+{
+    (void)state;
+    for (const char *t = "bBsuIilT"; *t; t++)
+        assert_int_equal(amqp_type_class((uint8_t)*t), AMQP_CLASS_INT);
+    assert_int_equal(amqp_type_class('f'), AMQP_CLASS_FLOAT);
+    assert_int_equal(amqp_type_class('d'), AMQP_CLASS_FLOAT);
+    assert_int_equal(amqp_type_class('S'), AMQP_CLASS_STRING);
+    assert_int_equal(amqp_type_class('x'), AMQP_CLASS_STRING);
+    for (const char *t = "tDFAV"; *t; t++)
+        assert_int_equal(amqp_type_class((uint8_t)*t), (uint8_t)*t);
+}
+
+#define V_INT(t, n) ((amqp_value){.type = t, .v.i = (n)})
+#define V_UNS(t, n) ((amqp_value){.type = t, .v.u = (n)})
+
+/* Equivalence (queue.declare, checked on RabbitMQ 3.10): every integer type
+ * with the same value, a timestamp included; f and d by value; S and x by
+ * bytes; an integer never equals a float. */
+static void test_value_equiv(void **state)
+{
+    amqp_value i5 = V_INT('I', 5), l5 = V_INT('l', 5), b5 = V_INT('b', 5), u5 = V_UNS('u', 5),
+               t5 = V_UNS('T', 5), t6 = V_UNS('T', 6), lm1 = V_INT('l', -1), tmax = V_UNS('T', UINT64_MAX),
+               d5 = {.type = 'd', .v.d = 5.0}, f5 = {.type = 'f', .v.f = 5.0f},
+               s = {.type = 'S', .v.s = {"ab", 2}}, x = {.type = 'x', .v.s = {"ab", 2}},
+               x2 = {.type = 'x', .v.s = {"ac", 2}}, yes = {.type = 't', .v.b = true},
+               one = V_INT('b', 1), dec = {.type = 'D', .v.dec = {0, 5}};
+    (void)state;
+    assert_true(amqp_value_equiv(&i5, &l5));
+    assert_true(amqp_value_equiv(&l5, &b5));
+    assert_true(amqp_value_equiv(&i5, &u5));
+    assert_true(amqp_value_equiv(&i5, &t5));
+    assert_true(amqp_value_equiv(&t5, &l5));
+    assert_false(amqp_value_equiv(&t6, &l5));
+    assert_false(amqp_value_equiv(&tmax, &lm1));
+    assert_false(amqp_value_equiv(&lm1, &tmax));
+    assert_true(amqp_value_equiv(&tmax, &tmax));
+    assert_true(amqp_value_equiv(&d5, &f5));
+    assert_false(amqp_value_equiv(&i5, &d5));
+    assert_false(amqp_value_equiv(&d5, &i5));
+    assert_true(amqp_value_equiv(&s, &x));
+    assert_false(amqp_value_equiv(&s, &x2));
+    assert_false(amqp_value_equiv(&yes, &one));
+    assert_false(amqp_value_equiv(&dec, &i5));
+    assert_false(amqp_value_equiv(&s, &i5));
+}
+
+/* The headers exchange's match (RabbitMQ 3.10): equivalence, and besides
+ * an integer equals a float of exactly its value. */
+static void test_value_match(void **state)
+{
+    amqp_value i5 = V_INT('I', 5), t5 = V_UNS('T', 5), d5 = {.type = 'd', .v.d = 5.0},
+               d55 = {.type = 'd', .v.d = 5.5}, f7 = {.type = 'f', .v.f = 7.0f}, i7 = V_INT('I', 7),
+               big = V_INT('l', (1LL << 53) + 1), dbig = {.type = 'd', .v.d = 0x1p53},
+               tmax = V_UNS('T', UINT64_MAX), d64 = {.type = 'd', .v.d = 0x1p64},
+               t63 = V_UNS('T', 1ULL << 63), d63 = {.type = 'd', .v.d = 0x1p63},
+               lmin = V_INT('l', INT64_MIN), dmin = {.type = 'd', .v.d = -0x1p63},
+               s5 = {.type = 'S', .v.s = {"5", 1}}, yes = {.type = 't', .v.b = true}, one = V_INT('I', 1);
+    (void)state;
+    assert_true(amqp_value_match(&i5, &t5));
+    assert_true(amqp_value_match(&t5, &i5));
+    assert_true(amqp_value_match(&i5, &d5));
+    assert_true(amqp_value_match(&d5, &i5));
+    assert_true(amqp_value_match(&t5, &d5));
+    assert_true(amqp_value_match(&i7, &f7));
+    assert_false(amqp_value_match(&i5, &d55));
+    assert_false(amqp_value_match(&d55, &i5));
+    assert_false(amqp_value_match(&big, &dbig));
+    assert_false(amqp_value_match(&tmax, &d64));
+    assert_true(amqp_value_match(&t63, &d63));
+    assert_true(amqp_value_match(&lmin, &dmin));
+    assert_false(amqp_value_match(&s5, &i5));
+    assert_false(amqp_value_match(&yes, &one));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -657,6 +734,9 @@ int main(void)
         cmocka_unit_test(test_table_prefixes),
         cmocka_unit_test(test_nesting_depth),
         cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_type_class),
+        cmocka_unit_test(test_value_equiv),
+        cmocka_unit_test(test_value_match),
     };
     return cmocka_run_group_tests_name("amqp_table", tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /*
- * heap.c - how many bytes of heap the process holds, cheap enough to ask
+ * memstat.c - how many bytes of heap the process holds, cheap enough to ask
  * after every few hundred kilobytes of input (for the memory alarm,
  * alarm.c).
  *
@@ -19,10 +19,10 @@
  * first allocation, so the hot path is a plain add, not an atomic
  * read-modify-write; a block freed by another thread than the one that
  * allocated it sends one slot down and the other up, and the sum is
- * right.  heap_in_use() sums the slots.  Every allocation in the process
- * goes through here (glibc's own internal ones and the dynamic loader's,
- * once it has relocated, included), so frees always match a counted
- * allocation.
+ * right.  memstat_heap_in_use() sums the slots.  Every allocation in the
+ * process goes through here (glibc's own internal ones and the dynamic
+ * loader's, once it has relocated, included), so frees always match a
+ * counted allocation.
  *
  * Under AddressSanitizer (bin/warren-asan, which the tests run) ASan owns
  * malloc, and its own count answers: __sanitizer_get_current_allocated_bytes,
@@ -36,7 +36,7 @@
  * writes back and drops as it needs, not anonymous memory.  Thread stacks
  * (mapped by pthread) are not counted either.
  */
-#include "heap.h"
+#include "memstat.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -45,14 +45,14 @@
 #include <stdlib.h>
 
 #if defined(__SANITIZE_ADDRESS__)
-#define HEAP_ASAN 1
+#define MEMSTAT_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define HEAP_ASAN 1
+#define MEMSTAT_ASAN 1
 #endif
 #endif
 
-#ifdef HEAP_ASAN
+#ifdef MEMSTAT_ASAN
 
 #if __has_include(<sanitizer/allocator_interface.h>)
 #include <sanitizer/allocator_interface.h>
@@ -61,12 +61,12 @@
 size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
-uint64_t heap_in_use(void)
+uint64_t memstat_heap_in_use(void)
 {
     return __sanitizer_get_current_allocated_bytes();
 }
 
-const char *heap_source(void)
+const char *memstat_source(void)
 {
     return "AddressSanitizer";
 }
@@ -199,7 +199,7 @@ void *pvalloc(size_t n)
     return p;
 }
 
-uint64_t heap_in_use(void)
+uint64_t memstat_heap_in_use(void)
 {
     int64_t sum = 0;
     int i, n = atomic_load_explicit(&nslots, memory_order_relaxed);
@@ -210,7 +210,7 @@ uint64_t heap_in_use(void)
     return sum > 0 ? (uint64_t)sum : 0;
 }
 
-const char *heap_source(void)
+const char *memstat_source(void)
 {
     return "malloc";
 }
