@@ -12,7 +12,8 @@ byte-identical files (the test suite checks that).
 
 Decoders are zero-copy: strings and tables in a decoded struct point into the
 caller's buffer.  Every read is checked against the bytes left, tables are
-validated, and a method must use exactly the bytes it is given.
+validated, and a method must use exactly the bytes it is given.  The shortstr
+arguments of methods without content must be UTF-8 (RabbitMQ's check).
 """
 import json
 import sys
@@ -118,7 +119,9 @@ def gen_header(spec):
     o.append('''
 /* Decode the arguments of method `id` (the bytes after the 4-byte method id
  * in a method frame).  Returns AMQP_OK or a negative status; AMQP_EMETHOD for
- * an id the spec does not define. */
+ * an id the spec does not define; AMQP_EUTF8, once every field was read, when
+ * a shortstr argument of a method without content is not UTF-8 (as RabbitMQ
+ * checks them: amqp_utf8_ok). */
 int amqp_method_decode(uint32_t id, const uint8_t *p, size_t n, amqp_method_args *out);
 /* The encoded size of the arguments, and the encoder: `p` must have room for
  * amqp_method_size() bytes; returns the end of what was written. */
@@ -287,7 +290,16 @@ def gen_source(spec):
         o.extend(decode_fields(spec, fields))
         if hasbits:
             o.append('    (void)bits;\n')
-        o.append('    return p == end ? AMQP_OK : AMQP_ETRAILING;\n}\n\n')
+        # RabbitMQ checks the shortstrs of methods without content once
+        # every field was read (a truncated method is "cannot decode" first)
+        strs = [n for n, t in fields if t == 'shortstr'] if not m.get('content') else []
+        if not strs:
+            o.append('    return p == end ? AMQP_OK : AMQP_ETRAILING;\n}\n\n')
+        else:
+            o.append('    if (p != end) return AMQP_ETRAILING;\n')
+            for n in strs:
+                o.append('    if (!amqp_utf8_ok(m->%s.ptr, m->%s.len)) return AMQP_EUTF8;\n' % (n, n))
+            o.append('    return AMQP_OK;\n}\n\n')
 
         o.append('size_t %s_size(const %s *m)\n{\n' % (sn, sn))
         o.append('    size_t n = 0;\n')

@@ -1220,6 +1220,8 @@ int channel_frame(channel *ch, const amqp_frame *f, amqp_error *err)
         if ((rc = amqp_method_frame_decode(f, &id, &a)) < 0) {
             if (rc == AMQP_EMETHOD)
                 return amqp_fail(err, AMQP_NOT_IMPLEMENTED, "unknown method %u.%u", id >> 16, id & 0xffff);
+            if (rc == AMQP_EUTF8)
+                return amqp_fail_utf8(err);
             return amqp_fail(err, AMQP_FRAME_ERROR, "cannot decode %s: %s",
                              amqp_method_name(id) ? amqp_method_name(id) : "method", amqp_strerror(rc));
         }

@@ -67,6 +67,12 @@ int amqp_fail(amqp_error *e, int code, const char *fmt, ...)
     return -1;
 }
 
+int amqp_fail_utf8(amqp_error *e)
+{
+    e->method = 0;
+    return amqp_fail(e, AMQP_FRAME_ERROR, "%s", amqp_strerror(AMQP_EUTF8));
+}
+
 static void on_io(ev_loop *loop, ev_io *io, uint32_t events);
 static void on_timer(ev_loop *loop, ev_timer *t);
 
@@ -825,9 +831,12 @@ static int frame_on_channel(conn *c, const amqp_frame *f, amqp_error *err, chann
         if (f->type != AMQP_FRAME_METHOD)
             return amqp_fail(err, AMQP_UNEXPECTED_FRAME, "expected method frame, got non method frame instead");
         err->method = id;
+        rc = amqp_method_frame_decode(f, &id, &a);
+        if (rc == AMQP_EUTF8) /* RabbitMQ decodes before its channel looks */
+            return amqp_fail_utf8(err);
         if (id != AMQP_CHANNEL_OPEN)
             return amqp_fail(err, AMQP_CHANNEL_ERROR, "expected 'channel.open'");
-        if ((rc = amqp_method_frame_decode(f, &id, &a)) < 0)
+        if (rc < 0)
             return amqp_fail(err, AMQP_FRAME_ERROR, "cannot decode channel.open: %s", amqp_strerror(rc));
         return open_channel(c, f->channel, err);
     }
@@ -915,7 +924,11 @@ static int conn_frame(conn *c, const amqp_frame *f)
         }
         if ((rc = amqp_method_frame_decode(f, &id, &a)) < 0) {
             err.method = id;
-            amqp_fail(&err, AMQP_FRAME_ERROR, "cannot decode %s: %s", amqp_method_name(id), amqp_strerror(rc));
+            if (rc == AMQP_EUTF8)
+                amqp_fail(&err, AMQP_FRAME_ERROR, "%s", amqp_strerror(rc)); /* names the method, as RabbitMQ */
+            else
+                amqp_fail(&err, AMQP_FRAME_ERROR, "cannot decode %s: %s", amqp_method_name(id),
+                          amqp_strerror(rc));
             goto fail;
         }
         log_debug("%s ch 0 -> %s", c->peer, amqp_method_name(id));

@@ -7,6 +7,8 @@
 #ifndef WARREN_LOG_H
 #define WARREN_LOG_H
 
+#include <stddef.h>
+
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 extern enum log_level log_level;
@@ -14,6 +16,12 @@ extern enum log_level log_level;
 /* "debug" "info" "warning"/"warn" "error"; returns -1 for anything else. */
 int log_parse_level(const char *name);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Copy s into out (cap bytes, NUL included) with control characters
+ * escaped as log_msg writes them: \n \r \t, other bytes below 0x20 and
+ * DEL as \xNN.  Stops before an escape that would not fit; returns the
+ * length written. */
+size_t log_escape(char *out, size_t cap, const char *s);
 
 #define log_debug(...) do { if (log_level <= LOG_DEBUG) log_msg(LOG_DEBUG, __VA_ARGS__); } while (0)
 #define log_info(...)  do { if (log_level <= LOG_INFO) log_msg(LOG_INFO, __VA_ARGS__); } while (0)

@@ -57,6 +57,9 @@ typedef struct amqp_error {
 /* Record an error as RabbitMQ words it ("CODE_NAME - " + text); returns -1
  * so handlers can `return amqp_fail(...)`. */
 int amqp_fail(amqp_error *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A method on a channel whose shortstr argument is not UTF-8 (AMQP_EUTF8):
+ * RabbitMQ's 501 "Malformed UTF-8 in shortstr", naming no method. */
+int amqp_fail_utf8(amqp_error *e);
 
 /* ---------------------------------------------------------------- message */
 

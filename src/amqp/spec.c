@@ -126,7 +126,10 @@ int amqp_connection_start_ok_decode(const uint8_t *p, size_t n, amqp_connection_
     m->response.len = amqp_get32(p); m->response.ptr = (const char *)p + 4; p += 4 + m->response.len;
     if (end - p < 1 || (size_t)(end - p - 1) < p[0]) return AMQP_ETRUNC;
     m->locale.len = p[0]; m->locale.ptr = (const char *)p + 1; p += 1 + p[0];
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->mechanism.ptr, m->mechanism.len)) return AMQP_EUTF8;
+    if (!amqp_utf8_ok(m->locale.ptr, m->locale.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_connection_start_ok_size(const amqp_connection_start_ok *m)
@@ -275,7 +278,10 @@ int amqp_connection_open_decode(const uint8_t *p, size_t n, amqp_connection_open
     bits = *p++;
     m->insist = (bits >> 0) & 1;
     (void)bits;
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->virtual_host.ptr, m->virtual_host.len)) return AMQP_EUTF8;
+    if (!amqp_utf8_ok(m->capabilities.ptr, m->capabilities.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_connection_open_size(const amqp_connection_open *m)
@@ -303,7 +309,9 @@ int amqp_connection_open_ok_decode(const uint8_t *p, size_t n, amqp_connection_o
     memset(m, 0, sizeof *m);
     if (end - p < 1 || (size_t)(end - p - 1) < p[0]) return AMQP_ETRUNC;
     m->known_hosts.len = p[0]; m->known_hosts.ptr = (const char *)p + 1; p += 1 + p[0];
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->known_hosts.ptr, m->known_hosts.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_connection_open_ok_size(const amqp_connection_open_ok *m)
@@ -333,7 +341,9 @@ int amqp_connection_close_decode(const uint8_t *p, size_t n, amqp_connection_clo
     m->class_id = amqp_get16(p); p += 2;
     if (end - p < 2) return AMQP_ETRUNC;
     m->method_id = amqp_get16(p); p += 2;
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->reply_text.ptr, m->reply_text.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_connection_close_size(const amqp_connection_close *m)
@@ -383,7 +393,9 @@ int amqp_connection_blocked_decode(const uint8_t *p, size_t n, amqp_connection_b
     memset(m, 0, sizeof *m);
     if (end - p < 1 || (size_t)(end - p - 1) < p[0]) return AMQP_ETRUNC;
     m->reason.len = p[0]; m->reason.ptr = (const char *)p + 1; p += 1 + p[0];
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->reason.ptr, m->reason.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_connection_blocked_size(const amqp_connection_blocked *m)
@@ -429,7 +441,9 @@ int amqp_connection_update_secret_decode(const uint8_t *p, size_t n, amqp_connec
     m->new_secret.len = amqp_get32(p); m->new_secret.ptr = (const char *)p + 4; p += 4 + m->new_secret.len;
     if (end - p < 1 || (size_t)(end - p - 1) < p[0]) return AMQP_ETRUNC;
     m->reason.len = p[0]; m->reason.ptr = (const char *)p + 1; p += 1 + p[0];
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->reason.ptr, m->reason.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_connection_update_secret_size(const amqp_connection_update_secret *m)
@@ -475,7 +489,9 @@ int amqp_channel_open_decode(const uint8_t *p, size_t n, amqp_channel_open *m)
     memset(m, 0, sizeof *m);
     if (end - p < 1 || (size_t)(end - p - 1) < p[0]) return AMQP_ETRUNC;
     m->out_of_band.len = p[0]; m->out_of_band.ptr = (const char *)p + 1; p += 1 + p[0];
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->out_of_band.ptr, m->out_of_band.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_channel_open_size(const amqp_channel_open *m)
@@ -583,7 +599,9 @@ int amqp_channel_close_decode(const uint8_t *p, size_t n, amqp_channel_close *m)
     m->class_id = amqp_get16(p); p += 2;
     if (end - p < 2) return AMQP_ETRUNC;
     m->method_id = amqp_get16(p); p += 2;
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->reply_text.ptr, m->reply_text.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_channel_close_size(const amqp_channel_close *m)
@@ -642,7 +660,9 @@ int amqp_access_request_decode(const uint8_t *p, size_t n, amqp_access_request *
     m->write = (bits >> 3) & 1;
     m->read = (bits >> 4) & 1;
     (void)bits;
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->realm.ptr, m->realm.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_access_request_size(const amqp_access_request *m)
@@ -710,7 +730,10 @@ int amqp_exchange_declare_decode(const uint8_t *p, size_t n, amqp_exchange_decla
     if ((rc = amqp_table_validate(p, m->arguments.len, 0)) < 0) return rc;
     p += m->arguments.len;
     (void)bits;
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->exchange.ptr, m->exchange.len)) return AMQP_EUTF8;
+    if (!amqp_utf8_ok(m->type.ptr, m->type.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_exchange_declare_size(const amqp_exchange_declare *m)
@@ -770,7 +793,9 @@ int amqp_exchange_delete_decode(const uint8_t *p, size_t n, amqp_exchange_delete
     m->if_unused = (bits >> 0) & 1;
     m->nowait = (bits >> 1) & 1;
     (void)bits;
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->exchange.ptr, m->exchange.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_exchange_delete_size(const amqp_exchange_delete *m)
@@ -834,7 +859,11 @@ int amqp_exchange_bind_decode(const uint8_t *p, size_t n, amqp_exchange_bind *m)
     if ((rc = amqp_table_validate(p, m->arguments.len, 0)) < 0) return rc;
     p += m->arguments.len;
     (void)bits;
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->destination.ptr, m->destination.len)) return AMQP_EUTF8;
+    if (!amqp_utf8_ok(m->source.ptr, m->source.len)) return AMQP_EUTF8;
+    if (!amqp_utf8_ok(m->routing_key.ptr, m->routing_key.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_exchange_bind_size(const amqp_exchange_bind *m)
@@ -904,7 +933,11 @@ int amqp_exchange_unbind_decode(const uint8_t *p, size_t n, amqp_exchange_unbind
     if ((rc = amqp_table_validate(p, m->arguments.len, 0)) < 0) return rc;
     p += m->arguments.len;
     (void)bits;
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->destination.ptr, m->destination.len)) return AMQP_EUTF8;
+    if (!amqp_utf8_ok(m->source.ptr, m->source.len)) return AMQP_EUTF8;
+    if (!amqp_utf8_ok(m->routing_key.ptr, m->routing_key.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_exchange_unbind_size(const amqp_exchange_unbind *m)
@@ -974,7 +1007,9 @@ int amqp_queue_declare_decode(const uint8_t *p, size_t n, amqp_queue_declare *m)
     if ((rc = amqp_table_validate(p, m->arguments.len, 0)) < 0) return rc;
     p += m->arguments.len;
     (void)bits;
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->queue.ptr, m->queue.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_queue_declare_size(const amqp_queue_declare *m)
@@ -1008,7 +1043,9 @@ int amqp_queue_declare_ok_decode(const uint8_t *p, size_t n, amqp_queue_declare_
     m->message_count = amqp_get32(p); p += 4;
     if (end - p < 4) return AMQP_ETRUNC;
     m->consumer_count = amqp_get32(p); p += 4;
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->queue.ptr, m->queue.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_queue_declare_ok_size(const amqp_queue_declare_ok *m)
@@ -1052,7 +1089,11 @@ int amqp_queue_bind_decode(const uint8_t *p, size_t n, amqp_queue_bind *m)
     if ((rc = amqp_table_validate(p, m->arguments.len, 0)) < 0) return rc;
     p += m->arguments.len;
     (void)bits;
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->queue.ptr, m->queue.len)) return AMQP_EUTF8;
+    if (!amqp_utf8_ok(m->exchange.ptr, m->exchange.len)) return AMQP_EUTF8;
+    if (!amqp_utf8_ok(m->routing_key.ptr, m->routing_key.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_queue_bind_size(const amqp_queue_bind *m)
@@ -1113,7 +1154,9 @@ int amqp_queue_purge_decode(const uint8_t *p, size_t n, amqp_queue_purge *m)
     bits = *p++;
     m->nowait = (bits >> 0) & 1;
     (void)bits;
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->queue.ptr, m->queue.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_queue_purge_size(const amqp_queue_purge *m)
@@ -1174,7 +1217,9 @@ int amqp_queue_delete_decode(const uint8_t *p, size_t n, amqp_queue_delete *m)
     m->if_empty = (bits >> 1) & 1;
     m->nowait = (bits >> 2) & 1;
     (void)bits;
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->queue.ptr, m->queue.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_queue_delete_size(const amqp_queue_delete *m)
@@ -1237,7 +1282,11 @@ int amqp_queue_unbind_decode(const uint8_t *p, size_t n, amqp_queue_unbind *m)
     m->arguments.len = amqp_get32(p); m->arguments.ptr = p + 4; p += 4;
     if ((rc = amqp_table_validate(p, m->arguments.len, 0)) < 0) return rc;
     p += m->arguments.len;
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->queue.ptr, m->queue.len)) return AMQP_EUTF8;
+    if (!amqp_utf8_ok(m->exchange.ptr, m->exchange.len)) return AMQP_EUTF8;
+    if (!amqp_utf8_ok(m->routing_key.ptr, m->routing_key.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_queue_unbind_size(const amqp_queue_unbind *m)
@@ -1361,7 +1410,10 @@ int amqp_basic_consume_decode(const uint8_t *p, size_t n, amqp_basic_consume *m)
     if ((rc = amqp_table_validate(p, m->arguments.len, 0)) < 0) return rc;
     p += m->arguments.len;
     (void)bits;
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->queue.ptr, m->queue.len)) return AMQP_EUTF8;
+    if (!amqp_utf8_ok(m->consumer_tag.ptr, m->consumer_tag.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_basic_consume_size(const amqp_basic_consume *m)
@@ -1393,7 +1445,9 @@ int amqp_basic_consume_ok_decode(const uint8_t *p, size_t n, amqp_basic_consume_
     memset(m, 0, sizeof *m);
     if (end - p < 1 || (size_t)(end - p - 1) < p[0]) return AMQP_ETRUNC;
     m->consumer_tag.len = p[0]; m->consumer_tag.ptr = (const char *)p + 1; p += 1 + p[0];
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->consumer_tag.ptr, m->consumer_tag.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_basic_consume_ok_size(const amqp_basic_consume_ok *m)
@@ -1422,7 +1476,9 @@ int amqp_basic_cancel_decode(const uint8_t *p, size_t n, amqp_basic_cancel *m)
     bits = *p++;
     m->nowait = (bits >> 0) & 1;
     (void)bits;
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->consumer_tag.ptr, m->consumer_tag.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_basic_cancel_size(const amqp_basic_cancel *m)
@@ -1448,7 +1504,9 @@ int amqp_basic_cancel_ok_decode(const uint8_t *p, size_t n, amqp_basic_cancel_ok
     memset(m, 0, sizeof *m);
     if (end - p < 1 || (size_t)(end - p - 1) < p[0]) return AMQP_ETRUNC;
     m->consumer_tag.len = p[0]; m->consumer_tag.ptr = (const char *)p + 1; p += 1 + p[0];
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->consumer_tag.ptr, m->consumer_tag.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_basic_cancel_ok_size(const amqp_basic_cancel_ok *m)
@@ -1598,7 +1656,9 @@ int amqp_basic_get_decode(const uint8_t *p, size_t n, amqp_basic_get *m)
     bits = *p++;
     m->no_ack = (bits >> 0) & 1;
     (void)bits;
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->queue.ptr, m->queue.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_basic_get_size(const amqp_basic_get *m)
@@ -1669,7 +1729,9 @@ int amqp_basic_get_empty_decode(const uint8_t *p, size_t n, amqp_basic_get_empty
     memset(m, 0, sizeof *m);
     if (end - p < 1 || (size_t)(end - p - 1) < p[0]) return AMQP_ETRUNC;
     m->cluster_id.len = p[0]; m->cluster_id.ptr = (const char *)p + 1; p += 1 + p[0];
-    return p == end ? AMQP_OK : AMQP_ETRAILING;
+    if (p != end) return AMQP_ETRAILING;
+    if (!amqp_utf8_ok(m->cluster_id.ptr, m->cluster_id.len)) return AMQP_EUTF8;
+    return AMQP_OK;
 }
 
 size_t amqp_basic_get_empty_size(const amqp_basic_get_empty *m)

@@ -757,7 +757,9 @@ uint8_t *amqp_confirm_select_ok_encode(uint8_t *p, const amqp_confirm_select_ok 
 
 /* Decode the arguments of method `id` (the bytes after the 4-byte method id
  * in a method frame).  Returns AMQP_OK or a negative status; AMQP_EMETHOD for
- * an id the spec does not define. */
+ * an id the spec does not define; AMQP_EUTF8, once every field was read, when
+ * a shortstr argument of a method without content is not UTF-8 (as RabbitMQ
+ * checks them: amqp_utf8_ok). */
 int amqp_method_decode(uint32_t id, const uint8_t *p, size_t n, amqp_method_args *out);
 /* The encoded size of the arguments, and the encoder: `p` must have room for
  * amqp_method_size() bytes; returns the end of what was written. */

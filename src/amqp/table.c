@@ -24,6 +24,8 @@ const char *amqp_strerror(int status)
     case AMQP_ENOSPACE: return "output buffer too small";
     case AMQP_EPROPFLAGS: return "property flags name an unknown property";
     case AMQP_ECLASS: return "content header for a class without content";
+    /* RabbitMQ's words, which the broker sends as they are */
+    case AMQP_EUTF8: return "Malformed UTF-8 in shortstr";
     default: return "unknown status";
     }
 }

@@ -46,6 +46,7 @@ enum amqp_status {
     AMQP_ENOSPACE = -9,     /* output buffer too small */
     AMQP_EPROPFLAGS = -10,  /* property flags name a property that does not exist */
     AMQP_ECLASS = -11,      /* content header for a class that has no content */
+    AMQP_EUTF8 = -12,       /* a method's shortstr argument is not UTF-8 */
 };
 
 const char *amqp_strerror(int status);
@@ -147,5 +148,11 @@ static inline bool amqp_table_eq(amqp_table a, amqp_table b)
 }
 
 int amqp_table_validate(const uint8_t *p, size_t n, int depth);
+
+/* Whether [p, p+n) is UTF-8 as RabbitMQ 3.10 judges a shortstr (utf8.c):
+ * no stray or missing continuation bytes, no overlong forms, at most four
+ * bytes a character.  The generated decoders check the shortstr arguments
+ * of every method without content with it (AMQP_EUTF8). */
+bool amqp_utf8_ok(const char *p, size_t n);
 
 #endif

@@ -24,7 +24,7 @@ static void check_method(const amqp_frame *f)
 
     if (rc != AMQP_OK) {
         TU_CHECK(rc == AMQP_ETRUNC || rc == AMQP_ETRAILING || rc == AMQP_EFIELDTYPE ||
-                 rc == AMQP_ENESTING || rc == AMQP_EMETHOD);
+                 rc == AMQP_ENESTING || rc == AMQP_EMETHOD || rc == AMQP_EUTF8);
         if (rc == AMQP_EMETHOD)
             TU_CHECK(!amqp_method_known(id));
         if (f->size < 4)

@@ -24,6 +24,21 @@ static void walk_tables(const amqp_method_info *mi, const void *s)
     }
 }
 
+/* Whether a shortstr argument is not UTF-8: the decoders read every field
+ * before they check, so the struct is whole even for AMQP_EUTF8. */
+static bool bad_utf8(const amqp_method_info *mi, const void *s)
+{
+    for (size_t i = 0; i < mi->nfields; i++) {
+        amqp_str v;
+        if (strcmp(mi->fields[i].type, "shortstr"))
+            continue;
+        memcpy(&v, (const uint8_t *)s + mi->fields[i].offset, sizeof v);
+        if (!amqp_utf8_ok(v.ptr, v.len))
+            return true;
+    }
+    return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const amqp_method_info *mi;
@@ -38,11 +53,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     mi = &amqp_methods[amqp_get32(data) % amqp_method_count];
     rc = amqp_method_decode(mi->id, data + 4, size - 4, &a);
+    if (rc == AMQP_EUTF8) {
+        TU_CHECK(!amqp_method_has_content(mi->id) && bad_utf8(mi, &a));
+        return 0;
+    }
     if (rc != AMQP_OK) {
         TU_CHECK(rc == AMQP_ETRUNC || rc == AMQP_ETRAILING || rc == AMQP_EFIELDTYPE ||
                  rc == AMQP_ENESTING);
         return 0;
     }
+    /* methods without content have only UTF-8 shortstrs (RabbitMQ's check) */
+    TU_CHECK(amqp_method_has_content(mi->id) || !bad_utf8(mi, &a));
     walk_tables(mi, &a);
 
     n = amqp_method_size(mi->id, &a);

@@ -759,3 +759,170 @@ def test_many_channels_on_many_numbers(broker, conn):
     closed = {conn.expect(raw.CHANNEL_CLOSE_OK).channel for _ in numbers}
     assert closed == set(numbers)
     conn.open_channel(1)
+
+
+# ------------------------------------------------- malformed UTF-8 in shortstrs
+#
+# RabbitMQ 3.10 checks the shortstr arguments of every method without
+# content and closes the connection with 501 "Malformed UTF-8 in shortstr";
+# on a channel other than 0 the close names no method (class and method 0),
+# on channel 0 it names the method.  basic.publish (decoded on a fast path)
+# and field-table keys are not checked.  It judges UTF-8's structure, not
+# code points: surrogates and code points up to U+1FFFFF pass.
+
+MALFORMED_UTF8 = {
+    'byte ff': b'\xff',
+    'stray continuation': b'\x80',
+    'overlong slash': b'\xc0\xaf',
+    'overlong three-byte': b'\xe0\x9f\xbf',
+    'overlong four-byte': b'\xf0\x8f\xbf\xbf',
+    'truncated three-byte': b'\xe2\x82',
+    'cut by an ascii byte': b'\xe2\x82z',
+    'five-byte form': b'\xf8\x88\x80\x80\x80',
+}
+
+UTF8_ERROR = 'FRAME_ERROR - Malformed UTF-8 in shortstr'
+
+
+def queue_declare(channel, name, passive=False, auto_delete=True):
+    return raw.method_frame(channel, raw.QUEUE_DECLARE, 0, name, passive, False, False, auto_delete, False, {})
+
+
+@pytest.mark.parametrize('case', sorted(MALFORMED_UTF8))
+def test_queue_name_with_malformed_utf8(broker, conn, case):
+    conn.handshake()
+    conn.open_channel(1)
+    conn.send(queue_declare(1, b'warren-utf8-' + MALFORMED_UTF8[case]))
+    assert assert_connection_error(conn, 501, 0, 0) == UTF8_ERROR
+    broker_still_serves(broker)
+
+
+@pytest.mark.parametrize('name', [b'\xed\xa0\x80', b'\xf4\x90\x80\x80', b'\xf7\xbf\xbf\xbf', b'caf\xc3\xa9 \xf0\x9f\x90\x87'],
+                         ids=['surrogate', 'above U+10FFFF', 'F7 lead', 'cafe rabbit'])
+def test_queue_names_rabbitmq_takes_for_utf8(broker, conn, qname, name):
+    conn.handshake()
+    conn.open_channel(1)
+    full = qname.encode() + b'-' + name
+    conn.send(queue_declare(1, full))
+    f = conn.expect(raw.QUEUE_DECLARE_OK, 1)
+    assert f.payload[4:5 + len(full)] == bytes([len(full)]) + full
+    conn.send(raw.method_frame(1, raw.QUEUE_DELETE, 0, full, False, False, False))
+    conn.expect(raw.QUEUE_DELETE_OK, 1)
+
+
+def args(fmt, *values):
+    return raw.encode_args(fmt, values)
+
+
+BAD = b'x\xff'
+
+# method -> its arguments with a malformed shortstr, on channel 1 (open)
+UTF8_CHECKED = {
+    'exchange.declare name': ((40, 10), args('sSSbbbbbF', 0, b'warren-' + BAD, 'direct', False, False, False,
+                                             False, False, {})),
+    'exchange.declare type': ((40, 10), args('sSSbbbbbF', 0, 'warren-x', b'dir' + BAD, False, False, False,
+                                             False, False, {})),
+    'exchange.delete': ((40, 20), args('sSbb', 0, BAD, False, False)),
+    'queue.bind routing key': ((50, 20), args('sSSSbF', 0, 'warren-none', 'amq.direct', BAD, False, {})),
+    'queue.purge': ((50, 30), args('sSb', 0, BAD, False)),
+    'queue.delete': (raw.QUEUE_DELETE, args('sSbbb', 0, BAD, False, False, False)),
+    'basic.consume tag': (raw.BASIC_CONSUME, args('sSSbbbbF', 0, 'warren-none', BAD, False, False, False,
+                                                  False, {})),
+    'basic.cancel': (raw.BASIC_CANCEL, args('Sb', BAD, False)),
+    'basic.get': (raw.BASIC_GET, args('sSb', 0, BAD, False)),
+    'channel.close text': (raw.CHANNEL_CLOSE, args('sSss', 200, BAD, 0, 0)),
+}
+
+
+@pytest.mark.parametrize('case', sorted(UTF8_CHECKED))
+def test_malformed_utf8_in_any_method_shortstr(broker, conn, case):
+    method, payload = UTF8_CHECKED[case]
+    conn.handshake()
+    conn.open_channel(1)
+    conn.send(raw.method_frame(1, method, raw_args=payload))
+    assert assert_connection_error(conn, 501, 0, 0) == UTF8_ERROR
+    broker_still_serves(broker)
+
+
+def test_malformed_utf8_on_an_unopened_channel(broker, conn):
+    # decoded before the channel looks at it: 501, not 504 "expected 'channel.open'"
+    conn.handshake()
+    conn.send(queue_declare(3, BAD))
+    assert assert_connection_error(conn, 501, 0, 0) == UTF8_ERROR
+    conn2 = raw.RawConnection(broker.host, broker.port)
+    try:
+        conn2.handshake()
+        conn2.send(raw.method_frame(2, raw.CHANNEL_OPEN, BAD))
+        assert assert_connection_error(conn2, 501, 0, 0) == UTF8_ERROR
+    finally:
+        conn2.close()
+
+
+def test_truncated_method_is_cannot_decode_before_utf8(broker, conn):
+    conn.handshake()
+    conn.open_channel(1)
+    # a malformed name, and the table that should follow is missing
+    conn.send(raw.method_frame(1, raw.QUEUE_DECLARE, raw_args=b'\x00\x00' + raw.shortstr(BAD) + b'\x00'))
+    text = assert_connection_error(conn, 501, 50, 10)
+    assert text.startswith('FRAME_ERROR - cannot decode'), text
+
+
+def test_malformed_utf8_on_channel_0_names_the_method(broker, conn):
+    opening(conn)
+    conn.send(raw.method_frame(0, raw.CONNECTION_OPEN, b'/' + BAD, '', False))
+    assert assert_connection_error(conn, 501, 10, 40) == UTF8_ERROR
+    conn2 = raw.RawConnection(broker.host, broker.port)
+    try:
+        conn2.handshake()
+        conn2.send(raw.method_frame(0, raw.CONNECTION_CLOSE, 200, BAD, 0, 0))
+        assert assert_connection_error(conn2, 501, 10, 50) == UTF8_ERROR
+    finally:
+        conn2.close()
+
+
+def test_malformed_utf8_in_start_ok_drops_the_socket(broker, conn):
+    conn.send_header()
+    conn.read_start()
+    conn.send(raw.method_frame(0, raw.CONNECTION_START_OK, {'product': 'raw'}, 'PLAIN',
+                               b'\x00guest\x00guest', b'en' + BAD))
+    assert_dropped_without_reply(conn)
+    broker_still_serves(broker)
+
+
+def test_publish_arguments_are_not_checked(broker, conn):
+    # RabbitMQ does not check basic.publish: the exchange is simply not found
+    conn.handshake()
+    conn.open_channel(1)
+    conn.send(raw.method_frame(1, raw.BASIC_PUBLISH, 0, b'amq.' + BAD, b'k' + BAD, False, False)
+              + raw.header_frame(1, 1) + raw.body_frame(1, b'x'))
+    code, text, cls, meth = conn.expect_channel_close(1)
+    assert (code, cls, meth) == (404, 60, 40)
+    assert text.encode('utf-8', 'replace').startswith(b'NOT_FOUND - no exchange')
+    conn.open_channel(2)
+
+
+# ------------------------------------------------- names in the log
+
+def test_control_characters_in_names_do_not_forge_log_lines(broker, conn, qname):
+    broker.require_control()   # reads the broker's log
+    forged = 'FAKE LOG LINE'
+    name = qname + '-a\n' + forged + '\x1b[31m'
+    conn.handshake()
+    conn.open_channel(1)
+    conn.send(queue_declare(1, name))
+    conn.expect(raw.QUEUE_DECLARE_OK, 1)
+    # a passive declare of a missing one: the channel error quotes the name
+    conn.send(queue_declare(1, name + '-missing', passive=True))
+    code, text, _c, _m = conn.expect_channel_close(1)
+    assert code == 404 and forged in text
+    conn.send(raw.method_frame(0, raw.CONNECTION_CLOSE, 200, 'bye', 0, 0))
+    conn.expect(raw.CONNECTION_CLOSE_OK, 0)
+    escaped = qname + '-a\\n' + forged + '\\x1b[31m-missing'
+    deadline = time.monotonic() + 5
+    while escaped not in broker.log_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    log = broker.log_text()
+    assert escaped in log, log[-3000:]
+    lines = log.splitlines()
+    assert not [line for line in lines if line.startswith(forged)], log[-3000:]
+    assert '\x1b' not in log

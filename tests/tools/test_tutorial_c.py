@@ -936,3 +936,38 @@ def test_broker_killed_while_workers_run_loses_no_task(broker, mq, progs):
     assert w1.proc.poll() is None and w2.proc.poll() is None
     assert w1.stop() == 0 and w2.stop() == 0
     assert mq.count() == 0
+
+
+# ---- long bodies are shown cut short -----------------------------------------
+
+def test_long_task_body_is_shown_cut_short(mq, progs):
+    """A 13 MB task prints one short line (its first 200 bytes and its
+    size), not 13 MB; a body of 200 bytes still prints whole."""
+    ch = mq.channel()
+    ch.queue_declare(mq.queue, durable=True)
+    whole = 'w' * 200
+    cut_utf8 = 'a' + '\u00e9' * 200              # 401 bytes: byte 200 is inside an 'é'
+    huge = 'x' * 13000000
+    for body in (whole, cut_utf8, huge):
+        ch.basic_publish('', mq.queue, body.encode(), pika.BasicProperties(delivery_mode=2))
+    ch.connection.close()
+    w = start_worker(progs, mq, '--dot-seconds', '0')
+    w.wait_line(' [x] Done', count=3, timeout=30)
+    assert w.lines == [WAITING,
+                       " [x] Received '%s'" % whole, ' [x] Done',
+                       " [x] Received 'a%s'... (401 bytes)" % ('\u00e9' * 99), ' [x] Done',
+                       " [x] Received '%s'... (13000000 bytes)" % ('x' * 200), ' [x] Done']
+    assert w.stop(signal.SIGINT) == 0
+    assert mq.count() == 0
+
+
+def test_long_redelivered_task_keeps_its_mark(mq, progs):
+    ch = mq.channel()
+    ch.queue_declare(mq.queue, durable=True)
+    ch.basic_publish('', mq.queue, b'y' * 300, pika.BasicProperties(delivery_mode=2))
+    method, _p, _b = ch.basic_get(mq.queue, auto_ack=False)
+    ch.basic_nack(method.delivery_tag, requeue=True)      # now it is redelivered
+    ch.connection.close()
+    w = start_worker(progs, mq, '--dot-seconds', '0', '--show-redelivered')
+    w.wait_line(' [x] Done')
+    assert w.lines[1:] == [" [x] Received '%s'... (300 bytes) (redelivered)" % ('y' * 200), ' [x] Done']

@@ -14,12 +14,17 @@
  * 0x00 and 0xFF, so a decoder that stops at a NUL or sign-extends shows. */
 static uint8_t pattern[TU_BIG + 256];
 static bool pattern_ready;
+/* Shortstrs of methods must be UTF-8 (the decoders check, as RabbitMQ):
+ * theirs are 7-bit, NUL and DEL included. */
+static uint8_t text_pattern[512];
 
 static const uint8_t *pattern_bytes(void)
 {
     if (!pattern_ready) {
         for (size_t i = 0; i < sizeof pattern; i++)
             pattern[i] = (uint8_t)(i * 7 + 3);
+        for (size_t i = 0; i < sizeof text_pattern; i++)
+            text_pattern[i] = (uint8_t)(i * 7 + 3) & 0x7f;
         pattern_ready = true;
     }
     return pattern;
@@ -135,7 +140,7 @@ void tu_fill(const amqp_field_info *f, size_t n, void *s, unsigned variant, uint
             memcpy(at, &num, sizeof num);
         } else if (!strcmp(t, "shortstr")) {
             uint32_t len = variant == TU_ZERO ? 0 : variant <= TU_HUGE ? 255 : (uint32_t)(r % 256);
-            amqp_str v = pick_str(len, (uint32_t)(r >> 40));
+            amqp_str v = {(const char *)text_pattern + (uint32_t)(r >> 40) % 256, len};
             memcpy(at, &v, sizeof v);
         } else if (!strcmp(t, "longstr")) {
             uint32_t len = variant == TU_ZERO ? 0 : variant == TU_MAX ? 300

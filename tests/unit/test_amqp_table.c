@@ -627,7 +627,8 @@ static void test_strerror(void **state)
 {
     static const int all[] = {AMQP_OK, AMQP_ETRUNC, AMQP_ETRAILING, AMQP_EFIELDTYPE,
                               AMQP_ENESTING, AMQP_EFRAMEEND, AMQP_EFRAMESIZE, AMQP_EFRAMETYPE,
-                              AMQP_EMETHOD, AMQP_ENOSPACE, AMQP_EPROPFLAGS, AMQP_ECLASS};
+                              AMQP_EMETHOD, AMQP_ENOSPACE, AMQP_EPROPFLAGS, AMQP_ECLASS,
+                              AMQP_EUTF8};
     const char *unknown = amqp_strerror(-1000);
     (void)state;
     assert_non_null(unknown);

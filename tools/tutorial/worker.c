@@ -8,7 +8,8 @@
  * acks, and for each task print " [x] Received '...'", work one second per
  * '.' in the body, print " [x] Done" and ack.  Then what a real worker
  * needs: running a command per task (--exec), a clean stop on Ctrl-C or
- * SIGTERM, and surviving a broker restart.
+ * SIGTERM, surviving a broker restart, and a body over 200 bytes shown
+ * cut short with its size rather than flooding the terminal.
  *
  * Shape.  rabbitmq-c is blocking and single-threaded, so the program is
  * one loop: wait for a delivery with a short timeout (so a signal is seen
@@ -272,16 +273,41 @@ static size_t count_dots(amqp_bytes_t body)
     return n;
 }
 
+/* A task body longer than this is shown by its first SHOW_MAX bytes and its
+ * size, so a 13 MB task does not flood the terminal; the tutorial's tasks
+ * are far shorter and print whole, as worker.py prints them. */
+#define SHOW_MAX 200
+
+/* " [x] Received 'body'" or " [x] Received 'start of body'... (N bytes)". */
+static void print_received(amqp_bytes_t body, bool redelivered)
+{
+    const unsigned char *b = body.bytes;
+    size_t shown = body.len;
+
+    if (body.len > SHOW_MAX) {
+        shown = SHOW_MAX;
+        /* cut before a UTF-8 character, not in it (a continuation byte is
+         * 10xxxxxx; a character has at most three of them) */
+        for (int k = 0; k < 3 && shown > 0 && (b[shown] & 0xC0) == 0x80; k++)
+            shown--;
+    }
+    fputs(" [x] Received '", stdout);
+    fwrite(b, 1, shown, stdout);
+    if (shown < body.len)
+        printf("'... (%zu bytes)", body.len);
+    else
+        putchar('\'');
+    fputs(redelivered ? " (redelivered)\n" : "\n", stdout);
+    fflush(stdout);
+}
+
 /* Work on one delivery and settle it.  Returns 0, TUT_EXIT_ABORTED, or an
  * error in err (a lost connection: the broker redelivers the task). */
 static int handle(struct tut_conn *c, const struct options *o, const amqp_envelope_t *env,
                   struct tut_err *err)
 {
     amqp_bytes_t body = env->message.body;
-    fputs(" [x] Received '", stdout);
-    fwrite(body.bytes, 1, body.len, stdout);
-    fputs(o->show_redelivered && env->redelivered ? "' (redelivered)\n" : "'\n", stdout);
-    fflush(stdout);
+    print_received(body, o->show_redelivered && env->redelivered);
 
     char why[128] = "";
     enum outcome out = o->exec ? run_command(c, o, body, env->redelivered, why, sizeof why)
