@@ -16,6 +16,10 @@
  * A message that would go round a cycle of queues with no rejection in it
  * (e.g. expiring back into the queue it expired from) is dropped for that
  * queue instead of looping forever.
+ *
+ * A message only on disk is read back to be republished; when that read
+ * fails and may work later (EIO, EMFILE) the dead-lettering waits on the
+ * queue and is retried (below), never dropped.
  */
 #include "warren.h"
 
