@@ -246,50 +246,28 @@ bool channel_can_deliver(channel *ch, consumer *cons)
     return true;
 }
 
-/* The message of e, in memory: its own, or read back from the store (the
- * caller unrefs what it gets). */
-static msg *entry_msg(channel *ch, qentry *e)
+/* The store could not read e's body back, and may later (EIO, EMFILE, out
+ * of memory: queue_entry_msg said STORE_READ_AGAIN): the message goes back
+ * to its place in the queue, nothing lost, and the channel is closed with
+ * 541 INTERNAL_ERROR, so the client hears of it and its consumers (or its
+ * basic.get loop) do not spin on it.  A consumer's delivery and a
+ * basic.get end here alike. */
+static void read_failed(channel *ch, queue *q, qentry *e)
 {
-    if (e->m)
-        return msg_ref(e->m);
-    return store_read(ch->c->b->st, e->seg, e->off);
-}
+    amqp_channel_close m = {
+        .reply_code = AMQP_INTERNAL_ERROR,
+        .reply_text = amqp_cstr("INTERNAL_ERROR - cannot read a message from the store; it stays queued"),
+    };
 
-/* The store could not give e's body back.  A damaged record (checksum) is
- * moved aside and its message leaves the queue: it can never be read.  Any
- * other failure (EIO, EMFILE, out of memory) may pass: the message goes
- * back to its place in the queue, nothing lost, and the channel is closed
- * with 541 INTERNAL_ERROR, so the client hears of it and its consumers do
- * not spin on it.  Returns true when the channel was closed. */
-static bool deliver_failed(channel *ch, queue *q, qentry *e, int why)
-{
-    store *st = ch->c->b->st;
-
-    if (why == STORE_READ_DAMAGED || why == STORE_READ_GONE) {
-        log_error("queue '%s': message %llu (segment %u offset %u) is damaged on disk and cannot be delivered; "
-                  "%s", q->name, (unsigned long long)e->seq, e->seg, e->off,
-                  why == STORE_READ_DAMAGED ? "moved aside, see warren-check-store" : "dropped");
-        if (why == STORE_READ_DAMAGED)
-            store_move_aside(st, e->seg, e->off);
-        queue_settle(q, e);
-        return false;
-    }
     log_error("queue '%s': cannot read message %llu from the store; it stays queued, and channel %u of %s is "
               "closed", q->name, (unsigned long long)e->seq, ch->id, ch->c->peer);
     queue_requeue(q, e);
-    {
-        amqp_channel_close m = {
-            .reply_code = AMQP_INTERNAL_ERROR,
-            .reply_text = amqp_cstr("INTERNAL_ERROR - cannot read a message from the store; it stays queued"),
-        };
-        conn_send_method(ch->c, ch->id, AMQP_CHANNEL_CLOSE, &m);
-    }
+    conn_send_method(ch->c, ch->id, AMQP_CHANNEL_CLOSE, &m);
     /* No more deliveries to it; its consumers and unacked messages are let
-     * go at close-ok (channel_free), not here: this runs inside a queue's
-     * dispatch, or a publish, that must not see consumers (or an
+     * go at close-ok (channel_free), not here: this may run inside a
+     * queue's dispatch, or a publish, that must not see consumers (or an
      * auto-delete queue) vanish under it. */
     ch->state = CH_CLOSING;
-    return true;
 }
 
 void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e)
@@ -297,14 +275,15 @@ void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e)
     uint64_t tag;
     msg *m = NULL;
     amqp_basic_deliver d;
-    int why = STORE_READ_OK;
+    int why = queue_entry_msg(q, e, &m, "delivered");
 
-    if (e->m)
-        m = msg_ref(e->m);
-    else
-        why = store_read_msg(ch->c->b->st, e->seg, e->off, &m);
-    if (!m) {
-        deliver_failed(ch, q, e, why);
+    if (why == STORE_READ_AGAIN) {
+        read_failed(ch, q, e);
+        return;
+    }
+    if (why != STORE_READ_OK) {
+        /* damaged: moved aside, and it leaves the queue */
+        queue_settle(q, e);
         return;
     }
     tag = ch->next_tag++;
@@ -757,15 +736,24 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
     if (channel_queue_access(ch, m->queue, &q, err) < 0)
         return -1;
     queue_touch(q);
-    if (!queue_take(q, &e)) {
-        amqp_basic_get_empty empty = {.cluster_id = amqp_cstr("")};
-        conn_send_method(ch->c, ch->id, AMQP_BASIC_GET_EMPTY, &empty);
-        return 0;
-    }
-    q->unacked++;
-    if (!(mm = entry_msg(ch, &e))) {
-        queue_requeue(q, &e);
-        return amqp_fail(err, AMQP_INTERNAL_ERROR, "cannot read message from the store");
+    for (;;) {
+        int why;
+        if (!queue_take(q, &e)) {
+            amqp_basic_get_empty empty = {.cluster_id = amqp_cstr("")};
+            conn_send_method(ch->c, ch->id, AMQP_BASIC_GET_EMPTY, &empty);
+            return 0;
+        }
+        q->unacked++;
+        why = queue_entry_msg(q, &e, &mm, "delivered");
+        if (why == STORE_READ_OK)
+            break;
+        if (why == STORE_READ_AGAIN) {
+            /* as a consumer's delivery: it stays, the channel closes */
+            read_failed(ch, q, &e);
+            return 0;
+        }
+        /* damaged: moved aside; the get goes on to the next message */
+        queue_settle(q, &e);
     }
     {
         uint64_t tag = ch->next_tag++;

@@ -16,9 +16,14 @@
  * A message that would go round a cycle of queues with no rejection in it
  * (e.g. expiring back into the queue it expired from) is dropped for that
  * queue instead of looping forever.
+ *
+ * A message only on disk is read back to be republished; when that read
+ * fails and may work later (EIO, EMFILE) the dead-lettering waits on the
+ * queue and is retried (below), never dropped.
  */
 #include "warren.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,10 +247,24 @@ static msg *make_dead(const queue *q, const msg *m, const char *reason, amqp_str
     return out;
 }
 
-void queue_deadletter(queue *q, qentry *e, const char *reason)
+/* e's message leaves q for good. */
+static void let_go(queue *q, qentry *e)
+{
+    store *st = q->vh->b->st;
+    if ((e->flags & QE_STORED) && st)
+        store_ack(st, q->id, e->seg, e->off, e->size);
+    if (e->m)
+        msg_unref(e->m);
+    e->m = NULL;
+}
+
+/* Dead-letter e now.  STORE_READ_AGAIN when its message could not be read
+ * back and may be later: e is untouched, still q's in the store.  Anything
+ * else: e is done with (dead-lettered, dropped, or moved aside when its
+ * record is damaged). */
+static int dead_letter(queue *q, qentry *e, const char *reason)
 {
     vhost *vh = q->vh;
-    store *st = vh->b->st;
     exchange *x;
     msg *m, *dead;
     route_set rs;
@@ -253,30 +272,25 @@ void queue_deadletter(queue *q, qentry *e, const char *reason)
     amqp_str rk;
     amqp_basic_properties p;
     uint32_t i, n = 0;
+    int why;
 
     if (!q->has_dlx || !(x = vhost_exchange(vh, (amqp_str){q->dlx, q->dlxlen}))) {
         /* nowhere to go: dropped, as RabbitMQ does */
-        if ((e->flags & QE_STORED) && st)
-            store_ack(st, q->id, e->seg, e->off, e->size);
-        if (e->m)
-            msg_unref(e->m);
-        e->m = NULL;
-        return;
+        let_go(q, e);
+        return STORE_READ_OK;
     }
-    m = e->m ? msg_ref(e->m) : (st ? store_read(st, e->seg, e->off) : NULL);
-    if ((e->flags & QE_STORED) && st)
-        store_ack(st, q->id, e->seg, e->off, e->size);
-    if (e->m)
-        msg_unref(e->m);
-    e->m = NULL;
+    why = queue_entry_msg(q, e, &m, "dead-lettered");
+    if (why == STORE_READ_AGAIN)
+        return why;
+    let_go(q, e);
     if (!m)
-        return;
+        return why; /* damaged: moved aside, logged */
     rk = q->has_dlrk ? (amqp_str){q->dlrk, q->dlrklen} : (amqp_str){msg_rk(m), m->rklen};
     dead = make_dead(q, m, reason, (amqp_str){q->dlx, q->dlxlen}, rk);
     msg_unref(m);
     if (!dead) {
         log_error("queue '%s': cannot dead-letter a message (out of memory or bad properties); dropped", q->name);
-        return;
+        return STORE_READ_OK;
     }
     rk = (amqp_str){msg_rk(dead), dead->rklen}; /* m is gone: its keys with it */
     route_set_init(&rs, one, 8);
@@ -300,4 +314,106 @@ void queue_deadletter(queue *q, qentry *e, const char *reason)
     if (rs.q != one)
         free(rs.q);
     msg_unref(dead);
+    return STORE_READ_OK;
+}
+
+/* ------------------------------------------------------------ retries
+ *
+ * A dead-lettering whose message the store cannot read back (EIO, EMFILE)
+ * must lose nothing.  The message has left its queue's ready list (it
+ * expired, was rejected, or was pushed out by x-max-length), but it stays
+ * the queue's in the store, and the dead-lettering waits on the queue's
+ * list and is tried again every DL_RETRY_MS, in order; the ones that come
+ * after it wait behind it.  A broker stopped meanwhile finds the message
+ * back in its queue at the next start.  A record that fails its checksum
+ * is moved aside at once, as a delivery would (queue_entry_msg).
+ */
+#define DL_RETRY_MS 1000
+
+typedef struct dl_wait {
+    struct dl_wait *next;
+    qentry e;
+    const char *reason;         /* a string constant */
+} dl_wait;
+
+static bool wait_push(queue *q, qentry *e, const char *reason)
+{
+    dl_wait *w = malloc(sizeof *w);
+    if (!w)
+        return false;
+    w->next = NULL;
+    w->e = *e;
+    w->reason = reason;
+    if (q->dl_tail)
+        q->dl_tail->next = w;
+    else
+        q->dl_head = w;
+    q->dl_tail = w;
+    if (!ev_timer_active(&q->dl_timer))
+        ev_timer_start(q->vh->b->loop, &q->dl_timer, DL_RETRY_MS);
+    return true;
+}
+
+static void on_retry(ev_loop *loop, ev_timer *t)
+{
+    queue *q = (queue *)((char *)t - offsetof(queue, dl_timer));
+    uint64_t done = 0;
+
+    q->refs++;
+    /* a dead-lettering from here (a cycle back into q) only appends */
+    while (q->dl_head && !q->deleted) {
+        dl_wait *w = q->dl_head;
+        if (dead_letter(q, &w->e, w->reason) == STORE_READ_AGAIN)
+            break;
+        q->dl_head = w->next;
+        if (!q->dl_head)
+            q->dl_tail = NULL;
+        free(w);
+        done++;
+    }
+    if (q->dl_head && !q->deleted)
+        ev_timer_start(loop, &q->dl_timer, DL_RETRY_MS);
+    else if (done)
+        log_info("queue '%s': the store reads again; %llu waiting dead-lettered messages sent on", q->name,
+                 (unsigned long long)done);
+    queue_unref(q);
+}
+
+void queue_deadletter_init(queue *q)
+{
+    ev_timer_init(&q->dl_timer, on_retry);
+}
+
+void queue_deadletter_forget(queue *q, bool drop)
+{
+    ev_timer_stop(q->vh->b->loop, &q->dl_timer);
+    while (q->dl_head) {
+        dl_wait *w = q->dl_head;
+        q->dl_head = w->next;
+        if (drop)
+            let_go(q, &w->e);
+        else if (w->e.m)
+            msg_unref(w->e.m);
+        free(w);
+    }
+    q->dl_tail = NULL;
+}
+
+void queue_deadletter(queue *q, qentry *e, const char *reason)
+{
+    /* behind those waiting, in order; an in-memory one goes now if it
+     * cannot wait (out of memory) */
+    if (q->dl_head && wait_push(q, e, reason))
+        return;
+    if (dead_letter(q, e, reason) != STORE_READ_AGAIN)
+        return;
+    if (!wait_push(q, e, reason)) {
+        log_error("queue '%s': cannot read message %llu from the store to dead-letter it, nor wait (out of "
+                  "memory); it stays in the store and comes back at the next start",
+                  q->name, (unsigned long long)e->seq);
+        return;
+    }
+    log_error("queue '%s': cannot read message %llu from the store to dead-letter it (%s); it is kept, and "
+              "tried again every %d ms",
+              q->name, (unsigned long long)e->seq, reason, DL_RETRY_MS);
 }

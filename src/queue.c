@@ -326,6 +326,7 @@ queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool au
     q->refs = 1; /* the vhost's */
     ev_timer_init(&q->ttl_timer, on_ttl);
     ev_timer_init(&q->unused_timer, on_unused);
+    queue_deadletter_init(q);
     if (map_put(&vh->queues, q->name, q->namelen, q) < 0)
         goto fail;
     if (q->owner)
@@ -348,6 +349,29 @@ static void drop_entry(queue *q, qentry *e)
     if (e->m)
         msg_unref(e->m);
     e->m = NULL;
+}
+
+int queue_entry_msg(queue *q, const qentry *e, msg **out, const char *use)
+{
+    store *st = q->vh->b->st;
+    int why;
+
+    *out = NULL;
+    if (e->m) {
+        *out = msg_ref(e->m);
+        return STORE_READ_OK;
+    }
+    if (!st || !(e->flags & QE_STORED))
+        return STORE_READ_GONE; /* cannot be: a body is in memory or on disk */
+    why = store_read_msg(st, e->seg, e->off, out);
+    if (why == STORE_READ_DAMAGED || why == STORE_READ_GONE) {
+        log_error("queue '%s': message %llu (segment %u offset %u) is damaged on disk and cannot be %s; %s", q->name,
+                  (unsigned long long)e->seq, e->seg, e->off, use,
+                  why == STORE_READ_DAMAGED ? "moved aside, see warren-check-store" : "dropped");
+        if (why == STORE_READ_DAMAGED)
+            store_move_aside(st, e->seg, e->off);
+    }
+    return why;
 }
 
 uint32_t queue_purge(queue *q)
@@ -375,6 +399,7 @@ uint32_t queue_delete(queue *q)
         channel_consumer_gone(cons->ch, cons);
     }
     n = queue_purge(q);
+    queue_deadletter_forget(q, true);
     if (q->owner)
         q->owner->nexclusive--;
     q->owner = NULL;
@@ -394,6 +419,7 @@ void queue_unref(queue *q)
      * must not leave its timers in the loop's heap */
     ev_timer_stop(q->vh->b->loop, &q->ttl_timer);
     ev_timer_stop(q->vh->b->loop, &q->unused_timer);
+    queue_deadletter_forget(q, false);
     for (i = 0; i < q->nlevels; i++)
         qdeque_free(&q->levels[i]);
     free(q->levels);

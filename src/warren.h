@@ -204,6 +204,10 @@ struct queue {
     uint64_t route_mark;        /* the route set it was last added to */
     ev_timer ttl_timer;         /* when the head message expires */
     ev_timer unused_timer;      /* x-expires */
+    /* dead-letterings waiting for the store to read their message back
+     * (deadletter.c), oldest first, tried again on dl_timer */
+    struct dl_wait *dl_head, *dl_tail;
+    ev_timer dl_timer;
 };
 
 /* Create and register in the vhost (arguments already validated); NULL if
@@ -227,6 +231,14 @@ void queue_entry_times(const queue *q, qentry *e, const uint8_t *props, uint32_t
 /* The next ready message (after dropping or dead-lettering expired ones);
  * false when there is none.  The caller owns the entry's reference. */
 bool queue_take(queue *q, qentry *out);
+/* The message of e, for a delivery or a dead-lettering (`use` says which,
+ * for the log): its own, or read back from the store; the caller unrefs
+ * *out.  STORE_READ_OK, or why not (store/store.h): STORE_READ_AGAIN, the
+ * read failed and may work later (logged and counted by the store), so the
+ * message must stay; STORE_READ_DAMAGED or _GONE, it never will be read:
+ * logged, a damaged record already moved aside, and the caller lets the
+ * message go (settle or drop it). */
+int queue_entry_msg(queue *q, const qentry *e, msg **out, const char *use);
 /* Put an unacked entry back in its place (by seq), marked redelivered. */
 int queue_requeue(queue *q, qentry *e);
 /* An unacked entry is done with: acked. */
@@ -252,6 +264,12 @@ int queue_check_type(amqp_table args, bool durable, bool exclusive, bool auto_de
 /* deadletter.c: send e (taken out of q) to q's dead-letter exchange with
  * an x-death record of `reason`, or drop it when q has none. */
 void queue_deadletter(queue *q, qentry *e, const char *reason);
+/* For queue.c: set up q's dead-letter retries (at creation); let go of
+ * those still waiting (at deletion, with `drop` their messages leave the
+ * store; when q is freed without deletion, at shutdown, they stay there
+ * for the next start). */
+void queue_deadletter_init(queue *q);
+void queue_deadletter_forget(queue *q, bool drop);
 
 /* --------------------------------------------------------------- exchange */
 

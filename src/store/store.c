@@ -1073,13 +1073,6 @@ int store_read_msg(store *st, uint32_t segid, uint32_t off, msg **out)
     return *out ? STORE_READ_OK : read_again(st, segid, off, "out of memory");
 }
 
-msg *store_read(store *st, uint32_t segid, uint32_t off)
-{
-    msg *m;
-    store_read_msg(st, segid, off, &m);
-    return m;
-}
-
 /*
  * A record that fails its check where the broker wrote a good one: its
  * bytes are copied to DATA/corrupt/SSSSSSSSSS-OOOOOOOOOO.rec (segment id,

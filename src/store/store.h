@@ -42,9 +42,8 @@ int store_page(store *st, msg *m, uint64_t seq, uint32_t qid, store_pos *pos);
 void store_ack(store *st, uint32_t qid, uint32_t seg, uint32_t off, uint32_t body_len);
 /* The message at (seg, off) was handed to a consumer of queue qid. */
 void store_delivered(store *st, uint32_t qid, uint32_t seg, uint32_t off);
-/* Read a message back (the caller owns the reference); NULL on failure. */
-msg *store_read(store *st, uint32_t seg, uint32_t off);
-/* The same, saying why not: the read failed (EIO, EMFILE, out of memory:
+/* Read a message back (the caller owns the reference in *out), or say why
+ * not: the read failed (EIO, EMFILE, out of memory:
  * may work later, the message must stay queued), the record is damaged
  * (fails its checksum or does not parse: it never will), or it is not
  * there at all.  Each failure is logged. */
