@@ -4,20 +4,24 @@
  * disk_free_limit do.
  *
  * Two sources, one block.  The store raises the disk alarm (free space
- * under --disk-free-limit, store.c check_disk); this file raises the
- * memory alarm (heap in use over --memory-limit, memstat.c).  While either is
- * on, b->blocked holds, and as in RabbitMQ 3.10 (rabbit_reader's
- * "blocking" and "blocked" states) a connection is blocked when it
- * publishes: conn.c stops reading it after that content frame (held()),
- * and a client that announced the connection.blocked capability hears
- * why, in RabbitMQ's words: "low on memory", "low on disk", or with both
- * on "low on disk & memory" (rabbit_reader joins the set of alarms with
- * " & " in the order Erlang's sets:to_list gives, disk first).  A
- * connection that does not publish during the alarm is read on and told
- * nothing.  A client hears connection.blocked once: a second alarm while
- * it is blocked changes nothing it sees, clearing one of two keeps it
- * blocked, and connection.unblocked goes to those that heard blocked when
- * both are off.
+ * under --disk-free-limit, store.c check_disk, through the broker's store
+ * hook); this file raises the memory alarm (heap in use over
+ * --memory-limit, memstat.c).  While either is on, alarm_blocked() holds,
+ * with RabbitMQ's reason: "low on memory", "low on disk", or with both on
+ * "low on disk & memory" (rabbit_reader joins the set of alarms with
+ * " & " in the order Erlang's sets:to_list gives, disk first).
+ *
+ * This module knows no connection: each change of the set goes to one
+ * observer (alarm_hooks), which the protocol layer registers (broker.c).
+ * There, as in RabbitMQ 3.10 (rabbit_reader's "blocking" and "blocked"
+ * states), a connection is blocked when it publishes: conn.c stops
+ * reading it after that content frame, and a client that announced the
+ * connection.blocked capability hears why, with the reason of that
+ * moment.  A connection that does not publish during the alarm is read on
+ * and told nothing.  A client hears connection.blocked once: a second
+ * alarm while it is blocked changes nothing it sees, clearing one of two
+ * keeps it blocked, and connection.unblocked goes to those that heard
+ * blocked when both are off.
  *
  * The memory is measured on the broker's 1 s tick and, because a fast
  * publisher fills a lot of memory in a second, also before the loop sleeps
@@ -29,9 +33,10 @@
  * every few turns.  Each look is O(1) (memstat.c).  There is no hysteresis,
  * as in RabbitMQ.
  */
-#include "warren.h"
+#include "alarm.h"
 
 #include <inttypes.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "memstat.h"
@@ -54,9 +59,9 @@ uint64_t alarm_default_memory_limit(void)
     return (uint64_t)pages * (uint64_t)size * 2 / 5;
 }
 
-const char *alarm_reason(unsigned alarms)
+const char *alarm_reason(unsigned on)
 {
-    switch (alarms & (ALARM_MEMORY | ALARM_DISK)) {
+    switch (on & (ALARM_MEMORY | ALARM_DISK)) {
     case ALARM_MEMORY:
         return "low on memory";
     case ALARM_DISK:
@@ -68,58 +73,60 @@ const char *alarm_reason(unsigned alarms)
     }
 }
 
-void alarm_set(broker *b, unsigned source, bool on)
+void alarm_init(alarms *a, uint64_t memory_limit, alarm_hooks hooks)
 {
-    unsigned was = b->alarms;
-    conn *c;
-
-    b->alarms = on ? was | source : was & ~source;
-    if (b->alarms == was)
-        return;
-    b->blocked = b->alarms != 0;
-    b->block_reason = alarm_reason(b->alarms);
-    if (was && b->alarms) {
-        /* blocked before and still: the clients have heard already */
-        if (!on)
-            log_info("publishers stay blocked: %s", b->block_reason);
-        return;
-    }
-    if (on)
-        return; /* each publishing connection is held at its next publish */
-    log_info("publishers unblocked");
-    for (c = b->conns; c; c = c->next)
-        conn_unblock(c);
-}
-
-void alarm_init(broker *b)
-{
-    uint64_t limit = b->cfg.memory_limit, step = limit / MEM_CHECK_DIV;
+    uint64_t step = memory_limit / MEM_CHECK_DIV;
 
     if (step < MEM_CHECK_MIN)
         step = MEM_CHECK_MIN;
     if (step > MEM_CHECK_MAX)
         step = MEM_CHECK_MAX;
-    b->mem_check_bytes = step;
+    memset(a, 0, sizeof *a);
+    a->hooks = hooks;
+    a->memory_limit = memory_limit;
+    a->mem_check_bytes = step;
+}
+
+void alarm_start(alarms *a)
+{
+    uint64_t limit = a->memory_limit;
+
     if (limit)
         log_info("memory: limit %" PRIu64 " bytes of heap in use, now %" PRIu64 " (counted by %s)", limit,
                  memstat_heap_in_use(), memstat_source());
     else
         log_info("memory: no limit, heap in use now %" PRIu64 " (counted by %s)", memstat_heap_in_use(), memstat_source());
-    alarm_check_memory(b);
+    alarm_check_memory(a);
 }
 
-void alarm_check_memory(broker *b)
+void alarm_set(alarms *a, unsigned source, bool on)
 {
-    uint64_t limit = b->cfg.memory_limit, used;
+    unsigned was = a->on;
+
+    a->on = on ? was | source : was & ~source;
+    if (a->on == was)
+        return;
+    a->reason = alarm_reason(a->on);
+    if (was && a->on && !on)
+        log_info("publishers stay blocked: %s", a->reason);
+    else if (!a->on)
+        log_info("publishers unblocked");
+    if (a->hooks.changed)
+        a->hooks.changed(a->hooks.ctx, a->on != 0, a->reason);
+}
+
+void alarm_check_memory(alarms *a)
+{
+    uint64_t limit = a->memory_limit, used;
     bool on;
 
-    b->mem_input = 0;
-    b->mem_publishes = 0;
+    a->mem_input = 0;
+    a->mem_publishes = 0;
     if (!limit)
         return;
     used = memstat_heap_in_use();
     on = used > limit;
-    if (on == !!(b->alarms & ALARM_MEMORY))
+    if (on == !!(a->on & ALARM_MEMORY))
         return;
     if (on)
         log_warn("memory: heap in use %" PRIu64 " bytes is above the limit of %" PRIu64
@@ -128,16 +135,16 @@ void alarm_check_memory(broker *b)
     else
         log_info("memory: heap in use %" PRIu64 " bytes is below the limit of %" PRIu64 " bytes again", used,
                  limit);
-    alarm_set(b, ALARM_MEMORY, on);
+    alarm_set(a, ALARM_MEMORY, on);
 }
 
-bool alarm_memory_due(const broker *b)
+bool alarm_memory_due(const alarms *a)
 {
     /* while the alarm is on, publishers are not read: only the tick looks
      * again, so the alarm changes state at most about once a second (a
      * consumer draining and a publisher refilling would otherwise flip it
      * every few turns, a blocked/unblocked pair to every client each time) */
-    if (!b->cfg.memory_limit || (b->alarms & ALARM_MEMORY))
+    if (!a->memory_limit || (a->on & ALARM_MEMORY))
         return false;
-    return b->mem_input >= b->mem_check_bytes || b->mem_publishes >= MEM_CHECK_PUBLISHES;
+    return a->mem_input >= a->mem_check_bytes || a->mem_publishes >= MEM_CHECK_PUBLISHES;
 }

@@ -55,27 +55,6 @@ void random_name(char *out, size_t n)
         out[i] = alphabet[bytes[i] & 63];
 }
 
-/* The texts say why, for the log; the client is told only that its login
- * was refused (conn.c), as RabbitMQ does. */
-bool broker_auth(const broker *b, const char *user, amqp_str password, bool loopback, amqp_error *err)
-{
-    int i;
-    for (i = 0; i < b->cfg.nusers; i++) {
-        if (strcmp(b->cfg.users[i][0], user) != 0)
-            continue;
-        if (!amqp_str_eqc(password, b->cfg.users[i][1]))
-            break;
-        if (!strcmp(user, "guest") && !loopback && !b->cfg.guest_remote) {
-            /* RabbitMQ's loopback_users default */
-            amqp_fail(err, AMQP_ACCESS_REFUSED, "user '%s' can only connect via localhost", user);
-            return false;
-        }
-        return true;
-    }
-    amqp_fail(err, AMQP_ACCESS_REFUSED, "user '%s' - invalid credentials", user);
-    return false;
-}
-
 /* ------------------------------------------------------------ store hooks */
 
 /* The store synced: connections whose confirms waited get to flush. */
@@ -94,7 +73,28 @@ static void on_store_synced(void *ctx)
 
 static void on_disk_alarm(void *ctx, bool on)
 {
-    alarm_set(ctx, ALARM_DISK, on);
+    broker *b = ctx;
+    alarm_set(&b->alarms, ALARM_DISK, on);
+}
+
+/* ------------------------------------------------------------ alarm hook */
+
+/* The alarms' observer (alarm.h): the alarms know no connection, the
+ * broker owns them.  When a block begins, or its reason changes, nothing
+ * is sent: a connection is held at its next publish and told the reason
+ * of that moment (conn.c, as RabbitMQ 3.10), and one told already hears
+ * nothing more.  When every alarm is off, the held connections are read
+ * again and those told blocked hear unblocked. */
+static void on_alarm_changed(void *ctx, bool blocked, const char *reason)
+{
+    broker *b = ctx;
+    conn *c;
+    (void)reason;
+
+    if (blocked)
+        return;
+    for (c = b->conns; c; c = c->next)
+        conn_unblock(c);
 }
 
 /* ------------------------------------------------------------- listeners */
@@ -132,8 +132,8 @@ static void before_sleep(ev_loop *loop, void *data)
     /* a fast publisher meets the memory alarm within a turn or so, not a
      * second later (the tick alone clears it); before the flush, so that
      * connection.blocked goes out this turn */
-    if (alarm_memory_due(b))
-        alarm_check_memory(b);
+    if (alarm_memory_due(&b->alarms))
+        alarm_check_memory(&b->alarms);
     for (round = 0; round < 4 && vhost_dispatch(b->vh); round++)
         ;
     if (b->st)
@@ -164,7 +164,7 @@ static void on_tick(ev_loop *loop, ev_timer *t)
 
     if (b->st)
         store_tick(b->st);
-    alarm_check_memory(b);
+    alarm_check_memory(&b->alarms);
     ev_timer_start(loop, t, 1000);
 }
 
@@ -240,6 +240,9 @@ int broker_init(broker *b, const config *cfg)
         return log_error("cannot create the event loop: %s", strerror(errno)), -1;
     if (!(b->vh = vhost_new(b, "/")))
         return log_error("out of memory"), -1;
+    if (auth_db_init(&b->auth, cfg) < 0)
+        return log_error("out of memory"), -1;
+    alarm_init(&b->alarms, cfg->memory_limit, (alarm_hooks){.ctx = b, .changed = on_alarm_changed});
 
     listeners_init(&b->amqp, cfg->port, on_amqp_accept, b);
     if (b->cfg.nbinds == 0) {
@@ -257,7 +260,7 @@ int broker_init(broker *b, const config *cfg)
         if (store_open(&b->st, b->vh, cfg->data_dir, cfg, hooks) < 0)
             return -1;
     }
-    alarm_init(b);
+    alarm_start(&b->alarms);
 
     b->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (b->sigfd < 0 || ev_io_start(b->loop, &b->sig_io, b->sigfd, EPOLLIN, on_signal) < 0)
@@ -301,6 +304,7 @@ void broker_free(broker *b)
     if (b->sigfd >= 0)
         close(b->sigfd);
     ev_loop_free(b->loop);
+    auth_db_free(&b->auth);
     obuf_release_cache();
     log_info("stopped");
 }

@@ -365,7 +365,7 @@ static int publish_start(channel *ch, const amqp_basic_publish *m, amqp_error *e
     ch->pub_rklen = (uint8_t)m->routing_key.len;
     memcpy(ch->pub_rk, m->routing_key.ptr, m->routing_key.len);
     ch->pub_state = PUB_HEADER;
-    alarm_note_publish(ch->c->b);
+    alarm_note_publish(&ch->c->b->alarms);
     if (ch->confirm)
         ch->pub_count++;
     return 0;

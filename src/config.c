@@ -18,8 +18,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "alarm.h"
 #include "log.h"
-#include "warren.h"
 
 const struct option config_options[] = {
     {"bind", required_argument, NULL, OPT_BIND},

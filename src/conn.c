@@ -34,7 +34,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,28 +49,6 @@
  * heartbeat is off.  After a framing error it waits 3 s (frame_error). */
 #define CLOSE_NORMAL_TIMEOUT_S 3
 #define CLOSE_MAX_TIMEOUT_S 30
-
-int amqp_fail(amqp_error *e, int code, const char *fmt, ...)
-{
-    const char *name = amqp_reply_name(code);
-    int n;
-    va_list ap;
-
-    e->code = (uint16_t)code;
-    n = snprintf(e->text, sizeof e->text, "%s - ", name ? name : "ERROR");
-    if (n < 0 || (size_t)n >= sizeof e->text)
-        n = 0;
-    va_start(ap, fmt);
-    vsnprintf(e->text + n, sizeof e->text - (size_t)n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-int amqp_fail_utf8(amqp_error *e)
-{
-    e->method = 0;
-    return amqp_fail(e, AMQP_FRAME_ERROR, "%s", amqp_strerror(AMQP_EUTF8));
-}
 
 static void on_io(ev_loop *loop, ev_io *io, uint32_t events);
 static void on_timer(ev_loop *loop, ev_timer *t);
@@ -447,7 +424,7 @@ static void hold_publisher(conn *c)
         return;
     c->alarm_held = true;
     if (c->cap_flags & CAP_CONNECTION_BLOCKED) {
-        amqp_connection_blocked m = {.reason = amqp_cstr(c->b->block_reason)};
+        amqp_connection_blocked m = {.reason = amqp_cstr(alarm_block_reason(&c->b->alarms))};
         conn_send_method(c, 0, AMQP_CONNECTION_BLOCKED, &m);
         c->blocked_sent = true;
     }
@@ -574,7 +551,7 @@ static int on_start_ok(conn *c, const amqp_connection_start_ok *m, amqp_error *e
     rc = parse_credentials(m->mechanism, m->response, c->user, sizeof c->user, &pass, err);
     if (rc < 0 && err->code != AMQP_ACCESS_REFUSED)
         return -1;
-    if (rc < 0 || !broker_auth(c->b, c->user, pass, c->loopback, err)) {
+    if (rc < 0 || auth_check(&c->b->auth, c->user, pass, c->loopback, err) < 0) {
         log_warn("authentication failed for user '%s' from %s: %s", c->user, c->peer, err->text);
         if (!(c->cap_flags & CAP_AUTH_FAILURE_CLOSE)) {
             /* old clients get the socket closed, as RabbitMQ does */
@@ -939,7 +916,7 @@ static int conn_frame(conn *c, const amqp_frame *f)
     }
     if (frame_on_channel(c, f, &err, &errch) < 0)
         goto fail;
-    if ((f->type == AMQP_FRAME_HEADER || f->type == AMQP_FRAME_BODY) && c->b->blocked)
+    if ((f->type == AMQP_FRAME_HEADER || f->type == AMQP_FRAME_BODY) && alarm_blocked(&c->b->alarms))
         hold_publisher(c);
     return c->state == CONN_DEAD ? -1 : 0;
 fail:
@@ -1050,7 +1027,7 @@ static void conn_read(conn *c)
     if (c->discard_input)
         return;
     c->last_recv = ev_now(c->b->loop);
-    alarm_note_input(c->b, (size_t)n);
+    alarm_note_input(&c->b->alarms, (size_t)n);
     have += (size_t)n;
     used = process(c, rbuf, have);
     if (used < 0 || c->state == CONN_DEAD) {

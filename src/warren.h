@@ -12,9 +12,9 @@
  * consumer cancelled because its queue went), it goes through a callback
  * or a flag that the upstream module polls, never a call upward.
  *
- * Errors are values: a method handler that fails fills an `amqp_error` via
- * amqp_fail() and returns -1; conn.c alone turns that into a channel.close
- * (soft codes) or a connection.close (hard codes).
+ * Errors are values (error.h): a module that fails fills an `amqp_error`
+ * via amqp_fail() and returns -1; conn.c alone turns that into a
+ * channel.close (soft codes) or a connection.close (hard codes).
  */
 #ifndef WARREN_H
 #define WARREN_H
@@ -25,8 +25,11 @@
 #include <sys/socket.h>
 
 #include "amqp/frame.h"
+#include "alarm.h"
 #include "amqp/table.h"
+#include "auth.h"
 #include "config.h"
+#include "error.h"
 #include "listener.h"
 #include "ev/buf.h"
 #include "ev/loop.h"
@@ -45,21 +48,6 @@ typedef struct msg msg;
 typedef struct qentry qentry;
 typedef struct store store;
 typedef struct store_pos store_pos;
-
-/* ------------------------------------------------------------------ errors */
-
-typedef struct amqp_error {
-    uint16_t code;          /* AMQP reply code, e.g. AMQP_NOT_FOUND */
-    uint32_t method;        /* the method that failed, 0 if none */
-    char text[256];         /* "NOT_FOUND - no queue 'x' in vhost '/'" */
-} amqp_error;
-
-/* Record an error as RabbitMQ words it ("CODE_NAME - " + text); returns -1
- * so handlers can `return amqp_fail(...)`. */
-int amqp_fail(amqp_error *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* A method on a channel whose shortstr argument is not UTF-8 (AMQP_EUTF8):
- * RabbitMQ's 501 "Malformed UTF-8 in shortstr", naming no method. */
-int amqp_fail_utf8(amqp_error *e);
 
 /* ---------------------------------------------------------------- message */
 
@@ -606,8 +594,9 @@ void conn_flush(conn *c);
 /* Output room left before backpressure: deliveries stop at CONN_OUT_HIGH. */
 static inline bool conn_congested(const conn *c) { return c->out.bytes >= CONN_OUT_HIGH; }
 void conn_free(conn *c);
-/* The resource alarms are off: a connection held for publishing during
- * one is read again (and hears connection.unblocked if it heard blocked). */
+/* The resource alarms are off (broker.c's alarm observer): a connection
+ * held for publishing during one is read again (and hears
+ * connection.unblocked if it heard blocked). */
 void conn_unblock(conn *c);
 /* The channel numbered id is gone (freed already): drop it from the table. */
 void conn_forget_channel(conn *c, uint16_t id);
@@ -631,42 +620,14 @@ struct broker {
     int sigfd;
     ev_io sig_io;
     bool stopping;
-    bool blocked;               /* a resource alarm is on: alarms != 0 */
-    unsigned alarms;            /* ALARM_MEMORY | ALARM_DISK */
-    const char *block_reason;   /* what connection.blocked says */
-    uint64_t mem_input;         /* bytes read since the heap was last measured */
-    uint32_t mem_publishes;     /* publishes since then */
-    uint64_t mem_check_bytes;   /* measure again after this much input */
+    alarms alarms;              /* resource alarms (alarm.c); broker.c observes them */
     conn *sync_waiters;         /* connections with confirms awaiting a sync */
+    auth_db auth;               /* who may log in (auth.c) */
 };
 
 int broker_init(broker *b, const config *cfg);
 int broker_run(broker *b);
 void broker_free(broker *b);
-/* Check a user's credentials; loopback tells if the peer is local. */
-bool broker_auth(const broker *b, const char *user, amqp_str password, bool loopback, amqp_error *err);
-
-/* ----------------------------------------------------------------- alarm */
-
-/* Resource alarms (alarm.c): publishers are blocked while any is on. */
-enum { ALARM_MEMORY = 1 << 0, ALARM_DISK = 1 << 1 };
-
-/* 0.4 of the physical RAM, RabbitMQ's default vm_memory_high_watermark. */
-uint64_t alarm_default_memory_limit(void);
-/* RabbitMQ's connection.blocked reason for a set of alarms; NULL if none. */
-const char *alarm_reason(unsigned alarms);
-/* Turn one source on or off; connections hear of it when the block as a
- * whole begins or ends. */
-void alarm_set(broker *b, unsigned source, bool on);
-/* Log the memory limit and take the first measure (after recovery). */
-void alarm_init(broker *b);
-/* Measure the heap now and raise or clear the memory alarm. */
-void alarm_check_memory(broker *b);
-/* Has enough input arrived since the last measure to measure again?  (Not
- * while the alarm is on: the tick alone clears it.) */
-bool alarm_memory_due(const broker *b);
-static inline void alarm_note_input(broker *b, size_t n) { b->mem_input += n; }
-static inline void alarm_note_publish(broker *b) { b->mem_publishes++; }
 
 /* A random string of n characters from [A-Za-z0-9_-] (for generated names). */
 void random_name(char *out, size_t n);

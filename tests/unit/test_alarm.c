@@ -1,9 +1,11 @@
 /*
- * test_alarm.c - the resource alarms of alarm.c without a socket: the
- * default memory limit (0.4 of the RAM, as RabbitMQ's
+ * test_alarm.c - the resource alarms of alarm.c without a broker or a
+ * socket: the default memory limit (0.4 of the RAM, as RabbitMQ's
  * vm_memory_high_watermark), two sources making one block with RabbitMQ's
- * reason texts, and the heap measure the memory alarm reads, which in this
- * build (AddressSanitizer, like bin/warren-asan) is ASan's own count.
+ * reason texts, what the observer (alarm_hooks, the protocol layer's in
+ * the broker) hears of each change, and the heap measure the memory alarm
+ * reads, which in this build (AddressSanitizer, like bin/warren-asan) is
+ * ASan's own count.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,8 +17,9 @@
 
 #include <cmocka.h>
 
+#include "alarm.h"
+#include "config.h"
 #include "memstat.h"
-#include "warren.h"
 
 /* where the test keeps its allocations, so the compiler cannot drop them */
 static void *volatile keep[4];
@@ -45,36 +48,106 @@ static void test_reason_texts_are_rabbitmqs(void **state)
 
 static void test_two_sources_one_block(void **state)
 {
-    broker b;
+    alarms a;
     (void)state;
-    memset(&b, 0, sizeof b);
-    config_defaults(&b.cfg);
+    alarm_init(&a, 0, (alarm_hooks){0}); /* no observer: nothing to call */
 
-    alarm_set(&b, ALARM_MEMORY, true);
-    assert_true(b.blocked);
-    assert_string_equal(b.block_reason, "low on memory");
-    alarm_set(&b, ALARM_DISK, true);
-    assert_true(b.blocked);
-    assert_string_equal(b.block_reason, "low on disk & memory");
-    alarm_set(&b, ALARM_MEMORY, false); /* the disk alarm holds */
-    assert_true(b.blocked);
-    assert_string_equal(b.block_reason, "low on disk");
-    alarm_set(&b, ALARM_MEMORY, false); /* no change */
-    assert_true(b.blocked);
-    alarm_set(&b, ALARM_DISK, false);
-    assert_false(b.blocked);
-    assert_null(b.block_reason);
+    alarm_set(&a, ALARM_MEMORY, true);
+    assert_true(alarm_blocked(&a));
+    assert_string_equal(alarm_block_reason(&a), "low on memory");
+    alarm_set(&a, ALARM_DISK, true);
+    assert_true(alarm_blocked(&a));
+    assert_string_equal(alarm_block_reason(&a), "low on disk & memory");
+    alarm_set(&a, ALARM_MEMORY, false); /* the disk alarm holds */
+    assert_true(alarm_blocked(&a));
+    assert_string_equal(alarm_block_reason(&a), "low on disk");
+    alarm_set(&a, ALARM_MEMORY, false); /* no change */
+    assert_true(alarm_blocked(&a));
+    alarm_set(&a, ALARM_DISK, false);
+    assert_false(alarm_blocked(&a));
+    assert_null(alarm_block_reason(&a));
 
     /* the other way round: the memory alarm holds */
-    alarm_set(&b, ALARM_DISK, true);
-    assert_string_equal(b.block_reason, "low on disk");
-    alarm_set(&b, ALARM_MEMORY, true);
-    alarm_set(&b, ALARM_DISK, false);
-    assert_true(b.blocked);
-    assert_string_equal(b.block_reason, "low on memory");
-    alarm_set(&b, ALARM_MEMORY, false);
-    assert_false(b.blocked);
-    assert_int_equal(b.alarms, 0);
+    alarm_set(&a, ALARM_DISK, true);
+    assert_string_equal(alarm_block_reason(&a), "low on disk");
+    alarm_set(&a, ALARM_MEMORY, true);
+    alarm_set(&a, ALARM_DISK, false);
+    assert_true(alarm_blocked(&a));
+    assert_string_equal(alarm_block_reason(&a), "low on memory");
+    alarm_set(&a, ALARM_MEMORY, false);
+    assert_false(alarm_blocked(&a));
+    assert_int_equal(a.on, 0);
+}
+
+/* An observer that writes down what it hears, as the broker's walks its
+ * connections. */
+typedef struct heard {
+    int calls;
+    bool blocked[8];
+    const char *reason[8];
+    const alarms *a;            /* to check the state is updated first */
+} heard;
+
+static void on_changed(void *ctx, bool blocked, const char *reason)
+{
+    heard *h = ctx;
+    assert_true(h->calls < 8);
+    /* the state is the new one when the observer hears of it, so a
+     * connection held from the observer sees the same */
+    assert_int_equal(alarm_blocked(h->a), blocked);
+    assert_ptr_equal(alarm_block_reason(h->a), reason);
+    h->blocked[h->calls] = blocked;
+    h->reason[h->calls] = reason;
+    h->calls++;
+}
+
+static void test_observer_hears_each_change_once(void **state)
+{
+    alarms a;
+    heard h = {.a = &a};
+    (void)state;
+    alarm_init(&a, 0, (alarm_hooks){.ctx = &h, .changed = on_changed});
+    assert_int_equal(h.calls, 0);
+
+    alarm_set(&a, ALARM_DISK, false); /* off already: nothing */
+    assert_int_equal(h.calls, 0);
+    alarm_set(&a, ALARM_DISK, true);
+    assert_int_equal(h.calls, 1);
+    assert_true(h.blocked[0]);
+    assert_string_equal(h.reason[0], "low on disk");
+    alarm_set(&a, ALARM_DISK, true); /* on already: nothing */
+    assert_int_equal(h.calls, 1);
+    alarm_set(&a, ALARM_MEMORY, true); /* a second source: the reason changes */
+    assert_int_equal(h.calls, 2);
+    assert_true(h.blocked[1]);
+    assert_string_equal(h.reason[1], "low on disk & memory");
+    alarm_set(&a, ALARM_DISK, false); /* one of two clears: still blocked */
+    assert_int_equal(h.calls, 3);
+    assert_true(h.blocked[2]);
+    assert_string_equal(h.reason[2], "low on memory");
+    alarm_set(&a, ALARM_MEMORY, false); /* both off: unblocked */
+    assert_int_equal(h.calls, 4);
+    assert_false(h.blocked[3]);
+    assert_null(h.reason[3]);
+    alarm_set(&a, ALARM_MEMORY, false);
+    assert_int_equal(h.calls, 4);
+}
+
+/* The store reports its disk check while it opens, before the first
+ * memory measure (alarm_start): the observer hears that too, and the
+ * start keeps the block. */
+static void test_disk_alarm_before_start(void **state)
+{
+    alarms a;
+    heard h = {.a = &a};
+    (void)state;
+    alarm_init(&a, 0, (alarm_hooks){.ctx = &h, .changed = on_changed});
+    alarm_set(&a, ALARM_DISK, true);
+    assert_int_equal(h.calls, 1);
+    alarm_start(&a);
+    assert_int_equal(h.calls, 1);
+    assert_true(alarm_blocked(&a));
+    assert_string_equal(alarm_block_reason(&a), "low on disk");
 }
 
 static void test_heap_counts_allocations_and_frees(void **state)
@@ -102,56 +175,63 @@ static void test_heap_counts_allocations_and_frees(void **state)
 
 static void test_memory_alarm_follows_the_heap(void **state)
 {
-    broker b;
+    alarms a;
+    heard h = {.a = &a};
     (void)state;
-    memset(&b, 0, sizeof b);
-    config_defaults(&b.cfg);
-    b.cfg.memory_limit = memstat_heap_in_use() + (4u << 20);
-    alarm_init(&b);
-    assert_false(b.blocked);
+    alarm_init(&a, memstat_heap_in_use() + (4u << 20), (alarm_hooks){.ctx = &h, .changed = on_changed});
+    alarm_start(&a);
+    assert_false(alarm_blocked(&a));
+    assert_int_equal(h.calls, 0);
 
     keep[2] = malloc(8u << 20);
     memset(keep[2], 1, 8u << 20);
-    alarm_check_memory(&b);
-    assert_true(b.blocked);
-    assert_string_equal(b.block_reason, "low on memory");
+    alarm_check_memory(&a);
+    assert_true(alarm_blocked(&a));
+    assert_string_equal(alarm_block_reason(&a), "low on memory");
+    assert_int_equal(h.calls, 1);
+    assert_true(h.blocked[0]);
+    assert_string_equal(h.reason[0], "low on memory");
+    /* a second look above the limit changes nothing the observer hears */
+    alarm_check_memory(&a);
+    assert_int_equal(h.calls, 1);
     /* while it is on, only the tick (alarm_check_memory) looks again */
-    alarm_note_input(&b, 64u << 20);
-    assert_false(alarm_memory_due(&b));
+    alarm_note_input(&a, 64u << 20);
+    assert_false(alarm_memory_due(&a));
     free(keep[2]);
     keep[2] = NULL;
-    alarm_check_memory(&b);
-    assert_false(b.blocked);
+    alarm_check_memory(&a);
+    assert_false(alarm_blocked(&a));
+    assert_int_equal(h.calls, 2);
+    assert_false(h.blocked[1]);
 
     /* 0 turns the alarm off, whatever the heap */
-    b.cfg.memory_limit = 0;
+    a.memory_limit = 0;
     keep[2] = malloc(8u << 20);
-    alarm_check_memory(&b);
-    assert_false(b.blocked);
+    alarm_check_memory(&a);
+    assert_false(alarm_blocked(&a));
+    assert_int_equal(h.calls, 2);
     free(keep[2]);
     keep[2] = NULL;
 }
 
 static void test_check_is_due_after_input_or_publishes(void **state)
 {
-    broker b;
+    alarms a;
     (void)state;
-    memset(&b, 0, sizeof b);
-    config_defaults(&b.cfg);
-    b.cfg.memory_limit = 64u << 20; /* a step of 2 MiB (1/32) */
-    alarm_init(&b);
-    assert_false(alarm_memory_due(&b));
-    alarm_note_input(&b, (2u << 20) - 1);
-    assert_false(alarm_memory_due(&b));
-    alarm_note_input(&b, 1);
-    assert_true(alarm_memory_due(&b));
-    alarm_check_memory(&b);
-    assert_false(alarm_memory_due(&b));
+    alarm_init(&a, 64u << 20, (alarm_hooks){0}); /* a step of 2 MiB (1/32) */
+    alarm_start(&a);
+    assert_false(alarm_memory_due(&a));
+    alarm_note_input(&a, (2u << 20) - 1);
+    assert_false(alarm_memory_due(&a));
+    alarm_note_input(&a, 1);
+    assert_true(alarm_memory_due(&a));
+    alarm_check_memory(&a);
+    assert_false(alarm_memory_due(&a));
     for (int i = 0; i < 2048; i++)
-        alarm_note_publish(&b);
-    assert_true(alarm_memory_due(&b));
-    b.cfg.memory_limit = 0;
-    assert_false(alarm_memory_due(&b));
+        alarm_note_publish(&a);
+    assert_true(alarm_memory_due(&a));
+    a.memory_limit = 0;
+    assert_false(alarm_memory_due(&a));
 }
 
 int main(void)
@@ -160,6 +240,8 @@ int main(void)
         cmocka_unit_test(test_default_limit_is_four_tenths_of_ram),
         cmocka_unit_test(test_reason_texts_are_rabbitmqs),
         cmocka_unit_test(test_two_sources_one_block),
+        cmocka_unit_test(test_observer_hears_each_change_once),
+        cmocka_unit_test(test_disk_alarm_before_start),
         cmocka_unit_test(test_heap_counts_allocations_and_frees),
         cmocka_unit_test(test_memory_alarm_follows_the_heap),
         cmocka_unit_test(test_check_is_due_after_input_or_publishes),
