@@ -1,8 +1,10 @@
 /*
  * broker.c - the server: the AMQP listeners (listener.c, accepting into
- * conn_accept), the connection list, signals, the once-a-second tick (the
- * store's disk check, the memory alarm's measure; heartbeats are on each
- * connection's own timer, conn.c), and
+ * conn_accept), the connection list, the user database (auth.c), the
+ * resource alarms' observer (alarm.c knows no connection; the broker
+ * unblocks its own), signals, the once-a-second tick (the store's disk
+ * check, the memory alarm's measure; heartbeats are on each connection's
+ * own timer, conn.c), and
  * the before-sleep hook that drives the batched work of each loop turn:
  *
  *   1. dispatch: queues marked dirty deliver to their consumers
