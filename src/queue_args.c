@@ -294,8 +294,9 @@ static const char *bool_str(bool b)
 
 /* Erlang's ~p of a float (io_lib_format:fwrite_g): the shortest digits
  * that read back as d, the point placed where it costs the fewest
- * characters: 1000.5 "1000.5", 1000.0 "1.0e3", 100.0 "100.0", 0.001
- * "0.001", 0.0001 "1.0e-4". */
+ * characters: 1000.5 "1000.5", 1000.0 "1.0e3", 100.0 "100.0", 0.0001
+ * "0.0001", 0.00012 "1.2e-4", 0.00001 "1.0e-5" (as RabbitMQ 3.10 prints
+ * them). */
 static void erlang_float(char *out, size_t n, double d)
 {
     static const char zeros[] = "0000000000000000000000000000";
