@@ -16,10 +16,11 @@
  * that can take a message; with x-single-active-consumer only one consumer
  * is served (the first; when it goes, the oldest of the highest priority).
  *
- * The arguments RabbitMQ gives meaning to are read once, at creation:
- * message TTL (x-message-ttl and the per-message expiration: a message
- * expires when it reaches the head past its time, and a timer takes it
- * even with no consumer), x-expires, x-max-length(-bytes) with x-overflow,
+ * The arguments are read once, at creation, into q->set (queue_args.c,
+ * the one table of them); this file gives them their meaning: message TTL
+ * (x-message-ttl and the per-message expiration: a message expires when it
+ * reaches the head past its time, and a timer takes it even with no
+ * consumer), x-expires, x-max-length(-bytes) with x-overflow,
  * dead-lettering (deadletter.c), x-max-priority, x-single-active-consumer.
  */
 #include "warren.h"
