@@ -79,15 +79,15 @@ typedef struct queue_arg {
  * value is accepted, and nothing is done with it, as RabbitMQ does). */
 const queue_arg *queue_arg_find(amqp_str name);
 
-/* The checks of a new queue's arguments, in the order of the table given
- * (the first bad one is reported), then the arguments that need another.
- * qname and vhname are for the text.  -1 with 406 in *err. */
+/* The checks of a new queue's arguments, in the order the client sent
+ * them (the first bad one is reported), then the arguments that need
+ * another.  qname and vhname are for the text.  -1 with 406 in *err. */
 int queue_args_validate(amqp_table args, const char *qname, const char *vhname, amqp_error *err);
 
 /* A redeclare: every compared argument must be equivalent (amqp_value_equiv:
  * 5 as I, l or T alike, 5.0 not), absent on both sides, or absent_is on
- * both.  The first that is not, in the table's order, is 406 "inequivalent
- * arg" with RabbitMQ's rendering of both values. */
+ * both.  The first that is not, in the argument table's order (RabbitMQ's),
+ * is 406 "inequivalent arg" with RabbitMQ's rendering of both values. */
 int queue_args_equivalent(amqp_table cur, amqp_table got, const char *qname, const char *vhname, amqp_error *err);
 
 /* One argument of that comparison, for what ("queue", "exchange") named
@@ -96,7 +96,7 @@ int queue_args_compare(amqp_table cur, amqp_table got, const char *key, const ch
                        const char *name, const char *vhname, amqp_error *err);
 
 /* RabbitMQ's checks of a new queue's x-queue-type: the arguments the type
- * refuses (the first in the table given), then (quorum, stream) the
+ * refuses (the first the client sent), then (quorum, stream) the
  * properties it must not have; warren makes classic queues only, so a
  * valid quorum or stream queue is refused last.  -1 with 406 in *err. */
 int queue_args_check_type(amqp_table args, bool durable, bool exclusive, bool auto_delete, const char *qname,
