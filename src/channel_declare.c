@@ -9,13 +9,15 @@
  * PRECONDITION_FAILED and nothing changes.  For a queue
  * the owner is checked first (405 RESOURCE_LOCKED), as RabbitMQ's
  * assert_equivalence does; an exclusive queue is never durable.
+ *
+ * A queue's x- arguments (their checks, which of them a redeclare compares,
+ * which queue types refuse which) are the table of queue_args.c; this file
+ * only says when each check runs: equivalence on a redeclare, validation
+ * then the type's refusals on a new queue.
  */
 #include "warren.h"
 
-#include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -32,174 +34,6 @@ static const char *bool_str(bool b)
 static bool reserved_name(amqp_str name)
 {
     return name.len >= 4 && memcmp(name.ptr, "amq.", 4) == 0;
-}
-
-/* ------------------------------------------------------------- arguments */
-
-/* Erlang's ~p of a float (io_lib_format:fwrite_g): the shortest digits
- * that read back as d, the point placed where it costs the fewest
- * characters: 1000.5 "1000.5", 1000.0 "1.0e3", 100.0 "100.0", 0.001
- * "0.001", 0.0001 "1.0e-4". */
-static void erlang_float(char *out, size_t n, double d)
-{
-    static const char zeros[] = "0000000000000000000000000000";
-    char e[40], digits[24], expl[8];
-    const char *sign = d < 0 ? "-" : "", *p;
-    int prec, place, len = 0, cost;
-
-    if (d == 0 || !isfinite(d)) {
-        snprintf(out, n, d == 0 ? "0.0" : isnan(d) ? "nan" : d > 0 ? "inf" : "-inf");
-        return;
-    }
-    for (prec = 0; prec < 17; prec++) {
-        snprintf(e, sizeof e, "%.*e", prec, fabs(d));
-        if (strtod(e, NULL) == fabs(d))
-            break;
-    }
-    for (p = e; *p && *p != 'e'; p++)
-        if (*p != '.')
-            digits[len++] = *p;
-    while (len > 1 && digits[len - 1] == '0')
-        len--;
-    digits[len] = 0;
-    place = atoi(p + 1) + 1; /* d = 0.DIGITS * 10^place */
-    snprintf(expl, sizeof expl, "%d", place - 1);
-    cost = (int)strlen(expl) + 1 + (len == 1 ? 2 : 1);
-    if (place <= 0 && 2 - place <= cost)
-        snprintf(out, n, "%s0.%.*s%s", sign, -place, zeros, digits);
-    else if (place >= len && place - len + 2 <= cost)
-        snprintf(out, n, "%s%s%.*s.0", sign, digits, place - len, zeros);
-    else if (place <= 0 || place >= len)
-        snprintf(out, n, "%s%c.%s%se%s", sign, digits[0], digits + 1, len == 1 ? "0" : "", expl);
-    else
-        snprintf(out, n, "%s%.*s.%s", sign, place, digits, digits + place);
-}
-
-/* RabbitMQ's val/1: 'V' when both sides have the key, "the value 'V' of
- * type 'T'" when only one does, "none" for the side without it. */
-static void describe(char *out, size_t n, const amqp_value *v, bool present, bool both)
-{
-    char val[100];
-    int64_t i;
-
-    if (!present) {
-        snprintf(out, n, "none");
-        return;
-    }
-    if (amqp_value_int(v, &i))
-        snprintf(val, sizeof val, "%" PRId64, i);
-    else if (v->type == 'S' || v->type == 'x')
-        snprintf(val, sizeof val, "%.*s", (int)(v->v.s.len > 100 ? 100 : v->v.s.len), v->v.s.ptr);
-    else if (v->type == 't')
-        snprintf(val, sizeof val, "%s", bool_str(v->v.b));
-    else if (v->type == 'd')
-        erlang_float(val, sizeof val, v->v.d);
-    else if (v->type == 'f')
-        erlang_float(val, sizeof val, (double)v->v.f);
-    else
-        snprintf(val, sizeof val, "...");
-    if (both)
-        snprintf(out, n, "'%s'", val);
-    else
-        snprintf(out, n, "the value '%s' of type '%s'", val, amqp_type_name(v->type));
-}
-
-/* The queue arguments RabbitMQ compares on redeclaration. */
-static const char *queue_equiv_args[] = {
-    "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key",
-    "x-max-length", "x-max-length-bytes", "x-max-in-memory-length", "x-max-in-memory-bytes",
-    "x-max-priority", "x-overflow", "x-queue-mode", "x-single-active-consumer", "x-queue-type",
-    "x-queue-master-locator", "x-queue-version",
-};
-
-static int args_equivalent(amqp_table cur, amqp_table got, const char **keys, size_t nkeys, const char *what,
-                           const char *name, const char *vhname, amqp_error *err)
-{
-    size_t i;
-    for (i = 0; i < nkeys; i++) {
-        amqp_value vc, vg;
-        bool hc = amqp_table_get(cur, keys[i], &vc), hg = amqp_table_get(got, keys[i], &vg);
-        char dc[200], dg[200];
-        if (!hc && !hg)
-            continue;
-        if (hc && hg && amqp_value_equiv(&vc, &vg))
-            continue;
-        if (!strcmp(keys[i], "x-queue-type") && (!hc || (vc.type == 'S' && amqp_str_eqc(vc.v.s, "classic"))) &&
-            (!hg || (vg.type == 'S' && amqp_str_eqc(vg.v.s, "classic"))))
-            continue; /* no type is the classic type */
-        describe(dc, sizeof dc, &vc, hc, hc && hg);
-        describe(dg, sizeof dg, &vg, hg, hc && hg);
-        return amqp_fail(err, AMQP_PRECONDITION_FAILED,
-                         "inequivalent arg '%s' for %s '%s' in vhost '%s': received %s but current is %s", keys[i],
-                         what, name, vhname, dg, dc);
-    }
-    return 0;
-}
-
-/* Check the queue arguments RabbitMQ checks, with its error terms. */
-static int validate_queue_args(amqp_table args, const char *qname, const char *vhname, amqp_error *err)
-{
-    amqp_table_iter it;
-    amqp_str k;
-    amqp_value v;
-    char why[160];
-    int64_t i;
-
-    amqp_table_iter_init(&it, args);
-    while (amqp_table_next(&it, &k, &v)) {
-        bool is_int = amqp_value_int(&v, &i) && v.type != 'T';
-        int vl = (int)(v.type == 'S' && v.v.s.len > 60 ? 60 : v.v.s.len);
-        why[0] = 0;
-        if (amqp_str_eqc(k, "x-expires") || amqp_str_eqc(k, "x-message-ttl") || amqp_str_eqc(k, "x-max-length") ||
-            amqp_str_eqc(k, "x-max-length-bytes") || amqp_str_eqc(k, "x-max-priority") ||
-            amqp_str_eqc(k, "x-queue-version")) {
-            if (!is_int)
-                snprintf(why, sizeof why, "\"expected integer, got %s\"", amqp_type_name(v.type));
-            else if (i < 0)
-                snprintf(why, sizeof why, "{value_negative,%lld}", (long long)i);
-            else if (i == 0 && amqp_str_eqc(k, "x-expires"))
-                snprintf(why, sizeof why, "{value_zero,0}");
-            else if (amqp_str_eqc(k, "x-max-priority") && i > 255)
-                snprintf(why, sizeof why, "{max_value_exceeded,%lld}", (long long)i);
-            else if ((amqp_str_eqc(k, "x-message-ttl") || amqp_str_eqc(k, "x-expires")) && i > 315360000000ll)
-                snprintf(why, sizeof why, "{value_too_large,%lld}", (long long)i); /* ten years */
-            else if (amqp_str_eqc(k, "x-queue-version") && i != 1 && i != 2)
-                snprintf(why, sizeof why, "\"unsupported queue version '%lld'\"", (long long)i);
-        } else if (amqp_str_eqc(k, "x-dead-letter-exchange") || amqp_str_eqc(k, "x-dead-letter-routing-key")) {
-            if (v.type != 'S')
-                return amqp_fail(err, AMQP_PRECONDITION_FAILED, "invalid type '%s' for arg '%.*s' in queue '%s' in vhost '%s'",
-                                 amqp_type_name(v.type), (int)k.len, k.ptr, qname, vhname);
-        } else if (amqp_str_eqc(k, "x-overflow")) {
-            if (v.type != 'S')
-                snprintf(why, sizeof why, "{unacceptable_type,%s}", amqp_type_name(v.type));
-            else if (!amqp_str_eqc(v.v.s, "drop-head") && !amqp_str_eqc(v.v.s, "reject-publish") &&
-                     !amqp_str_eqc(v.v.s, "reject-publish-dlx"))
-                snprintf(why, sizeof why, "invalid_overflow");
-        } else if (amqp_str_eqc(k, "x-single-active-consumer")) {
-            if (v.type != 't')
-                snprintf(why, sizeof why, "{unacceptable_type,%s}", amqp_type_name(v.type));
-        } else if (amqp_str_eqc(k, "x-queue-mode")) {
-            if (v.type != 'S')
-                snprintf(why, sizeof why, "{unacceptable_type,%s}", amqp_type_name(v.type));
-            else if (!amqp_str_eqc(v.v.s, "default") && !amqp_str_eqc(v.v.s, "lazy"))
-                snprintf(why, sizeof why, "\"unsupported queue mode '%.*s'\"", vl, v.v.s.ptr);
-        } else if (amqp_str_eqc(k, "x-queue-type")) {
-            if (v.type != 'S')
-                snprintf(why, sizeof why, "{unacceptable_type,%s}", amqp_type_name(v.type));
-            else if (!amqp_str_eqc(v.v.s, "classic") && !amqp_str_eqc(v.v.s, "quorum") &&
-                     !amqp_str_eqc(v.v.s, "stream"))
-                snprintf(why, sizeof why, "\"unsupported queue type '%.*s'\"", vl, v.v.s.ptr);
-        }
-        if (why[0])
-            return amqp_fail(err, AMQP_PRECONDITION_FAILED, "invalid arg '%.*s' for queue '%s' in vhost '%s': %s",
-                             (int)k.len, k.ptr, qname, vhname, why);
-    }
-    if (amqp_table_get(args, "x-dead-letter-routing-key", &v) && !amqp_table_get(args, "x-dead-letter-exchange", &v))
-        return amqp_fail(err, AMQP_PRECONDITION_FAILED,
-                         "invalid arg 'x-dead-letter-routing-key' for queue '%s' in vhost '%s': "
-                         "routing_key_but_no_dlx_defined",
-                         qname, vhname);
-    return 0;
 }
 
 /* -------------------------------------------------------------- exchanges */
@@ -258,12 +92,9 @@ static int exchange_declare(channel *ch, const amqp_exchange_declare *m, amqp_er
             return amqp_fail(err, AMQP_PRECONDITION_FAILED,
                              "inequivalent arg 'internal' for exchange '%s' in vhost '%s': received '%s' but current is '%s'",
                              x->name, vh->name, bool_str(m->internal), bool_str(x->internal));
-        {
-            static const char *keys[] = {"alternate-exchange"};
-            if (args_equivalent((amqp_table){x->args, x->argslen}, m->arguments, keys, 1, "exchange", x->name,
-                                vh->name, err) < 0)
-                return -1;
-        }
+        if (queue_args_compare((amqp_table){x->args, x->argslen}, m->arguments, "alternate-exchange", NULL,
+                               "exchange", x->name, vh->name, err) < 0)
+            return -1;
         goto ok;
     }
     if (!(x = exchange_new(vh, m->exchange, t, m->durable, m->auto_delete, m->internal, m->arguments)))
@@ -413,9 +244,7 @@ static int queue_declare(channel *ch, const amqp_queue_declare *m, amqp_error *e
             return amqp_fail(err, AMQP_PRECONDITION_FAILED,
                              "inequivalent arg 'auto_delete' for queue '%s' in vhost '%s': received '%s' but current is '%s'",
                              q->name, vh->name, bool_str(m->auto_delete), bool_str(q->auto_delete));
-        if (args_equivalent((amqp_table){q->args, q->argslen}, m->arguments, queue_equiv_args,
-                            sizeof queue_equiv_args / sizeof *queue_equiv_args, "queue", q->name, vh->name,
-                            err) < 0)
+        if (queue_args_equivalent((amqp_table){q->args, q->argslen}, m->arguments, q->name, vh->name, err) < 0)
             return -1;
         goto ok;
     }
@@ -423,8 +252,8 @@ static int queue_declare(channel *ch, const amqp_queue_declare *m, amqp_error *e
         char qn[256];
         memcpy(qn, name.ptr, name.len);
         qn[name.len] = 0;
-        if (validate_queue_args(m->arguments, qn, vh->name, err) < 0 ||
-            queue_check_type(m->arguments, m->durable, m->exclusive, m->auto_delete, qn, vh->name, err) < 0)
+        if (queue_args_validate(m->arguments, qn, vh->name, err) < 0 ||
+            queue_args_check_type(m->arguments, m->durable, m->exclusive, m->auto_delete, qn, vh->name, err) < 0)
             return -1;
     }
     q = queue_new(vh, name, durable, m->exclusive, m->auto_delete, m->arguments, ch->c);

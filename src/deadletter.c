@@ -213,7 +213,7 @@ static msg *make_dead(const queue *q, const msg *m, const char *reason, amqp_str
     while (n < 124 && amqp_table_next(&it, &k, &v)) {
         if (key_is(k, "x-death"))
             continue;
-        if (q->has_dlrk && key_is(k, "CC"))
+        if (q->set.dlrk.set && key_is(k, "CC"))
             continue;
         fields[n++] = (kv){k, v};
     }
@@ -274,7 +274,7 @@ static int dead_letter(queue *q, qentry *e, const char *reason)
     uint32_t i, n = 0;
     int why;
 
-    if (!q->has_dlx || !(x = vhost_exchange(vh, (amqp_str){q->dlx, q->dlxlen}))) {
+    if (!q->set.dlx.set || !(x = vhost_exchange(vh, (amqp_str){q->set.dlx.s, q->set.dlx.len}))) {
         /* nowhere to go: dropped, as RabbitMQ does */
         let_go(q, e);
         return STORE_READ_OK;
@@ -285,8 +285,8 @@ static int dead_letter(queue *q, qentry *e, const char *reason)
     let_go(q, e);
     if (!m)
         return why; /* damaged: moved aside, logged */
-    rk = q->has_dlrk ? (amqp_str){q->dlrk, q->dlrklen} : (amqp_str){msg_rk(m), m->rklen};
-    dead = make_dead(q, m, reason, (amqp_str){q->dlx, q->dlxlen}, rk);
+    rk = q->set.dlrk.set ? (amqp_str){q->set.dlrk.s, q->set.dlrk.len} : (amqp_str){msg_rk(m), m->rklen};
+    dead = make_dead(q, m, reason, (amqp_str){q->set.dlx.s, q->set.dlx.len}, rk);
     msg_unref(m);
     if (!dead) {
         log_error("queue '%s': cannot dead-letter a message (out of memory or bad properties); dropped", q->name);
@@ -294,7 +294,7 @@ static int dead_letter(queue *q, qentry *e, const char *reason)
     }
     rk = (amqp_str){msg_rk(dead), dead->rklen}; /* m is gone: its keys with it */
     route_set_init(&rs, one, 8);
-    if (q->has_dlrk)
+    if (q->set.dlrk.set)
         exchange_route(x, rk, dead, &rs);
     else
         exchange_route_cc(x, rk, dead, &rs); /* its own key and its CC keys */

@@ -16,10 +16,11 @@
  * that can take a message; with x-single-active-consumer only one consumer
  * is served (the first; when it goes, the oldest of the highest priority).
  *
- * The arguments RabbitMQ gives meaning to are read once, at creation:
- * message TTL (x-message-ttl and the per-message expiration: a message
- * expires when it reaches the head past its time, and a timer takes it
- * even with no consumer), x-expires, x-max-length(-bytes) with x-overflow,
+ * The arguments are read once, at creation, into q->set (queue_args.c,
+ * the one table of them); this file gives them their meaning: message TTL
+ * (x-message-ttl and the per-message expiration: a message expires when it
+ * reaches the head past its time, and a timer takes it even with no
+ * consumer), x-expires, x-max-length(-bytes) with x-overflow,
  * dead-lettering (deadletter.c), x-max-priority, x-single-active-consumer.
  */
 #include "warren.h"
@@ -197,106 +198,18 @@ static void on_unused(ev_loop *loop, ev_timer *t)
     queue *q = (queue *)((char *)t - offsetof(queue, unused_timer));
     (void)loop;
     if (q->ncons == 0 && !q->deleted) {
-        log_info("queue '%s' expired after %lld ms unused", q->name, (long long)q->expires);
+        log_info("queue '%s' expired after %lld ms unused", q->name, (long long)q->set.expires);
         queue_delete(q);
     }
 }
 
 void queue_touch(queue *q)
 {
-    if (q->expires && q->ncons == 0 && !q->deleted)
-        ev_timer_start(q->vh->b->loop, &q->unused_timer, (uint64_t)q->expires);
+    if (q->set.expires && q->ncons == 0 && !q->deleted)
+        ev_timer_start(q->vh->b->loop, &q->unused_timer, (uint64_t)q->set.expires);
 }
 
 /* ----------------------------------------------------------------- queue */
-
-static int64_t arg_int(amqp_table args, const char *key, int64_t dflt)
-{
-    amqp_value v;
-    int64_t i;
-    if (amqp_table_get(args, key, &v) && amqp_value_int(&v, &i))
-        return i;
-    return dflt;
-}
-
-static void read_args(queue *q, amqp_table args)
-{
-    amqp_value v;
-
-    q->msg_ttl = arg_int(args, "x-message-ttl", -1);
-    q->expires = arg_int(args, "x-expires", 0);
-    q->max_length = arg_int(args, "x-max-length", -1);
-    q->max_bytes = arg_int(args, "x-max-length-bytes", -1);
-    q->max_priority = (uint8_t)arg_int(args, "x-max-priority", 0);
-    q->expiring = q->msg_ttl >= 0;
-    if (amqp_table_get(args, "x-overflow", &v) && v.type == 'S') {
-        if (amqp_str_eqc(v.v.s, "reject-publish"))
-            q->overflow = OVERFLOW_REJECT;
-        else if (amqp_str_eqc(v.v.s, "reject-publish-dlx"))
-            q->overflow = OVERFLOW_REJECT_DLX;
-    }
-    if (amqp_table_get(args, "x-single-active-consumer", &v) && v.type == 't')
-        q->single_active = v.v.b;
-    if (amqp_table_get(args, "x-dead-letter-exchange", &v) && v.type == 'S' && v.v.s.len < 256) {
-        q->has_dlx = true;
-        q->dlxlen = (uint8_t)v.v.s.len;
-        memcpy(q->dlx, v.v.s.ptr, v.v.s.len);
-    }
-    if (amqp_table_get(args, "x-dead-letter-routing-key", &v) && v.type == 'S' && v.v.s.len < 256) {
-        q->has_dlrk = true;
-        q->dlrklen = (uint8_t)v.v.s.len;
-        memcpy(q->dlrk, v.v.s.ptr, v.v.s.len);
-    }
-}
-
-/* The arguments each queue type refuses, as RabbitMQ 3.10 lists them. */
-static const char *const classic_refuses[] = {
-    "x-max-in-memory-length", "x-max-in-memory-bytes", "x-delivery-limit", "x-quorum-initial-group-size",
-    "x-dead-letter-strategy", "x-max-age", "x-stream-max-segment-size-bytes", "x-initial-cluster-size",
-    "x-queue-leader-locator", NULL,
-};
-static const char *const quorum_refuses[] = {
-    "x-max-priority", "x-queue-mode", "x-queue-master-locator", "x-queue-version", "x-max-age",
-    "x-stream-max-segment-size-bytes", "x-initial-cluster-size", NULL,
-};
-static const char *const stream_refuses[] = {
-    "x-message-ttl", "x-max-priority", "x-queue-mode", "x-queue-master-locator", "x-queue-version",
-    "x-expires", "x-overflow", "x-single-active-consumer", "x-max-in-memory-length", "x-max-in-memory-bytes",
-    "x-delivery-limit", "x-dead-letter-strategy", "x-quorum-initial-group-size", "x-max-length",
-    "x-dead-letter-exchange", "x-dead-letter-routing-key", NULL,
-};
-
-int queue_check_type(amqp_table args, bool durable, bool exclusive, bool auto_delete, const char *qname,
-                     const char *vhname, amqp_error *err)
-{
-    static const char *const types[] = {"classic", "quorum", "stream"};
-    const char *const *refuses[] = {classic_refuses, quorum_refuses, stream_refuses};
-    amqp_table_iter it;
-    amqp_value v;
-    amqp_str k;
-    int t = 0;
-    size_t i;
-
-    if (amqp_table_get(args, "x-queue-type", &v) && v.type == 'S')
-        for (t = 2; t > 0 && !amqp_str_eqc(v.v.s, types[t]); t--)
-            ;
-    amqp_table_iter_init(&it, args);
-    while (amqp_table_next(&it, &k, &v))
-        for (i = 0; refuses[t][i]; i++)
-            if (amqp_str_eqc(k, refuses[t][i]))
-                return amqp_fail(err, AMQP_PRECONDITION_FAILED,
-                                 "invalid arg '%.*s' for queue '%s' in vhost '%s' of queue type rabbit_%s_queue",
-                                 (int)k.len, k.ptr, qname, vhname, types[t]);
-    if (t == 0)
-        return 0;
-    if (auto_delete || exclusive || !durable)
-        return amqp_fail(err, AMQP_PRECONDITION_FAILED, "invalid property '%s' for queue '%s' in vhost '%s'",
-                         auto_delete ? "auto-delete" : exclusive ? "exclusive-owner" : "non-durable", qname, vhname);
-    return amqp_fail(err, AMQP_PRECONDITION_FAILED,
-                     "invalid arg 'x-queue-type' for queue '%s' in vhost '%s': warren has classic queues only, "
-                     "not %s queues",
-                     qname, vhname, types[t]);
-}
 
 queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool auto_delete,
                  amqp_table args, conn *owner)
@@ -315,8 +228,9 @@ queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool au
     if (args.len)
         memcpy(q->args, args.ptr, args.len);
     q->argslen = args.len;
-    read_args(q, args);
-    q->nlevels = (uint16_t)(q->max_priority + 1);
+    queue_args_read(&q->set, args);
+    q->expiring = q->set.msg_ttl >= 0;
+    q->nlevels = (uint16_t)(q->set.max_priority + 1);
     if (!(q->levels = calloc(q->nlevels, sizeof *q->levels)))
         goto fail;
     q->durable = durable;
@@ -446,16 +360,16 @@ uint32_t queue_message_count(const queue *q)
 
 static bool over_limit(const queue *q, uint32_t extra_msgs, uint64_t extra_bytes)
 {
-    return (q->max_length >= 0 && (int64_t)(q->nready + extra_msgs) > q->max_length) ||
-           (q->max_bytes >= 0 && (int64_t)(q->ready_bytes + extra_bytes) > q->max_bytes);
+    return (q->set.max_length >= 0 && (int64_t)(q->nready + extra_msgs) > q->set.max_length) ||
+           (q->set.max_bytes >= 0 && (int64_t)(q->ready_bytes + extra_bytes) > q->set.max_bytes);
 }
 
 static int64_t expiry(const queue *q, int64_t published, int64_t expiration)
 {
     int64_t at = 0;
     /* a TTL past the end of time (2^63 ms) is no TTL */
-    if (q->msg_ttl >= 0 && q->msg_ttl <= INT64_MAX - published)
-        at = published + q->msg_ttl;
+    if (q->set.msg_ttl >= 0 && q->set.msg_ttl <= INT64_MAX - published)
+        at = published + q->set.msg_ttl;
     if (expiration >= 0 && expiration <= INT64_MAX - published && (!at || published + expiration < at))
         at = published + expiration;
     return at;
@@ -468,7 +382,7 @@ void queue_entry_times(const queue *q, qentry *e, const uint8_t *props, uint32_t
     if (!m)
         return;
     msg_parse_props(m, &why);
-    e->priority = m->priority > q->max_priority ? q->max_priority : m->priority;
+    e->priority = m->priority > q->set.max_priority ? q->set.max_priority : m->priority;
     e->expires = expiry(q, published, m->expiration);
     msg_unref(m);
 }
@@ -478,16 +392,16 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
     qentry e = {.seq = seq, .m = m, .size = m->body_len};
     bool was_empty = q->nready == 0;
 
-    e.priority = m->priority > q->max_priority ? q->max_priority : m->priority;
+    e.priority = m->priority > q->set.max_priority ? q->set.max_priority : m->priority;
     e.expires = expiry(q, m->published, m->expiration);
     if (pos) {
         e.flags |= QE_STORED;
         e.seg = pos->seg;
         e.off = pos->off;
     }
-    if (over_limit(q, 1, m->body_len) && q->overflow != OVERFLOW_DROP_HEAD) {
+    if (over_limit(q, 1, m->body_len) && q->set.overflow != OVERFLOW_DROP_HEAD) {
         /* full: refused, and for reject-publish-dlx dead-lettered */
-        if (q->overflow == OVERFLOW_REJECT_DLX)
+        if (q->set.overflow == OVERFLOW_REJECT_DLX)
             queue_deadletter(q, &e, "maxlen");
         else
             drop_entry(q, &e);
@@ -639,7 +553,7 @@ void queue_remove_consumer(queue *q, consumer *c)
             q->ncons--;
             if (q->rr > i)
                 q->rr--;
-            if (i == 0 && q->single_active && q->ncons)
+            if (i == 0 && q->set.single_active && q->ncons)
                 promote_single_active(q);
             break;
         }
@@ -661,7 +575,7 @@ static consumer *next_consumer(queue *q)
     consumer *best = NULL;
     uint32_t i, bestk = 0;
 
-    if (q->single_active)
+    if (q->set.single_active)
         return channel_can_deliver(q->cons[0]->ch, q->cons[0]) ? q->cons[0] : NULL;
     for (i = 0; i < q->ncons; i++) {
         uint32_t k = (q->rr + i) % q->ncons;

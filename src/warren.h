@@ -34,6 +34,7 @@
 #include "ev/buf.h"
 #include "ev/loop.h"
 #include "map.h"
+#include "queue_args.h"
 
 typedef struct broker broker;
 typedef struct conn conn;
@@ -152,8 +153,6 @@ struct consumer {
 
 /* ------------------------------------------------------------------ queue */
 
-enum { OVERFLOW_DROP_HEAD, OVERFLOW_REJECT, OVERFLOW_REJECT_DLX };
-
 struct queue {
     vhost *vh;
     char *name;
@@ -163,21 +162,11 @@ struct queue {
     bool deleted;
     bool dirty;                 /* on the vhost's dispatch list */
     bool had_consumer;          /* auto_delete applies only after one */
-    bool single_active;         /* x-single-active-consumer */
     bool expiring;              /* some entry may have an expiry */
-    uint8_t overflow;           /* x-overflow */
-    uint8_t max_priority;       /* x-max-priority; 0: not a priority queue */
     conn *owner;                /* exclusive queues */
     uint8_t *args;              /* declare arguments, encoded */
     uint32_t argslen;
-    /* the arguments that change behaviour, read once */
-    int64_t msg_ttl;            /* x-message-ttl ms, -1 none */
-    int64_t expires;            /* x-expires ms, 0 none */
-    int64_t max_length;         /* x-max-length, -1 none */
-    int64_t max_bytes;          /* x-max-length-bytes, -1 none */
-    bool has_dlx, has_dlrk;
-    char dlx[256], dlrk[256];   /* x-dead-letter-exchange / -routing-key */
-    uint8_t dlxlen, dlrklen;
+    queue_settings set;         /* what the arguments set, read once (queue_args.c) */
     /* ready messages: one deque per priority level, highest served first */
     qdeque *levels;
     uint16_t nlevels;
@@ -241,13 +230,6 @@ void queue_touch(queue *q);
 void queue_dispatch(queue *q);
 void queue_mark_dirty(queue *q);
 uint32_t queue_message_count(const queue *q);
-
-/* RabbitMQ's checks of a new queue's x-queue-type: the arguments the type
- * does not take, then (quorum, stream) the properties it must not have;
- * warren makes classic queues only, so a valid quorum or stream queue is
- * refused last.  -1 with *err set. */
-int queue_check_type(amqp_table args, bool durable, bool exclusive, bool auto_delete, const char *qname,
-                     const char *vhname, amqp_error *err);
 
 /* deadletter.c: send e (taken out of q) to q's dead-letter exchange with
  * an x-death record of `reason`, or drop it when q has none. */

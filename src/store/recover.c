@@ -288,7 +288,7 @@ static int recover_segment(store *st, uint32_t id, bool newest, uint64_t *max_se
                 e.off = (uint32_t)off;
                 e.size = r.body_len;
                 e.flags = QE_STORED | ((kind & ACK_KIND_DELIVERED) ? QE_REDELIVERED : 0);
-                if (q->msg_ttl >= 0 || q->max_priority || (r.props_len >= 2 && (amqp_get16(r.props) &
+                if (q->set.msg_ttl >= 0 || q->set.max_priority || (r.props_len >= 2 && (amqp_get16(r.props) &
                         (AMQP_BASIC_EXPIRATION_FLAG | AMQP_BASIC_PRIORITY_FLAG)))) {
                     queue_entry_times(q, &e, r.props, r.props_len, (int64_t)r.timestamp);
                 }

@@ -1,0 +1,108 @@
+/*
+ * queue_args.h - the x- arguments of queue.declare, in one table.
+ *
+ * Each argument a queue knows is one row of queue_args.c: its name, the
+ * check of its value (RabbitMQ's error terms), whether a redeclare must
+ * match it, which queue types refuse it, and the field of queue_settings
+ * its value is read into.  Declaring, redeclaring and creating a queue all
+ * read this one table, so a new argument is one row (and, if its value
+ * needs a check of its own, one check function).
+ */
+#ifndef WARREN_QUEUE_ARGS_H
+#define WARREN_QUEUE_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amqp/table.h"
+
+typedef struct amqp_error amqp_error; /* warren.h */
+
+/* x-overflow */
+enum { OVERFLOW_DROP_HEAD, OVERFLOW_REJECT, OVERFLOW_REJECT_DLX };
+
+/* A shortstr argument's value (x-dead-letter-exchange, -routing-key). */
+typedef struct queue_setting_str {
+    bool set;                   /* the argument was given */
+    uint8_t len;
+    char s[256];
+} queue_setting_str;
+
+/* What a queue's arguments set, read once when it is created; without the
+ * argument a field has its default (queue_args_read). */
+typedef struct queue_settings {
+    int64_t msg_ttl;            /* x-message-ttl ms, -1 none */
+    int64_t expires;            /* x-expires ms, 0 none */
+    int64_t max_length;         /* x-max-length, -1 none */
+    int64_t max_bytes;          /* x-max-length-bytes, -1 none */
+    uint8_t max_priority;       /* x-max-priority; 0: not a priority queue */
+    uint8_t overflow;           /* x-overflow: OVERFLOW_* */
+    bool single_active;         /* x-single-active-consumer */
+    queue_setting_str dlx;      /* x-dead-letter-exchange */
+    queue_setting_str dlrk;     /* x-dead-letter-routing-key */
+} queue_settings;
+
+/* The queue types, as x-queue-type names them ("classic" when absent). */
+enum { QUEUE_TYPE_CLASSIC, QUEUE_TYPE_QUORUM, QUEUE_TYPE_STREAM };
+#define QT_CLASSIC (1u << QUEUE_TYPE_CLASSIC)
+#define QT_QUORUM (1u << QUEUE_TYPE_QUORUM)
+#define QT_STREAM (1u << QUEUE_TYPE_STREAM)
+
+/* What a check says of a value. */
+enum {
+    ARG_OK = 0,
+    ARG_INVALID = -1,           /* "invalid arg 'K' for queue ...: <why>" */
+    ARG_WRONG_TYPE = -2,        /* "invalid type 'T' for arg 'K' in queue ..." */
+};
+
+typedef struct queue_arg {
+    const char *name;
+    /* Check a value: ARG_OK, or ARG_INVALID with RabbitMQ's term for it in
+     * why ("{value_negative,-1}"), or ARG_WRONG_TYPE.  NULL: any value. */
+    int (*check)(const amqp_value *v, char *why, size_t n);
+    bool compared;              /* a redeclare must give an equivalent value */
+    uint8_t refused_by;         /* QT_* of the queue types that refuse it */
+    /* Read the value into the field at offset `field` of queue_settings;
+     * NULL: the argument changes nothing in a classic queue. */
+    void (*apply)(void *field, const amqp_value *v);
+    size_t field;
+    /* compared: the string value that counts as no value at all
+     * (x-queue-type "classic") */
+    const char *absent_is;
+    /* refused unless the argument `needs` is given too; needs_why is the
+     * term of the refusal */
+    const char *needs, *needs_why;
+} queue_arg;
+
+/* The row of an argument name; NULL for one warren does not know (any
+ * value is accepted, and nothing is done with it, as RabbitMQ does). */
+const queue_arg *queue_arg_find(amqp_str name);
+
+/* The checks of a new queue's arguments, in the order the client sent
+ * them (the first bad one is reported), then the arguments that need
+ * another.  qname and vhname are for the text.  -1 with 406 in *err. */
+int queue_args_validate(amqp_table args, const char *qname, const char *vhname, amqp_error *err);
+
+/* A redeclare: every compared argument must be equivalent (amqp_value_equiv:
+ * 5 as I, l or T alike, 5.0 not), absent on both sides, or absent_is on
+ * both.  The first that is not, in the argument table's order (RabbitMQ's),
+ * is 406 "inequivalent arg" with RabbitMQ's rendering of both values. */
+int queue_args_equivalent(amqp_table cur, amqp_table got, const char *qname, const char *vhname, amqp_error *err);
+
+/* One argument of that comparison, for what ("queue", "exchange") named
+ * name: exchange.declare compares alternate-exchange with it. */
+int queue_args_compare(amqp_table cur, amqp_table got, const char *key, const char *absent_is, const char *what,
+                       const char *name, const char *vhname, amqp_error *err);
+
+/* RabbitMQ's checks of a new queue's x-queue-type: the arguments the type
+ * refuses (the first the client sent), then (quorum, stream) the
+ * properties it must not have; warren makes classic queues only, so a
+ * valid quorum or stream queue is refused last.  -1 with 406 in *err. */
+int queue_args_check_type(amqp_table args, bool durable, bool exclusive, bool auto_delete, const char *qname,
+                          const char *vhname, amqp_error *err);
+
+/* Fill s from validated arguments: the defaults, then each argument given. */
+void queue_args_read(queue_settings *s, amqp_table args);
+
+#endif
