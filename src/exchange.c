@@ -382,6 +382,6 @@ void exchange_delete(exchange *x)
     while (x->dst_bindings)
         binding_remove(x->dst_bindings);
     if (x->durable && st)
-        store_exchange_deleted(st, x);
+        store_exchange_deleted(st, (amqp_str){x->name, x->namelen});
     exchange_free(x);
 }
