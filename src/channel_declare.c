@@ -9,6 +9,10 @@
  * PRECONDITION_FAILED and nothing changes.  For a queue
  * the owner is checked first (405 RESOURCE_LOCKED), as RabbitMQ's
  * assert_equivalence does; an exclusive queue is never durable.
+ *
+ * Persistence: a durable declaration or binding is recorded by the store
+ * (as the plain record queue_def, exchange_def or binding_def of
+ * recovery.c makes) and synced before the -ok goes out.
  */
 #include "warren.h"
 

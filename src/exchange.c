@@ -15,7 +15,9 @@
  *
  * An auto-delete exchange goes when its last binding as a source goes.
  * Durable exchanges, and bindings whose both ends are durable, are
- * recorded by the store (src/store/defs.h).
+ * recorded by the store as plain records (src/store/defs.h, made by
+ * exchange_def and binding_def in recovery.c), and rebuilt at start
+ * through recovery.c's hooks.
  */
 #include "warren.h"
 

@@ -2,7 +2,8 @@
  * warren.h - the broker's nouns and the functions of each.
  *
  * Like beanstalkd's dat.h: every core type is declared here, with the
- * functions of its module right under it.  Data flows one way:
+ * functions of its module right under it; the message (message.h) has its
+ * own header, so that the store, which knows nothing above it, can use it.  Data flows one way:
  *
  *   socket bytes -> conn (frames, handshake) -> channel (methods, publish
  *   assembly, acks) -> exchange (routing) -> queue (ready list, consumers)
