@@ -3,7 +3,8 @@
  *
  * Like beanstalkd's dat.h: every core type is declared here, with the
  * functions of its module right under it; the message (message.h) has its
- * own header, so that the store, which knows nothing above it, can use it.  Data flows one way:
+ * own header, so that the store, which knows nothing above it, can use
+ * it.  Data flows one way:
  *
  *   socket bytes -> conn (frames, handshake) -> channel (methods, publish
  *   assembly, acks) -> exchange (routing) -> queue (ready list, consumers)
