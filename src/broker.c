@@ -19,6 +19,10 @@
  *      the sync; then a bounded step of compaction
  *   5. reap: connections that died this turn are freed
  *
+ * The store is opened under the broker, not inside it: it rebuilds the
+ * vhost's queues, exchanges and bindings through the hooks of recovery.c,
+ * and tells of syncs and the disk alarm through store_hooks below.
+ *
  * Shutdown (SIGINT/SIGTERM) closes every open connection with 320
  * CONNECTION_FORCED, gives clients a moment to answer, then stops.
  * SIGHUP is logged and otherwise ignored, as RabbitMQ does.
@@ -37,6 +41,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "recovery.h"
 #include "store/store.h"
 
 #define SHUTDOWN_GRACE_MS 1000
@@ -259,7 +264,9 @@ int broker_init(broker *b, const config *cfg)
     }
     {
         store_hooks hooks = {.ctx = b, .synced = on_store_synced, .disk_alarm = on_disk_alarm};
-        if (store_open(&b->st, b->vh, cfg->data_dir, cfg, hooks) < 0)
+        store_options opt = {.disk_free_limit = cfg->disk_free_limit};
+        store_recovery rec = recovery_hooks(b->vh);
+        if (store_open(&b->st, b->loop, cfg->data_dir, &opt, hooks, &rec) < 0)
             return -1;
     }
     alarm_start(&b->alarms);

@@ -14,6 +14,10 @@
  * which queue types refuse which) are the table of queue_args.c; this file
  * only says when each check runs: equivalence on a redeclare, validation
  * then the type's refusals on a new queue.
+ *
+ * Persistence: a durable declaration or binding is recorded by the store
+ * (as the plain record queue_def, exchange_def or binding_def of
+ * recovery.c makes) and synced before the -ok goes out.
  */
 #include "warren.h"
 
@@ -21,6 +25,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "recovery.h"
 #include "store/store.h"
 
 int channel_declare_method(channel *ch, uint32_t id, amqp_method_args *a, amqp_error *err);
@@ -99,7 +104,8 @@ static int exchange_declare(channel *ch, const amqp_exchange_declare *m, amqp_er
     }
     if (!(x = exchange_new(vh, m->exchange, t, m->durable, m->auto_delete, m->internal, m->arguments)))
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
-    if (x->durable && vh->b->st && store_exchange_declared(vh->b->st, x) < 0) {
+    if (x->durable && vh->b->st &&
+        store_exchange_declared(vh->b->st, exchange_def(x, &(store_exchange_def){0})) < 0) {
         x->durable = false;
         exchange_delete(x);
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "cannot record exchange '%.*s' on disk", (int)m->exchange.len,
@@ -259,7 +265,8 @@ static int queue_declare(channel *ch, const amqp_queue_declare *m, amqp_error *e
     q = queue_new(vh, name, durable, m->exclusive, m->auto_delete, m->arguments, ch->c);
     if (!q)
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
-    if (q->durable && vh->b->st && (rc = store_queue_declared(vh->b->st, q)) < 0) {
+    if (q->durable && vh->b->st &&
+        (rc = store_queue_declared(vh->b->st, queue_def(q, &(store_queue_def){0}), q, &q->id)) < 0) {
         queue_delete(q);
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "cannot record queue '%.*s' on disk", (int)name.len, name.ptr);
     }
@@ -337,7 +344,7 @@ static int do_bind(channel *ch, bool bind, exchange *src, queue *q, exchange *ds
             return -1;
         if (!(b = binding_add(src, q, dst, key, args)))
             return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
-        if (binding_durable(b) && st && store_binding(st, b, true) < 0) {
+        if (binding_durable(b) && st && store_binding(st, binding_def(b, &(store_binding_def){0}), true) < 0) {
             binding_remove(b);
             return amqp_fail(err, AMQP_INTERNAL_ERROR, "cannot record the binding on disk");
         }
@@ -345,7 +352,7 @@ static int do_bind(channel *ch, bool bind, exchange *src, queue *q, exchange *ds
     }
     if (b) {
         if (binding_durable(b) && st)
-            store_binding(st, b, false);
+            store_binding(st, binding_def(b, &(store_binding_def){0}), false);
         binding_remove(b);
     }
     return 0;

@@ -15,7 +15,9 @@
  *
  * An auto-delete exchange goes when its last binding as a source goes.
  * Durable exchanges, and bindings whose both ends are durable, are
- * recorded by the store (src/store/defs.h).
+ * recorded by the store as plain records (src/store/defs.h, made by
+ * exchange_def and binding_def in recovery.c), and rebuilt at start
+ * through recovery.c's hooks.
  */
 #include "warren.h"
 
@@ -382,6 +384,6 @@ void exchange_delete(exchange *x)
     while (x->dst_bindings)
         binding_remove(x->dst_bindings);
     if (x->durable && st)
-        store_exchange_deleted(st, x);
+        store_exchange_deleted(st, (amqp_str){x->name, x->namelen});
     exchange_free(x);
 }

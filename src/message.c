@@ -1,9 +1,10 @@
 /*
  * message.c - messages: one allocation holding exchange, routing key,
  * encoded properties and body, reference-counted so that a message routed
- * to several queues exists once.
+ * to several queues exists once.  It needs nothing but the codec
+ * (message.h), so the store may build the messages it reads back.
  */
-#include "warren.h"
+#include "message.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,6 +7,10 @@
  * start-up stops, naming the file and the offset.  A failed append is cut
  * off again at once, so the file always ends with a whole record and the
  * next declaration is not written behind half of one.
+ *
+ * The records' payloads are encoded and decoded here too (defs_encode,
+ * defs_decode), so the rest of the store deals in store_*_def structs and
+ * never in bytes.
  */
 #include "store/defs.h"
 
@@ -19,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "amqp/table.h"
 #include "amqp/wire.h"
 #include "log.h"
 #include "store/crc32c.h"
@@ -26,6 +31,170 @@
 #include "store/segment.h"
 
 #define DEFS_MAGIC "WDEF"
+
+/* ------------------------------------------------------------ the records */
+
+static size_t str_size(amqp_str s, bool *bad)
+{
+    if (s.len > 255)
+        *bad = true;
+    return 1u + s.len;
+}
+
+size_t defs_encoded_size(const store_def *d)
+{
+    bool bad = false;
+    size_t n;
+
+    switch (d->kind) {
+    case DEF_QUEUE:
+        n = 1 + 4 + str_size(d->queue.name, &bad) + 1 + 4 + d->queue.arguments.len;
+        break;
+    case DEF_QUEUE_GONE:
+    case DEF_NEXT_QID:
+        n = 5;
+        break;
+    case DEF_EXCHANGE:
+        n = 1 + str_size(d->exchange.name, &bad) + str_size(d->exchange.type, &bad) + 1 + 4 +
+            d->exchange.arguments.len;
+        break;
+    case DEF_EXCHANGE_GONE:
+        n = 1 + str_size(d->name, &bad);
+        break;
+    case DEF_BIND:
+    case DEF_UNBIND:
+        n = 1 + str_size(d->binding.source, &bad) + 1 + str_size(d->binding.destination, &bad) +
+            str_size(d->binding.routing_key, &bad) + 4 + d->binding.arguments.len;
+        break;
+    default:
+        return 0;
+    }
+    return bad ? 0 : n;
+}
+
+static uint8_t *put_str(uint8_t *w, amqp_str s)
+{
+    *w = (uint8_t)s.len;
+    if (s.len)
+        memcpy(w + 1, s.ptr, s.len);
+    return w + 1 + s.len;
+}
+
+static uint8_t *put_table(uint8_t *w, amqp_table t)
+{
+    w = amqp_put32(w, t.len);
+    if (t.len)
+        memcpy(w, t.ptr, t.len);
+    return w + t.len;
+}
+
+void defs_encode(const store_def *d, uint8_t *w)
+{
+    *w++ = d->kind;
+    switch (d->kind) {
+    case DEF_QUEUE:
+        w = amqp_put32(w, d->queue.id);
+        w = put_str(w, d->queue.name);
+        *w++ = (uint8_t)((d->queue.durable ? 1 : 0) | (d->queue.auto_delete ? 2 : 0));
+        put_table(w, d->queue.arguments);
+        break;
+    case DEF_QUEUE_GONE:
+    case DEF_NEXT_QID:
+        amqp_put32(w, d->qid);
+        break;
+    case DEF_EXCHANGE:
+        w = put_str(w, d->exchange.name);
+        w = put_str(w, d->exchange.type);
+        *w++ = (uint8_t)((d->exchange.durable ? 1 : 0) | (d->exchange.auto_delete ? 2 : 0) |
+                         (d->exchange.internal ? 4 : 0));
+        put_table(w, d->exchange.arguments);
+        break;
+    case DEF_EXCHANGE_GONE:
+        put_str(w, d->name);
+        break;
+    case DEF_BIND:
+    case DEF_UNBIND:
+        w = put_str(w, d->binding.source);
+        *w++ = d->binding.destination_type;
+        w = put_str(w, d->binding.destination);
+        w = put_str(w, d->binding.routing_key);
+        put_table(w, d->binding.arguments);
+        break;
+    }
+}
+
+static int get_str(const uint8_t **p, const uint8_t *end, amqp_str *out)
+{
+    if (end - *p < 1 || (size_t)(end - *p - 1) < (*p)[0])
+        return -1;
+    out->len = (*p)[0];
+    out->ptr = (const char *)*p + 1;
+    *p += 1 + out->len;
+    return 0;
+}
+
+/* The u32 length and the bytes of a table that must end the payload. */
+static int get_last_table(const uint8_t *q, const uint8_t *end, amqp_table *out)
+{
+    uint32_t len;
+    if (end - q < 4)
+        return -1;
+    len = amqp_get32(q);
+    q += 4;
+    if ((size_t)(end - q) != len || amqp_table_validate(q, len, 0) < 0)
+        return -1;
+    *out = (amqp_table){q, len};
+    return 0;
+}
+
+int defs_decode(const uint8_t *p, uint32_t len, store_def *d)
+{
+    const uint8_t *end = p + len, *q = p + 1;
+
+    memset(d, 0, sizeof *d);
+    if (len < 1)
+        return -1;
+    d->kind = p[0];
+    switch (p[0]) {
+    case DEF_QUEUE:
+        if (len < 1 + 4 + 1)
+            return -1;
+        d->queue.id = amqp_get32(q);
+        q += 4;
+        if (get_str(&q, end, &d->queue.name) < 0 || end - q < 1)
+            return -1;
+        d->queue.durable = (*q & 1) != 0;
+        d->queue.auto_delete = (*q & 2) != 0;
+        return get_last_table(q + 1, end, &d->queue.arguments);
+    case DEF_QUEUE_GONE:
+    case DEF_NEXT_QID:
+        if (len != 5)
+            return -1;
+        d->qid = amqp_get32(q);
+        return 0;
+    case DEF_EXCHANGE:
+        if (get_str(&q, end, &d->exchange.name) < 0 || get_str(&q, end, &d->exchange.type) < 0 || end - q < 1)
+            return -1;
+        d->exchange.durable = (*q & 1) != 0;
+        d->exchange.auto_delete = (*q & 2) != 0;
+        d->exchange.internal = (*q & 4) != 0;
+        return get_last_table(q + 1, end, &d->exchange.arguments);
+    case DEF_EXCHANGE_GONE:
+        return get_str(&q, end, &d->name) < 0 || q != end ? -1 : 0;
+    case DEF_BIND:
+    case DEF_UNBIND:
+        if (get_str(&q, end, &d->binding.source) < 0 || end - q < 1)
+            return -1;
+        d->binding.destination_type = *q++ == 0 ? DEF_DEST_QUEUE : DEF_DEST_EXCHANGE;
+        if (get_str(&q, end, &d->binding.destination) < 0 || get_str(&q, end, &d->binding.routing_key) < 0)
+            return -1;
+        return get_last_table(q, end, &d->binding.arguments);
+    default:
+        return 0;
+    }
+}
+
+/* ---------------------------------------------------------------- the file */
 
 struct defs {
     char path[4096];
@@ -82,6 +251,7 @@ int defs_open(defs **out, const char *dir, defs_replay_fn *fn, void *ctx)
     uint8_t *buf = NULL;
     size_t n = 0, off;
     uint32_t version, id;
+    store_def def;
 
     if (!d)
         return -1;
@@ -147,7 +317,7 @@ int defs_open(defs **out, const char *dir, defs_replay_fn *fn, void *ctx)
                       d->path, off, why, off + 1 + (size_t)next, dir);
             goto fail;
         }
-        if (fn(ctx, buf + off + REC_HEADER, len) < 0) {
+        if (defs_decode(buf + off + REC_HEADER, len, &def) < 0 || fn(ctx, &def) < 0) {
             log_error("store: %s: bad definition at offset %zu", d->path, off);
             goto fail;
         }
@@ -164,36 +334,45 @@ fail:
     return -1;
 }
 
-static int put_record(uint8_t **buf, size_t *len, size_t *cap, const uint8_t *payload, uint32_t n)
+/* Records being gathered: for one append, or a whole rewrite. */
+struct defs_writer {
+    uint8_t *buf;
+    size_t len, cap;
+};
+
+int defs_put(defs_writer *w, const store_def *def)
 {
-    if (*cap - *len < n + REC_HEADER) {
-        size_t c = (*cap ? *cap * 2 : 4096) + n + REC_HEADER;
-        uint8_t *b = realloc(*buf, c);
+    size_t n = defs_encoded_size(def);
+    if (n == 0 || n > REC_MAX)
+        return -1;
+    if (w->cap - w->len < n + REC_HEADER) {
+        size_t c = (w->cap ? w->cap * 2 : 4096) + n + REC_HEADER;
+        uint8_t *b = realloc(w->buf, c);
         if (!b)
             return -1;
-        *buf = b;
-        *cap = c;
+        w->buf = b;
+        w->cap = c;
     }
-    amqp_put32(*buf + *len, n);
-    amqp_put32(*buf + *len + 4, crc32c(0, payload, n));
-    memcpy(*buf + *len + REC_HEADER, payload, n);
-    *len += REC_HEADER + n;
+    defs_encode(def, w->buf + w->len + REC_HEADER);
+    amqp_put32(w->buf + w->len, (uint32_t)n);
+    amqp_put32(w->buf + w->len + 4, crc32c(0, w->buf + w->len + REC_HEADER, n));
+    w->len += REC_HEADER + n;
     return 0;
 }
 
-int defs_append(defs *d, const uint8_t *payload, size_t len)
+int defs_append(defs *d, const store_def *def)
 {
-    uint8_t *buf = NULL;
-    size_t n = 0, cap = 0;
+    defs_writer w = {0};
     int rc = -1;
 
-    if (put_record(&buf, &n, &cap, payload, (uint32_t)len) < 0) {
+    if (defs_put(&w, def) < 0) {
         log_error("store: out of memory writing %s", d->path);
+        free(w.buf);
         return -1;
     }
     /* always at the end of the last whole record, never behind a part */
-    if (store_pwrite_all(d->fd, buf, n, d->size) == 0 && fdatasync(d->fd) == 0) {
-        d->size += n;
+    if (store_pwrite_all(d->fd, w.buf, w.len, d->size) == 0 && fdatasync(d->fd) == 0) {
+        d->size += w.len;
         rc = 0;
     } else {
         log_error("store: cannot write %s: %s", d->path, strerror(errno));
@@ -203,45 +382,43 @@ int defs_append(defs *d, const uint8_t *payload, size_t len)
             log_error("store: cannot truncate %s back to %" PRIu64 " bytes: %s", d->path, d->size,
                       strerror(errno));
     }
-    free(buf);
+    free(w.buf);
     return rc;
 }
 
-int defs_rewrite(defs *d, defs_next_fn *next, void *ctx)
+int defs_rewrite(defs *d, defs_fill_fn *fill, void *ctx)
 {
     char tmp[4200];
-    uint8_t *buf = NULL;
-    size_t n = SEG_HEADER, cap = 4096;
-    const uint8_t *p;
-    uint32_t len;
+    defs_writer w = {0};
     int fd;
 
-    if (!(buf = malloc(cap)))
+    if (!(w.buf = malloc(4096)))
         return -1;
-    seg_header_write(buf, DEFS_MAGIC, 0, 0);
-    while (next(ctx, &p, &len)) {
-        if (put_record(&buf, &n, &cap, p, len) < 0) {
-            free(buf);
-            return -1;
-        }
+    w.cap = 4096;
+    seg_header_write(w.buf, DEFS_MAGIC, 0, 0);
+    w.len = SEG_HEADER;
+    if (fill(ctx, &w) < 0) {
+        log_warn("store: cannot rewrite %s: out of memory", d->path);
+        free(w.buf);
+        return -1;
     }
     snprintf(tmp, sizeof tmp, "%s.tmp", d->path);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write_all(fd, buf, n) < 0 || fdatasync(fd) < 0 || rename(tmp, d->path) < 0) {
+    if (fd < 0 || write_all(fd, w.buf, w.len) < 0 || fdatasync(fd) < 0 || rename(tmp, d->path) < 0) {
         /* the old file is whole and stays in use */
         log_warn("store: cannot rewrite %s: %s", d->path, strerror(errno));
         if (fd >= 0)
             close(fd);
         unlink(tmp);
-        free(buf);
+        free(w.buf);
         return -1;
     }
-    free(buf);
+    free(w.buf);
     /* renamed: from now on the new file is the one (appending to the old,
      * unlinked one would lose what is appended) */
     close(d->fd);
     d->fd = fd;
-    d->size = n;
+    d->size = w.len;
     if (store_sync_dir(d->dir) < 0) {
         log_warn("store: cannot sync %s after rewriting %s: %s", d->dir, d->path, strerror(errno));
         return -1;

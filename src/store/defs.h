@@ -1,8 +1,11 @@
 /*
- * defs.h - the definitions log: durable queues (and exchanges and bindings)
- * as an append-only file of checksummed records, synced before the client
- * hears declare-ok, and rewritten compactly at every start (when it can: a
- * full disk keeps the old file, which says the same).
+ * defs.h - the definitions log's bytes: durable queues (and exchanges and
+ * bindings) as an append-only file of checksummed records, synced before
+ * the client hears declare-ok, and rewritten compactly at every start
+ * (when it can: a full disk keeps the old file, which says the same).
+ * defs.c owns every byte of it: the file and the records' encoding, to
+ * and from the plain structs below; defs_log.c is what the store does
+ * with it (ids, replay into the broker, the rewrite).
  *
  * data/definitions
  *   header 16 bytes: "WDEF" | u32 version (1) | u32 0 | u32 0
@@ -18,12 +21,21 @@
  *                  routing key | args
  *     6 unbinding  as 5
  *     7 next queue id  u32 (so ids are never reused)
+ *
+ * The record structs carry what RabbitMQ's definitions export says of a
+ * queue, an exchange or a binding (name, type, durable, auto_delete,
+ * internal, arguments; source, destination, destination_type,
+ * routing_key), with the field names it uses, so that an export can be
+ * made from them; the vhost is the one the store belongs to.
  */
 #ifndef WARREN_DEFS_H
 #define WARREN_DEFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "amqp/table.h"
 
 enum {
     DEF_QUEUE = 1,
@@ -35,23 +47,77 @@ enum {
     DEF_NEXT_QID = 7,
 };
 
+/* A binding's destination_type, as recorded (any other byte read back
+ * counts as an exchange, as it always has). */
+enum { DEF_DEST_QUEUE = 0, DEF_DEST_EXCHANGE = 1 };
+
+/* Strings point at the caller's bytes (or, decoded, at the record's):
+ * nothing here owns memory.  Names are at most 255 bytes (AMQP short
+ * strings); a longer one is refused when encoding. */
+typedef struct store_queue_def {
+    amqp_str name;
+    bool durable, auto_delete;
+    amqp_table arguments;
+    uint32_t id;                /* the store's number for it in message records */
+} store_queue_def;
+
+typedef struct store_exchange_def {
+    amqp_str name;
+    amqp_str type;              /* "direct", "topic", ... */
+    bool durable, auto_delete, internal;
+    amqp_table arguments;
+} store_exchange_def;
+
+typedef struct store_binding_def {
+    amqp_str source;            /* an exchange */
+    amqp_str destination;
+    uint8_t destination_type;   /* DEF_DEST_QUEUE or DEF_DEST_EXCHANGE */
+    amqp_str routing_key;
+    amqp_table arguments;
+} store_binding_def;
+
+/* One record, decoded. */
+typedef struct store_def {
+    uint8_t kind;                       /* DEF_*; others are kept by ignoring them */
+    union {
+        store_queue_def queue;          /* DEF_QUEUE */
+        uint32_t qid;                   /* DEF_QUEUE_GONE, DEF_NEXT_QID */
+        store_exchange_def exchange;    /* DEF_EXCHANGE */
+        amqp_str name;                  /* DEF_EXCHANGE_GONE */
+        store_binding_def binding;      /* DEF_BIND, DEF_UNBIND */
+    };
+} store_def;
+
+/* The payload of d: its size (0 when d cannot be encoded: a string over
+ * 255 bytes, an unknown kind), and the bytes into out (that many). */
+size_t defs_encoded_size(const store_def *d);
+void defs_encode(const store_def *d, uint8_t *out);
+/* Read a payload into *d (pointing into p).  -1 when it is malformed: cut
+ * short, longer than its fields, a table that does not parse.  A kind
+ * this version does not know decodes to just its kind. */
+int defs_decode(const uint8_t *p, uint32_t len, store_def *d);
+
 typedef struct defs defs;
 
-/* Called for each record found, in order; return -1 to stop with an error. */
-typedef int defs_replay_fn(void *ctx, const uint8_t *payload, uint32_t len);
+/* Called for each record found, in order (d points into the file's bytes,
+ * valid during the call); return -1 to stop with an error. */
+typedef int defs_replay_fn(void *ctx, const store_def *d);
 
 /* Open DIR/definitions (creating it), replay it.  A torn last record (a
- * declaration that was never confirmed) is dropped; damage anywhere else
- * is an error naming the offset. */
+ * declaration that was never confirmed) is dropped; damage anywhere else,
+ * or a record that does not decode or that fn refuses, is an error naming
+ * the offset. */
 int defs_open(defs **d, const char *dir, defs_replay_fn *fn, void *ctx);
 /* Append a record and fdatasync it.  0 or -1 (logged). */
-int defs_append(defs *d, const uint8_t *payload, size_t len);
-/* Replace the file with these records (write new, fsync, rename, fsync
- * directory).  `next` yields payloads until it returns 0.  -1 (logged as a
- * warning) when it could not: the file in use is whole either way, the old
- * one if the rename did not happen, the new one if it did. */
-typedef int defs_next_fn(void *ctx, const uint8_t **payload, uint32_t *len);
-int defs_rewrite(defs *d, defs_next_fn *next, void *ctx);
+int defs_append(defs *d, const store_def *def);
+/* Replace the file with the records `fill` puts with defs_put (write new,
+ * fsync, rename, fsync directory).  -1 (logged as a warning) when it
+ * could not, or when fill returned -1: the file in use is whole either
+ * way, the old one if the rename did not happen, the new one if it did. */
+typedef struct defs_writer defs_writer;
+int defs_put(defs_writer *w, const store_def *def);
+typedef int defs_fill_fn(void *ctx, defs_writer *w);
+int defs_rewrite(defs *d, defs_fill_fn *fill, void *ctx);
 void defs_close(defs *d);
 
 #endif

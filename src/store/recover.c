@@ -1,7 +1,8 @@
 /*
  * recover.c - reading the message segments back at start: each segment's
  * ack entries into a set, then its records, every unacked (queue, record)
- * pair appended to its queue in order.  A bad record is a torn tail when it
+ * pair handed to the broker's recovery hook (store_recovery.message) in
+ * order, which appends it to its queue.  A bad record is a torn tail when it
  * is in the newest segment and nothing valid follows (the file is cut
  * there), corruption anywhere else (start-up stops, naming file and
  * offset).  A compaction replaces a segment in place (same id, next
@@ -274,25 +275,25 @@ static int recover_segment(store *st, uint32_t id, bool newest, uint64_t *max_se
                 *max_seq = r.seq;
             for (i = 0; i < r.nq; i++) {
                 uint32_t qid = amqp_get32(r.qids + 4 * i);
-                queue *q = store_queue_by_id(st, qid);
+                void *q = store_queue_by_id(st, qid);
                 uint8_t kind;
-                qentry e;
+                store_entry e;
                 if (!q)
                     continue;
                 kind = store_ackset_get(&acks, (uint64_t)qid << 32 | off);
                 if (kind & ACK_KIND_ACK)
                     continue;
-                memset(&e, 0, sizeof e);
-                e.seq = r.seq;
-                e.seg = id;
-                e.off = (uint32_t)off;
-                e.size = r.body_len;
-                e.flags = QE_STORED | ((kind & ACK_KIND_DELIVERED) ? QE_REDELIVERED : 0);
-                if (q->set.msg_ttl >= 0 || q->set.max_priority || (r.props_len >= 2 && (amqp_get16(r.props) &
-                        (AMQP_BASIC_EXPIRATION_FLAG | AMQP_BASIC_PRIORITY_FLAG)))) {
-                    queue_entry_times(q, &e, r.props, r.props_len, (int64_t)r.timestamp);
-                }
-                if (queue_recover(q, &e) < 0) {
+                e = (store_entry){
+                    .seq = r.seq,
+                    .seg = id,
+                    .off = (uint32_t)off,
+                    .body_len = r.body_len,
+                    .redelivered = (kind & ACK_KIND_DELIVERED) != 0,
+                    .props = r.props,
+                    .props_len = r.props_len,
+                    .published = (int64_t)r.timestamp,
+                };
+                if (!st->rec->message || st->rec->message(st->rec->ctx, q, &e) < 0) {
                     log_error("store: out of memory recovering %s", path);
                     goto out;
                 }
@@ -388,8 +389,8 @@ int store_recover_messages(store *st)
     for (i = 0; i < n && rc == 0; i++)
         rc = recover_segment(st, ids[i], i == n - 1, &max_seq);
     free(ids);
-    if (max_seq >= st->vh->next_seq)
-        st->vh->next_seq = max_seq + 1;
+    if (rc == 0 && st->rec->last_seq)
+        st->rec->last_seq(st->rec->ctx, max_seq);
     if (st->next_seg_id == 0)
         st->next_seg_id = 1;
     return rc;

@@ -50,9 +50,13 @@
  * refused); a full disk is not refused (the alarm blocks publishers, the
  * consumers drain).
  *
- * Recovery.  Definitions first (defs.c), then every segment in order: its
- * ack entries into a hash set, then its records, each unacked (queue,
- * record) pair appended to its queue, so queue order is publish order.  A
+ * Recovery.  Definitions first (defs_log.c), then every segment in order
+ * (recover.c): its ack entries into a hash set, then its records, each
+ * unacked (queue, record) pair appended to its queue, so queue order is
+ * publish order.  The store builds nothing of the broker's: it hands each
+ * definition and each message to the broker's store_recovery hooks
+ * (src/recovery.c), and knows a queue by its id and the broker's opaque
+ * handle for it.  A
  * record that fails its checksum is a torn tail if nothing valid follows
  * it in the newest segment (the file is truncated there) and corruption
  * anywhere else (start-up stops, naming the file and offset).
@@ -81,7 +85,7 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-queue *store_queue_by_id(store *st, uint32_t qid)
+void *store_queue_by_id(store *st, uint32_t qid)
 {
     char k[4];
     qid_key(k, qid);
@@ -1248,7 +1252,12 @@ static int check_writable(const char *dir)
     return -1;
 }
 
-int store_open(store **out, vhost *vh, const char *dir, const config *cfg, store_hooks hooks)
+/* A store opened with nothing to recover into (the unit tests): any
+ * definition it finds stops the start. */
+static const store_recovery no_recovery;
+
+int store_open(store **out, ev_loop *loop, const char *dir, const store_options *opt, store_hooks hooks,
+               const store_recovery *rec)
 {
     store *st = calloc(1, sizeof *st);
     uint64_t t0 = now_ms();
@@ -1256,9 +1265,9 @@ int store_open(store **out, vhost *vh, const char *dir, const config *cfg, store
 
     if (!st)
         return -1;
-    st->vh = vh;
     st->hooks = hooks;
-    st->disk_free_limit = cfg->disk_free_limit;
+    st->rec = rec ? rec : &no_recovery;
+    st->disk_free_limit = opt->disk_free_limit;
     st->next_qid = 1;
     st->efd = -1;
     map_init(&st->qids);
@@ -1283,8 +1292,9 @@ int store_open(store **out, vhost *vh, const char *dir, const config *cfg, store
      * starts anyway, so that consumers can drain what filled it. */
     if (store_rewrite_defs(st) < 0)
         log_warn("store: starting with %s/definitions as it was; it is compacted at a later start", dir);
+    st->rec = NULL;
     st->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (st->efd < 0 || ev_io_start(vh->b->loop, &st->efd_io, st->efd, EPOLLIN, on_synced) < 0) {
+    if (st->efd < 0 || ev_io_start(loop, &st->efd_io, st->efd, EPOLLIN, on_synced) < 0) {
         log_error("store: eventfd: %s", strerror(errno));
         goto fail;
     }

@@ -1,11 +1,27 @@
 /*
  * store.h - the durable message store.  Design notes in store.c; the bytes
  * on disk in segment.h, defs.h and doc/store-format.md.
+ *
+ * The store sits under the broker and knows nothing above it: it includes
+ * only the codec, the event loop, message.h and its own headers, and calls
+ * nothing of the broker's.  What it must tell the broker goes through
+ * tables of functions the broker hands it: store_hooks while it runs (a
+ * sync done, the disk alarm), store_recovery while it opens (what it
+ * finds on disk, declared through the broker's own functions, in
+ * src/recovery.c).  Queues are known to it by number (store_queue_def.id)
+ * and, during recovery, by the opaque handle the broker returned for each.
  */
 #ifndef WARREN_STORE_H
 #define WARREN_STORE_H
 
-#include "warren.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ev/loop.h"
+#include "message.h"
+#include "store/defs.h"
+
+typedef struct store store;
 
 /* Where a stored message is, and the log position that must be synced
  * before its publisher may be told. */
@@ -22,11 +38,60 @@ typedef struct store_hooks {
     void (*disk_alarm)(void *ctx, bool on);
 } store_hooks;
 
-/* Open (creating) the store in dir and recover its durable queues and
- * messages into vh.  Refuses (returns -1, with a log line naming the file
- * and offset) a store it cannot trust: an unknown format version or a
- * corrupt record anywhere but the torn tail of the newest segment. */
-int store_open(store **st, vhost *vh, const char *dir, const config *cfg, store_hooks hooks);
+typedef struct store_options {
+    uint64_t disk_free_limit;   /* below this many free bytes, the disk alarm is on */
+} store_options;
+
+/* One stored message of one queue, as recovery finds it. */
+typedef struct store_entry {
+    uint64_t seq;               /* publish order */
+    uint32_t seg, off;          /* where it is (store_pos without the lsn) */
+    uint32_t body_len;
+    bool redelivered;           /* it had been handed to a consumer */
+    const uint8_t *props;       /* the properties as published (valid */
+    uint32_t props_len;         /* during the call only) */
+    int64_t published;          /* wall clock ms when it arrived */
+} store_entry;
+
+/*
+ * What recovery finds, in the order it finds it, handed to the broker,
+ * which builds its queues, exchanges and bindings from it.  The
+ * definitions come first, in log order (so a name can be declared,
+ * deleted and declared again), then each queue's messages in publish
+ * order, then the last sequence number.  Used during store_open only.
+ * A hook that returns -1 (NULL for declare_queue) stops the start: the
+ * record it refused is logged with its offset.
+ */
+typedef struct store_recovery {
+    void *ctx;
+    /* A durable queue; returns the handle the store gives back for it. */
+    void *(*declare_queue)(void *ctx, const store_queue_def *d);
+    /* A queue declared earlier in the log was deleted. */
+    void (*delete_queue)(void *ctx, void *queue);
+    /* A durable exchange (replacing one of the same name, if any). */
+    int (*declare_exchange)(void *ctx, const store_exchange_def *d);
+    void (*delete_exchange)(void *ctx, amqp_str name);
+    /* A binding added (add) or removed; one whose ends are gone is
+     * ignored (0). */
+    int (*bind)(void *ctx, const store_binding_def *d, bool add);
+    /* An unacked message of a queue, appended to it. */
+    int (*message)(void *ctx, void *queue, const store_entry *e);
+    /* The highest sequence number in the log: new messages come after it. */
+    void (*last_seq)(void *ctx, uint64_t seq);
+    /* For the compact rewrite of the definitions that ends recovery:
+     * emit every durable queue, exchange and binding there is now,
+     * queues and exchanges before the bindings between them; -1 when
+     * emit fails (the old log is kept). */
+    int (*each_def)(void *ctx, int (*emit)(void *sink, const store_def *d), void *sink);
+} store_recovery;
+
+/* Open (creating) the store in dir, on loop, and recover its durable
+ * queues and messages through rec.  Refuses (returns -1, with a log line
+ * naming the file and offset) a store it cannot trust: an unknown format
+ * version or a corrupt record anywhere but the torn tail of the newest
+ * segment. */
+int store_open(store **st, ev_loop *loop, const char *dir, const store_options *opt, store_hooks hooks,
+               const store_recovery *rec);
 /* Write and sync everything, stop the sync thread, free. */
 void store_close(store *st);
 
@@ -58,15 +123,17 @@ enum { STORE_PENDING, STORE_SYNCED, STORE_FAILED };
 /* Is the log up to lsn on disk, still on its way, or lost to an error? */
 int store_lsn_state(const store *st, uint64_t lsn);
 
-/* A durable queue was declared (give it an id, record it) or deleted. */
-int store_queue_declared(store *st, queue *q);
+/* A durable queue was declared: give it an id (*id, set even when the
+ * record could not be written), record d (its id aside) and know the
+ * queue as handle; or deleted. */
+int store_queue_declared(store *st, const store_queue_def *d, void *handle, uint32_t *id);
 void store_queue_deleted(store *st, uint32_t qid);
 
 /* Durable exchanges and bindings between durable ends: recorded and
  * synced before the client hears of them. */
-int store_exchange_declared(store *st, const exchange *x);
-void store_exchange_deleted(store *st, const exchange *x);
-int store_binding(store *st, const binding *b, bool add);
+int store_exchange_declared(store *st, const store_exchange_def *d);
+void store_exchange_deleted(store *st, amqp_str name);
+int store_binding(store *st, const store_binding_def *d, bool add);
 
 /* Before sleep, first: write this turn's ack entries (acks and
  * "delivered" marks) with one write per ack file, so they are in the

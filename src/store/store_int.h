@@ -1,8 +1,9 @@
 /*
  * store_int.h - the store's insides, shared by its files: store.c (writing,
  * syncing, reading, acks), compact.c (rewriting sparse old segments),
- * store_defs.c (the definitions log's records) and recover.c (reading it
- * all back at start).  Nothing outside src/store/ includes this.
+ * defs_log.c (the definitions log: ids, appends, replay, rewrite; its
+ * bytes are defs.c's) and recover.c (reading the messages back at start).
+ * Nothing outside src/store/ includes this, but the unit tests.
  */
 #ifndef WARREN_STORE_INT_H
 #define WARREN_STORE_INT_H
@@ -14,6 +15,8 @@
 #include "store/defs.h"
 #include "store/io.h"
 #include "store/segment.h"
+#include "log.h"
+#include "map.h"
 #include "store/store.h"
 
 #define SEG_SOFT_MAX (16u << 20)    /* a record that would take a segment past this starts a new one */
@@ -74,8 +77,8 @@ typedef struct sync_item {
 #define MAX_FAILED_SEGS 16
 
 struct store {
-    vhost *vh;
     store_hooks hooks;
+    const store_recovery *rec; /* during store_open only, else NULL */
     char dir[4096];
     char msgdir[4200];
     uint64_t disk_free_limit;
@@ -134,7 +137,7 @@ struct store {
     /* definitions */
     defs *defs;
     uint32_t next_qid;
-    map qids;                   /* "qid" (4 bytes) -> queue */
+    map qids;                   /* "qid" (4 bytes) -> the broker's handle for the queue */
     /* read-ahead */
     uint8_t *rbuf;
     uint32_t rseg;
@@ -153,7 +156,9 @@ static inline void qid_key(char key[4], uint32_t qid)
 }
 
 /* store.c */
-queue *store_queue_by_id(store *st, uint32_t qid);
+/* The broker's handle for durable queue qid; NULL: no such queue (any
+ * more).  After recovery the store only asks whether it exists. */
+void *store_queue_by_id(store *st, uint32_t qid);
 int store_seg_add(store *st, segment *s);
 /* Open s's ack file if it exists (and is not open) and find where its
  * entries end (s->ack_size); a torn last entry is blanked.  0 or -1. */
@@ -184,8 +189,8 @@ void store_compact_synced(store *st, uint64_t ticket, int err);
 /* s is going away (deleted, or the store closes): drop its compaction. */
 void store_compact_abort(store *st, segment *s);
 
-/* store_defs.c: the definitions log's records */
-int store_replay_def(void *ctx, const uint8_t *payload, uint32_t len);
+/* defs_log.c: the definitions log, replayed through st->rec */
+int store_replay_def(void *ctx, const store_def *d);
 int store_rewrite_defs(store *st);
 
 /* recover.c */
