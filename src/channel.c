@@ -8,6 +8,12 @@
  * unacked messages are requeued in delivery order and each lands back at
  * its original place in its queue (queues are ordered by publish seq).
  *
+ * A whole message is routed and handed to its queues by publish.c (as
+ * tx.commit's held messages are); what is AMQP's stays here, driven by
+ * what publish.c answers: basic.return for a mandatory message routed
+ * nowhere, the confirm (a nack when a queue refused it), and direct
+ * reply-to, which goes to a channel, not a queue (reply_to.c).
+ *
  * Declarations (exchange.*, queue.*) are in channel_declare.c; this file
  * routes to them.
  */

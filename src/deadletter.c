@@ -13,9 +13,10 @@
  *     An event already in the list has its count raised and moves first.
  *   x-first-death-reason / -queue / -exchange: set by the first event.
  *
- * A message that would go round a cycle of queues with no rejection in it
- * (e.g. expiring back into the queue it expired from) is dropped for that
- * queue instead of looping forever.
+ * It is published as any message is (publish.c): routed, then handed to
+ * its queues; in between, a queue it would reach by a cycle with no
+ * rejection in it (e.g. expiring back into the queue it expired from) is
+ * taken out of the route set, so it does not loop forever.
  *
  * A message only on disk is read back to be republished; when that read
  * fails and may work later (EIO, EMFILE) the dead-lettering waits on the

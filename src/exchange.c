@@ -13,6 +13,10 @@
  * exchange at most once per message, and an exchange whose routing found
  * nothing passes the message to its alternate exchange.
  *
+ * Routing fills a route set (each queue once, by a mark the set stamps on
+ * the queues it holds); publish.c builds one per message and hands the
+ * message to its queues.
+ *
  * An auto-delete exchange goes when its last binding as a source goes.
  * Durable exchanges, and bindings whose both ends are durable, are
  * recorded by the store (src/store/defs.h).

@@ -1,6 +1,7 @@
 /*
  * vhost.c - a virtual host: its queues and exchanges by name, the list of
- * queues with deliveries to attempt, and the publish sequence counter.
+ * queues with deliveries to attempt, and the publish sequence counter
+ * (publish.c, which routes and publishes into the vhost, takes from it).
  * warren has one vhost, "/", as a fresh RabbitMQ does.
  */
 #include "warren.h"
