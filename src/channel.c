@@ -8,6 +8,12 @@
  * unacked messages are requeued in delivery order and each lands back at
  * its original place in its queue (queues are ordered by publish seq).
  *
+ * A whole message is routed and handed to its queues by publish.c (as
+ * tx.commit's held messages are); what is AMQP's stays here, driven by
+ * what publish.c answers: basic.return for a mandatory message routed
+ * nowhere, the confirm (a nack when a queue refused it), and direct
+ * reply-to, which goes to a channel, not a queue (reply_to.c).
+ *
  * Declarations (exchange.*, queue.*) are in channel_declare.c; this file
  * routes to them.
  */
@@ -402,52 +408,25 @@ static void send_return(channel *ch, msg *m, int code, const char *text)
     conn_send_content(ch->c, ch->id, AMQP_BASIC_RETURN, &r, m);
 }
 
-/* Route m (it names its exchange and routing key) into rs, which the
- * caller has set up. */
-static void route_only(channel *ch, msg *m, route_set *rs)
+/* Route m by the exchange and keys it names into rs (set up here;
+ * route_set_done it afterwards).  A reply to amq.rabbitmq.reply-to.<token>
+ * goes to its channel at once: it is no queue's. */
+static void route(channel *ch, msg *m, route_set *rs)
 {
-    exchange *x = vhost_exchange(ch->c->vh, (amqp_str){msg_exchange(m), m->exlen});
-    if (x)
-        exchange_route_cc(x, (amqp_str){msg_rk(m), m->rklen}, m, rs);
+    vhost_route(ch->c->vh, m, true, rs);
     if (m->exlen == 0)
-        reply_to_route(ch->c->vh, m); /* a reply to amq.rabbitmq.reply-to.<token> */
+        reply_to_route(ch->c->vh, m);
 }
 
-/* Hand m to the queues of rs: stored once for the durable ones, a copy
- * without its BCC header; a mandatory message that reaches none comes
- * back.  -1 when it could not be stored. */
-static int deliver_routed(channel *ch, msg *m, route_set *rs, bool mandatory, deliver_result *res)
+/* Hand m to the queues of rs (publish.c); a mandatory message routed to
+ * none comes back.  -1 when it could not be stored. */
+static int publish_routed(channel *ch, msg *m, const route_set *rs, bool mandatory, deliver_result *res)
 {
-    vhost *vh = ch->c->vh;
-    int rc;
-
-    if (rs->n == 0 && mandatory)
+    if (vhost_publish_routed(ch->c->vh, m, rs, res) < 0)
+        return -1;
+    if (res->routed == 0 && mandatory)
         send_return(ch, m, AMQP_NO_ROUTE, "NO_ROUTE");
-    if (rs->n && m->props_len >= 2 && (amqp_get16(msg_props(m)) & AMQP_BASIC_HEADERS_FLAG)) {
-        /* BCC keys route, but the header itself goes nowhere */
-        msg *clean = msg_without_header(m, "BCC");
-        if (!clean)
-            return -1;
-        rc = vhost_deliver(vh, clean, rs, res);
-        msg_unref(clean);
-        return rc;
-    }
-    return vhost_deliver(vh, m, rs, res);
-}
-
-/* The whole message is here: route it and hand it to its queues. */
-static int route_message(channel *ch, msg *m, bool mandatory, deliver_result *res)
-{
-    route_set rs;
-    queue *one[8];
-    int rc;
-
-    route_set_init(&rs, one, 8);
-    route_only(ch, m, &rs);
-    rc = deliver_routed(ch, m, &rs, mandatory, res);
-    if (rs.q != one)
-        free(rs.q);
-    return rc;
+    return 0;
 }
 
 static int tx_publish(channel *ch, msg *m);
@@ -455,8 +434,9 @@ static int tx_publish(channel *ch, msg *m);
 static int publish_finish(channel *ch, amqp_error *err)
 {
     msg *m = ch->pub_msg;
-    store_pos pos = {0};
-    deliver_result res = {.pos = &pos};
+    route_set rs;
+    deliver_result res;
+    bool failed;
     int rc = 0;
 
     ch->pub_msg = NULL;
@@ -469,7 +449,10 @@ static int publish_finish(channel *ch, amqp_error *err)
             return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
         return 0;
     }
-    if (route_message(ch, m, ch->pub_mandatory, &res) < 0) {
+    route(ch, m, &rs);
+    failed = publish_routed(ch, m, &rs, ch->pub_mandatory, &res) < 0;
+    route_set_done(&rs);
+    if (failed) {
         /* not stored, so not taken at all: the publisher must learn it */
         if (ch->confirm)
             pc_push(ch, ch->pub_count, 0, true);
@@ -480,7 +463,7 @@ static int publish_finish(channel *ch, amqp_error *err)
         if (res.refused)
             pc_push(ch, ch->pub_count, 0, true); /* a full queue refused it */
         else if (res.stored)
-            pc_push(ch, ch->pub_count, pos.lsn, false);
+            pc_push(ch, ch->pub_count, res.lsn, false);
     }
     if (ch->confirm) {
         ch->pub_done = ch->pub_count;
@@ -876,7 +859,6 @@ static int basic_recover(channel *ch, bool requeue_flag, bool async, amqp_error 
 static int tx_publish(channel *ch, msg *m)
 {
     route_set rs;
-    queue *one[8];
     struct tx_pub p = {.m = m, .mandatory = ch->pub_mandatory};
     uint32_t i;
 
@@ -890,11 +872,9 @@ static int tx_publish(channel *ch, msg *m)
         ch->txp = v;
         ch->captxp = cap;
     }
-    route_set_init(&rs, one, 8);
-    route_only(ch, m, &rs);
+    route(ch, m, &rs);
     if (rs.n && !(p.q = malloc(rs.n * sizeof *p.q))) {
-        if (rs.q != one)
-            free(rs.q);
+        route_set_done(&rs);
         msg_unref(m);
         return -1;
     }
@@ -903,8 +883,7 @@ static int tx_publish(channel *ch, msg *m)
         p.q[i]->refs++;
     }
     p.nq = rs.n;
-    if (rs.q != one)
-        free(rs.q);
+    route_set_done(&rs);
     ch->txp[ch->ntxp++] = p;
     return 0;
 }
@@ -923,26 +902,23 @@ static int tx_deliver(channel *ch, struct tx_pub *p, deliver_result *res)
 {
     vhost *vh = ch->c->vh;
     route_set rs;
-    queue *one[8];
     uint32_t i;
-    int rc;
+    int rc = 0;
 
-    route_set_init(&rs, one, 8);
-    for (i = 0; i < p->nq; i++) {
+    route_set_init(&rs);
+    for (i = 0; i < p->nq && rc == 0; i++) {
         queue *q = p->q[i];
         if (q->deleted)
             q = vhost_queue(vh, (amqp_str){q->name, q->namelen});
-        if (q && route_set_add(&rs, q) < 0) {
+        if (q && route_set_add(&rs, q) < 0)
             rc = -1;
-            goto out;
-        }
     }
-    /* its TTL counts from now, when its queues get it */
-    p->m->published = vhost_now_ms(vh);
-    rc = deliver_routed(ch, p->m, &rs, p->mandatory, res);
-out:
-    if (rs.q != one)
-        free(rs.q);
+    if (rc == 0) {
+        /* its TTL counts from now, when its queues get it */
+        p->m->published = vhost_now_ms(vh);
+        rc = publish_routed(ch, p->m, &rs, p->mandatory, res);
+    }
+    route_set_done(&rs);
     return rc;
 }
 
@@ -999,14 +975,13 @@ static int tx_commit(channel *ch, amqp_error *err)
     ch->tx = false; /* apply for real */
     ch->commit_lsn = 0;
     for (i = 0; i < ch->ntxp; i++) {
-        store_pos pos = {0};
-        deliver_result res = {.pos = &pos};
+        deliver_result res;
         if (tx_deliver(ch, &ch->txp[i], &res) < 0) {
             rc = amqp_fail(err, AMQP_RESOURCE_ERROR, "cannot store a persistent message (disk full or failing)");
             break;
         }
-        if (res.stored && pos.lsn > ch->commit_lsn)
-            ch->commit_lsn = pos.lsn;
+        if (res.stored && res.lsn > ch->commit_lsn)
+            ch->commit_lsn = res.lsn;
     }
     for (i = 0; i < ch->ntxa; i++)
         tx_mark(ch, ch->txa[i].tag, ch->txa[i].multiple, false);

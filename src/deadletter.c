@@ -13,9 +13,10 @@
  *     An event already in the list has its count raised and moves first.
  *   x-first-death-reason / -queue / -exchange: set by the first event.
  *
- * A message that would go round a cycle of queues with no rejection in it
- * (e.g. expiring back into the queue it expired from) is dropped for that
- * queue instead of looping forever.
+ * It is published as any message is (publish.c): routed, then handed to
+ * its queues; in between, a queue it would reach by a cycle with no
+ * rejection in it (e.g. expiring back into the queue it expired from) is
+ * taken out of the route set, so it does not loop forever.
  *
  * A message only on disk is read back to be republished; when that read
  * fails and may work later (EIO, EMFILE) the dead-lettering waits on the
@@ -265,16 +266,15 @@ static void let_go(queue *q, qentry *e)
 static int dead_letter(queue *q, qentry *e, const char *reason)
 {
     vhost *vh = q->vh;
-    exchange *x;
     msg *m, *dead;
     route_set rs;
-    queue *one[8];
+    deliver_result res;
     amqp_str rk;
     amqp_basic_properties p;
     uint32_t i, n = 0;
     int why;
 
-    if (!q->set.dlx.set || !(x = vhost_exchange(vh, (amqp_str){q->set.dlx.s, q->set.dlx.len}))) {
+    if (!q->set.dlx.set || !vhost_exchange(vh, (amqp_str){q->set.dlx.s, q->set.dlx.len})) {
         /* nowhere to go: dropped, as RabbitMQ does */
         let_go(q, e);
         return STORE_READ_OK;
@@ -292,12 +292,9 @@ static int dead_letter(queue *q, qentry *e, const char *reason)
         log_error("queue '%s': cannot dead-letter a message (out of memory or bad properties); dropped", q->name);
         return STORE_READ_OK;
     }
-    rk = (amqp_str){msg_rk(dead), dead->rklen}; /* m is gone: its keys with it */
-    route_set_init(&rs, one, 8);
-    if (q->set.dlrk.set)
-        exchange_route(x, rk, dead, &rs);
-    else
-        exchange_route_cc(x, rk, dead, &rs); /* its own key and its CC keys */
+    /* dead names x and its key: by that key and, unless the queue sets
+     * the key, by its CC keys too */
+    vhost_route(vh, dead, !q->set.dlrk.set, &rs);
     /* no fully automatic cycles */
     if (strcmp(reason, "rejected") != 0 && amqp_basic_properties_decode(msg_props(dead), dead->props_len, &p) == 0) {
         for (i = 0; i < rs.n; i++)
@@ -305,14 +302,9 @@ static int dead_letter(queue *q, qentry *e, const char *reason)
                 rs.q[n++] = rs.q[i];
         rs.n = n;
     }
-    {
-        store_pos pos;
-        deliver_result res = {.pos = &pos};
-        if (vhost_deliver(vh, dead, &rs, &res) < 0)
-            log_error("queue '%s': could not store a dead-lettered message; dropped", q->name);
-    }
-    if (rs.q != one)
-        free(rs.q);
+    if (vhost_publish_routed(vh, dead, &rs, &res) < 0)
+        log_error("queue '%s': could not store a dead-lettered message; dropped", q->name);
+    route_set_done(&rs);
     msg_unref(dead);
     return STORE_READ_OK;
 }

@@ -13,6 +13,10 @@
  * exchange at most once per message, and an exchange whose routing found
  * nothing passes the message to its alternate exchange.
  *
+ * Routing fills a route set (each queue once, by a mark the set stamps on
+ * the queues it holds); publish.c builds one per message and hands the
+ * message to its queues.
+ *
  * An auto-delete exchange goes when its last binding as a source goes.
  * Durable exchanges, and bindings whose both ends are durable, are
  * recorded by the store as plain records (src/store/defs.h, made by
@@ -27,13 +31,22 @@
 #include "log.h"
 #include "store/store.h"
 
-void route_set_init(route_set *rs, queue **buf, uint32_t cap)
+void route_set_init(route_set *rs)
 {
     static uint64_t marks;
-    memset(rs, 0, sizeof *rs);
-    rs->q = buf;
-    rs->cap = cap;
+    rs->q = rs->one;
+    rs->n = 0;
+    rs->cap = sizeof rs->one / sizeof *rs->one;
     rs->mark = ++marks;
+    rs->nseen = 0;
+}
+
+void route_set_done(route_set *rs)
+{
+    if (rs->q != rs->one)
+        free(rs->q);
+    rs->q = rs->one;
+    rs->n = 0;
 }
 
 int route_set_add(route_set *rs, queue *q)
@@ -43,8 +56,8 @@ int route_set_add(route_set *rs, queue *q)
     if (rs->n == rs->cap) {
         uint32_t cap = rs->cap * 2;
         queue **v;
-        if (rs->cap <= 8) {
-            /* the first set lives on the caller's stack */
+        if (rs->q == rs->one) {
+            /* the first queues live in the set itself */
             v = malloc(cap * sizeof *v);
             if (v)
                 memcpy(v, rs->q, rs->n * sizeof *v);

@@ -1,6 +1,7 @@
 /*
  * vhost.c - a virtual host: its queues and exchanges by name, the list of
- * queues with deliveries to attempt, and the publish sequence counter.
+ * queues with deliveries to attempt, and the publish sequence counter
+ * (publish.c, which routes and publishes into the vhost, takes from it).
  * warren has one vhost, "/", as a fresh RabbitMQ does.
  */
 #include "warren.h"
@@ -8,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store.h"
 
 static const struct {
     const char *name, *type;
@@ -111,41 +111,4 @@ bool vhost_dispatch(vhost *vh)
 int64_t vhost_now_ms(const vhost *vh)
 {
     return ev_wall_ms(vh->b->loop);
-}
-
-int vhost_deliver(vhost *vh, msg *m, route_set *rs, deliver_result *res)
-{
-    store *st = vh->b->st;
-    uint32_t qids_one[8], *qids = qids_one;
-    uint32_t i, nq = 0;
-    uint64_t seq;
-
-    /* route_set_add kept one copy per queue */
-    res->queues = res->refused = 0;
-    res->stored = false;
-    seq = vh->next_seq++;
-    if ((m->flags & MSG_PERSISTENT) && st && rs->n) {
-        if (rs->n > 8 && !(qids = malloc(rs->n * sizeof *qids)))
-            return -1;
-        for (i = 0; i < rs->n; i++)
-            if (rs->q[i]->durable)
-                qids[nq++] = rs->q[i]->id;
-        if (nq && store_put(st, m, seq, qids, nq, res->pos) < 0) {
-            if (qids != qids_one)
-                free(qids);
-            return -1;
-        }
-        res->stored = nq > 0;
-        if (qids != qids_one)
-            free(qids);
-    }
-    for (i = 0; i < rs->n; i++) {
-        queue *q = rs->q[i];
-        int rc = queue_publish(q, msg_ref(m), seq, res->stored && q->durable ? res->pos : NULL);
-        if (rc == QUEUE_OK)
-            res->queues++;
-        else
-            res->refused++;
-    }
-    return 0;
 }

@@ -205,19 +205,22 @@ void queue_deadletter_forget(queue *q, bool drop);
  * auto-delete); each type lives in its own file, exchange_<type>.c.
  */
 typedef struct route_set {
-    queue **q;
+    queue **q;                  /* the queues, each once: `one` or the heap */
     uint32_t n, cap;
     uint64_t mark;              /* queues already in the set carry it */
     exchange *seen[16];         /* exchanges routed through, against cycles */
     uint32_t nseen;
+    queue *one[8];              /* most messages go to a few queues */
 } route_set;
 
-/* An empty set whose first `cap` entries are the caller's `buf`; free
- * rs->q afterwards if it is not buf. */
-void route_set_init(route_set *rs, queue **buf, uint32_t cap);
+/* An empty set (on the caller's stack: not to be copied); route_set_done()
+ * it afterwards. */
+void route_set_init(route_set *rs);
 /* Add q unless it is in the set already (each queue gets one copy); -1 out
  * of memory. */
 int route_set_add(route_set *rs, queue *q);
+/* Frees what the set allocated (the queues are not its to free). */
+void route_set_done(route_set *rs);
 
 struct binding {
     exchange *src;
@@ -318,17 +321,25 @@ exchange *vhost_exchange(vhost *vh, amqp_str name);
 /* Run the dispatch list; returns true if work remains. */
 bool vhost_dispatch(vhost *vh);
 
-/* Hand a routed message to its queues: stored once for all the durable
- * ones when persistent, then appended to each. */
+/* Publishing, in two steps (publish.c): route, then hand to the queues.
+ * Used by basic.publish, tx.commit and dead-lettering; needs no channel. */
 typedef struct deliver_result {
-    uint32_t queues;            /* queues that took it */
+    uint32_t routed;            /* queues it was routed to */
+    uint32_t queues;            /* of those, queues that took it */
     uint32_t refused;           /* queues that refused it (full) */
-    bool stored;
-    store_pos *pos;             /* where, when stored (caller's storage) */
+    bool stored;                /* written for its durable queues, */
+    uint64_t lsn;               /* in the store's log up to here */
 } deliver_result;
 
-/* -1 when a persistent message could not be stored (then no queue has it). */
-int vhost_deliver(vhost *vh, msg *m, route_set *rs, deliver_result *res);
+/* Route m by the exchange and routing key it names and, with_cc, the keys
+ * of its CC and BCC headers, into rs (set up here, each queue once; none
+ * when the exchange does not exist).  route_set_done(rs) afterwards. */
+void vhost_route(vhost *vh, const msg *m, bool with_cc, route_set *rs);
+/* Hand m to the queues of rs: without its BCC header, stored once for all
+ * the durable ones when persistent, appended to each (each takes its own
+ * reference; the caller keeps its own).  Returns how many took it, or -1
+ * when a persistent message could not be stored (then no queue has it). */
+int vhost_publish_routed(vhost *vh, msg *m, const route_set *rs, deliver_result *res);
 /* Wall clock milliseconds, read once per loop turn. */
 int64_t vhost_now_ms(const vhost *vh);
 

@@ -315,3 +315,31 @@ def test_content_frame_out_of_place_505(broker, qname, frames, text):
         code, got, cls, meth = c.expect_connection_close()
         assert (code, cls, meth) == (505, 60, 40)
         assert got == 'UNEXPECTED_FRAME - ' + text
+
+
+def test_cc_and_bcc_route_bcc_is_not_delivered(amqp, qname):
+    """The CC and BCC headers name more routing keys; every queue they reach
+    gets one copy, with CC but without BCC (as RabbitMQ's rabbit_basic)."""
+    conn = amqp.connect()
+    ch = conn.channel()
+    ch.confirm_delivery()
+    names = [qname + suffix for suffix in ('-key', '-cc', '-bcc')]
+    try:
+        for name in names:
+            ch.queue_declare(name, durable=True)
+            ch.queue_bind(name, 'amq.direct', routing_key=name)
+        # the BCC queue is named twice: still one copy
+        headers = {'CC': [names[1]], 'BCC': [names[2], names[2]], 'k': 'v'}
+        for mode in (1, 2):
+            ch.basic_publish('amq.direct', names[0], b'm%d' % mode,
+                             pika.BasicProperties(headers=headers, delivery_mode=mode), mandatory=True)
+        for name in names:
+            for mode in (1, 2):
+                m, p, body = get_one(ch, name)
+                assert body == b'm%d' % mode
+                assert p.headers == {'CC': [names[1]], 'k': 'v'}
+                assert m.routing_key == names[0]
+            assert ch.basic_get(name, auto_ack=True)[0] is None
+    finally:
+        for name in names:
+            ch.queue_delete(name)

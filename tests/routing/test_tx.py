@@ -354,3 +354,30 @@ def test_committed_persistent_publishes_survive_restart(broker, amqp, qname):
     broker.restart()
     ch = amqp.channel()
     assert bodies(ch, qname) == [b'committed']
+
+
+def test_bcc_routed_at_publish_stripped_at_commit(amqp, qname):
+    """A publish with CC and BCC keys inside a transaction: routed by all its
+    keys when it arrives, delivered at commit to each queue once, without
+    its BCC header."""
+    conn = amqp.connect()
+    watch = conn.channel()
+    names = [qname + suffix for suffix in ('-key', '-cc', '-bcc')]
+    for name in names:
+        watch.queue_declare(name)
+        watch.queue_bind(name, 'amq.direct', routing_key=name)
+    ch = conn.channel()
+    ch.tx_select()
+    ch.basic_publish('amq.direct', names[0], b'tx',
+                     pika.BasicProperties(headers={'CC': [names[1]], 'BCC': [names[2]]}), mandatory=True)
+    sync(ch, names[0])
+    watch.queue_unbind(names[2], 'amq.direct', routing_key=names[2])  # routed already
+    assert [count(watch, name) for name in names] == [0, 0, 0]
+    ch.tx_commit()
+    for name in names:
+        _m, p, body = get_one(watch, name)
+        assert body == b'tx'
+        assert p.headers == {'CC': [names[1]]}
+        assert count(watch, name) == 0
+    for name in names:
+        watch.queue_delete(name)
