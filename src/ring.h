@@ -18,8 +18,9 @@
  *   void name_shrink(r)                    halve a big ring that is mostly empty
  *   void name_free(r)                      give the memory back; r is empty
  *
- * Growth doubles from 16 slots.  When the ring empties the head goes back
- * to slot 0.  Giving memory back is the owner's policy: it calls
+ * Growth doubles from 16 slots; name_resize, the only code that copies
+ * or allocates, stays out of line (cold), so the inlined paths stay small.
+ * When the ring empties the head goes back to slot 0.  Giving memory back is the owner's policy: it calls
  * name_shrink or name_free where that suits it.
  */
 #ifndef WARREN_RING_H
@@ -43,7 +44,8 @@
         return &r->v[(r->head + i) & (r->cap - 1)];                             \
     }                                                                           \
                                                                                 \
-    static inline int name##_resize(name *r, size_t cap)                        \
+    __attribute__((cold, noinline, unused))                                     \
+    static int name##_resize(name *r, size_t cap)                               \
     {                                                                           \
         size_t i;                                                               \
         T *v = malloc(cap * sizeof *v);                                         \
