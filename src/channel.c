@@ -48,46 +48,17 @@ channel *channel_new(conn *c, uint16_t id)
 
 /* ------------------------------------------------------------ unacked ring */
 
-static int ua_push(channel *ch, const unacked *u)
-{
-    if (ch->ua_len == ch->ua_cap) {
-        size_t cap = ch->ua_cap ? ch->ua_cap * 2 : 16, i;
-        unacked *v = malloc(cap * sizeof *v);
-        if (!v)
-            return -1;
-        for (i = 0; i < ch->ua_len; i++)
-            v[i] = ch->ua[(ch->ua_head + i) & (ch->ua_cap - 1)];
-        free(ch->ua);
-        ch->ua = v;
-        ch->ua_cap = cap;
-        ch->ua_head = 0;
-    }
-    ch->ua[(ch->ua_head + ch->ua_len) & (ch->ua_cap - 1)] = *u;
-    ch->ua_len++;
-    return 0;
-}
-
-static inline unacked *ua_at(channel *ch, size_t i)
-{
-    return &ch->ua[(ch->ua_head + i) & (ch->ua_cap - 1)];
-}
-
 /* Drop settled slots from the head. */
 static void ua_trim(channel *ch)
 {
-    while (ch->ua_len > 0 && (ua_at(ch, 0)->e.flags & QE_ACKED)) {
-        ch->ua_head = (ch->ua_head + 1) & (ch->ua_cap - 1);
-        ch->ua_len--;
+    while (ch->ua.len > 0 && (unacked_ring_at(&ch->ua, 0)->e.flags & QE_ACKED)) {
+        unacked_ring_drop_front(&ch->ua, 1);
         ch->ua_first_tag++;
     }
-    if (ch->ua_len == 0) {
+    if (ch->ua.len == 0) {
         ch->ua_first_tag = ch->next_tag;
-        ch->ua_head = 0;
-        if (ch->ua_cap > 1024) {
-            free(ch->ua);
-            ch->ua = NULL;
-            ch->ua_cap = 0;
-        }
+        if (ch->ua.cap > 1024)
+            unacked_ring_free(&ch->ua);
     }
 }
 
@@ -154,8 +125,8 @@ static void requeue(channel *ch, unacked *u)
 static void requeue_all(channel *ch)
 {
     size_t i;
-    for (i = ch->ua_len; i-- > 0;) {
-        unacked *u = ua_at(ch, i);
+    for (i = ch->ua.len; i-- > 0;) {
+        unacked *u = unacked_ring_at(&ch->ua, i);
         if (!(u->e.flags & QE_ACKED))
             requeue(ch, u);
     }
@@ -209,17 +180,13 @@ void channel_release(channel *ch)
     while (ch->consumers)
         cancel_consumer(ch, ch->consumers);
     requeue_all(ch);
-    free(ch->ua);
-    ch->ua = NULL;
-    ch->ua_cap = ch->ua_len = ch->ua_head = 0;
+    unacked_ring_free(&ch->ua);
     if (ch->pub_msg) {
         msg_unref(ch->pub_msg);
         ch->pub_msg = NULL;
     }
     ch->pub_state = PUB_NONE;
-    free(ch->pc);
-    ch->pc = NULL;
-    ch->pc_len = ch->pc_cap = ch->pc_head = 0;
+    confirm_ring_free(&ch->pc);
     tx_forget(ch);
     free(ch->txp);
     free(ch->txa);
@@ -302,20 +269,20 @@ void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e)
     msg_unref(m);
     if (cons->no_ack) {
         queue_settle(q, e);
-        if (ch->ua_len == 0)
+        if (ch->ua.len == 0)
             ch->ua_first_tag = ch->next_tag;
         else {
             unacked u = {.e = *e, .q = q};
             u.e.flags |= QE_ACKED;
             u.e.m = NULL;
-            if (ua_push(ch, &u) < 0)
+            if (unacked_ring_push(&ch->ua, &u) < 0)
                 conn_kill(ch->c, "out of memory");
         }
         return;
     }
     {
         unacked u = {.e = *e, .q = q, .consumer_id = cons->id};
-        if (ua_push(ch, &u) < 0) {
+        if (unacked_ring_push(&ch->ua, &u) < 0) {
             queue_requeue(q, e);
             conn_kill(ch->c, "out of memory");
             return;
@@ -341,11 +308,11 @@ void channel_deliver_reply(channel *ch, const msg *m)
 
     conn_send_content(ch->c, ch->id, AMQP_BASIC_DELIVER, &d, m);
     /* its tag is settled at once, as a no-ack delivery's */
-    if (ch->ua_len == 0) {
+    if (ch->ua.len == 0) {
         ch->ua_first_tag = ch->next_tag;
     } else {
         unacked u = {.e = {.flags = QE_ACKED}};
-        if (ua_push(ch, &u) < 0)
+        if (unacked_ring_push(&ch->ua, &u) < 0)
             conn_kill(ch->c, "out of memory");
     }
 }
@@ -379,20 +346,9 @@ static int publish_start(channel *ch, const amqp_basic_publish *m, amqp_error *e
 
 static int pc_push(channel *ch, uint64_t seq, uint64_t lsn, bool failed)
 {
-    if (ch->pc_len == ch->pc_cap) {
-        size_t cap = ch->pc_cap ? ch->pc_cap * 2 : 64, i;
-        struct pending_confirm *v = malloc(cap * sizeof *v);
-        if (!v)
-            return -1;
-        for (i = 0; i < ch->pc_len; i++)
-            v[i] = ch->pc[(ch->pc_head + i) & (ch->pc_cap - 1)];
-        free(ch->pc);
-        ch->pc = v;
-        ch->pc_cap = cap;
-        ch->pc_head = 0;
-    }
-    ch->pc[(ch->pc_head + ch->pc_len) & (ch->pc_cap - 1)] = (struct pending_confirm){seq, lsn, failed};
-    ch->pc_len++;
+    pending_confirm p = {seq, lsn, failed};
+    if (confirm_ring_push(&ch->pc, &p) < 0)
+        return -1;
     conn_wait_sync(ch->c);
     return 0;
 }
@@ -751,17 +707,17 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
         msg_unref(mm);
         if (m->no_ack) {
             queue_settle(q, &e);
-            if (ch->ua_len == 0)
+            if (ch->ua.len == 0)
                 ch->ua_first_tag = ch->next_tag;
             else {
                 unacked u = {.e = e, .q = q};
                 u.e.flags |= QE_ACKED;
                 u.e.m = NULL;
-                ua_push(ch, &u);
+                unacked_ring_push(&ch->ua, &u);
             }
         } else {
             unacked u = {.e = e, .q = q, .consumer_id = 0};
-            if (ua_push(ch, &u) < 0) {
+            if (unacked_ring_push(&ch->ua, &u) < 0) {
                 queue_requeue(q, &e);
                 return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
             }
@@ -778,9 +734,9 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
 static unacked *ua_find(channel *ch, uint64_t tag)
 {
     unacked *u;
-    if (tag < ch->ua_first_tag || tag - ch->ua_first_tag >= ch->ua_len)
+    if (tag < ch->ua_first_tag || tag - ch->ua_first_tag >= ch->ua.len)
         return NULL;
-    u = ua_at(ch, (size_t)(tag - ch->ua_first_tag));
+    u = unacked_ring_at(&ch->ua, (size_t)(tag - ch->ua_first_tag));
     return (u->e.flags & QE_ACKED) ? NULL : u;
 }
 
@@ -806,7 +762,7 @@ static int basic_ack(channel *ch, uint64_t tag, bool multiple, enum ack_kind kin
         return tx_ack(ch, tag, multiple, kind, err);
     if (multiple) {
         if (tag == 0) {
-            n = ch->ua_len;
+            n = ch->ua.len;
         } else {
             if (!ua_find(ch, tag))
                 return amqp_fail(err, AMQP_PRECONDITION_FAILED, "unknown delivery tag %llu", (unsigned long long)tag);
@@ -814,12 +770,12 @@ static int basic_ack(channel *ch, uint64_t tag, bool multiple, enum ack_kind kin
         }
         if (kind == NACK_REQUEUE) {
             for (i = n; i-- > 0;)
-                if (!(ua_at(ch, i)->e.flags & QE_ACKED))
-                    requeue(ch, ua_at(ch, i));
+                if (!(unacked_ring_at(&ch->ua, i)->e.flags & QE_ACKED))
+                    requeue(ch, unacked_ring_at(&ch->ua, i));
         } else {
             for (i = 0; i < n; i++)
-                if (!(ua_at(ch, i)->e.flags & QE_ACKED))
-                    ack_one(ch, ua_at(ch, i), kind);
+                if (!(unacked_ring_at(&ch->ua, i)->e.flags & QE_ACKED))
+                    ack_one(ch, unacked_ring_at(&ch->ua, i), kind);
         }
     } else {
         unacked *u = ua_find(ch, tag);
@@ -926,15 +882,15 @@ static int tx_deliver(channel *ch, struct tx_pub *p, deliver_result *res)
  * the same tag is refused at once, as RabbitMQ does. */
 static void tx_mark(channel *ch, uint64_t tag, bool multiple, bool on)
 {
-    size_t i, n = multiple ? (tag == 0 ? ch->ua_len : (size_t)(tag - ch->ua_first_tag) + 1) : 0;
+    size_t i, n = multiple ? (tag == 0 ? ch->ua.len : (size_t)(tag - ch->ua_first_tag) + 1) : 0;
     if (!multiple) {
         unacked *u = ua_find(ch, tag);
         if (u)
             u->e.flags = on ? u->e.flags | QE_TXACK : u->e.flags & (uint16_t)~QE_TXACK;
         return;
     }
-    for (i = 0; i < n && i < ch->ua_len; i++) {
-        unacked *u = ua_at(ch, i);
+    for (i = 0; i < n && i < ch->ua.len; i++) {
+        unacked *u = unacked_ring_at(&ch->ua, i);
         u->e.flags = on ? u->e.flags | QE_TXACK : u->e.flags & (uint16_t)~QE_TXACK;
     }
 }
@@ -1073,8 +1029,8 @@ void channel_flush_confirms(channel *ch)
     }
     if (!ch->confirm)
         return;
-    while (ch->pc_len > 0) {
-        struct pending_confirm *p = &ch->pc[ch->pc_head];
+    while (ch->pc.len > 0) {
+        pending_confirm *p = confirm_ring_at(&ch->pc, 0);
         int state = p->failed ? STORE_FAILED : store_lsn_state(st, p->lsn);
         if (state == STORE_PENDING)
             break;
@@ -1084,11 +1040,10 @@ void channel_flush_confirms(channel *ch)
             conn_send_method(ch->c, ch->id, AMQP_BASIC_NACK, &n);
             ch->confirmed_upto = p->seq;
         }
-        ch->pc_head = (ch->pc_head + 1) & (ch->pc_cap - 1);
-        ch->pc_len--;
+        confirm_ring_drop_front(&ch->pc, 1);
     }
-    if (ch->pc_len > 0) {
-        confirm_upto(ch, ch->pc[ch->pc_head].seq - 1);
+    if (ch->pc.len > 0) {
+        confirm_upto(ch, confirm_ring_at(&ch->pc, 0)->seq - 1);
         conn_wait_sync(ch->c);
     } else {
         confirm_upto(ch, ch->pub_done);

@@ -34,85 +34,6 @@
 #define DISPATCH_BUDGET 2048   /* deliveries per queue per turn, for fairness */
 #define MEMORY_HEAD 1024       /* stored messages kept in RAM at a queue's head */
 
-/* ----------------------------------------------------------------- deque */
-
-static int qdeque_resize(qdeque *d, size_t cap)
-{
-    size_t i;
-    qentry *v = malloc(cap * sizeof *v);
-    if (!v)
-        return -1;
-    for (i = 0; i < d->len; i++)
-        v[i] = *qdeque_at(d, i);
-    free(d->v);
-    d->v = v;
-    d->cap = cap;
-    d->head = 0;
-    return 0;
-}
-
-static int qdeque_grow(qdeque *d)
-{
-    return qdeque_resize(d, d->cap ? d->cap * 2 : 16);
-}
-
-int qdeque_push(qdeque *d, const qentry *e)
-{
-    if (d->len == d->cap && qdeque_grow(d) < 0)
-        return -1;
-    d->v[(d->head + d->len) & (d->cap - 1)] = *e;
-    d->len++;
-    return 0;
-}
-
-int qdeque_insert_sorted(qdeque *d, const qentry *e)
-{
-    size_t lo = 0, hi = d->len, i;
-
-    if (d->len == d->cap && qdeque_grow(d) < 0)
-        return -1;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (qdeque_at(d, mid)->seq < e->seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo <= d->len / 2) {
-        /* shift the front part one slot towards the head */
-        d->head = (d->head - 1) & (d->cap - 1);
-        for (i = 0; i < lo; i++)
-            *qdeque_at(d, i) = *qdeque_at(d, i + 1);
-    } else {
-        for (i = d->len; i > lo; i--)
-            *qdeque_at(d, i) = *qdeque_at(d, i - 1);
-    }
-    d->len++;
-    *qdeque_at(d, lo) = *e;
-    return 0;
-}
-
-bool qdeque_pop(qdeque *d, qentry *out)
-{
-    if (!d->len)
-        return false;
-    *out = d->v[d->head];
-    d->head = (d->head + 1) & (d->cap - 1);
-    d->len--;
-    if (d->len == 0)
-        d->head = 0;
-    /* a drained backlog gives its memory back */
-    if (d->cap >= 4096 && d->len < d->cap / 8)
-        qdeque_resize(d, d->cap / 2);
-    return true;
-}
-
-void qdeque_free(qdeque *d)
-{
-    free(d->v);
-    memset(d, 0, sizeof *d);
-}
-
 /* ----------------------------------------------------------- ready levels */
 
 static qdeque *level_of(queue *q, const qentry *e)
@@ -132,6 +53,12 @@ static qdeque *head_level(queue *q)
     return NULL;
 }
 
+/* Publish order: where a requeued entry goes back. */
+static int by_seq(const qentry *a, const qentry *b)
+{
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
 static void count_in(queue *q, const qentry *e)
 {
     q->nready++;
@@ -149,6 +76,7 @@ static bool pop_head(queue *q, qentry *out)
     qdeque *d = head_level(q);
     if (!d || !qdeque_pop(d, out))
         return false;
+    qdeque_shrink(d); /* a drained backlog gives its memory back */
     count_out(q, out);
     return true;
 }
@@ -486,7 +414,7 @@ int queue_requeue(queue *q, qentry *e)
     }
     e->flags |= QE_REDELIVERED;
     e->flags &= (uint16_t)~(QE_ACKED | QE_TXACK);
-    if (qdeque_insert_sorted(level_of(q, e), e) < 0) {
+    if (qdeque_insert_sorted(level_of(q, e), e, by_seq) < 0) {
         log_error("queue '%s': out of memory requeueing a message; it is dropped", q->name);
         drop_entry(q, e);
         return -1;

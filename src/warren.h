@@ -38,6 +38,7 @@
 #include "map.h"
 #include "queue_args.h"
 #include "message.h"
+#include "ring.h"
 
 typedef struct broker broker;
 typedef struct conn conn;
@@ -78,17 +79,8 @@ struct qentry {
     int64_t expires;            /* wall clock ms it expires at, 0 never */
 };
 
-/* A deque of entries ordered by seq (a ring buffer). */
-typedef struct qdeque {
-    qentry *v;
-    size_t head, len, cap;
-} qdeque;
-
-int qdeque_push(qdeque *d, const qentry *e);        /* at the tail */
-int qdeque_insert_sorted(qdeque *d, const qentry *e); /* by seq, from the head */
-bool qdeque_pop(qdeque *d, qentry *out);
-static inline qentry *qdeque_at(qdeque *d, size_t i) { return &d->v[(d->head + i) & (d->cap - 1)]; }
-void qdeque_free(qdeque *d);
+/* A deque of entries ordered by seq (ring.h). */
+RING_DEFINE(qdeque, qentry)
 
 /* ---------------------------------------------------------------- consumer */
 
@@ -366,6 +358,16 @@ typedef struct unacked {
     uint32_t consumer_id;       /* 0 for basic.get */
 } unacked;
 
+RING_DEFINE(unacked_ring, unacked)
+
+/* A stored publish waiting for the store to sync it. */
+typedef struct pending_confirm {
+    uint64_t seq, lsn;
+    bool failed;                /* could not be stored: nack it */
+} pending_confirm;
+
+RING_DEFINE(confirm_ring, pending_confirm)
+
 struct channel {
     conn *c;
     uint16_t id;
@@ -392,9 +394,8 @@ struct channel {
     int64_t global_volume;
     uint32_t unacked_count;     /* every delivery waiting for its ack */
     /* the unacked ring, indexed by delivery tag */
-    unacked *ua;
-    size_t ua_head, ua_len, ua_cap;
-    uint64_t ua_first_tag;      /* tag of ua[ua_head] */
+    unacked_ring ua;
+    uint64_t ua_first_tag;      /* tag of ua's head */
     uint64_t next_tag;
     /* publisher confirms: a publish is confirmed once it is routed and,
      * if it was stored, once the store has synced it */
@@ -402,11 +403,7 @@ struct channel {
     uint64_t pub_count;         /* confirm sequence numbers handed out */
     uint64_t pub_done;          /* the last publish fully handled */
     uint64_t confirmed_upto;    /* all seqs <= this told to the client */
-    struct pending_confirm {
-        uint64_t seq, lsn;
-        bool failed;            /* could not be stored: nack it */
-    } *pc;                      /* stored publishes waiting for a sync */
-    size_t pc_head, pc_len, pc_cap;
+    confirm_ring pc;            /* stored publishes waiting for a sync */
     /* transactions: publishes are routed as they come, and they and the
      * acks take effect at tx.commit */
     bool tx;
