@@ -2,6 +2,13 @@
  * channel.c - an AMQP channel: publish assembly, consumers, qos, delivery
  * tags and the unacked ring, acks/nacks/rejects, publisher confirms.
  *
+ * The channel owns its consumers (consumer.h) through consumer_ops: dispatch
+ * in consumer.c asks can_deliver (channel state, flow, output congestion,
+ * the channel-wide prefetch; each consumer's own prefetch is consumer.c's),
+ * calls deliver (basic.deliver, the unacked ring), and gone when a queue is
+ * deleted under a consumer.  basic.consume/cancel/qos decode and call
+ * consumer.c; the channel keeps only the list head and the qos settings.
+ *
  * The unacked ring holds one slot per delivery tag (tag = ua_first_tag +
  * index), so an ack finds its message in O(1); acked slots become
  * tombstones and are trimmed from the head.  When a channel goes, its

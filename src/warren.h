@@ -5,8 +5,9 @@
  * functions of its module right under it.  Data flows one way:
  *
  *   socket bytes -> conn (frames, handshake) -> channel (methods, publish
- *   assembly, acks) -> exchange (routing) -> queue (ready list, consumers)
- *   -> store (disk) / delivery into the consumer's conn output buffer.
+ *   assembly, acks) -> exchange (routing) -> queue (ready list) -> store
+ *   (disk) / consumer (dispatch, consumer.h) -> delivery into the consumer's
+ *   conn output buffer, through the callbacks its channel set.
  *
  * Where something must flow back (a publisher confirm after an fsync, a
  * consumer cancelled because its queue went), it goes through a callback
