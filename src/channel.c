@@ -212,7 +212,7 @@ static bool can_deliver(void *owner, consumer *cons)
 
 /* consumer_ops.gone: the queue was deleted; tell the client if it asked to
  * hear of it.  consumer.c frees cons afterwards. */
-static void consumer_gone(void *owner, consumer *cons)
+static void gone(void *owner, consumer *cons)
 {
     channel *ch = owner;
     if ((ch->c->cap_flags & CAP_CONSUMER_CANCEL_NOTIFY) && ch->state == CH_OPEN) {
@@ -566,7 +566,7 @@ static int content_body(channel *ch, const amqp_frame *f, amqp_error *err)
 static const consumer_ops channel_consumer_ops = {
     .can_deliver = can_deliver,
     .deliver = deliver,
-    .gone = consumer_gone,
+    .gone = gone,
 };
 
 int channel_queue_access(channel *ch, amqp_str name, queue **out, amqp_error *err);
