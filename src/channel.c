@@ -2,6 +2,13 @@
  * channel.c - an AMQP channel: publish assembly, consumers, qos, delivery
  * tags and the unacked ring, acks/nacks/rejects, publisher confirms.
  *
+ * The channel owns its consumers (consumer.h) through consumer_ops: dispatch
+ * in consumer.c asks can_deliver (channel state, flow, output congestion,
+ * the channel-wide prefetch; each consumer's own prefetch is consumer.c's),
+ * calls deliver (basic.deliver, the unacked ring), and gone when a queue is
+ * deleted under a consumer.  basic.consume/cancel/qos decode and call
+ * consumer.c; the channel keeps only the list head and the qos settings.
+ *
  * The unacked ring holds one slot per delivery tag (tag = ua_first_tag +
  * index), so an ack finds its message in O(1); acked slots become
  * tombstones and are trimmed from the head.  When a channel goes, its
@@ -24,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consumer.h"
 #include "log.h"
 #include "store/store.h"
 
@@ -62,32 +70,20 @@ static void ua_trim(channel *ch)
     }
 }
 
-static consumer *consumer_by_id(channel *ch, uint32_t id)
-{
-    consumer *c;
-    for (c = ch->consumers; c; c = c->ch_next)
-        if (c->id == id)
-            return c;
-    return NULL;
-}
-
 /* Bookkeeping when an unacked message leaves the channel. */
 static void ua_done(channel *ch, unacked *u)
 {
-    consumer *cons = u->consumer_id ? consumer_by_id(ch, u->consumer_id) : NULL;
+    consumer *cons = u->consumer_id ? consumer_by_id(ch->consumers, u->consumer_id) : NULL;
     u->e.flags |= QE_ACKED;
     ch->unacked_count--;
     /* rabbit_limiter:ack: only while limited, only consumer deliveries,
      * and a volume of 0 stays 0 */
     if (ch->global_prefetch && u->consumer_id && ch->global_volume != 0)
         ch->global_volume--;
-    if (cons) {
-        cons->unacked--;
-        queue_mark_dirty(cons->q);
-    }
+    if (cons)
+        consumer_settled(cons);
     if (ch->global_prefetch)
-        for (cons = ch->consumers; cons; cons = cons->ch_next)
-            queue_mark_dirty(cons->q);
+        consumer_wake_all(ch->consumers);
 }
 
 /* Both take the entry out of its slot first: the slot stays behind as a
@@ -133,52 +129,13 @@ static void requeue_all(channel *ch)
     ua_trim(ch);
 }
 
-/* ------------------------------------------------------------- consumers */
-
-static void consumer_free(consumer *cons)
-{
-    free(cons->tag);
-    free(cons);
-}
-
-static void unlink_consumer(channel *ch, consumer *cons)
-{
-    consumer **pp;
-    for (pp = &ch->consumers; *pp; pp = &(*pp)->ch_next) {
-        if (*pp == cons) {
-            *pp = cons->ch_next;
-            break;
-        }
-    }
-}
-
-void channel_consumer_gone(channel *ch, consumer *cons)
-{
-    if ((ch->c->cap_flags & CAP_CONSUMER_CANCEL_NOTIFY) && ch->state == CH_OPEN) {
-        amqp_basic_cancel m = {.consumer_tag = {cons->tag, cons->taglen}, .nowait = true};
-        conn_send_method(ch->c, ch->id, AMQP_BASIC_CANCEL, &m);
-    }
-    unlink_consumer(ch, cons);
-    consumer_free(cons);
-}
-
-static void cancel_consumer(channel *ch, consumer *cons)
-{
-    queue *q = cons->q;
-    unlink_consumer(ch, cons);
-    queue_remove_consumer(q, cons);
-    consumer_free(cons);
-    if (q->auto_delete && q->ncons == 0 && q->had_consumer && !q->deleted)
-        queue_delete(q);
-}
-
 static void tx_forget(channel *ch);
 
 void channel_release(channel *ch)
 {
     reply_to_cancel(ch);
     while (ch->consumers)
-        cancel_consumer(ch, ch->consumers);
+        consumer_cancel(&ch->consumers, ch->consumers);
     requeue_all(ch);
     unacked_ring_free(&ch->ua);
     if (ch->pub_msg) {
@@ -204,19 +161,38 @@ void channel_free(channel *ch)
 
 /* ---------------------------------------------------------------- delivery */
 
-bool channel_can_deliver(channel *ch, consumer *cons)
+/*
+ * The channel's side of its consumers (consumer_ops, consumer.h): dispatch
+ * in consumer.c checks each consumer's own prefetch and asks the channel
+ * for the rest (can_deliver), hands it the message (deliver), and tells it
+ * when a queue is deleted under a consumer (gone).
+ */
+
+/* consumer_ops.can_deliver: what holds back all of the channel's
+ * consumers, whatever their own prefetch. */
+static bool can_deliver(void *owner, consumer *cons)
 {
+    channel *ch = owner;
+    (void)cons;
     if (ch->state != CH_OPEN || !ch->flow_active || conn_congested(ch->c))
         return false;
     /* as RabbitMQ's limiter: a full channel-wide limit holds back no-ack
      * consumers too, though their deliveries do not count against it */
     if (ch->global_prefetch && ch->global_volume >= ch->global_prefetch)
         return false;
-    if (cons->no_ack)
-        return true;
-    if (cons->prefetch && cons->unacked >= cons->prefetch)
-        return false;
     return true;
+}
+
+/* consumer_ops.gone: the queue was deleted; tell the client if it asked to
+ * hear of it.  consumer.c frees cons afterwards. */
+static void gone(void *owner, consumer *cons)
+{
+    channel *ch = owner;
+    if ((ch->c->cap_flags & CAP_CONSUMER_CANCEL_NOTIFY) && ch->state == CH_OPEN) {
+        amqp_basic_cancel m = {.consumer_tag = {cons->tag, cons->taglen}, .nowait = true};
+        conn_send_method(ch->c, ch->id, AMQP_BASIC_CANCEL, &m);
+    }
+    consumer_unlink(&ch->consumers, cons);
 }
 
 /* The store could not read e's body back, and may later (EIO, EMFILE, out
@@ -243,8 +219,11 @@ static void read_failed(channel *ch, queue *q, qentry *e)
     ch->state = CH_CLOSING;
 }
 
-void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e)
+/* consumer_ops.deliver: send basic.deliver for e (taking over its message
+ * reference) and keep it in the unacked ring. */
+static void deliver(void *owner, consumer *cons, queue *q, qentry *e)
 {
+    channel *ch = owner;
     uint64_t tag;
     msg *m = NULL;
     amqp_basic_deliver d;
@@ -288,7 +267,7 @@ void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e)
             return;
         }
         q->refs++;
-        cons->unacked++;
+        consumer_took(cons);
         ch->unacked_count++;
         if (ch->global_prefetch)
             ch->global_volume++;
@@ -523,22 +502,11 @@ static int content_body(channel *ch, const amqp_frame *f, amqp_error *err)
 
 /* ----------------------------------------------------------------- basic */
 
-static void gen_tag(char *out, const char *prefix)
-{
-    size_t n = strlen(prefix);
-    memcpy(out, prefix, n);
-    random_name(out + n, 22);
-    out[n + 22] = 0;
-}
-
-static consumer *consumer_by_tag(channel *ch, amqp_str tag)
-{
-    consumer *c;
-    for (c = ch->consumers; c; c = c->ch_next)
-        if (c->taglen == tag.len && memcmp(c->tag, tag.ptr, tag.len) == 0)
-            return c;
-    return NULL;
-}
+static const consumer_ops channel_consumer_ops = {
+    .can_deliver = can_deliver,
+    .deliver = deliver,
+    .gone = gone,
+};
 
 int channel_queue_access(channel *ch, amqp_str name, queue **out, amqp_error *err);
 
@@ -548,19 +516,19 @@ static int basic_consume(channel *ch, const amqp_basic_consume *m, amqp_error *e
     amqp_str tag = m->consumer_tag;
     consumer *cons;
     queue *q;
-    uint32_t i;
+    int32_t priority = 0;
 
     if (amqp_str_eqc(m->queue, REPLY_TO_QUEUE)) {
-        if (tag.len && consumer_by_tag(ch, tag))
+        if (tag.len && consumer_by_tag(ch->consumers, tag))
             return amqp_fail(err, AMQP_NOT_ALLOWED, "attempt to reuse consumer tag '%.*s'", (int)tag.len, tag.ptr);
         return reply_to_consume(ch, m, err);
     }
     if (channel_queue_access(ch, m->queue, &q, err) < 0)
         return -1;
     if (tag.len == 0) {
-        gen_tag(tagbuf, "amq.ctag-");
+        consumer_gen_tag(tagbuf, "amq.ctag-");
         tag = amqp_cstr(tagbuf);
-    } else if (consumer_by_tag(ch, tag)) {
+    } else if (consumer_by_tag(ch->consumers, tag)) {
         return amqp_fail(err, AMQP_NOT_ALLOWED, "attempt to reuse consumer tag '%.*s'", (int)tag.len, tag.ptr);
     }
     {
@@ -576,33 +544,25 @@ static int basic_consume(channel *ch, const amqp_basic_consume *m, amqp_error *e
                              "{unacceptable_type,%s}",
                              q->name, q->vh->name, amqp_type_name(v.type));
     }
-    for (i = 0; i < q->ncons; i++)
-        if (q->cons[i]->exclusive || m->exclusive)
-            return amqp_fail(err, AMQP_ACCESS_REFUSED, "queue '%s' in vhost '%s' in exclusive use", q->name,
-                             q->vh->name);
-    if (!(cons = calloc(1, sizeof *cons)) || !(cons->tag = malloc(tag.len ? tag.len : 1))) {
-        free(cons);
-        return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
-    }
-    memcpy(cons->tag, tag.ptr, tag.len);
-    cons->taglen = (uint8_t)tag.len;
-    cons->ch = ch;
-    cons->q = q;
-    cons->id = ch->next_consumer_id++;
-    cons->no_ack = m->no_ack;
-    cons->exclusive = m->exclusive;
-    cons->prefetch = ch->prefetch;
+    if (consumer_excluded(q, m->exclusive))
+        return amqp_fail(err, AMQP_ACCESS_REFUSED, "queue '%s' in vhost '%s' in exclusive use", q->name,
+                         q->vh->name);
     {
         amqp_value v;
         int64_t prio;
         if (amqp_table_get(m->arguments, "x-priority", &v) && amqp_value_int(&v, &prio))
-            cons->priority = (int32_t)(prio > INT32_MAX ? INT32_MAX : prio < INT32_MIN ? INT32_MIN : prio);
+            priority = (int32_t)(prio > INT32_MAX ? INT32_MAX : prio < INT32_MIN ? INT32_MIN : prio);
     }
-    if (queue_add_consumer(q, cons) < 0) {
+    cons = consumer_new(&channel_consumer_ops, ch, tag, ch->next_consumer_id, m->no_ack, m->exclusive,
+                        ch->prefetch, priority);
+    if (!cons)
+        return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
+    if (consumer_attach(q, cons) < 0) {
         consumer_free(cons);
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
     }
-    cons->ch_next = ch->consumers;
+    ch->next_consumer_id++;
+    cons->next = ch->consumers;
     ch->consumers = cons;
     if (!m->nowait) {
         amqp_basic_consume_ok ok = {.consumer_tag = tag};
@@ -619,8 +579,8 @@ static int basic_cancel(channel *ch, const amqp_basic_cancel *m, amqp_error *err
     /* the reply consumer first, as RabbitMQ matches it */
     if (ch->reply && amqp_str_eq(m->consumer_tag, (amqp_str){ch->reply->tag, ch->reply->taglen}))
         reply_to_cancel(ch);
-    else if ((cons = consumer_by_tag(ch, m->consumer_tag)))
-        cancel_consumer(ch, cons);
+    else if ((cons = consumer_by_tag(ch->consumers, m->consumer_tag)))
+        consumer_cancel(&ch->consumers, cons);
     if (!m->nowait) {
         amqp_basic_cancel_ok ok = {.consumer_tag = m->consumer_tag};
         conn_send_method(ch->c, ch->id, AMQP_BASIC_CANCEL_OK, &ok);
@@ -631,7 +591,6 @@ static int basic_cancel(channel *ch, const amqp_basic_cancel *m, amqp_error *err
 static int basic_qos(channel *ch, const amqp_basic_qos *m, amqp_error *err)
 {
     amqp_basic_qos_ok ok = {0};
-    consumer *cons;
 
     if (m->prefetch_size != 0)
         return amqp_fail(err, AMQP_NOT_IMPLEMENTED, "prefetch_size!=0 (%u)", m->prefetch_size);
@@ -654,14 +613,12 @@ static int basic_qos(channel *ch, const amqp_basic_qos *m, amqp_error *err)
     } else {
         if (!m->global) {
             ch->prefetch = m->prefetch_count;
-            for (cons = ch->consumers; cons; cons = cons->ch_next)
-                cons->prefetch = m->prefetch_count;
+            consumer_set_prefetch(ch->consumers, m->prefetch_count);
         }
         ch->global_prefetch = 0;
         ch->global_volume = 0;
     }
-    for (cons = ch->consumers; cons; cons = cons->ch_next)
-        queue_mark_dirty(cons->q);
+    consumer_wake_all(ch->consumers);
     conn_send_method(ch->c, ch->id, AMQP_BASIC_QOS_OK, &ok);
     return 0;
 }

@@ -39,6 +39,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "consumer.h"
 #include "log.h"
 
 #define HANDSHAKE_TIMEOUT_MS 10000
@@ -219,10 +220,7 @@ static void resume_consumers(conn *c)
 {
     uint32_t i;
     for (i = 0; i < c->nchans; i++) {
-        channel *ch = c->chans[i].ch;
-        consumer *cons;
-        for (cons = ch->consumers; cons; cons = cons->ch_next)
-            queue_mark_dirty(cons->q);
+        consumer_wake_all(c->chans[i].ch->consumers);
     }
 }
 

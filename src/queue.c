@@ -1,5 +1,5 @@
 /*
- * queue.c - a queue: its ready messages, its consumers, and dispatch.
+ * queue.c - a queue: its ready messages and their lifecycle.
  *
  * Ready messages sit in ring buffers of 40-byte entries ordered by publish
  * seq, one ring per priority level (one level unless x-max-priority); a
@@ -8,13 +8,11 @@
  * requeued message goes back to its seq's place, which is where RabbitMQ
  * puts it (at or near the head).
  *
- * Dispatch is deferred: anything that might let a consumer take a message
- * (a publish, an ack, a new consumer, a qos change, a drained socket) marks
- * the queue dirty, and the vhost runs dirty queues before the loop sleeps.
- * So one turn's worth of publishes goes out as one batch of deliveries.
- * Consumers are served round-robin among those with the highest x-priority
- * that can take a message; with x-single-active-consumer only one consumer
- * is served (the first; when it goes, the oldest of the highest priority).
+ * Its consumers and dispatch are consumer.c's: a queue marks itself dirty
+ * when a consumer might take a message (queue_mark_dirty), and the vhost
+ * runs consumer_dispatch on dirty queues before the loop sleeps.  Nothing
+ * here calls up into the channel: a deleted queue's consumers hear of it
+ * through their owner's callbacks (consumer_detach_all).
  *
  * The arguments are read once, at creation, into q->set (queue_args.c,
  * the one table of them); this file gives them their meaning: message TTL
@@ -28,10 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consumer.h"
 #include "log.h"
 #include "store/store.h"
 
-#define DISPATCH_BUDGET 2048   /* deliveries per queue per turn, for fairness */
 #define MEMORY_HEAD 1024       /* stored messages kept in RAM at a queue's head */
 
 /* ----------------------------------------------------------- ready levels */
@@ -236,10 +234,7 @@ uint32_t queue_delete(queue *q)
     exchange_unbind_queue(q);
     ev_timer_stop(q->vh->b->loop, &q->ttl_timer);
     ev_timer_stop(q->vh->b->loop, &q->unused_timer);
-    while (q->ncons > 0) {
-        consumer *cons = q->cons[--q->ncons];
-        channel_consumer_gone(cons->ch, cons);
-    }
+    consumer_detach_all(q);
     n = queue_purge(q);
     queue_deadletter_forget(q, true);
     if (q->owner)
@@ -366,7 +361,7 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
     if (over_limit(q, 0, 0) && q->ncons) {
         /* as RabbitMQ's deliver-or-enqueue: what a consumer can take now
          * is delivered, not pushed out (even with x-max-length 0) */
-        queue_dispatch(q);
+        consumer_dispatch(q);
     }
     while (over_limit(q, 0, 0) && q->nready > 0) {
         qentry old;
@@ -439,101 +434,4 @@ void queue_reject(queue *q, qentry *e)
         drop_entry(q, e);
     else
         queue_deadletter(q, e, "rejected");
-}
-
-int queue_add_consumer(queue *q, consumer *c)
-{
-    if (q->ncons == q->capcons) {
-        uint32_t cap = q->capcons ? q->capcons * 2 : 4;
-        consumer **v = realloc(q->cons, cap * sizeof *v);
-        if (!v)
-            return -1;
-        q->cons = v;
-        q->capcons = cap;
-    }
-    q->cons[q->ncons++] = c;
-    q->had_consumer = true;
-    ev_timer_stop(q->vh->b->loop, &q->unused_timer);
-    return 0;
-}
-
-/* x-single-active-consumer: the active one went, so the one of the
- * highest priority (the oldest of those) takes over, as RabbitMQ's
- * rabbit_queue_consumers:get_consumer picks it; it is moved to cons[0]. */
-static void promote_single_active(queue *q)
-{
-    uint32_t i, best = 0;
-    consumer *c;
-    for (i = 1; i < q->ncons; i++)
-        if (q->cons[i]->priority > q->cons[best]->priority)
-            best = i;
-    c = q->cons[best];
-    memmove(q->cons + 1, q->cons, best * sizeof *q->cons);
-    q->cons[0] = c;
-}
-
-void queue_remove_consumer(queue *q, consumer *c)
-{
-    uint32_t i;
-    for (i = 0; i < q->ncons; i++) {
-        if (q->cons[i] == c) {
-            memmove(q->cons + i, q->cons + i + 1, (q->ncons - i - 1) * sizeof *q->cons);
-            q->ncons--;
-            if (q->rr > i)
-                q->rr--;
-            if (i == 0 && q->set.single_active && q->ncons)
-                promote_single_active(q);
-            break;
-        }
-    }
-    if (q->rr >= q->ncons)
-        q->rr = 0;
-    /* No dispatch now, as in RabbitMQ: a new single active consumer gets
-     * its first message at the next event that can deliver (a publish, a
-     * requeue), so when the old one's channel closes right after its
-     * basic.cancel, the messages it held come back first and go first. */
-    if (q->ncons == 0)
-        queue_touch(q);
-}
-
-/* The consumer whose turn it is: round-robin among those of the highest
- * priority that can take a message now. */
-static consumer *next_consumer(queue *q)
-{
-    consumer *best = NULL;
-    uint32_t i, bestk = 0;
-
-    if (q->set.single_active)
-        return channel_can_deliver(q->cons[0]->ch, q->cons[0]) ? q->cons[0] : NULL;
-    for (i = 0; i < q->ncons; i++) {
-        uint32_t k = (q->rr + i) % q->ncons;
-        consumer *c = q->cons[k];
-        if ((!best || c->priority > best->priority) && channel_can_deliver(c->ch, c)) {
-            best = c;
-            bestk = k;
-        }
-    }
-    if (best)
-        q->rr = (bestk + 1) % q->ncons;
-    return best;
-}
-
-void queue_dispatch(queue *q)
-{
-    int budget = DISPATCH_BUDGET;
-    qentry e;
-
-    while (q->nready > 0 && q->ncons > 0 && !q->deleted) {
-        consumer *c = next_consumer(q);
-        if (!c)
-            return;
-        if (budget-- == 0) {
-            queue_mark_dirty(q);
-            return;
-        }
-        if (!queue_take(q, &e))
-            return;
-        q->unacked++;
-        channel_deliver(c->ch, c, q, &e);
-    }
 }

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consumer.h"
 #include "log.h"
 
 #define PREFIX REPLY_TO_QUEUE "."
@@ -78,9 +79,8 @@ int reply_to_consume(channel *ch, const amqp_basic_consume *m, amqp_error *err)
         memcpy(r->tag, tag.ptr, tag.len);
         r->taglen = (uint8_t)tag.len;
     } else {
-        memcpy(r->tag, "amq.ctag-", 9);
-        random_name(r->tag + 9, 22);
-        r->taglen = 9 + 22;
+        consumer_gen_tag(r->tag, "amq.ctag-");
+        r->taglen = (uint8_t)strlen(r->tag);
     }
     memcpy(r->name, PREFIX, PREFIX_LEN);
     random_name(r->name + PREFIX_LEN, REPLY_TO_TOKEN);

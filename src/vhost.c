@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consumer.h"
 
 static const struct {
     const char *name, *type;
@@ -102,7 +103,7 @@ bool vhost_dispatch(vhost *vh)
         queue *q = list;
         list = q->dirty_next;
         q->dirty = false;
-        queue_dispatch(q);
+        consumer_dispatch(q);
         queue_unref(q);
     }
     return vh->dirty != NULL;

@@ -7,8 +7,9 @@
  * it.  Data flows one way:
  *
  *   socket bytes -> conn (frames, handshake) -> channel (methods, publish
- *   assembly, acks) -> exchange (routing) -> queue (ready list, consumers)
- *   -> store (disk) / delivery into the consumer's conn output buffer.
+ *   assembly, acks) -> exchange (routing) -> queue (ready list) -> store
+ *   (disk) / consumer (dispatch, consumer.h) -> delivery into the consumer's
+ *   conn output buffer, through the callbacks its channel set.
  *
  * Where something must flow back (a publisher confirm after an fsync, a
  * consumer cancelled because its queue went), it goes through a callback
@@ -84,18 +85,7 @@ RING_DEFINE(qdeque, qentry)
 
 /* ---------------------------------------------------------------- consumer */
 
-struct consumer {
-    channel *ch;
-    queue *q;
-    char *tag;
-    uint8_t taglen;
-    uint32_t id;                /* per channel, for unacked bookkeeping */
-    bool no_ack, exclusive;
-    uint16_t prefetch;          /* 0: unlimited */
-    uint32_t unacked;
-    int32_t priority;           /* x-priority: higher is served first */
-    consumer *ch_next;          /* the channel's consumers */
-};
+/* struct consumer, its callbacks to its channel and dispatch: consumer.h */
 
 /* ------------------------------------------------------------------ queue */
 
@@ -168,12 +158,10 @@ int queue_requeue(queue *q, qentry *e);
 void queue_settle(queue *q, qentry *e);
 /* Rejected or nacked without requeue: dead-lettered, or dropped. */
 void queue_reject(queue *q, qentry *e);
-int queue_add_consumer(queue *q, consumer *c);
-void queue_remove_consumer(queue *q, consumer *c);
 /* The queue was used (declared, got from): x-expires starts over. */
 void queue_touch(queue *q);
-/* Deliver what can be delivered now; called on the dirty list before sleep. */
-void queue_dispatch(queue *q);
+/* A consumer may take a message now: put q on the vhost's list, whose
+ * queues run consumer_dispatch before the loop sleeps. */
 void queue_mark_dirty(queue *q);
 uint32_t queue_message_count(const queue *q);
 
@@ -382,7 +370,7 @@ struct channel {
     /* the queue an empty queue name means (the last one declared) */
     char last_queue[256];
     uint8_t last_queue_len;
-    /* consumers and flow control */
+    /* consumers (consumer.h; their ops are channel.c's) and flow control */
     consumer *consumers;
     reply_consumer *reply;      /* direct reply-to, NULL when none */
     uint32_t next_consumer_id;
@@ -431,15 +419,9 @@ void channel_release(channel *ch);
 void channel_free(channel *ch);
 /* Handle one frame on an open channel; -1 with *err set on failure. */
 int channel_frame(channel *ch, const amqp_frame *f, amqp_error *err);
-/* Can this consumer take one more message now? */
-bool channel_can_deliver(channel *ch, consumer *cons);
-/* Send basic.deliver for e (taking over its message reference). */
-void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e);
 /* Send m to the channel's direct reply-to consumer: a basic.deliver that
  * needs no ack (m stays the caller's). */
 void channel_deliver_reply(channel *ch, const msg *m);
-/* A queue went away under this consumer: forget it, tell the client. */
-void channel_consumer_gone(channel *ch, consumer *cons);
 
 /* ---------------------------------------------------------- direct reply-to */
 
