@@ -15,7 +15,8 @@
  * reply-to, which goes to a channel, not a queue (reply_to.c).
  *
  * Declarations (exchange.*, queue.*) are in channel_declare.c; this file
- * routes to them.
+ * routes to them.  They, and basic.get's taking of a message, are the
+ * domain API's (vhost.h), which every front end calls.
  */
 #include "warren.h"
 #include "vhost.h"

@@ -324,6 +324,8 @@ struct vhost {
     size_t bindex_cap, nbindings;
 };
 
+/* What a client may do to a vhost (declare, delete, bind, get) is the
+ * domain API of vhost.h. */
 vhost *vhost_new(broker *b, const char *name);
 void vhost_free(vhost *vh);
 queue *vhost_queue(vhost *vh, amqp_str name);
