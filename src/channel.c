@@ -22,9 +22,11 @@
  * reply-to, which goes to a channel, not a queue (reply_to.c).
  *
  * Declarations (exchange.*, queue.*) are in channel_declare.c; this file
- * routes to them.
+ * routes to them.  They, and basic.get's taking of a message, are the
+ * domain API's (vhost.h), which every front end calls.
  */
 #include "warren.h"
+#include "vhost.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -509,6 +511,7 @@ static const consumer_ops channel_consumer_ops = {
 };
 
 int channel_queue_access(channel *ch, amqp_str name, queue **out, amqp_error *err);
+int channel_queue_name(channel *ch, amqp_str *name, amqp_error *err);
 
 static int basic_consume(channel *ch, const amqp_basic_consume *m, amqp_error *err)
 {
@@ -625,32 +628,30 @@ static int basic_qos(channel *ch, const amqp_basic_qos *m, amqp_error *err)
 
 static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
 {
+    amqp_str name = m->queue;
+    vhost_got got;
     queue *q;
     qentry e;
     msg *mm;
+    int rc;
 
-    if (channel_queue_access(ch, m->queue, &q, err) < 0)
+    if (channel_queue_name(ch, &name, err) < 0)
         return -1;
-    queue_touch(q);
-    for (;;) {
-        int why;
-        if (!queue_take(q, &e)) {
-            amqp_basic_get_empty empty = {.cluster_id = amqp_cstr("")};
-            conn_send_method(ch->c, ch->id, AMQP_BASIC_GET_EMPTY, &empty);
-            return 0;
-        }
-        q->unacked++;
-        why = queue_entry_msg(q, &e, &mm, "delivered");
-        if (why == STORE_READ_OK)
-            break;
-        if (why == STORE_READ_AGAIN) {
-            /* as a consumer's delivery: it stays, the channel closes */
-            read_failed(ch, q, &e);
-            return 0;
-        }
-        /* damaged: moved aside; the get goes on to the next message */
-        queue_settle(q, &e);
+    if ((rc = vhost_get(ch->c->vh, name, &ch->c->exclusive, &got, err)) < 0)
+        return -1;
+    if (rc == VHOST_GET_EMPTY) {
+        amqp_basic_get_empty empty = {.cluster_id = amqp_cstr("")};
+        conn_send_method(ch->c, ch->id, AMQP_BASIC_GET_EMPTY, &empty);
+        return 0;
     }
+    q = got.q;
+    e = got.e;
+    if (rc == VHOST_GET_AGAIN) {
+        /* as a consumer's delivery: it stays, the channel closes */
+        read_failed(ch, q, &e);
+        return 0;
+    }
+    mm = got.m;
     {
         uint64_t tag = ch->next_tag++;
         amqp_basic_get_ok ok = {
@@ -658,7 +659,7 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
             .redelivered = (e.flags & QE_REDELIVERED) != 0,
             .exchange = {msg_exchange(mm), mm->exlen},
             .routing_key = {msg_rk(mm), mm->rklen},
-            .message_count = queue_message_count(q),
+            .message_count = got.left,
         };
         conn_send_content(ch->c, ch->id, AMQP_BASIC_GET_OK, &ok, mm);
         msg_unref(mm);

@@ -273,12 +273,12 @@ static void release_exclusive(conn *c)
     queue *doomed[64];
     int n;
 
-    while (c->nexclusive > 0 && c->vh) {
+    while (c->exclusive.nqueues > 0 && c->vh) {
         n = 0;
         i = 0;
         while (n < 64 && map_next(&c->vh->queues, &i, NULL, NULL, &v)) {
             queue *q = v;
-            if (q->owner == c)
+            if (q->owner == &c->exclusive)
                 doomed[n++] = q;
         }
         if (n == 0)

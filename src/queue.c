@@ -138,7 +138,7 @@ void queue_touch(queue *q)
 /* ----------------------------------------------------------------- queue */
 
 queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool auto_delete,
-                 amqp_table args, conn *owner)
+                 amqp_table args, queue_owner *owner)
 {
     queue *q = calloc(1, sizeof *q);
     if (!q)
@@ -170,7 +170,7 @@ queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool au
     if (map_put(&vh->queues, q->name, q->namelen, q) < 0)
         goto fail;
     if (q->owner)
-        q->owner->nexclusive++;
+        q->owner->nqueues++;
     queue_touch(q);
     return q;
 fail:
@@ -238,7 +238,7 @@ uint32_t queue_delete(queue *q)
     n = queue_purge(q);
     queue_deadletter_forget(q, true);
     if (q->owner)
-        q->owner->nexclusive--;
+        q->owner->nqueues--;
     q->owner = NULL;
     if (q->durable && q->vh->b->st)
         store_queue_deleted(q->vh->b->st, q->id);

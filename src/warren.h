@@ -89,6 +89,16 @@ RING_DEFINE(qdeque, qentry)
 
 /* ------------------------------------------------------------------ queue */
 
+/*
+ * Who an exclusive queue belongs to (the AMQP connection that declared it
+ * embeds one).  The domain only compares owners and keeps the count of the
+ * queues each holds, at creation and at deletion whoever deletes, so the
+ * connection, when it closes, knows whether it has any to delete.
+ */
+typedef struct queue_owner {
+    uint32_t nqueues;           /* exclusive queues it holds */
+} queue_owner;
+
 struct queue {
     vhost *vh;
     char *name;
@@ -99,7 +109,7 @@ struct queue {
     bool dirty;                 /* on the vhost's dispatch list */
     bool had_consumer;          /* auto_delete applies only after one */
     bool expiring;              /* some entry may have an expiry */
-    conn *owner;                /* exclusive queues */
+    queue_owner *owner;         /* exclusive queues: who holds it */
     uint8_t *args;              /* declare arguments, encoded */
     uint32_t argslen;
     queue_settings set;         /* what the arguments set, read once (queue_args.c) */
@@ -126,7 +136,7 @@ struct queue {
 /* Create and register in the vhost (arguments already validated); NULL if
  * out of memory. */
 queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool auto_delete,
-                 amqp_table args, conn *owner);
+                 amqp_table args, queue_owner *owner);
 /* Unregister: consumers are cancelled (with basic.cancel to those who asked
  * for it), ready messages dropped; returns the number dropped. */
 uint32_t queue_delete(queue *q);
@@ -294,6 +304,8 @@ struct vhost {
     size_t bindex_cap, nbindings;
 };
 
+/* What a client may do to a vhost (declare, delete, bind, get) is the
+ * domain API of vhost.h. */
 vhost *vhost_new(broker *b, const char *name);
 void vhost_free(vhost *vh);
 queue *vhost_queue(vhost *vh, amqp_str name);
@@ -493,7 +505,7 @@ struct conn {
     char user[64];
     char peer[64];
     uint32_t cap_flags;         /* client capabilities */
-    uint32_t nexclusive;        /* exclusive queues it owns */
+    queue_owner exclusive;      /* what its exclusive queues know it by */
     bool sync_waiting;          /* on the broker's sync waiter list */
     conn *sync_next;
 };

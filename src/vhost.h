@@ -1,0 +1,140 @@
+/*
+ * vhost.h - the domain API: what a client may do to a vhost's queues,
+ * exchanges and bindings, the same for every front end (the AMQP channel
+ * today, the HTTP API and warrenctl next).  Implemented in vhost.c.
+ *
+ * Each call takes plain values (a name, a spec of flags and arguments),
+ * applies RabbitMQ's rules in RabbitMQ's order, and returns 0, or -1 with
+ * an amqp_error (error.h) holding RabbitMQ's reply code and exact text.
+ * The caller decides what a refusal becomes: conn.c turns it into a
+ * channel.close or a connection.close, the HTTP API into a status.
+ * Nothing here sends anything, or knows a channel or a connection.
+ *
+ * What stays with the protocol: AMQP's shortcuts (an empty queue name
+ * meaning the channel's last declared queue, the amq.gen- name of a
+ * server-named queue), direct reply-to's pseudo-queues (reply_to.c), the
+ * -ok replies and nowait.
+ *
+ * Exclusive queues: `owner` says who asks.  The AMQP connection passes its
+ * queue_owner (warren.h); a front end without connections (HTTP) passes
+ * NULL.  An exclusive queue belongs to the owner that declared it; any
+ * other that names it is refused with RabbitMQ's 405 RESOURCE_LOCKED.  The
+ * owner holds the count of its queues, kept here at creation and by
+ * queue.c at deletion (whoever deletes), so a closing connection knows it
+ * has queues to delete.
+ *
+ * Durability: a durable declaration (a queue, an exchange, a binding
+ * between durable ends) is appended to the store's definitions log and
+ * synced (fdatasync, store/defs.c) before the call returns: a return of 0
+ * means it is on disk, so the caller sends its -ok at once and waits for
+ * nothing.  One that cannot be recorded is undone and refused (541
+ * INTERNAL_ERROR).  Deletions are recorded by queue.c and exchange.c
+ * themselves, whoever deletes (a client, x-expires, auto-delete).
+ */
+#ifndef WARREN_VHOST_H
+#define WARREN_VHOST_H
+
+#include "warren.h"
+
+/* ---------------------------------------------------------------- queues */
+
+typedef struct queue_spec {
+    amqp_str name;              /* 1..255 bytes */
+    bool durable;               /* ignored for an exclusive queue: never durable */
+    bool exclusive, auto_delete;
+    bool server_named;          /* the front end made the name (amq.gen-...):
+                                 * its reserved prefix is allowed */
+    amqp_table arguments;       /* the x- arguments, encoded (queue_args.c) */
+} queue_spec;
+
+/* What a declare tells of the queue (queue.declare-ok's counts). */
+typedef struct queue_info {
+    uint32_t messages;          /* ready */
+    uint32_t consumers;
+} queue_info;
+
+/* Declare a queue, or check that it exists (passive: only s->name is
+ * read, the exact name).  A redeclare must be equivalent (the owner, then
+ * durable, auto_delete and the compared arguments), else 405 or 406 and
+ * nothing changes; a new queue's arguments are validated first.  With
+ * out, its counts are read, which counts as using the queue (x-expires
+ * starts over); NULL (AMQP's nowait) reads nothing. */
+int vhost_declare_queue(vhost *vh, const queue_spec *s, queue_owner *owner, bool passive, queue_info *out,
+                        amqp_error *err);
+/* Delete a queue: its consumers are cancelled, its ready messages dropped
+ * (*messages says how many).  One that does not exist is deleted already:
+ * 0 with *messages = 0.  if_unused refuses one with consumers, if_empty
+ * one with ready messages (406). */
+int vhost_delete_queue(vhost *vh, amqp_str name, const queue_owner *owner, bool if_unused, bool if_empty,
+                       uint32_t *messages, amqp_error *err);
+/* Drop a queue's ready messages (*messages says how many; unacked ones
+ * stay with their consumers). */
+int vhost_purge_queue(vhost *vh, amqp_str name, const queue_owner *owner, uint32_t *messages, amqp_error *err);
+/* The queue named, if owner may use it: 404 when there is none, 405 when
+ * it is another's exclusive queue.  *out stays valid until the queue is
+ * deleted (take a reference, q->refs, to keep it longer). */
+int vhost_queue_access(vhost *vh, amqp_str name, const queue_owner *owner, queue **out, amqp_error *err);
+
+/* ------------------------------------------------------------- exchanges */
+
+typedef struct exchange_spec {
+    amqp_str name;
+    amqp_str type;              /* "direct", "fanout", "topic", "headers" */
+    bool durable, auto_delete, internal;
+    amqp_table arguments;       /* alternate-exchange */
+} exchange_spec;
+
+/* Declare an exchange, or check that it exists (passive: only s->name is
+ * read).  A redeclare must be equivalent (type, durable, auto_delete,
+ * internal, alternate-exchange), else 406 and nothing changes.  The
+ * default exchange ("") and new names under amq. are refused (403). */
+int vhost_declare_exchange(vhost *vh, const exchange_spec *s, bool passive, amqp_error *err);
+/* Delete an exchange and its bindings both ways; one that does not exist
+ * is deleted already (0).  if_unused refuses one that is the source of a
+ * binding (406); the default and the amq. exchanges are refused (403). */
+int vhost_delete_exchange(vhost *vh, amqp_str name, bool if_unused, amqp_error *err);
+
+/* ------------------------------------------------------------- bindings */
+
+typedef struct binding_spec {
+    amqp_str source;            /* an exchange */
+    amqp_str destination;       /* a queue (to_queue) or an exchange */
+    bool to_queue;
+    amqp_str key;
+    amqp_table arguments;       /* headers exchanges: x-match and the headers */
+} binding_spec;
+
+/* Add (add) or remove a binding.  Adding one that exists, or removing one
+ * that does not (or whose ends do not exist), does nothing and succeeds.
+ * Adding names the missing end (404, the source first), refuses another's
+ * exclusive queue (405) and arguments the source's type refuses (headers:
+ * x-match); removing refuses only an existing binding of another's
+ * exclusive queue (405).  The default exchange can be neither end (403). */
+int vhost_bind(vhost *vh, bool add, const binding_spec *s, const queue_owner *owner, amqp_error *err);
+
+/* ----------------------------------------------------------------- get */
+
+enum {
+    VHOST_GET_OK = 0,           /* out holds a message */
+    VHOST_GET_EMPTY = 1,        /* the queue has no ready message */
+    VHOST_GET_AGAIN = 2,        /* the store cannot read the head message now */
+};
+
+/* One message taken out of a queue by a get, held by the caller. */
+typedef struct vhost_got {
+    queue *q;                   /* the queue it came from */
+    qentry e;                   /* its entry, counted as unacked (q->unacked) */
+    msg *m;                     /* its message, a reference the caller drops */
+    uint32_t left;              /* ready messages still in the queue */
+} vhost_got;
+
+/* Take the next ready message of a queue, as basic.get does (the queue is
+ * used: x-expires starts over).  VHOST_GET_OK: out->e is the caller's, to
+ * settle (queue_settle), keep until an ack, or put back (queue_requeue).
+ * VHOST_GET_AGAIN: the message could not be read now; out->e is held as
+ * for OK (out->m is NULL) and must be put back with queue_requeue.  A
+ * message damaged on disk is moved aside and skipped.  -1 with *err set
+ * when the queue cannot be used (404, 405). */
+int vhost_get(vhost *vh, amqp_str name, const queue_owner *owner, vhost_got *out, amqp_error *err);
+
+#endif
