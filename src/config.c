@@ -36,6 +36,8 @@ const struct option config_options[] = {
     {"disk-free-limit", required_argument, NULL, OPT_DISK_FREE},
     {"memory-limit", required_argument, NULL, OPT_MEMORY},
     {"paging-threshold", required_argument, NULL, OPT_PAGING},
+    {"management-port", required_argument, NULL, OPT_MGMT_PORT},
+    {"management-bind", required_argument, NULL, OPT_MGMT_BIND},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -53,6 +55,7 @@ void config_defaults(config *cfg)
     cfg->disk_free_limit = 50000000; /* RabbitMQ's disk_free_limit default, 50MB */
     cfg->memory_limit = alarm_default_memory_limit();
     cfg->paging_threshold = 256u << 20;
+    cfg->mgmt_port = 15672;
 }
 
 static int number(const char *name, const char *s, unsigned long long lo, unsigned long long hi,
@@ -150,6 +153,20 @@ int config_apply(config *cfg, int opt, const char *name, const char *arg)
         if (number(name, arg, 0, ~0ull, &v) < 0)
             return -1;
         cfg->paging_threshold = v;
+        return 0;
+    case OPT_MGMT_PORT:
+        if (number(name, arg, 0, 65535, &v) < 0)
+            return -1;
+        cfg->mgmt_port = (int)v;
+        cfg->mgmt_explicit = true;
+        return 0;
+    case OPT_MGMT_BIND:
+        if (cfg->nmgmt_binds == MAX_BINDS) {
+            fprintf(stderr, "warren: at most %d --management-bind addresses\n", MAX_BINDS);
+            return -1;
+        }
+        cfg->mgmt_binds[cfg->nmgmt_binds++] = arg;
+        cfg->mgmt_explicit = true;
         return 0;
     default:
         return -1;
