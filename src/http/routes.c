@@ -101,6 +101,17 @@ int http_target_parse(http_target *t, const char *uri, size_t len)
         return -1;
     }
     w = t->buf;
+    /* the absolute form a client may send to a proxy
+     * ("http://host:port/api/..."): its path */
+    for (p = uri; p < uri + len && *p != '/' && *p != ':'; p++)
+        ;
+    if (p + 2 < uri + len && p[0] == ':' && p[1] == '/' && p[2] == '/') {
+        const char *path = memchr(p + 3, '/', (size_t)(uri + len - p - 3));
+        if (!path)
+            return -1;
+        len -= (size_t)(path - uri);
+        uri = path;
+    }
     if (len == 0 || uri[0] != '/')
         return -1;
     qmark = memchr(uri, '?', len);

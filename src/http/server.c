@@ -64,6 +64,7 @@ typedef struct http_request {
     bool started;               /* the headers were looked at */
     bool too_big;               /* the body passed HTTP_BODY_MAX: dropped */
     http_match m;
+    http_reply early;           /* a refusal decided on the headers, sent at the end */
     char user[256];
     char *body;
     size_t bodylen, bodycap;
@@ -177,6 +178,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls, e
 
     if (!req)
         return;
+    json_decref(req->early.body);
     http_target_free(&req->t);
     free(req->body);
     free(req);
@@ -199,21 +201,19 @@ static bool peer_is_loopback(struct MHD_Connection *mc)
     return false;
 }
 
-/* Basic auth against auth.c: 0 logged in (req->user set), else the
- * status already queued's result in *ret. */
-static int login(http_server *s, struct MHD_Connection *mc, http_request *req, enum MHD_Result *ret)
+/* Basic auth against auth.c: 0 logged in (req->user set), else -1 with
+ * the refusal in *r. */
+static int login(http_server *s, struct MHD_Connection *mc, http_request *req, http_reply *r)
 {
     const char *hdr = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     char *user, *pass = NULL;
     amqp_error err;
-    http_reply r = {0};
     int rc;
 
     if (!hdr || strncasecmp(hdr, "Basic ", 6) != 0) {
         /* no credentials: RabbitMQ's empty 401 with the challenge */
-        r.status = 401;
-        r.challenge = true;
-        *ret = send_reply(mc, req, &r);
+        r->status = 401;
+        r->challenge = true;
         return -1;
     }
     user = MHD_basic_auth_get_username_password(mc, &pass);
@@ -221,14 +221,13 @@ static int login(http_server *s, struct MHD_Connection *mc, http_request *req, e
         /* not base64 of user:password: RabbitMQ answers 400 */
         MHD_free(user);
         MHD_free(pass);
-        *ret = send_status(mc, req, 400);
+        r->status = 400;
         return -1;
     }
     rc = auth_check(&s->b->auth, user, amqp_cstr(pass), peer_is_loopback(mc), &err);
     if (rc < 0) {
         log_info("HTTP API: login refused: %s", err.text);
-        http_reply_login_failed(&r);
-        *ret = send_reply(mc, req, &r);
+        http_reply_login_failed(r);
     } else {
         snprintf(req->user, sizeof req->user, "%s", user);
     }
@@ -237,34 +236,51 @@ static int login(http_server *s, struct MHD_Connection *mc, http_request *req, e
     return rc;
 }
 
+/* A reply decided on the headers.  With no body to come it waits for
+ * the request's last call, so the connection stays open for the next
+ * request (MHD closes one answered before its body); a body is not read
+ * for nothing: the reply goes at once and the connection closes. */
+static enum MHD_Result refuse(struct MHD_Connection *mc, http_request *req, http_reply *r)
+{
+    const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+
+    if (!te && (!cl || strtoull(cl, NULL, 10) == 0)) {
+        req->early = *r;
+        return MHD_YES;
+    }
+    return send_reply(mc, req, r);
+}
+
 /* The first call, on the headers: route, method, credentials, the size
  * of the body to come.  MHD_YES with nothing queued lets the request go
  * on to its body and its last call. */
 static enum MHD_Result begin(http_server *s, struct MHD_Connection *mc, http_request *req, const char *method)
 {
     unsigned m = http_method_parse(method);
-    enum MHD_Result ret;
     http_reply r = {0};
     const char *cl;
 
     req->started = true;
-    if (req->parse_rc < 0)
-        return send_status(mc, req, 400);
+    if (req->parse_rc < 0) {
+        r.status = 400;
+        return refuse(mc, req, &r);
+    }
     http_route_match(http_api_routes, http_api_nroutes, &req->t, m, &req->m);
     if (!req->m.allowed) {
         http_reply_not_found(&r);
-        return send_reply(mc, req, &r);
+        return refuse(mc, req, &r);
     }
     if (m == HTTP_OPTIONS || !req->m.route) {
         r.status = m == HTTP_OPTIONS ? 200 : 405;
         http_allow_header(req->m.allowed, r.allow, sizeof r.allow);
-        return send_reply(mc, req, &r);
+        return refuse(mc, req, &r);
     }
-    if (login(s, mc, req, &ret) < 0)
-        return ret;
+    if (login(s, mc, req, &r) < 0)
+        return refuse(mc, req, &r);
     cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (req->m.route->body && cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX) {
-        /* refused before it is read: MHD closes the connection after */
+        /* refused before it is read */
         http_reply_too_big(&r);
         return send_reply(mc, req, &r);
     }
@@ -273,7 +289,7 @@ static enum MHD_Result begin(http_server *s, struct MHD_Connection *mc, http_req
 
 static void take_body(http_request *req, const char *data, size_t n)
 {
-    if (!req->m.route->body || req->too_big)
+    if (req->early.status || !req->m.route->body || req->too_big)
         return;
     if (n > HTTP_BODY_MAX - req->bodylen) {
         req->too_big = true;
@@ -313,6 +329,8 @@ static enum MHD_Result finish(http_server *s, struct MHD_Connection *mc, http_re
         .nparams = req->m.nparams,
     };
 
+    if (req->early.status)
+        return send_reply(mc, req, &req->early);
     if (req->too_big) {
         http_reply_too_big(&r);
         return send_reply(mc, req, &r);
@@ -391,8 +409,8 @@ int http_server_init(http_server **out, broker *b, const config *cfg)
                 goto off;
     }
     s->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
-                            s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_CONNECTION_LIMIT,
+                            s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
                             (unsigned)HTTP_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
                             (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_END);
     di = s->d ? MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
