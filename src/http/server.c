@@ -399,6 +399,7 @@ int http_server_init(http_server **out, broker *b, const config *cfg)
     s->b = b;
     ev_timer_init(&s->timer, on_timer);
     listeners_init(&s->ls, cfg->mgmt_port, on_accept, s);
+    s->ls.label = "HTTP API";
     if (cfg->nmgmt_binds == 0) {
         if (listeners_bind(&s->ls, defaults[0], required) < 0)
             goto off;
@@ -446,10 +447,7 @@ int http_server_listen(http_server *s, ev_loop *loop)
         return -1;
     }
     s->serving = true;
-    if (listeners_listen(&s->ls, loop) < 0)
-        return -1;
-    log_info("HTTP API (RabbitMQ's management API) on port %d", s->ls.port);
-    return 0;
+    return listeners_listen(&s->ls, loop);
 }
 
 void http_server_close_listeners(http_server *s)

@@ -361,7 +361,7 @@ BINARY = os.environ.get('WARREN_BIN', os.path.join(
 
 def test_management_port_0_turns_the_api_off(broker_factory):
     b = broker_factory('--management-port', '0')
-    assert 'HTTP API' not in b.log_text()
+    assert 'HTTP API on' not in b.log_text()
 
 
 def test_config_file_keys_management_port_and_bind(tmp_path):
