@@ -402,3 +402,29 @@ def test_management_port_in_use_fails_the_start_when_asked_for(tmp_path):
     assert r.returncode == 1 and 'cannot listen on 127.0.0.1 port %d' % port in r.stderr, r.stderr
     r = subprocess.run([binary, '--management-port', 'x'], capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and '--management-port: expected a number from 0 to 65535' in r.stderr
+
+
+def test_default_is_loopback_port_15672(tmp_path):
+    """What `make run` starts: the API on 127.0.0.1:15672 (and ::1); when
+    something else holds 15672 (a RabbitMQ, a parallel test's warren) the
+    broker says so and serves AMQP without it."""
+    port = free_port()
+    log = tmp_path / 'broker.log'
+    with open(log, 'w') as f:
+        p = subprocess.Popen([BINARY, '--bind', '127.0.0.1', '--port', str(port), '--data-dir',
+                              str(tmp_path / 'data')], stdout=f, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 15
+        while 'ready' not in log.read_text():
+            assert p.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        text = log.read_text()
+        if 'HTTP API on 127.0.0.1:15672' in text:
+            assert Api('127.0.0.1', 15672).get('/api/overview').json()['listeners']
+        else:
+            assert 'HTTP API off: its default port 15672 cannot be bound' in text, text
+        c = pika.BlockingConnection(pika.ConnectionParameters('127.0.0.1', port))
+        c.close()
+    finally:
+        p.terminate()
+        assert p.wait(20) == 0, log.read_text()
