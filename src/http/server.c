@@ -54,6 +54,7 @@ struct http_server {
     ev_io io;                   /* MHD's epoll descriptor */
     ev_timer timer;             /* MHD's next deadline */
     bool serving;
+    uint64_t refused_logged;    /* loop ms of the last "cannot take" warning */
     int64_t started_ms;
     char node[300];             /* warren@host */
 };
@@ -103,9 +104,13 @@ static void on_accept(void *user, int fd, const struct sockaddr *peer, socklen_t
         close(fd);
         return;
     }
-    /* MHD owns the socket from here, and closes it if it cannot take it */
-    if (MHD_add_connection(s->d, fd, peer, peerlen) != MHD_YES)
+    /* MHD owns the socket from here, and closes it if it cannot take it
+     * (past HTTP_CONNECTIONS_MAX): said at most once a second, so that a
+     * flood of connections does not become a flood of log lines */
+    if (MHD_add_connection(s->d, fd, peer, peerlen) != MHD_YES && ev_now(s->loop) >= s->refused_logged + 1000) {
+        s->refused_logged = ev_now(s->loop);
         log_warn("HTTP API: cannot take a connection: %s", strerror(errno));
+    }
     run(s);
 }
 
