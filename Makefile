@@ -25,7 +25,10 @@ AMQP_SRC   := $(wildcard src/amqp/*.c)
 EV_SRC     := $(wildcard src/ev/*.c)
 STORE_SRC  := $(wildcard src/store/*.c)
 CORE_SRC   := $(filter-out src/main.c,$(wildcard src/*.c))
-BROKER_SRC := $(AMQP_SRC) $(EV_SRC) $(STORE_SRC) $(CORE_SRC)
+HTTP_SRC   := $(wildcard src/http/*.c)
+BROKER_SRC := $(AMQP_SRC) $(EV_SRC) $(STORE_SRC) $(CORE_SRC) $(HTTP_SRC)
+# the HTTP API's libraries (Debian's libmicrohttpd-dev, libjansson-dev)
+HTTP_LIBS  := -lmicrohttpd -ljansson
 
 obj = $(patsubst %.c,build/$(1)/%.o,$(2))
 
@@ -90,11 +93,11 @@ build/san/%.o: %.c
 
 bin/warren: build/rel/src/main.o $(BROKER_OBJ)
 	@mkdir -p bin
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(HTTP_LIBS) $(LDLIBS)
 
 bin/warren-asan: build/san/src/main.o $(BROKER_OBJ_SAN)
 	@mkdir -p bin
-	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(SANFLAGS) -o $@ $^ $(HTTP_LIBS) $(LDLIBS)
 
 bin/new_task: build/rel/tools/tutorial/new_task.o $(call obj,rel,$(TUTORIAL_COMMON))
 	@mkdir -p bin
@@ -129,7 +132,7 @@ $(UNIT_LIB): $(BROKER_OBJ_SAN)
 
 build/tests/%: tests/unit/%.c $(UNIT_HELP) $(UNIT_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(SANFLAGS) -Itests/unit -o $@ $< $(UNIT_HELP) $(UNIT_LIB) -lcmocka $(LDLIBS)
+	$(CC) $(BASE) $(SANFLAGS) -Itests/unit -o $@ $< $(UNIT_HELP) $(UNIT_LIB) -lcmocka $(HTTP_LIBS) $(LDLIBS)
 
 # An LD_PRELOAD shim that makes the store's writes and syncs fail on
 # demand (tests/fault/failio.c), for the fault-injection tests.  Plain
@@ -175,9 +178,14 @@ codegen-check:
 
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-build/fuzz/%: tests/fuzz/%.c $(AMQP_SRC)
+# A target links the codec and what its fuzz_<name>_SRC names (and
+# fuzz_<name>_LIBS), e.g. the HTTP API's route matching.
+fuzz_fuzz_http_route_SRC := src/http/routes.c
+
+.SECONDEXPANSION:
+build/fuzz/%: tests/fuzz/%.c $(AMQP_SRC) $$(fuzz_$$*_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $^
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(fuzz_$*_LIBS)
 
 fuzz: $(FUZZ_BIN)
 

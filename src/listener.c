@@ -131,7 +131,7 @@ int listeners_listen(listener_set *ls, ev_loop *loop)
             return -1;
         }
         l->listening = true;
-        log_info("listening on %s:%d", l->name, ls->port);
+        log_info("%s on %s:%d", ls->label ? ls->label : "listening", l->name, ls->port);
     }
     return 0;
 }

@@ -38,6 +38,7 @@ typedef struct listener_set {
     int port;
     listener_accept_cb *accept;
     void *user;
+    const char *label;          /* for the log: "HTTP API on ADDR:PORT"; NULL: "listening on ADDR:PORT" */
 } listener_set;
 
 /* An empty set whose sockets will listen on port and give their

@@ -7,7 +7,7 @@
  * read first and the command line is applied over them, whatever the order
  * of the options: a value given on the command line wins, and a repeatable
  * option (--bind, --user) given there replaces the file's list instead of
- * adding to it.
+ * adding to it (--management-bind too).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -45,6 +45,8 @@ static void usage(FILE *f)
             "                           the RAM, as RabbitMQ's vm_memory_high_watermark; 0 = off)\n"
             "  --paging-threshold BYTES above this much message data in RAM, messages deep in a\n"
             "                           backlog wait on disk, transient ones too (default 268435456)\n"
+            "  --management-port N      the HTTP API (RabbitMQ's management API; default 15672, 0 = off)\n"
+            "  --management-bind ADDR   its address (repeatable; default 127.0.0.1 and ::1)\n"
             "  --help                   this text\n");
 }
 
@@ -56,7 +58,7 @@ int main(int argc, char **argv)
     broker b;
     int opt, idx, rc, lockfd;
     pid_t holder;
-    bool cli_binds = false, cli_users = false;
+    bool cli_binds = false, cli_users = false, cli_mgmt_binds = false;
 
     config_defaults(&cfg);
     /* pass 1: --help and the config files */
@@ -82,6 +84,10 @@ int main(int argc, char **argv)
         if (opt == OPT_BIND && !cli_binds) {
             cfg.nbinds = 0;
             cli_binds = true;
+        }
+        if (opt == OPT_MGMT_BIND && !cli_mgmt_binds) {
+            cfg.nmgmt_binds = 0;
+            cli_mgmt_binds = true;
         }
         if (opt == OPT_USER && !cli_users) {
             cfg.nusers = 0;

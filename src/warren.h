@@ -561,6 +561,7 @@ struct broker {
     alarms alarms;              /* resource alarms (alarm.c); broker.c observes them */
     conn *sync_waiters;         /* connections with confirms awaiting a sync */
     auth_db auth;               /* who may log in (auth.c) */
+    struct http_server *http;   /* the HTTP API (src/http/), NULL when off */
 };
 
 int broker_init(broker *b, const config *cfg);

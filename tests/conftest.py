@@ -52,9 +52,13 @@ SANITIZER_MARKS = ('ERROR: AddressSanitizer', 'runtime error:', 'ERROR: LeakSani
 class Broker:
     """A warren process the test controls, or an external broker."""
 
-    def __init__(self, tmp_path, args=()):
+    def __init__(self, tmp_path, args=(), management=False):
         self.external = os.environ.get('WARREN_TEST_URL')
         self.args = list(args)
+        # the HTTP API: off unless asked for (port 0), so that brokers of
+        # parallel tests do not compete for 15672; management=True gives
+        # it a free port, in self.mgmt_port
+        self.mgmt_port = None
         self.proc = None
         self.logs = []
         self.tmp = tmp_path
@@ -68,6 +72,8 @@ class Broker:
             self.port = free_port()
             self.data_dir = str(tmp_path / 'data')
             self.url = 'amqp://guest:guest@127.0.0.1:%d/' % self.port
+            if management:
+                self.mgmt_port = free_port()
             self.start()
 
     @property
@@ -87,7 +93,8 @@ class Broker:
         env.setdefault('ASAN_OPTIONS', 'detect_leaks=1:abort_on_error=0')
         env.setdefault('UBSAN_OPTIONS', 'print_stacktrace=1')
         cmd = [binary, '--bind', '127.0.0.1', '--port', str(self.port),
-               '--data-dir', self.data_dir, '--log-level', 'debug'] + self.args + list(extra)
+               '--data-dir', self.data_dir, '--log-level', 'debug',
+               '--management-port', str(self.mgmt_port or 0)] + self.args + list(extra)
         with open(log, 'w') as f:
             self.proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
         wait_port(self.host, self.port, proc=self.proc)
@@ -141,10 +148,10 @@ def broker_factory(tmp_path):
     """Make brokers with extra command-line arguments: broker_factory('--x', 'y')."""
     made = []
 
-    def make(*args, subdir=None):
+    def make(*args, subdir=None, management=False):
         path = tmp_path / (subdir or ('b%d' % len(made)))
         path.mkdir(exist_ok=True)
-        b = Broker(path, args)
+        b = Broker(path, args, management=management)
         made.append(b)
         return b
     yield make

@@ -1,0 +1,327 @@
+/*
+ * api.c - the endpoints of the HTTP API and its route table, in RabbitMQ
+ * 3.10's words: each object has RabbitMQ's field names, in its order,
+ * where warren has the value; fields warren cannot fill yet (message
+ * rates, byte counters) are left out rather than made up (doc/management.md
+ * lists them).
+ *
+ * The handlers read the broker as the AMQP side leaves it: the vhost's
+ * maps of queues and exchanges, the connection list, the user database
+ * and the alarms.  Every count is a walk done here, on the loop thread,
+ * at the time of the request.
+ */
+#include "http/api.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "memstat.h"
+#include "warren.h"
+
+/* The RabbitMQ release whose management API this one follows: tools
+ * that look at the version to pick what to call see the dialect spoken
+ * (product_name and product_version say what runs). */
+#define RABBITMQ_COMPAT_VERSION "3.10.8"
+
+/* ------------------------------------------------------------- helpers */
+
+/* Every user may do everything today (no tags, permissions or vhosts to
+ * give them yet: issue 13's user model brings them), which is what
+ * RabbitMQ's "administrator" tag means. */
+static json_t *user_tags(void)
+{
+    return json_pack("[s]", "administrator");
+}
+
+typedef struct totals {
+    uint64_t ready, unacked, consumers, queues;
+} totals;
+
+static void vhost_totals(vhost *vh, totals *t)
+{
+    size_t i = 0;
+    void *v;
+
+    memset(t, 0, sizeof *t);
+    while (map_next(&vh->queues, &i, NULL, NULL, &v)) {
+        queue *q = v;
+        t->ready += queue_message_count(q);
+        t->unacked += q->unacked;
+        t->consumers += q->ncons;
+        t->queues++;
+    }
+}
+
+/* The vhost a path names: warren has one, "/". */
+static vhost *find_vhost(http_ctx *x, const http_str *name)
+{
+    vhost *vh = x->b->vh;
+    return strlen(vh->name) == name->len && !memcmp(vh->name, name->ptr, name->len) ? vh : NULL;
+}
+
+static json_t *exchange_types(void)
+{
+    return json_pack("[{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b}]", "name", "direct", "description",
+                     "AMQP direct exchange, as per the AMQP specification", "enabled", 1, "name", "fanout",
+                     "description", "AMQP fanout exchange, as per the AMQP specification", "enabled", 1, "name",
+                     "headers", "description", "AMQP headers exchange, as per the AMQP specification", "enabled", 1,
+                     "name", "topic", "description", "AMQP topic exchange, as per the AMQP specification", "enabled",
+                     1);
+}
+
+/* "127.0.0.1", "::1": a listener's address without the brackets. */
+static void listener_ip(const listener *l, char *out, size_t n)
+{
+    size_t len = strlen(l->name);
+    if (len >= 2 && l->name[0] == '[')
+        snprintf(out, n, "%.*s", (int)(len - 2), l->name + 1);
+    else
+        snprintf(out, n, "%s", l->name);
+}
+
+static void add_listeners(json_t *arr, const char *node, const listener_set *ls, const char *protocol)
+{
+    int i;
+    for (i = 0; i < ls->n; i++) {
+        char ip[64];
+        listener_ip(&ls->l[i], ip, sizeof ip);
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:i,s:{s:i}}", "node", node, "protocol", protocol,
+                                             "ip_address", ip, "port", ls->port, "socket_opts", "backlog", 1024));
+    }
+}
+
+static json_t *contexts(http_ctx *x)
+{
+    const listener_set *ls = http_server_listeners(x->srv);
+    json_t *arr = json_array();
+    char ip[64], port[8];
+    int i;
+
+    for (i = 0; arr && i < ls->n; i++) {
+        listener_ip(&ls->l[i], ip, sizeof ip);
+        snprintf(port, sizeof port, "%d", ls->port);
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s}", "node", http_server_node(x->srv),
+                                             "description", "warren management", "path", "/", "ip", ip, "port",
+                                             port));
+    }
+    return arr;
+}
+
+/* -------------------------------------------------------------- whoami */
+
+static void get_whoami(http_ctx *x, http_reply *r)
+{
+    http_reply_json(r, 200, json_pack("{s:s,s:o}", "name", x->user, "tags", user_tags()));
+}
+
+/* --------------------------------------------------------------- users */
+
+static json_t *user_json(const auth_user *u)
+{
+    return json_pack("{s:s,s:o,s:{}}", "name", u->name, "tags", user_tags(), "limits");
+}
+
+static void get_users(http_ctx *x, http_reply *r)
+{
+    json_t *arr = json_array();
+    size_t i;
+
+    for (i = 0; arr && i < x->b->auth.nusers; i++)
+        json_array_append_new(arr, user_json(&x->b->auth.users[i]));
+    http_reply_json(r, 200, arr);
+}
+
+static void get_user(http_ctx *x, http_reply *r)
+{
+    size_t i;
+
+    for (i = 0; i < x->b->auth.nusers; i++) {
+        const auth_user *u = &x->b->auth.users[i];
+        if (strlen(u->name) == x->params[0].len && !memcmp(u->name, x->params[0].ptr, x->params[0].len)) {
+            http_reply_json(r, 200, user_json(u));
+            return;
+        }
+    }
+    http_reply_not_found(r);
+}
+
+/* -------------------------------------------------------------- vhosts */
+
+static json_t *vhost_json(http_ctx *x, vhost *vh)
+{
+    totals t;
+
+    vhost_totals(vh, &t);
+    return json_pack("{s:s,s:s,s:[],s:s,s:{s:s,s:[]},s:b,s:{s:s},s:I,s:I,s:I}", "name", vh->name, "description",
+                     "Default virtual host", "tags", "default_queue_type", "undefined", "metadata", "description",
+                     "Default virtual host", "tags", "tracing", 0, "cluster_state", http_server_node(x->srv),
+                     "running", "messages_ready", (json_int_t)t.ready, "messages_unacknowledged",
+                     (json_int_t)t.unacked, "messages", (json_int_t)(t.ready + t.unacked));
+}
+
+static void get_vhosts(http_ctx *x, http_reply *r)
+{
+    http_reply_json(r, 200, json_pack("[o]", vhost_json(x, x->b->vh)));
+}
+
+static void get_vhost(http_ctx *x, http_reply *r)
+{
+    vhost *vh = find_vhost(x, &x->params[0]);
+
+    if (!vh)
+        http_reply_not_found(r);
+    else
+        http_reply_json(r, 200, vhost_json(x, vh));
+}
+
+/* PUT of an existing vhost changes nothing warren keeps (204, as
+ * RabbitMQ answers an update); warren cannot create another yet. */
+static void put_vhost(http_ctx *x, http_reply *r)
+{
+    if (find_vhost(x, &x->params[0]))
+        r->status = 204;
+    else
+        http_reply_error(r, 501, "not_implemented", "warren has one virtual host, '/'; it cannot create others yet");
+}
+
+/* -------------------------------------------------------------- alarms */
+
+static void get_alarms(http_ctx *x, http_reply *r)
+{
+    unsigned on = x->b->alarms.on;
+    json_t *list;
+
+    if (!on) {
+        http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+        return;
+    }
+    /* RabbitMQ's rabbit_mgmt_wm_health_check_alarms, with
+     * rabbit_alarm:format_as_maps's entries */
+    list = json_array();
+    if (list && (on & ALARM_MEMORY))
+        json_array_append_new(list, json_pack("{s:s,s:s}", "resource", "memory", "node", http_server_node(x->srv)));
+    if (list && (on & ALARM_DISK))
+        json_array_append_new(list, json_pack("{s:s,s:s}", "resource", "disk", "node", http_server_node(x->srv)));
+    http_reply_json(r, 503, json_pack("{s:s,s:s,s:o}", "status", "failed", "reason",
+                                      "There are alarms in effect in the cluster", "alarms", list));
+}
+
+/* ------------------------------------------------------------ overview */
+
+static void get_overview(http_ctx *x, http_reply *r)
+{
+    broker *b = x->b;
+    const char *node = http_server_node(x->srv);
+    json_t *o, *listeners;
+    uint64_t connections = 0, channels = 0;
+    totals t;
+    conn *c;
+
+    vhost_totals(b->vh, &t);
+    for (c = b->conns; c; c = c->next) {
+        if (c->state == CONN_DEAD)
+            continue;
+        connections++;
+        channels += c->nchans;
+    }
+    listeners = json_array();
+    if (listeners) {
+        add_listeners(listeners, node, &b->amqp, "amqp");
+        add_listeners(listeners, node, http_server_listeners(x->srv), "http");
+    }
+    o = json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:{s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:I},s:i,s:s,s:o,s:o}",
+                  "management_version", RABBITMQ_COMPAT_VERSION, "exchange_types", exchange_types(),
+                  "product_version", WARREN_VERSION, "product_name", "warren", "rabbitmq_version",
+                  RABBITMQ_COMPAT_VERSION, "cluster_name", node, "queue_totals", "messages",
+                  (json_int_t)(t.ready + t.unacked), "messages_ready", (json_int_t)t.ready,
+                  "messages_unacknowledged", (json_int_t)t.unacked, "object_totals", "channels",
+                  (json_int_t)channels, "connections", (json_int_t)connections, "consumers",
+                  (json_int_t)t.consumers, "exchanges", (json_int_t)map_count(&b->vh->exchanges), "queues",
+                  (json_int_t)t.queues, "statistics_db_event_queue", 0, "node", node, "listeners", listeners,
+                  "contexts", contexts(x));
+    http_reply_json(r, 200, o);
+}
+
+/* --------------------------------------------------------------- nodes */
+
+static json_int_t open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    json_int_t n = 0;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n > 0 ? n - 1 : 0; /* the one opendir holds */
+}
+
+static json_t *node_json(http_ctx *x)
+{
+    broker *b = x->b;
+    struct rlimit rl = {0};
+    struct statvfs vfs;
+    json_int_t disk_free = 0, sockets = 0, fd_total;
+    char pid[16];
+    conn *c;
+
+    getrlimit(RLIMIT_NOFILE, &rl);
+    fd_total = rl.rlim_cur == RLIM_INFINITY ? (json_int_t)1 << 31 : (json_int_t)rl.rlim_cur;
+    if (statvfs(b->cfg.data_dir, &vfs) == 0)
+        disk_free = (json_int_t)vfs.f_bavail * (json_int_t)vfs.f_frsize;
+    for (c = b->conns; c; c = c->next)
+        sockets++;
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    return json_pack("{s:[],s:s,s:I,s:I,s:I,s:b,s:I,s:b,s:I,s:i,s:o,s:[{s:s,s:s,s:b},{s:s,s:s,s:b}],s:o,s:s,"
+                     "s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I}",
+                     "partitions", "os_pid", pid, "fd_total", fd_total, "sockets_total", fd_total, "mem_limit",
+                     (json_int_t)b->alarms.memory_limit, "mem_alarm", (b->alarms.on & ALARM_MEMORY) != 0,
+                     "disk_free_limit", (json_int_t)b->cfg.disk_free_limit, "disk_free_alarm",
+                     (b->alarms.on & ALARM_DISK) != 0, "uptime",
+                     (json_int_t)(ev_wall_ms(b->loop) - http_server_started_ms(x->srv)), "processors",
+                     (int)sysconf(_SC_NPROCESSORS_ONLN), "exchange_types", exchange_types(), "auth_mechanisms",
+                     "name", "AMQPLAIN", "description", "QPid AMQPLAIN mechanism", "enabled", 1, "name", "PLAIN",
+                     "description", "SASL PLAIN authentication mechanism", "enabled", 1, "contexts", contexts(x),
+                     "db_dir", b->cfg.data_dir, "mem_calculation_strategy", "allocated", "name",
+                     http_server_node(x->srv), "type", "disc", "running", 1, "mem_used",
+                     (json_int_t)memstat_heap_in_use(), "fd_used", open_fds(), "sockets_used", sockets, "disk_free",
+                     disk_free);
+}
+
+static void get_nodes(http_ctx *x, http_reply *r)
+{
+    http_reply_json(r, 200, json_pack("[o]", node_json(x)));
+}
+
+static void get_node(http_ctx *x, http_reply *r)
+{
+    const char *node = http_server_node(x->srv);
+
+    if (strlen(node) != x->params[0].len || memcmp(node, x->params[0].ptr, x->params[0].len))
+        http_reply_not_found(r);
+    else
+        http_reply_json(r, 200, node_json(x));
+}
+
+/* --------------------------------------------------------------- table */
+
+const http_route http_api_routes[] = {
+    {HTTP_GET, "/api/overview", get_overview, false},
+    {HTTP_GET, "/api/whoami", get_whoami, false},
+    {HTTP_GET, "/api/nodes", get_nodes, false},
+    {HTTP_GET, "/api/nodes/{node}", get_node, false},
+    {HTTP_GET, "/api/users", get_users, false},
+    {HTTP_GET, "/api/users/{user}", get_user, false},
+    {HTTP_GET, "/api/vhosts", get_vhosts, false},
+    {HTTP_GET, "/api/vhosts/{vhost}", get_vhost, false},
+    {HTTP_PUT, "/api/vhosts/{vhost}", put_vhost, true},
+    {HTTP_GET, "/api/health/checks/alarms", get_alarms, false},
+};
+const size_t http_api_nroutes = sizeof http_api_routes / sizeof *http_api_routes;

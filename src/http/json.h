@@ -1,0 +1,49 @@
+/*
+ * json.h - replies of the HTTP API and the JSON they carry (jansson):
+ * RabbitMQ's error bodies and status codes, request bodies, and the
+ * `columns` filter of RabbitMQ's list endpoints.
+ */
+#ifndef WARREN_HTTP_JSON_H
+#define WARREN_HTTP_JSON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http/routes.h"
+
+/* RabbitMQ 3.10's limit on a request body (cowboy reads 8,000,000 bytes
+ * at a time and RabbitMQ refuses a body that needs a second read):
+ * longer is 400 "Exceeded HTTP request body size limit". */
+#define HTTP_BODY_MAX 8000000
+
+/* What a handler answers: a status, and a JSON body or none. */
+struct http_reply {
+    int status;
+    json_t *body;               /* owned; NULL: an empty body */
+    char allow[64];             /* an Allow header, when not empty */
+    bool challenge;             /* add WWW-Authenticate (401) */
+};
+
+/* status with body (the reference is taken over; NULL out of memory is a
+ * 500). */
+void http_reply_json(http_reply *r, int status, json_t *body);
+/* RabbitMQ's error body {"error": error, "reason": reason}. */
+void http_reply_error(http_reply *r, int status, const char *error, const char *reason);
+/* The common ones, in RabbitMQ's words. */
+void http_reply_not_found(http_reply *r);       /* 404 {"error":"Object Not Found","reason":"Not Found"} */
+void http_reply_login_failed(http_reply *r);    /* 401 {"error":"not_authorized","reason":"Login failed"} */
+void http_reply_not_json(http_reply *r);        /* 400 {"error":"bad_request","reason":"not_json"} */
+void http_reply_too_big(http_reply *r);         /* 400 ... "Exceeded HTTP request body size limit" */
+
+/* A request body: a JSON object, or NULL (RabbitMQ's not_json) when it is
+ * not one. */
+json_t *http_json_body(const char *buf, size_t len);
+/* RabbitMQ's ?columns=a,b.c: a copy of v (an object, or each object of an
+ * array) holding only the named fields, a dotted name reaching into
+ * nested objects; a new reference. */
+json_t *http_json_columns(json_t *v, const http_str *columns);
+/* The body's bytes (malloc'd, for the response), or NULL. */
+char *http_json_dump(const json_t *v, size_t *len);
+
+#endif

@@ -1,0 +1,491 @@
+/*
+ * server.c - the HTTP API's server: libmicrohttpd (MHD) driven by
+ * warren's event loop, so every handler runs on the loop thread, between
+ * two AMQP events, and calls the domain with no lock.
+ *
+ * Two ways were open: MHD with its own listening socket and epoll set,
+ * or warren's listener module (listener.c) accepting and handing each
+ * socket to MHD_add_connection.  This uses both halves of the second:
+ * the listener binds (host names, IPv6, bind before the store opens and
+ * listen after, exactly as the AMQP ports; `--management-bind` takes
+ * what `--bind` takes) and accepts, and MHD, started with MHD_USE_EPOLL
+ * and MHD_USE_NO_LISTEN_SOCKET and no thread of its own, parses and
+ * writes.  MHD's epoll descriptor sits in warren's epoll set as one
+ * ev_io: when any HTTP socket is ready it becomes readable and MHD_run
+ * (which never blocks) serves what is ready.  MHD's own deadlines (idle
+ * connections, data it has buffered but not yet handled) come from
+ * MHD_get_timeout into one ev_timer.
+ *
+ * A request: MHD's URI log callback sees the raw request target first
+ * (before MHD unescapes anything, which would turn %2F into a path
+ * separator) and allocates the request with it; the access handler then
+ * matches the route (routes.c), answers 404/405/OPTIONS before asking
+ * for credentials (as RabbitMQ's cowboy router does), checks HTTP basic
+ * auth against auth.c, reads a body up to HTTP_BODY_MAX, and calls the
+ * handler (api.c).  Bodies past the limit are read and dropped, never
+ * held.
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "http/api.h"
+#include "log.h"
+#include "warren.h"
+
+#define HTTP_CONNECTIONS_MAX 1024
+#define HTTP_IDLE_TIMEOUT_S 120         /* RabbitMQ's management idle_timeout */
+#define HTTP_REALM "RabbitMQ Management"
+
+struct http_server {
+    broker *b;
+    ev_loop *loop;
+    struct MHD_Daemon *d;
+    listener_set ls;
+    ev_io io;                   /* MHD's epoll descriptor */
+    ev_timer timer;             /* MHD's next deadline */
+    bool serving;
+    uint64_t refused_logged;    /* loop ms of the last "cannot take" warning */
+    int64_t started_ms;
+    char node[300];             /* warren@host */
+};
+
+typedef struct http_request {
+    http_target t;
+    int parse_rc;               /* http_target_parse's */
+    bool started;               /* the headers were looked at */
+    bool too_big;               /* the body passed HTTP_BODY_MAX: dropped */
+    http_match m;
+    http_reply early;           /* a refusal decided on the headers, sent at the end */
+    char user[256];
+    char *body;
+    size_t bodylen, bodycap;
+} http_request;
+
+/* ------------------------------------------------------------ the loop */
+
+static void run(http_server *s)
+{
+    MHD_UNSIGNED_LONG_LONG ms;
+
+    MHD_run(s->d);
+    if (MHD_get_timeout(s->d, &ms) == MHD_YES)
+        ev_timer_start(s->loop, &s->timer, ms);
+    else
+        ev_timer_stop(s->loop, &s->timer);
+}
+
+static void on_ready(ev_loop *loop, ev_io *io, uint32_t events)
+{
+    (void)loop, (void)events;
+    run((http_server *)((char *)io - offsetof(http_server, io)));
+}
+
+static void on_timer(ev_loop *loop, ev_timer *t)
+{
+    (void)loop;
+    run((http_server *)((char *)t - offsetof(http_server, timer)));
+}
+
+static void on_accept(void *user, int fd, const struct sockaddr *peer, socklen_t peerlen)
+{
+    http_server *s = user;
+
+    if (s->b->stopping) {
+        close(fd);
+        return;
+    }
+    /* MHD owns the socket from here, and closes it if it cannot take it
+     * (past HTTP_CONNECTIONS_MAX): said at most once a second, so that a
+     * flood of connections does not become a flood of log lines */
+    if (MHD_add_connection(s->d, fd, peer, peerlen) != MHD_YES && ev_now(s->loop) >= s->refused_logged + 1000) {
+        s->refused_logged = ev_now(s->loop);
+        log_warn("HTTP API: cannot take a connection: %s", strerror(errno));
+    }
+    run(s);
+}
+
+/* -------------------------------------------------------------- replies */
+
+static enum MHD_Result send_reply(struct MHD_Connection *mc, const http_request *req, http_reply *r)
+{
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    char *text = NULL;
+    size_t len = 0;
+
+    if (r->body) {
+        json_t *shown = r->body;
+        const http_str *cols = req ? http_query(&req->t, "columns") : NULL;
+        if (cols && r->status / 100 == 2)
+            shown = http_json_columns(r->body, cols);
+        text = shown ? http_json_dump(shown, &len) : NULL;
+        if (shown != r->body)
+            json_decref(shown);
+        if (!text) {
+            r->status = 500;
+            json_decref(r->body);
+            r->body = NULL;
+        }
+    }
+    resp = text ? MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE)
+                : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    if (text) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    }
+    if (r->allow[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (r->challenge)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"" HTTP_REALM "\"");
+    ret = MHD_queue_response(mc, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    json_decref(r->body);
+    r->body = NULL;
+    return ret;
+}
+
+static enum MHD_Result send_status(struct MHD_Connection *mc, const http_request *req, int status)
+{
+    http_reply r = {.status = status};
+    return send_reply(mc, req, &r);
+}
+
+/* ------------------------------------------------------------- requests */
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
+{
+    http_request *req = calloc(1, sizeof *req);
+    (void)cls, (void)mc;
+
+    if (req)
+        req->parse_rc = http_target_parse(&req->t, uri, strlen(uri));
+    return req;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    http_request *req = *con_cls;
+    (void)cls, (void)mc, (void)toe;
+
+    if (!req)
+        return;
+    json_decref(req->early.body);
+    http_target_free(&req->t);
+    free(req->body);
+    free(req);
+    *con_cls = NULL;
+}
+
+static bool peer_is_loopback(struct MHD_Connection *mc)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    if (!sa)
+        return false;
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return false;
+}
+
+/* Basic auth against auth.c: 0 logged in (req->user set), else -1 with
+ * the refusal in *r. */
+static int login(http_server *s, struct MHD_Connection *mc, http_request *req, http_reply *r)
+{
+    const char *hdr = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    char *user, *pass = NULL;
+    amqp_error err;
+    int rc;
+
+    if (!hdr || strncasecmp(hdr, "Basic ", 6) != 0) {
+        /* no credentials: RabbitMQ's empty 401 with the challenge */
+        r->status = 401;
+        r->challenge = true;
+        return -1;
+    }
+    user = MHD_basic_auth_get_username_password(mc, &pass);
+    if (!user || !pass) {
+        /* not base64 of user:password: RabbitMQ answers 400 */
+        MHD_free(user);
+        MHD_free(pass);
+        r->status = 400;
+        return -1;
+    }
+    rc = auth_check(&s->b->auth, user, amqp_cstr(pass), peer_is_loopback(mc), &err);
+    if (rc < 0) {
+        log_info("HTTP API: login refused: %s", err.text);
+        http_reply_login_failed(r);
+    } else {
+        snprintf(req->user, sizeof req->user, "%s", user);
+    }
+    MHD_free(user);
+    MHD_free(pass);
+    return rc;
+}
+
+/* A reply decided on the headers.  With no body to come it waits for
+ * the request's last call, so the connection stays open for the next
+ * request (MHD closes one answered before its body); a body is not read
+ * for nothing: the reply goes at once and the connection closes. */
+static enum MHD_Result refuse(struct MHD_Connection *mc, http_request *req, http_reply *r)
+{
+    const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+
+    if (!te && (!cl || strtoull(cl, NULL, 10) == 0)) {
+        req->early = *r;
+        return MHD_YES;
+    }
+    return send_reply(mc, req, r);
+}
+
+/* The first call, on the headers: route, method, credentials, the size
+ * of the body to come.  MHD_YES with nothing queued lets the request go
+ * on to its body and its last call. */
+static enum MHD_Result begin(http_server *s, struct MHD_Connection *mc, http_request *req, const char *method)
+{
+    unsigned m = http_method_parse(method);
+    http_reply r = {0};
+    const char *cl;
+
+    req->started = true;
+    if (req->parse_rc < 0) {
+        r.status = 400;
+        return refuse(mc, req, &r);
+    }
+    http_route_match(http_api_routes, http_api_nroutes, &req->t, m, &req->m);
+    if (!req->m.allowed) {
+        http_reply_not_found(&r);
+        return refuse(mc, req, &r);
+    }
+    if (m == HTTP_OPTIONS || !req->m.route) {
+        r.status = m == HTTP_OPTIONS ? 200 : 405;
+        http_allow_header(req->m.allowed, r.allow, sizeof r.allow);
+        return refuse(mc, req, &r);
+    }
+    if (login(s, mc, req, &r) < 0)
+        return refuse(mc, req, &r);
+    cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (req->m.route->body && cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX) {
+        /* refused before it is read */
+        http_reply_too_big(&r);
+        return send_reply(mc, req, &r);
+    }
+    return MHD_YES;
+}
+
+static void take_body(http_request *req, const char *data, size_t n)
+{
+    if (req->early.status || !req->m.route->body || req->too_big)
+        return;
+    if (n > HTTP_BODY_MAX - req->bodylen) {
+        req->too_big = true;
+        free(req->body);
+        req->body = NULL;
+        req->bodylen = req->bodycap = 0;
+        return;
+    }
+    if (req->bodylen + n > req->bodycap) {
+        size_t cap = req->bodycap ? req->bodycap : 4096;
+        char *nb;
+        while (cap < req->bodylen + n)
+            cap *= 2;
+        if (cap > HTTP_BODY_MAX)
+            cap = HTTP_BODY_MAX;
+        if (!(nb = realloc(req->body, cap))) {
+            req->too_big = true; /* out of memory: refused as too big */
+            return;
+        }
+        req->body = nb;
+        req->bodycap = cap;
+    }
+    memcpy(req->body + req->bodylen, data, n);
+    req->bodylen += n;
+}
+
+/* The last call: the whole body is in; run the handler. */
+static enum MHD_Result finish(http_server *s, struct MHD_Connection *mc, http_request *req)
+{
+    http_reply r = {0};
+    http_ctx x = {
+        .b = s->b,
+        .srv = s,
+        .user = req->user,
+        .t = &req->t,
+        .params = req->m.params,
+        .nparams = req->m.nparams,
+    };
+
+    if (req->early.status)
+        return send_reply(mc, req, &req->early);
+    if (req->too_big) {
+        http_reply_too_big(&r);
+        return send_reply(mc, req, &r);
+    }
+    if (req->m.route->body && req->bodylen > 0 && !(x.body = http_json_body(req->body, req->bodylen))) {
+        http_reply_not_json(&r);
+        return send_reply(mc, req, &r);
+    }
+    req->m.route->handler(&x, &r);
+    json_decref(x.body);
+    if (!r.status)
+        r.status = 500;
+    return send_reply(mc, req, &r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    http_server *s = cls;
+    http_request *req = *con_cls;
+    (void)url, (void)version;
+
+    if (!req)
+        return send_status(mc, NULL, 500); /* out of memory at on_uri */
+    if (!req->started)
+        return begin(s, mc, req, method);
+    if (*upload_data_size) {
+        take_body(req, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return finish(s, mc, req);
+}
+
+/* MHD's messages are about clients (a malformed request, a reset): debug. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    size_t n;
+    (void)cls;
+
+    vsnprintf(line, sizeof line, fmt, ap);
+    n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = 0;
+    log_debug("HTTP API: %s", line);
+}
+
+/* ---------------------------------------------------------- the server */
+
+int http_server_init(http_server **out, broker *b, const config *cfg)
+{
+    static const char *defaults[] = {"127.0.0.1", "::1"};
+    http_server *s;
+    const union MHD_DaemonInfo *di;
+    bool required = cfg->mgmt_explicit;
+    char host[256];
+    int i;
+
+    *out = NULL;
+    if (cfg->mgmt_port == 0)
+        return 0;
+    if (!(s = calloc(1, sizeof *s)))
+        return log_error("out of memory"), -1;
+    s->b = b;
+    ev_timer_init(&s->timer, on_timer);
+    listeners_init(&s->ls, cfg->mgmt_port, on_accept, s);
+    s->ls.label = "HTTP API";
+    if (cfg->nmgmt_binds == 0) {
+        if (listeners_bind(&s->ls, defaults[0], required) < 0)
+            goto off;
+        listeners_bind(&s->ls, defaults[1], false);
+    } else {
+        for (i = 0; i < cfg->nmgmt_binds; i++)
+            if (listeners_bind(&s->ls, cfg->mgmt_binds[i], required) < 0)
+                goto off;
+    }
+    s->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
+                            s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
+                            (unsigned)HTTP_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_END);
+    di = s->d ? MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+    if (!di) {
+        log_error("HTTP API: cannot start libmicrohttpd: %s", strerror(errno));
+        http_server_free(s);
+        return -1;
+    }
+    s->io.fd = di->epoll_fd;
+    if (gethostname(host, sizeof host) < 0)
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = 0;
+    host[strcspn(host, ".")] = 0; /* RabbitMQ's node names use the short name */
+    snprintf(s->node, sizeof s->node, "warren@%s", host);
+    *out = s;
+    return 0;
+
+off:
+    listeners_close(&s->ls, NULL);
+    free(s);
+    if (required)
+        return -1;
+    log_warn("HTTP API off: its default port %d cannot be bound (give --management-port)", cfg->mgmt_port);
+    return 0;
+}
+
+int http_server_listen(http_server *s, ev_loop *loop)
+{
+    s->loop = loop;
+    s->started_ms = ev_wall_ms(loop);
+    if (ev_io_start(loop, &s->io, s->io.fd, EPOLLIN, on_ready) < 0) {
+        log_error("HTTP API: %s", strerror(errno));
+        return -1;
+    }
+    s->serving = true;
+    return listeners_listen(&s->ls, loop);
+}
+
+void http_server_close_listeners(http_server *s)
+{
+    if (s)
+        listeners_close(&s->ls, s->loop);
+}
+
+void http_server_free(http_server *s)
+{
+    if (!s)
+        return;
+    listeners_close(&s->ls, s->loop);
+    if (s->serving) {
+        ev_io_stop(s->loop, &s->io);
+        ev_timer_stop(s->loop, &s->timer);
+    }
+    if (s->d)
+        MHD_stop_daemon(s->d);
+    free(s);
+}
+
+const listener_set *http_server_listeners(const http_server *s)
+{
+    return &s->ls;
+}
+
+const char *http_server_node(const http_server *s)
+{
+    return s->node;
+}
+
+int64_t http_server_started_ms(const http_server *s)
+{
+    return s->started_ms;
+}
