@@ -172,6 +172,7 @@ static void on_tick(ev_loop *loop, ev_timer *t)
     if (b->st)
         store_tick(b->st);
     alarm_check_memory(&b->alarms);
+    stats_tick(b->vh);
     ev_timer_start(loop, t, 1000);
 }
 
@@ -269,6 +270,8 @@ int broker_init(broker *b, const config *cfg)
         if (store_open(&b->st, b->loop, cfg->data_dir, &opt, hooks, &rec) < 0)
             return -1;
     }
+    /* what comes from now on is published from now on (stats.c's seq clock) */
+    stats_seq_mark(b->vh, b->vh->next_seq, ev_wall_ms(b->loop));
     alarm_start(&b->alarms);
 
     b->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);

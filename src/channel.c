@@ -94,6 +94,19 @@ static consumer *consumer_by_id(channel *ch, uint32_t id)
     return NULL;
 }
 
+bool channel_oldest_unacked(channel *ch, const queue *q, uint32_t *at)
+{
+    size_t i;
+    for (i = 0; i < ch->ua_len; i++) {
+        const unacked *u = ua_at(ch, i);
+        if (u->q == q && !(u->e.flags & QE_ACKED)) {
+            *at = u->at;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Bookkeeping when an unacked message leaves the channel. */
 static void ua_done(channel *ch, unacked *u)
 {
@@ -119,6 +132,8 @@ static void settle(channel *ch, unacked *u)
 {
     queue *q = u->q;
     qentry e = u->e;
+    q->ctr.ack++;
+    ch->ctr.ack++;
     ua_done(ch, u);
     queue_settle(q, &e);
     queue_unref(q);
@@ -294,6 +309,8 @@ void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e)
     d.routing_key = (amqp_str){msg_rk(m), m->rklen};
     conn_send_content(ch->c, ch->id, AMQP_BASIC_DELIVER, &d, m);
     msg_unref(m);
+    ch->ctr.deliver++;
+    ch->ctr.redeliver += d.redelivered;
     if (cons->no_ack) {
         queue_settle(q, e);
         if (ch->ua_len == 0)
@@ -308,7 +325,7 @@ void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e)
         return;
     }
     {
-        unacked u = {.e = *e, .q = q, .consumer_id = cons->id};
+        unacked u = {.e = *e, .q = q, .consumer_id = cons->id, .at = (uint32_t)ev_now(ch->c->b->loop)};
         if (ua_push(ch, &u) < 0) {
             queue_requeue(q, e);
             conn_kill(ch->c, "out of memory");
@@ -406,9 +423,16 @@ static void send_return(channel *ch, msg *m, int code, const char *text)
  * caller has set up. */
 static void route_only(channel *ch, msg *m, route_set *rs)
 {
-    exchange *x = vhost_exchange(ch->c->vh, (amqp_str){msg_exchange(m), m->exlen});
-    if (x)
+    vhost *vh = ch->c->vh;
+    exchange *x = vhost_exchange(vh, (amqp_str){msg_exchange(m), m->exlen});
+    if (x) {
         exchange_route_cc(x, (amqp_str){msg_rk(m), m->rklen}, m, rs);
+        x->ctr.publish_in++;
+        x->ctr.publish_out += rs->n != 0;
+        vh->stats.received++;
+        vh->stats.routed += rs->n != 0;
+        vh->stats.unroutable += rs->n == 0;
+    }
     if (m->exlen == 0)
         reply_to_route(ch->c->vh, m); /* a reply to amq.rabbitmq.reply-to.<token> */
 }
@@ -461,6 +485,7 @@ static int publish_finish(channel *ch, amqp_error *err)
 
     ch->pub_msg = NULL;
     ch->pub_state = PUB_NONE;
+    ch->ctr.publish++;
     /* its TTL counts from now, when it is whole (a TTL of 0 means: to a
      * consumer in this very turn, or nowhere) */
     m->published = vhost_now_ms(ch->c->vh);
@@ -766,6 +791,9 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
         };
         conn_send_content(ch->c, ch->id, AMQP_BASIC_GET_OK, &ok, mm);
         msg_unref(mm);
+        q->ctr.get++;
+        ch->ctr.get++;
+        ch->ctr.redeliver += ok.redelivered;
         if (m->no_ack) {
             queue_settle(q, &e);
             if (ch->ua_len == 0)
@@ -777,7 +805,7 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
                 ua_push(ch, &u);
             }
         } else {
-            unacked u = {.e = e, .q = q, .consumer_id = 0};
+            unacked u = {.e = e, .q = q, .consumer_id = 0, .at = (uint32_t)ev_now(ch->c->b->loop)};
             if (ua_push(ch, &u) < 0) {
                 queue_requeue(q, &e);
                 return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");

@@ -319,6 +319,7 @@ uint32_t queue_delete(queue *q)
     q->owner = NULL;
     if (q->durable && q->vh->b->st)
         store_queue_deleted(q->vh->b->st, q->id);
+    stats_queue_gone(q);
     log_debug("queue '%s' deleted", q->name);
     queue_unref(q);
     return n;
@@ -430,6 +431,7 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
         return -1;
     }
     count_in(q, &e);
+    q->ctr.publish++;
     if (e.expires) {
         q->expiring = true;
         if (was_empty)
@@ -472,6 +474,9 @@ bool queue_take(queue *q, qentry *out)
         }
         if (q->expiring)
             arm_ttl(q);
+        q->ctr.deliver_get++;
+        q->ctr.redeliver += (out->flags & QE_REDELIVERED) != 0;
+        q->unacked_bytes += out->size;
         return true;
     }
     return false;
@@ -480,6 +485,7 @@ bool queue_take(queue *q, qentry *out)
 int queue_requeue(queue *q, qentry *e)
 {
     q->unacked--;
+    q->unacked_bytes -= e->size;
     if (q->deleted) {
         drop_entry(q, e);
         return 0;
@@ -501,12 +507,14 @@ int queue_requeue(queue *q, qentry *e)
 void queue_settle(queue *q, qentry *e)
 {
     q->unacked--;
+    q->unacked_bytes -= e->size;
     drop_entry(q, e);
 }
 
 void queue_reject(queue *q, qentry *e)
 {
     q->unacked--;
+    q->unacked_bytes -= e->size;
     if (q->deleted)
         drop_entry(q, e);
     else

@@ -38,6 +38,7 @@
 #include "map.h"
 #include "queue_args.h"
 #include "message.h"
+#include "stats.h"
 
 typedef struct broker broker;
 typedef struct conn conn;
@@ -127,6 +128,9 @@ struct queue {
     uint32_t nready;
     uint64_t ready_bytes;
     uint32_t unacked;
+    uint64_t unacked_bytes;
+    stats_qcounters ctr;        /* bumped where it happens (stats.h) */
+    stats_qsample smp;          /* rates, sampled on the tick (stats.c) */
     consumer **cons;            /* in the order they came */
     uint32_t ncons, capcons, rr;
     uint32_t refs;              /* unacked entries and the vhost hold it */
@@ -260,6 +264,7 @@ struct exchange {
     uint32_t nbindings;
     binding *dst_bindings;      /* where it is the destination */
     void *index;                /* the type's index of its bindings */
+    stats_xcounters ctr;        /* publishes in and out (stats.h) */
 };
 
 extern const exchange_type exchange_default, exchange_direct, exchange_fanout, exchange_topic,
@@ -309,6 +314,7 @@ struct vhost {
      * hash, not a walk of a list that may hold 100,000 (exchange.c) */
     binding **bindex;
     size_t bindex_cap, nbindings;
+    stats_vhost stats;          /* totals, their history, the seq clock (stats.c) */
 };
 
 vhost *vhost_new(broker *b, const char *name);
@@ -353,6 +359,7 @@ typedef struct unacked {
     qentry e;
     queue *q;
     uint32_t consumer_id;       /* 0 for basic.get */
+    uint32_t at;                /* loop ms it went out, mod 2^32 (stats: oldest unacked) */
 } unacked;
 
 struct channel {
@@ -414,6 +421,7 @@ struct channel {
         uint8_t kind;
     } *txa;
     size_t ntxa, captxa;
+    stats_chcounters ctr;       /* publishes, deliveries, acks (stats.h) */
 };
 
 channel *channel_new(conn *c, uint16_t id);
@@ -430,6 +438,9 @@ void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e);
 /* Send m to the channel's direct reply-to consumer: a basic.deliver that
  * needs no ack (m stays the caller's). */
 void channel_deliver_reply(channel *ch, const msg *m);
+/* stats.c: when (ua->at) the oldest unsettled delivery from q on ch went
+ * out; false when ch holds none.  Walks from the ring's head to the first. */
+bool channel_oldest_unacked(channel *ch, const queue *q, uint32_t *at);
 /* A queue went away under this consumer: forget it, tell the client. */
 void channel_consumer_gone(channel *ch, consumer *cons);
 
@@ -506,6 +517,7 @@ struct conn {
     uint32_t nexclusive;        /* exclusive queues it owns */
     bool sync_waiting;          /* on the broker's sync waiter list */
     conn *sync_next;
+    stats_conncounters stats;   /* bytes, reads, writes, client properties (stats.h) */
 };
 
 enum {
