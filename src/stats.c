@@ -23,11 +23,12 @@
  *   timestamp in every 40-byte entry is 8 more bytes a message.  Instead the
  *   vhost keeps a seq clock: a fixed table of (seq, wall ms) marks, one per
  *   second with publishes (and one per second of publish time during
- *   recovery), thinned from the old end when full.  Such a message's age is
- *   then the age of the last mark at or before its seq: never younger than
- *   the truth, and too old by at most the spacing of the marks around it:
- *   1 s for the last ~minute and a half, coarser (about a 30th of the age)
- *   further back.
+ *   recovery); when the table is full, the mark whose loss widens a gap
+ *   least for its age goes, so the spacing grows with the age.  Such a
+ *   message's age is then the age of the last mark at or before its seq:
+ *   never younger than the truth, and too old by at most the spacing of
+ *   the marks around it: 1 s for the youngest, about a 16th of the age
+ *   further back (test_stats.c checks the bound over 10,000 marks).
  *
  * - The oldest unacked delivery.  Each unacked slot of a channel records
  *   when it went out (loop ms, 32 bits: ages up to 49 days), and the ring
@@ -55,6 +56,8 @@ static void copy_name(char *dst, size_t cap, const char *src, size_t len)
 
 /* ------------------------------------------------------------- seq clock */
 
+#define STATS_SEQCLOCK_EXACT_MS 60000  /* ages below this weigh alike */
+
 void stats_seq_mark(vhost *vh, uint64_t seq, int64_t ms)
 {
     stats_seqclock *c = &vh->stats.clock;
@@ -69,13 +72,20 @@ void stats_seq_mark(vhost *vh, uint64_t seq, int64_t ms)
             return; /* one mark a second is the resolution */
     }
     if (c->n == STATS_SEQCLOCK) {
-        /* thin the older half to every other mark */
-        uint32_t i, half = STATS_SEQCLOCK / 2, k = 0;
-        for (i = 0; i < half; i += 2)
-            c->s[k++] = c->s[i];
-        for (i = half; i < STATS_SEQCLOCK; i++)
-            c->s[k++] = c->s[i];
-        c->n = k;
+        /* Full: drop the mark whose loss widens a gap least compared
+         * with the age there, so the spacing grows with the age. */
+        uint32_t i, drop = 1;
+        double best = -1;
+        for (i = 1; i + 1 < c->n; i++) {
+            double gap = (double)(c->s[i + 1].ms - c->s[i - 1].ms);
+            double cost = gap / (double)(ms - c->s[i + 1].ms + STATS_SEQCLOCK_EXACT_MS);
+            if (best < 0 || cost < best) {
+                best = cost;
+                drop = i;
+            }
+        }
+        memmove(c->s + drop, c->s + drop + 1, (c->n - drop - 1) * sizeof *c->s);
+        c->n--;
     }
     c->s[c->n++] = (struct stats_seqmark){seq, ms};
 }
