@@ -56,7 +56,7 @@ static void copy_name(char *dst, size_t cap, const char *src, size_t len)
 
 /* ------------------------------------------------------------- seq clock */
 
-#define STATS_SEQCLOCK_EXACT_MS 60000  /* ages below this weigh alike */
+#define STATS_SEQCLOCK_EXACT_MS 10000  /* about the age below which marks stay 1 s apart */
 
 void stats_seq_mark(vhost *vh, uint64_t seq, int64_t ms)
 {
