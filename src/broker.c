@@ -25,7 +25,8 @@
  *
  * Shutdown (SIGINT/SIGTERM) closes every open connection with 320
  * CONNECTION_FORCED, gives clients a moment to answer, then stops.
- * SIGHUP is logged and otherwise ignored, as RabbitMQ does.
+ * SIGHUP is logged and otherwise ignored, as RabbitMQ does.  SIGUSR1 logs
+ * every statistic of stats.c (a debug dump until the HTTP API).
  */
 #include "warren.h"
 
@@ -217,6 +218,8 @@ static void on_signal(ev_loop *loop, ev_io *io, uint32_t events)
             /* as RabbitMQ: a closed terminal, logrotate or `systemctl
              * reload` must not stop the broker */
             log_info("SIGHUP (from pid %u) ignored", si.ssi_pid);
+        else if (si.ssi_signo == SIGUSR1)
+            stats_log(b); /* a debug dump of the statistics API */
     }
 }
 
@@ -242,6 +245,7 @@ int broker_init(broker *b, const config *cfg)
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (!(b->loop = ev_loop_new()))

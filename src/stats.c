@@ -46,6 +46,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
+
 static void copy_name(char *dst, size_t cap, const char *src, size_t len)
 {
     if (len >= cap)
@@ -568,12 +570,108 @@ void stats_tick(vhost *vh)
     stats_vhost *sv = &vh->stats;
     uint64_t now = ev_now(vh->b->loop);
 
-    if (vh->next_seq != sv->clock_seq) {
+    stats_seqclock *c = &sv->clock;
+
+    /* Nothing published since the last mark: it still holds, now, for
+     * whatever comes next, so it moves forward (an idle hour must not
+     * make the next message look an hour old). */
+    if (c->n && c->s[c->n - 1].seq == vh->next_seq && c->s[c->n - 1].ms < vhost_now_ms(vh))
+        c->s[c->n - 1].ms = vhost_now_ms(vh);
+    else
         stats_seq_mark(vh, vh->next_seq, vhost_now_ms(vh));
-        sv->clock_seq = vh->next_seq;
-    }
     if ((int64_t)now >= sv->next_sample) {
         stats_sample_now(vh);
         sv->next_sample = (int64_t)now + STATS_INTERVAL_MS;
     }
+}
+
+/* ------------------------------------------------------------ debug dump */
+
+static const char *product_of(const stats_connection *s, char *buf, size_t cap)
+{
+    amqp_value v;
+    if (!amqp_table_get(s->client_properties, "product", &v) || (v.type != 'S' && v.type != 's'))
+        return "-";
+    copy_name(buf, cap, v.v.s.ptr, v.v.s.len);
+    for (char *p = buf; *p; p++)
+        if (*p == ' ' || *p == '=')
+            *p = '_'; /* one word, for the key=value line */
+    return buf;
+}
+
+static int log_queue(void *ctx, const stats_queue *s)
+{
+    (void)ctx;
+    log_info("stats queue name=%s ready=%llu unacked=%llu consumers=%u ready_bytes=%llu unacked_bytes=%llu "
+             "publish=%llu deliver_get=%llu get=%llu ack=%llu redeliver=%llu oldest_ready_ms=%lld "
+             "oldest_unacked_ms=%lld publish_rate=%.2f",
+             s->name, (unsigned long long)s->ready, (unsigned long long)s->unacked, s->consumers,
+             (unsigned long long)s->ready_bytes, (unsigned long long)s->unacked_bytes,
+             (unsigned long long)s->counters.publish, (unsigned long long)s->counters.deliver_get,
+             (unsigned long long)s->counters.get, (unsigned long long)s->counters.ack,
+             (unsigned long long)s->counters.redeliver, (long long)s->oldest_ready_ms,
+             (long long)s->oldest_unacked_ms, s->rates.publish);
+    return 0;
+}
+
+static int log_exchange(void *ctx, const stats_exchange *s)
+{
+    (void)ctx;
+    if (s->publish_in)
+        log_info("stats exchange name=%s type=%s publish_in=%llu publish_out=%llu", s->name[0] ? s->name : "-",
+                 s->type, (unsigned long long)s->publish_in, (unsigned long long)s->publish_out);
+    return 0;
+}
+
+static int log_connection(void *ctx, const stats_connection *s)
+{
+    char product[64];
+    (void)ctx;
+    log_info("stats connection name=%s user=%s state=%s channels=%u recv_oct=%llu recv_cnt=%llu send_oct=%llu "
+             "send_cnt=%llu product=%s",
+             s->name, s->user, s->state, s->channels, (unsigned long long)s->recv_oct,
+             (unsigned long long)s->recv_cnt, (unsigned long long)s->send_oct, (unsigned long long)s->send_cnt,
+             product_of(s, product, sizeof product));
+    return 0;
+}
+
+static int log_channel(void *ctx, const stats_channel *s)
+{
+    (void)ctx;
+    log_info("stats channel connection=%s number=%u consumers=%u prefetch=%u unacked=%u confirm=%d tx=%d "
+             "publish=%llu deliver=%llu get=%llu ack=%llu redeliver=%llu",
+             s->connection, s->number, s->consumers, s->prefetch, s->unacked, s->confirm, s->tx,
+             (unsigned long long)s->counters.publish, (unsigned long long)s->counters.deliver,
+             (unsigned long long)s->counters.get, (unsigned long long)s->counters.ack,
+             (unsigned long long)s->counters.redeliver);
+    return 0;
+}
+
+static int log_consumer(void *ctx, const stats_consumer *s)
+{
+    (void)ctx;
+    log_info("stats consumer queue=%s tag=%s channel=%u ack_required=%d prefetch=%u unacked=%u", s->queue, s->tag,
+             s->channel, s->ack_required, s->prefetch, s->unacked);
+    return 0;
+}
+
+void stats_log(broker *b)
+{
+    stats_totals t;
+
+    stats_each_queue(b->vh, log_queue, NULL);
+    stats_each_exchange(b->vh, log_exchange, NULL);
+    stats_each_connection(b, log_connection, NULL);
+    stats_each_channel(b, log_channel, NULL);
+    stats_each_consumer(b, log_consumer, NULL);
+    stats_totals_get(b, &t);
+    log_info("stats totals connections=%u channels=%u queues=%u exchanges=%u consumers=%u ready=%llu unacked=%llu "
+             "publish=%llu deliver_get=%llu ack=%llu redeliver=%llu received=%llu routed=%llu unroutable=%llu "
+             "memory_alarm=%d disk_alarm=%d",
+             t.connections, t.channels, t.queues, t.exchanges, t.consumers, (unsigned long long)t.ready,
+             (unsigned long long)t.unacked, (unsigned long long)t.counters.publish,
+             (unsigned long long)t.counters.deliver_get, (unsigned long long)t.counters.ack,
+             (unsigned long long)t.counters.redeliver, (unsigned long long)t.received, (unsigned long long)t.routed,
+             (unsigned long long)t.unroutable, t.memory_alarm, t.disk_alarm);
+    log_info("stats end");
 }

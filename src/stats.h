@@ -99,7 +99,6 @@ typedef struct stats_vhost {
     uint64_t routed;            /* of those, routed to at least one queue */
     uint64_t unroutable;        /* routed nowhere (dropped or returned) */
     stats_seqclock clock;
-    uint64_t clock_seq;         /* next_seq at the last mark */
     stats_sample hist[STATS_HISTORY];
     uint32_t hist_head, hist_len;
     int64_t next_sample;        /* loop ms of the next sample */
@@ -214,6 +213,9 @@ void stats_seq_mark(vhost *vh, uint64_t seq, int64_t ms);
 int64_t stats_seq_time(const vhost *vh, uint64_t seq);
 /* A queue is deleted: its counters go into the vhost's totals. */
 void stats_queue_gone(queue *q);
+/* SIGUSR1: every object's statistics into the log, one "stats ..." line
+ * each, ending with "stats end" (a debug dump until the HTTP API). */
+void stats_log(broker *b);
 /* Keep the client properties' product/version/platform/capabilities. */
 void stats_conn_props(stats_conncounters *cc, amqp_table client_props);
 
