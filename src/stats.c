@@ -393,8 +393,6 @@ int stats_each_channel(broker *b, int (*fn)(void *ctx, const stats_channel *s), 
             s.number = ch->id;
             for (k = ch->consumers; k; k = k->ch_next)
                 s.consumers++;
-            if (ch->reply)
-                s.consumers++;
             s.prefetch = ch->prefetch;
             s.global_prefetch = ch->global_prefetch;
             s.unacked = ch->unacked_count;
