@@ -312,6 +312,7 @@ void channel_deliver(channel *ch, consumer *cons, queue *q, qentry *e)
     ch->ctr.deliver++;
     ch->ctr.redeliver += d.redelivered;
     if (cons->no_ack) {
+        q->ctr.deliver_no_ack++;
         queue_settle(q, e);
         if (ch->ua_len == 0)
             ch->ua_first_tag = ch->next_tag;
@@ -445,8 +446,11 @@ static int deliver_routed(channel *ch, msg *m, route_set *rs, bool mandatory, de
     vhost *vh = ch->c->vh;
     int rc;
 
-    if (rs->n == 0 && mandatory)
+    if (rs->n == 0 && mandatory) {
         send_return(ch, m, AMQP_NO_ROUTE, "NO_ROUTE");
+        ch->ctr.return_unroutable++;
+        vh->stats.returned++;
+    }
     if (rs->n && m->props_len >= 2 && (amqp_get16(msg_props(m)) & AMQP_BASIC_HEADERS_FLAG)) {
         /* BCC keys route, but the header itself goes nowhere */
         msg *clean = msg_without_header(m, "BCC");
@@ -766,6 +770,7 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
         if (!queue_take(q, &e)) {
             amqp_basic_get_empty empty = {.cluster_id = amqp_cstr("")};
             conn_send_method(ch->c, ch->id, AMQP_BASIC_GET_EMPTY, &empty);
+            q->ctr.get_empty++;
             return 0;
         }
         q->unacked++;
@@ -795,6 +800,7 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
         ch->ctr.get++;
         ch->ctr.redeliver += ok.redelivered;
         if (m->no_ack) {
+            q->ctr.get_no_ack++;
             queue_settle(q, &e);
             if (ch->ua_len == 0)
                 ch->ua_first_tag = ch->next_tag;
@@ -1095,6 +1101,8 @@ static void confirm_upto(channel *ch, uint64_t upto)
     amqp_basic_ack m = {.delivery_tag = upto, .multiple = upto > ch->confirmed_upto + 1};
     if (upto <= ch->confirmed_upto)
         return;
+    ch->ctr.confirm += upto - ch->confirmed_upto;
+    ch->c->vh->stats.confirmed += upto - ch->confirmed_upto;
     conn_send_method(ch->c, ch->id, AMQP_BASIC_ACK, &m);
     ch->confirmed_upto = upto;
 }

@@ -42,9 +42,12 @@
 #include "stats.h"
 #include "warren.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "log.h"
 
@@ -112,15 +115,31 @@ int64_t stats_seq_time(const vhost *vh, uint64_t seq)
 
 /* ------------------------------------------------------------------ queue */
 
-static uint64_t rate_counter(const stats_qcounters *k, int which)
+/* The counters as RabbitMQ names them: deliver and get without no-ack. */
+static void msgstats_of(const stats_qcounters *k, stats_msgstats *m)
+{
+    m->publish = k->publish;
+    m->deliver_get = k->deliver_get;
+    m->deliver_no_ack = k->deliver_no_ack;
+    m->get_no_ack = k->get_no_ack;
+    m->get = k->get - k->get_no_ack;
+    m->deliver = k->deliver_get - k->get - k->deliver_no_ack;
+    m->get_empty = k->get_empty;
+    m->ack = k->ack;
+    m->redeliver = k->redeliver;
+}
+
+static uint64_t rate_counter(const stats_msgstats *m, int which)
 {
     switch (which) {
-    case STATS_PUBLISH: return k->publish;
-    case STATS_DELIVER: return k->deliver_get - k->get;
-    case STATS_GET: return k->get;
-    case STATS_DELIVER_GET: return k->deliver_get;
-    case STATS_ACK: return k->ack;
-    default: return k->redeliver;
+    case STATS_PUBLISH: return m->publish;
+    case STATS_DELIVER: return m->deliver;
+    case STATS_DELIVER_NO_ACK: return m->deliver_no_ack;
+    case STATS_GET: return m->get;
+    case STATS_GET_NO_ACK: return m->get_no_ack;
+    case STATS_DELIVER_GET: return m->deliver_get;
+    case STATS_ACK: return m->ack;
+    default: return m->redeliver;
     }
 }
 
@@ -128,10 +147,21 @@ static void rates_of(const float *r, stats_rates *out)
 {
     out->publish = r[STATS_PUBLISH];
     out->deliver = r[STATS_DELIVER];
+    out->deliver_no_ack = r[STATS_DELIVER_NO_ACK];
     out->get = r[STATS_GET];
+    out->get_no_ack = r[STATS_GET_NO_ACK];
     out->deliver_get = r[STATS_DELIVER_GET];
     out->ack = r[STATS_ACK];
     out->redeliver = r[STATS_REDELIVER];
+}
+
+static uint64_t queue_memory(const queue *q)
+{
+    uint64_t n = sizeof *q + q->namelen + 1 + q->argslen + q->capcons * sizeof *q->cons;
+    uint16_t i;
+    for (i = 0; i < q->nlevels; i++)
+        n += sizeof q->levels[i] + q->levels[i].cap * sizeof(qentry);
+    return n;
 }
 
 static int64_t oldest_ready(queue *q, int64_t now)
@@ -202,8 +232,14 @@ static void fill_queue(queue *q, stats_queue *s)
     s->ready_bytes = q->ready_bytes;
     s->unacked_bytes = q->unacked_bytes;
     s->consumers = q->ncons;
-    s->counters = q->ctr;
+    msgstats_of(&q->ctr, &s->counters);
     rates_of(q->smp.rate, &s->rates);
+    s->memory = queue_memory(q);
+    if (q->ncons && q->set.single_active)
+        copy_name(s->single_active_consumer_tag, sizeof s->single_active_consumer_tag, q->cons[0]->tag,
+                  q->cons[0]->taglen);
+    if (q->ncons == 1 && q->cons[0]->exclusive)
+        copy_name(s->exclusive_consumer_tag, sizeof s->exclusive_consumer_tag, q->cons[0]->tag, q->cons[0]->taglen);
     s->oldest_ready_ms = oldest_ready(q, vhost_now_ms(vh));
     s->oldest_unacked_ms = oldest_unacked(q);
     s->idle_since = q->smp.idle_since;
@@ -243,6 +279,9 @@ void stats_queue_gone(queue *q)
     g->publish += q->ctr.publish;
     g->deliver_get += q->ctr.deliver_get;
     g->get += q->ctr.get;
+    g->deliver_no_ack += q->ctr.deliver_no_ack;
+    g->get_no_ack += q->ctr.get_no_ack;
+    g->get_empty += q->ctr.get_empty;
     g->ack += q->ctr.ack;
     g->redeliver += q->ctr.redeliver;
     memset(&q->ctr, 0, sizeof q->ctr);
@@ -307,9 +346,34 @@ static const char *conn_state_name(const conn *c)
     }
 }
 
+/* The server's end of the socket, as conn.c writes the peer's: asked of
+ * the kernel once, at the first query. */
+static const char *local_name(conn *c)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+
+    if (c->stats.local[0] || getsockname(c->io.fd, (struct sockaddr *)&ss, &len) < 0)
+        return c->stats.local;
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        port = ntohs(in->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        port = ntohs(in6->sin6_port);
+    }
+    snprintf(c->stats.local, sizeof c->stats.local, ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
+    return c->stats.local;
+}
+
 static void fill_connection(conn *c, stats_connection *s)
 {
     memset(s, 0, sizeof *s);
+    copy_name(s->local, sizeof s->local, local_name(c), strlen(local_name(c)));
     copy_name(s->name, sizeof s->name, c->peer, strlen(c->peer));
     copy_name(s->user, sizeof s->user, c->user, strlen(c->user));
     if (c->vh)
@@ -323,6 +387,8 @@ static void fill_connection(conn *c, stats_connection *s)
     s->recv_cnt = c->stats.recv_cnt;
     s->send_oct = c->stats.send_oct;
     s->send_cnt = c->stats.send_cnt;
+    s->recv_oct_rate = c->stats.recv_rate;
+    s->send_oct_rate = c->stats.send_rate;
     s->connected_at = c->stats.connected_at;
     s->client_properties = (amqp_table){c->stats.client_props, c->stats.client_props_len};
 }
@@ -396,8 +462,12 @@ int stats_each_channel(broker *b, int (*fn)(void *ctx, const stats_channel *s), 
             s.prefetch = ch->prefetch;
             s.global_prefetch = ch->global_prefetch;
             s.unacked = ch->unacked_count;
+            s.unconfirmed = ch->confirm ? (uint32_t)(ch->pub_count - ch->confirmed_upto) : 0;
+            s.uncommitted = (uint32_t)ch->ntxp;
+            s.acks_uncommitted = (uint32_t)ch->ntxa;
             s.confirm = ch->confirm;
             s.tx = ch->tx;
+            s.state = ch->state == CH_CLOSING ? "closing" : !ch->flow_active ? "flow" : "running";
             s.counters = ch->ctr;
             rc = fn(ctx, &s);
         }
@@ -428,6 +498,7 @@ int stats_each_consumer(broker *b, int (*fn)(void *ctx, const stats_consumer *s)
                 s->ack_required = !k->no_ack;
                 s->exclusive = k->exclusive;
                 s->prefetch = k->prefetch;
+                s->active = !k->q->set.single_active || (k->q->ncons && k->q->cons[0] == k);
                 s->priority = k->priority;
                 s->unacked = k->unacked;
                 rc = fn(ctx, s);
@@ -445,6 +516,9 @@ static void add_counters(stats_qcounters *t, const stats_qcounters *k)
     t->publish += k->publish;
     t->deliver_get += k->deliver_get;
     t->get += k->get;
+    t->deliver_no_ack += k->deliver_no_ack;
+    t->get_no_ack += k->get_no_ack;
+    t->get_empty += k->get_empty;
     t->ack += k->ack;
     t->redeliver += k->redeliver;
 }
@@ -470,32 +544,33 @@ void stats_totals_get(broker *b, stats_totals *out)
     }
     out->queues = (uint32_t)map_count(&vh->queues);
     out->exchanges = (uint32_t)map_count(&vh->exchanges);
-    out->counters = sv->gone;
+    stats_qcounters sum = sv->gone;
     while (map_next(&vh->queues, &i, NULL, NULL, &v)) {
         queue *q = v;
         out->ready += q->nready;
         out->unacked += q->unacked;
         out->ready_bytes += q->ready_bytes;
         out->unacked_bytes += q->unacked_bytes;
-        add_counters(&out->counters, &q->ctr);
+        add_counters(&sum, &q->ctr);
     }
+    msgstats_of(&sum, &out->counters);
     out->received = sv->received;
     out->routed = sv->routed;
     out->unroutable = sv->unroutable;
+    out->returned = sv->returned;
+    out->confirmed = sv->confirmed;
     out->memory_alarm = (b->alarms.on & ALARM_MEMORY) != 0;
     out->disk_alarm = (b->alarms.on & ALARM_DISK) != 0;
     if (sv->hist_len >= 2) {
         const stats_sample *a = &sv->hist[(sv->hist_head + sv->hist_len - 2) % STATS_HISTORY];
         const stats_sample *z = &sv->hist[(sv->hist_head + sv->hist_len - 1) % STATS_HISTORY];
         double dt = (double)(z->at - a->at) / 1000.0;
-        if (dt > 0) {
-            out->rates.publish = (double)(z->publish - a->publish) / dt;
-            out->rates.deliver = (double)(z->deliver - a->deliver) / dt;
-            out->rates.get = (double)(z->get - a->get) / dt;
-            out->rates.deliver_get = out->rates.deliver + out->rates.get;
-            out->rates.ack = (double)(z->ack - a->ack) / dt;
-            out->rates.redeliver = (double)(z->redeliver - a->redeliver) / dt;
-        }
+        float r[STATS_NRATES];
+        int k;
+        for (k = 0; k < STATS_NRATES && dt > 0; k++)
+            r[k] = (float)((double)(rate_counter(&z->m, k) - rate_counter(&a->m, k)) / dt);
+        if (dt > 0)
+            rates_of(r, &out->rates);
     }
 }
 
@@ -520,15 +595,18 @@ void stats_sample_at(vhost *vh, int64_t now)
     float dt = prev && now > prev ? (float)(now - prev) / 1000.0f : 0;
     size_t i = 0;
     void *v;
+    conn *c;
     int k;
 
     while (map_next(&vh->queues, &i, NULL, NULL, &v)) {
         queue *q = v;
+        stats_msgstats m;
         bool active = false;
+        msgstats_of(&q->ctr, &m);
         for (k = 0; k < STATS_NRATES; k++) {
-            uint64_t cur = rate_counter(&q->ctr, k);
-            q->smp.rate[k] = dt > 0 ? (float)(cur - q->smp.last[k]) / dt : 0;
-            active |= cur != q->smp.last[k];
+            uint32_t cur = (uint32_t)rate_counter(&m, k), d = cur - q->smp.last[k];
+            q->smp.rate[k] = dt > 0 ? (float)d / dt : 0;
+            active |= d != 0;
             q->smp.last[k] = cur;
         }
         if (active || !q->smp.idle_since)
@@ -545,11 +623,14 @@ void stats_sample_at(vhost *vh, int64_t now)
         x->last_in = x->publish_in;
         x->last_out = x->publish_out;
     }
-    t.publish = sum.publish;
-    t.deliver = sum.deliver_get - sum.get;
-    t.get = sum.get;
-    t.ack = sum.ack;
-    t.redeliver = sum.redeliver;
+    for (c = vh->b->conns; c; c = c->next) {
+        stats_conncounters *cc = &c->stats;
+        cc->recv_rate = dt > 0 ? (float)(uint32_t)((uint32_t)cc->recv_oct - cc->last_recv) / dt : 0;
+        cc->send_rate = dt > 0 ? (float)(uint32_t)((uint32_t)cc->send_oct - cc->last_send) / dt : 0;
+        cc->last_recv = (uint32_t)cc->recv_oct;
+        cc->last_send = (uint32_t)cc->send_oct;
+    }
+    msgstats_of(&sum, &t.m);
     if (sv->hist_len == STATS_HISTORY) {
         sv->hist_head = (sv->hist_head + 1) % STATS_HISTORY;
         sv->hist_len--;
@@ -601,12 +682,14 @@ static int log_queue(void *ctx, const stats_queue *s)
 {
     (void)ctx;
     log_info("stats queue name=%s ready=%llu unacked=%llu consumers=%u ready_bytes=%llu unacked_bytes=%llu "
-             "publish=%llu deliver_get=%llu get=%llu ack=%llu redeliver=%llu oldest_ready_ms=%lld "
-             "oldest_unacked_ms=%lld publish_rate=%.2f",
+             "publish=%llu deliver_get=%llu deliver=%llu deliver_no_ack=%llu get=%llu get_no_ack=%llu "
+             "get_empty=%llu ack=%llu redeliver=%llu oldest_ready_ms=%lld oldest_unacked_ms=%lld publish_rate=%.2f",
              s->name, (unsigned long long)s->ready, (unsigned long long)s->unacked, s->consumers,
              (unsigned long long)s->ready_bytes, (unsigned long long)s->unacked_bytes,
              (unsigned long long)s->counters.publish, (unsigned long long)s->counters.deliver_get,
-             (unsigned long long)s->counters.get, (unsigned long long)s->counters.ack,
+             (unsigned long long)s->counters.deliver, (unsigned long long)s->counters.deliver_no_ack,
+             (unsigned long long)s->counters.get, (unsigned long long)s->counters.get_no_ack,
+             (unsigned long long)s->counters.get_empty, (unsigned long long)s->counters.ack,
              (unsigned long long)s->counters.redeliver, (long long)s->oldest_ready_ms,
              (long long)s->oldest_unacked_ms, s->rates.publish);
     return 0;
@@ -625,9 +708,9 @@ static int log_connection(void *ctx, const stats_connection *s)
 {
     char product[64];
     (void)ctx;
-    log_info("stats connection name=%s user=%s state=%s channels=%u recv_oct=%llu recv_cnt=%llu send_oct=%llu "
-             "send_cnt=%llu product=%s",
-             s->name, s->user, s->state, s->channels, (unsigned long long)s->recv_oct,
+    log_info("stats connection name=%s local=%s user=%s state=%s channels=%u recv_oct=%llu recv_cnt=%llu "
+             "send_oct=%llu send_cnt=%llu product=%s",
+             s->name, s->local, s->user, s->state, s->channels, (unsigned long long)s->recv_oct,
              (unsigned long long)s->recv_cnt, (unsigned long long)s->send_oct, (unsigned long long)s->send_cnt,
              product_of(s, product, sizeof product));
     return 0;
@@ -636,12 +719,12 @@ static int log_connection(void *ctx, const stats_connection *s)
 static int log_channel(void *ctx, const stats_channel *s)
 {
     (void)ctx;
-    log_info("stats channel connection=%s number=%u consumers=%u prefetch=%u unacked=%u confirm=%d tx=%d "
-             "publish=%llu deliver=%llu get=%llu ack=%llu redeliver=%llu",
-             s->connection, s->number, s->consumers, s->prefetch, s->unacked, s->confirm, s->tx,
-             (unsigned long long)s->counters.publish, (unsigned long long)s->counters.deliver,
-             (unsigned long long)s->counters.get, (unsigned long long)s->counters.ack,
-             (unsigned long long)s->counters.redeliver);
+    log_info("stats channel connection=%s number=%u consumers=%u prefetch=%u unacked=%u unconfirmed=%u "
+             "confirm=%d tx=%d publish=%llu confirmed=%llu deliver=%llu get=%llu ack=%llu redeliver=%llu",
+             s->connection, s->number, s->consumers, s->prefetch, s->unacked, s->unconfirmed, s->confirm, s->tx,
+             (unsigned long long)s->counters.publish, (unsigned long long)s->counters.confirm,
+             (unsigned long long)s->counters.deliver, (unsigned long long)s->counters.get,
+             (unsigned long long)s->counters.ack, (unsigned long long)s->counters.redeliver);
     return 0;
 }
 
@@ -665,11 +748,12 @@ void stats_log(broker *b)
     stats_totals_get(b, &t);
     log_info("stats totals connections=%u channels=%u queues=%u exchanges=%u consumers=%u ready=%llu unacked=%llu "
              "publish=%llu deliver_get=%llu ack=%llu redeliver=%llu received=%llu routed=%llu unroutable=%llu "
-             "memory_alarm=%d disk_alarm=%d",
+             "returned=%llu confirmed=%llu memory_alarm=%d disk_alarm=%d",
              t.connections, t.channels, t.queues, t.exchanges, t.consumers, (unsigned long long)t.ready,
              (unsigned long long)t.unacked, (unsigned long long)t.counters.publish,
              (unsigned long long)t.counters.deliver_get, (unsigned long long)t.counters.ack,
              (unsigned long long)t.counters.redeliver, (unsigned long long)t.received, (unsigned long long)t.routed,
-             (unsigned long long)t.unroutable, t.memory_alarm, t.disk_alarm);
+             (unsigned long long)t.unroutable, (unsigned long long)t.returned, (unsigned long long)t.confirmed,
+             t.memory_alarm, t.disk_alarm);
     log_info("stats end");
 }

@@ -34,22 +34,34 @@ typedef struct queue queue;
 
 /* --------------------------------------------- counters (bumped in place) */
 
-/* What happened to a queue's messages since it was declared. */
+/* What happened to a queue's messages since it was declared, as counted
+ * (stats_msgstats below gives them RabbitMQ's meanings). */
 typedef struct stats_qcounters {
     uint64_t publish;           /* accepted by the queue (queue_publish) */
     uint64_t deliver_get;       /* taken for a consumer or basic.get (queue_take) */
     uint64_t get;               /* of those, by basic.get */
+    uint64_t deliver_no_ack;    /* of those, by a no-ack consumer */
+    uint64_t get_no_ack;        /* by a no-ack basic.get */
+    uint64_t get_empty;         /* basic.get found nothing */
     uint64_t ack;               /* acknowledged by a client */
     uint64_t redeliver;         /* taken with the redelivered flag */
 } stats_qcounters;
 
-enum { STATS_PUBLISH, STATS_DELIVER, STATS_GET, STATS_DELIVER_GET, STATS_ACK, STATS_REDELIVER, STATS_NRATES };
+/* RabbitMQ's message_stats (struct stats_msgstats, in stats_sample
+ * below): deliver and get are the manual-ack ones, deliver_get all four
+ * kinds. */
 
-/* A queue's last sample: its counters at the last tick, the rates over
- * the interval that ended there, and since when nothing happened (the
- * only per-queue history: 80 bytes, so 100,000 queues cost 8 MB). */
+enum {
+    STATS_PUBLISH, STATS_DELIVER, STATS_DELIVER_NO_ACK, STATS_GET, STATS_GET_NO_ACK, STATS_DELIVER_GET, STATS_ACK,
+    STATS_REDELIVER, STATS_NRATES
+};
+
+/* A queue's last sample: its counters at the last tick (mod 2^32: a
+ * difference over 5 s is all that is needed), the rates over the interval
+ * that ended there, and since when nothing happened; the only per-queue
+ * history, 72 bytes, so 100,000 queues cost 7 MB. */
 typedef struct stats_qsample {
-    uint64_t last[STATS_NRATES];
+    uint32_t last[STATS_NRATES];
     float rate[STATS_NRATES];
     int64_t idle_since;         /* wall ms of the last tick that saw activity */
 } stats_qsample;
@@ -63,12 +75,17 @@ typedef struct stats_xcounters {
 
 typedef struct stats_chcounters {
     uint64_t publish, deliver, get, ack, redeliver;
+    uint64_t confirm;           /* publishes confirmed (basic.ack to the publisher) */
+    uint64_t return_unroutable; /* mandatory publishes returned */
 } stats_chcounters;
 
 typedef struct stats_conncounters {
     uint64_t recv_oct, recv_cnt;    /* bytes read, reads */
     uint64_t send_oct, send_cnt;    /* bytes written, writes */
+    uint32_t last_recv, last_send;  /* the octets at the last sample, mod 2^32 */
+    float recv_rate, send_rate;     /* octets a second over the last interval */
     int64_t connected_at;           /* wall ms */
+    char local[64];                 /* the server's end, host:port, found at the first query */
     uint8_t *client_props;          /* product, version, platform, capabilities: an encoded table */
     uint32_t client_props_len;
 } stats_conncounters;
@@ -86,9 +103,12 @@ typedef struct stats_seqclock {
 } stats_seqclock;
 
 /* The totals of one instant, one slot of the history. */
+typedef struct stats_msgstats stats_msgstats;
 typedef struct stats_sample {
     int64_t at;                 /* wall ms */
-    uint64_t publish, deliver, get, ack, redeliver;     /* cumulative */
+    struct stats_msgstats {
+        uint64_t publish, deliver, deliver_no_ack, get, get_no_ack, get_empty, deliver_get, ack, redeliver;
+    } m;                        /* cumulative, over every queue, deleted ones included */
     uint64_t ready, unacked;
 } stats_sample;
 
@@ -98,6 +118,8 @@ typedef struct stats_vhost {
     uint64_t received;          /* client publishes that reached an exchange */
     uint64_t routed;            /* of those, routed to at least one queue */
     uint64_t unroutable;        /* routed nowhere (dropped or returned) */
+    uint64_t returned;          /* of those, mandatory: returned */
+    uint64_t confirmed;         /* publishes confirmed */
     stats_seqclock clock;
     stats_sample hist[STATS_HISTORY];
     uint32_t hist_head, hist_len;
@@ -106,8 +128,9 @@ typedef struct stats_vhost {
 
 /* ------------------------------------------------------------- snapshots */
 
+/* Per second, over the last interval; the fields of stats_msgstats. */
 typedef struct stats_rates {
-    double publish, deliver, get, deliver_get, ack, redeliver;  /* per second */
+    double publish, deliver, deliver_no_ack, get, get_no_ack, deliver_get, ack, redeliver;
 } stats_rates;
 
 typedef struct stats_queue {
@@ -118,12 +141,15 @@ typedef struct stats_queue {
     uint64_t ready, unacked;    /* messages */
     uint64_t ready_bytes, unacked_bytes;
     uint32_t consumers;
-    stats_qcounters counters;
+    stats_msgstats counters;
     stats_rates rates;
     int64_t oldest_ready_ms;    /* age of the oldest ready message, -1 none */
     int64_t oldest_unacked_ms;  /* since the oldest unacked delivery went out, -1 none */
-    int64_t idle_since;         /* wall ms since nothing happened, 0 while active */
-    char owner[64];             /* exclusive queues: the owner's peer */
+    int64_t idle_since;         /* wall ms of the last sample that saw activity (or its first) */
+    uint64_t memory;            /* bytes of the queue and its entries (bodies, shared, not counted) */
+    char owner[64];             /* exclusive queues: the owner's name */
+    char single_active_consumer_tag[256];  /* x-single-active-consumer: the active one, "" none */
+    char exclusive_consumer_tag[256];      /* an exclusive consumer's, "" none */
 } stats_queue;
 
 typedef struct stats_exchange {
@@ -139,6 +165,7 @@ typedef struct stats_exchange {
 
 typedef struct stats_connection {
     char name[64];              /* the peer, host:port */
+    char local[64];             /* the server's end, host:port (RabbitMQ's name is "peer -> local") */
     char user[64];
     char vhost[256];
     const char *state;          /* RabbitMQ's: starting, tuning, opening, running, blocked, closing */
@@ -146,6 +173,7 @@ typedef struct stats_connection {
     uint16_t channel_max, heartbeat;
     uint32_t frame_max;
     uint64_t recv_oct, recv_cnt, send_oct, send_cnt;
+    double recv_oct_rate, send_oct_rate;    /* per second, over the last interval */
     int64_t connected_at;       /* wall ms */
     amqp_table client_properties;   /* borrowed: product, version, platform, capabilities */
 } stats_connection;
@@ -158,7 +186,10 @@ typedef struct stats_channel {
     uint32_t consumers;
     uint16_t prefetch, global_prefetch;
     uint32_t unacked;
+    uint32_t unconfirmed;       /* publishes not yet confirmed */
+    uint32_t uncommitted, acks_uncommitted;     /* held by an open transaction */
     bool confirm, tx;
+    const char *state;          /* RabbitMQ's: running, flow, closing */
     stats_chcounters counters;
 } stats_channel;
 
@@ -169,6 +200,7 @@ typedef struct stats_consumer {
     char connection[64];
     uint16_t channel;
     bool ack_required, exclusive;
+    bool active;                /* served now (false: waiting behind a single active consumer) */
     uint16_t prefetch;
     int32_t priority;
     uint32_t unacked;
@@ -177,9 +209,9 @@ typedef struct stats_consumer {
 typedef struct stats_totals {
     uint32_t connections, channels, queues, exchanges, consumers;
     uint64_t ready, unacked, ready_bytes, unacked_bytes;
-    stats_qcounters counters;   /* over every queue, deleted ones included */
-    stats_rates rates;          /* over the last interval */
-    uint64_t received, routed, unroutable;
+    stats_msgstats counters;    /* over every queue, deleted ones included */
+    stats_rates rates;          /* publish, deliver, get, deliver_get, ack, redeliver: over the last interval */
+    uint64_t received, routed, unroutable, returned, confirmed;
     bool memory_alarm, disk_alarm;
 } stats_totals;
 

@@ -49,9 +49,12 @@ def test_counters_gauges_and_ages_under_pika_traffic(broker, amqp):
     pub = amqp.channel()
     pub.queue_declare(q)
     t_publish = time.monotonic()
+    pub.confirm_delivery()
     for i in range(10):
         pub.basic_publish('', q, b'body%d' % i)
     pub.basic_publish('', 'no-such-queue', b'lost')
+    with pytest.raises(pika.exceptions.UnroutableError):
+        pub.basic_publish('', 'no-such-queue', b'back', mandatory=True)
     pub.queue_declare(q, passive=True)  # a round trip: the publishes are in
 
     # a consumer with prefetch 3 that acks its first delivery: it holds 3
@@ -83,7 +86,8 @@ def test_counters_gauges_and_ages_under_pika_traffic(broker, amqp):
     assert int(s['consumers']) == 1
     assert int(s['publish']) == 10
     assert int(s['deliver_get']) == 4 + 2
-    assert int(s['get']) == 2
+    assert int(s['deliver']) == 4 and int(s['deliver_no_ack']) == 0
+    assert int(s['get']) == 2 and int(s['get_no_ack']) == 0
     assert int(s['ack']) == 1
     assert int(s['redeliver']) == 1
     assert int(s['ready_bytes']) == 5 * 5
@@ -93,7 +97,7 @@ def test_counters_gauges_and_ages_under_pika_traffic(broker, amqp):
     assert 250 <= int(s['oldest_ready_ms']) <= elapsed_publish + 100
 
     x = one(d, 'exchange', name='-')
-    assert int(x['publish_in']) == 11
+    assert int(x['publish_in']) == 12
     assert int(x['publish_out']) == 10
     c = one(d, 'channel', consumers=1)
     assert (int(c['prefetch']), int(c['unacked']), int(c['deliver']), int(c['ack'])) == (3, 3, 4, 1)
@@ -101,13 +105,17 @@ def test_counters_gauges_and_ages_under_pika_traffic(broker, amqp):
     assert (int(g['unacked']), int(g['redeliver'])) == (1, 1)
     k = one(d, 'consumer', tag='stats-worker')
     assert (k['queue'], k['prefetch'], k['ack_required'], k['unacked']) == (q, '3', '1', '3')
+    p = one(d, 'channel', confirm=1)
+    assert (int(p['publish']), int(p['confirmed']), int(p['unconfirmed'])) == (12, 12, 0)
     for conn in d['connection']:
+        assert conn['local'] == '127.0.0.1:%d' % broker.port
         assert conn['user'] == 'guest' and conn['state'] == 'running'
         assert conn['product'] == 'Pika_Python_Client_Library'
         assert int(conn['recv_oct']) > 0 and int(conn['send_oct']) > 0
     t = d['totals'][0]
     assert (int(t['queues']), int(t['consumers']), int(t['ready']), int(t['unacked'])) == (1, 1, 5, 4)
-    assert (int(t['received']), int(t['routed']), int(t['unroutable'])) == (11, 10, 1)
+    assert (int(t['received']), int(t['routed']), int(t['unroutable'])) == (12, 10, 2)
+    assert (int(t['returned']), int(t['confirmed'])) == (1, 12)
     assert int(t['connections']) == len(d['connection']) == 3
 
     # everything acked: no unacked age any more

@@ -94,9 +94,9 @@ static void method(channel *ch, uint32_t id, const void *args)
 
 /* basic.publish to the default exchange, a header without properties, one
  * body frame. */
-static void publish(channel *ch, const char *queue_name, const char *body)
+static void publish_to(channel *ch, const char *queue_name, const char *body, bool mandatory)
 {
-    amqp_basic_publish pub = {.exchange = amqp_cstr(""), .routing_key = amqp_cstr(queue_name)};
+    amqp_basic_publish pub = {.exchange = amqp_cstr(""), .routing_key = amqp_cstr(queue_name), .mandatory = mandatory};
     uint8_t h[14], *p = h;
     size_t n = strlen(body);
     amqp_frame fr = {.type = AMQP_FRAME_HEADER, .channel = ch->id, .size = sizeof h, .payload = h};
@@ -110,6 +110,11 @@ static void publish(channel *ch, const char *queue_name, const char *body)
     assert_int_equal(channel_frame(ch, &fr, &err), 0);
     fr = (amqp_frame){.type = AMQP_FRAME_BODY, .channel = ch->id, .size = (uint32_t)n, .payload = (const uint8_t *)body};
     assert_int_equal(channel_frame(ch, &fr, &err), 0);
+}
+
+static void publish(channel *ch, const char *queue_name, const char *body)
+{
+    publish_to(ch, queue_name, body, false);
 }
 
 static queue *declare(fixture *f, const char *name)
@@ -151,6 +156,7 @@ static void test_queue_ready_counts_and_oldest_age(void **state)
     assert_int_equal(s.consumers, 0);
     /* the head's publish time, exactly (the loop's clock stands still) */
     assert_true(s.oldest_ready_ms == 7000);
+    assert_true(s.memory >= sizeof *q + 2 * sizeof(qentry));
     assert_int_equal(stats_queue_get(f->vh, amqp_cstr("nothing"), &s), -1);
 }
 
@@ -237,10 +243,17 @@ static void test_rates_from_samples_and_the_history(void **state)
     stats_sample h[STATS_HISTORY + 5];
     int i;
 
+    stats_connection sc;
+
+    open_channel(f);
     stats_sample_at(f->vh, t);
     for (i = 0; i < 10; i++)
         publish_aged(f, q, "x", 0);
+    f->c->stats.recv_oct += 5000;
     stats_sample_at(f->vh, t + 5000);
+    assert_int_equal(stats_connection_get(&f->b, "127.0.0.1:40000", &sc), 0);
+    assert_true(sc.recv_oct_rate == 1000.0 && sc.send_oct_rate == 0.0);
+    assert_int_equal(stats_connection_get(&f->b, "127.0.0.1:1", &sc), -1);
     assert_int_equal(stats_queue_get(f->vh, amqp_cstr("rated"), &s), 0);
     assert_true(s.rates.publish == 2.0);
     assert_true(s.rates.ack == 0.0);
@@ -260,7 +273,7 @@ static void test_rates_from_samples_and_the_history(void **state)
 
     assert_int_equal(stats_history(f->vh, h, STATS_HISTORY + 5), 3);
     assert_true(h[0].at == t && h[2].at == t + 10000);
-    assert_int_equal(h[1].publish, 10);
+    assert_int_equal(h[1].m.publish, 10);
     assert_int_equal(h[2].ready, 10);
     /* ten minutes of history, no more */
     for (i = 3; i < STATS_HISTORY + 10; i++)
@@ -300,6 +313,8 @@ static void test_deliver_and_ack_through_a_channel(void **state)
     assert_int_equal(s.consumers, 1);
     assert_int_equal(s.counters.publish, 1);
     assert_int_equal(s.counters.deliver_get, 1);
+    assert_int_equal(s.counters.deliver, 1);
+    assert_int_equal(s.counters.deliver_no_ack, 0);
     assert_int_equal(s.counters.get, 0);
     assert_true(s.oldest_unacked_ms == 0);
     /* delivered 5 s ago, as far as the slot knows */
@@ -371,15 +386,29 @@ static void test_redelivery_is_counted(void **state)
     method(ch, AMQP_BASIC_GET, &get);
     assert_int_equal(stats_queue_get(f->vh, amqp_cstr("r"), &s), 0);
     assert_int_equal(s.counters.deliver_get, 2);
+    assert_int_equal(s.counters.get, 2);
     assert_int_equal(s.counters.redeliver, 1);
     assert_int_equal(s.counters.ack, 0);
+    /* an empty get, and one without ack */
+    method(ch, AMQP_BASIC_GET, &get);
+    publish(ch, "r", "more");
+    get.no_ack = true;
+    method(ch, AMQP_BASIC_GET, &get);
+    assert_int_equal(stats_queue_get(f->vh, amqp_cstr("r"), &s), 0);
+    assert_int_equal(s.counters.get_empty, 1);
+    assert_int_equal(s.counters.get_no_ack, 1);
+    assert_int_equal(s.counters.get, 2);
+    assert_int_equal(s.counters.deliver_get, 3);
+    assert_int_equal(s.counters.deliver, 0);
     /* a deleted queue's counters stay in the totals */
     queue_delete(vhost_queue(f->vh, amqp_cstr("r")));
     stats_totals_get(&f->b, &tot);
     assert_int_equal(tot.queues, 0);
-    assert_int_equal(tot.counters.deliver_get, 2);
+    assert_int_equal(tot.counters.deliver_get, 3);
     assert_int_equal(tot.counters.redeliver, 1);
-    assert_int_equal(tot.counters.publish, 1);
+    assert_int_equal(tot.counters.publish, 2);
+    assert_int_equal(tot.counters.get_empty, 1);
+    assert_int_equal(tot.counters.get_no_ack, 1);
 }
 
 static int count_channel(void *ctx, const stats_channel *s)
@@ -435,15 +464,24 @@ static void test_channels_consumers_connections(void **state)
     method(ch, AMQP_CONFIRM_SELECT, &cs);
     publish(ch, "c", "one");
     publish(ch, "nowhere", "lost");
+    publish_to(ch, "nowhere", "back", true);
     while (vhost_dispatch(f->vh))
         ;
     assert_int_equal(stats_each_channel(&f->b, count_channel, &sc), 0);
+    assert_int_equal(sc.unconfirmed, 3);
+    assert_int_equal(sc.counters.confirm, 0);
+    channel_flush_confirms(ch);
+    assert_int_equal(stats_each_channel(&f->b, count_channel, &sc), 0);
+    assert_int_equal(sc.unconfirmed, 0);
+    assert_int_equal(sc.counters.confirm, 3);
+    assert_int_equal(sc.counters.return_unroutable, 1);
+    assert_string_equal(sc.state, "running");
     assert_int_equal(sc.number, 1);
     assert_string_equal(sc.connection, "127.0.0.1:40000");
     assert_int_equal(sc.consumers, 1);
     assert_true(sc.confirm);
     assert_false(sc.tx);
-    assert_int_equal(sc.counters.publish, 2);
+    assert_int_equal(sc.counters.publish, 3);
     assert_int_equal(sc.counters.deliver, 1);
     assert_int_equal(sc.unacked, 0);
 
@@ -452,6 +490,15 @@ static void test_channels_consumers_connections(void **state)
     assert_string_equal(so.tag, "tag-9");
     assert_int_equal(so.channel, 1);
     assert_false(so.ack_required);
+    assert_true(so.active);
+    {
+        stats_queue sq;
+        assert_int_equal(stats_queue_get(f->vh, amqp_cstr("c"), &sq), 0);
+        assert_int_equal(sq.counters.deliver_no_ack, 1);
+        assert_int_equal(sq.counters.deliver, 0);
+        assert_int_equal(sq.counters.deliver_get, 1);
+        assert_int_equal(sq.counters.ack, 0);
+    }
 
     amqp_tbuf_bool(&caps, "publisher_confirms", true);
     amqp_tbuf_str(&props, "product", amqp_cstr("pika"));
@@ -467,12 +514,54 @@ static void test_channels_consumers_connections(void **state)
     {
         stats_totals tot;
         stats_totals_get(&f->b, &tot);
-        assert_int_equal(tot.received, 2);
-        assert_int_equal(tot.unroutable, 1);
+        assert_int_equal(tot.received, 3);
+        assert_int_equal(tot.unroutable, 2);
+        assert_int_equal(tot.returned, 1);
+        assert_int_equal(tot.confirmed, 3);
     }
     /* an iterator stops when its callback says so, and says what it said */
     assert_int_equal(stats_each_queue(f->vh, stop_at_first, &n), 7);
     assert_int_equal(n, 1);
+}
+
+static int keep_consumers(void *ctx, const stats_consumer *s)
+{
+    stats_consumer *out = ctx;
+    out[s->tag[1] - '1'] = *s;
+    return 0;
+}
+
+/* x-single-active-consumer: the active consumer's tag on the queue, and
+ * the other one waiting; an exclusive consumer's tag. */
+static void test_single_active_and_exclusive_consumer_tags(void **state)
+{
+    fixture *f = *state;
+    channel *ch = open_channel(f);
+    amqp_tbuf tb = {0};
+    amqp_basic_consume c1 = {.queue = amqp_cstr("sac"), .consumer_tag = amqp_cstr("c1")};
+    amqp_basic_consume c2 = {.queue = amqp_cstr("sac"), .consumer_tag = amqp_cstr("c2")};
+    amqp_basic_consume c3 = {.queue = amqp_cstr("ex"), .consumer_tag = amqp_cstr("c3"), .exclusive = true};
+    stats_consumer cs[3];
+    stats_queue s;
+
+    amqp_tbuf_bool(&tb, "x-single-active-consumer", true);
+    assert_non_null(queue_new(f->vh, amqp_cstr("sac"), false, false, false, amqp_tbuf_done(&tb), NULL));
+    amqp_tbuf_free(&tb);
+    declare(f, "ex");
+    method(ch, AMQP_BASIC_CONSUME, &c1);
+    method(ch, AMQP_BASIC_CONSUME, &c2);
+    method(ch, AMQP_BASIC_CONSUME, &c3);
+    assert_int_equal(stats_queue_get(f->vh, amqp_cstr("sac"), &s), 0);
+    assert_string_equal(s.single_active_consumer_tag, "c1");
+    assert_string_equal(s.exclusive_consumer_tag, "");
+    assert_int_equal(s.consumers, 2);
+    assert_int_equal(stats_queue_get(f->vh, amqp_cstr("ex"), &s), 0);
+    assert_string_equal(s.single_active_consumer_tag, "");
+    assert_string_equal(s.exclusive_consumer_tag, "c3");
+    assert_int_equal(stats_each_consumer(&f->b, keep_consumers, cs), 0);
+    assert_true(cs[0].active);
+    assert_false(cs[1].active);
+    assert_true(cs[2].active && cs[2].exclusive);
 }
 
 int main(void)
@@ -487,6 +576,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_oldest_unacked_over_consumers_and_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redelivery_is_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_channels_consumers_connections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_single_active_and_exclusive_consumer_tags, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
