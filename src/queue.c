@@ -334,6 +334,8 @@ void queue_unref(queue *q)
      * must not leave its timers in the loop's heap */
     ev_timer_stop(q->vh->b->loop, &q->ttl_timer);
     ev_timer_stop(q->vh->b->loop, &q->unused_timer);
+    if (q->deleted)
+        stats_queue_gone(q); /* acks of its messages that came after the deletion */
     queue_deadletter_forget(q, false);
     for (i = 0; i < q->nlevels; i++)
         qdeque_free(&q->levels[i]);

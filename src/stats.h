@@ -243,7 +243,8 @@ void stats_seq_mark(vhost *vh, uint64_t seq, int64_t ms);
 /* The wall ms a ready message of seq was published at, or before (the
  * seq clock's bound); -1 when the clock knows nothing. */
 int64_t stats_seq_time(const vhost *vh, uint64_t seq);
-/* A queue is deleted: its counters go into the vhost's totals. */
+/* A queue is deleted (and again when it is freed, for the acks that came
+ * in between): its counters go into the vhost's totals. */
 void stats_queue_gone(queue *q);
 /* SIGUSR1: every object's statistics into the log, one "stats ..." line
  * each, ending with "stats end" (a debug dump until the HTTP API). */

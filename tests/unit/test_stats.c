@@ -411,6 +411,27 @@ static void test_redelivery_is_counted(void **state)
     assert_int_equal(tot.counters.get_no_ack, 1);
 }
 
+/* A message acked after its queue was deleted still counts in the totals. */
+static void test_ack_after_the_queue_is_deleted_counts(void **state)
+{
+    fixture *f = *state;
+    channel *ch = open_channel(f);
+    amqp_basic_get get = {.queue = amqp_cstr("gone")};
+    amqp_basic_ack ack = {.delivery_tag = 1};
+    stats_totals tot;
+
+    declare(f, "gone");
+    publish(ch, "gone", "held");
+    method(ch, AMQP_BASIC_GET, &get);
+    queue_delete(vhost_queue(f->vh, amqp_cstr("gone")));
+    method(ch, AMQP_BASIC_ACK, &ack);
+    stats_totals_get(&f->b, &tot);
+    assert_int_equal(tot.queues, 0);
+    assert_int_equal(tot.counters.publish, 1);
+    assert_int_equal(tot.counters.get, 1);
+    assert_int_equal(tot.counters.ack, 1);
+}
+
 static int count_channel(void *ctx, const stats_channel *s)
 {
     stats_channel *out = ctx;
@@ -575,6 +596,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deliver_and_ack_through_a_channel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oldest_unacked_over_consumers_and_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redelivery_is_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack_after_the_queue_is_deleted_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_channels_consumers_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_single_active_and_exclusive_consumer_tags, setup, teardown),
     };
