@@ -211,6 +211,24 @@ static void test_age_of_a_body_on_disk_from_the_seq_clock(void **state)
     assert_int_equal(f->vh->stats.clock.n, 2);
 }
 
+/* An hour without publishes: the tick moves the last mark forward, so the
+ * next message (its body on disk) is not taken for an hour old. */
+static void test_an_idle_mark_moves_forward(void **state)
+{
+    fixture *f = *state;
+    queue *q = declare(f, "idle");
+    qentry e = {.size = 1, .flags = QE_STORED};
+    stats_queue s;
+
+    stats_seq_mark(f->vh, f->vh->next_seq, vhost_now_ms(f->vh) - 3600000);
+    stats_tick(f->vh);
+    e.seq = f->vh->next_seq++;
+    assert_int_equal(queue_recover(q, &e), 0);
+    assert_int_equal(stats_queue_get(f->vh, amqp_cstr("idle"), &s), 0);
+    assert_true(s.oldest_ready_ms == 0);
+    assert_int_equal(f->vh->stats.clock.n, 1);
+}
+
 /* The clock holds a fixed number of marks: old ones are thinned, recent
  * ones stay exact, and a lookup never makes a message younger than it is. */
 static void test_seq_clock_is_bounded_and_never_too_young(void **state)
@@ -592,6 +610,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_oldest_ready_over_priority_levels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_age_of_a_body_on_disk_from_the_seq_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seq_clock_is_bounded_and_never_too_young, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_an_idle_mark_moves_forward, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rates_from_samples_and_the_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deliver_and_ack_through_a_channel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oldest_unacked_over_consumers_and_get, setup, teardown),
