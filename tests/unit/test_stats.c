@@ -108,7 +108,8 @@ static void publish_to(channel *ch, const char *queue_name, const char *body, bo
     p = amqp_put64(p, n);
     amqp_put16(p, 0);
     assert_int_equal(channel_frame(ch, &fr, &err), 0);
-    fr = (amqp_frame){.type = AMQP_FRAME_BODY, .channel = ch->id, .size = (uint32_t)n, .payload = (const uint8_t *)body};
+    fr = (amqp_frame){.type = AMQP_FRAME_BODY, .channel = ch->id, .size = (uint32_t)n,
+                      .payload = (const uint8_t *)body};
     assert_int_equal(channel_frame(ch, &fr, &err), 0);
 }
 
