@@ -25,7 +25,8 @@
  *
  * Shutdown (SIGINT/SIGTERM) closes every open connection with 320
  * CONNECTION_FORCED, gives clients a moment to answer, then stops.
- * SIGHUP is logged and otherwise ignored, as RabbitMQ does.
+ * SIGHUP is logged and otherwise ignored, as RabbitMQ does.  SIGUSR1 logs
+ * every statistic of stats.c (a debug dump until the HTTP API).
  */
 #include "warren.h"
 
@@ -173,6 +174,7 @@ static void on_tick(ev_loop *loop, ev_timer *t)
     if (b->st)
         store_tick(b->st);
     alarm_check_memory(&b->alarms);
+    stats_tick(b->vh);
     ev_timer_start(loop, t, 1000);
 }
 
@@ -218,6 +220,8 @@ static void on_signal(ev_loop *loop, ev_io *io, uint32_t events)
             /* as RabbitMQ: a closed terminal, logrotate or `systemctl
              * reload` must not stop the broker */
             log_info("SIGHUP (from pid %u) ignored", si.ssi_pid);
+        else if (si.ssi_signo == SIGUSR1)
+            stats_log(b); /* a debug dump of the statistics API */
     }
 }
 
@@ -243,6 +247,7 @@ int broker_init(broker *b, const config *cfg)
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (!(b->loop = ev_loop_new()))
@@ -273,6 +278,8 @@ int broker_init(broker *b, const config *cfg)
         if (store_open(&b->st, b->loop, cfg->data_dir, &opt, hooks, &rec) < 0)
             return -1;
     }
+    /* what comes from now on is published from now on (stats.c's seq clock) */
+    stats_seq_mark(b->vh, b->vh->next_seq, ev_wall_ms(b->loop));
     alarm_start(&b->alarms);
 
     b->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);

@@ -72,6 +72,19 @@ static void ua_trim(channel *ch)
     }
 }
 
+bool channel_oldest_unacked(channel *ch, const queue *q, uint32_t *at)
+{
+    size_t i;
+    for (i = 0; i < ch->ua.len; i++) {
+        const unacked *u = unacked_ring_at(&ch->ua, i);
+        if (u->q == q && !(u->e.flags & QE_ACKED)) {
+            *at = u->at;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Bookkeeping when an unacked message leaves the channel. */
 static void ua_done(channel *ch, unacked *u)
 {
@@ -94,6 +107,8 @@ static void settle(channel *ch, unacked *u)
 {
     queue *q = u->q;
     qentry e = u->e;
+    q->ctr.ack++;
+    ch->ctr.ack++;
     ua_done(ch, u);
     queue_settle(q, &e);
     queue_unref(q);
@@ -248,7 +263,10 @@ static void deliver(void *owner, consumer *cons, queue *q, qentry *e)
     d.routing_key = (amqp_str){msg_rk(m), m->rklen};
     conn_send_content(ch->c, ch->id, AMQP_BASIC_DELIVER, &d, m);
     msg_unref(m);
+    ch->ctr.deliver++;
+    ch->ctr.redeliver += d.redelivered;
     if (cons->no_ack) {
+        q->ctr.deliver_no_ack++;
         queue_settle(q, e);
         if (ch->ua.len == 0)
             ch->ua_first_tag = ch->next_tag;
@@ -262,7 +280,7 @@ static void deliver(void *owner, consumer *cons, queue *q, qentry *e)
         return;
     }
     {
-        unacked u = {.e = *e, .q = q, .consumer_id = cons->id};
+        unacked u = {.e = *e, .q = q, .consumer_id = cons->id, .at = (uint32_t)ev_now(ch->c->b->loop)};
         if (unacked_ring_push(&ch->ua, &u) < 0) {
             queue_requeue(q, e);
             conn_kill(ch->c, "out of memory");
@@ -350,7 +368,15 @@ static void send_return(channel *ch, msg *m, int code, const char *text)
  * goes to its channel at once: it is no queue's. */
 static void route(channel *ch, msg *m, route_set *rs)
 {
-    vhost_route(ch->c->vh, m, true, rs);
+    vhost *vh = ch->c->vh;
+    exchange *x = vhost_route(vh, m, true, rs);
+    if (x) {
+        x->ctr.publish_in++;
+        x->ctr.publish_out += rs->n != 0;
+        vh->stats.received++;
+        vh->stats.routed += rs->n != 0;
+        vh->stats.unroutable += rs->n == 0;
+    }
     if (m->exlen == 0)
         reply_to_route(ch->c->vh, m);
 }
@@ -361,8 +387,11 @@ static int publish_routed(channel *ch, msg *m, const route_set *rs, bool mandato
 {
     if (vhost_publish_routed(ch->c->vh, m, rs, res) < 0)
         return -1;
-    if (res->routed == 0 && mandatory)
+    if (res->routed == 0 && mandatory) {
         send_return(ch, m, AMQP_NO_ROUTE, "NO_ROUTE");
+        ch->ctr.return_unroutable++;
+        ch->c->vh->stats.returned++;
+    }
     return 0;
 }
 
@@ -378,6 +407,7 @@ static int publish_finish(channel *ch, amqp_error *err)
 
     ch->pub_msg = NULL;
     ch->pub_state = PUB_NONE;
+    ch->ctr.publish++;
     /* its TTL counts from now, when it is whole (a TTL of 0 means: to a
      * consumer in this very turn, or nowhere) */
     m->published = vhost_now_ms(ch->c->vh);
@@ -642,6 +672,7 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
     if (rc == VHOST_GET_EMPTY) {
         amqp_basic_get_empty empty = {.cluster_id = amqp_cstr("")};
         conn_send_method(ch->c, ch->id, AMQP_BASIC_GET_EMPTY, &empty);
+        got.q->ctr.get_empty++;
         return 0;
     }
     q = got.q;
@@ -663,7 +694,11 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
         };
         conn_send_content(ch->c, ch->id, AMQP_BASIC_GET_OK, &ok, mm);
         msg_unref(mm);
+        q->ctr.get++;
+        ch->ctr.get++;
+        ch->ctr.redeliver += ok.redelivered;
         if (m->no_ack) {
+            q->ctr.get_no_ack++;
             queue_settle(q, &e);
             if (ch->ua.len == 0)
                 ch->ua_first_tag = ch->next_tag;
@@ -674,7 +709,7 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
                 unacked_ring_push(&ch->ua, &u);
             }
         } else {
-            unacked u = {.e = e, .q = q, .consumer_id = 0};
+            unacked u = {.e = e, .q = q, .consumer_id = 0, .at = (uint32_t)ev_now(ch->c->b->loop)};
             if (unacked_ring_push(&ch->ua, &u) < 0) {
                 queue_requeue(q, &e);
                 return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
@@ -956,6 +991,8 @@ static void confirm_upto(channel *ch, uint64_t upto)
     amqp_basic_ack m = {.delivery_tag = upto, .multiple = upto > ch->confirmed_upto + 1};
     if (upto <= ch->confirmed_upto)
         return;
+    ch->ctr.confirm += upto - ch->confirmed_upto;
+    ch->c->vh->stats.confirmed += upto - ch->confirmed_upto;
     conn_send_method(ch->c, ch->id, AMQP_BASIC_ACK, &m);
     ch->confirmed_upto = upto;
 }

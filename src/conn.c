@@ -78,6 +78,8 @@ void conn_accept(broker *b, int fd, const struct sockaddr *sa, socklen_t salen)
     }
     (void)salen;
     snprintf(c->peer, sizeof c->peer, sa->sa_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
+    c->exclusive.name = c->peer;
+    c->stats.connected_at = ev_wall_ms(b->loop);
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->b = b;
     c->state = CONN_HEADER;
@@ -241,8 +243,11 @@ void conn_flush(conn *c)
             conn_kill(c, errno == EPIPE || errno == ECONNRESET ? "connection reset by peer" : "socket write error");
             return;
         }
-        if (w > 0)
+        if (w > 0) {
             c->last_send = ev_now(c->b->loop);
+            c->stats.send_oct += (uint64_t)w;
+            c->stats.send_cnt++;
+        }
     }
     c->read_paused = conn_congested(c);
     update_events(c);
@@ -343,6 +348,7 @@ void conn_free(conn *c)
     obuf_clear(&c->out);
     free(c->in);
     free(c->chans);
+    free(c->stats.client_props);
     free(c);
 }
 
@@ -546,6 +552,7 @@ static int on_start_ok(conn *c, const amqp_connection_start_ok *m, amqp_error *e
     int rc;
 
     read_capabilities(c, m->client_properties);
+    stats_conn_props(&c->stats, m->client_properties);
     rc = parse_credentials(m->mechanism, m->response, c->user, sizeof c->user, &pass, err);
     if (rc < 0 && err->code != AMQP_ACCESS_REFUSED)
         return -1;
@@ -1025,6 +1032,8 @@ static void conn_read(conn *c)
     if (c->discard_input)
         return;
     c->last_recv = ev_now(c->b->loop);
+    c->stats.recv_oct += (uint64_t)n;
+    c->stats.recv_cnt++;
     alarm_note_input(&c->b->alarms, (size_t)n);
     have += (size_t)n;
     used = process(c, rbuf, have);

@@ -35,18 +35,19 @@
 
 #include "store/store.h"
 
-void vhost_route(vhost *vh, const msg *m, bool with_cc, route_set *rs)
+exchange *vhost_route(vhost *vh, const msg *m, bool with_cc, route_set *rs)
 {
     exchange *x = vhost_exchange(vh, (amqp_str){msg_exchange(m), m->exlen});
     amqp_str rk = {msg_rk(m), m->rklen};
 
     route_set_init(rs);
     if (!x)
-        return;
+        return NULL;
     if (with_cc)
         exchange_route_cc(x, rk, m, rs);
     else
         exchange_route(x, rk, m, rs);
+    return x;
 }
 
 /* Hand m (its BCC header gone) to the queues of rs. */

@@ -242,6 +242,7 @@ uint32_t queue_delete(queue *q)
     q->owner = NULL;
     if (q->durable && q->vh->b->st)
         store_queue_deleted(q->vh->b->st, q->id);
+    stats_queue_gone(q);
     log_debug("queue '%s' deleted", q->name);
     queue_unref(q);
     return n;
@@ -256,6 +257,8 @@ void queue_unref(queue *q)
      * must not leave its timers in the loop's heap */
     ev_timer_stop(q->vh->b->loop, &q->ttl_timer);
     ev_timer_stop(q->vh->b->loop, &q->unused_timer);
+    if (q->deleted)
+        stats_queue_gone(q); /* acks of its messages that came after the deletion */
     queue_deadletter_forget(q, false);
     for (i = 0; i < q->nlevels; i++)
         qdeque_free(&q->levels[i]);
@@ -353,6 +356,7 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
         return -1;
     }
     count_in(q, &e);
+    q->ctr.publish++;
     if (e.expires) {
         q->expiring = true;
         if (was_empty)
@@ -395,6 +399,9 @@ bool queue_take(queue *q, qentry *out)
         }
         if (q->expiring)
             arm_ttl(q);
+        q->ctr.deliver_get++;
+        q->ctr.redeliver += (out->flags & QE_REDELIVERED) != 0;
+        q->unacked_bytes += out->size;
         return true;
     }
     return false;
@@ -403,6 +410,7 @@ bool queue_take(queue *q, qentry *out)
 int queue_requeue(queue *q, qentry *e)
 {
     q->unacked--;
+    q->unacked_bytes -= e->size;
     if (q->deleted) {
         drop_entry(q, e);
         return 0;
@@ -424,12 +432,14 @@ int queue_requeue(queue *q, qentry *e)
 void queue_settle(queue *q, qentry *e)
 {
     q->unacked--;
+    q->unacked_bytes -= e->size;
     drop_entry(q, e);
 }
 
 void queue_reject(queue *q, qentry *e)
 {
     q->unacked--;
+    q->unacked_bytes -= e->size;
     if (q->deleted)
         drop_entry(q, e);
     else

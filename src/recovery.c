@@ -147,6 +147,7 @@ static int message(void *ctx, void *handle, const store_entry *se)
     e.off = se->off;
     e.size = se->body_len;
     e.flags = QE_STORED | (se->redelivered ? QE_REDELIVERED : 0);
+    stats_seq_mark(q->vh, se->seq, se->published); /* its age, though its body stays on disk */
     /* reading the properties costs an allocation: only when they or the
      * queue can set a priority or an expiry */
     if (q->set.msg_ttl >= 0 || q->set.max_priority ||

@@ -40,6 +40,7 @@
 #include "queue_args.h"
 #include "message.h"
 #include "ring.h"
+#include "stats.h"
 
 typedef struct broker broker;
 typedef struct conn conn;
@@ -97,6 +98,7 @@ RING_DEFINE(qdeque, qentry)
  */
 typedef struct queue_owner {
     uint32_t nqueues;           /* exclusive queues it holds */
+    const char *name;           /* how statistics name it (the peer address) */
 } queue_owner;
 
 struct queue {
@@ -119,6 +121,9 @@ struct queue {
     uint32_t nready;
     uint64_t ready_bytes;
     uint32_t unacked;
+    uint64_t unacked_bytes;
+    stats_qcounters ctr;        /* bumped where it happens (stats.h) */
+    stats_qsample smp;          /* rates, sampled on the tick (stats.c) */
     consumer **cons;            /* in the order they came */
     uint32_t ncons, capcons, rr;
     uint32_t refs;              /* unacked entries and the vhost hold it */
@@ -253,6 +258,7 @@ struct exchange {
     uint32_t nbindings;
     binding *dst_bindings;      /* where it is the destination */
     void *index;                /* the type's index of its bindings */
+    stats_xcounters ctr;        /* publishes in and out (stats.h) */
 };
 
 extern const exchange_type exchange_default, exchange_direct, exchange_fanout, exchange_topic,
@@ -302,6 +308,7 @@ struct vhost {
      * hash, not a walk of a list that may hold 100,000 (exchange.c) */
     binding **bindex;
     size_t bindex_cap, nbindings;
+    stats_vhost stats;          /* totals, their history, the seq clock (stats.c) */
 };
 
 /* What a client may do to a vhost (declare, delete, bind, get) is the
@@ -325,8 +332,9 @@ typedef struct deliver_result {
 
 /* Route m by the exchange and routing key it names and, with_cc, the keys
  * of its CC and BCC headers, into rs (set up here, each queue once; none
- * when the exchange does not exist).  route_set_done(rs) afterwards. */
-void vhost_route(vhost *vh, const msg *m, bool with_cc, route_set *rs);
+ * when the exchange does not exist).  route_set_done(rs) afterwards.
+ * Returns the exchange, for its counters; NULL when there is none. */
+exchange *vhost_route(vhost *vh, const msg *m, bool with_cc, route_set *rs);
 /* Hand m to the queues of rs: without its BCC header, stored once for all
  * the durable ones when persistent, appended to each (each takes its own
  * reference; the caller keeps its own).  Returns how many took it, or -1
@@ -356,6 +364,7 @@ typedef struct unacked {
     qentry e;
     queue *q;
     uint32_t consumer_id;       /* 0 for basic.get */
+    uint32_t at;                /* loop ms it went out, mod 2^32 (stats: oldest unacked) */
 } unacked;
 
 RING_DEFINE(unacked_ring, unacked)
@@ -422,6 +431,7 @@ struct channel {
         uint8_t kind;
     } *txa;
     size_t ntxa, captxa;
+    stats_chcounters ctr;       /* publishes, deliveries, acks (stats.h) */
 };
 
 channel *channel_new(conn *c, uint16_t id);
@@ -434,6 +444,9 @@ int channel_frame(channel *ch, const amqp_frame *f, amqp_error *err);
 /* Send m to the channel's direct reply-to consumer: a basic.deliver that
  * needs no ack (m stays the caller's). */
 void channel_deliver_reply(channel *ch, const msg *m);
+/* stats.c: when (ua->at) the oldest unsettled delivery from q on ch went
+ * out; false when ch holds none.  Walks from the ring's head to the first. */
+bool channel_oldest_unacked(channel *ch, const queue *q, uint32_t *at);
 
 /* ---------------------------------------------------------- direct reply-to */
 
@@ -508,6 +521,7 @@ struct conn {
     queue_owner exclusive;      /* what its exclusive queues know it by */
     bool sync_waiting;          /* on the broker's sync waiter list */
     conn *sync_next;
+    stats_conncounters stats;   /* bytes, reads, writes, client properties (stats.h) */
 };
 
 enum {

@@ -1,0 +1,255 @@
+/*
+ * stats.h - the read-only statistics API: what a management front end
+ * (the HTTP API, Prometheus, warrenctl) may know of the broker, as plain
+ * values.
+ *
+ * A query fills a snapshot struct the caller owns (stats_queue,
+ * stats_connection, ...); nothing in it points into the broker, except the
+ * two encoded tables (a queue's arguments, a connection's client
+ * properties), which are borrowed views valid only until the callback
+ * returns (copy them to keep them).  Iterators call fn once per object
+ * and stop early when fn returns non-zero (which they return).
+ *
+ * Counters are bumped where the events happen (one increment each, in the
+ * structs below, embedded in queue, exchange, channel and conn); rates and
+ * the 10-minute history come from samples taken on the broker's tick every
+ * STATS_INTERVAL_MS (stats.c), so no query walks more than what it reports,
+ * except stats_totals, which sums every queue (O(queues)).
+ */
+#ifndef WARREN_STATS_H
+#define WARREN_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amqp/table.h"
+
+typedef struct broker broker;
+typedef struct vhost vhost;
+typedef struct queue queue;
+
+#define STATS_INTERVAL_MS 5000  /* a sample every 5 s, as RabbitMQ's collect_statistics_interval */
+#define STATS_HISTORY 120       /* 10 minutes of totals at that interval */
+
+/* --------------------------------------------- counters (bumped in place) */
+
+/* What happened to a queue's messages since it was declared, as counted
+ * (stats_msgstats below gives them RabbitMQ's meanings). */
+typedef struct stats_qcounters {
+    uint64_t publish;           /* accepted by the queue (queue_publish) */
+    uint64_t deliver_get;       /* taken for a consumer or basic.get (queue_take) */
+    uint64_t get;               /* of those, by basic.get */
+    uint64_t deliver_no_ack;    /* of those, by a no-ack consumer */
+    uint64_t get_no_ack;        /* by a no-ack basic.get */
+    uint64_t get_empty;         /* basic.get found nothing */
+    uint64_t ack;               /* acknowledged by a client */
+    uint64_t redeliver;         /* taken with the redelivered flag */
+} stats_qcounters;
+
+/* RabbitMQ's message_stats (struct stats_msgstats, in stats_sample
+ * below): deliver and get are the manual-ack ones, deliver_get all four
+ * kinds. */
+
+enum {
+    STATS_PUBLISH, STATS_DELIVER, STATS_DELIVER_NO_ACK, STATS_GET, STATS_GET_NO_ACK, STATS_DELIVER_GET, STATS_ACK,
+    STATS_REDELIVER, STATS_NRATES
+};
+
+/* A queue's last sample: its counters at the last tick (mod 2^32: a
+ * difference over 5 s is all that is needed), the rates over the interval
+ * that ended there, and since when nothing happened; the only per-queue
+ * history, 72 bytes, so 100,000 queues cost 7 MB. */
+typedef struct stats_qsample {
+    uint32_t last[STATS_NRATES];
+    float rate[STATS_NRATES];
+    int64_t idle_since;         /* wall ms of the last tick that saw activity */
+} stats_qsample;
+
+typedef struct stats_xcounters {
+    uint64_t publish_in;        /* published to it by a client */
+    uint64_t publish_out;       /* of those, routed to at least one queue */
+    uint64_t last_in, last_out;
+    float rate_in, rate_out;
+} stats_xcounters;
+
+typedef struct stats_chcounters {
+    uint64_t publish, deliver, get, ack, redeliver;
+    uint64_t confirm;           /* publishes confirmed (basic.ack to the publisher) */
+    uint64_t return_unroutable; /* mandatory publishes returned */
+} stats_chcounters;
+
+typedef struct stats_conncounters {
+    uint64_t recv_oct, recv_cnt;    /* bytes read, reads */
+    uint64_t send_oct, send_cnt;    /* bytes written, writes */
+    uint32_t last_recv, last_send;  /* the octets at the last sample, mod 2^32 */
+    float recv_rate, send_rate;     /* octets a second over the last interval */
+    int64_t connected_at;           /* wall ms */
+    char local[64];                 /* the server's end, host:port, found at the first query */
+    uint8_t *client_props;          /* product, version, platform, capabilities: an encoded table */
+    uint32_t client_props_len;
+} stats_conncounters;
+
+/* The publish sequence number -> wall clock map of a vhost (stats.c): the
+ * age of a ready message whose body is only on disk, where the queue
+ * entry has no timestamp.  Fixed size; thinned from the old end. */
+#define STATS_SEQCLOCK 128
+typedef struct stats_seqclock {
+    uint32_t n;
+    struct stats_seqmark {
+        uint64_t seq;
+        int64_t ms;
+    } s[STATS_SEQCLOCK];
+} stats_seqclock;
+
+/* The totals of one instant, one slot of the history. */
+typedef struct stats_msgstats stats_msgstats;
+typedef struct stats_sample {
+    int64_t at;                 /* wall ms */
+    struct stats_msgstats {
+        uint64_t publish, deliver, deliver_no_ack, get, get_no_ack, get_empty, deliver_get, ack, redeliver;
+    } m;                        /* cumulative, over every queue, deleted ones included */
+    uint64_t ready, unacked;
+} stats_sample;
+
+/* A vhost's own statistics (embedded in struct vhost). */
+typedef struct stats_vhost {
+    stats_qcounters gone;       /* counters of the queues deleted so far */
+    uint64_t received;          /* client publishes that reached an exchange */
+    uint64_t routed;            /* of those, routed to at least one queue */
+    uint64_t unroutable;        /* routed nowhere (dropped or returned) */
+    uint64_t returned;          /* of those, mandatory: returned */
+    uint64_t confirmed;         /* publishes confirmed */
+    stats_seqclock clock;
+    stats_sample hist[STATS_HISTORY];
+    uint32_t hist_head, hist_len;
+    int64_t next_sample;        /* loop ms of the next sample */
+} stats_vhost;
+
+/* ------------------------------------------------------------- snapshots */
+
+/* Per second, over the last interval; the fields of stats_msgstats. */
+typedef struct stats_rates {
+    double publish, deliver, deliver_no_ack, get, get_no_ack, deliver_get, ack, redeliver;
+} stats_rates;
+
+typedef struct stats_queue {
+    char name[256];
+    char vhost[256];
+    bool durable, exclusive, auto_delete;
+    amqp_table arguments;       /* borrowed: valid during the callback */
+    uint64_t ready, unacked;    /* messages */
+    uint64_t ready_bytes, unacked_bytes;
+    uint32_t consumers;
+    stats_msgstats counters;
+    stats_rates rates;
+    int64_t oldest_ready_ms;    /* age of the oldest ready message, -1 none */
+    int64_t oldest_unacked_ms;  /* since the oldest unacked delivery went out, -1 none */
+    int64_t idle_since;         /* wall ms of the last sample that saw activity (or its first) */
+    uint64_t memory;            /* bytes of the queue and its entries (bodies, shared, not counted) */
+    char owner[64];             /* exclusive queues: the owner's name */
+    char single_active_consumer_tag[256];  /* x-single-active-consumer: the active one, "" none */
+    char exclusive_consumer_tag[256];      /* an exclusive consumer's, "" none */
+} stats_queue;
+
+typedef struct stats_exchange {
+    char name[256];
+    char vhost[256];
+    char type[16];
+    bool durable, auto_delete, internal;
+    amqp_table arguments;       /* borrowed */
+    uint64_t publish_in, publish_out;
+    double rate_in, rate_out;
+    uint32_t bindings;          /* where it is the source */
+} stats_exchange;
+
+typedef struct stats_connection {
+    char name[64];              /* the peer, host:port */
+    char local[64];             /* the server's end, host:port (RabbitMQ's name is "peer -> local") */
+    char user[64];
+    char vhost[256];
+    const char *state;          /* RabbitMQ's: starting, tuning, opening, running, blocked, closing */
+    uint32_t channels;
+    uint16_t channel_max, heartbeat;
+    uint32_t frame_max;
+    uint64_t recv_oct, recv_cnt, send_oct, send_cnt;
+    double recv_oct_rate, send_oct_rate;    /* per second, over the last interval */
+    int64_t connected_at;       /* wall ms */
+    amqp_table client_properties;   /* borrowed: product, version, platform, capabilities */
+} stats_connection;
+
+typedef struct stats_channel {
+    char connection[64];        /* its connection's name */
+    uint16_t number;
+    char user[64];
+    char vhost[256];
+    uint32_t consumers;
+    uint16_t prefetch, global_prefetch;
+    uint32_t unacked;
+    uint32_t unconfirmed;       /* publishes not yet confirmed */
+    uint32_t uncommitted, acks_uncommitted;     /* held by an open transaction */
+    bool confirm, tx;
+    const char *state;          /* RabbitMQ's: running, flow, closing */
+    stats_chcounters counters;
+} stats_channel;
+
+typedef struct stats_consumer {
+    char queue[256];
+    char vhost[256];
+    char tag[256];
+    char connection[64];
+    uint16_t channel;
+    bool ack_required, exclusive;
+    bool active;                /* served now (false: waiting behind a single active consumer) */
+    uint16_t prefetch;
+    int32_t priority;
+    uint32_t unacked;
+} stats_consumer;
+
+typedef struct stats_totals {
+    uint32_t connections, channels, queues, exchanges, consumers;
+    uint64_t ready, unacked, ready_bytes, unacked_bytes;
+    stats_msgstats counters;    /* over every queue, deleted ones included */
+    stats_rates rates;          /* publish, deliver, get, deliver_get, ack, redeliver: over the last interval */
+    uint64_t received, routed, unroutable, returned, confirmed;
+    bool memory_alarm, disk_alarm;
+} stats_totals;
+
+/* ---------------------------------------------------------------- queries */
+
+int stats_queue_get(vhost *vh, amqp_str name, stats_queue *out);   /* 0, or -1 no such queue */
+int stats_each_queue(vhost *vh, int (*fn)(void *ctx, const stats_queue *s), void *ctx);
+int stats_exchange_get(vhost *vh, amqp_str name, stats_exchange *out);
+int stats_each_exchange(vhost *vh, int (*fn)(void *ctx, const stats_exchange *s), void *ctx);
+int stats_connection_get(broker *b, const char *name, stats_connection *out);
+int stats_each_connection(broker *b, int (*fn)(void *ctx, const stats_connection *s), void *ctx);
+int stats_each_channel(broker *b, int (*fn)(void *ctx, const stats_channel *s), void *ctx);
+int stats_each_consumer(broker *b, int (*fn)(void *ctx, const stats_consumer *s), void *ctx);
+void stats_totals_get(broker *b, stats_totals *out);
+/* The totals history, oldest first, into out[0..cap); returns how many
+ * (at most STATS_HISTORY: 10 minutes at one per STATS_INTERVAL_MS). */
+size_t stats_history(vhost *vh, stats_sample *out, size_t cap);
+
+/* ---------------------------------------------------- for the broker only */
+
+/* Once a second (the broker's tick): marks the seq clock and, every
+ * STATS_INTERVAL_MS, samples every queue and exchange and the totals. */
+void stats_tick(vhost *vh);
+/* Take one sample now (the tick's work), or as of wall ms `now` (tests). */
+void stats_sample_now(vhost *vh);
+void stats_sample_at(vhost *vh, int64_t now);
+/* A message of seq was published at ms (recovery, the tick). */
+void stats_seq_mark(vhost *vh, uint64_t seq, int64_t ms);
+/* The wall ms a ready message of seq was published at, or before (the
+ * seq clock's bound); -1 when the clock knows nothing. */
+int64_t stats_seq_time(const vhost *vh, uint64_t seq);
+/* A queue is deleted (and again when it is freed, for the acks that came
+ * in between): its counters go into the vhost's totals. */
+void stats_queue_gone(queue *q);
+/* SIGUSR1: every object's statistics into the log, one "stats ..." line
+ * each, ending with "stats end" (a debug dump until the HTTP API). */
+void stats_log(broker *b);
+/* Keep the client properties' product/version/platform/capabilities. */
+void stats_conn_props(stats_conncounters *cc, amqp_table client_props);
+
+#endif
