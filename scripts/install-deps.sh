@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 PKGS="gcc make libc6-dev python3 python3-pika python3-pytest python3-celery \
 libcmocka-dev librabbitmq-dev amqp-tools clang libclang-rt-14-dev \
-libmicrohttpd-dev libjansson-dev"
+libmicrohttpd-dev libjansson-dev rabbitmq-server"
 
 missing=""
 for p in $PKGS; do
@@ -32,9 +32,29 @@ if [ -n "$missing" ]; then
     SUDO=""
     [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     export DEBIAN_FRONTEND=noninteractive
+    # rabbitmq-server is here for its rabbitmqadmin and as the reference
+    # broker the tests start themselves on free ports: the package must not
+    # start a node of its own on 5672 (where `make run` puts warren), so
+    # invoke-rc.d is told no while it installs, and the service it enables
+    # is disabled again.
+    norc=""
+    case "$missing" in *rabbitmq-server*)
+        if [ ! -e /usr/sbin/policy-rc.d ]; then
+            printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+            $SUDO chmod 755 /usr/sbin/policy-rc.d
+            norc=1
+            trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+        fi ;;
+    esac
     if ! $SUDO apt-get install -y --no-install-recommends $missing; then
         $SUDO apt-get update
         $SUDO apt-get install -y --no-install-recommends $missing
+    fi
+    if [ -n "$norc" ]; then
+        $SUDO rm -f /usr/sbin/policy-rc.d
+        if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+            $SUDO systemctl disable --now rabbitmq-server >/dev/null 2>&1 || true
+        fi
     fi
 fi
 
