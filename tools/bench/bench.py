@@ -506,6 +506,22 @@ def loadavg():
         return ' '.join(f.read().split()[:3])
 
 
+_OFF_OPTIONS = {}
+
+
+def off_options(binary):
+    """Options that turn off what a benchmark does not measure, for those the
+    binary knows (its --help lists them): the HTTP API, which would otherwise
+    listen on 15672.  An older build without the option gets nothing."""
+    if binary not in _OFF_OPTIONS:
+        try:
+            text = subprocess.run([binary, '--help'], capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            text = ''
+        _OFF_OPTIONS[binary] = ['--management-port', '0'] if '--management-port' in text else []
+    return _OFF_OPTIONS[binary]
+
+
 class Warren:
     """A warren process of our own: fresh port, its own data directory."""
 
@@ -517,7 +533,7 @@ class Warren:
         self.log = os.path.join(workdir, name + '.log')
         self.port = free_port()
         self.url = 'amqp://guest:guest@127.0.0.1:%d/' % self.port
-        self.extra = list(extra)
+        self.extra = off_options(binary) + list(extra)
         self.proc = None
 
     def spawn(self):
@@ -583,10 +599,14 @@ class Warren:
 # --------------------------------------------------------------------------
 
 class Bench:
-    def __init__(self, args):
+    """binaries maps the name of each warren under test to its binary: one
+    ('warren') against RabbitMQ here, two in ab.py (the A/B mode)."""
+
+    def __init__(self, args, binaries=None):
         self.a = args
+        self.binaries = binaries or {'warren': args.warren_bin}
         self.workdir = tempfile.mkdtemp(prefix='warren-bench-')
-        self.rabbit = parse_url(args.rabbitmq_url)
+        self.rabbit = parse_url(args.rabbitmq_url) if getattr(args, 'rabbitmq_url', None) else None
         self.raw = []              # every run, for the JSON file
         self.tables = []           # markdown, in order
         self.problems = []         # things that looked wrong
@@ -600,8 +620,8 @@ class Bench:
     def rabbit_pid(self):
         return listening_pid(self.rabbit['port'])
 
-    def warren(self, name, extra=()):
-        return Warren(self.a.warren_bin, self.workdir, name, extra)
+    def warren(self, name, extra=(), broker='warren'):
+        return Warren(self.binaries[broker], self.workdir, name, extra)
 
     def perf(self, url, args, timeout):
         """Run warren-perf; returns (RESULT dict or None, exit status, stderr tail)."""
@@ -677,12 +697,13 @@ class Shape:
 
 
 def run_once(b, shape, broker):
-    """One run of shape on 'warren' (a fresh process) or 'rabbitmq'."""
+    """One run of shape on a fresh process of a warren of b.binaries, or on
+    'rabbitmq'."""
     w = None
     rec = {'shape': shape.key, 'broker': broker}
     try:
-        if broker == 'warren':
-            w = b.warren('w-%s-%d' % (shape.key, b.seq)).start()
+        if broker in b.binaries:
+            w = b.warren('w-%s-%s-%d' % (shape.key, broker, b.seq), broker=broker).start()
             url, pid = w.url, w.pid
         else:
             url, pid = b.a.rabbitmq_url, b.rabbit_pid()
@@ -745,13 +766,14 @@ def shutil_rmtree(path):
     shutil.rmtree(path, ignore_errors=True)
 
 
-def run_shapes(b, shapes):
+def run_shapes(b, shapes, brokers=('warren', 'rabbitmq')):
     """Each shape, repeat times per broker, in ABBA order.  {key: {broker: [rec]}}"""
     out = {}
+    first, second = brokers
     for s in shapes:
-        out[s.key] = {'warren': [], 'rabbitmq': []}
+        out[s.key] = {first: [], second: []}
         for i in range(b.a.repeat):
-            order = ('warren', 'rabbitmq') if i % 2 == 0 else ('rabbitmq', 'warren')
+            order = (first, second) if i % 2 == 0 else (second, first)
             for broker in order:
                 out[s.key][broker].append(run_once(b, s, broker))
     return out
@@ -770,11 +792,11 @@ def lat(r, k, which='latency_us'):
 
 
 def failures(b, shape_key, recs):
-    for broker in ('warren', 'rabbitmq'):
-        bad = [r for r in recs[broker] if 'failed' in r]
+    for broker, runs in recs.items():
+        bad = [r for r in runs if 'failed' in r]
         if bad:
             b.problems.append('%s on %s: %d of %d runs failed: %s' % (
-                shape_key, broker, len(bad), len(recs[broker]), bad[0]['failed']))
+                shape_key, broker, len(bad), len(runs), bad[0]['failed']))
 
 
 def rate_table(b, title, shapes, res):
@@ -813,10 +835,10 @@ def limit(b, quick, full):
     return ['--count', quick if b.a.quick else full]
 
 
-def group_throughput(b):
+def throughput_shapes(b):
     d, _ = durations(b)
     cap = limit(b, 500000, 2000000)
-    shapes = [
+    return [
         Shape('transient-autoack', 'transient 16 B, 1 producer + 1 consumer, autoack',
               ['--size', 16, '--autoack', '--duration', d] + cap, ('ge', 6), '≥6×'),
         Shape('ack-prefetch100', 'manual ack each message, prefetch 100',
@@ -824,16 +846,24 @@ def group_throughput(b):
         Shape('ack-prefetch100-multi10', 'manual ack, prefetch 100, multi-ack every 10',
               ['--size', 16, '--prefetch', 100, '--multi-ack', 10, '--duration', d] + cap, ('ge', 6), '≥6×'),
     ]
+
+
+def group_throughput(b):
+    shapes = throughput_shapes(b)
     res = run_shapes(b, shapes)
     b.tables.append(rate_table(b, 'Throughput (consume rate, msg/s)', shapes, res))
 
 
-def group_tutorial(b):
+def tutorial_shapes(b):
     d, _ = durations(b)
-    shapes = [Shape('tutorial', "tutorial: persistent, durable, prefetch 1, ack each, 4 consumers",
-                    ['--persistent', '--durable', '--prefetch', 1, '--consumers', 4, '--duration', d] +
-                    limit(b, 50000, 200000),
-                    ('ge', 8), '≥8×')]
+    return [Shape('tutorial', "tutorial: persistent, durable, prefetch 1, ack each, 4 consumers",
+                  ['--persistent', '--durable', '--prefetch', 1, '--consumers', 4, '--duration', d] +
+                  limit(b, 50000, 200000),
+                  ('ge', 8), '≥8×')]
+
+
+def group_tutorial(b):
+    shapes = tutorial_shapes(b)
     res = run_shapes(b, shapes)
     lines = rate_table(b, "The work-queue tutorial's shape (consume rate, msg/s)", shapes, res)
     # The ceiling of this shape with no broker at all (tools/bench/roundtrip.c):
@@ -904,7 +934,7 @@ def group_latency(b):
     b.tables.append(lines)
 
 
-def group_confirms(b):
+def confirm_shapes(b):
     d, _ = durations(b)
     shapes = []
     for size, sname in ((16, '16 B'), (4096, '4 KiB')):
@@ -914,6 +944,11 @@ def group_confirms(b):
                                 ['--persistent', '--durable', '--size', size, '--confirm', w,
                                  '--prefetch', 100, '--duration', d] + limit(b, 500000, 2000000),
                                 ('ge', 6), '≥6×'))
+    return shapes
+
+
+def group_confirms(b):
+    shapes = confirm_shapes(b)
     res = run_shapes(b, shapes)
     lines = rate_table(b, 'Persistent messages with publisher confirms (consume rate, msg/s)', shapes, res)
     lines += ['Confirm latency (publish to the confirm that covers it), medians of the runs:', '',
@@ -994,13 +1029,13 @@ def topic_teardown(b, url, state):
     return try_delete(url, queues=queues, exchanges=[ex])
 
 
-def group_routing(b):
+def routing_shapes(b):
     d, _ = durations(b)
     n = b.a.topic_bindings
     # confirms keep the publisher from running ahead of the routing: without
     # them, "published" counts what sits in socket buffers and mailboxes
     base = ['--size', 16, '--autoack', '--confirm', 1000, '--duration', d] + limit(b, 1000000, 4000000)
-    shapes = [
+    return [
         Shape('fanout-10', 'fanout to 10 queues', base, metric='publish_rate',
               setup=fanout_setup, teardown=fanout_teardown,
               rows=[('fanout to 10 queues: publish rate (confirmed)', 'publish_rate', ('ge', 10), '≥10×'),
@@ -1010,6 +1045,10 @@ def group_routing(b):
               rows=[('topic, %s bindings: publish rate (confirmed)' % fmt_rate(n), 'publish_rate', ('ge', 10), '≥10×'),
                     ('topic, %s bindings: consume rate' % fmt_rate(n), 'consume_rate', None, '')]),
     ]
+
+
+def group_routing(b):
+    shapes = routing_shapes(b)
     res = run_shapes(b, shapes)
     b.tables.append(rate_table(b, 'Routing (transient 16 B, confirms window 1000, autoack; msg/s; '
                               'CPU per million messages published)', shapes, res))
