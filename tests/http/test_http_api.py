@@ -28,7 +28,7 @@ import time
 import pika
 import pytest
 
-from conftest import Api, free_port
+from http_helpers import Api, free_port
 
 RABBITMQADMIN = '/usr/bin/rabbitmqadmin'
 
