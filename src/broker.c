@@ -36,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -47,22 +46,6 @@
 #include "store/store.h"
 
 #define SHUTDOWN_GRACE_MS 1000
-
-void random_name(char *out, size_t n)
-{
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    uint8_t bytes[64];
-    size_t i;
-
-    if (n > sizeof bytes)
-        n = sizeof bytes;
-    if (getrandom(bytes, n, 0) != (ssize_t)n) {
-        for (i = 0; i < n; i++)
-            bytes[i] = (uint8_t)rand();
-    }
-    for (i = 0; i < n; i++)
-        out[i] = alphabet[bytes[i] & 63];
-}
 
 /* ------------------------------------------------------------ store hooks */
 

@@ -28,7 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "warren.h"
+#include "broker.h"
+#include "queue.h"
+#include "util.h"
+#include "vhost.h"
 
 #define DISPATCH_BUDGET 2048   /* deliveries per queue per turn, for fairness */
 

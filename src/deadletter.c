@@ -22,7 +22,10 @@
  * fails and may work later (EIO, EMFILE) the dead-lettering waits on the
  * queue and is retried (below), never dropped.
  */
-#include "warren.h"
+#include "broker.h"
+#include "exchange.h"
+#include "queue.h"
+#include "vhost.h"
 
 #include <stddef.h>
 #include <stdlib.h>

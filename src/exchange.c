@@ -23,7 +23,10 @@
  * exchange_def and binding_def in recovery.c), and rebuilt at start
  * through recovery.c's hooks.
  */
-#include "warren.h"
+#include "broker.h"
+#include "exchange.h"
+#include "queue.h"
+#include "vhost.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -29,7 +29,10 @@
  * not: queues are ordered by it, and a requeued message finds its place
  * by it.
  */
-#include "warren.h"
+#include "broker.h"
+#include "exchange.h"
+#include "queue.h"
+#include "vhost.h"
 
 #include <stdlib.h>
 

@@ -21,7 +21,10 @@
  * consumer), x-expires, x-max-length(-bytes) with x-overflow,
  * dead-lettering (deadletter.c), x-max-priority, x-single-active-consumer.
  */
-#include "warren.h"
+#include "broker.h"
+#include "exchange.h"
+#include "queue.h"
+#include "vhost.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -40,7 +40,12 @@
  *   cancelled consumer's) are all channels asked.
  */
 #include "stats.h"
-#include "warren.h"
+#include "broker.h"
+#include "exchange.h"
+#include "proto/channel.h"
+#include "proto/conn.h"
+#include "queue.h"
+#include "vhost.h"
 
 #include "consumer.h"
 

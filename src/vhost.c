@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker.h"
 #include "consumer.h"
 #include "log.h"
 #include "recovery.h"

@@ -25,7 +25,10 @@
  * routes to them.  They, and basic.get's taking of a message, are the
  * domain API's (vhost.h), which every front end calls.
  */
-#include "warren.h"
+#include "broker.h"
+#include "proto/channel.h"
+#include "proto/conn.h"
+#include "util.h"
 #include "vhost.h"
 
 #include <stdint.h>
@@ -38,8 +41,6 @@
 #include "store/store.h"
 
 enum { PUB_NONE, PUB_HEADER, PUB_BODY };
-
-int channel_declare_method(channel *ch, uint32_t id, amqp_method_args *a, amqp_error *err);
 
 channel *channel_new(conn *c, uint16_t id)
 {
@@ -539,9 +540,6 @@ static const consumer_ops channel_consumer_ops = {
     .deliver = deliver,
     .gone = gone,
 };
-
-int channel_queue_access(channel *ch, amqp_str name, queue **out, amqp_error *err);
-int channel_queue_name(channel *ch, amqp_str *name, amqp_error *err);
 
 static int basic_consume(channel *ch, const amqp_basic_consume *m, amqp_error *err)
 {

@@ -28,7 +28,10 @@
  * 1..65535 can be used and an idle connection holds none; channel_max
  * limits how many are open, as in RabbitMQ.
  */
-#include "warren.h"
+#include "broker.h"
+#include "proto/channel.h"
+#include "proto/conn.h"
+#include "vhost.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

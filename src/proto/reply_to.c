@@ -27,7 +27,10 @@
  * reply_consumer, maybe_set_fast_reply_to, deliver_reply and
  * declare_fast_reply_to), checked against a 3.10 node.
  */
-#include "warren.h"
+#include "proto/channel.h"
+#include "proto/conn.h"
+#include "util.h"
+#include "vhost.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "broker.h"
 #include "consumer.h"
 #include "recovery.h"
 #include "store/store.h"
