@@ -237,6 +237,7 @@ int broker_init(broker *b, const config *cfg)
         return log_error("cannot create the event loop: %s", strerror(errno)), -1;
     if (!(b->vh = vhost_new(b, "/")))
         return log_error("out of memory"), -1;
+    stats_conn_register(b);
     if (auth_db_init(&b->auth, cfg) < 0)
         return log_error("out of memory"), -1;
     alarm_init(&b->alarms, cfg->memory_limit, (alarm_hooks){.ctx = b, .changed = on_alarm_changed});

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "amqp/frame.h"
 #include "ev/buf.h"
 #include "ev/loop.h"
 #include "message.h"
@@ -103,5 +104,9 @@ void conn_unblock(conn *c);
 void conn_forget_channel(conn *c, uint16_t id);
 /* Wake this connection when the store next syncs (its confirms wait). */
 void conn_wait_sync(conn *c);
+
+/* Let the vhost's statistics ask the sessions (stats.h's
+ * stats_session_ops; proto/stats_conn.c).  Once, after vhost_new. */
+void stats_conn_register(broker *b);
 
 #endif
