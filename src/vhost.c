@@ -8,8 +8,8 @@
  * queues, declaring and deleting exchanges, binding and unbinding, and
  * getting a message, with RabbitMQ's rules and its wording for every
  * refusal (clients and their test suites match on these texts), for every
- * front end.  The AMQP handlers (channel_declare.c, basic.get in
- * channel.c) decode a method, call in here and send the -ok.
+ * front end.  The AMQP handlers (proto/declare.c, basic.get in
+ * proto/channel.c) decode a method, call in here and send the -ok.
  *
  * Equivalence: redeclaring an existing queue or exchange must match what
  * exists (durable, auto_delete, exclusive, type, and the arguments RabbitMQ

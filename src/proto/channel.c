@@ -1,5 +1,5 @@
 /*
- * channel.c - an AMQP channel: publish assembly, consumers, qos, delivery
+ * proto/channel.c - an AMQP channel: publish assembly, consumers, qos, delivery
  * tags and the unacked ring, acks/nacks/rejects, publisher confirms.
  *
  * The channel owns its consumers (consumer.h) through consumer_ops: dispatch
@@ -21,12 +21,13 @@
  * nowhere, the confirm (a nack when a queue refused it), and direct
  * reply-to, which goes to a channel, not a queue (reply_to.c).
  *
- * Declarations (exchange.*, queue.*) are in channel_declare.c; this file
- * routes to them.  They, and basic.get's taking of a message, are the
+ * Declarations (exchange.*, queue.*) are in declare.c; this file routes
+ * to them.  They, and basic.get's taking of a message, are the
  * domain API's (vhost.h), which every front end calls.
  */
-#include "broker.h"
 #include "proto/channel.h"
+
+#include "broker.h"
 #include "proto/conn.h"
 #include "util.h"
 #include "vhost.h"

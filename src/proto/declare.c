@@ -1,5 +1,5 @@
 /*
- * channel_declare.c - the declaring methods of a channel, exchange.* and
+ * proto/declare.c - the declaring methods of a channel, exchange.* and
  * queue.*: each decodes its method, calls the domain API (vhost.h, which
  * holds RabbitMQ's rules and its wording for every refusal, and records
  * durable declarations before it returns) and sends the -ok unless
@@ -18,8 +18,6 @@
 #include "vhost.h"
 
 #include <string.h>
-
-
 
 /* -------------------------------------------------------------- exchanges */
 

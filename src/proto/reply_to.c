@@ -1,5 +1,5 @@
 /*
- * reply_to.c - direct reply-to: RabbitMQ's pseudo-queue amq.rabbitmq.reply-to.
+ * proto/reply_to.c - direct reply-to: RabbitMQ's pseudo-queue amq.rabbitmq.reply-to.
  *
  * An RPC client consumes from "amq.rabbitmq.reply-to" (no-ack) and publishes
  * its requests with reply_to set to that name; the server answers to the
