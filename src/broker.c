@@ -261,6 +261,7 @@ int broker_init(broker *b, const config *cfg)
         store_recovery rec = recovery_hooks(b->vh);
         if (store_open(&b->st, b->loop, cfg->data_dir, &opt, hooks, &rec) < 0)
             return -1;
+        vhost_set_store(b->vh, b->st);
     }
     /* what comes from now on is published from now on (stats.c's seq clock) */
     stats_seq_mark(b->vh, b->vh->next_seq, ev_wall_ms(b->loop));
@@ -306,6 +307,7 @@ void broker_free(broker *b)
     {
         store *st = b->st;
         b->st = NULL;
+        vhost_set_store(b->vh, NULL);
         vhost_free(b->vh);
         store_close(st);
     }

@@ -3,9 +3,10 @@
  * connection list, the store, the resource alarms, the users, the HTTP
  * API; one of it, made by main.c (broker.c).
  *
- * The domain reaches it only through its vhost's `b` for three things: the
- * loop (timers, the wall clock), the store (NULL when not persistent) and
- * the paging threshold (doc/architecture.md, "Layering").
+ * The domain does not reach into it: a vhost is given the loop and the
+ * settings it needs (vhost_new) and the store once it is open
+ * (vhost_set_store).  Only vhost.c and stats.c (the totals, which answer
+ * for the whole broker) include this.
  */
 #ifndef WARREN_BROKER_H
 #define WARREN_BROKER_H

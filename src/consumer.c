@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker.h"
 #include "queue.h"
 #include "util.h"
 #include "vhost.h"
@@ -93,7 +92,7 @@ int consumer_attach(queue *q, consumer *c)
     q->cons[q->ncons++] = c;
     c->q = q;
     q->had_consumer = true;
-    ev_timer_stop(q->vh->b->loop, &q->unused_timer);
+    ev_timer_stop(q->vh->loop, &q->unused_timer);
     return 0;
 }
 

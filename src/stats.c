@@ -206,7 +206,7 @@ static void oldest_on(void *arg, void *owner)
 static int64_t oldest_unacked(queue *q)
 {
     const stats_vhost *sv = &q->vh->stats;
-    oldest_walk w = {sv->sessions, q, (uint32_t)ev_now(q->vh->b->loop), -1};
+    oldest_walk w = {sv->sessions, q, (uint32_t)ev_now(q->vh->loop), -1};
     uint64_t held = 0;
     uint32_t i;
 
@@ -466,7 +466,7 @@ void stats_tick(vhost *vh)
 {
     stats_vhost *sv = &vh->stats;
     stats_seqclock *c = &sv->clock;
-    uint64_t now = ev_now(vh->b->loop);
+    uint64_t now = ev_now(vh->loop);
     int64_t wall = vhost_now_ms(vh);
 
     /* Nothing published since the last mark: it still holds, now, for

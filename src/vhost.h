@@ -46,12 +46,18 @@
 
 typedef struct broker broker;
 typedef struct vhost vhost;
+typedef struct store store;
 
 /* ----------------------------------------------------------------- vhost */
 
 struct vhost {
-    broker *b;
+    broker *b;                  /* its process, for the front ends: the domain
+                                 * reads nothing through it (tests/test_layering.py) */
     char *name;
+    /* what the domain needs of the process, given to it */
+    ev_loop *loop;              /* timers, the wall clock */
+    store *st;                  /* NULL when not persistent (vhost_set_store) */
+    uint64_t paging_threshold;  /* message bytes in RAM before backlogs page out */
     map queues;
     map exchanges;
     map reply_to;               /* direct reply-to names -> their channel (reply_to.c) */
@@ -67,7 +73,13 @@ struct vhost {
 
 /* What a client may do to a vhost (declare, delete, bind, get) is the
  * domain API further down. */
+/* A vhost of b's, on b's loop and with its settings; no store yet. */
 vhost *vhost_new(broker *b, const char *name);
+/* The store its durable things are written to, once it is open (its
+ * recovery ran without one, as nothing recovered is written again); NULL
+ * before the vhost is freed, so that freeing queues does not look like
+ * acks. */
+void vhost_set_store(vhost *vh, store *st);
 void vhost_free(vhost *vh);
 queue *vhost_queue(vhost *vh, amqp_str name);
 exchange *vhost_exchange(vhost *vh, amqp_str name);
