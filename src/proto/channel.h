@@ -3,9 +3,11 @@
  * the unacked ring, publisher confirms, transactions; its declare, bind
  * and delete handlers (declare.c); direct reply-to (reply_to.c).
  *
- * Only the protocol layer (src/proto/, broker.c) includes this: the
- * domain knows a channel only as the owner behind a consumer's callbacks
- * (consumer.h) and an exclusive queue's queue_owner.
+ * Included by the protocol layer (src/proto/), the broker and, through
+ * warren.h, the HTTP API; never by the domain (tests/test_layering.py),
+ * which knows a channel only as the owner behind a consumer's callbacks
+ * (consumer.h, stats_session_ops) and a connection as an exclusive
+ * queue's queue_owner.
  */
 #ifndef WARREN_PROTO_CHANNEL_H
 #define WARREN_PROTO_CHANNEL_H

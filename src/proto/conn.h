@@ -2,8 +2,8 @@
  * proto/conn.h - an AMQP connection (conn.c): the socket, the handshake,
  * heartbeats, the channel table, output and backpressure, closing.
  *
- * Only the protocol layer (src/proto/, broker.c, the per-connection
- * statistics in proto/stats_conn.c) includes this.
+ * Included by the protocol layer (src/proto/), the broker and, through
+ * warren.h, the HTTP API; never by the domain (tests/test_layering.py).
  */
 #ifndef WARREN_PROTO_CONN_H
 #define WARREN_PROTO_CONN_H
