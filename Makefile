@@ -7,8 +7,9 @@
 #   make codegen    regenerate src/amqp/spec.[ch] from the AMQP spec JSON
 #   make fuzz       build the libFuzzer targets (clang)
 #
-# Layout: src/amqp (codec, no syscalls) -> src/ev (loop, sockets) -> src/*.c
-# (broker) -> src/store (disk).  Tools in tools/<name>/ build to bin/.
+# Layout: src/amqp (codec, no syscalls) -> src/ev (loop, sockets) -> src/proto
+# (the AMQP session) and src/http (front ends) -> src/*.c (the domain)
+# -> src/store (disk).  Tools in tools/<name>/ build to bin/.
 
 CC      ?= gcc
 VERSION := 0.1.0
@@ -26,7 +27,8 @@ EV_SRC     := $(wildcard src/ev/*.c)
 STORE_SRC  := $(wildcard src/store/*.c)
 CORE_SRC   := $(filter-out src/main.c,$(wildcard src/*.c))
 HTTP_SRC   := $(wildcard src/http/*.c)
-BROKER_SRC := $(AMQP_SRC) $(EV_SRC) $(STORE_SRC) $(CORE_SRC) $(HTTP_SRC)
+PROTO_SRC  := $(wildcard src/proto/*.c)
+BROKER_SRC := $(AMQP_SRC) $(EV_SRC) $(STORE_SRC) $(CORE_SRC) $(PROTO_SRC) $(HTTP_SRC)
 # the HTTP API's libraries (Debian's libmicrohttpd-dev, libjansson-dev)
 HTTP_LIBS  := -lmicrohttpd -ljansson
 

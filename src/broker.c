@@ -36,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -47,22 +46,6 @@
 #include "store/store.h"
 
 #define SHUTDOWN_GRACE_MS 1000
-
-void random_name(char *out, size_t n)
-{
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    uint8_t bytes[64];
-    size_t i;
-
-    if (n > sizeof bytes)
-        n = sizeof bytes;
-    if (getrandom(bytes, n, 0) != (ssize_t)n) {
-        for (i = 0; i < n; i++)
-            bytes[i] = (uint8_t)rand();
-    }
-    for (i = 0; i < n; i++)
-        out[i] = alphabet[bytes[i] & 63];
-}
 
 /* ------------------------------------------------------------ store hooks */
 
@@ -254,6 +237,7 @@ int broker_init(broker *b, const config *cfg)
         return log_error("cannot create the event loop: %s", strerror(errno)), -1;
     if (!(b->vh = vhost_new(b, "/")))
         return log_error("out of memory"), -1;
+    stats_conn_register(b);
     if (auth_db_init(&b->auth, cfg) < 0)
         return log_error("out of memory"), -1;
     alarm_init(&b->alarms, cfg->memory_limit, (alarm_hooks){.ctx = b, .changed = on_alarm_changed});
@@ -277,6 +261,7 @@ int broker_init(broker *b, const config *cfg)
         store_recovery rec = recovery_hooks(b->vh);
         if (store_open(&b->st, b->loop, cfg->data_dir, &opt, hooks, &rec) < 0)
             return -1;
+        vhost_set_store(b->vh, b->st);
     }
     /* what comes from now on is published from now on (stats.c's seq clock) */
     stats_seq_mark(b->vh, b->vh->next_seq, ev_wall_ms(b->loop));
@@ -322,6 +307,7 @@ void broker_free(broker *b)
     {
         store *st = b->st;
         b->st = NULL;
+        vhost_set_store(b->vh, NULL);
         vhost_free(b->vh);
         store_close(st);
     }

@@ -28,7 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "warren.h"
+#include "queue.h"
+#include "util.h"
+#include "vhost.h"
 
 #define DISPATCH_BUDGET 2048   /* deliveries per queue per turn, for fairness */
 
@@ -90,7 +92,7 @@ int consumer_attach(queue *q, consumer *c)
     q->cons[q->ncons++] = c;
     c->q = q;
     q->had_consumer = true;
-    ev_timer_stop(q->vh->b->loop, &q->unused_timer);
+    ev_timer_stop(q->vh->loop, &q->unused_timer);
     return 0;
 }
 

@@ -22,7 +22,9 @@
  * fails and may work later (EIO, EMFILE) the dead-lettering waits on the
  * queue and is retried (below), never dropped.
  */
-#include "warren.h"
+#include "exchange.h"
+#include "queue.h"
+#include "vhost.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -251,7 +253,7 @@ static msg *make_dead(const queue *q, const msg *m, const char *reason, amqp_str
 /* e's message leaves q for good. */
 static void let_go(queue *q, qentry *e)
 {
-    store *st = q->vh->b->st;
+    store *st = q->vh->st;
     if ((e->flags & QE_STORED) && st)
         store_ack(st, q->id, e->seg, e->off, e->size);
     if (e->m)
@@ -342,7 +344,7 @@ static bool wait_push(queue *q, qentry *e, const char *reason)
         q->dl_head = w;
     q->dl_tail = w;
     if (!ev_timer_active(&q->dl_timer))
-        ev_timer_start(q->vh->b->loop, &q->dl_timer, DL_RETRY_MS);
+        ev_timer_start(q->vh->loop, &q->dl_timer, DL_RETRY_MS);
     return true;
 }
 
@@ -378,7 +380,7 @@ void queue_deadletter_init(queue *q)
 
 void queue_deadletter_forget(queue *q, bool drop)
 {
-    ev_timer_stop(q->vh->b->loop, &q->dl_timer);
+    ev_timer_stop(q->vh->loop, &q->dl_timer);
     while (q->dl_head) {
         dl_wait *w = q->dl_head;
         q->dl_head = w->next;

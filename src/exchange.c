@@ -23,7 +23,9 @@
  * exchange_def and binding_def in recovery.c), and rebuilt at start
  * through recovery.c's hooks.
  */
-#include "warren.h"
+#include "exchange.h"
+#include "queue.h"
+#include "vhost.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -385,7 +387,7 @@ void exchange_unbind_queue(queue *q)
 
 void exchange_delete(exchange *x)
 {
-    store *st = x->vh->b->st;
+    store *st = x->vh->st;
 
     if (x->deleted)
         return;

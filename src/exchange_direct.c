@@ -5,7 +5,9 @@
  * is one lookup.  Default (""): every queue is implicitly bound by its
  * name; it has no bindings of its own, routing is a queue lookup.
  */
-#include "warren.h"
+#include "exchange.h"
+#include "map.h"
+#include "vhost.h"
 
 #include <stdlib.h>
 #include <string.h>

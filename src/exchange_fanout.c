@@ -1,7 +1,7 @@
 /*
  * exchange_fanout.c - the fanout type: every binding gets every message.
  */
-#include "warren.h"
+#include "exchange.h"
 
 static void fanout_route(exchange *x, amqp_str rk, const msg *m, route_set *rs)
 {

@@ -12,7 +12,7 @@
  * does: any integer type (a timestamp too) equals another of the same
  * value, an integer equals a float of the same value, S equals x.  Bindings are checked one by one: headers exchanges carry few.
  */
-#include "warren.h"
+#include "exchange.h"
 
 #include <string.h>
 

@@ -21,7 +21,8 @@
  *    walked again from a position it has seen.  Only `#` nodes are entered
  *    from more than one position; every other node has one way in.
  */
-#include "warren.h"
+#include "exchange.h"
+#include "map.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -29,7 +29,9 @@
  * not: queues are ordered by it, and a requeued message finds its place
  * by it.
  */
-#include "warren.h"
+#include "exchange.h"
+#include "queue.h"
+#include "vhost.h"
 
 #include <stdlib.h>
 
@@ -53,7 +55,7 @@ exchange *vhost_route(vhost *vh, const msg *m, bool with_cc, route_set *rs)
 /* Hand m (its BCC header gone) to the queues of rs. */
 static int deliver(vhost *vh, msg *m, const route_set *rs, deliver_result *res)
 {
-    store *st = vh->b->st;
+    store *st = vh->st;
     uint32_t qids_one[8], *qids = qids_one;
     uint32_t i, nq = 0;
     uint64_t seq = vh->next_seq++;

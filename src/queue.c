@@ -21,7 +21,9 @@
  * consumer), x-expires, x-max-length(-bytes) with x-overflow,
  * dead-lettering (deadletter.c), x-max-priority, x-single-active-consumer.
  */
-#include "warren.h"
+#include "exchange.h"
+#include "queue.h"
+#include "vhost.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -88,12 +90,12 @@ static void arm_ttl(queue *q)
     if (!q->expiring || q->deleted)
         return;
     if (!(d = head_level(q)) || !qdeque_at(d, 0)->expires) {
-        ev_timer_stop(q->vh->b->loop, &q->ttl_timer);
+        ev_timer_stop(q->vh->loop, &q->ttl_timer);
         return;
     }
     now = vhost_now_ms(q->vh);
     wait = qdeque_at(d, 0)->expires - now;
-    ev_timer_start(q->vh->b->loop, &q->ttl_timer, wait > 0 ? (uint64_t)wait + 1 : 0);
+    ev_timer_start(q->vh->loop, &q->ttl_timer, wait > 0 ? (uint64_t)wait + 1 : 0);
 }
 
 /* Drop (or dead-letter) expired messages at the head. */
@@ -132,7 +134,7 @@ static void on_unused(ev_loop *loop, ev_timer *t)
 void queue_touch(queue *q)
 {
     if (q->set.expires && q->ncons == 0 && !q->deleted)
-        ev_timer_start(q->vh->b->loop, &q->unused_timer, (uint64_t)q->set.expires);
+        ev_timer_start(q->vh->loop, &q->unused_timer, (uint64_t)q->set.expires);
 }
 
 /* ----------------------------------------------------------------- queue */
@@ -184,8 +186,8 @@ fail:
 /* The message leaves this queue for good. */
 static void drop_entry(queue *q, qentry *e)
 {
-    if ((e->flags & QE_STORED) && q->vh->b->st)
-        store_ack(q->vh->b->st, q->id, e->seg, e->off, e->size);
+    if ((e->flags & QE_STORED) && q->vh->st)
+        store_ack(q->vh->st, q->id, e->seg, e->off, e->size);
     if (e->m)
         msg_unref(e->m);
     e->m = NULL;
@@ -193,7 +195,7 @@ static void drop_entry(queue *q, qentry *e)
 
 int queue_entry_msg(queue *q, const qentry *e, msg **out, const char *use)
 {
-    store *st = q->vh->b->st;
+    store *st = q->vh->st;
     int why;
 
     *out = NULL;
@@ -232,16 +234,16 @@ uint32_t queue_delete(queue *q)
     q->deleted = true;
     map_del(&q->vh->queues, q->name, q->namelen);
     exchange_unbind_queue(q);
-    ev_timer_stop(q->vh->b->loop, &q->ttl_timer);
-    ev_timer_stop(q->vh->b->loop, &q->unused_timer);
+    ev_timer_stop(q->vh->loop, &q->ttl_timer);
+    ev_timer_stop(q->vh->loop, &q->unused_timer);
     consumer_detach_all(q);
     n = queue_purge(q);
     queue_deadletter_forget(q, true);
     if (q->owner)
         q->owner->nqueues--;
     q->owner = NULL;
-    if (q->durable && q->vh->b->st)
-        store_queue_deleted(q->vh->b->st, q->id);
+    if (q->durable && q->vh->st)
+        store_queue_deleted(q->vh->st, q->id);
     stats_queue_gone(q);
     log_debug("queue '%s' deleted", q->name);
     queue_unref(q);
@@ -255,8 +257,8 @@ void queue_unref(queue *q)
         return;
     /* a queue freed without queue_delete (the vhost going at shutdown)
      * must not leave its timers in the loop's heap */
-    ev_timer_stop(q->vh->b->loop, &q->ttl_timer);
-    ev_timer_stop(q->vh->b->loop, &q->unused_timer);
+    ev_timer_stop(q->vh->loop, &q->ttl_timer);
+    ev_timer_stop(q->vh->loop, &q->unused_timer);
     if (q->deleted)
         stats_queue_gone(q); /* acks of its messages that came after the deletion */
     queue_deadletter_forget(q, false);
@@ -334,13 +336,13 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
         return QUEUE_REFUSED;
     }
     if (q->nready >= MEMORY_HEAD) {
-        store *st = q->vh->b->st;
+        store *st = q->vh->st;
         store_pos page;
         if (pos) {
             /* deep in a backlog: the store has it, RAM need not */
             msg_unref(m);
             e.m = NULL;
-        } else if (st && msg_live_bytes() > q->vh->b->cfg.paging_threshold &&
+        } else if (st && msg_live_bytes() > q->vh->paging_threshold &&
                    store_page(st, m, seq, q->id, &page) == 0) {
             /* memory is short: a transient message deep in a backlog
              * waits on disk too */

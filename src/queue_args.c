@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "warren.h"
+#include "error.h"
 
 #define TEN_YEARS_MS 315360000000ll /* the longest x-message-ttl, x-expires */
 

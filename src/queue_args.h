@@ -17,7 +17,7 @@
 
 #include "amqp/table.h"
 
-typedef struct amqp_error amqp_error; /* warren.h */
+typedef struct amqp_error amqp_error; /* error.h */
 
 /* x-overflow */
 enum { OVERFLOW_DROP_HEAD, OVERFLOW_REJECT, OVERFLOW_REJECT_DLX };

@@ -9,7 +9,7 @@
 #define WARREN_RECOVERY_H
 
 #include "store/store.h"
-#include "warren.h"
+#include "vhost.h"
 
 /* The hooks that rebuild vh from the store, for store_open. */
 store_recovery recovery_hooks(vhost *vh);

@@ -38,22 +38,24 @@
  *   stopping at the first slot of the queue); only when the queue has
  *   unacked messages its consumers do not account for (basic.get, a
  *   cancelled consumer's) are all channels asked.
+ *
+ * Connections and channels are the protocol layer's: what is asked of
+ * them goes through the stats_session_ops it registers on the vhost
+ * (proto/stats_conn.c, which also has their snapshots), so this file
+ * includes nothing of src/proto/.
  */
 #include "stats.h"
-#include "warren.h"
 
-#include "consumer.h"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
-#include "log.h"
+#include "broker.h"
+#include "consumer.h"
+#include "exchange.h"
+#include "queue.h"
+#include "vhost.h"
 
-static void copy_name(char *dst, size_t cap, const char *src, size_t len)
+void stats_copy_name(char *dst, size_t cap, const char *src, size_t len)
 {
     if (len >= cap)
         len = cap - 1;
@@ -186,36 +188,42 @@ static int64_t oldest_ready(queue *q, int64_t now)
     return oldest;
 }
 
-static void oldest_on(channel *ch, const queue *q, uint32_t now, int64_t *oldest)
+typedef struct oldest_walk {
+    const stats_session_ops *ops;
+    const queue *q;
+    uint32_t now;
+    int64_t oldest;
+} oldest_walk;
+
+static void oldest_on(void *arg, void *owner)
 {
+    oldest_walk *w = arg;
     uint32_t at;
-    if (channel_oldest_unacked(ch, q, &at) && (int64_t)(uint32_t)(now - at) > *oldest)
-        *oldest = (uint32_t)(now - at);
+    if (w->ops->oldest_unacked(owner, w->q, &at) && (int64_t)(uint32_t)(w->now - at) > w->oldest)
+        w->oldest = (uint32_t)(w->now - at);
 }
 
 static int64_t oldest_unacked(queue *q)
 {
-    uint32_t now = (uint32_t)ev_now(q->vh->b->loop), i;
+    const stats_vhost *sv = &q->vh->stats;
+    oldest_walk w = {sv->sessions, q, (uint32_t)ev_now(q->vh->loop), -1};
     uint64_t held = 0;
-    int64_t oldest = -1;
+    uint32_t i;
 
-    if (!q->unacked)
+    if (!q->unacked || !w.ops)
         return -1;
     for (i = 0; i < q->ncons; i++) {
         consumer *c = q->cons[i];
         held += c->unacked;
         if (c->unacked)
-            oldest_on(c->owner, q, now, &oldest); /* a queue's consumers are channels' */
+            oldest_on(&w, c->owner);
     }
     if (held < q->unacked) {
         /* some are held by basic.get or by cancelled consumers: ask
-         * every channel (rare; O(channels)) */
-        conn *c;
-        for (c = q->vh->b->conns; c; c = c->next)
-            for (i = 0; i < c->nchans; i++)
-                oldest_on(c->chans[i].ch, q, now, &oldest);
+         * every owner (rare; O(channels)) */
+        w.ops->each_owner(sv->sessions_ctx, oldest_on, &w);
     }
-    return oldest;
+    return w.oldest;
 }
 
 static void fill_queue(queue *q, stats_queue *s)
@@ -223,8 +231,8 @@ static void fill_queue(queue *q, stats_queue *s)
     vhost *vh = q->vh;
 
     memset(s, 0, sizeof *s);
-    copy_name(s->name, sizeof s->name, q->name, q->namelen);
-    copy_name(s->vhost, sizeof s->vhost, vh->name, strlen(vh->name));
+    stats_copy_name(s->name, sizeof s->name, q->name, q->namelen);
+    stats_copy_name(s->vhost, sizeof s->vhost, vh->name, strlen(vh->name));
     s->durable = q->durable;
     s->exclusive = q->exclusive;
     s->auto_delete = q->auto_delete;
@@ -238,15 +246,15 @@ static void fill_queue(queue *q, stats_queue *s)
     rates_of(q->smp.rate, &s->rates);
     s->memory = queue_memory(q);
     if (q->ncons && q->set.single_active)
-        copy_name(s->single_active_consumer_tag, sizeof s->single_active_consumer_tag, q->cons[0]->tag,
+        stats_copy_name(s->single_active_consumer_tag, sizeof s->single_active_consumer_tag, q->cons[0]->tag,
                   q->cons[0]->taglen);
     if (q->ncons == 1 && q->cons[0]->exclusive)
-        copy_name(s->exclusive_consumer_tag, sizeof s->exclusive_consumer_tag, q->cons[0]->tag, q->cons[0]->taglen);
+        stats_copy_name(s->exclusive_consumer_tag, sizeof s->exclusive_consumer_tag, q->cons[0]->tag, q->cons[0]->taglen);
     s->oldest_ready_ms = oldest_ready(q, vhost_now_ms(vh));
     s->oldest_unacked_ms = oldest_unacked(q);
     s->idle_since = q->smp.idle_since;
     if (q->owner && q->owner->name)
-        copy_name(s->owner, sizeof s->owner, q->owner->name, strlen(q->owner->name));
+        stats_copy_name(s->owner, sizeof s->owner, q->owner->name, strlen(q->owner->name));
 }
 
 int stats_queue_get(vhost *vh, amqp_str name, stats_queue *out)
@@ -297,9 +305,9 @@ static void fill_exchange(exchange *x, stats_exchange *s)
     const char *type = x->type->name[0] ? x->type->name : "direct";
 
     memset(s, 0, sizeof *s);
-    copy_name(s->name, sizeof s->name, x->name, x->namelen);
-    copy_name(s->vhost, sizeof s->vhost, x->vh->name, strlen(x->vh->name));
-    copy_name(s->type, sizeof s->type, type, strlen(type));
+    stats_copy_name(s->name, sizeof s->name, x->name, x->namelen);
+    stats_copy_name(s->vhost, sizeof s->vhost, x->vh->name, strlen(x->vh->name));
+    stats_copy_name(s->type, sizeof s->type, type, strlen(type));
     s->durable = x->durable;
     s->auto_delete = x->auto_delete;
     s->internal = x->internal;
@@ -334,184 +342,6 @@ int stats_each_exchange(vhost *vh, int (*fn)(void *ctx, const stats_exchange *s)
     return rc;
 }
 
-/* ------------------------------------------------------------- connection */
-
-static const char *conn_state_name(const conn *c)
-{
-    switch (c->state) {
-    case CONN_HEADER:
-    case CONN_START: return "starting";
-    case CONN_TUNE: return "tuning";
-    case CONN_OPEN_WAIT: return "opening";
-    case CONN_OPEN: return c->alarm_held ? "blocked" : "running";
-    case CONN_CLOSING: return "closing";
-    default: return "closed";
-    }
-}
-
-/* The server's end of the socket, as conn.c writes the peer's: asked of
- * the kernel once, at the first query. */
-static const char *local_name(conn *c)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-
-    if (c->stats.local[0] || getsockname(c->io.fd, (struct sockaddr *)&ss, &len) < 0)
-        return c->stats.local;
-    if (ss.ss_family == AF_INET) {
-        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-        port = ntohs(in->sin_port);
-    } else if (ss.ss_family == AF_INET6) {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-        port = ntohs(in6->sin6_port);
-    }
-    snprintf(c->stats.local, sizeof c->stats.local, ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
-    return c->stats.local;
-}
-
-static void fill_connection(conn *c, stats_connection *s)
-{
-    memset(s, 0, sizeof *s);
-    copy_name(s->local, sizeof s->local, local_name(c), strlen(local_name(c)));
-    copy_name(s->name, sizeof s->name, c->peer, strlen(c->peer));
-    copy_name(s->user, sizeof s->user, c->user, strlen(c->user));
-    if (c->vh)
-        copy_name(s->vhost, sizeof s->vhost, c->vh->name, strlen(c->vh->name));
-    s->state = conn_state_name(c);
-    s->channels = c->nchans;
-    s->channel_max = c->channel_max;
-    s->frame_max = c->frame_max;
-    s->heartbeat = c->heartbeat;
-    s->recv_oct = c->stats.recv_oct;
-    s->recv_cnt = c->stats.recv_cnt;
-    s->send_oct = c->stats.send_oct;
-    s->send_cnt = c->stats.send_cnt;
-    s->recv_oct_rate = c->stats.recv_rate;
-    s->send_oct_rate = c->stats.send_rate;
-    s->connected_at = c->stats.connected_at;
-    s->client_properties = (amqp_table){c->stats.client_props, c->stats.client_props_len};
-}
-
-int stats_connection_get(broker *b, const char *name, stats_connection *out)
-{
-    conn *c;
-    for (c = b->conns; c; c = c->next)
-        if (!strcmp(c->peer, name)) {
-            fill_connection(c, out);
-            return 0;
-        }
-    return -1;
-}
-
-int stats_each_connection(broker *b, int (*fn)(void *ctx, const stats_connection *s), void *ctx)
-{
-    stats_connection s;
-    conn *c;
-    int rc = 0;
-
-    for (c = b->conns; c && !rc; c = c->next) {
-        fill_connection(c, &s);
-        rc = fn(ctx, &s);
-    }
-    return rc;
-}
-
-void stats_conn_props(stats_conncounters *cc, amqp_table client_props)
-{
-    static const char *const keep[] = {"product", "version", "platform", "capabilities", "connection_name"};
-    amqp_tbuf tb = {0};
-    amqp_value v;
-    size_t i;
-
-    free(cc->client_props);
-    cc->client_props = NULL;
-    cc->client_props_len = 0;
-    for (i = 0; i < sizeof keep / sizeof *keep; i++)
-        if (amqp_table_get(client_props, keep[i], &v))
-            amqp_tbuf_value(&tb, keep[i], &v);
-    if (tb.oom || !tb.len) {
-        amqp_tbuf_free(&tb);
-        return;
-    }
-    cc->client_props = tb.buf;
-    cc->client_props_len = (uint32_t)tb.len;
-}
-
-/* ---------------------------------------------------- channel, consumer */
-
-int stats_each_channel(broker *b, int (*fn)(void *ctx, const stats_channel *s), void *ctx)
-{
-    stats_channel s;
-    conn *c;
-    uint32_t i;
-    int rc = 0;
-
-    for (c = b->conns; c && !rc; c = c->next) {
-        for (i = 0; i < c->nchans && !rc; i++) {
-            channel *ch = c->chans[i].ch;
-            consumer *k;
-            memset(&s, 0, sizeof s);
-            copy_name(s.connection, sizeof s.connection, c->peer, strlen(c->peer));
-            copy_name(s.user, sizeof s.user, c->user, strlen(c->user));
-            if (c->vh)
-                copy_name(s.vhost, sizeof s.vhost, c->vh->name, strlen(c->vh->name));
-            s.number = ch->id;
-            for (k = ch->consumers; k; k = k->next)
-                s.consumers++;
-            s.prefetch = ch->prefetch;
-            s.global_prefetch = ch->global_prefetch;
-            s.unacked = ch->unacked_count;
-            s.unconfirmed = ch->confirm ? (uint32_t)(ch->pub_count - ch->confirmed_upto) : 0;
-            s.uncommitted = (uint32_t)ch->ntxp;
-            s.acks_uncommitted = (uint32_t)ch->ntxa;
-            s.confirm = ch->confirm;
-            s.tx = ch->tx;
-            s.state = ch->state == CH_CLOSING ? "closing" : !ch->flow_active ? "flow" : "running";
-            s.counters = ch->ctr;
-            rc = fn(ctx, &s);
-        }
-    }
-    return rc;
-}
-
-int stats_each_consumer(broker *b, int (*fn)(void *ctx, const stats_consumer *s), void *ctx)
-{
-    stats_consumer *s = malloc(sizeof *s);
-    conn *c;
-    uint32_t i;
-    int rc = 0;
-
-    if (!s)
-        return -1;
-    for (c = b->conns; c && !rc; c = c->next) {
-        for (i = 0; i < c->nchans && !rc; i++) {
-            channel *ch = c->chans[i].ch;
-            consumer *k;
-            for (k = ch->consumers; k && !rc; k = k->next) {
-                memset(s, 0, sizeof *s);
-                copy_name(s->queue, sizeof s->queue, k->q->name, k->q->namelen);
-                copy_name(s->vhost, sizeof s->vhost, k->q->vh->name, strlen(k->q->vh->name));
-                copy_name(s->tag, sizeof s->tag, k->tag, k->taglen);
-                copy_name(s->connection, sizeof s->connection, c->peer, strlen(c->peer));
-                s->channel = ch->id;
-                s->ack_required = !k->no_ack;
-                s->exclusive = k->exclusive;
-                s->prefetch = k->prefetch;
-                s->active = !k->q->set.single_active || (k->q->ncons && k->q->cons[0] == k);
-                s->priority = k->priority;
-                s->unacked = k->unacked;
-                rc = fn(ctx, s);
-            }
-        }
-    }
-    free(s);
-    return rc;
-}
-
 /* ----------------------------------------------------------------- totals */
 
 static void add_counters(stats_qcounters *t, const stats_qcounters *k)
@@ -532,19 +362,10 @@ void stats_totals_get(broker *b, stats_totals *out)
     const stats_vhost *sv = &vh->stats;
     size_t i = 0;
     void *v;
-    conn *c;
 
     memset(out, 0, sizeof *out);
-    for (c = b->conns; c; c = c->next) {
-        uint32_t k;
-        out->connections++;
-        out->channels += c->nchans;
-        for (k = 0; k < c->nchans; k++) {
-            consumer *cons;
-            for (cons = c->chans[k].ch->consumers; cons; cons = cons->next)
-                out->consumers++;
-        }
-    }
+    if (sv->sessions)
+        sv->sessions->count(sv->sessions_ctx, out);
     out->queues = (uint32_t)map_count(&vh->queues);
     out->exchanges = (uint32_t)map_count(&vh->exchanges);
     stats_qcounters sum = sv->gone;
@@ -598,7 +419,6 @@ void stats_sample_at(vhost *vh, int64_t now)
     float dt = prev && now > prev ? (float)(now - prev) / 1000.0f : 0;
     size_t i = 0;
     void *v;
-    conn *c;
     int k;
 
     while (map_next(&vh->queues, &i, NULL, NULL, &v)) {
@@ -626,13 +446,8 @@ void stats_sample_at(vhost *vh, int64_t now)
         x->last_in = x->publish_in;
         x->last_out = x->publish_out;
     }
-    for (c = vh->b->conns; c; c = c->next) {
-        stats_conncounters *cc = &c->stats;
-        cc->recv_rate = dt > 0 ? (float)(uint32_t)((uint32_t)cc->recv_oct - cc->last_recv) / dt : 0;
-        cc->send_rate = dt > 0 ? (float)(uint32_t)((uint32_t)cc->send_oct - cc->last_send) / dt : 0;
-        cc->last_recv = (uint32_t)cc->recv_oct;
-        cc->last_send = (uint32_t)cc->send_oct;
-    }
+    if (sv->sessions)
+        sv->sessions->sample(sv->sessions_ctx, dt);
     msgstats_of(&sum, &t.m);
     if (sv->hist_len == STATS_HISTORY) {
         sv->hist_head = (sv->hist_head + 1) % STATS_HISTORY;
@@ -651,7 +466,7 @@ void stats_tick(vhost *vh)
 {
     stats_vhost *sv = &vh->stats;
     stats_seqclock *c = &sv->clock;
-    uint64_t now = ev_now(vh->b->loop);
+    uint64_t now = ev_now(vh->loop);
     int64_t wall = vhost_now_ms(vh);
 
     /* Nothing published since the last mark: it still holds, now, for
@@ -665,98 +480,4 @@ void stats_tick(vhost *vh)
         stats_sample_now(vh);
         sv->next_sample = (int64_t)now + STATS_INTERVAL_MS;
     }
-}
-
-/* ------------------------------------------------------------ debug dump */
-
-static const char *product_of(const stats_connection *s, char *buf, size_t cap)
-{
-    amqp_value v;
-    if (!amqp_table_get(s->client_properties, "product", &v) || (v.type != 'S' && v.type != 's'))
-        return "-";
-    copy_name(buf, cap, v.v.s.ptr, v.v.s.len);
-    for (char *p = buf; *p; p++)
-        if (*p == ' ' || *p == '=')
-            *p = '_'; /* one word, for the key=value line */
-    return buf;
-}
-
-static int log_queue(void *ctx, const stats_queue *s)
-{
-    (void)ctx;
-    log_info("stats queue name=%s ready=%llu unacked=%llu consumers=%u ready_bytes=%llu unacked_bytes=%llu "
-             "publish=%llu deliver_get=%llu deliver=%llu deliver_no_ack=%llu get=%llu get_no_ack=%llu "
-             "get_empty=%llu ack=%llu redeliver=%llu oldest_ready_ms=%lld oldest_unacked_ms=%lld publish_rate=%.2f",
-             s->name, (unsigned long long)s->ready, (unsigned long long)s->unacked, s->consumers,
-             (unsigned long long)s->ready_bytes, (unsigned long long)s->unacked_bytes,
-             (unsigned long long)s->counters.publish, (unsigned long long)s->counters.deliver_get,
-             (unsigned long long)s->counters.deliver, (unsigned long long)s->counters.deliver_no_ack,
-             (unsigned long long)s->counters.get, (unsigned long long)s->counters.get_no_ack,
-             (unsigned long long)s->counters.get_empty, (unsigned long long)s->counters.ack,
-             (unsigned long long)s->counters.redeliver, (long long)s->oldest_ready_ms,
-             (long long)s->oldest_unacked_ms, s->rates.publish);
-    return 0;
-}
-
-static int log_exchange(void *ctx, const stats_exchange *s)
-{
-    (void)ctx;
-    if (s->publish_in)
-        log_info("stats exchange name=%s type=%s publish_in=%llu publish_out=%llu", s->name[0] ? s->name : "-",
-                 s->type, (unsigned long long)s->publish_in, (unsigned long long)s->publish_out);
-    return 0;
-}
-
-static int log_connection(void *ctx, const stats_connection *s)
-{
-    char product[64];
-    (void)ctx;
-    log_info("stats connection name=%s local=%s user=%s state=%s channels=%u recv_oct=%llu recv_cnt=%llu "
-             "send_oct=%llu send_cnt=%llu product=%s",
-             s->name, s->local, s->user, s->state, s->channels, (unsigned long long)s->recv_oct,
-             (unsigned long long)s->recv_cnt, (unsigned long long)s->send_oct, (unsigned long long)s->send_cnt,
-             product_of(s, product, sizeof product));
-    return 0;
-}
-
-static int log_channel(void *ctx, const stats_channel *s)
-{
-    (void)ctx;
-    log_info("stats channel connection=%s number=%u consumers=%u prefetch=%u unacked=%u unconfirmed=%u "
-             "confirm=%d tx=%d publish=%llu confirmed=%llu deliver=%llu get=%llu ack=%llu redeliver=%llu",
-             s->connection, s->number, s->consumers, s->prefetch, s->unacked, s->unconfirmed, s->confirm, s->tx,
-             (unsigned long long)s->counters.publish, (unsigned long long)s->counters.confirm,
-             (unsigned long long)s->counters.deliver, (unsigned long long)s->counters.get,
-             (unsigned long long)s->counters.ack, (unsigned long long)s->counters.redeliver);
-    return 0;
-}
-
-static int log_consumer(void *ctx, const stats_consumer *s)
-{
-    (void)ctx;
-    log_info("stats consumer queue=%s tag=%s channel=%u ack_required=%d prefetch=%u unacked=%u", s->queue, s->tag,
-             s->channel, s->ack_required, s->prefetch, s->unacked);
-    return 0;
-}
-
-void stats_log(broker *b)
-{
-    stats_totals t;
-
-    stats_each_queue(b->vh, log_queue, NULL);
-    stats_each_exchange(b->vh, log_exchange, NULL);
-    stats_each_connection(b, log_connection, NULL);
-    stats_each_channel(b, log_channel, NULL);
-    stats_each_consumer(b, log_consumer, NULL);
-    stats_totals_get(b, &t);
-    log_info("stats totals connections=%u channels=%u queues=%u exchanges=%u consumers=%u ready=%llu unacked=%llu "
-             "publish=%llu deliver_get=%llu ack=%llu redeliver=%llu received=%llu routed=%llu unroutable=%llu "
-             "returned=%llu confirmed=%llu memory_alarm=%d disk_alarm=%d",
-             t.connections, t.channels, t.queues, t.exchanges, t.consumers, (unsigned long long)t.ready,
-             (unsigned long long)t.unacked, (unsigned long long)t.counters.publish,
-             (unsigned long long)t.counters.deliver_get, (unsigned long long)t.counters.ack,
-             (unsigned long long)t.counters.redeliver, (unsigned long long)t.received, (unsigned long long)t.routed,
-             (unsigned long long)t.unroutable, (unsigned long long)t.returned, (unsigned long long)t.confirmed,
-             t.memory_alarm, t.disk_alarm);
-    log_info("stats end");
 }

@@ -112,6 +112,23 @@ typedef struct stats_sample {
     uint64_t ready, unacked;
 } stats_sample;
 
+/* What the statistics ask of the protocol layer, which alone knows its
+ * sessions (AMQP connections and channels): registered on the vhost by
+ * proto/stats_conn.c (stats_conn_register); a vhost without any (the
+ * domain's unit tests) counts no sessions and no unacked ages. */
+typedef struct stats_totals stats_totals;
+typedef struct stats_session_ops {
+    /* When (loop ms mod 2^32) the oldest unsettled delivery from q that
+     * `owner` (a consumer's owner) holds went out; false when none. */
+    bool (*oldest_unacked)(void *owner, const queue *q, uint32_t *at);
+    /* Call fn with every owner there is (every channel). */
+    void (*each_owner)(void *ctx, void (*fn)(void *arg, void *owner), void *arg);
+    /* Add the sessions to the totals: connections, channels, consumers. */
+    void (*count)(void *ctx, stats_totals *out);
+    /* A sample is taken: the sessions' own rates over the last dt s. */
+    void (*sample)(void *ctx, float dt);
+} stats_session_ops;
+
 /* A vhost's own statistics (embedded in struct vhost). */
 typedef struct stats_vhost {
     stats_qcounters gone;       /* counters of the queues deleted so far */
@@ -124,6 +141,8 @@ typedef struct stats_vhost {
     stats_sample hist[STATS_HISTORY];
     uint32_t hist_head, hist_len;
     int64_t next_sample;        /* loop ms of the next sample */
+    const stats_session_ops *sessions;  /* NULL: none */
+    void *sessions_ctx;
 } stats_vhost;
 
 /* ------------------------------------------------------------- snapshots */
@@ -221,6 +240,7 @@ int stats_queue_get(vhost *vh, amqp_str name, stats_queue *out);   /* 0, or -1 n
 int stats_each_queue(vhost *vh, int (*fn)(void *ctx, const stats_queue *s), void *ctx);
 int stats_exchange_get(vhost *vh, amqp_str name, stats_exchange *out);
 int stats_each_exchange(vhost *vh, int (*fn)(void *ctx, const stats_exchange *s), void *ctx);
+/* The sessions' snapshots (proto/stats_conn.c). */
 int stats_connection_get(broker *b, const char *name, stats_connection *out);
 int stats_each_connection(broker *b, int (*fn)(void *ctx, const stats_connection *s), void *ctx);
 int stats_each_channel(broker *b, int (*fn)(void *ctx, const stats_channel *s), void *ctx);
@@ -246,10 +266,13 @@ int64_t stats_seq_time(const vhost *vh, uint64_t seq);
 /* A queue is deleted (and again when it is freed, for the acks that came
  * in between): its counters go into the vhost's totals. */
 void stats_queue_gone(queue *q);
-/* SIGUSR1: every object's statistics into the log, one "stats ..." line
+/* Copy a name into a snapshot's fixed field, cut to fit, NUL-terminated. */
+void stats_copy_name(char *dst, size_t cap, const char *src, size_t len);
+/* SIGUSR1 (proto/stats_conn.c): every object's statistics into the log, one "stats ..." line
  * each, ending with "stats end" (a debug dump until the HTTP API). */
 void stats_log(broker *b);
-/* Keep the client properties' product/version/platform/capabilities. */
+/* Keep the client properties' product/version/platform/capabilities
+ * (proto/stats_conn.c, for conn.c). */
 void stats_conn_props(stats_conncounters *cc, amqp_table client_props);
 
 #endif

@@ -8,8 +8,8 @@
  * queues, declaring and deleting exchanges, binding and unbinding, and
  * getting a message, with RabbitMQ's rules and its wording for every
  * refusal (clients and their test suites match on these texts), for every
- * front end.  The AMQP handlers (channel_declare.c, basic.get in
- * channel.c) decode a method, call in here and send the -ok.
+ * front end.  The AMQP handlers (proto/declare.c, basic.get in
+ * proto/channel.c) decode a method, call in here and send the -ok.
  *
  * Equivalence: redeclaring an existing queue or exchange must match what
  * exists (durable, auto_delete, exclusive, type, and the arguments RabbitMQ
@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker.h"
 #include "consumer.h"
 #include "log.h"
 #include "recovery.h"
@@ -63,6 +64,8 @@ vhost *vhost_new(broker *b, const char *name)
         return NULL;
     }
     vh->b = b;
+    vh->loop = b->loop;
+    vh->paging_threshold = b->cfg.paging_threshold;
     vh->next_seq = 1;
     map_init(&vh->queues);
     map_init(&vh->exchanges);
@@ -75,6 +78,11 @@ vhost *vhost_new(broker *b, const char *name)
         }
     }
     return vh;
+}
+
+void vhost_set_store(vhost *vh, store *st)
+{
+    vh->st = st;
 }
 
 void vhost_free(vhost *vh)
@@ -138,7 +146,7 @@ bool vhost_dispatch(vhost *vh)
 
 int64_t vhost_now_ms(const vhost *vh)
 {
-    return ev_wall_ms(vh->b->loop);
+    return ev_wall_ms(vh->loop);
 }
 
 /* ============================================================ the domain */
@@ -219,8 +227,8 @@ int vhost_declare_exchange(vhost *vh, const exchange_spec *s, bool passive, amqp
     }
     if (!(x = exchange_new(vh, s->name, t, s->durable, s->auto_delete, s->internal, s->arguments)))
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
-    if (x->durable && vh->b->st &&
-        store_exchange_declared(vh->b->st, exchange_def(x, &(store_exchange_def){0})) < 0) {
+    if (x->durable && vh->st &&
+        store_exchange_declared(vh->st, exchange_def(x, &(store_exchange_def){0})) < 0) {
         x->durable = false; /* never recorded: nothing to record of its deletion */
         exchange_delete(x);
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "cannot record exchange '%.*s' on disk", (int)s->name.len,
@@ -297,8 +305,8 @@ static int create_queue(vhost *vh, const queue_spec *s, bool durable, queue_owne
     q = queue_new(vh, s->name, durable, s->exclusive, s->auto_delete, s->arguments, owner);
     if (!q)
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
-    if (q->durable && vh->b->st &&
-        store_queue_declared(vh->b->st, queue_def(q, &(store_queue_def){0}), q, &q->id) < 0) {
+    if (q->durable && vh->st &&
+        store_queue_declared(vh->st, queue_def(q, &(store_queue_def){0}), q, &q->id) < 0) {
         queue_delete(q);
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "cannot record queue '%.*s' on disk", (int)s->name.len,
                          s->name.ptr);
@@ -392,7 +400,7 @@ int vhost_purge_queue(vhost *vh, amqp_str name, const queue_owner *owner, uint32
 static int do_bind(vhost *vh, bool add, exchange *src, queue *q, exchange *dst, const binding_spec *s,
                    amqp_error *err)
 {
-    store *st = vh->b->st;
+    store *st = vh->st;
     binding *b = binding_find(src, q, dst, s->key, s->arguments);
 
     if (add) {

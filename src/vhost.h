@@ -16,7 +16,7 @@
  * -ok replies and nowait.
  *
  * Exclusive queues: `owner` says who asks.  The AMQP connection passes its
- * queue_owner (warren.h); a front end without connections (HTTP) passes
+ * queue_owner (queue.h); a front end without connections (HTTP) passes
  * NULL.  An exclusive queue belongs to the owner that declared it; any
  * other that names it is refused with RabbitMQ's 405 RESOURCE_LOCKED.  The
  * owner holds the count of its queues, kept here at creation and by
@@ -34,7 +34,80 @@
 #ifndef WARREN_VHOST_H
 #define WARREN_VHOST_H
 
-#include "warren.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "exchange.h"
+#include "map.h"
+#include "message.h"
+#include "queue.h"
+#include "stats.h"
+
+typedef struct broker broker;
+typedef struct vhost vhost;
+typedef struct store store;
+
+/* ----------------------------------------------------------------- vhost */
+
+struct vhost {
+    broker *b;                  /* its process, for the front ends: the domain
+                                 * reads nothing through it (tests/test_layering.py) */
+    char *name;
+    /* what the domain needs of the process, given to it */
+    ev_loop *loop;              /* timers, the wall clock */
+    store *st;                  /* NULL when not persistent (vhost_set_store) */
+    uint64_t paging_threshold;  /* message bytes in RAM before backlogs page out */
+    map queues;
+    map exchanges;
+    map reply_to;               /* direct reply-to names -> their channel (reply_to.c) */
+    uint64_t reply_mark;        /* the reply publish being routed (reply_to.c) */
+    queue *dirty;               /* queues with deliveries to try */
+    uint64_t next_seq;          /* message publish order */
+    /* every binding by (source, destination, key): binding_find is one
+     * hash, not a walk of a list that may hold 100,000 (exchange.c) */
+    binding **bindex;
+    size_t bindex_cap, nbindings;
+    stats_vhost stats;          /* totals, their history, the seq clock (stats.c) */
+};
+
+/* What a client may do to a vhost (declare, delete, bind, get) is the
+ * domain API further down. */
+/* A vhost of b's, on b's loop and with its settings; no store yet. */
+vhost *vhost_new(broker *b, const char *name);
+/* The store its durable things are written to, once it is open (its
+ * recovery ran without one, as nothing recovered is written again); NULL
+ * before the vhost is freed, so that freeing queues does not look like
+ * acks. */
+void vhost_set_store(vhost *vh, store *st);
+void vhost_free(vhost *vh);
+queue *vhost_queue(vhost *vh, amqp_str name);
+exchange *vhost_exchange(vhost *vh, amqp_str name);
+/* Run the dispatch list; returns true if work remains. */
+bool vhost_dispatch(vhost *vh);
+
+/* Publishing, in two steps (publish.c): route, then hand to the queues.
+ * Used by basic.publish, tx.commit and dead-lettering; needs no channel. */
+typedef struct deliver_result {
+    uint32_t routed;            /* queues it was routed to */
+    uint32_t queues;            /* of those, queues that took it */
+    uint32_t refused;           /* queues that refused it (full) */
+    bool stored;                /* written for its durable queues, */
+    uint64_t lsn;               /* in the store's log up to here */
+} deliver_result;
+
+/* Route m by the exchange and routing key it names and, with_cc, the keys
+ * of its CC and BCC headers, into rs (set up here, each queue once; none
+ * when the exchange does not exist).  route_set_done(rs) afterwards.
+ * Returns the exchange, for its counters; NULL when there is none. */
+exchange *vhost_route(vhost *vh, const msg *m, bool with_cc, route_set *rs);
+/* Hand m to the queues of rs: without its BCC header, stored once for all
+ * the durable ones when persistent, appended to each (each takes its own
+ * reference; the caller keeps its own).  Returns how many took it, or -1
+ * when a persistent message could not be stored (then no queue has it). */
+int vhost_publish_routed(vhost *vh, msg *m, const route_set *rs, deliver_result *res);
+/* Wall clock milliseconds, read once per loop turn. */
+int64_t vhost_now_ms(const vhost *vh);
 
 /* ---------------------------------------------------------------- queues */
 

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "broker.h"
 #include "consumer.h"
 #include "recovery.h"
 #include "store/store.h"
@@ -366,17 +367,20 @@ static void test_durable_declarations_recorded(void **state)
     assert_non_null(mkdtemp(dir));
     rec = recovery_hooks(b.vh);
     assert_int_equal(store_open(&b.st, b.loop, dir, &opt, (store_hooks){0}, &rec), 0);
+    vhost_set_store(b.vh, b.st);
     assert_int_equal(declare("dq", true, false, (amqp_table){0}, NULL, NULL, &err), 0);
     assert_int_equal(vhost_declare_exchange(b.vh, &xs, false, &err), 0);
     assert_int_equal(vhost_bind(b.vh, true, &bs, NULL, &err), 0);
     assert_int_equal(declare("transient", false, false, (amqp_table){0}, NULL, NULL, &err), 0);
 
+    vhost_set_store(b.vh, NULL);
     store_close(b.st);
     b.st = NULL;
     vhost_free(b.vh);
     assert_non_null(b.vh = vhost_new(&b, "/"));
     rec = recovery_hooks(b.vh);
     assert_int_equal(store_open(&b.st, b.loop, dir, &opt, (store_hooks){0}, &rec), 0);
+    vhost_set_store(b.vh, b.st);
     assert_non_null(vhost_queue(b.vh, amqp_cstr("dq")));
     assert_null(vhost_queue(b.vh, amqp_cstr("transient")));
     assert_non_null(x = vhost_exchange(b.vh, amqp_cstr("dx")));
@@ -385,6 +389,7 @@ static void test_durable_declarations_recorded(void **state)
     {
         store *st = b.st;
         b.st = NULL; /* freeing the queues must not look like acks */
+        vhost_set_store(b.vh, NULL);
         vhost_free(b.vh);
         b.vh = NULL;
         store_close(st);

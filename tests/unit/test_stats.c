@@ -34,6 +34,7 @@ static int setup(void **state)
     assert_non_null(f->b.loop = ev_loop_new());
     ev_now_update(f->b.loop);
     assert_non_null(f->vh = f->b.vh = vhost_new(&f->b, "/"));
+    stats_conn_register(&f->b); /* as broker_init does: the sessions' side of the statistics */
     *state = f;
     return 0;
 }

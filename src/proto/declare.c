@@ -1,5 +1,5 @@
 /*
- * channel_declare.c - the declaring methods of a channel, exchange.* and
+ * proto/declare.c - the declaring methods of a channel, exchange.* and
  * queue.*: each decodes its method, calls the domain API (vhost.h, which
  * holds RabbitMQ's rules and its wording for every refusal, and records
  * durable declarations before it returns) and sends the -ok unless
@@ -12,15 +12,12 @@
  *  - the channel's connection is the owner of the exclusive queues it
  *    declares (its queue_owner, conn.c deletes them when it closes).
  */
-#include "warren.h"
-
-#include <string.h>
-
+#include "proto/channel.h"
+#include "proto/conn.h"
+#include "util.h"
 #include "vhost.h"
 
-int channel_declare_method(channel *ch, uint32_t id, amqp_method_args *a, amqp_error *err);
-int channel_queue_access(channel *ch, amqp_str name, queue **out, amqp_error *err);
-int channel_queue_name(channel *ch, amqp_str *name, amqp_error *err);
+#include <string.h>
 
 /* -------------------------------------------------------------- exchanges */
 

@@ -1,6 +1,12 @@
 /*
- * conn.c - one client connection: bytes, frames, handshake, heartbeats,
- * channel table, and the one place errors become closes.
+ * proto/conn.c - one AMQP client connection: bytes, frames, handshake,
+ * heartbeats, channel table, and the one place errors become closes.
+ *
+ * src/proto/ is the AMQP front end: it decodes, calls the domain (vhost.h,
+ * publish, consumer.h) and sends replies; the domain never calls it, and
+ * reaches a channel only through the callbacks the channel set
+ * (consumer_ops, stats_session_ops).  The broker (broker.c) accepts the
+ * socket and hands it to conn_accept.
  *
  * Reading: the loop's shared read buffer takes what the socket has; whole
  * frames are handled straight from it, and only a trailing partial frame is
@@ -28,7 +34,11 @@
  * 1..65535 can be used and an idle connection holds none; channel_max
  * limits how many are open, as in RabbitMQ.
  */
-#include "warren.h"
+#include "proto/conn.h"
+
+#include "broker.h"
+#include "proto/channel.h"
+#include "vhost.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * reply_to.c - direct reply-to: RabbitMQ's pseudo-queue amq.rabbitmq.reply-to.
+ * proto/reply_to.c - direct reply-to: RabbitMQ's pseudo-queue amq.rabbitmq.reply-to.
  *
  * An RPC client consumes from "amq.rabbitmq.reply-to" (no-ack) and publishes
  * its requests with reply_to set to that name; the server answers to the
@@ -27,7 +27,10 @@
  * reply_consumer, maybe_set_fast_reply_to, deliver_reply and
  * declare_fast_reply_to), checked against a 3.10 node.
  */
-#include "warren.h"
+#include "proto/channel.h"
+#include "proto/conn.h"
+#include "util.h"
+#include "vhost.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * channel.c - an AMQP channel: publish assembly, consumers, qos, delivery
+ * proto/channel.c - an AMQP channel: publish assembly, consumers, qos, delivery
  * tags and the unacked ring, acks/nacks/rejects, publisher confirms.
  *
  * The channel owns its consumers (consumer.h) through consumer_ops: dispatch
@@ -21,11 +21,15 @@
  * nowhere, the confirm (a nack when a queue refused it), and direct
  * reply-to, which goes to a channel, not a queue (reply_to.c).
  *
- * Declarations (exchange.*, queue.*) are in channel_declare.c; this file
- * routes to them.  They, and basic.get's taking of a message, are the
+ * Declarations (exchange.*, queue.*) are in declare.c; this file routes
+ * to them.  They, and basic.get's taking of a message, are the
  * domain API's (vhost.h), which every front end calls.
  */
-#include "warren.h"
+#include "proto/channel.h"
+
+#include "broker.h"
+#include "proto/conn.h"
+#include "util.h"
 #include "vhost.h"
 
 #include <stdint.h>
@@ -38,8 +42,6 @@
 #include "store/store.h"
 
 enum { PUB_NONE, PUB_HEADER, PUB_BODY };
-
-int channel_declare_method(channel *ch, uint32_t id, amqp_method_args *a, amqp_error *err);
 
 channel *channel_new(conn *c, uint16_t id)
 {
@@ -539,9 +541,6 @@ static const consumer_ops channel_consumer_ops = {
     .deliver = deliver,
     .gone = gone,
 };
-
-int channel_queue_access(channel *ch, amqp_str name, queue **out, amqp_error *err);
-int channel_queue_name(channel *ch, amqp_str *name, amqp_error *err);
 
 static int basic_consume(channel *ch, const amqp_basic_consume *m, amqp_error *err)
 {

@@ -1,0 +1,53 @@
+/*
+ * broker.h - the process: settings, the loop, the AMQP listeners and the
+ * connection list, the store, the resource alarms, the users, the HTTP
+ * API; one of it, made by main.c (broker.c).
+ *
+ * The domain does not reach into it: a vhost is given the loop and the
+ * settings it needs (vhost_new) and the store once it is open
+ * (vhost_set_store).  Only vhost.c and stats.c (the totals, which answer
+ * for the whole broker) include this.
+ */
+#ifndef WARREN_BROKER_H
+#define WARREN_BROKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alarm.h"
+#include "auth.h"
+#include "config.h"
+#include "ev/loop.h"
+#include "listener.h"
+
+typedef struct broker broker;
+typedef struct conn conn;
+typedef struct vhost vhost;
+typedef struct store store;
+
+struct broker {
+    config cfg;
+    ev_loop *loop;
+    listener_set amqp;          /* the AMQP port's sockets */
+    conn *conns;                /* all connections */
+    uint32_t nconns;
+    conn *reap;                 /* dead, freed before sleep */
+    conn *flush;                /* with output to write before sleep */
+    vhost *vh;                  /* "/" */
+    store *st;                  /* NULL when not persistent */
+    ev_timer tick;              /* once a second: heartbeats */
+    ev_timer shutdown_timer;    /* grace period for clients to close */
+    int sigfd;
+    ev_io sig_io;
+    bool stopping;
+    alarms alarms;              /* resource alarms (alarm.c); broker.c observes them */
+    conn *sync_waiters;         /* connections with confirms awaiting a sync */
+    auth_db auth;               /* who may log in (auth.c) */
+    struct http_server *http;   /* the HTTP API (src/http/), NULL when off */
+};
+
+int broker_init(broker *b, const config *cfg);
+int broker_run(broker *b);
+void broker_free(broker *b);
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * queue.h - a queue and the entries it holds (queue.c), and dead-lettering
+ * out of it (deadletter.c).
+ *
+ * A queue is a domain noun: it knows its vhost, its consumers (through
+ * consumer.h, whose callbacks lead to their owners) and the store, and
+ * nothing of the protocol that declared it.
+ */
+#ifndef WARREN_QUEUE_H
+#define WARREN_QUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "amqp/table.h"
+#include "ev/loop.h"
+#include "message.h"
+#include "queue_args.h"
+#include "ring.h"
+#include "stats.h"
+
+typedef struct vhost vhost;
+typedef struct queue queue;
+typedef struct consumer consumer;
+typedef struct binding binding;
+typedef struct qentry qentry;
+typedef struct store_pos store_pos;
+
+/* ---------------------------------------------------------------- qentry */
+
+/*
+ * One message's place in one queue.  The body is either in memory (`m`) or
+ * only on disk (`loc`), so a long backlog costs ~32 bytes a message.
+ */
+enum {
+    QE_REDELIVERED = 1 << 0,
+    QE_STORED = 1 << 1,         /* has a place in the store (persistent, or paged out) */
+    QE_ACKED = 1 << 2,          /* tombstone in a channel's unacked ring */
+    QE_TXACK = 1 << 3,          /* acked inside an open transaction */
+};
+
+struct qentry {
+    uint64_t seq;               /* global publish order: where a requeue goes */
+    msg *m;                     /* NULL when the body lives only on disk */
+    uint32_t seg, off;          /* store location when QE_STORED */
+    uint32_t size;              /* body bytes */
+    uint16_t flags;
+    uint8_t priority;
+    uint8_t pad;
+    int64_t expires;            /* wall clock ms it expires at, 0 never */
+};
+
+/* A deque of entries ordered by seq (ring.h). */
+RING_DEFINE(qdeque, qentry)
+
+/* ----------------------------------------------------------------- queue */
+
+/*
+ * Who an exclusive queue belongs to (the AMQP connection that declared it
+ * embeds one).  The domain only compares owners and keeps the count of the
+ * queues each holds, at creation and at deletion whoever deletes, so the
+ * connection, when it closes, knows whether it has any to delete.
+ */
+typedef struct queue_owner {
+    uint32_t nqueues;           /* exclusive queues it holds */
+    const char *name;           /* how statistics name it (the peer address) */
+} queue_owner;
+
+struct queue {
+    vhost *vh;
+    char *name;
+    uint8_t namelen;
+    uint32_t id;                /* store id of a durable queue, else 0 */
+    bool durable, exclusive, auto_delete;
+    bool deleted;
+    bool dirty;                 /* on the vhost's dispatch list */
+    bool had_consumer;          /* auto_delete applies only after one */
+    bool expiring;              /* some entry may have an expiry */
+    queue_owner *owner;         /* exclusive queues: who holds it */
+    uint8_t *args;              /* declare arguments, encoded */
+    uint32_t argslen;
+    queue_settings set;         /* what the arguments set, read once (queue_args.c) */
+    /* ready messages: one deque per priority level, highest served first */
+    qdeque *levels;
+    uint16_t nlevels;
+    uint32_t nready;
+    uint64_t ready_bytes;
+    uint32_t unacked;
+    uint64_t unacked_bytes;
+    stats_qcounters ctr;        /* bumped where it happens (stats.h) */
+    stats_qsample smp;          /* rates, sampled on the tick (stats.c) */
+    consumer **cons;            /* in the order they came */
+    uint32_t ncons, capcons, rr;
+    uint32_t refs;              /* unacked entries and the vhost hold it */
+    queue *dirty_next;
+    binding *bindings;          /* where it is the destination */
+    uint64_t route_mark;        /* the route set it was last added to */
+    ev_timer ttl_timer;         /* when the head message expires */
+    ev_timer unused_timer;      /* x-expires */
+    /* dead-letterings waiting for the store to read their message back
+     * (deadletter.c), oldest first, tried again on dl_timer */
+    struct dl_wait *dl_head, *dl_tail;
+    ev_timer dl_timer;
+};
+
+/* Create and register in the vhost (arguments already validated); NULL if
+ * out of memory. */
+queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool auto_delete,
+                 amqp_table args, queue_owner *owner);
+/* Unregister: consumers are cancelled (with basic.cancel to those who asked
+ * for it), ready messages dropped; returns the number dropped. */
+uint32_t queue_delete(queue *q);
+uint32_t queue_purge(queue *q);
+void queue_unref(queue *q);
+enum { QUEUE_OK = 0, QUEUE_REFUSED = 1 };
+/* Take ownership of a reference to m and append it; pos is where the store
+ * put it (NULL for a message not on disk).  QUEUE_REFUSED when the queue is
+ * full and its overflow is reject-publish(-dlx); -1 out of memory. */
+int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos);
+/* A message recovered from the store, appended in order. */
+int queue_recover(queue *q, const qentry *e);
+/* Set e's priority and expiry from encoded properties and publish time. */
+void queue_entry_times(const queue *q, qentry *e, const uint8_t *props, uint32_t props_len, int64_t published);
+/* The next ready message (after dropping or dead-lettering expired ones);
+ * false when there is none.  The caller owns the entry's reference. */
+bool queue_take(queue *q, qentry *out);
+/* The message of e, for a delivery or a dead-lettering (`use` says which,
+ * for the log): its own, or read back from the store; the caller unrefs
+ * *out.  STORE_READ_OK, or why not (store/store.h): STORE_READ_AGAIN, the
+ * read failed and may work later (logged and counted by the store), so the
+ * message must stay; STORE_READ_DAMAGED or _GONE, it never will be read:
+ * logged, a damaged record already moved aside, and the caller lets the
+ * message go (settle or drop it). */
+int queue_entry_msg(queue *q, const qentry *e, msg **out, const char *use);
+/* Put an unacked entry back in its place (by seq), marked redelivered. */
+int queue_requeue(queue *q, qentry *e);
+/* An unacked entry is done with: acked. */
+void queue_settle(queue *q, qentry *e);
+/* Rejected or nacked without requeue: dead-lettered, or dropped. */
+void queue_reject(queue *q, qentry *e);
+/* The queue was used (declared, got from): x-expires starts over. */
+void queue_touch(queue *q);
+/* A consumer may take a message now: put q on the vhost's list, whose
+ * queues run consumer_dispatch before the loop sleeps. */
+void queue_mark_dirty(queue *q);
+uint32_t queue_message_count(const queue *q);
+
+/* deadletter.c: send e (taken out of q) to q's dead-letter exchange with
+ * an x-death record of `reason`, or drop it when q has none. */
+void queue_deadletter(queue *q, qentry *e, const char *reason);
+/* For queue.c: set up q's dead-letter retries (at creation); let go of
+ * those still waiting (at deletion, with `drop` their messages leave the
+ * store; when q is freed without deletion, at shutdown, they stay there
+ * for the next start). */
+void queue_deadletter_init(queue *q);
+void queue_deadletter_forget(queue *q, bool drop);
+
+#endif
