@@ -11,6 +11,7 @@
  * at the time of the request.
  */
 #include "http/api.h"
+#include "http/domain.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -323,5 +324,20 @@ const http_route http_api_routes[] = {
     {HTTP_GET, "/api/vhosts/{vhost}", get_vhost, false},
     {HTTP_PUT, "/api/vhosts/{vhost}", put_vhost, true},
     {HTTP_GET, "/api/health/checks/alarms", get_alarms, false},
+    /* through the domain API (domain.c) */
+    {HTTP_PUT, "/api/queues/{vhost}/{queue}", put_queue, true},
+    {HTTP_DELETE, "/api/queues/{vhost}/{queue}", delete_queue, false},
+    {HTTP_DELETE, "/api/queues/{vhost}/{queue}/contents", purge_queue, false},
+    {HTTP_POST, "/api/queues/{vhost}/{queue}/get", get_messages, true},
+    {HTTP_PUT, "/api/exchanges/{vhost}/{exchange}", put_exchange, true},
+    {HTTP_DELETE, "/api/exchanges/{vhost}/{exchange}", delete_exchange, false},
+    {HTTP_POST, "/api/exchanges/{vhost}/{exchange}/publish", publish_message, true},
+    {HTTP_POST, "/api/bindings/{vhost}/e/{source}/q/{destination}", post_binding_queue, true},
+    {HTTP_POST, "/api/bindings/{vhost}/e/{source}/e/{destination}", post_binding_exchange, true},
+    {HTTP_DELETE, "/api/bindings/{vhost}/e/{source}/q/{destination}/{props}", delete_binding_queue, false},
+    {HTTP_DELETE, "/api/bindings/{vhost}/e/{source}/e/{destination}/{props}", delete_binding_exchange, false},
+    {HTTP_GET, "/api/aliveness-test/{vhost}", get_aliveness, false},
+    {HTTP_GET, "/api/definitions", get_definitions, false},
+    {HTTP_POST, "/api/definitions", post_definitions, true},
 };
 const size_t http_api_nroutes = sizeof http_api_routes / sizeof *http_api_routes;
