@@ -28,6 +28,13 @@ static int bad_pair(http_reply *r, const char *atom, json_t *v)
     return -1;
 }
 
+/* [Atom, "name"]: ["not_int","delivery_mode"] */
+static int bad_name(http_reply *r, const char *atom, const char *name)
+{
+    http_reply_json(r, 400, json_pack("{s:s,s:[s,s]}", "error", "bad_request", "reason", atom, name));
+    return -1;
+}
+
 static int key_missing(http_reply *r, const char *key)
 {
     http_bad(r, "[{key_missing,%s}]", key);
@@ -64,7 +71,7 @@ static int get_str(http_reply *r, json_t *body, const char *key, bool required, 
     if (!v)
         return required ? key_missing(r, key) : 0;
     if (!json_is_string(v))
-        return bad_pair(r, "not_string", json_string(key));
+        return bad_name(r, "not_string", key);
     *out = (amqp_str){json_string_value(v), (uint32_t)json_string_length(v)};
     return 0;
 }
@@ -422,7 +429,7 @@ static int props_of(http_reply *r, json_t *o, amqp_basic_properties *p, amqp_tbu
         if (!(v = json_object_get(o, str_props[i].name)))
             continue;
         if (!json_is_string(v))
-            return bad_pair(r, "not_string", json_string(str_props[i].name));
+            return bad_name(r, "not_string", str_props[i].name);
         if (json_string_length(v) > 255) {
             http_bad(r, "property %s is longer than 255 bytes", str_props[i].name);
             return -1;
@@ -435,7 +442,7 @@ static int props_of(http_reply *r, json_t *o, amqp_basic_properties *p, amqp_tbu
         if (!(v = json_object_get(o, ints[i].name)))
             continue;
         if (!json_is_integer(v))
-            return bad_pair(r, "not_int", json_string(ints[i].name));
+            return bad_name(r, "not_int", ints[i].name);
         if (json_integer_value(v) < 0 || (ints[i].max >= 0 && json_integer_value(v) > ints[i].max)) {
             http_bad(r, "property %s out of range", ints[i].name);
             return -1;

@@ -752,6 +752,14 @@ static int item_vhost(http_ctx *x, http_reply *r, json_t *o, const char *what)
 
 /* Decode every queue, exchange and binding first: a bad one refuses the
  * whole import before anything changes. */
+static int not_object(http_reply *r, json_t *o, const char *what)
+{
+    if (json_is_object(o))
+        return 0;
+    http_bad(r, "definitions: each of %s must be a JSON object", what);
+    return -1;
+}
+
 static int defs_parse(http_ctx *x, http_reply *r, json_t *body, defs *d)
 {
     json_t *qs = section(r, body, "queues"), *xs, *bs, *o;
@@ -769,21 +777,21 @@ static int defs_parse(http_ctx *x, http_reply *r, json_t *body, defs *d)
     json_array_foreach(qs, i, o) {
         defs_item *it = &d->items[k++];
         amqp_str name;
-        if (!json_is_object(o) || item_name(r, o, "queue", "name", false, &name) < 0 ||
+        if (not_object(r, o, "queues") < 0 || item_name(r, o, "queue", "name", false, &name) < 0 ||
             item_vhost(x, r, o, "queue") < 0 || http_body_queue(r, o, name, &it->s.q, &it->args) < 0)
             return -1;
     }
     json_array_foreach(xs, i, o) {
         defs_item *it = &d->items[k++];
         amqp_str name;
-        if (!json_is_object(o) || item_name(r, o, "exchange", "name", false, &name) < 0 ||
+        if (not_object(r, o, "exchanges") < 0 || item_name(r, o, "exchange", "name", false, &name) < 0 ||
             item_vhost(x, r, o, "exchange") < 0 || http_body_exchange(r, o, name, &it->s.x, &it->args) < 0)
             return -1;
     }
     json_array_foreach(bs, i, o) {
         defs_item *it = &d->items[k++];
         json_t *t = json_object_get(o, "destination_type");
-        if (!json_is_object(o) || item_name(r, o, "binding", "source", true, &it->s.b.source) < 0 ||
+        if (not_object(r, o, "bindings") < 0 || item_name(r, o, "binding", "source", true, &it->s.b.source) < 0 ||
             item_name(r, o, "binding", "destination", false, &it->s.b.destination) < 0 ||
             item_vhost(x, r, o, "binding") < 0)
             return -1;
