@@ -339,5 +339,7 @@ const http_route http_api_routes[] = {
     {HTTP_GET, "/api/aliveness-test/{vhost}", get_aliveness, false},
     {HTTP_GET, "/api/definitions", get_definitions, false},
     {HTTP_POST, "/api/definitions", post_definitions, true},
+    {HTTP_GET, "/api/definitions/{vhost}", get_vhost_definitions, false},
+    {HTTP_POST, "/api/definitions/{vhost}", post_vhost_definitions, true},
 };
 const size_t http_api_nroutes = sizeof http_api_routes / sizeof *http_api_routes;

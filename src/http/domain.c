@@ -556,11 +556,11 @@ static json_t *args_json(const uint8_t *p, uint32_t len)
     return http_table_json((amqp_table){p, len});
 }
 
-void get_definitions(http_ctx *x, http_reply *r)
+/* RabbitMQ's definitions: the whole broker's, or (per_vhost, GET
+ * /api/definitions/{vhost}) one vhost's, whose items have no "vhost". */
+static json_t *definitions_json(http_ctx *x, vhost *vh, bool per_vhost)
 {
-    vhost *vh = x->b->vh;
-    json_t *perms, *users = user_defs(x, &perms);
-    json_t *queues = json_array(), *exchanges = json_array(), *bindings = json_array();
+    json_t *queues = json_array(), *exchanges = json_array(), *bindings = json_array(), *o, *item;
     size_t i = 0;
     void *v;
 
@@ -568,19 +568,23 @@ void get_definitions(http_ctx *x, http_reply *r)
         queue *q = v;
         if (q->exclusive)
             continue;
-        json_array_append_new(queues, json_pack("{s:s,s:s,s:b,s:b,s:o}", "name", q->name, "vhost", vh->name,
-                                                "durable", q->durable, "auto_delete", q->auto_delete, "arguments",
-                                                args_json(q->args, q->argslen)));
+        item = json_pack("{s:s,s:s,s:b,s:b,s:o}", "name", q->name, "vhost", vh->name, "durable", q->durable,
+                         "auto_delete", q->auto_delete, "arguments", args_json(q->args, q->argslen));
+        if (per_vhost)
+            json_object_del(item, "vhost");
+        json_array_append_new(queues, item);
     }
     i = 0;
-    while (exchanges && bindings && map_next(&vh->exchanges, &i, NULL, NULL, &v)) {
+    while (exchanges && map_next(&vh->exchanges, &i, NULL, NULL, &v)) {
         exchange *ex = v;
         if (ex->namelen == 0 || (ex->namelen >= 4 && !memcmp(ex->name, "amq.", 4)))
             continue;
-        json_array_append_new(exchanges,
-                              json_pack("{s:s,s:s,s:s,s:b,s:b,s:b,s:o}", "name", ex->name, "vhost", vh->name, "type",
-                                        ex->type->name, "durable", ex->durable, "auto_delete", ex->auto_delete,
-                                        "internal", ex->internal, "arguments", args_json(ex->args, ex->argslen)));
+        item = json_pack("{s:s,s:s,s:s,s:b,s:b,s:b,s:o}", "name", ex->name, "vhost", vh->name, "type",
+                         ex->type->name, "durable", ex->durable, "auto_delete", ex->auto_delete, "internal",
+                         ex->internal, "arguments", args_json(ex->args, ex->argslen));
+        if (per_vhost)
+            json_object_del(item, "vhost");
+        json_array_append_new(exchanges, item);
     }
     /* bindings from every exchange but the default (whose bindings are
      * implicit), as RabbitMQ exports them; exclusive queues' are left out
@@ -594,19 +598,42 @@ void get_definitions(http_ctx *x, http_reply *r)
         for (b = ex->bindings; b; b = b->src_next) {
             if (b->q && b->q->exclusive)
                 continue;
-            json_array_append_new(
-                bindings, json_pack("{s:s,s:s,s:s,s:s,s:s%,s:o}", "source", ex->name, "vhost", vh->name,
-                                    "destination", b->q ? b->q->name : b->dst->name, "destination_type",
-                                    b->q ? "queue" : "exchange", "routing_key", b->key, (size_t)b->keylen,
-                                    "arguments", args_json(b->args, b->argslen)));
+            item = json_pack("{s:s,s:s,s:s,s:s,s:s%,s:o}", "source", ex->name, "vhost", vh->name, "destination",
+                             b->q ? b->q->name : b->dst->name, "destination_type", b->q ? "queue" : "exchange",
+                             "routing_key", b->key, (size_t)b->keylen, "arguments",
+                             args_json(b->args, b->argslen));
+            if (per_vhost)
+                json_object_del(item, "vhost");
+            json_array_append_new(bindings, item);
         }
     }
-    http_reply_json(r, 200,
-                    json_pack("{s:s,s:s,s:s,s:s,s:o,s:[{s:s}],s:o,s:[],s:[],s:[],s:[],s:o,s:o,s:o}", "rabbit_version",
-                              RABBITMQ_COMPAT_VERSION, "rabbitmq_version", RABBITMQ_COMPAT_VERSION, "product_name",
-                              "warren", "product_version", WARREN_VERSION, "users", users, "vhosts", "name", vh->name,
-                              "permissions", perms, "topic_permissions", "parameters", "global_parameters",
-                              "policies", "queues", queues, "exchanges", exchanges, "bindings", bindings));
+    if (per_vhost)
+        return json_pack("{s:s,s:[],s:[],s:o,s:o,s:o}", "rabbit_version", RABBITMQ_COMPAT_VERSION, "parameters",
+                         "policies", "queues", queues, "exchanges", exchanges, "bindings", bindings);
+    {
+        json_t *perms, *users = user_defs(x, &perms);
+        o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:[{s:s}],s:o,s:[],s:[],s:[],s:[],s:o,s:o,s:o}", "rabbit_version",
+                      RABBITMQ_COMPAT_VERSION, "rabbitmq_version", RABBITMQ_COMPAT_VERSION, "product_name", "warren",
+                      "product_version", WARREN_VERSION, "users", users, "vhosts", "name", vh->name, "permissions",
+                      perms, "topic_permissions", "parameters", "global_parameters", "policies", "queues", queues,
+                      "exchanges", exchanges, "bindings", bindings);
+    }
+    return o;
+}
+
+void get_definitions(http_ctx *x, http_reply *r)
+{
+    http_reply_json(r, 200, definitions_json(x, x->b->vh, false));
+}
+
+void get_vhost_definitions(http_ctx *x, http_reply *r)
+{
+    vhost *vh = path_vhost(x);
+
+    if (!vh)
+        http_bad(r, "vhost_not_found");
+    else
+        http_reply_json(r, 200, definitions_json(x, vh, true));
 }
 
 /* --- import */
@@ -739,9 +766,11 @@ static int check_unsupported(http_ctx *x, http_reply *r, json_t *body)
     return 0;
 }
 
-static int item_vhost(http_ctx *x, http_reply *r, json_t *o, const char *what)
+static int item_vhost(http_ctx *x, http_reply *r, json_t *o, const char *what, bool per_vhost)
 {
     json_t *v = json_object_get(o, "vhost");
+    if (per_vhost && !v)
+        return 0;
     if (!json_is_string(v) || strcmp(json_string_value(v), x->b->vh->name)) {
         http_bad(r, "definitions: a %s in vhost '%s': warren has one virtual host, '/'", what,
                  json_is_string(v) ? json_string_value(v) : "?");
@@ -760,7 +789,7 @@ static int not_object(http_reply *r, json_t *o, const char *what)
     return -1;
 }
 
-static int defs_parse(http_ctx *x, http_reply *r, json_t *body, defs *d)
+static int defs_parse(http_ctx *x, http_reply *r, json_t *body, bool per_vhost, defs *d)
 {
     json_t *qs = section(r, body, "queues"), *xs, *bs, *o;
     size_t i, k = 0;
@@ -778,14 +807,14 @@ static int defs_parse(http_ctx *x, http_reply *r, json_t *body, defs *d)
         defs_item *it = &d->items[k++];
         amqp_str name;
         if (not_object(r, o, "queues") < 0 || item_name(r, o, "queue", "name", false, &name) < 0 ||
-            item_vhost(x, r, o, "queue") < 0 || http_body_queue(r, o, name, &it->s.q, &it->args) < 0)
+            item_vhost(x, r, o, "queue", per_vhost) < 0 || http_body_queue(r, o, name, &it->s.q, &it->args) < 0)
             return -1;
     }
     json_array_foreach(xs, i, o) {
         defs_item *it = &d->items[k++];
         amqp_str name;
         if (not_object(r, o, "exchanges") < 0 || item_name(r, o, "exchange", "name", false, &name) < 0 ||
-            item_vhost(x, r, o, "exchange") < 0 || http_body_exchange(r, o, name, &it->s.x, &it->args) < 0)
+            item_vhost(x, r, o, "exchange", per_vhost) < 0 || http_body_exchange(r, o, name, &it->s.x, &it->args) < 0)
             return -1;
     }
     json_array_foreach(bs, i, o) {
@@ -793,7 +822,7 @@ static int defs_parse(http_ctx *x, http_reply *r, json_t *body, defs *d)
         json_t *t = json_object_get(o, "destination_type");
         if (not_object(r, o, "bindings") < 0 || item_name(r, o, "binding", "source", true, &it->s.b.source) < 0 ||
             item_name(r, o, "binding", "destination", false, &it->s.b.destination) < 0 ||
-            item_vhost(x, r, o, "binding") < 0)
+            item_vhost(x, r, o, "binding", per_vhost) < 0)
             return -1;
         if (!json_is_string(t) || (strcmp(json_string_value(t), "queue") && strcmp(json_string_value(t), "exchange"))) {
             http_bad(r, "definitions: a binding's destination_type must be \"queue\" or \"exchange\"");
@@ -816,9 +845,8 @@ static void defs_free(defs *d)
 
 /* Applied in RabbitMQ's order: queues, exchanges, bindings.  A refusal
  * stops there (what came before stays, as in RabbitMQ). */
-void post_definitions(http_ctx *x, http_reply *r)
+static void import_definitions(http_ctx *x, http_reply *r, vhost *vh, bool per_vhost)
 {
-    vhost *vh = x->b->vh;
     defs d = {0};
     amqp_error err;
     size_t i;
@@ -828,7 +856,7 @@ void post_definitions(http_ctx *x, http_reply *r)
         http_reply_not_json(r);
         return;
     }
-    if (check_unsupported(x, r, x->body) < 0 || defs_parse(x, r, x->body, &d) < 0)
+    if (check_unsupported(x, r, x->body) < 0 || defs_parse(x, r, x->body, per_vhost, &d) < 0)
         goto out;
     for (i = 0; rc == 0 && i < d.nq; i++)
         rc = vhost_declare_queue(vh, &d.items[i].s.q, NULL, false, NULL, &err);
@@ -842,4 +870,19 @@ void post_definitions(http_ctx *x, http_reply *r)
         r->status = 204;
 out:
     defs_free(&d);
+}
+
+void post_definitions(http_ctx *x, http_reply *r)
+{
+    import_definitions(x, r, x->b->vh, false);
+}
+
+void post_vhost_definitions(http_ctx *x, http_reply *r)
+{
+    vhost *vh = path_vhost(x);
+
+    if (!vh)
+        http_bad(r, "vhost_not_found");
+    else
+        import_definitions(x, r, vh, true);
 }

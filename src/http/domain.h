@@ -13,6 +13,6 @@ http_handler put_queue, delete_queue, purge_queue, get_messages;
 http_handler put_exchange, delete_exchange, publish_message;
 http_handler post_binding_queue, post_binding_exchange, delete_binding_queue, delete_binding_exchange;
 http_handler get_aliveness;
-http_handler get_definitions, post_definitions;
+http_handler get_definitions, post_definitions, get_vhost_definitions, post_vhost_definitions;
 
 #endif

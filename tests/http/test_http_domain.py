@@ -489,3 +489,16 @@ def test_broker_lives_after_garbage_bodies(mgmt, qname):
             s, _, _ = call(mgmt, method, path, raw=body)
             assert s in (200, 201, 204, 400, 404), (method, path, body, s)
     assert call(mgmt, 'GET', '/api/aliveness-test/%2F')[2] == {'status': 'ok'}
+
+
+def test_vhost_definitions(mgmt, qname):
+    call(mgmt, 'PUT', '/api/queues/%2F/' + qname, {'durable': True})
+    s, _, d = call(mgmt, 'GET', '/api/definitions/%2F')
+    assert s == 200 and list(d) == ['rabbit_version', 'parameters', 'policies', 'queues', 'exchanges', 'bindings']
+    assert {'name': qname, 'durable': True, 'auto_delete': False, 'arguments': {}} in d['queues']
+    assert call(mgmt, 'GET', '/api/definitions/other')[::2] == (400, bad('vhost_not_found'))
+    call(mgmt, 'DELETE', '/api/queues/%2F/' + qname)
+    # items without a vhost are the path's
+    assert call(mgmt, 'POST', '/api/definitions/%2F', d)[0] == 204
+    assert call(mgmt, 'DELETE', '/api/queues/%2F/' + qname)[0] == 204
+    assert call(mgmt, 'POST', '/api/definitions/other', d)[::2] == (400, bad('vhost_not_found'))
