@@ -347,6 +347,8 @@ void publish_message(http_ctx *x, http_reply *r)
     }
     m->published = vhost_now_ms(vh);
     vhost_route(vh, m, true, &rs);
+    if (m->exlen == 0)
+        reply_to_route(vh, m); /* amq.rabbitmq.reply-to.*: to its channel, as basic.publish */
     rc = vhost_publish_routed(vh, m, &rs, &res);
     route_set_done(&rs);
     msg_unref(m);

@@ -502,3 +502,20 @@ def test_vhost_definitions(mgmt, qname):
     assert call(mgmt, 'POST', '/api/definitions/%2F', d)[0] == 204
     assert call(mgmt, 'DELETE', '/api/queues/%2F/' + qname)[0] == 204
     assert call(mgmt, 'POST', '/api/definitions/other', d)[::2] == (400, bad('vhost_not_found'))
+
+
+def test_publish_to_direct_reply_to_reaches_the_channel(mgmt):
+    c = amqp(mgmt)
+    ch = c.channel()
+    got = []
+    ch.basic_consume('amq.rabbitmq.reply-to', lambda ch_, m, p, body: got.append(body), auto_ack=True)
+    ch.basic_publish('', 'nowhere', b'x', pika.BasicProperties(reply_to='amq.rabbitmq.reply-to'))
+    # the broker fills in the reply_to of our own publish: read it back from a queue
+    q = ch.queue_declare('', exclusive=True).method.queue
+    ch.basic_publish('', q, b'y', pika.BasicProperties(reply_to='amq.rabbitmq.reply-to'))
+    reply_to = ch.basic_get(q, auto_ack=True)[1].reply_to
+    assert reply_to.startswith('amq.rabbitmq.reply-to.')
+    assert publish(mgmt, reply_to, 'reply')[0] == 200
+    c.process_data_events(1)
+    assert got == [b'reply']
+    c.close()
