@@ -189,19 +189,28 @@ void get_messages(http_ctx *x, http_reply *r)
     vhost_got *held = NULL;
     json_t *list = NULL;
     amqp_error err;
-    long n = 0, i;
+    long n = 0, cap = 0, i;
     bool again = false;
 
     if (!vh || http_body_get(r, x->body, &req) < 0)
         return;
-    if (req.count > 0 && !(held = calloc((size_t)req.count, sizeof *held))) {
-        http_reply_error(r, 500, "internal_error", "out of memory");
-        return;
-    }
     list = json_array();
     while (n < req.count) {
-        vhost_got *g = &held[n];
-        int rc = vhost_get(vh, param(x, 1), NULL, g, &err);
+        vhost_got *g;
+        int rc;
+        if (n == cap) {
+            /* grown as messages come: a count of 100,000 on an empty
+             * queue costs nothing */
+            vhost_got *more = realloc(held, (cap ? 2 * cap : 16) * sizeof *held);
+            if (!more) {
+                http_reply_error(r, 500, "internal_error", "out of memory");
+                break;
+            }
+            held = more;
+            cap = cap ? 2 * cap : 16;
+        }
+        g = &held[n];
+        rc = vhost_get(vh, param(x, 1), NULL, g, &err);
         if (rc < 0) {
             if (err.code == AMQP_NOT_FOUND)
                 http_reply_error(r, 404, "not_found", err.text);

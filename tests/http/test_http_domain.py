@@ -519,3 +519,20 @@ def test_publish_to_direct_reply_to_reaches_the_channel(mgmt):
     c.process_data_events(1)
     assert got == [b'reply']
     c.close()
+
+
+def test_durable_queue_and_persistent_message_over_http_survive_a_restart(mgmt, qname):
+    assert call(mgmt, 'PUT', '/api/queues/%2F/' + qname, {'durable': True})[0] == 201
+    assert call(mgmt, 'PUT', '/api/exchanges/%2F/' + qname + '.x', {'type': 'direct', 'durable': True})[0] == 201
+    assert call(mgmt, 'POST', '/api/bindings/%%2F/e/%s.x/q/%s' % (qname, qname), {'routing_key': 'k'})[0] == 201
+    assert publish(mgmt, 'k', 'kept', props={'delivery_mode': 2}, exchange=qname + '.x')[2] == {'routed': True}
+    assert publish(mgmt, 'k', 'taken', props={'delivery_mode': 2}, exchange=qname + '.x')[2] == {'routed': True}
+    got = get(mgmt, qname, count=1, ackmode='ack_requeue_true')[2]        # read from the store, requeued
+    assert [m['payload'] for m in got] == ['kept']
+    mgmt.restart()
+    got = get(mgmt, qname, count=2, ackmode='ack_requeue_false')[2]
+    assert [(m['payload'], m['properties']['delivery_mode']) for m in got] == [('kept', 2), ('taken', 2)]
+    assert got[0]['redelivered'] is True
+    mgmt.restart()
+    assert get(mgmt, qname, count=2)[2] == []                           # taken for good
+    assert publish(mgmt, 'k', 'again', exchange=qname + '.x')[2] == {'routed': True}   # the binding is back
