@@ -80,7 +80,7 @@ static void domain_error(http_reply *r, const amqp_error *e)
     }
 }
 
-/* A publish refusal: RabbitMQ's "406 PRECONDITION_FAILED - ..." */
+/* A publish (or get) refusal: RabbitMQ's "406 PRECONDITION_FAILED - ..." */
 static void publish_error(http_reply *r, const amqp_error *e)
 {
     char reason[300];
@@ -212,10 +212,11 @@ void get_messages(http_ctx *x, http_reply *r)
         g = &held[n];
         rc = vhost_get(vh, param(x, 1), NULL, g, &err);
         if (rc < 0) {
+            /* as RabbitMQ: "NOT_FOUND - ..." (404), "405 RESOURCE_LOCKED - ..." (400) */
             if (err.code == AMQP_NOT_FOUND)
                 http_reply_error(r, 404, "not_found", err.text);
             else
-                domain_error(r, &err);
+                publish_error(r, &err);
             break;
         }
         if (rc == VHOST_GET_EMPTY)

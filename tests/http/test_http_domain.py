@@ -210,8 +210,15 @@ def test_delete_queue_if_empty_if_unused_and_purge(mgmt, qname):
 def test_exclusive_queue_of_a_connection_is_locked_over_http(mgmt):
     c = amqp(mgmt)
     q = c.channel().queue_declare('', exclusive=True).method.queue
-    status, _, body = call(mgmt, 'DELETE', '/api/queues/%2F/' + q)
-    assert status == 400 and 'exclusive access to locked queue' in body['reason']
+    locked = ("cannot obtain exclusive access to locked queue '%s' in vhost '/'. It could be originally declared "
+              "on another connection or the exclusive property value does not match that of the original "
+              "declaration." % q)
+    assert call(mgmt, 'DELETE', '/api/queues/%2F/' + q)[::2] == (400, bad(locked))
+    assert call(mgmt, 'DELETE', '/api/queues/%2F/' + q + '/contents')[::2] == (400, bad(locked))
+    assert call(mgmt, 'POST', '/api/bindings/%2F/e/amq.direct/q/' + q, {'routing_key': 'k'})[::2] == \
+        (400, bad(locked))
+    assert get(mgmt, q)[::2] == (400, bad('405 RESOURCE_LOCKED - ' + locked))
+    c.channel().queue_declare(q, passive=True)      # still there
     c.close()
 
 
