@@ -197,10 +197,11 @@ static json_t *str_json(amqp_str s)
 
     if (v || !s.len)
         return v;
-    /* not UTF-8: its bytes in base64 */
-    if (!(b64 = malloc(4 * ((s.len + 2) / 3) + 1)))
+    /* not UTF-8: RabbitMQ's words, then its bytes in base64 */
+    if (!(b64 = malloc(4 * ((s.len + 2) / 3) + 32)))
         return NULL;
-    http_base64_encode(b64, (const uint8_t *)s.ptr, s.len);
+    memcpy(b64, "Not UTF-8, base64 is: ", 22);
+    http_base64_encode(b64 + 22, (const uint8_t *)s.ptr, s.len);
     v = json_string(b64);
     free(b64);
     return v;
@@ -247,24 +248,54 @@ static json_t *value_json(const amqp_value *a)
     case 'A':
         return array_json(a->v.a);
     default:
-        return json_null();
+        return json_string("undefined"); /* void, as RabbitMQ shows it */
     }
 }
 
+typedef struct entry {
+    amqp_str key;
+    amqp_value v;
+    size_t at;                  /* its place in the table: the first of a name wins */
+} entry;
+
+static int by_key(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    int c = memcmp(x->key.ptr, y->key.ptr, x->key.len < y->key.len ? x->key.len : y->key.len);
+    if (c)
+        return c;
+    if (x->key.len != y->key.len)
+        return x->key.len < y->key.len ? -1 : 1;
+    return (x->at > y->at) - (x->at < y->at);
+}
+
+/* Keys in byte order, as RabbitMQ lists a table (its maps are sorted). */
 json_t *http_table_json(amqp_table t)
 {
     json_t *out = json_object();
     amqp_table_iter it;
-    amqp_str key;
-    amqp_value v;
+    entry *es;
+    size_t n = 0, i;
 
-    amqp_table_iter_init(&it, t);
-    while (out && amqp_table_next(&it, &key, &v) == 1) {
-        char k[256];
-        memcpy(k, key.ptr, key.len);
-        k[key.len] = 0;
-        json_object_set_new(out, k, value_json(&v));
+    if (!out || !(es = malloc((amqp_table_count(t) + 1) * sizeof *es))) {
+        json_decref(out);
+        return NULL;
     }
+    amqp_table_iter_init(&it, t);
+    while (amqp_table_next(&it, &es[n].key, &es[n].v) == 1) {
+        es[n].at = n;
+        n++;
+    }
+    qsort(es, n, sizeof *es, by_key);
+    for (i = 0; i < n; i++) {
+        char k[256];
+        if (i && amqp_str_eq(es[i - 1].key, es[i].key))
+            continue;
+        memcpy(k, es[i].key.ptr, es[i].key.len);
+        k[es[i].key.len] = 0;
+        json_object_set_new(out, k, value_json(&es[i].v));
+    }
+    free(es);
     return out;
 }
 

@@ -543,3 +543,24 @@ def test_durable_queue_and_persistent_message_over_http_survive_a_restart(mgmt, 
     mgmt.restart()
     assert get(mgmt, qname, count=2)[2] == []                           # taken for good
     assert publish(mgmt, 'k', 'again', exchange=qname + '.x')[2] == {'routed': True}   # the binding is back
+
+
+def test_get_shows_header_tables_as_rabbitmq(mgmt, qname):
+    """The reference's answer for these headers (published with pika): keys
+    sorted, void as "undefined", bytes that are not UTF-8 with its words."""
+    import datetime
+    c = amqp(mgmt)
+    ch = c.channel()
+    ch.queue_declare(qname)
+    ch.basic_publish('', qname, b'x', pika.BasicProperties(
+        headers={'ts': datetime.datetime(2020, 1, 1), 'none': None, 'neg': -5, 'big': 2 ** 40,
+                 'bytes': b'\xff\x00', 'nested': {'z': 1, 'a': [1, {'b': None}]}},
+        cluster_id='cid', expiration='100000'))
+    c.close()
+    got = get(mgmt, qname)[2]
+    props = got[0]['properties']
+    assert props == {'cluster_id': 'cid', 'expiration': '100000', 'headers': {
+        'big': 1099511627776, 'bytes': 'Not UTF-8, base64 is: /wA=', 'neg': -5,
+        'nested': {'a': [1, {'b': 'undefined'}], 'z': 1}, 'none': 'undefined', 'ts': 1577836800}}
+    assert list(props['headers']) == ['big', 'bytes', 'neg', 'nested', 'none', 'ts']
+    assert list(props['headers']['nested']) == ['a', 'z']
