@@ -105,7 +105,7 @@ static vhost *need_vhost(http_ctx *x, http_reply *r, bool put)
 
 /* ------------------------------------------------------------- queues */
 
-void put_queue(http_ctx *x, http_reply *r)
+void http_put_queue(http_ctx *x, http_reply *r)
 {
     vhost *vh = need_vhost(x, r, true);
     amqp_tbuf args = {0};
@@ -124,7 +124,7 @@ out:
     amqp_tbuf_free(&args);
 }
 
-void delete_queue(http_ctx *x, http_reply *r)
+void http_delete_queue(http_ctx *x, http_reply *r)
 {
     vhost *vh = need_vhost(x, r, false);
     amqp_error err;
@@ -143,7 +143,7 @@ void delete_queue(http_ctx *x, http_reply *r)
         r->status = 204;
 }
 
-void purge_queue(http_ctx *x, http_reply *r)
+void http_purge_queue(http_ctx *x, http_reply *r)
 {
     vhost *vh = need_vhost(x, r, false);
     amqp_error err;
@@ -182,7 +182,7 @@ static json_t *got_json(const vhost_got *g, const http_get_req *req)
  * go with the channel (ack_requeue_true: requeued).  So a get of N takes
  * N distinct messages, and the requeued ones go back in their places,
  * redelivered. */
-void get_messages(http_ctx *x, http_reply *r)
+void http_get_messages(http_ctx *x, http_reply *r)
 {
     vhost *vh = need_vhost(x, r, false);
     http_get_req req;
@@ -268,7 +268,7 @@ void get_messages(http_ctx *x, http_reply *r)
 
 /* ---------------------------------------------------------- exchanges */
 
-void put_exchange(http_ctx *x, http_reply *r)
+void http_put_exchange(http_ctx *x, http_reply *r)
 {
     vhost *vh = need_vhost(x, r, true);
     amqp_tbuf args = {0};
@@ -287,7 +287,7 @@ out:
     amqp_tbuf_free(&args);
 }
 
-void delete_exchange(http_ctx *x, http_reply *r)
+void http_delete_exchange(http_ctx *x, http_reply *r)
 {
     vhost *vh = need_vhost(x, r, false);
     amqp_str name = exchange_param(x, 1);
@@ -306,7 +306,7 @@ void delete_exchange(http_ctx *x, http_reply *r)
         r->status = 204;
 }
 
-void publish_message(http_ctx *x, http_reply *r)
+void http_publish_message(http_ctx *x, http_reply *r)
 {
     vhost *vh = need_vhost(x, r, false);
     amqp_str xname = exchange_param(x, 1);
@@ -428,12 +428,12 @@ out:
     amqp_tbuf_free(&args);
 }
 
-void post_binding_queue(http_ctx *x, http_reply *r)
+void http_post_binding_queue(http_ctx *x, http_reply *r)
 {
     post_binding(x, r, true);
 }
 
-void post_binding_exchange(http_ctx *x, http_reply *r)
+void http_post_binding_exchange(http_ctx *x, http_reply *r)
 {
     post_binding(x, r, false);
 }
@@ -484,12 +484,12 @@ static void delete_binding(http_ctx *x, http_reply *r, bool to_queue)
     }
 }
 
-void delete_binding_queue(http_ctx *x, http_reply *r)
+void http_delete_binding_queue(http_ctx *x, http_reply *r)
 {
     delete_binding(x, r, true);
 }
 
-void delete_binding_exchange(http_ctx *x, http_reply *r)
+void http_delete_binding_exchange(http_ctx *x, http_reply *r)
 {
     delete_binding(x, r, false);
 }
@@ -498,7 +498,7 @@ void delete_binding_exchange(http_ctx *x, http_reply *r)
 
 /* RabbitMQ's aliveness test: declare the queue "aliveness-test", publish
  * "test_message" to it through the default exchange, get it back. */
-void get_aliveness(http_ctx *x, http_reply *r)
+void http_get_aliveness(http_ctx *x, http_reply *r)
 {
     static const char body[] = "test_message";
     vhost *vh = need_vhost(x, r, false);
@@ -633,12 +633,12 @@ static json_t *definitions_json(http_ctx *x, vhost *vh, bool per_vhost)
     return o;
 }
 
-void get_definitions(http_ctx *x, http_reply *r)
+void http_get_definitions(http_ctx *x, http_reply *r)
 {
     http_reply_json(r, 200, definitions_json(x, x->b->vh, false));
 }
 
-void get_vhost_definitions(http_ctx *x, http_reply *r)
+void http_get_vhost_definitions(http_ctx *x, http_reply *r)
 {
     vhost *vh = path_vhost(x);
 
@@ -884,12 +884,12 @@ out:
     defs_free(&d);
 }
 
-void post_definitions(http_ctx *x, http_reply *r)
+void http_post_definitions(http_ctx *x, http_reply *r)
 {
     import_definitions(x, r, x->b->vh, false);
 }
 
-void post_vhost_definitions(http_ctx *x, http_reply *r)
+void http_post_vhost_definitions(http_ctx *x, http_reply *r)
 {
     vhost *vh = path_vhost(x);
 

@@ -9,10 +9,10 @@
 
 #include "http/api.h"
 
-http_handler put_queue, delete_queue, purge_queue, get_messages;
-http_handler put_exchange, delete_exchange, publish_message;
-http_handler post_binding_queue, post_binding_exchange, delete_binding_queue, delete_binding_exchange;
-http_handler get_aliveness;
-http_handler get_definitions, post_definitions, get_vhost_definitions, post_vhost_definitions;
+http_handler http_put_queue, http_delete_queue, http_purge_queue, http_get_messages;
+http_handler http_put_exchange, http_delete_exchange, http_publish_message;
+http_handler http_post_binding_queue, http_post_binding_exchange, http_delete_binding_queue, http_delete_binding_exchange;
+http_handler http_get_aliveness;
+http_handler http_get_definitions, http_post_definitions, http_get_vhost_definitions, http_post_vhost_definitions;
 
 #endif
