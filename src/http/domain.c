@@ -89,14 +89,21 @@ static void publish_error(http_reply *r, const amqp_error *e)
                      e->code == AMQP_INTERNAL_ERROR ? "internal_error" : "bad_request", reason);
 }
 
-/* The vhost of the path, or a 404: RabbitMQ's vhost_not_found for a
- * PUT, "Object Not Found" otherwise. */
-static vhost *need_vhost(http_ctx *x, http_reply *r, bool put)
+/* How RabbitMQ refuses a path's vhost that does not exist, by endpoint. */
+enum { NO_VHOST_404, NO_VHOST_NOT_FOUND, NO_VHOST_401 };
+
+/* The vhost of the path, or the refusal: "Object Not Found" (deletes),
+ * {"not_found","vhost_not_found"} (a PUT of a queue or an exchange, a
+ * binding POST), or 401 "Access refused." (a publish or a get: the
+ * permission check comes first there). */
+static vhost *need_vhost(http_ctx *x, http_reply *r, int how)
 {
     vhost *vh = path_vhost(x);
     if (!vh) {
-        if (put)
+        if (how == NO_VHOST_NOT_FOUND)
             http_reply_error(r, 404, "not_found", "vhost_not_found");
+        else if (how == NO_VHOST_401)
+            http_reply_error(r, 401, "not_authorised", "Access refused.");
         else
             http_reply_not_found(r);
     }
@@ -107,7 +114,7 @@ static vhost *need_vhost(http_ctx *x, http_reply *r, bool put)
 
 void http_put_queue(http_ctx *x, http_reply *r)
 {
-    vhost *vh = need_vhost(x, r, true);
+    vhost *vh = need_vhost(x, r, NO_VHOST_NOT_FOUND);
     amqp_tbuf args = {0};
     amqp_error err;
     queue_spec s;
@@ -126,7 +133,7 @@ out:
 
 void http_delete_queue(http_ctx *x, http_reply *r)
 {
-    vhost *vh = need_vhost(x, r, false);
+    vhost *vh = need_vhost(x, r, NO_VHOST_404);
     amqp_error err;
     uint32_t n;
 
@@ -145,7 +152,7 @@ void http_delete_queue(http_ctx *x, http_reply *r)
 
 void http_purge_queue(http_ctx *x, http_reply *r)
 {
-    vhost *vh = need_vhost(x, r, false);
+    vhost *vh = need_vhost(x, r, NO_VHOST_404);
     amqp_error err;
     uint32_t n;
 
@@ -184,7 +191,7 @@ static json_t *got_json(const vhost_got *g, const http_get_req *req)
  * redelivered. */
 void http_get_messages(http_ctx *x, http_reply *r)
 {
-    vhost *vh = need_vhost(x, r, false);
+    vhost *vh = need_vhost(x, r, NO_VHOST_401);
     http_get_req req;
     vhost_got *held = NULL;
     json_t *list = NULL;
@@ -270,7 +277,7 @@ void http_get_messages(http_ctx *x, http_reply *r)
 
 void http_put_exchange(http_ctx *x, http_reply *r)
 {
-    vhost *vh = need_vhost(x, r, true);
+    vhost *vh = need_vhost(x, r, NO_VHOST_NOT_FOUND);
     amqp_tbuf args = {0};
     amqp_error err;
     exchange_spec s;
@@ -289,7 +296,7 @@ out:
 
 void http_delete_exchange(http_ctx *x, http_reply *r)
 {
-    vhost *vh = need_vhost(x, r, false);
+    vhost *vh = need_vhost(x, r, NO_VHOST_404);
     amqp_str name = exchange_param(x, 1);
     amqp_error err;
 
@@ -308,7 +315,7 @@ void http_delete_exchange(http_ctx *x, http_reply *r)
 
 void http_publish_message(http_ctx *x, http_reply *r)
 {
-    vhost *vh = need_vhost(x, r, false);
+    vhost *vh = need_vhost(x, r, NO_VHOST_401);
     amqp_str xname = exchange_param(x, 1);
     http_publish_req p;
     amqp_error err;
@@ -407,7 +414,7 @@ static char *binding_location(amqp_str dest, const char *props, size_t plen)
 
 static void post_binding(http_ctx *x, http_reply *r, bool to_queue)
 {
-    vhost *vh = need_vhost(x, r, false);
+    vhost *vh = need_vhost(x, r, NO_VHOST_NOT_FOUND);
     binding_spec s = {.source = exchange_param(x, 1), .to_queue = to_queue};
     amqp_tbuf args = {0};
     char props[HTTP_PROPS_KEY_MAX];
@@ -418,7 +425,11 @@ static void post_binding(http_ctx *x, http_reply *r, bool to_queue)
     if (!vh || http_body_binding(r, x->body, &s, &args) < 0)
         goto out;
     if (vhost_bind(vh, true, &s, NULL, &err) < 0) {
-        domain_error(r, &err);
+        /* a missing end: RabbitMQ names it */
+        if (err.code == AMQP_NOT_FOUND)
+            http_reply_error(r, 404, "not_found", bare_text(&err));
+        else
+            domain_error(r, &err);
         goto out;
     }
     plen = http_props_key(s.key, s.arguments, props);
@@ -440,7 +451,7 @@ void http_post_binding_exchange(http_ctx *x, http_reply *r)
 
 static void delete_binding(http_ctx *x, http_reply *r, bool to_queue)
 {
-    vhost *vh = need_vhost(x, r, false);
+    vhost *vh = need_vhost(x, r, NO_VHOST_404);
     exchange *src = vh ? vhost_exchange(vh, exchange_param(x, 1)) : NULL;
     queue *q = NULL;
     exchange *dst = NULL;
@@ -501,7 +512,7 @@ void http_delete_binding_exchange(http_ctx *x, http_reply *r)
 void http_get_aliveness(http_ctx *x, http_reply *r)
 {
     static const char body[] = "test_message";
-    vhost *vh = need_vhost(x, r, false);
+    vhost *vh = need_vhost(x, r, NO_VHOST_404);
     queue_spec s = {.name = amqp_cstr("aliveness-test")};
     amqp_error err;
     deliver_result res;

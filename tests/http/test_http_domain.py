@@ -416,7 +416,10 @@ def test_bindings_location_props_key_and_delete(mgmt, qname):
     assert loc_args.startswith(qname + '/k~') and len(loc_args) == len(qname) + 1 + 2 + 6
     s, h, _ = call(mgmt, 'POST', '/api/bindings/%%2F/e/%s/e/%s.e2' % (qname, qname), {'routing_key': 'k'})
     assert (s, h['Location']) == (201, qname + '.e2/k')
-    assert call(mgmt, 'POST', '/api/bindings/%%2F/e/%s/q/nosuch' % qname, {})[2] == NOT_FOUND
+    assert call(mgmt, 'POST', '/api/bindings/%%2F/e/%s/q/nosuch' % qname, {})[::2] == \
+        (404, {'error': 'not_found', 'reason': "no queue 'nosuch' in vhost '/'"})
+    assert call(mgmt, 'POST', '/api/bindings/%%2F/e/nosuch/q/%s' % qname, {})[::2] == \
+        (404, {'error': 'not_found', 'reason': "no exchange 'nosuch' in vhost '/'"})
     # the bindings route over AMQP
     c = amqp(mgmt)
     ch = c.channel()
@@ -564,3 +567,21 @@ def test_get_shows_header_tables_as_rabbitmq(mgmt, qname):
         'nested': {'a': [1, {'b': 'undefined'}], 'z': 1}, 'none': 'undefined', 'ts': 1577836800}}
     assert list(props['headers']) == ['big', 'bytes', 'neg', 'nested', 'none', 'ts']
     assert list(props['headers']['nested']) == ['a', 'z']
+
+
+def test_other_vhosts_are_refused_as_rabbitmq_refuses_a_missing_one(mgmt):
+    """The reference's answers for a vhost that does not exist."""
+    vhost_not_found = (404, {'error': 'not_found', 'reason': 'vhost_not_found'})
+    refused = (401, {'error': 'not_authorised', 'reason': 'Access refused.'})
+    assert call(mgmt, 'PUT', '/api/queues/other/q', {})[::2] == vhost_not_found
+    assert call(mgmt, 'PUT', '/api/exchanges/other/x', {'type': 'direct'})[::2] == vhost_not_found
+    assert call(mgmt, 'POST', '/api/bindings/other/e/a/q/b', {})[::2] == vhost_not_found
+    assert call(mgmt, 'POST', '/api/bindings/other/e/a/e/b', {})[::2] == vhost_not_found
+    for path in ('/api/queues/other/q', '/api/queues/other/q/contents', '/api/exchanges/other/x',
+                 '/api/bindings/other/e/a/q/b/~', '/api/bindings/other/e/a/e/b/~'):
+        assert call(mgmt, 'DELETE', path)[::2] == (404, NOT_FOUND), path
+    assert call(mgmt, 'POST', '/api/exchanges/other/amq.default/publish',
+                {'routing_key': 'x', 'payload': 'x', 'payload_encoding': 'string', 'properties': {}})[::2] == refused
+    assert call(mgmt, 'POST', '/api/queues/other/q/get',
+                {'count': 1, 'ackmode': 'ack_requeue_true', 'encoding': 'auto'})[::2] == refused
+    assert call(mgmt, 'GET', '/api/aliveness-test/other')[::2] == (404, NOT_FOUND)
