@@ -12,7 +12,7 @@
 
 void http_bad(http_reply *r, const char *fmt, ...)
 {
-    char reason[512];
+    char reason[2600];
     va_list ap;
 
     va_start(ap, fmt);

@@ -866,14 +866,16 @@ static void defs_free(defs *d)
     free(d->items);
 }
 
-/* Applied in RabbitMQ's order: queues, exchanges, bindings.  A refusal
- * stops there (what came before stays, as in RabbitMQ). */
+/* Applied in RabbitMQ's order: queues, exchanges, bindings, each as a
+ * client declares it.  One the domain refuses (an inequivalent queue, a
+ * binding to a missing exchange) does not stop the rest; RabbitMQ logs
+ * and skips it with a 204, warren names every one in a 400 after
+ * importing the others. */
 static void import_definitions(http_ctx *x, http_reply *r, vhost *vh, bool per_vhost)
 {
+    char why[2048];
+    size_t len = 0, i, refused = 0, total;
     defs d = {0};
-    amqp_error err;
-    size_t i;
-    int rc = 0;
 
     if (!x->body) {
         http_reply_not_json(r);
@@ -881,16 +883,36 @@ static void import_definitions(http_ctx *x, http_reply *r, vhost *vh, bool per_v
     }
     if (check_unsupported(x, r, x->body) < 0 || defs_parse(x, r, x->body, per_vhost, &d) < 0)
         goto out;
-    for (i = 0; rc == 0 && i < d.nq; i++)
-        rc = vhost_declare_queue(vh, &d.items[i].s.q, NULL, false, NULL, &err);
-    for (; rc == 0 && i < d.nq + d.nx; i++)
-        rc = vhost_declare_exchange(vh, &d.items[i].s.x, false, &err);
-    for (; rc == 0 && i < d.nq + d.nx + d.nb; i++)
-        rc = vhost_bind(vh, true, &d.items[i].s.b, NULL, &err);
-    if (rc < 0)
-        http_bad(r, "%s", err.text);
-    else
+    total = d.nq + d.nx + d.nb;
+    why[0] = 0;
+    for (i = 0; i < total; i++) {
+        defs_item *it = &d.items[i];
+        amqp_error err;
+        char what[600];
+        int rc;
+        if (i < d.nq) {
+            rc = vhost_declare_queue(vh, &it->s.q, NULL, false, NULL, &err);
+            snprintf(what, sizeof what, "queue '%.*s'", (int)it->s.q.name.len, it->s.q.name.ptr);
+        } else if (i < d.nq + d.nx) {
+            rc = vhost_declare_exchange(vh, &it->s.x, false, &err);
+            snprintf(what, sizeof what, "exchange '%.*s'", (int)it->s.x.name.len, it->s.x.name.ptr);
+        } else {
+            rc = vhost_bind(vh, true, &it->s.b, NULL, &err);
+            snprintf(what, sizeof what, "binding of '%.*s' to '%.*s'", (int)it->s.b.source.len, it->s.b.source.ptr,
+                     (int)it->s.b.destination.len, it->s.b.destination.ptr);
+        }
+        if (rc == 0)
+            continue;
+        if (refused++ < 8 && len < sizeof why)
+            len += (size_t)snprintf(why + len, sizeof why - len, "; %s: %s", what, bare_text(&err));
+    }
+    if (!refused) {
         r->status = 204;
+        goto out;
+    }
+    if (refused > 8 && len < sizeof why)
+        snprintf(why + len, sizeof why - len, "; and %zu more", refused - 8);
+    http_bad(r, "%zu of %zu definitions refused, the others imported%s", refused, total, why);
 out:
     defs_free(&d);
 }

@@ -585,3 +585,24 @@ def test_other_vhosts_are_refused_as_rabbitmq_refuses_a_missing_one(mgmt):
     assert call(mgmt, 'POST', '/api/queues/other/q/get',
                 {'count': 1, 'ackmode': 'ack_requeue_true', 'encoding': 'auto'})[::2] == refused
     assert call(mgmt, 'GET', '/api/aliveness-test/other')[::2] == (404, NOT_FOUND)
+
+
+def test_definitions_import_names_every_refused_declaration_and_imports_the_rest(mgmt, qname):
+    call(mgmt, 'PUT', '/api/queues/%2F/' + qname, {'durable': True})
+    defs = {'queues': [{'name': qname, 'vhost': '/', 'durable': False, 'auto_delete': False, 'arguments': {}},
+                       {'name': qname + '.new', 'vhost': '/', 'durable': True, 'auto_delete': False,
+                        'arguments': {}}],
+            'bindings': [{'source': 'nosuch', 'vhost': '/', 'destination': qname + '.new',
+                          'destination_type': 'queue', 'routing_key': '', 'arguments': {}},
+                         {'source': 'amq.fanout', 'vhost': '/', 'destination': qname + '.new',
+                          'destination_type': 'queue', 'routing_key': '', 'arguments': {}}]}
+    s, _, b = call(mgmt, 'POST', '/api/definitions', defs)
+    assert (s, b) == (400, bad(
+        "2 of 4 definitions refused, the others imported; queue '%s': inequivalent arg 'durable' for queue '%s' "
+        "in vhost '/': received 'false' but current is 'true'; binding of 'nosuch' to '%s.new': no exchange "
+        "'nosuch' in vhost '/'" % (qname, qname, qname)))
+    c = amqp(mgmt)
+    ch = c.channel()
+    ch.basic_publish('amq.fanout', '', b'via the imported binding')
+    assert ch.basic_get(qname + '.new', auto_ack=True)[2] == b'via the imported binding'
+    c.close()
