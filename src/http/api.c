@@ -23,11 +23,6 @@
 #include "memstat.h"
 #include "warren.h"
 
-/* The RabbitMQ release whose management API this one follows: tools
- * that look at the version to pick what to call see the dialect spoken
- * (product_name and product_version say what runs). */
-#define RABBITMQ_COMPAT_VERSION "3.10.8"
-
 /* ------------------------------------------------------------- helpers */
 
 /* Every user may do everything today (no tags, permissions or vhosts to

@@ -24,8 +24,6 @@
 #include "vhost.h"
 #include "warren.h"
 
-#define RABBITMQ_COMPAT_VERSION "3.10.8"
-
 /* ------------------------------------------------------------ helpers */
 
 static vhost *path_vhost(http_ctx *x)
