@@ -11,6 +11,7 @@
  * at the time of the request.
  */
 #include "http/api.h"
+#include "http/domain.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -21,11 +22,6 @@
 
 #include "memstat.h"
 #include "warren.h"
-
-/* The RabbitMQ release whose management API this one follows: tools
- * that look at the version to pick what to call see the dialect spoken
- * (product_name and product_version say what runs). */
-#define RABBITMQ_COMPAT_VERSION "3.10.8"
 
 /* ------------------------------------------------------------- helpers */
 
@@ -323,5 +319,22 @@ const http_route http_api_routes[] = {
     {HTTP_GET, "/api/vhosts/{vhost}", get_vhost, false},
     {HTTP_PUT, "/api/vhosts/{vhost}", put_vhost, true},
     {HTTP_GET, "/api/health/checks/alarms", get_alarms, false},
+    /* through the domain API (domain.c) */
+    {HTTP_PUT, "/api/queues/{vhost}/{queue}", http_put_queue, true},
+    {HTTP_DELETE, "/api/queues/{vhost}/{queue}", http_delete_queue, false},
+    {HTTP_DELETE, "/api/queues/{vhost}/{queue}/contents", http_purge_queue, false},
+    {HTTP_POST, "/api/queues/{vhost}/{queue}/get", http_get_messages, true},
+    {HTTP_PUT, "/api/exchanges/{vhost}/{exchange}", http_put_exchange, true},
+    {HTTP_DELETE, "/api/exchanges/{vhost}/{exchange}", http_delete_exchange, false},
+    {HTTP_POST, "/api/exchanges/{vhost}/{exchange}/publish", http_publish_message, true},
+    {HTTP_POST, "/api/bindings/{vhost}/e/{source}/q/{destination}", http_post_binding_queue, true},
+    {HTTP_POST, "/api/bindings/{vhost}/e/{source}/e/{destination}", http_post_binding_exchange, true},
+    {HTTP_DELETE, "/api/bindings/{vhost}/e/{source}/q/{destination}/{props}", http_delete_binding_queue, false},
+    {HTTP_DELETE, "/api/bindings/{vhost}/e/{source}/e/{destination}/{props}", http_delete_binding_exchange, false},
+    {HTTP_GET, "/api/aliveness-test/{vhost}", http_get_aliveness, false},
+    {HTTP_GET, "/api/definitions", http_get_definitions, false},
+    {HTTP_POST, "/api/definitions", http_post_definitions, true},
+    {HTTP_GET, "/api/definitions/{vhost}", http_get_vhost_definitions, false},
+    {HTTP_POST, "/api/definitions/{vhost}", http_post_vhost_definitions, true},
 };
 const size_t http_api_nroutes = sizeof http_api_routes / sizeof *http_api_routes;

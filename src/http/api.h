@@ -15,6 +15,11 @@
 #include "http/routes.h"
 #include "http/server.h"
 
+/* The RabbitMQ release whose management API this one follows: tools
+ * that look at the version to pick what to call see the dialect spoken
+ * (product_name and product_version say what runs). */
+#define RABBITMQ_COMPAT_VERSION "3.10.8"
+
 struct http_ctx {
     broker *b;
     http_server *srv;

@@ -52,7 +52,7 @@ void http_reply_too_big(http_reply *r)
 json_t *http_json_body(const char *buf, size_t len)
 {
     json_error_t e;
-    json_t *v = json_loadb(buf, len, 0, &e);
+    json_t *v = json_loadb(buf, len, JSON_ALLOW_NUL, &e);
 
     if (v && !json_is_object(v)) {
         json_decref(v);

@@ -23,6 +23,7 @@ struct http_reply {
     json_t *body;               /* owned; NULL: an empty body */
     char allow[64];             /* an Allow header, when not empty */
     bool challenge;             /* add WWW-Authenticate (401) */
+    char *location;             /* a Location header (malloc'd, freed when sent), or NULL */
 };
 
 /* status with body (the reference is taken over; NULL out of memory is a

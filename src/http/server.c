@@ -141,6 +141,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, const http_request 
                 : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!resp) {
         free(text);
+        free(r->location);
+        r->location = NULL;
         return MHD_NO;
     }
     if (text) {
@@ -151,6 +153,10 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, const http_request 
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
     if (r->challenge)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"" HTTP_REALM "\"");
+    if (r->location)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
+    free(r->location);
+    r->location = NULL;
     ret = MHD_queue_response(mc, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     json_decref(r->body);
