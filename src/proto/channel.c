@@ -390,7 +390,12 @@ static int publish_routed(channel *ch, msg *m, const route_set *rs, bool mandato
     if (vhost_publish_routed(ch->c->vh, m, rs, res) < 0)
         return -1;
     if (res->routed == 0 && mandatory) {
-        send_return(ch, m, AMQP_NO_ROUTE, "NO_ROUTE");
+        /* back without its BCC header, which RabbitMQ strips before
+         * routing (m itself, with a new reference, when it has none) */
+        msg *clean = msg_without_header(m, "BCC");
+        send_return(ch, clean ? clean : m, AMQP_NO_ROUTE, "NO_ROUTE");
+        if (clean)
+            msg_unref(clean);
         ch->ctr.return_unroutable++;
         ch->c->vh->stats.returned++;
     }

@@ -238,6 +238,22 @@ def test_mandatory_no_route_basic_return(amqp, qname):
     assert p.message_id == 'ret-1' and p.headers == {'k': 'v'}
 
 
+def test_returned_message_has_no_bcc_header(amqp, qname):
+    """A mandatory message whose BCC keys reach no queue comes back without
+    its BCC header, as RabbitMQ strips it before routing (CC stays)."""
+    conn = amqp.connect()
+    ch = conn.channel()
+    returned = []
+    ch.add_on_return_callback(lambda c, m, p, b: returned.append((m, p, b)))
+    props = pika.BasicProperties(headers={'CC': ['nowhere-cc-' + qname], 'BCC': ['nowhere-bcc-' + qname], 'k': 'v'})
+    ch.basic_publish('', 'nowhere-' + qname, b'bounce', properties=props, mandatory=True)
+    wait_for(lambda: returned, conn=conn, what='basic.return')
+    m, p, b = returned[0]
+    assert (m.reply_code, m.reply_text) == (312, 'NO_ROUTE')
+    assert b == b'bounce'
+    assert p.headers == {'CC': ['nowhere-cc-' + qname], 'k': 'v'}
+
+
 def test_mandatory_routed_is_not_returned(amqp, qname):
     conn = amqp.connect()
     ch = conn.channel()
