@@ -38,6 +38,7 @@ void route_set_init(route_set *rs)
     static uint64_t marks;
     rs->q = rs->one;
     rs->n = 0;
+    rs->incomplete = false;
     rs->cap = sizeof rs->one / sizeof *rs->one;
     rs->mark = ++marks;
     rs->nseen = 0;
@@ -66,8 +67,10 @@ int route_set_add(route_set *rs, queue *q)
         } else {
             v = realloc(rs->q, cap * sizeof *v);
         }
-        if (!v)
+        if (!v) {
+            rs->incomplete = true;
             return -1;
+        }
         rs->q = v;
         rs->cap = cap;
     }

@@ -33,13 +33,15 @@ typedef struct route_set {
     exchange *seen[16];         /* exchanges routed through, against cycles */
     uint32_t nseen;
     queue *one[8];              /* most messages go to a few queues */
+    bool incomplete;            /* a queue could not be added (out of memory) */
 } route_set;
 
 /* An empty set (on the caller's stack: not to be copied); route_set_done()
  * it afterwards. */
 void route_set_init(route_set *rs);
 /* Add q unless it is in the set already (each queue gets one copy); -1 out
- * of memory. */
+ * of memory, and the set is marked incomplete: publishing it would confirm
+ * a message some of its queues never got. */
 int route_set_add(route_set *rs, queue *q);
 /* Frees what the set allocated (the queues are not its to free). */
 void route_set_done(route_set *rs);

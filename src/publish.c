@@ -94,6 +94,8 @@ int vhost_publish_routed(vhost *vh, msg *m, const route_set *rs, deliver_result 
     int rc;
 
     *res = (deliver_result){.routed = rs->n};
+    if (rs->incomplete)
+        return -1; /* out of memory while routing: refused, never half-taken */
     if (!rs->n || m->props_len < 2 || !(amqp_get16(msg_props(m)) & AMQP_BASIC_HEADERS_FLAG))
         return deliver(vh, m, rs, res);
     /* BCC keys route, but the header itself goes nowhere */

@@ -104,7 +104,8 @@ exchange *vhost_route(vhost *vh, const msg *m, bool with_cc, route_set *rs);
 /* Hand m to the queues of rs: without its BCC header, stored once for all
  * the durable ones when persistent, appended to each (each takes its own
  * reference; the caller keeps its own).  Returns how many took it, or -1
- * when a persistent message could not be stored (then no queue has it). */
+ * when a persistent message could not be stored or the set is incomplete
+ * (routing ran out of memory): then no queue has it. */
 int vhost_publish_routed(vhost *vh, msg *m, const route_set *rs, deliver_result *res);
 /* Wall clock milliseconds, read once per loop turn. */
 int64_t vhost_now_ms(const vhost *vh);

@@ -431,8 +431,8 @@ static int publish_finish(channel *ch, amqp_error *err)
         if (ch->confirm)
             pc_push(ch, ch->pub_count, 0, true);
         else
-            rc = amqp_fail(err, AMQP_RESOURCE_ERROR, "cannot store a persistent message (disk full "
-                                                     "or failing); see the broker log");
+            rc = amqp_fail(err, AMQP_RESOURCE_ERROR, "cannot take the message (out of memory, or the "
+                                                     "disk full or failing); see the broker log");
     } else if (ch->confirm) {
         if (res.refused)
             pc_push(ch, ch->pub_count, 0, true); /* a full queue refused it */

@@ -247,6 +247,31 @@ static void test_full_queue_refuses(void **state)
     msg_unref(m);
 }
 
+static void test_incomplete_set_is_refused_whole(void **state)
+{
+    queue *a, *c;
+    msg *m = message("amq.direct", "k", NULL, NULL);
+    route_set rs;
+    deliver_result res;
+    (void)state;
+
+    a = declare("a", (amqp_table){0});
+    c = declare("c", (amqp_table){0});
+    bind_key("amq.direct", a, "k");
+    bind_key("amq.direct", c, "k");
+    vhost_route(b.vh, m, true, &rs);
+    assert_false(rs.incomplete);
+    /* as route_set_add leaves it when it cannot grow the set: a queue is
+     * missing, so nothing may take the message (a confirm would promise
+     * all of its queues) */
+    rs.incomplete = true;
+    assert_int_equal(vhost_publish_routed(b.vh, m, &rs, &res), -1);
+    route_set_done(&rs);
+    assert_int_equal(queue_message_count(a), 0);
+    assert_int_equal(queue_message_count(c), 0);
+    msg_unref(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +280,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_each_queue_once_however_many_bindings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_exchange_routes_nowhere, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_queue_refuses, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incomplete_set_is_refused_whole, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
