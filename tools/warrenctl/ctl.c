@@ -232,7 +232,7 @@ const char *ctl_reason(const ctl_reply *r)
         }
         json_decref(j);
     }
-    return r->len ? r->body : "(no reason given)";
+    return r->len ? r->body : "no reason given";
 }
 
 void ctl_check(const ctl_reply *r, const char *what, const long *ok)

@@ -138,9 +138,16 @@ static void run_list(const verb *v, args *a)
     ctl_reply r = ctl_request("GET", path, NULL, NULL);
     ctl_check(&r, v->name, nf);
     if (r.status == 404) {
-        if (s->vhost)
-            not_found(target, ctl_fmt("Virtual host '%s' does not exist", target));
-        ctl_fail(EXIT_NOUSER, "User \"%s\" does not exist", target);
+        /* a missing vhost or user, or a broker without this endpoint */
+        if (s->vhost || s->target) {
+            char *op = vhost_path(s->target ? "/api/users/%s" : "/api/vhosts/%s", target);
+            ctl_reply o = ctl_request("GET", op, NULL, NULL);
+            if (o.status == 404 && s->target)
+                ctl_fail(EXIT_NOUSER, "User \"%s\" does not exist", target);
+            if (o.status == 404)
+                ctl_fail(EXIT_DATAERR, "Virtual host '%s' does not exist", target);
+        }
+        ctl_fail(EXIT_UNAVAILABLE, "this broker does not serve GET %s (HTTP 404), which %s needs", path, v->name);
     }
     json_t *rows = ctl_json(&r, v->name);
     /* a paged answer ({"items": [...]}) when the broker pages by default */
@@ -267,14 +274,15 @@ static void run_delete_queue(const verb *v, args *a)
                : a->if_unused              ? " if queue is unused"
                                            : "");
     char *p = queue_path(a, q, "");
-    /* the API does not say how many messages went with it: ask first */
-    static const long nf[] = {404, 0};
+    /* the DELETE does not say how many messages went with it: ask first
+     * (a broker without GET for one queue answers 405: then it is not said) */
+    static const long nf[] = {404, 405, 0};
     ctl_reply r = ctl_request("GET", p, NULL, NULL);
     ctl_check(&r, "delete_queue", nf);
     if (r.status == 404)
         not_found(a->vhost, ctl_fmt("Queue '%s' in vhost '%s' does not exist", q, a->vhost));
-    json_t *info = ctl_json(&r, "delete_queue");
-    json_t *ready = json_object_get(info, "messages_ready");
+    json_t *info = r.status == 200 ? ctl_json(&r, "delete_queue") : NULL;
+    json_t *ready = info ? json_object_get(info, "messages_ready") : NULL;
     ctl_reply_free(&r);
 
     char *dp = ctl_fmt("%s%s%s%s", p, a->if_empty || a->if_unused ? "?" : "", a->if_empty ? "if-empty=true" : "",
@@ -284,9 +292,11 @@ static void run_delete_queue(const verb *v, args *a)
     if (r.status == 404)
         ctl_fail(EXIT_DATAERR, "Queue '%s' in vhost '%s' does not exist", q, a->vhost);
     ctl_reply_free(&r);
-    if (!ctl.json && !ctl.silent)
+    if (!ctl.json && !ctl.silent && json_is_integer(ready))
         printf("Queue was successfully deleted with %" JSON_INTEGER_FORMAT " ready messages\n",
-               json_is_integer(ready) ? json_integer_value(ready) : (json_int_t)0);
+               json_integer_value(ready));
+    else if (!ctl.json && !ctl.silent)
+        printf("Queue was successfully deleted\n");
     json_decref(info);
 }
 
@@ -554,7 +564,7 @@ static void run_export_definitions(const verb *v, args *a)
         char *tmp = ctl_fmt("%s.tmp.%ld", file, (long)getpid());
         FILE *f = fopen(tmp, "wb");
         if (!f)
-            ctl_fail(EXIT_IOERR, "cannot write %s: %m", tmp);
+            ctl_fail(EXIT_IOERR, "cannot write %s: %m", file);
         if (fwrite(r.body, 1, r.len, f) != r.len || fclose(f) != 0) {
             unlink(tmp);
             ctl_fail(EXIT_IOERR, "cannot write %s: %m", file);
