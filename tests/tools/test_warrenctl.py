@@ -15,7 +15,9 @@ with the Erlang cookie).
 Each test runs against a warren with its HTTP API on (broker_factory,
 management=True), or with WARREN_TEST_URL set against that RabbitMQ's
 management API (the AMQP port + 10000, so 5673 -> 15673, or
-WARREN_TEST_MGMT_URL): warrenctl must work against RabbitMQ too.
+WARREN_TEST_MGMT_URL): warrenctl must work against RabbitMQ too.  With
+WARREN_TEST_RABBITMQCTL as well (e.g. "rabbitmqctl -n ref@localhost"),
+its output is compared with rabbitmqctl's on the same node.
 """
 import json
 import os
@@ -184,8 +186,9 @@ def test_delete_queue_and_its_conditions(target):
         assert r.stdout.startswith("Deleting queue '%s' on vhost '/' if queue is empty ...\n" % q)
         assert 'not empty' in r.stderr
         assert ready_count(b, q) == 2
-        # -u is rabbitmqctl's --if-unused here: no consumers, so it goes
-        out = ctl.ok('delete_queue', q, '-u')
+        # after the verb -u is rabbitmqctl's --if-unused (before it, the user):
+        # no consumers, so it goes
+        out = ctl.ok('-u', 'guest', 'delete_queue', q, '-u')
         assert out.startswith("Deleting queue '%s' on vhost '/' if queue is unused ...\n" % q)
         assert 'Queue was successfully deleted' in out
         assert not queue_exists(b, q)
@@ -453,6 +456,30 @@ if EXTERNAL:
         finally:
             ctl.run('delete_vhost', v)
             ctl.run('delete_user', u)
+
+    RABBITMQCTL = os.environ.get('WARREN_TEST_RABBITMQCTL')  # e.g. "rabbitmqctl -n ref@localhost"
+
+    if RABBITMQCTL:
+        # the objects every RabbitMQ has: other tests on the same node come
+        # and go, so only these rows are compared
+        STANDARD = {'guest', '/', '', 'amq.direct', 'amq.fanout', 'amq.topic', 'amq.headers', 'amq.match',
+                    'amq.rabbitmq.trace'}
+
+        @pytest.mark.parametrize('verb', [
+            ['list_users'], ['list_vhosts'], ['list_permissions'], ['list_user_permissions', 'guest'],
+            ['list_exchanges', 'name', 'type', 'durable', 'auto_delete', 'internal', 'arguments'],
+            ['-q', 'list_exchanges'], ['-s', 'list_users'],
+        ])
+        def test_same_output_as_rabbitmqctl(ctl, verb):
+            """Side by side with rabbitmqctl on the same RabbitMQ node."""
+            theirs = subprocess.run(RABBITMQCTL.split() + verb, stdout=subprocess.PIPE, text=True, timeout=60)
+            assert theirs.returncode == 0
+            mine = ctl.ok(*verb)
+            head = {'-q': 1, '-s': 0}.get(verb[0], 2)   # banner and header lines
+            t, m = theirs.stdout.splitlines(), mine.splitlines()
+            assert m[:head] == t[:head]
+            rows = lambda lines: sorted(x for x in lines[head:] if x.split('\t')[0] in STANDARD)  # noqa: E731
+            assert rows(m) == rows(t) and rows(m)
 
     def test_browse_says_rabbitmq_has_no_browse_endpoint(target):
         b, ctl = target
