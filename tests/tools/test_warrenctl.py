@@ -325,6 +325,126 @@ def test_help_per_verb_and_overall(ctl):
         assert '\n  %s' % verb in out, verb
 
 
+# ---- warrenctl's own side, against a canned HTTP API ----
+#
+# A small server on http.server that answers from a table and records
+# what it was asked: paging, and the requests' exact form.
+
+class FakeApi:
+    def __init__(self):
+        import http.server
+        import threading
+        self.routes = {}       # (method, path with query) -> (status, body)
+        self.requests = []     # (method, path, headers, body)
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self):
+                n = int(self.headers.get('Content-Length') or 0)
+                body = self.rfile.read(n).decode() if n else ''
+                fake.requests.append((self.command, self.path, dict(self.headers), body))
+                status, out = fake.routes.get((self.command, self.path), (404, {'error': 'Object Not Found',
+                                                                                 'reason': 'Not Found'}))
+                data = json.dumps(out).encode() if out is not None else b''
+                self.send_response(status)
+                self.send_header('Content-Type', 'application/json')
+                self.send_header('Content-Length', str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            do_GET = do_PUT = do_DELETE = do_POST = answer
+
+            def log_message(self, *a):
+                pass
+        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.url = 'http://127.0.0.1:%d' % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake(tmp_path):
+    f = FakeApi()
+    home = tmp_path / 'home'
+    home.mkdir(exist_ok=True)
+    f.ctl = Ctl(f.url, home)
+    yield f
+    f.close()
+
+
+def test_list_queues_reads_every_page(fake):
+    names = ['q%04d' % i for i in range(1003)]
+    for page in (1, 2, 3):
+        items = [{'name': n, 'messages': i} for i, n in enumerate(names) if (i // 500) + 1 == page]
+        fake.routes[('GET', '/api/queues/%2F?page={}&page_size=500'.format(page))] = (
+            200, {'items': items, 'page': page, 'page_count': 3, 'page_size': 500, 'item_count': len(items),
+                  'filtered_count': 1003, 'total_count': 1003})
+    out = fake.ctl.ok('-q', 'list_queues').splitlines()
+    assert out[0] == 'name\tmessages'
+    assert out[1:] == ['%s\t%d' % (n, i) for i, n in enumerate(names)]
+    rows = json.loads(fake.ctl.ok('list_queues', '--formatter', 'json'))
+    assert [r['name'] for r in rows] == names
+    # a broker that answers a plain list is asked once
+    fake.requests.clear()
+    fake.routes[('GET', '/api/exchanges/%2F?page=1&page_size=500')] = (200, [{'name': 'x', 'type': 'topic'}])
+    assert fake.ctl.ok('-q', 'list_exchanges') == 'name\ttype\nx\ttopic\n'
+    assert len(fake.requests) == 1
+
+
+def test_requests_have_rabbitmqs_form(fake):
+    """Checked against RabbitMQ 3.10's management API: each verb's method,
+    path (the vhost "/" as %2F) and body."""
+    fake.routes[('DELETE', '/api/connections/127.0.0.1%3A5000%20-%3E%20127.0.0.1%3A5672')] = (204, None)
+    fake.ctl.ok('close_connection', '127.0.0.1:5000 -> 127.0.0.1:5672', 'maintenance\nnow')
+    method, path, headers, body = fake.requests[-1]
+    assert headers['X-Reason'] == 'maintenance now'   # one header line, whatever the reason holds
+
+    user = {'name': 'bob', 'password_hash': 'HASH', 'hashing_algorithm': 'rabbit_password_hashing_sha256',
+            'tags': ['management'], 'limits': {}}
+    fake.routes[('GET', '/api/users/bob')] = (200, user)
+    fake.routes[('PUT', '/api/users/bob')] = (204, None)
+    fake.ctl.ok('set_user_tags', 'bob', 'monitoring', 'policymaker')
+    assert json.loads(fake.requests[-1][3]) == {'tags': 'monitoring,policymaker', 'password_hash': 'HASH',
+                                                'hashing_algorithm': 'rabbit_password_hashing_sha256'}
+    fake.ctl.ok('change_password', 'bob', 'new')
+    assert json.loads(fake.requests[-1][3]) == {'password': 'new', 'tags': 'management'}
+
+    fake.routes[('PUT', '/api/permissions/v%2F1/bob')] = (204, None)
+    fake.ctl.ok('set_permissions', '-p', 'v/1', 'bob', '^q', '', '.*')
+    assert fake.requests[-1][:2] == ('PUT', '/api/permissions/v%2F1/bob')
+    assert json.loads(fake.requests[-1][3]) == {'configure': '^q', 'write': '', 'read': '.*'}
+
+    fake.routes[('GET', '/api/queues/%2F/a%20b')] = (200, {'name': 'a b', 'messages_ready': 7})
+    fake.routes[('DELETE', '/api/queues/%2F/a%20b?if-empty=true&if-unused=true')] = (204, None)
+    out = fake.ctl.ok('delete_queue', 'a b', '-e', '-u')
+    assert out.endswith('Queue was successfully deleted with 7 ready messages\n')
+
+
+def test_browse_shows_messages_without_taking_them(fake):
+    msgs = [{'payload': 'hello', 'payload_bytes': 5, 'payload_encoding': 'string', 'redelivered': False,
+             'exchange': '', 'routing_key': 'tasks', 'properties': {'delivery_mode': 2}},
+            {'payload': 'again', 'payload_bytes': 5, 'payload_encoding': 'string', 'redelivered': True,
+             'exchange': 'x', 'routing_key': 'tasks', 'properties': {}}]
+    fake.routes[('GET', '/api/queues/%2F/tasks/messages?state=ready&count=10')] = (200, msgs)
+    out = fake.ctl.ok('browse', 'tasks')
+    assert out == ("Listing ready messages of queue 'tasks' in vhost '/' ...\n"
+                   'redelivered\texchange\trouting_key\tpayload_bytes\tpayload\n'
+                   'false\t\ttasks\t5\thello\n'
+                   'true\tx\ttasks\t5\tagain\n')
+    fake.routes[('GET', '/api/queues/%2F/tasks/messages?state=unacked&count=2')] = (200, msgs[:1])
+    rows = json.loads(fake.ctl.ok('browse', 'tasks', '--unacked', '--count', '2', 'payload', 'routing_key',
+                                  '--formatter', 'json'))
+    assert rows == [{'payload': 'hello', 'routing_key': 'tasks'}]
+    # not a browse the broker has: the queue exists, the endpoint does not
+    fake.routes[('GET', '/api/queues/%2F/q')] = (200, {'name': 'q'})
+    fake.routes[('GET', '/api/queues/%2F/q/messages?state=ready&count=10')] = (400, None)
+    r = fake.ctl.run('browse', 'q')
+    assert r.returncode == 69 and 'no message browse endpoint' in r.stderr, r
+
+
 # ---- against RabbitMQ only, for now ----
 #
 # These verbs need endpoints that warren's HTTP API does not serve yet

@@ -391,42 +391,61 @@ static json_t *column_value(json_t *row, const ctl_column *c)
     return v ? json_incref(v) : json_null();
 }
 
-void ctl_print_rows(json_t *rows, const ctl_column *const *cols, size_t n)
+/* Rows printed so far in this table (for the header, and JSON's commas). */
+static size_t printed;
+
+void ctl_rows_begin(void)
+{
+    printed = 0;
+    if (ctl.json)
+        printf("[\n");
+}
+
+void ctl_rows_add(json_t *rows, const ctl_column *const *cols, size_t n)
 {
     size_t i;
     json_t *row;
-    if (ctl.json) {
-        /* rabbitmqctl's form: "[", one object per line, ",{" between, "]" */
-        printf("[\n");
-        json_array_foreach(rows, i, row)
-        {
+    json_array_foreach(rows, i, row)
+    {
+        if (ctl.json) {
+            /* rabbitmqctl's form: one object a line, "," before all but the first */
             json_t *o = json_object();
             for (size_t k = 0; k < n; k++)
                 json_object_set_new(o, cols[k]->name, column_value(row, cols[k]));
             char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-            printf("%s%s\n", i ? "," : "", s);
+            printf("%s%s\n", printed ? "," : "", s);
             free(s);
             json_decref(o);
+        } else {
+            if (printed == 0 && !ctl.silent && !ctl.no_headers) {
+                for (size_t k = 0; k < n; k++)
+                    printf("%s%s", k ? "\t" : "", cols[k]->name);
+                putchar('\n');
+            }
+            for (size_t k = 0; k < n; k++) {
+                json_t *v = column_value(row, cols[k]);
+                char *s = ctl_cell(v);
+                printf("%s%s", k ? "\t" : "", s);
+                free(s);
+                json_decref(v);
+            }
+            putchar('\n');
         }
+        printed++;
+    }
+}
+
+void ctl_rows_end(void)
+{
+    if (ctl.json)
         printf("]\n");
-        return;
-    }
-    if (!ctl.silent && !ctl.no_headers && json_array_size(rows) > 0) {
-        for (size_t k = 0; k < n; k++)
-            printf("%s%s", k ? "\t" : "", cols[k]->name);
-        putchar('\n');
-    }
-    json_array_foreach(rows, i, row)
-    {
-        for (size_t k = 0; k < n; k++) {
-            json_t *v = column_value(row, cols[k]);
-            char *s = ctl_cell(v);
-            printf("%s%s", k ? "\t" : "", s);
-            free(s);
-            json_decref(v);
-        }
-        putchar('\n');
-    }
+}
+
+void ctl_print_rows(json_t *rows, const ctl_column *const *cols, size_t n)
+{
+    ctl_rows_begin();
+    ctl_rows_add(rows, cols, n);
+    ctl_rows_end();
 }
 
 char *ctl_read_file(const char *path, size_t *len)

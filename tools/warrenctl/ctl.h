@@ -103,6 +103,11 @@ typedef struct ctl_column {
  * an array of objects, one per line, as rabbitmqctl prints it. */
 void ctl_print_rows(json_t *rows, const ctl_column *const *cols, size_t n);
 
+/* The same, a page at a time: begin, add each page's rows, end. */
+void ctl_rows_begin(void);
+void ctl_rows_add(json_t *rows, const ctl_column *const *cols, size_t n);
+void ctl_rows_end(void);
+
 /* A JSON value as rabbitmqctl shows it in a table cell: strings bare,
  * lists as [a, b], tables as [{"k",v}]; malloc'd. */
 char *ctl_cell(const json_t *v);

@@ -78,6 +78,7 @@ typedef struct list_spec {
     bool fixed;            /* no column arguments */
     bool target;           /* the first argument is the %s (list_user_permissions) */
     ctl_column cols[48];
+    bool paged;            /* the API pages it (?page=N&page_size=500, RabbitMQ's largest) */
 } list_spec;
 
 static const ctl_column *find_column(const list_spec *s, const char *name)
@@ -88,6 +89,62 @@ static const ctl_column *find_column(const list_spec *s, const char *name)
     return NULL;
 }
 
+/* The columns to print: ARGV's (each may be "a,b"), or DEFAULTS.  A name
+ * with a dot that is not one of the spec's is a path into the API's JSON
+ * (warren's extension); any other unknown name ends with rabbitmqctl's
+ * "Info key(s) ... are not supported" (64).  Returns how many. */
+static size_t pick_columns(const list_spec *s, char **argv, int argc, const char *defaults,
+                           const ctl_column **cols, size_t max)
+{
+    size_t n = 0;
+    if (argc == 0) {
+        char *copy = strdup(defaults), *save = NULL;
+        for (char *t = strtok_r(copy, " ", &save); t && n < max; t = strtok_r(NULL, " ", &save))
+            cols[n++] = find_column(s, t);
+        return n;
+    }
+    char *bad = NULL;
+    for (int i = 0; i < argc; i++) {
+        char *copy = strdup(argv[i]), *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            const ctl_column *c = find_column(s, t);
+            if (!c && strchr(t, '.')) {
+                ctl_column *e = calloc(1, sizeof *e);
+                e->name = e->path = t;
+                c = e;
+            }
+            if (!c)
+                bad = bad ? ctl_fmt("%s, %s", bad, t) : strdup(t);
+            else if (n < max)
+                cols[n++] = c;
+        }
+    }
+    if (bad) {
+        fflush(stdout);
+        fprintf(stderr, "Error (argument validation): Info key(s) %s are not supported\nmust be one of", bad);
+        for (const ctl_column *c = s->cols; c->name; c++)
+            fprintf(stderr, "%s %s", c == s->cols ? "" : ",", c->name);
+        fprintf(stderr, "\n");
+        exit(EXIT_USAGE);
+    }
+    return n;
+}
+
+/* A 404 on a listing: a missing vhost or user, or a broker without the endpoint. */
+static _Noreturn void list_not_found(const verb *v, const char *target, const char *path)
+{
+    const list_spec *s = v->spec;
+    if (s->vhost || s->target) {
+        char *op = vhost_path(s->target ? "/api/users/%s" : "/api/vhosts/%s", target);
+        ctl_reply o = ctl_request("GET", op, NULL, NULL);
+        if (o.status == 404 && s->target)
+            ctl_fail(EXIT_NOUSER, "User \"%s\" does not exist", target);
+        if (o.status == 404)
+            ctl_fail(EXIT_DATAERR, "Virtual host '%s' does not exist", target);
+    }
+    ctl_fail(EXIT_UNAVAILABLE, "this broker does not serve GET %s (HTTP 404), which %s needs", path, v->name);
+}
+
 static void run_list(const verb *v, args *a)
 {
     const list_spec *s = v->spec;
@@ -95,72 +152,40 @@ static void run_list(const verb *v, args *a)
     int first_col = s->target ? 1 : 0;
     if (s->fixed && a->argc > first_col)
         usage_fail(v, "too many arguments: %s", a->argv[first_col]);
-
-    /* the columns: named ones, or the defaults */
     const ctl_column *cols[64];
-    size_t n = 0;
-    ctl_column *extra = calloc(64, sizeof *extra);
-    if (a->argc > first_col) {
-        char *bad = NULL;
-        for (int i = first_col; i < a->argc; i++) {
-            /* rabbitmqctl also takes "name,messages" */
-            char *copy = strdup(a->argv[i]), *save = NULL;
-            for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                const ctl_column *c = find_column(s, t);
-                if (!c && strchr(t, '.')) {
-                    /* warren's extension: any field of the API's JSON by its dotted path */
-                    extra[n].name = strdup(t);
-                    extra[n].path = extra[n].name;
-                    c = &extra[n];
-                }
-                if (!c)
-                    bad = bad ? ctl_fmt("%s, %s", bad, t) : strdup(t);
-                else if (n < 64)
-                    cols[n++] = c;
-            }
-        }
-        if (bad) {
-            fprintf(stderr, "Error (argument validation): Info key(s) %s are not supported\nmust be one of", bad);
-            for (const ctl_column *c = s->cols; c->name; c++)
-                fprintf(stderr, "%s %s", c == s->cols ? "" : ",", c->name);
-            fprintf(stderr, "\n");
-            exit(EXIT_USAGE);
-        }
-    } else {
-        char *copy = strdup(s->defaults), *save = NULL;
-        for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
-            cols[n++] = find_column(s, t);
-    }
+    size_t n = pick_columns(s, a->argv + first_col, a->argc - first_col, s->defaults, cols, 64);
 
     char *path = vhost_path(s->path, target);
     ctl_banner(s->banner, target);
-    static const long nf[] = {404, 0};
-    ctl_reply r = ctl_request("GET", path, NULL, NULL);
-    ctl_check(&r, v->name, nf);
-    if (r.status == 404) {
-        /* a missing vhost or user, or a broker without this endpoint */
-        if (s->vhost || s->target) {
-            char *op = vhost_path(s->target ? "/api/users/%s" : "/api/vhosts/%s", target);
-            ctl_reply o = ctl_request("GET", op, NULL, NULL);
-            if (o.status == 404 && s->target)
-                ctl_fail(EXIT_NOUSER, "User \"%s\" does not exist", target);
-            if (o.status == 404)
-                ctl_fail(EXIT_DATAERR, "Virtual host '%s' does not exist", target);
+    ctl_rows_begin();
+    /* a page at a time where the API pages (100,000 queues are not one
+     * answer); a broker that answers a plain list has given everything */
+    for (long page = 1;; page++) {
+        char *url = s->paged ? ctl_fmt("%s?page=%ld&page_size=500", path, page) : strdup(path);
+        static const long nf[] = {404, 0};
+        ctl_reply r = ctl_request("GET", url, NULL, NULL);
+        ctl_check(&r, v->name, nf);
+        if (r.status == 404)
+            list_not_found(v, target, path);
+        json_t *body = ctl_json(&r, v->name);
+        ctl_reply_free(&r);
+        free(url);
+        json_t *rows = body;
+        long page_count = 0;
+        if (json_is_object(body) && json_is_array(json_object_get(body, "items"))) {
+            rows = json_object_get(body, "items");
+            page_count = (long)json_integer_value(json_object_get(body, "page_count"));
         }
-        ctl_fail(EXIT_UNAVAILABLE, "this broker does not serve GET %s (HTTP 404), which %s needs", path, v->name);
+        if (!json_is_array(rows))
+            ctl_fail(EXIT_SOFTWARE, "%s: the broker's answer is not a list", v->name);
+        ctl_rows_add(rows, cols, n);
+        bool more = rows != body && page < page_count && json_array_size(rows) > 0;
+        json_decref(body);
+        if (!more)
+            break;
     }
-    json_t *rows = ctl_json(&r, v->name);
-    /* a paged answer ({"items": [...]}) when the broker pages by default */
-    if (json_is_object(rows) && json_is_array(json_object_get(rows, "items"))) {
-        json_t *items = json_incref(json_object_get(rows, "items"));
-        json_decref(rows);
-        rows = items;
-    }
-    if (!json_is_array(rows))
-        ctl_fail(EXIT_SOFTWARE, "%s: the broker's answer is not a list", v->name);
-    ctl_print_rows(rows, cols, n);
-    json_decref(rows);
-    ctl_reply_free(&r);
+    ctl_rows_end();
+    free(path);
 }
 
 /* rabbitmqctl's info keys, and where the management API has each. */
@@ -180,19 +205,19 @@ static const list_spec list_queues_spec = {
      {"consumer_utilisation", "consumer_utilisation"}, {"consumer_capacity", "consumer_capacity"},
      {"memory", "memory"}, {"slave_pids", "slave_nodes"}, {"synchronised_slave_pids", "synchronised_slave_nodes"},
      {"state", "state"}, {"type", "type"}, {"leader", "leader"}, {"members", "members"}, {"online", "online"},
-     {"idle_since", "idle_since"}, {NULL, NULL}}};
+     {"idle_since", "idle_since"}, {NULL, NULL}}, true};
 
 static const list_spec list_exchanges_spec = {
     "/api/exchanges/%s", true, "Listing exchanges for vhost %s ...", "name type", false,
     false, {{"name", "name"}, {"type", "type"}, {"durable", "durable"}, {"auto_delete", "auto_delete"},
-     {"internal", "internal"}, {"arguments", "arguments"}, {"policy", "policy"}, {NULL, NULL}}};
+     {"internal", "internal"}, {"arguments", "arguments"}, {"policy", "policy"}, {NULL, NULL}}, true};
 
 static const list_spec list_bindings_spec = {
     "/api/bindings/%s", true, "Listing bindings for vhost %s...",
     "source_name source_kind destination_name destination_kind routing_key arguments", false,
     false, {{"source_name", "source"}, {"source_kind", "=exchange"}, {"destination_name", "destination"},
      {"destination_kind", "destination_type"}, {"routing_key", "routing_key"}, {"arguments", "arguments"},
-     {"properties_key", "properties_key"}, {NULL, NULL}}};
+     {"properties_key", "properties_key"}, {NULL, NULL}}, false};
 
 static const list_spec list_connections_spec = {
     "/api/connections", false, "Listing connections ...", "user peer_host peer_port state", false,
@@ -205,7 +230,7 @@ static const list_spec list_connections_spec = {
      {"timeout", "timeout"}, {"frame_max", "frame_max"}, {"channel_max", "channel_max"},
      {"client_properties", "client_properties"}, {"connected_at", "connected_at"}, {"recv_oct", "recv_oct"},
      {"recv_cnt", "recv_cnt"}, {"send_oct", "send_oct"}, {"send_cnt", "send_cnt"}, {"send_pend", "send_pend"},
-     {"type", "type"}, {"node", "node"}, {NULL, NULL}}};
+     {"type", "type"}, {"node", "node"}, {NULL, NULL}}, true};
 
 static const list_spec list_channels_spec = {
     "/api/channels", false, "Listing channels ...", "pid user consumer_count messages_unacknowledged", false,
@@ -214,7 +239,7 @@ static const list_spec list_channels_spec = {
      {"consumer_count", "consumer_count"}, {"messages_unacknowledged", "messages_unacknowledged"},
      {"messages_uncommitted", "messages_uncommitted"}, {"acks_uncommitted", "acks_uncommitted"},
      {"messages_unconfirmed", "messages_unconfirmed"}, {"prefetch_count", "prefetch_count"},
-     {"global_prefetch_count", "global_prefetch_count"}, {"state", "state"}, {NULL, NULL}}};
+     {"global_prefetch_count", "global_prefetch_count"}, {"state", "state"}, {NULL, NULL}}, true};
 
 static const list_spec list_consumers_spec = {
     "/api/consumers/%s", true, "Listing consumers in vhost %s ...",
@@ -222,24 +247,24 @@ static const list_spec list_consumers_spec = {
     false, {{"queue_name", "queue.name"}, {"channel_pid", "channel_details.name"}, {"consumer_tag", "consumer_tag"},
      {"ack_required", "ack_required"}, {"prefetch_count", "prefetch_count"}, {"active", "active"},
      {"activity_status", "activity_status"}, {"arguments", "arguments"}, {"exclusive", "exclusive"},
-     {NULL, NULL}}};
+     {NULL, NULL}}, false};
 
 static const list_spec list_users_spec = {
-    "/api/users", false, "Listing users ...", "user tags", true, false, {{"user", "name"}, {"tags", "tags"}, {NULL, NULL}}};
+    "/api/users", false, "Listing users ...", "user tags", true, false, {{"user", "name"}, {"tags", "tags"}, {NULL, NULL}}, false};
 
 static const list_spec list_vhosts_spec = {
     "/api/vhosts", false, "Listing vhosts ...", "name", false,
     false, {{"name", "name"}, {"description", "description"}, {"tags", "tags"},
      {"default_queue_type", "default_queue_type"}, {"metadata", "metadata"}, {"tracing", "tracing"},
-     {"cluster_state", "cluster_state"}, {"messages", "messages"}, {NULL, NULL}}};
+     {"cluster_state", "cluster_state"}, {"messages", "messages"}, {NULL, NULL}}, true};
 
 static const list_spec list_permissions_spec = {
     "/api/vhosts/%s/permissions", true, "Listing permissions for vhost \"%s\" ...", "user configure write read",
-    true, false, {{"user", "user"}, {"configure", "configure"}, {"write", "write"}, {"read", "read"}, {NULL, NULL}}};
+    true, false, {{"user", "user"}, {"configure", "configure"}, {"write", "write"}, {"read", "read"}, {NULL, NULL}}, false};
 
 static const list_spec list_user_permissions_spec = {
     "/api/users/%s/permissions", false, "Listing permissions for user \"%s\" ...", "vhost configure write read",
-    true, true, {{"vhost", "vhost"}, {"configure", "configure"}, {"write", "write"}, {"read", "read"}, {NULL, NULL}}};
+    true, true, {{"vhost", "vhost"}, {"configure", "configure"}, {"write", "write"}, {"read", "read"}, {NULL, NULL}}, false};
 
 /* ---- queues, connections ---- */
 
@@ -693,20 +718,29 @@ static const list_spec browse_ready_spec = {
      {"properties", "properties"}, {"message_id", "properties.message_id"},
      {"content_type", "properties.content_type"}, {"headers", "properties.headers"},
      {"connection", "connection"}, {"channel", "channel"}, {"consumer_tag", "consumer_tag"},
-     {"delivery_tag", "delivery_tag"}, {"since", "since"}, {NULL, NULL}}};
+     {"delivery_tag", "delivery_tag"}, {"since", "since"}, {NULL, NULL}}, false};
 
 static void run_browse(const verb *v, args *a)
 {
     const char *q = a->argv[0];
     const char *state = a->unacked ? "unacked" : "ready";
+    const ctl_column *cols[64];
+    const char *defaults =
+        a->unacked ? "redelivered routing_key payload_bytes connection channel consumer_tag delivery_tag since payload"
+                   : browse_ready_spec.defaults;
+    size_t n = pick_columns(&browse_ready_spec, a->argv + 1, a->argc - 1, defaults, cols, 64);
+
     ctl_banner("Listing %s messages of queue '%s' in vhost '%s' ...", state, q, a->vhost);
     char *tail = ctl_fmt("/messages?state=%s&count=%ld", state, a->count);
     char *p = queue_path(a, q, tail);
-    static const long nf4[] = {400, 404, 405, 0};
+    static const long nf[] = {400, 404, 405, 0};
     ctl_reply r = ctl_request("GET", p, NULL, NULL);
-    ctl_check(&r, "browse", nf4);
+    ctl_check(&r, "browse", nf);
+    if (r.status == 400 && r.len > 0)
+        ctl_fail(EXIT_DATAERR, "%s", ctl_reason(&r));
     if (r.status == 400 || r.status == 404 || r.status == 405) {
-        /* the queue missing, or a broker without the endpoint (RabbitMQ) */
+        /* the queue missing, or a broker without the endpoint (RabbitMQ
+         * answers an empty 400: its route takes "messages" for a name) */
         char *qp = queue_path(a, q, "");
         ctl_reply qr = ctl_request("GET", qp, NULL, NULL);
         if (qr.status == 404)
@@ -715,34 +749,16 @@ static void run_browse(const verb *v, args *a)
                  "this broker has no message browse endpoint (GET /api/queues/{vhost}/{name}/messages): "
                  "browse needs warren");
     }
-    json_t *rows = ctl_json(&r, "browse");
-    if (json_is_object(rows) && json_is_array(json_object_get(rows, "messages"))) {
-        json_t *m = json_incref(json_object_get(rows, "messages"));
-        json_decref(rows);
-        rows = m;
-    }
+    json_t *body = ctl_json(&r, "browse");
+    json_t *rows = body;
+    /* a bare list, or one inside an object ("messages" or "items") */
+    if (json_is_object(body))
+        rows = json_is_array(json_object_get(body, "messages")) ? json_object_get(body, "messages")
+                                                                : json_object_get(body, "items");
     if (!json_is_array(rows))
         ctl_fail(EXIT_SOFTWARE, "browse: the broker's answer is not a list");
-    const list_spec *s = &browse_ready_spec;
-    const ctl_column *cols[64];
-    size_t n = 0;
-    const char *defaults =
-        a->unacked ? "redelivered routing_key payload_bytes connection channel consumer_tag delivery_tag since payload"
-                   : s->defaults;
-    if (a->argc > 1) {
-        for (int i = 1; i < a->argc && n < 64; i++) {
-            const ctl_column *c = find_column(s, a->argv[i]);
-            if (!c)
-                usage_fail(v, "unknown column %s", a->argv[i]);
-            cols[n++] = c;
-        }
-    } else {
-        char *copy = strdup(defaults), *save = NULL;
-        for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
-            cols[n++] = find_column(s, t);
-    }
     ctl_print_rows(rows, cols, n);
-    json_decref(rows);
+    json_decref(body);
     ctl_reply_free(&r);
 }
 
