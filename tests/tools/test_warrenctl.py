@@ -270,6 +270,16 @@ def test_broker_down_exits_69_with_a_clear_message(ctl):
     assert 'Connection refused' in r.stderr or "Couldn't connect" in r.stderr
 
 
+def test_a_broker_that_does_not_answer_times_out_with_75(ctl):
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        s.listen(1)       # connects, never answers
+        r = ctl.run('--url', 'http://127.0.0.1:%d' % s.getsockname()[1], '-t', '1', 'list_users', url=False)
+    assert r.returncode == 75, r
+    assert 'did not answer within 1 seconds' in r.stderr
+
+
 def test_refused_credentials_exit_77(ctl):
     r = ctl.run('--password', 'wrong', 'list_users')
     assert r.returncode == 77, r

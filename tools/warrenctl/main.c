@@ -156,6 +156,8 @@ static void run_list(const verb *v, args *a)
     size_t n = pick_columns(s, a->argv + first_col, a->argc - first_col, s->defaults, cols, 64);
 
     char *path = vhost_path(s->path, target);
+    if (!strcmp(v->name, "list_queues")) /* rabbitmqctl says it for this one */
+        ctl_banner("Timeout: %ld.0 seconds ...", ctl.timeout);
     ctl_banner(s->banner, target);
     ctl_rows_begin();
     /* a page at a time where the API pages (100,000 queues are not one
@@ -190,7 +192,7 @@ static void run_list(const verb *v, args *a)
 
 /* rabbitmqctl's info keys, and where the management API has each. */
 static const list_spec list_queues_spec = {
-    "/api/queues/%s", true, "Timeout: 60.0 seconds ...\nListing queues for vhost %s ...", "name messages", false,
+    "/api/queues/%s", true, "Listing queues for vhost %s ...", "name messages", false,
     false, {{"name", "name"}, {"durable", "durable"}, {"auto_delete", "auto_delete"}, {"arguments", "arguments"},
      {"policy", "policy"}, {"pid", "node"}, {"owner_pid", "owner_pid_details.name"}, {"exclusive", "exclusive"},
      {"exclusive_consumer_pid", "exclusive_consumer_details.channel_details.name"},
