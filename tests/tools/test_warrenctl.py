@@ -18,6 +18,7 @@ management API (the AMQP port + 10000, so 5673 -> 15673, or
 WARREN_TEST_MGMT_URL): warrenctl must work against RabbitMQ too.  With
 WARREN_TEST_RABBITMQCTL as well (e.g. "rabbitmqctl -n ref@localhost"),
 its output is compared with rabbitmqctl's on the same node.
+WARRENCTL_BIN runs another build (e.g. one with -fsanitize=address).
 """
 import json
 import os
@@ -30,7 +31,7 @@ import pika
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WARRENCTL = os.path.join(ROOT, 'bin', 'warrenctl')
+WARRENCTL = os.environ.get('WARRENCTL_BIN', os.path.join(ROOT, 'bin', 'warrenctl'))
 EXTERNAL = os.environ.get('WARREN_TEST_URL')
 
 

@@ -19,7 +19,6 @@
 #include <jansson.h>
 
 enum {
-    EX_OK_ = 0,
     EXIT_USAGE = 64,
     EXIT_DATAERR = 65,
     EXIT_NOINPUT = 66,

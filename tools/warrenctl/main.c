@@ -949,15 +949,10 @@ int main(int argc, char **argv)
         }
     }
 
+    /* GNU getopt's permuting: options anywhere, the rest in order after
+     * optind; "--" ends the options (a queue named "-x") */
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+u:qst:p:eh?", opts, NULL)) != -1 || optind < argc) {
-        if (c == -1) {
-            /* a positional argument: keep it and go on (options may follow) */
-            a.argv = realloc(a.argv, sizeof(char *) * (size_t)(a.argc + 2));
-            a.argv[a.argc++] = argv[optind++];
-            continue;
-        }
+    while ((c = getopt_long(argc, argv, "u:qst:p:eh", opts, NULL)) != -1) {
         switch (c) {
         case OPT_URL: ctl.url = optarg; break;
         case 'u': ctl.username = optarg; break;
@@ -999,6 +994,8 @@ int main(int argc, char **argv)
         default: usage_fail(NULL, "%s", "unknown option (warrenctl help lists them)");
         }
     }
+    a.argv = argv + optind;
+    a.argc = argc - optind;
     if (a.argc == 0) {
         if (help) {
             args none = {0};
