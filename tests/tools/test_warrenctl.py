@@ -420,6 +420,11 @@ def test_requests_have_rabbitmqs_form(fake):
     fake.ctl.ok('set_user_tags', 'bob', 'monitoring', 'policymaker')
     assert json.loads(fake.requests[-1][3]) == {'tags': 'monitoring,policymaker', 'password_hash': 'HASH',
                                                 'hashing_algorithm': 'rabbit_password_hashing_sha256'}
+    # a broker that does not show the hash: refused, rather than the password lost
+    fake.routes[('GET', '/api/users/ann')] = (200, {'name': 'ann', 'tags': []})
+    r = fake.ctl.run('set_user_tags', 'ann', 'management')
+    assert r.returncode == 69 and 'without losing its password' in r.stderr, r
+    assert fake.requests[-1][0] == 'GET'
     fake.ctl.ok('change_password', 'bob', 'new')
     assert json.loads(fake.requests[-1][3]) == {'password': 'new', 'tags': 'management'}
 

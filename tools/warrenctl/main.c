@@ -469,16 +469,19 @@ static void run_set_user_tags(const verb *v, args *a)
         shown = s;
     }
     ctl_banner("Setting tags for user \"%s\" to [%s] ...", name, shown);
-    /* a PUT sets the password too: keep the user's, by its hash */
+    /* a PUT sets the password too (RabbitMQ clears it when the body has
+     * none): keep the user's, by sending its hash back */
     json_t *u = get_user(name);
     json_t *body = json_pack("{s:s}", "tags", tags);
     json_t *hash = json_object_get(u, "password_hash");
-    if (json_is_string(hash)) {
-        json_object_set(body, "password_hash", hash);
-        json_t *alg = json_object_get(u, "hashing_algorithm");
-        if (json_is_string(alg))
-            json_object_set(body, "hashing_algorithm", alg);
-    }
+    if (!json_is_string(hash))
+        ctl_fail(EXIT_UNAVAILABLE,
+                 "cannot set the tags of user \"%s\" without losing its password: the broker does not show "
+                 "its password_hash (GET /api/users/%s)", name, name);
+    json_object_set(body, "password_hash", hash);
+    json_t *alg = json_object_get(u, "hashing_algorithm");
+    if (json_is_string(alg))
+        json_object_set(body, "hashing_algorithm", alg);
     put_user(name, body, "set_user_tags");
     json_decref(body);
     json_decref(u);
