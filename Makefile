@@ -42,6 +42,7 @@ TUTORIAL_COMMON := $(filter-out tools/tutorial/new_task.c tools/tutorial/worker.
 PERF_SRC    := $(wildcard tools/perf/*.c)
 CHECK_SRC   := $(wildcard tools/check-store/*.c)
 RMQC_SRC    := $(wildcard tools/bench/rabbitmq_c_load.c)
+CTL_SRC     := $(wildcard tools/warrenctl/*.c)
 
 PROGRAMS := bin/warren bin/warren-asan
 ifneq ($(wildcard tools/tutorial/new_task.c),)
@@ -61,6 +62,9 @@ PROGRAMS += bin/warren-roundtrip
 endif
 ifneq ($(RMQC_SRC),)
 PROGRAMS += bin/warren-bench-rabbitmq-c
+endif
+ifneq ($(CTL_SRC),)
+PROGRAMS += bin/warrenctl
 endif
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
@@ -121,6 +125,11 @@ bin/warren-bench-rabbitmq-c: $(call obj,rel,$(RMQC_SRC))
 bin/warren-check-store: $(call obj,rel,$(CHECK_SRC) src/store/segment.c src/store/crc32c.c src/store/dirlock.c) $(AMQP_OBJ)
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# rabbitmqctl's verbs over the HTTP API (Debian's libcurl4-openssl-dev, libjansson-dev)
+bin/warrenctl: $(call obj,rel,$(CTL_SRC))
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ -lcurl -ljansson $(LDLIBS)
 
 bin/warren-roundtrip: build/rel/tools/bench/roundtrip.o
 	@mkdir -p bin
