@@ -24,6 +24,7 @@ struct http_reply {
     char allow[64];             /* an Allow header, when not empty */
     bool challenge;             /* add WWW-Authenticate (401) */
     char *location;             /* a Location header (malloc'd, freed when sent), or NULL */
+    bool columns_done;          /* the handler applied ?columns= itself (a paged list's items) */
 };
 
 /* status with body (the reference is taken over; NULL out of memory is a

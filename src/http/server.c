@@ -126,7 +126,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, const http_request 
     if (r->body) {
         json_t *shown = r->body;
         const http_str *cols = req ? http_query(&req->t, "columns") : NULL;
-        if (cols && r->status / 100 == 2)
+        if (cols && r->status / 100 == 2 && !r->columns_done)
             shown = http_json_columns(r->body, cols);
         text = shown ? http_json_dump(shown, &len) : NULL;
         if (shown != r->body)
@@ -327,6 +327,11 @@ static void take_body(http_request *req, const char *data, size_t n)
     req->bodylen += n;
 }
 
+static const char *request_header(const http_ctx *x, const char *name)
+{
+    return MHD_lookup_connection_value(x->mhd, MHD_HEADER_KIND, name);
+}
+
 /* The last call: the whole body is in; run the handler. */
 static enum MHD_Result finish(http_server *s, struct MHD_Connection *mc, http_request *req)
 {
@@ -338,6 +343,8 @@ static enum MHD_Result finish(http_server *s, struct MHD_Connection *mc, http_re
         .t = &req->t,
         .params = req->m.params,
         .nparams = req->m.nparams,
+        .header = request_header,
+        .mhd = mc,
     };
 
     if (req->early.status)
