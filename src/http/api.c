@@ -240,7 +240,7 @@ static void get_overview(http_ctx *x, http_reply *r)
                   (json_int_t)t.consumers, "exchanges", (json_int_t)map_count(&b->vh->exchanges), "queues",
                   (json_int_t)t.queues, "statistics_db_event_queue", 0, "node", node, "listeners", listeners,
                   "contexts", contexts(x));
-    http_reply_json(r, 200, o);
+    http_reply_json(r, 200, o ? http_overview_stats(x, o) : NULL);
 }
 
 /* --------------------------------------------------------------- nodes */

@@ -672,9 +672,8 @@ static void between(http_ctx *x, http_reply *r, bool to_queue)
 {
     amqp_str src = exchange_param(x, 1), dst = param(x, 2);
     amqp_str key;
-    bool dst_exists = to_queue ? vhost_queue(x->b->vh, dst) != NULL : vhost_exchange(x->b->vh, dst) != NULL;
-
-    if (!path_vhost(x) || !vhost_exchange(x->b->vh, src) || !dst_exists) {
+    /* missing ends are no bindings ([]), as RabbitMQ answers */
+    if (!path_vhost(x)) {
         http_reply_not_found(r);
         return;
     }
@@ -1018,4 +1017,47 @@ void http_browse_queue(http_ctx *x, http_reply *r)
         return;
     }
     http_reply_json(r, 200, w.arr);
+}
+
+/* ----------------------------------------------------------- overview */
+
+json_t *http_overview_stats(http_ctx *x, json_t *o)
+{
+    stats_totals t;
+    stats_sample h[2];
+    double ready_rate = 0, unacked_rate = 0;
+    json_t *m = json_object(), *q, *ot;
+
+    stats_totals_get(x->b, &t);
+    if (stats_history(x->b->vh, h, 2) == 2 && h[1].at > h[0].at) {
+        double dt = (double)(h[1].at - h[0].at) / 1000.0;
+        ready_rate = ((double)h[1].ready - (double)h[0].ready) / dt;
+        unacked_rate = ((double)h[1].unacked - (double)h[0].unacked) / dt;
+    }
+    if (m) {
+        add_count(m, "ack", t.counters.ack, t.rates.ack);
+        add_count(m, "confirm", t.confirmed, 0);
+        add_count(m, "deliver", t.counters.deliver, t.rates.deliver);
+        add_count(m, "deliver_get", t.counters.deliver_get, t.rates.deliver_get);
+        add_count(m, "deliver_no_ack", t.counters.deliver_no_ack, t.rates.deliver_no_ack);
+        add_count(m, "drop_unroutable", t.unroutable - t.returned, 0);
+        add_count(m, "get", t.counters.get, t.rates.get);
+        add_count(m, "get_empty", t.counters.get_empty, 0);
+        add_count(m, "get_no_ack", t.counters.get_no_ack, t.rates.get_no_ack);
+        add_count(m, "publish", t.counters.publish, t.rates.publish);
+        add_count(m, "redeliver", t.counters.redeliver, t.rates.redeliver);
+        add_count(m, "return_unroutable", t.returned, 0);
+    }
+    q = json_object();
+    if (q) {
+        add_count(q, "messages", t.ready + t.unacked, ready_rate + unacked_rate);
+        add_count(q, "messages_ready", t.ready, ready_rate);
+        add_count(q, "messages_unacknowledged", t.unacked, unacked_rate);
+    }
+    ot = json_pack("{s:i,s:i,s:i,s:i,s:i}", "channels", (int)t.channels, "connections", (int)t.connections,
+                   "consumers", (int)t.consumers, "exchanges", (int)t.exchanges, "queues", (int)t.queues);
+    json_object_set_new(o, "message_stats", m);
+    json_object_set_new(o, "queue_totals", q);
+    json_object_set_new(o, "object_totals", ot);
+    return o;
 }

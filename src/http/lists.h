@@ -15,5 +15,8 @@ http_handler http_list_bindings, http_exchange_bindings_source, http_exchange_bi
 http_handler http_queue_bindings, http_bindings_between_queue, http_bindings_between_exchange;
 http_handler http_list_connections, http_show_connection, http_close_connection;
 http_handler http_list_channels, http_show_channel, http_list_consumers;
+/* Set /api/overview's message_stats, queue_totals and object_totals in o
+ * from the stats API's totals (o is returned). */
+json_t *http_overview_stats(http_ctx *x, json_t *o);
 
 #endif
