@@ -615,14 +615,52 @@ static int add_binding(void *ctx, const stats_binding *s)
     return 0;
 }
 
+/* RabbitMQ lists bindings sorted by vhost, source, destination type and
+ * name, routing key and properties key. */
+static int by_binding(const void *pa, const void *pb)
+{
+    static const char *const keys[] = {"source", "destination_type", "destination", "routing_key",
+                                       "properties_key"};
+    json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
+    size_t i;
+    for (i = 0; i < sizeof keys / sizeof *keys; i++) {
+        json_t *va = json_object_get(a, keys[i]), *vb = json_object_get(b, keys[i]);
+        size_t la = json_string_length(va), lb = json_string_length(vb);
+        int c = memcmp(json_string_value(va), json_string_value(vb), la < lb ? la : lb);
+        if (c)
+            return c;
+        if (la != lb)
+            return la < lb ? -1 : 1;
+    }
+    return 0;
+}
+
+static void sort_bindings(json_t *arr)
+{
+    size_t i, n = json_array_size(arr);
+    json_t **v = n ? malloc(n * sizeof *v) : NULL;
+
+    if (!v)
+        return;
+    for (i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(arr, i));
+    qsort(v, n, sizeof *v, by_binding);
+    json_array_clear(arr);
+    for (i = 0; i < n; i++)
+        json_array_append_new(arr, v[i]);
+    free(v);
+}
+
 static void list_bindings(http_ctx *x, http_reply *r, const amqp_str *src, const amqp_str *dst, bool to_queue,
                           const amqp_str *key)
 {
     vhost *vh = x->b->vh;
     binding_walk w = {vh->name, json_array(), key};
 
-    if (w.arr)
+    if (w.arr) {
         stats_each_binding(vh, src, dst, to_queue, add_binding, &w);
+        sort_bindings(w.arr);
+    }
     if (key && json_array_size(w.arr) == 0) {
         json_decref(w.arr);
         http_reply_not_found(r);
@@ -894,12 +932,15 @@ static json_t *consumer_json(http_ctx *x, const stats_consumer *s)
     conn_name(&c, cname, sizeof cname);
     snprintf(name, sizeof name, "%s (%u)", cname, s->channel);
     split_hostport(s->connection, host, sizeof host, &port);
-    return json_pack("{s:{},s:b,s:b,s:s,s:{s:s,s:s,s:s,s:i,s:s,s:i,s:s},s:s,s:b,s:i,s:i,s:{s:s,s:s}}",
-                     "arguments", "ack_required", s->ack_required, "active", s->active, "activity_status",
+    /* x-priority is the one consumer argument warren keeps: RabbitMQ
+     * shows it in arguments */
+    return json_pack("{s:o,s:b,s:b,s:s,s:{s:s,s:s,s:s,s:i,s:s,s:i,s:s},s:s,s:b,s:i,s:{s:s,s:s}}", "arguments",
+                     s->priority ? json_pack("{s:i}", "x-priority", (int)s->priority) : json_object(),
+                     "ack_required", s->ack_required, "active", s->active, "activity_status",
                      s->active ? "up" : "waiting", "channel_details", "connection_name", cname, "name", name,
                      "node", http_server_node(x->srv), "number", (int)s->channel, "peer_host", host, "peer_port",
                      port, "user", c.user, "consumer_tag", s->tag, "exclusive", s->exclusive, "prefetch_count",
-                     (int)s->prefetch, "priority", (int)s->priority, "queue", "name", s->queue, "vhost",
+                     (int)s->prefetch, "queue", "name", s->queue, "vhost",
                      s->vhost);
 }
 
