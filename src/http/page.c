@@ -30,6 +30,19 @@ static bool parse_int(const http_str *v, long *out)
     return true;
 }
 
+static bool has_backref(const http_str *v)
+{
+    size_t i;
+    for (i = 0; i + 1 < v->len; i++) {
+        if (v->ptr[i] != '\\')
+            continue;
+        if (isdigit((unsigned char)v->ptr[i + 1]))
+            return true;
+        i++; /* an escaped character: "\\1" is a backslash and a 1 */
+    }
+    return false;
+}
+
 int http_page_parse(http_page *p, const http_target *t, const char **error, char *reason, size_t cap)
 {
     const http_str *page = http_query(t, "page"), *size = http_query(t, "page_size");
@@ -60,7 +73,10 @@ int http_page_parse(http_page *p, const http_target *t, const char **error, char
         p->name = name->ptr;
         p->namelen = name->len;
         if (re && !strcmp(re->ptr, "true")) {
-            if (regcomp(&p->re, name->ptr, REG_EXTENDED | REG_ICASE | REG_NOSUB)) {
+            /* POSIX extended syntax; back-references are refused, as
+             * glibc matches them by backtracking, and a match runs on the
+             * loop once per queue */
+            if (has_backref(name) || regcomp(&p->re, name->ptr, REG_EXTENDED | REG_ICASE | REG_NOSUB)) {
                 *error = "bad_request";
                 snprintf(reason, cap, "Pagination parameters are invalid");
                 return -1;

@@ -458,3 +458,12 @@ def test_browse_reads_bodies_on_disk(mgmt, qname):
     c = connect(mgmt)
     assert c.channel().basic_get(qname, auto_ack=True)[2] == b'disk0'
     c.close()
+
+
+def test_regex_backreference_refused(mgmt):
+    """warren's one difference in the name filter: a back-reference (which
+    glibc matches by backtracking, once per queue, on the loop) is refused
+    as RabbitMQ refuses a bad expression."""
+    status, body = call(mgmt, 'GET', '/api/queues?page=1&use_regex=true&name=' + q('(a+)\\1'))
+    assert (status, body) == (400, {'error': 'bad_request', 'reason': 'Pagination parameters are invalid'})
+    assert get(mgmt, '/api/queues?page=1&use_regex=true&name=' + q('\\\\1'))['filtered_count'] == 0
