@@ -138,6 +138,8 @@ void http_rows_sort(const http_page *p, http_row *rows, size_t n)
 {
     size_t i;
 
+    if (n < 2)
+        return;
     qsort(rows, n, sizeof *rows, by_key);
     if (p->reverse)
         for (i = 0; i < n / 2; i++) {
