@@ -59,8 +59,10 @@ int http_page_parse(http_page *p, const http_target *t, const char **error, char
         snprintf(reason, cap, "Pagination parameters are invalid");
         return -1;
     }
+    if (!page && !size)
+        return 0; /* a plain list: name means nothing */
     if (!page)
-        return 0; /* a plain list: page_size and name mean nothing */
+        p->page = 1; /* warren's: a page size alone asks for the first page */
     p->paged = true;
     if (size)
         snprintf(sizetext, sizeof sizetext, "%ld", p->page_size);

@@ -10,7 +10,9 @@
  *
  * RabbitMQ's rules, as the 3.10 node answers them:
  * - without `page`, the list is a plain array, sorted (sort, sort_reverse)
- *   but not filtered: `name` is ignored;
+ *   but not filtered: `name` is ignored (warren's one difference: a
+ *   `page_size` alone asks for page 1, where RabbitMQ ignores it and
+ *   answers every row);
  * - with `page` (>= 1), `page_size` (1..500, default 100) and `name` (a
  *   case-insensitive substring, or with use_regex=true a case-insensitive
  *   regular expression) give the paged object {filtered_count, item_count,

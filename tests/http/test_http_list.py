@@ -235,6 +235,9 @@ def test_pagination_on_1000_queues(mgmt, qname):
     assert cols['items'][0] == {'name': '%s-0005' % qname, 'messages': 0} and cols['page'] == 2
     # without page: a plain array, name ignored
     assert len(get(mgmt, '/api/queues?name=' + qname)) == 1001
+    # warren's: a page_size alone is page 1 (RabbitMQ would answer all 1,001)
+    alone = get(mgmt, '/api/queues?page_size=10&sort=name&sort_reverse=true')
+    assert alone['page'] == 1 and alone['item_count'] == 10 and alone['items'][0]['name'] == 'unrelated-queue'
     c.close()
 
 
@@ -249,6 +252,8 @@ def test_pagination_on_1000_queues(mgmt, qname):
                  'reason': 'Invalid pagination parameters: page number -1, page size undefined'}),
     ('page=abc', {'error': 'bad_request', 'reason': 'Pagination parameters are invalid'}),
     ('page_size=abc', {'error': 'bad_request', 'reason': 'Pagination parameters are invalid'}),
+    ('page_size=501', {'error': 'invalid_pagination_parameters',
+                       'reason': 'Invalid pagination parameters: page number 1, page size 501'}),
     ('page=1&use_regex=true&name=(', {'error': 'bad_request', 'reason': 'Pagination parameters are invalid'}),
     ('page=3&page_size=2&name=pg-', {'error': 'page_out_of_range',
                                      'reason': 'Page out of range, page: 3 page size: 2, len: 3'}),
