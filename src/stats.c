@@ -284,6 +284,17 @@ int stats_each_queue(vhost *vh, int (*fn)(void *ctx, const stats_queue *s), void
     return rc;
 }
 
+int stats_each_queue_name(vhost *vh, int (*fn)(void *ctx, const char *name, size_t len), void *ctx)
+{
+    size_t i = 0;
+    void *v;
+    int rc = 0;
+
+    while (!rc && map_next(&vh->queues, &i, NULL, NULL, &v))
+        rc = fn(ctx, ((queue *)v)->name, ((queue *)v)->namelen);
+    return rc;
+}
+
 void stats_queue_gone(queue *q)
 {
     stats_qcounters *g = &q->vh->stats.gone;

@@ -265,6 +265,10 @@ typedef struct stats_totals {
 
 int stats_queue_get(vhost *vh, amqp_str name, stats_queue *out);   /* 0, or -1 no such queue */
 int stats_each_queue(vhost *vh, int (*fn)(void *ctx, const stats_queue *s), void *ctx);
+/* Only the names, borrowed (valid until the queue is deleted): what a
+ * paged list sorted by name needs, without a snapshot each (O(queues),
+ * a few ns a queue). */
+int stats_each_queue_name(vhost *vh, int (*fn)(void *ctx, const char *name, size_t len), void *ctx);
 int stats_exchange_get(vhost *vh, amqp_str name, stats_exchange *out);
 int stats_each_exchange(vhost *vh, int (*fn)(void *ctx, const stats_exchange *s), void *ctx);
 /* Every binding: the default exchange's first (one per queue), then each

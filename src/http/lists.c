@@ -139,6 +139,7 @@ typedef struct rows {
     size_t n, cap;
     size_t total;
     bool oom;
+    bool borrow;                /* names point into the broker (valid for this request), not copied */
 } rows;
 
 static http_row *rows_add(rows *rs, const char *name, size_t len)
@@ -156,6 +157,12 @@ static http_row *rows_add(rows *rs, const char *name, size_t len)
     }
     row = &rs->v[rs->n];
     memset(row, 0, sizeof *row);
+    if (rs->borrow) {
+        row->name = (char *)name;
+        row->namelen = len;
+        rs->n++;
+        return row;
+    }
     if (!(row->name = malloc(len + 1))) {
         rs->oom = true;
         return NULL;
@@ -171,7 +178,8 @@ static void rows_free(rows *rs)
 {
     size_t i;
     for (i = 0; i < rs->n; i++) {
-        free(rs->v[i].name);
+        if (!rs->borrow)
+            free(rs->v[i].name);
         free((char *)rs->v[i].str);
     }
     free(rs->v);
@@ -229,7 +237,7 @@ static void reply_json_list(http_ctx *x, http_reply *r, const http_page *p, json
         http_reply_json(r, 500, NULL);
         return;
     }
-    http_rows_sort(p, rs.v, rs.n);
+    http_rows_select(p, rs.v, rs.n, http_page_upto(p, rs.n));
     if (http_page_bounds(p, rs.n, &first, &end, reason, sizeof reason) < 0) {
         http_reply_error(r, 400, "page_out_of_range", reason);
     } else {
@@ -411,6 +419,17 @@ static int index_queue(void *ctx, const stats_queue *s)
     return 0;
 }
 
+/* Sorted by name (the default): the names alone, borrowed, no snapshot. */
+static int index_queue_name(void *ctx, const char *name, size_t len)
+{
+    queue_walk *w = ctx;
+
+    w->rs.total++;
+    if (http_page_match(w->p, name, len) && !rows_add(&w->rs, name, len))
+        return 1;
+    return 0;
+}
+
 void http_list_queues(http_ctx *x, http_reply *r)
 {
     queue_walk w = {x, NULL, {0}};
@@ -426,12 +445,17 @@ void http_list_queues(http_ctx *x, http_reply *r)
     if (page_plan(x, r, &p) < 0)
         return;
     w.p = &p;
-    stats_each_queue(x->b->vh, index_queue, &w);
+    if (!p.sort || !strcmp(p.sort, "name") || !strcmp(p.sort, "vhost")) {
+        w.rs.borrow = true;
+        stats_each_queue_name(x->b->vh, index_queue_name, &w);
+    } else {
+        stats_each_queue(x->b->vh, index_queue, &w);
+    }
     if (w.rs.oom) {
         http_reply_json(r, 500, NULL);
         goto out;
     }
-    http_rows_sort(&p, w.rs.v, w.rs.n);
+    http_rows_select(&p, w.rs.v, w.rs.n, http_page_upto(&p, w.rs.n));
     if (http_page_bounds(&p, w.rs.n, &first, &end, reason, sizeof reason) < 0) {
         http_reply_error(r, 400, "page_out_of_range", reason);
         goto out;
@@ -556,7 +580,7 @@ void http_list_exchanges(http_ctx *x, http_reply *r)
         http_reply_json(r, 500, NULL);
         goto out;
     }
-    http_rows_sort(&p, w.rs.v, w.rs.n);
+    http_rows_select(&p, w.rs.v, w.rs.n, http_page_upto(&p, w.rs.n));
     if (http_page_bounds(&p, w.rs.n, &first, &end, reason, sizeof reason) < 0) {
         http_reply_error(r, 400, "page_out_of_range", reason);
         goto out;

@@ -151,6 +151,71 @@ void http_rows_sort(const http_page *p, http_row *rows, size_t n)
         }
 }
 
+static int cmp_plan(const http_page *p, const http_row *a, const http_row *b)
+{
+    int c = by_key(a, b);
+    return p->reverse ? -c : c;
+}
+
+/* The max-heap of rows[0..k) by the plan's order, sifting from i. */
+static void sift_down(const http_page *p, http_row *h, size_t k, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, top = i;
+        http_row tmp;
+        if (l < k && cmp_plan(p, &h[l], &h[top]) > 0)
+            top = l;
+        if (r < k && cmp_plan(p, &h[r], &h[top]) > 0)
+            top = r;
+        if (top == i)
+            return;
+        tmp = h[i];
+        h[i] = h[top];
+        h[top] = tmp;
+        i = top;
+    }
+}
+
+void http_rows_select(const http_page *p, http_row *rows, size_t n, size_t upto)
+{
+    size_t i;
+
+    if (upto >= n / 2) {
+        http_rows_sort(p, rows, n);
+        return;
+    }
+    if (!upto)
+        return;
+    /* keep the upto first in a max-heap: a row goes in only when it comes
+     * before the heap's last */
+    for (i = upto / 2; i-- > 0;)
+        sift_down(p, rows, upto, i);
+    for (i = upto; i < n; i++)
+        if (cmp_plan(p, &rows[i], &rows[0]) < 0) {
+            http_row tmp = rows[0];
+            rows[0] = rows[i];
+            rows[i] = tmp;
+            sift_down(p, rows, upto, 0);
+        }
+    /* the heap in order: its last is at its top */
+    for (i = upto; i-- > 1;) {
+        http_row tmp = rows[0];
+        rows[0] = rows[i];
+        rows[i] = tmp;
+        sift_down(p, rows, i, 0);
+    }
+}
+
+size_t http_page_upto(const http_page *p, size_t n)
+{
+    size_t want;
+
+    if (!p->paged)
+        return n;
+    want = (size_t)p->page * (size_t)p->page_size;
+    return want < n ? want : n;
+}
+
 int http_page_bounds(const http_page *p, size_t filtered, size_t *first, size_t *end, char *reason, size_t cap)
 {
     size_t start;

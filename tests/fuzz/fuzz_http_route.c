@@ -14,7 +14,8 @@
  * The query then goes through the list endpoints' pagination (page.c):
  * the plan is either refused with a reason that fits, or within RabbitMQ's
  * bounds; the name filter runs over the segments; a page's bounds lie in
- * a list of any length, and sorting rows keeps every row.
+ * a list of any length, sorting rows keeps every row, and a partial
+ * selection (http_rows_select) gives the sorted list's prefix.
  *
  * Built from this file, src/amqp, src/http/routes.c and src/http/page.c
  * (the Makefile's fuzz_fuzz_http_route_SRC).
@@ -77,8 +78,8 @@ static void check_page(const http_target *t, const uint8_t *data, size_t size)
     http_page p;
     const char *error = NULL;
     char reason[200];
-    http_row rows[16];
-    size_t i, n, first, end, total;
+    http_row rows[16], sel[16];
+    size_t i, n, first, end, total, upto;
 
     if (http_page_parse(&p, t, &error, reason, sizeof reason) < 0) {
         assert(error && strlen(reason) < sizeof reason);
@@ -94,10 +95,16 @@ static void check_page(const http_target *t, const uint8_t *data, size_t size)
     for (i = 0; i < n; i++)
         rows[i] = (http_row){.num = data[i % size], .name = (char *)t->seg[i].ptr, .namelen = t->seg[i].len,
                              .extra = (uint32_t)i};
+    memcpy(sel, rows, sizeof rows);
     http_rows_sort(&p, rows, n);
     for (i = 0, total = 0; i < n; i++)
         total += rows[i].extra;
     assert(total == n * (n ? n - 1 : 0) / 2);
+    /* a partial selection agrees with the full sort on its prefix */
+    upto = n ? data[size - 1] % (n + 1) : 0;
+    http_rows_select(&p, sel, n, upto);
+    for (i = 0; i < upto; i++)
+        assert(sel[i].extra == rows[i].extra);
     for (total = 0; total < 2000; total += 97)
         if (http_page_bounds(&p, total, &first, &end, reason, sizeof reason) == 0)
             assert(first <= end && end <= total && (!p.paged || end - first <= (size_t)p.page_size));
