@@ -91,6 +91,22 @@ static void conn_name(const stats_connection *s, char *out, size_t cap)
     snprintf(out, cap, "%s -> %s", s->name, s->local);
 }
 
+/* The last connection looked up by peer: channels and consumers come
+ * connection by connection, so a list of them asks the stats API once a
+ * connection, not once a row (O(rows), not O(rows x connections)). */
+typedef struct conn_cache {
+    bool have;
+    stats_connection c;
+} conn_cache;
+
+static const stats_connection *conn_lookup(http_ctx *x, conn_cache *cc, const char *peer)
+{
+    if (cc->have && !strcmp(cc->c.name, peer))
+        return &cc->c;
+    cc->have = stats_connection_get(x->b, peer, &cc->c) == 0;
+    return cc->have ? &cc->c : NULL;
+}
+
 static bool want_vhost(http_ctx *x, const char *name)
 {
     return x->nparams == 0 || (strlen(name) == x->params[0].len && !memcmp(name, x->params[0].ptr, x->params[0].len));
@@ -472,12 +488,13 @@ out:
     http_page_free(&p);
 }
 
-static json_t *consumer_json(http_ctx *x, const stats_consumer *s);
+static json_t *consumer_json(http_ctx *x, conn_cache *cc, const stats_consumer *s);
 
 typedef struct consumers_walk {
     http_ctx *x;
     json_t *arr;
     const char *queue;          /* only this queue's, or NULL */
+    conn_cache cc;
 } consumers_walk;
 
 static int add_consumer(void *ctx, const stats_consumer *s)
@@ -485,7 +502,7 @@ static int add_consumer(void *ctx, const stats_consumer *s)
     consumers_walk *w = ctx;
     if ((w->queue && strcmp(w->queue, s->queue)) || !want_vhost(w->x, s->vhost))
         return 0;
-    json_array_append_new(w->arr, consumer_json(w->x, s));
+    json_array_append_new(w->arr, consumer_json(w->x, &w->cc, s));
     return 0;
 }
 
@@ -501,7 +518,7 @@ void http_show_queue(http_ctx *x, http_reply *r)
     }
     o = queue_json(x, s);
     if (o) {
-        consumers_walk w = {x, json_array(), s->name};
+        consumers_walk w = {.x = x, .arr = json_array(), .queue = s->name};
         stats_each_consumer(x->b, add_consumer, &w);
         json_object_set_new(o, "consumer_details", w.arr);
         json_object_set_new(o, "deliveries", json_array());
@@ -877,25 +894,26 @@ typedef struct chan_walk {
     http_ctx *x;
     json_t *arr;
     const http_str *name;
+    conn_cache cc;
 } chan_walk;
 
 static int add_channel(void *ctx, const stats_channel *s)
 {
     chan_walk *w = ctx;
-    stats_connection c;
+    const stats_connection *found = conn_lookup(w->x, &w->cc, s->connection);
     char cname[160], name[180], host[64];
     int port = 0;
     json_t *o;
 
-    if (stats_connection_get(w->x->b, s->connection, &c) < 0)
+    if (!found)
         return 0;
-    conn_name(&c, cname, sizeof cname);
+    conn_name(found, cname, sizeof cname);
     snprintf(name, sizeof name, "%s (%u)", cname, s->number);
     if (w->name && (strlen(name) != w->name->len || memcmp(name, w->name->ptr, w->name->len)))
         return 0;
     if (!w->name && !want_vhost(w->x, s->vhost))
         return 0;
-    split_hostport(c.name, host, sizeof host, &port);
+    split_hostport(found->name, host, sizeof host, &port);
     o = json_pack("{s:i,s:b,s:{s:s,s:s,s:i},s:i,s:i,s:o,s:i,s:i,s:i,s:s,s:s,s:i,s:i,s:s,s:b,s:s,s:s,s:s}",
                   "acks_uncommitted", (int)s->acks_uncommitted, "confirm", s->confirm, "connection_details",
                   "name", cname, "peer_host", host, "peer_port", port, "consumer_count", (int)s->consumers,
@@ -915,7 +933,7 @@ static int add_channel(void *ctx, const stats_channel *s)
 
 void http_list_channels(http_ctx *x, http_reply *r)
 {
-    chan_walk w = {x, json_array(), NULL};
+    chan_walk w = {.x = x, .arr = json_array()};
     http_page p;
 
     if (x->nparams && !path_vhost(x)) {
@@ -934,7 +952,7 @@ void http_list_channels(http_ctx *x, http_reply *r)
 
 void http_show_channel(http_ctx *x, http_reply *r)
 {
-    chan_walk w = {x, NULL, &x->params[0]};
+    chan_walk w = {.x = x, .name = &x->params[0]};
 
     stats_each_channel(x->b, add_channel, &w);
     if (!w.arr)
@@ -945,14 +963,14 @@ void http_show_channel(http_ctx *x, http_reply *r)
 
 /* ---------------------------------------------------------- consumers */
 
-static json_t *consumer_json(http_ctx *x, const stats_consumer *s)
+static json_t *consumer_json(http_ctx *x, conn_cache *cc, const stats_consumer *s)
 {
-    stats_connection c;
+    static const stats_connection none;
+    const stats_connection *found = conn_lookup(x, cc, s->connection);
+    const stats_connection c = found ? *found : none;
     char cname[160], name[180], host[64];
     int port = 0;
 
-    memset(&c, 0, sizeof c);
-    stats_connection_get(x->b, s->connection, &c);
     conn_name(&c, cname, sizeof cname);
     snprintf(name, sizeof name, "%s (%u)", cname, s->channel);
     split_hostport(s->connection, host, sizeof host, &port);
@@ -970,7 +988,7 @@ static json_t *consumer_json(http_ctx *x, const stats_consumer *s)
 
 void http_list_consumers(http_ctx *x, http_reply *r)
 {
-    consumers_walk w = {x, json_array(), NULL};
+    consumers_walk w = {.x = x, .arr = json_array()};
 
     if (x->nparams && !path_vhost(x)) {
         json_decref(w.arr);
