@@ -472,3 +472,77 @@ def test_regex_backreference_refused(mgmt):
     status, body = call(mgmt, 'GET', '/api/queues?page=1&use_regex=true&name=' + q('(a+)\\1'))
     assert (status, body) == (400, {'error': 'bad_request', 'reason': 'Pagination parameters are invalid'})
     assert get(mgmt, '/api/queues?page=1&use_regex=true&name=' + q('\\\\1'))['filtered_count'] == 0
+
+
+# The fields of RabbitMQ 3.10.8's objects, from the reference node with the
+# same traffic (an exclusive queue with a publish, a get and a consumer, on
+# a confirm channel): every field warren returns is one of them, or one of
+# warren's own.
+RMQ_QUEUE = {
+    'arguments', 'auto_delete', 'backing_queue_status', 'consumer_capacity', 'consumer_details',
+    'consumer_utilisation', 'consumers', 'deliveries', 'durable', 'effective_policy_definition', 'exclusive',
+    'exclusive_consumer_tag', 'garbage_collection', 'head_message_timestamp', 'idle_since', 'incoming', 'memory',
+    'message_bytes', 'message_bytes_paged_out', 'message_bytes_persistent', 'message_bytes_ram',
+    'message_bytes_ready', 'message_bytes_unacknowledged', 'message_stats', 'messages', 'messages_details',
+    'messages_paged_out', 'messages_persistent', 'messages_ram', 'messages_ready', 'messages_ready_details',
+    'messages_ready_ram', 'messages_unacknowledged', 'messages_unacknowledged_details',
+    'messages_unacknowledged_ram', 'name', 'node', 'operator_policy', 'owner_pid_details', 'policy',
+    'recoverable_slaves', 'reductions', 'reductions_details', 'single_active_consumer_tag', 'state', 'type',
+    'vhost'}
+WARREN_QUEUE = {'oldest_ready_age_ms', 'oldest_unacked_age_ms'}
+RMQ_QUEUE_MS = {
+    'ack', 'ack_details', 'deliver', 'deliver_details', 'deliver_get', 'deliver_get_details', 'deliver_no_ack',
+    'deliver_no_ack_details', 'get', 'get_details', 'get_empty', 'get_empty_details', 'get_no_ack',
+    'get_no_ack_details', 'publish', 'publish_details', 'redeliver', 'redeliver_details'}
+RMQ_EXCHANGE = {'arguments', 'auto_delete', 'durable', 'incoming', 'internal', 'message_stats', 'name',
+                'outgoing', 'type', 'user_who_performed_action', 'vhost'}
+RMQ_CONNECTION = {
+    'auth_mechanism', 'channel_max', 'channels', 'client_properties', 'connected_at', 'frame_max',
+    'garbage_collection', 'host', 'name', 'node', 'peer_cert_issuer', 'peer_cert_subject', 'peer_cert_validity',
+    'peer_host', 'peer_port', 'port', 'protocol', 'recv_cnt', 'recv_oct', 'recv_oct_details', 'reductions',
+    'reductions_details', 'send_cnt', 'send_oct', 'send_oct_details', 'send_pend', 'ssl', 'ssl_cipher',
+    'ssl_hash', 'ssl_key_exchange', 'ssl_protocol', 'state', 'timeout', 'type', 'user',
+    'user_who_performed_action', 'vhost'}
+RMQ_CHANNEL = {
+    'acks_uncommitted', 'confirm', 'connection_details', 'consumer_count', 'garbage_collection',
+    'global_prefetch_count', 'idle_since', 'message_stats', 'messages_unacknowledged', 'messages_uncommitted',
+    'messages_unconfirmed', 'name', 'node', 'number', 'pending_raft_commands', 'prefetch_count', 'reductions',
+    'reductions_details', 'state', 'transactional', 'user', 'user_who_performed_action', 'vhost'}
+RMQ_CHANNEL_MS = {
+    'ack', 'ack_details', 'confirm', 'confirm_details', 'deliver', 'deliver_details', 'deliver_get',
+    'deliver_get_details', 'deliver_no_ack', 'deliver_no_ack_details', 'drop_unroutable',
+    'drop_unroutable_details', 'get', 'get_details', 'get_empty', 'get_empty_details', 'get_no_ack',
+    'get_no_ack_details', 'publish', 'publish_details', 'redeliver', 'redeliver_details', 'return_unroutable',
+    'return_unroutable_details'}
+RMQ_CONSUMER = {'ack_required', 'active', 'activity_status', 'arguments', 'channel_details', 'consumer_tag',
+                'exclusive', 'prefetch_count', 'queue'}
+RMQ_BINDING = {'arguments', 'destination', 'destination_type', 'properties_key', 'routing_key', 'source', 'vhost'}
+
+
+def test_fields_are_rabbitmqs(mgmt, qname):
+    c = connect(mgmt)
+    ch = c.channel()
+    ch.confirm_delivery()
+    ch.queue_declare(qname, exclusive=True)
+    ch.basic_publish('', qname, b'x')
+    ch.basic_publish('', qname, b'y')
+    ch.basic_get(qname)
+    ch.basic_consume(qname, lambda *a: None, consumer_tag='t')
+    c.process_data_events(0.3)
+    name = local_name(c)
+    qd = get(mgmt, '/api/queues/%2F/' + q(qname))
+    assert set(qd) - WARREN_QUEUE <= RMQ_QUEUE, set(qd) - WARREN_QUEUE - RMQ_QUEUE
+    assert WARREN_QUEUE <= set(qd)
+    assert set(qd['message_stats']) == RMQ_QUEUE_MS
+    assert set(qd['owner_pid_details']) == {'name', 'peer_host', 'peer_port'}
+    x = get(mgmt, '/api/exchanges/%2F/amq.direct')
+    assert set(x) <= RMQ_EXCHANGE, set(x) - RMQ_EXCHANGE
+    conn = get(mgmt, '/api/connections/' + q(name))
+    assert set(conn) <= RMQ_CONNECTION, set(conn) - RMQ_CONNECTION
+    chan = get(mgmt, '/api/channels/' + q(name + ' (1)'))
+    assert set(chan) <= RMQ_CHANNEL, set(chan) - RMQ_CHANNEL
+    assert set(chan['message_stats']) <= RMQ_CHANNEL_MS
+    [cons] = get(mgmt, '/api/consumers')
+    assert set(cons) == RMQ_CONSUMER
+    assert all(set(b) == RMQ_BINDING for b in get(mgmt, '/api/bindings'))
+    c.close()
