@@ -291,13 +291,13 @@ static bool msgstats_any(const stats_msgstats *m)
     return m->publish || m->deliver_get || m->get_empty || m->ack || m->redeliver;
 }
 
-static json_t *owner_details(http_ctx *x, const char *owner)
+static json_t *owner_details(broker *b, const char *owner)
 {
     stats_connection c;
     char name[160], host[64];
     int port;
 
-    if (!owner[0] || stats_connection_get(x->b, owner, &c) < 0)
+    if (!owner[0] || stats_connection_get(b, owner, &c) < 0)
         return NULL;
     conn_name(&c, name, sizeof name);
     split_hostport(c.name, host, sizeof host, &port);
@@ -309,7 +309,7 @@ static json_t *age(int64_t ms)
     return ms < 0 ? json_null() : json_integer((json_int_t)ms);
 }
 
-static json_t *queue_json(http_ctx *x, const stats_queue *s)
+static json_t *queue_json(broker *b, const char *node, const stats_queue *s)
 {
     json_t *o = json_object(), *owner;
     bool idle = s->rates.publish == 0 && s->rates.deliver_get == 0 && s->rates.ack == 0;
@@ -337,13 +337,13 @@ static json_t *queue_json(http_ctx *x, const stats_queue *s)
     json_object_set_new(o, "messages_ready", json_integer((json_int_t)s->ready));
     json_object_set_new(o, "messages_unacknowledged", json_integer((json_int_t)s->unacked));
     json_object_set_new(o, "name", json_string(s->name));
-    json_object_set_new(o, "node", json_string(http_server_node(x->srv)));
+    json_object_set_new(o, "node", json_string(node));
     /* warren's own: the age of the oldest ready message and of the
      * oldest unacked delivery, in ms (null: none) */
     json_object_set_new(o, "oldest_ready_age_ms", age(s->oldest_ready_ms));
     json_object_set_new(o, "oldest_unacked_age_ms", age(s->oldest_unacked_ms));
     json_object_set_new(o, "operator_policy", json_null());
-    if (s->exclusive && (owner = owner_details(x, s->owner)))
+    if (s->exclusive && (owner = owner_details(b, s->owner)))
         json_object_set_new(o, "owner_pid_details", owner);
     json_object_set_new(o, "policy", json_null());
     json_object_set_new(o, "single_active_consumer_tag",
@@ -446,6 +446,125 @@ static int index_queue_name(void *ctx, const char *name, size_t len)
     return 0;
 }
 
+/* Every queue (no `page`: RabbitMQ's plain array), written as the client
+ * takes it: each call renders queues until the buffer is full, so 100,000
+ * queues are sent over many loop turns, never held in memory as JSON.  A
+ * queue deleted meanwhile is left out. */
+typedef struct queue_stream {
+    http_stream s;
+    broker *b;
+    char node[128];
+    rows rs;                    /* the names, owned, in order */
+    size_t next;                /* the next row to render */
+    char *cols;                 /* ?columns=, copied; NULL none */
+    size_t colslen;
+    char *pend;                 /* rendered, not yet handed over */
+    size_t pendlen, pendoff;
+    int stage;                  /* 0 "[", 1 the items, 2 "]" sent */
+    bool any;
+} queue_stream;
+
+/* Render the next piece into qs->pend: false at the end. */
+static bool stream_piece(queue_stream *qs)
+{
+    free(qs->pend);
+    qs->pend = NULL;
+    qs->pendlen = qs->pendoff = 0;
+    if (qs->stage == 0) {
+        qs->stage = 1;
+        qs->pend = strdup("[");
+    } else if (qs->stage == 1) {
+        stats_queue s;
+        json_t *o = NULL;
+        while (!o && qs->next < qs->rs.n) {
+            http_row *row = &qs->rs.v[qs->next++];
+            if (stats_queue_get(qs->b->vh, (amqp_str){row->name, (uint32_t)row->namelen}, &s) == 0)
+                o = queue_json(qs->b, qs->node, &s);
+        }
+        if (o) {
+            size_t len;
+            char *text;
+            if (qs->cols) {
+                json_t *shown = http_json_columns(o, &(http_str){qs->cols, qs->colslen});
+                json_decref(o);
+                o = shown;
+            }
+            text = o ? http_json_dump(o, &len) : NULL;
+            json_decref(o);
+            if (!text)
+                return false;
+            qs->pend = malloc(len + 2);
+            if (qs->pend) {
+                size_t at = 0;
+                if (qs->any)
+                    qs->pend[at++] = ',';
+                memcpy(qs->pend + at, text, len + 1);
+            }
+            free(text);
+            qs->any = true;
+        } else {
+            qs->stage = 2;
+            qs->pend = strdup("]");
+        }
+    } else {
+        return false;
+    }
+    if (!qs->pend)
+        return false;
+    qs->pendlen = strlen(qs->pend);
+    return true;
+}
+
+static long stream_next(http_stream *st, char *buf, size_t max)
+{
+    queue_stream *qs = (queue_stream *)st;
+    size_t n = 0;
+
+    while (n < max) {
+        size_t k;
+        if (qs->pendoff == qs->pendlen && !stream_piece(qs))
+            break;
+        k = qs->pendlen - qs->pendoff < max - n ? qs->pendlen - qs->pendoff : max - n;
+        memcpy(buf + n, qs->pend + qs->pendoff, k);
+        qs->pendoff += k;
+        n += k;
+    }
+    if (!n && qs->stage != 2)
+        return -1; /* out of memory before the end */
+    return (long)n;
+}
+
+static void stream_done(http_stream *st)
+{
+    queue_stream *qs = (queue_stream *)st;
+    rows_free(&qs->rs);
+    free(qs->cols);
+    free(qs->pend);
+    free(qs);
+}
+
+/* Hand rs (owned names, sorted) to a stream of every queue. */
+static void reply_queue_stream(http_ctx *x, http_reply *r, rows *rs)
+{
+    queue_stream *qs = calloc(1, sizeof *qs);
+    const http_str *cols = http_query(x->t, "columns");
+
+    if (!qs || (cols && !(qs->cols = strndup(cols->ptr, cols->len)))) {
+        free(qs);
+        http_reply_json(r, 500, NULL);
+        return;
+    }
+    qs->colslen = cols ? cols->len : 0;
+    qs->s.next = stream_next;
+    qs->s.done = stream_done;
+    qs->b = x->b;
+    snprintf(qs->node, sizeof qs->node, "%s", http_server_node(x->srv));
+    qs->rs = *rs;
+    memset(rs, 0, sizeof *rs);
+    r->status = 200;
+    r->stream = &qs->s;
+}
+
 void http_list_queues(http_ctx *x, http_reply *r)
 {
     queue_walk w = {x, NULL, {0}};
@@ -462,7 +581,7 @@ void http_list_queues(http_ctx *x, http_reply *r)
         return;
     w.p = &p;
     if (!p.sort || !strcmp(p.sort, "name") || !strcmp(p.sort, "vhost")) {
-        w.rs.borrow = true;
+        w.rs.borrow = p.paged; /* a stream outlives this call: it owns its names */
         stats_each_queue_name(x->b->vh, index_queue_name, &w);
     } else {
         stats_each_queue(x->b->vh, index_queue, &w);
@@ -472,6 +591,10 @@ void http_list_queues(http_ctx *x, http_reply *r)
         goto out;
     }
     http_rows_select(&p, w.rs.v, w.rs.n, http_page_upto(&p, w.rs.n));
+    if (!p.paged) {
+        reply_queue_stream(x, r, &w.rs);
+        goto out;
+    }
     if (http_page_bounds(&p, w.rs.n, &first, &end, reason, sizeof reason) < 0) {
         http_reply_error(r, 400, "page_out_of_range", reason);
         goto out;
@@ -480,7 +603,7 @@ void http_list_queues(http_ctx *x, http_reply *r)
     for (i = first; items && i < end; i++) {
         stats_queue s;
         if (stats_queue_get(x->b->vh, (amqp_str){w.rs.v[i].name, (uint32_t)w.rs.v[i].namelen}, &s) == 0)
-            json_array_append_new(items, queue_json(x, &s));
+            json_array_append_new(items, queue_json(x->b, http_server_node(x->srv), &s));
     }
     reply_list(x, r, &p, items, w.rs.total, w.rs.n);
 out:
@@ -516,7 +639,7 @@ void http_show_queue(http_ctx *x, http_reply *r)
         http_reply_not_found(r);
         return;
     }
-    o = queue_json(x, s);
+    o = queue_json(x->b, http_server_node(x->srv), s);
     if (o) {
         consumers_walk w = {.x = x, .arr = json_array(), .queue = s->name};
         stats_each_consumer(x->b, add_consumer, &w);

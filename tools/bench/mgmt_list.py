@@ -101,6 +101,22 @@ def main():
                 times.append(dt * 1e3)
             print('GET %s: median %.1f ms (min %.1f, max %.1f) over %d runs, %d bytes'
                   % (path, statistics.median(times), min(times), max(times), a.runs, size))
+        # the unpaged list, as RabbitMQ answers it: every queue; and an AMQP
+        # round trip made while it is being answered (how long the loop is held)
+        import threading
+        result = {}
+
+        def whole():
+            result['t'], result['size'] = timed_get(mport, '/api/queues')
+        th = threading.Thread(target=whole)
+        th.start()
+        time.sleep(0.05)
+        t0 = time.perf_counter()
+        ch.queue_declare('q-probe')
+        probe = (time.perf_counter() - t0) * 1e3
+        th.join()
+        print('GET /api/queues (all %d): %.0f ms, %.1f MB; an AMQP declare during it waited %.1f ms'
+              % (a.queues, result['t'] * 1e3, result['size'] / 1e6, probe))
         conn.close()
     finally:
         proc.send_signal(signal.SIGTERM)
