@@ -546,3 +546,17 @@ def test_fields_are_rabbitmqs(mgmt, qname):
     assert set(cons) == RMQ_CONSUMER
     assert all(set(b) == RMQ_BINDING for b in get(mgmt, '/api/bindings'))
     c.close()
+
+
+def test_browse_another_connections_exclusive_queue(mgmt, qname):
+    """Browse is read-only: an exclusive queue may be looked at (a get is
+    refused with RESOURCE_LOCKED), and its messages stay where they are."""
+    c = connect(mgmt)
+    ch = c.channel()
+    ch.queue_declare(qname, exclusive=True)
+    ch.basic_publish('', qname, b'mine')
+    c.process_data_events(0.2)
+    msgs = get(mgmt, '/api/queues/%2F/' + q(qname) + '/messages')
+    assert [m['payload'] for m in msgs] == ['mine']
+    assert ch.basic_get(qname, auto_ack=True)[2] == b'mine'
+    c.close()
