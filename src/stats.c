@@ -231,7 +231,10 @@ static void fill_queue(queue *q, stats_queue *s)
 {
     vhost *vh = q->vh;
 
-    memset(s, 0, sizeof *s);
+    /* every field is set below: no memset of the 1.9 KB snapshot, which
+     * was most of the cost of a walk over 100,000 queues (a field added
+     * to stats_queue must be set here) */
+    s->owner[0] = s->single_active_consumer_tag[0] = s->exclusive_consumer_tag[0] = 0;
     stats_copy_name(s->name, sizeof s->name, q->name, q->namelen);
     stats_copy_name(s->vhost, sizeof s->vhost, vh->name, strlen(vh->name));
     s->durable = q->durable;

@@ -106,6 +106,8 @@ bool http_page_match(const http_page *p, const char *name, size_t len)
         return regexec(&p->re, name, 0, NULL, 0) == 0; /* names are NUL-terminated */
     if (p->namelen > len)
         return false;
+    if (!memchr(name, 0, len) && !memchr(p->name, 0, p->namelen) && !name[len])
+        return strcasestr(name, p->name) != NULL; /* both NUL-terminated, no NUL inside */
     for (i = 0; i + p->namelen <= len; i++)
         if (!strncasecmp(name + i, p->name, p->namelen))
             return true;
