@@ -1132,6 +1132,7 @@ typedef struct browse_out {
     json_t *arr;
     long truncate;
     uint32_t now;               /* loop ms mod 2^32 */
+    int64_t wall;               /* wall clock ms */
 } browse_out;
 
 static int browsed(void *arg, const vhost_browsed *b)
@@ -1153,6 +1154,7 @@ static int browsed(void *arg, const vhost_browsed *b)
     }
     if (b->held) {
         const stats_unacked *u = b->held;
+        uint32_t held;
         stats_connection c;
         char cname[160];
         memset(&c, 0, sizeof c);
@@ -1164,7 +1166,9 @@ static int browsed(void *arg, const vhost_browsed *b)
         json_object_set_new(o, "consumer_tag",
                             u->consumer_tag ? json_stringn(u->consumer_tag, u->taglen) : json_null());
         json_object_set_new(o, "delivery_tag", json_integer((json_int_t)u->delivery_tag));
-        json_object_set_new(o, "unacked_for_ms", json_integer((json_int_t)(uint32_t)(w->now - u->at)));
+        held = (uint32_t)(w->now - u->at);
+        json_object_set_new(o, "since", json_integer((json_int_t)(w->wall - held)));
+        json_object_set_new(o, "unacked_for_ms", json_integer((json_int_t)held));
     } else {
         json_object_set_new(o, "age_ms", age(b->age_ms));
     }
@@ -1190,7 +1194,7 @@ static bool query_long(http_ctx *x, const char *key, long lo, long hi, long *out
 void http_browse_queue(http_ctx *x, http_reply *r)
 {
     const http_str *state = http_query(x->t, "state");
-    browse_out w = {x, NULL, HTTP_BROWSE_TRUNCATE, (uint32_t)ev_now(x->b->loop)};
+    browse_out w = {x, NULL, HTTP_BROWSE_TRUNCATE, (uint32_t)ev_now(x->b->loop), vhost_now_ms(x->b->vh)};
     long count = 10;
     bool want_unacked;
     amqp_error err;

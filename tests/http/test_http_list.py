@@ -438,6 +438,7 @@ def test_browse_unacked_shows_the_holder(mgmt, qname):
         ('u1', 'holder', 2, 1), ('u2', 'holder', 3, 1)]
     assert all(m['connection'] == local_name(c) for m in msgs)
     assert msgs[0]['unacked_for_ms'] >= 200
+    assert abs(msgs[0]['since'] + msgs[0]['unacked_for_ms'] - time.time() * 1000) < 5000
     ready = get(mgmt, '/api/queues/%2F/' + q(qname) + '/messages?state=ready')
     assert ready == []
     # still held, still the client's to ack
