@@ -117,6 +117,19 @@ typedef struct stats_sample {
  * proto/stats_conn.c (stats_conn_register); a vhost without any (the
  * domain's unit tests) counts no sessions and no unacked ages. */
 typedef struct stats_totals stats_totals;
+typedef struct qentry qentry;
+
+/* One unsettled delivery of a queue as a session holds it (browse). */
+typedef struct stats_unacked {
+    const qentry *e;            /* borrowed: its entry (body in memory, or only on disk) */
+    const char *connection;     /* the holding connection's peer (stats_connection.name) */
+    uint16_t channel;
+    const char *consumer_tag;   /* NULL: taken by basic.get */
+    size_t taglen;
+    uint64_t delivery_tag;
+    uint32_t at;                /* loop ms it went out, mod 2^32 */
+} stats_unacked;
+
 typedef struct stats_session_ops {
     /* When (loop ms mod 2^32) the oldest unsettled delivery from q that
      * `owner` (a consumer's owner) holds went out; false when none. */
@@ -127,6 +140,12 @@ typedef struct stats_session_ops {
     void (*count)(void *ctx, stats_totals *out);
     /* A sample is taken: the sessions' own rates over the last dt s. */
     void (*sample)(void *ctx, float dt);
+    /* Call fn with every unsettled delivery from q, each channel's in
+     * delivery order; stops when fn returns non-zero (returned). */
+    int (*each_unacked)(void *ctx, const queue *q, int (*fn)(void *arg, const stats_unacked *u), void *arg);
+    /* Close the connection whose peer is `name` with 320
+     * CONNECTION_FORCED and text; -1 when there is none. */
+    int (*close)(void *ctx, const char *name, const char *text);
 } stats_session_ops;
 
 /* A vhost's own statistics (embedded in struct vhost). */
@@ -181,6 +200,14 @@ typedef struct stats_exchange {
     double rate_in, rate_out;
     uint32_t bindings;          /* where it is the source */
 } stats_exchange;
+
+/* A binding (the default exchange's implicit ones included: source "",
+ * key the queue's name). */
+typedef struct stats_binding {
+    amqp_str source, destination, key;  /* borrowed */
+    bool to_queue;
+    amqp_table arguments;       /* borrowed */
+} stats_binding;
 
 typedef struct stats_connection {
     char name[64];              /* the peer, host:port */
@@ -238,14 +265,27 @@ typedef struct stats_totals {
 
 int stats_queue_get(vhost *vh, amqp_str name, stats_queue *out);   /* 0, or -1 no such queue */
 int stats_each_queue(vhost *vh, int (*fn)(void *ctx, const stats_queue *s), void *ctx);
+/* Only the names, borrowed (valid until the queue is deleted): what a
+ * paged list sorted by name needs, without a snapshot each (O(queues),
+ * a few ns a queue). */
+int stats_each_queue_name(vhost *vh, int (*fn)(void *ctx, const char *name, size_t len), void *ctx);
 int stats_exchange_get(vhost *vh, amqp_str name, stats_exchange *out);
 int stats_each_exchange(vhost *vh, int (*fn)(void *ctx, const stats_exchange *s), void *ctx);
+/* Every binding: the default exchange's first (one per queue), then each
+ * exchange's; with source (or destination, and to_queue) given, only
+ * those of that end (O(its bindings)), else all (O(bindings + queues)). */
+int stats_each_binding(vhost *vh, const amqp_str *source, const amqp_str *destination, bool to_queue,
+                       int (*fn)(void *ctx, const stats_binding *s), void *ctx);
 /* The sessions' snapshots (proto/stats_conn.c). */
 int stats_connection_get(broker *b, const char *name, stats_connection *out);
 int stats_each_connection(broker *b, int (*fn)(void *ctx, const stats_connection *s), void *ctx);
 int stats_each_channel(broker *b, int (*fn)(void *ctx, const stats_channel *s), void *ctx);
 int stats_each_consumer(broker *b, int (*fn)(void *ctx, const stats_consumer *s), void *ctx);
 void stats_totals_get(broker *b, stats_totals *out);
+/* Close a connection (by its peer, stats_connection.name) as an operator
+ * does: connection.close 320 "CONNECTION_FORCED - " and reason.  0, or -1
+ * when there is no such connection. */
+int stats_connection_close(broker *b, const char *name, const char *reason);
 /* The totals history, oldest first, into out[0..cap); returns how many
  * (at most STATS_HISTORY: 10 minutes at one per STATS_INTERVAL_MS). */
 size_t stats_history(vhost *vh, stats_sample *out, size_t cap);

@@ -489,3 +489,74 @@ int vhost_get(vhost *vh, amqp_str name, const queue_owner *owner, vhost_got *out
     out->left = queue_message_count(q);
     return VHOST_GET_OK;
 }
+
+/* --------------------------------------------------------------- browse */
+
+/* A body as a browse may see it: in memory, or read from the store (a
+ * failed read is reported as unreadable; nothing is moved aside). */
+static msg *browse_msg(vhost *vh, const qentry *e)
+{
+    msg *m = NULL;
+    if (e->m)
+        return msg_ref(e->m);
+    if (vh->st && (e->flags & QE_STORED) && store_read_msg(vh->st, e->seg, e->off, &m) != STORE_READ_OK)
+        m = NULL;
+    return m;
+}
+
+typedef struct browse_walk {
+    vhost *vh;
+    uint32_t left;
+    int (*fn)(void *arg, const vhost_browsed *b);
+    void *arg;
+} browse_walk;
+
+static int browse_unacked(void *arg, const stats_unacked *u)
+{
+    browse_walk *w = arg;
+    msg *m;
+    int rc;
+
+    if (!w->left)
+        return 1;
+    w->left--;
+    m = browse_msg(w->vh, u->e);
+    rc = w->fn(w->arg, &(vhost_browsed){m, u->e->size, (u->e->flags & QE_REDELIVERED) != 0, -1, u});
+    if (m)
+        msg_unref(m);
+    return rc;
+}
+
+int vhost_browse(vhost *vh, amqp_str name, bool unacked, uint32_t count,
+                 int (*fn)(void *arg, const vhost_browsed *b), void *arg, amqp_error *err)
+{
+    queue *q = vhost_queue(vh, name);
+    browse_walk w = {vh, count, fn, arg};
+    int64_t now = vhost_now_ms(vh);
+    int lv, rc = 0;
+
+    if (!q)
+        return no_queue(vh, name, err);
+    if (unacked) {
+        const stats_vhost *sv = &vh->stats;
+        if (!sv->sessions || !sv->sessions->each_unacked || !q->unacked)
+            return 0;
+        rc = sv->sessions->each_unacked(sv->sessions_ctx, q, browse_unacked, &w);
+        return rc > 0 && !w.left ? 0 : rc;
+    }
+    /* the order queue_take follows: the highest priority level first */
+    for (lv = q->nlevels - 1; lv >= 0 && w.left && !rc; lv--) {
+        size_t i;
+        for (i = 0; i < q->levels[lv].len && w.left && !rc; i++) {
+            const qentry *e = qdeque_at(&q->levels[lv], i);
+            int64_t t = e->m ? e->m->published : stats_seq_time(vh, e->seq);
+            msg *m = browse_msg(vh, e);
+            w.left--;
+            rc = fn(arg, &(vhost_browsed){m, e->size, (e->flags & QE_REDELIVERED) != 0,
+                                          t < 0 ? -1 : (now > t ? now - t : 0), NULL});
+            if (m)
+                msg_unref(m);
+        }
+    }
+    return rc;
+}

@@ -211,4 +211,25 @@ typedef struct vhost_got {
  * when the queue cannot be used (404, 405). */
 int vhost_get(vhost *vh, amqp_str name, const queue_owner *owner, vhost_got *out, amqp_error *err);
 
+/* --------------------------------------------------------------- browse */
+
+/* One message seen by a browse, borrowed for the callback. */
+typedef struct vhost_browsed {
+    const msg *m;               /* NULL: its body is on disk and could not be read now */
+    uint32_t size;              /* body bytes */
+    bool redelivered;
+    int64_t age_ms;             /* ready: since it was published (-1 unknown) */
+    const stats_unacked *held;  /* unacked: who holds it and since when; NULL for ready */
+} vhost_browsed;
+
+/* Look at a queue's messages without touching it: the first `count` ready
+ * ones in the order a consumer would get them (unacked: the unsettled
+ * deliveries, asked of the sessions), fn called once each; a body only on
+ * disk is read from the store and let go again.  Nothing changes: no
+ * message moves, no counter, no x-expires.  Read-only, so another's
+ * exclusive queue may be browsed too.  0 (or what fn returned, non-zero,
+ * to stop), -1 with *err 404 when there is no such queue. */
+int vhost_browse(vhost *vh, amqp_str name, bool unacked, uint32_t count,
+                 int (*fn)(void *arg, const vhost_browsed *b), void *arg, amqp_error *err);
+
 #endif

@@ -12,6 +12,7 @@
  */
 #include "http/api.h"
 #include "http/domain.h"
+#include "http/lists.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -239,7 +240,7 @@ static void get_overview(http_ctx *x, http_reply *r)
                   (json_int_t)t.consumers, "exchanges", (json_int_t)map_count(&b->vh->exchanges), "queues",
                   (json_int_t)t.queues, "statistics_db_event_queue", 0, "node", node, "listeners", listeners,
                   "contexts", contexts(x));
-    http_reply_json(r, 200, o);
+    http_reply_json(r, 200, o ? http_overview_stats(x, o) : NULL);
 }
 
 /* --------------------------------------------------------------- nodes */
@@ -336,5 +337,31 @@ const http_route http_api_routes[] = {
     {HTTP_POST, "/api/definitions", http_post_definitions, true},
     {HTTP_GET, "/api/definitions/{vhost}", http_get_vhost_definitions, false},
     {HTTP_POST, "/api/definitions/{vhost}", http_post_vhost_definitions, true},
+    /* listings with statistics, closing a connection, browse (lists.c) */
+    {HTTP_GET, "/api/queues", http_list_queues, false},
+    {HTTP_GET, "/api/queues/{vhost}", http_list_queues, false},
+    {HTTP_GET, "/api/queues/{vhost}/{queue}", http_show_queue, false},
+    {HTTP_GET, "/api/queues/{vhost}/{queue}/bindings", http_queue_bindings, false},
+    {HTTP_GET, "/api/queues/{vhost}/{queue}/messages", http_browse_queue, false},
+    {HTTP_GET, "/api/exchanges", http_list_exchanges, false},
+    {HTTP_GET, "/api/exchanges/{vhost}", http_list_exchanges, false},
+    {HTTP_GET, "/api/exchanges/{vhost}/{exchange}", http_show_exchange, false},
+    {HTTP_GET, "/api/exchanges/{vhost}/{exchange}/bindings/source", http_exchange_bindings_source, false},
+    {HTTP_GET, "/api/exchanges/{vhost}/{exchange}/bindings/destination", http_exchange_bindings_destination, false},
+    {HTTP_GET, "/api/bindings", http_list_bindings, false},
+    {HTTP_GET, "/api/bindings/{vhost}", http_list_bindings, false},
+    {HTTP_GET, "/api/bindings/{vhost}/e/{source}/q/{destination}", http_bindings_between_queue, false},
+    {HTTP_GET, "/api/bindings/{vhost}/e/{source}/e/{destination}", http_bindings_between_exchange, false},
+    {HTTP_GET, "/api/bindings/{vhost}/e/{source}/q/{destination}/{props}", http_bindings_between_queue, false},
+    {HTTP_GET, "/api/bindings/{vhost}/e/{source}/e/{destination}/{props}", http_bindings_between_exchange, false},
+    {HTTP_GET, "/api/connections", http_list_connections, false},
+    {HTTP_GET, "/api/connections/{connection}", http_show_connection, false},
+    {HTTP_DELETE, "/api/connections/{connection}", http_close_connection, false},
+    {HTTP_GET, "/api/vhosts/{vhost}/connections", http_list_connections, false},
+    {HTTP_GET, "/api/channels", http_list_channels, false},
+    {HTTP_GET, "/api/channels/{channel}", http_show_channel, false},
+    {HTTP_GET, "/api/vhosts/{vhost}/channels", http_list_channels, false},
+    {HTTP_GET, "/api/consumers", http_list_consumers, false},
+    {HTTP_GET, "/api/consumers/{vhost}", http_list_consumers, false},
 };
 const size_t http_api_nroutes = sizeof http_api_routes / sizeof *http_api_routes;

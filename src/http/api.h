@@ -28,6 +28,9 @@ struct http_ctx {
     const http_str *params;     /* the route's {placeholders}, decoded */
     int nparams;
     json_t *body;               /* a route with a body: the JSON object, NULL when it was empty */
+    /* a request header's value, or NULL (server.c) */
+    const char *(*header)(const http_ctx *x, const char *name);
+    void *mhd;                  /* server.c's, for header */
 };
 
 extern const http_route http_api_routes[];

@@ -17,6 +17,16 @@
  * longer is 400 "Exceeded HTTP request body size limit". */
 #define HTTP_BODY_MAX 8000000
 
+/* A body written a piece at a time on the loop, as the client takes it
+ * (a list of every queue): next() writes up to max bytes into buf and
+ * returns how many (at least one), 0 at the end, -1 to cut the response
+ * short; done() frees it, whether it ran to the end or not. */
+typedef struct http_stream http_stream;
+struct http_stream {
+    long (*next)(http_stream *s, char *buf, size_t max);
+    void (*done)(http_stream *s);
+};
+
 /* What a handler answers: a status, and a JSON body or none. */
 struct http_reply {
     int status;
@@ -24,6 +34,8 @@ struct http_reply {
     char allow[64];             /* an Allow header, when not empty */
     bool challenge;             /* add WWW-Authenticate (401) */
     char *location;             /* a Location header (malloc'd, freed when sent), or NULL */
+    bool columns_done;          /* the handler applied ?columns= itself (a paged list's items) */
+    http_stream *stream;        /* instead of body: a JSON body written as it is sent (owned) */
 };
 
 /* status with body (the reference is taken over; NULL out of memory is a

@@ -116,6 +116,41 @@ static void on_accept(void *user, int fd, const struct sockaddr *peer, socklen_t
 
 /* -------------------------------------------------------------- replies */
 
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    http_stream *st = cls;
+    long n = st->next(st, buf, max);
+    (void)pos;
+    return n > 0 ? (ssize_t)n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+    http_stream *st = cls;
+    st->done(st);
+}
+
+/* A streamed body (lists.c's list of every queue): written 64 KB at a
+ * time, as the socket takes it, so the loop is never held for the whole. */
+static enum MHD_Result send_stream(struct MHD_Connection *mc, http_reply *r)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, r->stream, stream_free);
+    enum MHD_Result ret;
+
+    if (!resp) {
+        r->stream->done(r->stream);
+        r->stream = NULL;
+        return MHD_NO;
+    }
+    r->stream = NULL;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    ret = MHD_queue_response(mc, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *mc, const http_request *req, http_reply *r)
 {
     struct MHD_Response *resp;
@@ -123,10 +158,12 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, const http_request 
     char *text = NULL;
     size_t len = 0;
 
+    if (r->stream)
+        return send_stream(mc, r);
     if (r->body) {
         json_t *shown = r->body;
         const http_str *cols = req ? http_query(&req->t, "columns") : NULL;
-        if (cols && r->status / 100 == 2)
+        if (cols && r->status / 100 == 2 && !r->columns_done)
             shown = http_json_columns(r->body, cols);
         text = shown ? http_json_dump(shown, &len) : NULL;
         if (shown != r->body)
@@ -327,6 +364,11 @@ static void take_body(http_request *req, const char *data, size_t n)
     req->bodylen += n;
 }
 
+static const char *request_header(const http_ctx *x, const char *name)
+{
+    return MHD_lookup_connection_value(x->mhd, MHD_HEADER_KIND, name);
+}
+
 /* The last call: the whole body is in; run the handler. */
 static enum MHD_Result finish(http_server *s, struct MHD_Connection *mc, http_request *req)
 {
@@ -338,6 +380,8 @@ static enum MHD_Result finish(http_server *s, struct MHD_Connection *mc, http_re
         .t = &req->t,
         .params = req->m.params,
         .nparams = req->m.nparams,
+        .header = request_header,
+        .mhd = mc,
     };
 
     if (req->early.status)

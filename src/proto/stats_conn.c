@@ -77,7 +77,58 @@ static void sample_sessions(void *ctx, float dt)
     }
 }
 
+static int each_unacked(void *ctx, const queue *q, int (*fn)(void *arg, const stats_unacked *u), void *arg)
+{
+    broker *b = ctx;
+    conn *c;
+    uint32_t k;
+    size_t i;
+    int rc = 0;
+
+    for (c = b->conns; c && !rc; c = c->next)
+        for (k = 0; k < c->nchans && !rc; k++) {
+            channel *ch = c->chans[k].ch;
+            for (i = 0; i < ch->ua.len && !rc; i++) {
+                const unacked *u = unacked_ring_at(&ch->ua, i);
+                consumer *cons;
+                stats_unacked s;
+                if (u->q != q || (u->e.flags & QE_ACKED))
+                    continue;
+                cons = u->consumer_id ? consumer_by_id(ch->consumers, u->consumer_id) : NULL;
+                s = (stats_unacked){
+                    .e = &u->e,
+                    .connection = c->peer,
+                    .channel = ch->id,
+                    .consumer_tag = cons ? cons->tag : NULL,
+                    .taglen = cons ? cons->taglen : 0,
+                    .delivery_tag = ch->ua_first_tag + i,
+                    .at = u->at,
+                };
+                rc = fn(arg, &s);
+            }
+        }
+    return rc;
+}
+
+static int close_connection(void *ctx, const char *name, const char *text)
+{
+    broker *b = ctx;
+    conn *c;
+
+    for (c = b->conns; c; c = c->next)
+        if (c->state != CONN_DEAD && !strcmp(c->peer, name)) {
+            if (c->state == CONN_OPEN)
+                conn_close(c, AMQP_CONNECTION_FORCED, text, 0);
+            else
+                conn_kill(c, text); /* not yet open: nothing to tell it */
+            return 0;
+        }
+    return -1;
+}
+
 static const stats_session_ops session_ops = {
+    .each_unacked = each_unacked,
+    .close = close_connection,
     .oldest_unacked = owner_oldest_unacked,
     .each_owner = each_owner,
     .count = count_sessions,

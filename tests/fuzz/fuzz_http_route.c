@@ -11,8 +11,14 @@
  * parses back to the same pieces (the decoding loses nothing and splits
  * nothing it should not, "%2F" included).
  *
- * Built from this file, src/amqp and src/http/routes.c (the Makefile's
- * fuzz_fuzz_http_route_SRC).
+ * The query then goes through the list endpoints' pagination (page.c):
+ * the plan is either refused with a reason that fits, or within RabbitMQ's
+ * bounds; the name filter runs over the segments; a page's bounds lie in
+ * a list of any length, sorting rows keeps every row, and a partial
+ * selection (http_rows_select) gives the sorted list's prefix.
+ *
+ * Built from this file, src/amqp, src/http/routes.c and src/http/page.c
+ * (the Makefile's fuzz_fuzz_http_route_SRC).
  */
 #include <assert.h>
 #include <stdint.h>
@@ -20,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/page.h"
 #include "http/routes.h"
 
 static void h(http_ctx *x, http_reply *r)
@@ -63,6 +70,45 @@ static size_t encode(char *out, const http_str *s)
         }
     }
     return o;
+}
+
+/* The pagination of the list endpoints over this query. */
+static void check_page(const http_target *t, const uint8_t *data, size_t size)
+{
+    http_page p;
+    const char *error = NULL;
+    char reason[200];
+    http_row rows[16], sel[16];
+    size_t i, n, first, end, total, upto;
+
+    if (http_page_parse(&p, t, &error, reason, sizeof reason) < 0) {
+        assert(error && strlen(reason) < sizeof reason);
+        http_page_free(&p);
+        return;
+    }
+    if (p.paged)
+        assert(p.page >= 1 && p.page_size >= 1 && p.page_size <= HTTP_PAGE_SIZE_MAX);
+    for (i = 0; i < (size_t)t->nseg; i++)
+        (void)http_page_match(&p, t->seg[i].ptr, t->seg[i].len);
+    /* rows named by the segments, keyed by input bytes */
+    n = (size_t)t->nseg < 16 ? (size_t)t->nseg : 16;
+    for (i = 0; i < n; i++)
+        rows[i] = (http_row){.num = data[i % size], .name = (char *)t->seg[i].ptr, .namelen = t->seg[i].len,
+                             .extra = (uint32_t)i};
+    memcpy(sel, rows, sizeof rows);
+    http_rows_sort(&p, rows, n);
+    for (i = 0, total = 0; i < n; i++)
+        total += rows[i].extra;
+    assert(total == n * (n ? n - 1 : 0) / 2);
+    /* a partial selection agrees with the full sort on its prefix */
+    upto = n ? data[size - 1] % (n + 1) : 0;
+    http_rows_select(&p, sel, n, upto);
+    for (i = 0; i < upto; i++)
+        assert(sel[i].extra == rows[i].extra);
+    for (total = 0; total < 2000; total += 97)
+        if (http_page_bounds(&p, total, &first, &end, reason, sizeof reason) == 0)
+            assert(first <= end && end <= total && (!p.paged || end - first <= (size_t)p.page_size));
+    http_page_free(&p);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -109,6 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     http_allow_header(m.allowed, allow, sizeof allow);
     assert(strlen(allow) < sizeof allow);
+    check_page(&t, data, size);
 
     /* round trip: encoded again, the pieces parse back the same */
     if (!t.too_deep) {
