@@ -216,6 +216,7 @@ def test_credentials(mgmt):
 
 def test_other_users_log_in(broker_factory):
     b = broker_factory('--user', 'alice:s3cret', management=True)
+    b.require_control()  # its own users: not an outside broker's
     api = Api(b.host, b.mgmt_port, 'alice', 's3cret')
     assert api.get('/api/whoami').json() == {'name': 'alice', 'tags': ['administrator']}
     assert api.get('/api/whoami', headers={'Authorization': api.auth('guest', 'guest')}).status == 401
