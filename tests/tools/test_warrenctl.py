@@ -461,89 +461,91 @@ def test_browse_shows_messages_without_taking_them(fake):
     assert r.returncode == 69 and 'no message browse endpoint' in r.stderr, r
 
 
+
+# ---- listings, connections, channels: against warren and RabbitMQ ----
+
+def poll(fn, seconds=15):
+    """RabbitMQ's listings lag (stats are emitted every 5 s)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        v = fn()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(0.5)
+
+def test_list_queues_columns_and_arguments(target):
+    b, ctl = target
+    q = uname('ctl-lq')
+    c = amqp(b)
+    ch = c.channel()
+    ch.queue_declare(q, arguments={'x-max-length': 10, 'x-queue-mode': 'lazy'})
+    for i in range(3):
+        ch.basic_publish('', q, b'x')
+    ch.basic_qos(prefetch_count=1)
+    ch.basic_consume(q, lambda *a: None, consumer_tag='ctl-tag')
+    try:
+        want = '%s\t3\t2\t1\t1\t[{"x-max-length",10},{"x-queue-mode","lazy"}]' % q
+
+        def row():
+            c.process_data_events(0)
+            out = ctl.ok('-q', 'list_queues', 'name', 'messages', 'messages_ready', 'messages_unacknowledged',
+                         'consumers', 'arguments')
+            return want in out.splitlines()
+        assert poll(row)
+        out = ctl.ok('list_queues')
+        assert out.startswith('Timeout: 60.0 seconds ...\nListing queues for vhost / ...\nname\tmessages\n')
+        assert '%s\t3' % q in out.splitlines()
+        rows = json.loads(ctl.ok('list_queues', 'name,durable', '--formatter', 'json'))
+        assert {'name': q, 'durable': False} in rows
+        out = ctl.ok('-q', 'list_consumers')
+        assert out.startswith('queue_name\tchannel_pid\tconsumer_tag\tack_required\tprefetch_count\tactive\targuments\n')
+        assert any(line.startswith('%s\t' % q) and '\tctl-tag\ttrue\t1\ttrue\t[]' in line for line in out.splitlines())
+        out = ctl.ok('-q', 'list_bindings')
+        assert '\texchange\t%s\tqueue\t%s\t[]' % (q, q) in out.splitlines()
+        assert 'amq.direct\tdirect' in ctl.ok('-q', 'list_exchanges').splitlines()
+    finally:
+        ch.queue_delete(q)
+        c.close()
+
+def test_list_connections_channels_and_close_connection(target):
+    b, ctl = target
+    c = amqp(b)
+    ch = c.channel()
+    try:
+        port = c._impl._transport._sock.getsockname()[1]  # pika 1.x: the local port names the connection
+
+        def mine():
+            c.process_data_events(0)
+            out = ctl.ok('-q', 'list_connections', 'name', 'user', 'peer_port', 'state')
+            return [line.split('\t') for line in out.splitlines()[1:] if line.split('\t')[2] == str(port)]
+        rows = poll(mine)
+        assert rows and rows[0][1:] == ['guest', str(port), 'running'], rows
+        name = rows[0][0]
+        chans = poll(lambda: [line for line in ctl.ok('-q', 'list_channels', 'connection', 'number', 'user').splitlines()
+                              if line.startswith(name + '\t')])
+        assert chans == ['%s\t1\tguest' % name]
+        out = ctl.ok('close_connection', name, 'go away')
+        assert out == 'Closing connection %s, reason: go away...\n' % name
+        with pytest.raises(pika.exceptions.ConnectionClosedByBroker) as e:
+            for _ in range(50):
+                c.process_data_events(0.1)
+        assert e.value.reply_code == 320 and 'go away' in e.value.reply_text
+    finally:
+        if c.is_open:
+            c.close()
+    r = ctl.run('close_connection', 'no such connection')
+    assert r.returncode == 65 and "Connection 'no such connection' does not exist" in r.stderr, r
+
+
 # ---- against RabbitMQ only, for now ----
 #
 # These verbs need endpoints that warren's HTTP API does not serve yet
-# (issue 13: the listings with statistics, connections, channels, consumers
-# and the browse endpoint come with m1's branch; users, vhosts and
-# permissions with m4's).  They are not skipped in the warren run: they are
-# not defined there at all, and run against the reference RabbitMQ when
-# WARREN_TEST_URL is set.  When those branches are merged, this `if` goes
-# and they run against warren too.
+# (issue 13: users, vhosts and permissions).  They are not skipped in the
+# warren run: they are not defined there at all, and run against the
+# reference RabbitMQ when WARREN_TEST_URL is set.  When those endpoints
+# come, this `if` goes and they run against warren too.
 
 if EXTERNAL:
-
-    def poll(fn, seconds=15):
-        """RabbitMQ's listings lag (stats are emitted every 5 s)."""
-        deadline = time.monotonic() + seconds
-        while True:
-            v = fn()
-            if v or time.monotonic() > deadline:
-                return v
-            time.sleep(0.5)
-
-    def test_list_queues_columns_and_arguments(target):
-        b, ctl = target
-        q = uname('ctl-lq')
-        c = amqp(b)
-        ch = c.channel()
-        ch.queue_declare(q, arguments={'x-max-length': 10, 'x-queue-mode': 'lazy'})
-        for i in range(3):
-            ch.basic_publish('', q, b'x')
-        ch.basic_qos(prefetch_count=1)
-        ch.basic_consume(q, lambda *a: None, consumer_tag='ctl-tag')
-        try:
-            want = '%s\t3\t2\t1\t1\t[{"x-max-length",10},{"x-queue-mode","lazy"}]' % q
-
-            def row():
-                c.process_data_events(0)
-                out = ctl.ok('-q', 'list_queues', 'name', 'messages', 'messages_ready', 'messages_unacknowledged',
-                             'consumers', 'arguments')
-                return want in out.splitlines()
-            assert poll(row)
-            out = ctl.ok('list_queues')
-            assert out.startswith('Timeout: 60.0 seconds ...\nListing queues for vhost / ...\nname\tmessages\n')
-            assert '%s\t3' % q in out.splitlines()
-            rows = json.loads(ctl.ok('list_queues', 'name,durable', '--formatter', 'json'))
-            assert {'name': q, 'durable': False} in rows
-            out = ctl.ok('-q', 'list_consumers')
-            assert out.startswith('queue_name\tchannel_pid\tconsumer_tag\tack_required\tprefetch_count\tactive\targuments\n')
-            assert any(line.startswith('%s\t' % q) and '\tctl-tag\ttrue\t1\ttrue\t[]' in line for line in out.splitlines())
-            out = ctl.ok('-q', 'list_bindings')
-            assert '\texchange\t%s\tqueue\t%s\t[]' % (q, q) in out.splitlines()
-            assert 'amq.direct\tdirect' in ctl.ok('-q', 'list_exchanges').splitlines()
-        finally:
-            ch.queue_delete(q)
-            c.close()
-
-    def test_list_connections_channels_and_close_connection(target):
-        b, ctl = target
-        c = amqp(b)
-        ch = c.channel()
-        try:
-            port = c._impl._transport._sock.getsockname()[1]  # pika 1.x: the local port names the connection
-
-            def mine():
-                c.process_data_events(0)
-                out = ctl.ok('-q', 'list_connections', 'name', 'user', 'peer_port', 'state')
-                return [line.split('\t') for line in out.splitlines()[1:] if line.split('\t')[2] == str(port)]
-            rows = poll(mine)
-            assert rows and rows[0][1:] == ['guest', str(port), 'running'], rows
-            name = rows[0][0]
-            chans = poll(lambda: [line for line in ctl.ok('-q', 'list_channels', 'connection', 'number', 'user').splitlines()
-                                  if line.startswith(name + '\t')])
-            assert chans == ['%s\t1\tguest' % name]
-            out = ctl.ok('close_connection', name, 'go away')
-            assert out == 'Closing connection %s, reason: go away...\n' % name
-            with pytest.raises(pika.exceptions.ConnectionClosedByBroker) as e:
-                for _ in range(50):
-                    c.process_data_events(0.1)
-            assert e.value.reply_code == 320 and 'go away' in e.value.reply_text
-        finally:
-            if c.is_open:
-                c.close()
-        r = ctl.run('close_connection', 'no such connection')
-        assert r.returncode == 65 and "Connection 'no such connection' does not exist" in r.stderr, r
 
     def test_users_tags_and_passwords(ctl):
         u = uname('ctl-user')
