@@ -259,9 +259,14 @@ int broker_init(broker *b, const config *cfg)
         store_hooks hooks = {.ctx = b, .synced = on_store_synced, .disk_alarm = on_disk_alarm};
         store_options opt = {.disk_free_limit = cfg->disk_free_limit};
         store_recovery rec = recovery_hooks(b->vh);
+        rec.auth_ctx = &b->auth;
+        rec.user = auth_replay_user;
+        rec.permission = auth_replay_permission;
+        rec.each_auth_def = auth_each_def;
         if (store_open(&b->st, b->loop, cfg->data_dir, &opt, hooks, &rec) < 0)
             return -1;
         vhost_set_store(b->vh, b->st);
+        auth_db_set_store(&b->auth, b->st);
     }
     /* what comes from now on is published from now on (stats.c's seq clock) */
     stats_seq_mark(b->vh, b->vh->next_seq, ev_wall_ms(b->loop));

@@ -12,6 +12,7 @@
  */
 #include "http/api.h"
 #include "http/domain.h"
+#include "http/users.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -24,14 +25,6 @@
 #include "warren.h"
 
 /* ------------------------------------------------------------- helpers */
-
-/* Every user may do everything today (no tags, permissions or vhosts to
- * give them yet: issue 13's user model brings them), which is what
- * RabbitMQ's "administrator" tag means. */
-static json_t *user_tags(void)
-{
-    return json_pack("[s]", "administrator");
-}
 
 typedef struct totals {
     uint64_t ready, unacked, consumers, queues;
@@ -111,38 +104,8 @@ static json_t *contexts(http_ctx *x)
 
 static void get_whoami(http_ctx *x, http_reply *r)
 {
-    http_reply_json(r, 200, json_pack("{s:s,s:o}", "name", x->user, "tags", user_tags()));
-}
-
-/* --------------------------------------------------------------- users */
-
-static json_t *user_json(const auth_user *u)
-{
-    return json_pack("{s:s,s:o,s:{}}", "name", u->name, "tags", user_tags(), "limits");
-}
-
-static void get_users(http_ctx *x, http_reply *r)
-{
-    json_t *arr = json_array();
-    size_t i;
-
-    for (i = 0; arr && i < x->b->auth.nusers; i++)
-        json_array_append_new(arr, user_json(&x->b->auth.users[i]));
-    http_reply_json(r, 200, arr);
-}
-
-static void get_user(http_ctx *x, http_reply *r)
-{
-    size_t i;
-
-    for (i = 0; i < x->b->auth.nusers; i++) {
-        const auth_user *u = &x->b->auth.users[i];
-        if (strlen(u->name) == x->params[0].len && !memcmp(u->name, x->params[0].ptr, x->params[0].len)) {
-            http_reply_json(r, 200, user_json(u));
-            return;
-        }
-    }
-    http_reply_not_found(r);
+    const auth_user *u = auth_find(&x->b->auth, x->user);
+    http_reply_json(r, 200, json_pack("{s:s,s:o}", "name", x->user, "tags", u ? http_user_tags(u) : json_array()));
 }
 
 /* -------------------------------------------------------------- vhosts */
@@ -313,8 +276,6 @@ const http_route http_api_routes[] = {
     {HTTP_GET, "/api/whoami", get_whoami, false},
     {HTTP_GET, "/api/nodes", get_nodes, false},
     {HTTP_GET, "/api/nodes/{node}", get_node, false},
-    {HTTP_GET, "/api/users", get_users, false},
-    {HTTP_GET, "/api/users/{user}", get_user, false},
     {HTTP_GET, "/api/vhosts", get_vhosts, false},
     {HTTP_GET, "/api/vhosts/{vhost}", get_vhost, false},
     {HTTP_PUT, "/api/vhosts/{vhost}", put_vhost, true},
@@ -336,5 +297,17 @@ const http_route http_api_routes[] = {
     {HTTP_POST, "/api/definitions", http_post_definitions, true},
     {HTTP_GET, "/api/definitions/{vhost}", http_get_vhost_definitions, false},
     {HTTP_POST, "/api/definitions/{vhost}", http_post_vhost_definitions, true},
+    /* users and permissions (users.c) */
+    {HTTP_GET, "/api/users", http_get_users, false},
+    {HTTP_GET, "/api/users/without-permissions", http_get_users_without_permissions, false},
+    {HTTP_GET, "/api/users/{user}", http_get_user, false},
+    {HTTP_PUT, "/api/users/{user}", http_put_user, true},
+    {HTTP_DELETE, "/api/users/{user}", http_delete_user, false},
+    {HTTP_GET, "/api/users/{user}/permissions", http_get_user_permissions, false},
+    {HTTP_GET, "/api/permissions", http_get_permissions, false},
+    {HTTP_GET, "/api/vhosts/{vhost}/permissions", http_get_vhost_permissions, false},
+    {HTTP_GET, "/api/permissions/{vhost}/{user}", http_get_permission, false},
+    {HTTP_PUT, "/api/permissions/{vhost}/{user}", http_put_permission, true},
+    {HTTP_DELETE, "/api/permissions/{vhost}/{user}", http_delete_permission, false},
 };
 const size_t http_api_nroutes = sizeof http_api_routes / sizeof *http_api_routes;

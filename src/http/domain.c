@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "http/body.h"
+#include "http/users.h"
 #include "store/store.h"
 #include "vhost.h"
 #include "warren.h"
@@ -557,21 +558,6 @@ void http_get_aliveness(http_ctx *x, http_reply *r)
 
 /* -------------------------------------------------------- definitions */
 
-static json_t *user_defs(http_ctx *x, json_t **perms)
-{
-    json_t *users = json_array();
-    size_t i;
-
-    *perms = json_array();
-    for (i = 0; users && *perms && i < x->b->auth.nusers; i++) {
-        const char *name = x->b->auth.users[i].name;
-        json_array_append_new(users, json_pack("{s:s,s:[s],s:{}}", "name", name, "tags", "administrator", "limits"));
-        json_array_append_new(*perms, json_pack("{s:s,s:s,s:s,s:s,s:s}", "user", name, "vhost", "/", "configure",
-                                                ".*", "write", ".*", "read", ".*"));
-    }
-    return users;
-}
-
 static json_t *args_json(const uint8_t *p, uint32_t len)
 {
     return http_table_json((amqp_table){p, len});
@@ -632,7 +618,7 @@ static json_t *definitions_json(http_ctx *x, vhost *vh, bool per_vhost)
         return json_pack("{s:s,s:[],s:[],s:o,s:o,s:o}", "rabbit_version", RABBITMQ_COMPAT_VERSION, "parameters",
                          "policies", "queues", queues, "exchanges", exchanges, "bindings", bindings);
     {
-        json_t *perms, *users = user_defs(x, &perms);
+        json_t *perms, *users = http_users_export(x, &perms);
         o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:[{s:s}],s:o,s:[],s:[],s:[],s:[],s:o,s:o,s:o}", "rabbit_version",
                       RABBITMQ_COMPAT_VERSION, "rabbitmq_version", RABBITMQ_COMPAT_VERSION, "product_name", "warren",
                       "product_version", WARREN_VERSION, "users", users, "vhosts", "name", vh->name, "permissions",
@@ -673,15 +659,6 @@ typedef struct defs {
     defs_item *items;
     size_t nq, nx, nb;
 } defs;
-
-static bool is_user(http_ctx *x, const char *name)
-{
-    size_t i;
-    for (i = 0; i < x->b->auth.nusers; i++)
-        if (!strcmp(x->b->auth.users[i].name, name))
-            return true;
-    return false;
-}
 
 /* An array section (absent: empty); -1 with a 400 when not an array. */
 static json_t *section(http_reply *r, json_t *body, const char *key)
@@ -754,37 +731,7 @@ static int check_unsupported(http_ctx *x, http_reply *r, json_t *body)
             return -1;
         }
     }
-    if (!(v = section(r, body, "users")))
-        return -1;
-    json_array_foreach(v, i, item) {
-        json_t *n = json_is_object(item) ? json_object_get(item, "name") : NULL;
-        if (!json_is_string(n) || !is_user(x, json_string_value(n))) {
-            http_bad(r, "warren cannot create users from definitions yet (user '%s' is not one of its --user "
-                        "list): nothing was imported",
-                     json_is_string(n) ? json_string_value(n) : "?");
-            return -1;
-        }
-    }
-    if (!(v = section(r, body, "permissions")))
-        return -1;
-    json_array_foreach(v, i, item) {
-        static const char *keys[] = {"configure", "write", "read"};
-        json_t *u = json_is_object(item) ? json_object_get(item, "user") : NULL;
-        json_t *vh = json_is_object(item) ? json_object_get(item, "vhost") : NULL;
-        bool all = true;
-        for (k = 0; k < 3; k++) {
-            json_t *p = json_is_object(item) ? json_object_get(item, keys[k]) : NULL;
-            all = all && json_is_string(p) && !strcmp(json_string_value(p), ".*");
-        }
-        if (!json_is_string(u) || !is_user(x, json_string_value(u)) || !json_is_string(vh) ||
-            strcmp(json_string_value(vh), x->b->vh->name) || !all) {
-            http_bad(r, "warren cannot restrict permissions yet (every user may do everything in '/'): the "
-                        "permission of user '%s' is not \".*\" in '/': nothing was imported",
-                     json_is_string(u) ? json_string_value(u) : "?");
-            return -1;
-        }
-    }
-    return 0;
+    return http_users_import(x, r, body, false);
 }
 
 static int item_vhost(http_ctx *x, http_reply *r, json_t *o, const char *what, bool per_vhost)
@@ -880,6 +827,9 @@ static void import_definitions(http_ctx *x, http_reply *r, vhost *vh, bool per_v
         return;
     }
     if (check_unsupported(x, r, x->body) < 0 || defs_parse(x, r, x->body, per_vhost, &d) < 0)
+        goto out;
+    /* users and permissions first, as RabbitMQ's import */
+    if (!per_vhost && http_users_import(x, r, x->body, true) < 0)
         goto out;
     total = d.nq + d.nx + d.nb;
     why[0] = 0;

@@ -618,6 +618,8 @@ static int on_open(conn *c, const amqp_connection_open *m, amqp_error *err)
     if (!amqp_str_eqc(m->virtual_host, c->b->vh->name))
         return amqp_fail(err, AMQP_NOT_ALLOWED, "vhost %.*s not found", (int)m->virtual_host.len,
                          m->virtual_host.ptr);
+    if (auth_vhost_access(&c->b->auth, c->user, c->b->vh->name, err) < 0)
+        return -1;
     c->vh = c->b->vh;
     c->state = CONN_OPEN;
     conn_send_method(c, 0, AMQP_CONNECTION_OPEN_OK, &ok);

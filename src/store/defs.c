@@ -66,6 +66,19 @@ size_t defs_encoded_size(const store_def *d)
         n = 1 + str_size(d->binding.source, &bad) + 1 + str_size(d->binding.destination, &bad) +
             str_size(d->binding.routing_key, &bad) + 4 + d->binding.arguments.len;
         break;
+    case DEF_USER:
+        n = 1 + str_size(d->user.name, &bad) + 1 + str_size(d->user.hash, &bad) + str_size(d->user.tags, &bad);
+        break;
+    case DEF_USER_GONE:
+        n = 1 + str_size(d->user.name, &bad);
+        break;
+    case DEF_PERMISSION:
+        n = 1 + str_size(d->perm.user, &bad) + str_size(d->perm.vhost, &bad) + str_size(d->perm.configure, &bad) +
+            str_size(d->perm.write, &bad) + str_size(d->perm.read, &bad);
+        break;
+    case DEF_PERMISSION_GONE:
+        n = 1 + str_size(d->perm.user, &bad) + str_size(d->perm.vhost, &bad);
+        break;
     default:
         return 0;
     }
@@ -119,6 +132,26 @@ void defs_encode(const store_def *d, uint8_t *w)
         w = put_str(w, d->binding.destination);
         w = put_str(w, d->binding.routing_key);
         put_table(w, d->binding.arguments);
+        break;
+    case DEF_USER:
+        w = put_str(w, d->user.name);
+        *w++ = d->user.algo;
+        w = put_str(w, d->user.hash);
+        put_str(w, d->user.tags);
+        break;
+    case DEF_USER_GONE:
+        put_str(w, d->user.name);
+        break;
+    case DEF_PERMISSION:
+        w = put_str(w, d->perm.user);
+        w = put_str(w, d->perm.vhost);
+        w = put_str(w, d->perm.configure);
+        w = put_str(w, d->perm.write);
+        put_str(w, d->perm.read);
+        break;
+    case DEF_PERMISSION_GONE:
+        w = put_str(w, d->perm.user);
+        put_str(w, d->perm.vhost);
         break;
     }
 }
@@ -189,6 +222,25 @@ int defs_decode(const uint8_t *p, uint32_t len, store_def *d)
         if (get_str(&q, end, &d->binding.destination) < 0 || get_str(&q, end, &d->binding.routing_key) < 0)
             return -1;
         return get_last_table(q, end, &d->binding.arguments);
+    case DEF_USER:
+        if (get_str(&q, end, &d->user.name) < 0 || end - q < 1)
+            return -1;
+        d->user.algo = *q++;
+        if (get_str(&q, end, &d->user.hash) < 0 || get_str(&q, end, &d->user.tags) < 0)
+            return -1;
+        return q == end ? 0 : -1;
+    case DEF_USER_GONE:
+        return get_str(&q, end, &d->user.name) < 0 || q != end ? -1 : 0;
+    case DEF_PERMISSION:
+        if (get_str(&q, end, &d->perm.user) < 0 || get_str(&q, end, &d->perm.vhost) < 0 ||
+            get_str(&q, end, &d->perm.configure) < 0 || get_str(&q, end, &d->perm.write) < 0 ||
+            get_str(&q, end, &d->perm.read) < 0)
+            return -1;
+        return q == end ? 0 : -1;
+    case DEF_PERMISSION_GONE:
+        if (get_str(&q, end, &d->perm.user) < 0 || get_str(&q, end, &d->perm.vhost) < 0)
+            return -1;
+        return q == end ? 0 : -1;
     default:
         return 0;
     }

@@ -21,6 +21,15 @@
  *                  routing key | args
  *     6 unbinding  as 5
  *     7 next queue id  u32 (so ids are never reused)
+ *     8 user       name | u8 hashing algorithm (0 sha256, 1 sha512, 2 md5)
+ *                  | password hash (salt ++ digest, raw bytes; empty: no
+ *                  password) | tags (comma-separated)
+ *     9 user gone  name
+ *    10 permission user | vhost | configure | write | read (regular
+ *                  expressions)
+ *    11 permission gone  user | vhost
+ *   (8..11 since the users came to the log; an older file has none and
+ *   reads as it always did, and an older warren skips them as unknown)
  *
  * The record structs carry what RabbitMQ's definitions export says of a
  * queue, an exchange or a binding (name, type, durable, auto_delete,
@@ -45,6 +54,10 @@ enum {
     DEF_BIND = 5,
     DEF_UNBIND = 6,
     DEF_NEXT_QID = 7,
+    DEF_USER = 8,
+    DEF_USER_GONE = 9,
+    DEF_PERMISSION = 10,
+    DEF_PERMISSION_GONE = 11,
 };
 
 /* A binding's destination_type, as recorded (any other byte read back
@@ -76,6 +89,21 @@ typedef struct store_binding_def {
     amqp_table arguments;
 } store_binding_def;
 
+/* A user, as RabbitMQ's definitions show it (name, password_hash,
+ * hashing_algorithm, tags); the hash is the raw salt ++ digest. */
+typedef struct store_user_def {
+    amqp_str name;
+    uint8_t algo;
+    amqp_str hash;
+    amqp_str tags;
+} store_user_def;
+
+/* A user's permissions on a vhost (DEF_PERMISSION_GONE: user and vhost). */
+typedef struct store_perm_def {
+    amqp_str user, vhost;
+    amqp_str configure, write, read;
+} store_perm_def;
+
 /* One record, decoded. */
 typedef struct store_def {
     uint8_t kind;                       /* DEF_*; others are kept by ignoring them */
@@ -85,6 +113,8 @@ typedef struct store_def {
         store_exchange_def exchange;    /* DEF_EXCHANGE */
         amqp_str name;                  /* DEF_EXCHANGE_GONE */
         store_binding_def binding;      /* DEF_BIND, DEF_UNBIND */
+        store_user_def user;            /* DEF_USER; DEF_USER_GONE: name only */
+        store_perm_def perm;            /* DEF_PERMISSION, DEF_PERMISSION_GONE */
     };
 } store_def;
 

@@ -63,6 +63,18 @@ void store_queue_deleted(store *st, uint32_t qid)
         log_error("store: could not record the deletion of queue %u; it will come back after a restart", qid);
 }
 
+int store_user(store *st, const store_user_def *d, bool add)
+{
+    store_def def = {.kind = add ? DEF_USER : DEF_USER_GONE, .user = *d};
+    return defs_append(st->defs, &def);
+}
+
+int store_permission(store *st, const store_perm_def *d, bool add)
+{
+    store_def def = {.kind = add ? DEF_PERMISSION : DEF_PERMISSION_GONE, .perm = *d};
+    return defs_append(st->defs, &def);
+}
+
 /* One record of the log at start, in order. */
 int store_replay_def(void *ctx, const store_def *d)
 {
@@ -99,6 +111,12 @@ int store_replay_def(void *ctx, const store_def *d)
     case DEF_BIND:
     case DEF_UNBIND:
         return r->bind ? r->bind(r->ctx, &d->binding, d->kind == DEF_BIND) : -1;
+    case DEF_USER:
+    case DEF_USER_GONE:
+        return r->user ? r->user(r->auth_ctx, &d->user, d->kind == DEF_USER) : 0;
+    case DEF_PERMISSION:
+    case DEF_PERMISSION_GONE:
+        return r->permission ? r->permission(r->auth_ctx, &d->perm, d->kind == DEF_PERMISSION) : 0;
     case DEF_NEXT_QID:
         if (d->qid > st->next_qid)
             st->next_qid = d->qid;
@@ -123,6 +141,8 @@ static int fill(void *ctx, defs_writer *w)
     store_def next = {.kind = DEF_NEXT_QID, .qid = st->next_qid};
 
     if (defs_put(w, &next) < 0)
+        return -1;
+    if (st->rec->each_auth_def && st->rec->each_auth_def(st->rec->auth_ctx, emit, w) < 0)
         return -1;
     return st->rec->each_def ? st->rec->each_def(st->rec->ctx, emit, w) : 0;
 }

@@ -83,6 +83,14 @@ typedef struct store_recovery {
      * queues and exchanges before the bindings between them; -1 when
      * emit fails (the old log is kept). */
     int (*each_def)(void *ctx, int (*emit)(void *sink, const store_def *d), void *sink);
+    /* The users and their permissions (auth_ctx, not ctx: they belong to
+     * no vhost): a user made or changed (add) or deleted, permissions set
+     * (add) or cleared; and, for the rewrite, every stored user, then the
+     * permissions. */
+    void *auth_ctx;
+    int (*user)(void *ctx, const store_user_def *d, bool add);
+    int (*permission)(void *ctx, const store_perm_def *d, bool add);
+    int (*each_auth_def)(void *ctx, int (*emit)(void *sink, const store_def *d), void *sink);
 } store_recovery;
 
 /* Open (creating) the store in dir, on loop, and recover its durable
@@ -134,6 +142,10 @@ void store_queue_deleted(store *st, uint32_t qid);
 int store_exchange_declared(store *st, const store_exchange_def *d);
 void store_exchange_deleted(store *st, amqp_str name);
 int store_binding(store *st, const store_binding_def *d, bool add);
+/* Users and their permissions per vhost (add false: deleted, cleared):
+ * recorded and synced; 0 or -1 (logged). */
+int store_user(store *st, const store_user_def *d, bool add);
+int store_permission(store *st, const store_perm_def *d, bool add);
 
 /* Before sleep, first: write this turn's ack entries (acks and
  * "delivered" marks) with one write per ack file, so they are in the

@@ -1,0 +1,500 @@
+/*
+ * users.c - the HTTP API's users and permissions (users.h), in RabbitMQ
+ * 3.10's words, over auth.h's database: every change goes through
+ * auth_put_user, auth_set_permission and friends, which record it in the
+ * data directory before it is answered.
+ *
+ * Who may: an administrator, for all of it (RabbitMQ's
+ * is_authorized_admin); anyone else is told 401 "Not administrator user".
+ *
+ * Bodies as RabbitMQ takes them: a user's "tags" (required) is a
+ * comma-separated string or a list of strings; "password" is hashed here
+ * with rabbit_password_hashing_sha256, "password_hash" (base64 of salt ++
+ * digest) with "hashing_algorithm" is taken as it is; neither: a user
+ * who cannot log in with a password.  Permissions need "configure",
+ * "write" and "read".
+ */
+#include "http/users.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "http/body.h"
+#include "vhost.h"
+#include "warren.h"
+
+#define NAME_MAX_LEN 255
+
+/* ------------------------------------------------------------ helpers */
+
+json_t *http_user_tags(const auth_user *u)
+{
+    json_t *arr = json_array();
+    const char *p = u->tags;
+
+    while (arr && *p) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        json_array_append_new(arr, json_stringn(p, n));
+        p += n + (e != NULL);
+    }
+    return arr;
+}
+
+int http_need_admin(http_ctx *x, http_reply *r)
+{
+    const auth_user *u = auth_find(&x->b->auth, x->user);
+
+    if (u && (u->tagbits & AUTH_TAG_ADMINISTRATOR))
+        return 0;
+    http_reply_error(r, 401, "not_authorised", "Not administrator user");
+    return -1;
+}
+
+static bool vhost_exists(http_ctx *x, const char *name)
+{
+    return !strcmp(x->b->vh->name, name);
+}
+
+static json_t *user_json(const auth_user *u)
+{
+    char hash[4 * ((AUTH_HASH_MAX + 2) / 3) + 1];
+
+    auth_hash_base64(u, hash, sizeof hash);
+    return json_pack("{s:s,s:s,s:s,s:o,s:{}}", "name", u->name, "password_hash", hash, "hashing_algorithm",
+                     auth_algo_name(u->algo), "tags", http_user_tags(u), "limits");
+}
+
+/* {"user","vhost",...} or, for a vhost's list, {"vhost","user",...} as
+ * RabbitMQ orders them. */
+static json_t *perm_json(const auth_user *u, const auth_vperm *p, bool vhost_first)
+{
+    if (vhost_first)
+        return json_pack("{s:s,s:s,s:s,s:s,s:s}", "vhost", p->vhost, "user", u->name, "configure", p->src[0],
+                         "write", p->src[1], "read", p->src[2]);
+    return json_pack("{s:s,s:s,s:s,s:s,s:s}", "user", u->name, "vhost", p->vhost, "configure", p->src[0], "write",
+                     p->src[1], "read", p->src[2]);
+}
+
+/* ------------------------------------------------------- user bodies */
+
+typedef struct user_body {
+    char tags[256];
+    uint8_t hash[AUTH_HASH_MAX];
+    size_t hashlen;
+    bool has_hash;
+    int algo;
+} user_body;
+
+/* Base64 (with its padding) into out: the length, or -1 when it is not
+ * base64 or longer than n. */
+static long base64_decode(const char *in, size_t len, uint8_t *out, size_t n)
+{
+    uint8_t buf[4 * AUTH_HASH_MAX];
+    int got;
+    size_t pad = 0;
+
+    if (len % 4 || len / 4 * 3 > sizeof buf)
+        return -1;
+    if (len == 0)
+        return 0;
+    got = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)len);
+    if (got < 0)
+        return -1;
+    pad = (in[len - 1] == '=') + (in[len - 2] == '=');
+    got -= (int)pad;
+    if ((size_t)got > n)
+        return -1;
+    memcpy(out, buf, (size_t)got);
+    return got;
+}
+
+/* tags, password / password_hash + hashing_algorithm of a user object
+ * (PUT's body, an item of a definitions import). */
+static int parse_user(http_reply *r, json_t *o, user_body *u)
+{
+    json_t *tags = json_object_get(o, "tags"), *pw = json_object_get(o, "password"),
+           *ph = json_object_get(o, "password_hash"), *ha = json_object_get(o, "hashing_algorithm");
+    char joined[1024] = "";
+    size_t i;
+    json_t *t;
+
+    memset(u, 0, sizeof *u);
+    if (!tags) {
+        http_bad(r, "tags_not_present");
+        return -1;
+    }
+    if (json_is_string(tags)) {
+        snprintf(joined, sizeof joined, "%s", json_string_value(tags));
+    } else if (json_is_array(tags)) {
+        json_array_foreach(tags, i, t) {
+            if (!json_is_string(t)) {
+                http_bad(r, "tags must be a string or a list of strings");
+                return -1;
+            }
+            snprintf(joined + strlen(joined), sizeof joined - strlen(joined), "%s%s", i ? "," : "",
+                     json_string_value(t));
+        }
+    } else {
+        http_bad(r, "tags must be a string or a list of strings");
+        return -1;
+    }
+    if (strlen(joined) >= sizeof u->tags - 1) {
+        http_bad(r, "tags longer than %zu bytes", sizeof u->tags - 2);
+        return -1;
+    }
+    auth_tags_normalize(joined, u->tags, sizeof u->tags);
+    u->algo = AUTH_SHA256;
+    if (pw) {
+        if (!json_is_string(pw)) {
+            http_bad(r, "password must be a string");
+            return -1;
+        }
+        u->hashlen = auth_hash_password(AUTH_SHA256, NULL, json_string_value(pw), json_string_length(pw), u->hash);
+        u->has_hash = true;
+        return 0;
+    }
+    if (ph) {
+        long n;
+        if (ha && (!json_is_string(ha) || (u->algo = auth_algo_parse(json_string_value(ha))) < 0)) {
+            http_bad(r, "unknown hashing_algorithm (warren knows rabbit_password_hashing_sha256, _sha512 and _md5)");
+            return -1;
+        }
+        if (!json_is_string(ph) ||
+            (n = base64_decode(json_string_value(ph), json_string_length(ph), u->hash, sizeof u->hash)) < 0) {
+            http_reply_json(r, 400, json_pack("{s:s,s:[s,O]}", "error", "bad_request", "reason", "not_base64", ph));
+            return -1;
+        }
+        u->hashlen = (size_t)n;
+        u->has_hash = n > 0;
+        return 0;
+    }
+    return 0;
+}
+
+static int check_name(http_reply *r, const char *what, const char *name)
+{
+    if (strlen(name) == 0 || strlen(name) > NAME_MAX_LEN) {
+        http_bad(r, "a %s name is 1 to %d bytes", what, NAME_MAX_LEN);
+        return -1;
+    }
+    return 0;
+}
+
+static int apply_user(http_ctx *x, http_reply *r, const char *name, const user_body *u)
+{
+    const char *why;
+
+    if (auth_put_user(&x->b->auth, name, u->has_hash ? u->hash : NULL, u->hashlen, u->algo, u->tags, &why) < 0) {
+        http_reply_error(r, 500, "internal_error", why);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------- permission bodies */
+
+static const char *const perm_keys[3] = {"configure", "write", "read"};
+
+/* The three expressions of o into re[]; -1 with RabbitMQ's
+ * "[{key_missing,write},...]" or a type or length error. */
+static int parse_perm(http_reply *r, json_t *o, const char *re[3])
+{
+    char missing[200] = "";
+    int k;
+
+    for (k = 0; k < 3; k++) {
+        json_t *v = json_object_get(o, perm_keys[k]);
+        if (!v) {
+            snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s{key_missing,%s}",
+                     missing[0] ? "," : "", perm_keys[k]);
+            continue;
+        }
+        if (!json_is_string(v) || json_string_length(v) > NAME_MAX_LEN ||
+            strlen(json_string_value(v)) != json_string_length(v)) {
+            http_bad(r, "%s must be a string of up to %d bytes (a regular expression)", perm_keys[k], NAME_MAX_LEN);
+            return -1;
+        }
+        re[k] = json_string_value(v);
+    }
+    if (missing[0]) {
+        http_bad(r, "[%s]", missing);
+        return -1;
+    }
+    return 0;
+}
+
+/* Would the three compile?  (POSIX extended; -1 with a 400 naming it.) */
+static int check_regexes(http_reply *r, const char *const re[3])
+{
+    int k;
+    for (k = 0; k < 3; k++) {
+        regex_t rx;
+        int rc = regcomp(&rx, re[k], REG_EXTENDED | REG_NOSUB);
+        if (rc) {
+            char text[128];
+            regerror(rc, &rx, text, sizeof text);
+            http_bad(r, "invalid_regexp: '%s': %s", re[k], text);
+            return -1;
+        }
+        regfree(&rx);
+    }
+    return 0;
+}
+
+/* -------------------------------------------------------------- users */
+
+void http_get_users(http_ctx *x, http_reply *r)
+{
+    json_t *arr;
+    size_t i;
+
+    if (http_need_admin(x, r) < 0)
+        return;
+    arr = json_array();
+    for (i = 0; arr && i < x->b->auth.nusers; i++)
+        json_array_append_new(arr, user_json(&x->b->auth.users[i]));
+    http_reply_json(r, 200, arr);
+}
+
+void http_get_users_without_permissions(http_ctx *x, http_reply *r)
+{
+    json_t *arr;
+    size_t i;
+
+    if (http_need_admin(x, r) < 0)
+        return;
+    arr = json_array();
+    for (i = 0; arr && i < x->b->auth.nusers; i++)
+        if (x->b->auth.users[i].nperms == 0)
+            json_array_append_new(arr, user_json(&x->b->auth.users[i]));
+    http_reply_json(r, 200, arr);
+}
+
+void http_get_user(http_ctx *x, http_reply *r)
+{
+    const auth_user *u;
+
+    if (http_need_admin(x, r) < 0)
+        return;
+    if (!(u = auth_find(&x->b->auth, x->params[0].ptr)))
+        http_reply_not_found(r);
+    else
+        http_reply_json(r, 200, user_json(u));
+}
+
+void http_put_user(http_ctx *x, http_reply *r)
+{
+    const char *name = x->params[0].ptr;
+    bool existed;
+    user_body u;
+
+    if (http_need_admin(x, r) < 0)
+        return;
+    if (!x->body) {
+        http_reply_not_json(r);
+        return;
+    }
+    if (check_name(r, "user", name) < 0 || parse_user(r, x->body, &u) < 0)
+        return;
+    existed = auth_find(&x->b->auth, name) != NULL;
+    if (apply_user(x, r, name, &u) == 0)
+        r->status = existed ? 204 : 201;
+}
+
+void http_delete_user(http_ctx *x, http_reply *r)
+{
+    if (http_need_admin(x, r) < 0)
+        return;
+    if (auth_delete_user(&x->b->auth, x->params[0].ptr) < 0)
+        http_reply_not_found(r);
+    else
+        r->status = 204;
+}
+
+/* -------------------------------------------------------- permissions */
+
+void http_get_permissions(http_ctx *x, http_reply *r)
+{
+    json_t *arr;
+    size_t i, k;
+
+    if (http_need_admin(x, r) < 0)
+        return;
+    arr = json_array();
+    for (i = 0; arr && i < x->b->auth.nusers; i++)
+        for (k = 0; k < x->b->auth.users[i].nperms; k++)
+            json_array_append_new(arr, perm_json(&x->b->auth.users[i], &x->b->auth.users[i].perms[k], false));
+    http_reply_json(r, 200, arr);
+}
+
+void http_get_user_permissions(http_ctx *x, http_reply *r)
+{
+    const auth_user *u;
+    json_t *arr;
+    size_t k;
+
+    if (http_need_admin(x, r) < 0)
+        return;
+    if (!(u = auth_find(&x->b->auth, x->params[0].ptr))) {
+        http_reply_not_found(r);
+        return;
+    }
+    arr = json_array();
+    for (k = 0; arr && k < u->nperms; k++)
+        json_array_append_new(arr, perm_json(u, &u->perms[k], false));
+    http_reply_json(r, 200, arr);
+}
+
+void http_get_vhost_permissions(http_ctx *x, http_reply *r)
+{
+    const char *vh = x->params[0].ptr;
+    json_t *arr;
+    size_t i;
+
+    if (http_need_admin(x, r) < 0)
+        return;
+    if (!vhost_exists(x, vh)) {
+        http_reply_not_found(r);
+        return;
+    }
+    arr = json_array();
+    for (i = 0; arr && i < x->b->auth.nusers; i++) {
+        const auth_vperm *p = auth_permission(&x->b->auth.users[i], vh);
+        if (p)
+            json_array_append_new(arr, perm_json(&x->b->auth.users[i], p, true));
+    }
+    http_reply_json(r, 200, arr);
+}
+
+void http_get_permission(http_ctx *x, http_reply *r)
+{
+    const auth_user *u;
+    const auth_vperm *p;
+
+    if (http_need_admin(x, r) < 0)
+        return;
+    u = auth_find(&x->b->auth, x->params[1].ptr);
+    if (!u || !(p = auth_permission(u, x->params[0].ptr)))
+        http_reply_not_found(r);
+    else
+        http_reply_json(r, 200, perm_json(u, p, false));
+}
+
+void http_put_permission(http_ctx *x, http_reply *r)
+{
+    const char *vh = x->params[0].ptr, *user = x->params[1].ptr;
+    const char *re[3] = {0};
+    const auth_user *u;
+    bool existed;
+    char why[256];
+
+    if (http_need_admin(x, r) < 0)
+        return;
+    if (!x->body) {
+        http_reply_not_json(r);
+        return;
+    }
+    if (!(u = auth_find(&x->b->auth, user)) || !vhost_exists(x, vh)) {
+        http_bad(r, "vhost_or_user_not_found");
+        return;
+    }
+    if (parse_perm(r, x->body, re) < 0 || check_regexes(r, re) < 0)
+        return;
+    existed = auth_permission(u, vh) != NULL;
+    if (auth_set_permission(&x->b->auth, user, vh, re, why, sizeof why) < 0)
+        http_reply_error(r, 500, "internal_error", why);
+    else
+        r->status = existed ? 204 : 201;
+}
+
+void http_delete_permission(http_ctx *x, http_reply *r)
+{
+    if (http_need_admin(x, r) < 0)
+        return;
+    if (auth_clear_permission(&x->b->auth, x->params[1].ptr, x->params[0].ptr) < 0)
+        http_reply_not_found(r);
+    else
+        r->status = 204;
+}
+
+/* -------------------------------------------------------- definitions */
+
+json_t *http_users_export(http_ctx *x, json_t **perms)
+{
+    json_t *users = json_array();
+    size_t i, k;
+
+    *perms = json_array();
+    for (i = 0; users && *perms && i < x->b->auth.nusers; i++) {
+        const auth_user *u = &x->b->auth.users[i];
+        json_array_append_new(users, user_json(u));
+        for (k = 0; k < u->nperms; k++)
+            json_array_append_new(*perms, perm_json(u, &u->perms[k], false));
+    }
+    return users;
+}
+
+static const char *str_field(json_t *o, const char *key)
+{
+    json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
+    return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v) ? json_string_value(v) : NULL;
+}
+
+int http_users_import(http_ctx *x, http_reply *r, json_t *body, bool apply)
+{
+    json_t *users = json_object_get(body, "users"), *perms = json_object_get(body, "permissions"), *o;
+    size_t i;
+
+    if ((users && !json_is_array(users)) || (perms && !json_is_array(perms))) {
+        http_bad(r, "definitions: users and permissions must be lists");
+        return -1;
+    }
+    json_array_foreach(users, i, o) {
+        const char *name = str_field(o, "name");
+        user_body u;
+        if (!name) {
+            http_bad(r, "definitions: a user without a valid 'name'");
+            return -1;
+        }
+        if (check_name(r, "user", name) < 0 || parse_user(r, o, &u) < 0)
+            return -1;
+        if (apply && apply_user(x, r, name, &u) < 0)
+            return -1;
+    }
+    json_array_foreach(perms, i, o) {
+        const char *user = str_field(o, "user"), *vh = str_field(o, "vhost"), *re[3] = {0};
+        char why[256];
+        bool known = false;
+        size_t k;
+        json_t *p;
+        if (!user || !vh) {
+            http_bad(r, "definitions: a permission without a valid 'user' and 'vhost'");
+            return -1;
+        }
+        if (!vhost_exists(x, vh)) {
+            http_bad(r, "definitions: a permission of user '%s' in vhost '%s': warren has one virtual host, '/'",
+                     user, vh);
+            return -1;
+        }
+        /* the user must exist now or come with this import */
+        known = auth_find(&x->b->auth, user) != NULL;
+        json_array_foreach(users, k, p) {
+            const char *n = str_field(p, "name");
+            known = known || (n && !strcmp(n, user));
+        }
+        if (!known) {
+            http_bad(r, "definitions: a permission of user '%s', who is neither in the definitions nor in warren",
+                     user);
+            return -1;
+        }
+        if (parse_perm(r, o, re) < 0 || check_regexes(r, re) < 0)
+            return -1;
+        if (apply && auth_set_permission(&x->b->auth, user, vh, re, why, sizeof why) < 0) {
+            http_reply_error(r, 500, "internal_error", why);
+            return -1;
+        }
+    }
+    return 0;
+}
