@@ -45,13 +45,6 @@ static void vhost_totals(vhost *vh, totals *t)
     }
 }
 
-/* The vhost a path names: warren has one, "/". */
-static vhost *find_vhost(http_ctx *x, const http_str *name)
-{
-    vhost *vh = x->b->vh;
-    return strlen(vh->name) == name->len && !memcmp(vh->name, name->ptr, name->len) ? vh : NULL;
-}
-
 static json_t *exchange_types(void)
 {
     return json_pack("[{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b}]", "name", "direct", "description",
@@ -106,45 +99,6 @@ static void get_whoami(http_ctx *x, http_reply *r)
 {
     const auth_user *u = auth_find(&x->b->auth, x->user);
     http_reply_json(r, 200, json_pack("{s:s,s:o}", "name", x->user, "tags", u ? http_user_tags(u) : json_array()));
-}
-
-/* -------------------------------------------------------------- vhosts */
-
-static json_t *vhost_json(http_ctx *x, vhost *vh)
-{
-    totals t;
-
-    vhost_totals(vh, &t);
-    return json_pack("{s:s,s:s,s:[],s:s,s:{s:s,s:[]},s:b,s:{s:s},s:I,s:I,s:I}", "name", vh->name, "description",
-                     "Default virtual host", "tags", "default_queue_type", "undefined", "metadata", "description",
-                     "Default virtual host", "tags", "tracing", 0, "cluster_state", http_server_node(x->srv),
-                     "running", "messages_ready", (json_int_t)t.ready, "messages_unacknowledged",
-                     (json_int_t)t.unacked, "messages", (json_int_t)(t.ready + t.unacked));
-}
-
-static void get_vhosts(http_ctx *x, http_reply *r)
-{
-    http_reply_json(r, 200, json_pack("[o]", vhost_json(x, x->b->vh)));
-}
-
-static void get_vhost(http_ctx *x, http_reply *r)
-{
-    vhost *vh = find_vhost(x, &x->params[0]);
-
-    if (!vh)
-        http_reply_not_found(r);
-    else
-        http_reply_json(r, 200, vhost_json(x, vh));
-}
-
-/* PUT of an existing vhost changes nothing warren keeps (204, as
- * RabbitMQ answers an update); warren cannot create another yet. */
-static void put_vhost(http_ctx *x, http_reply *r)
-{
-    if (find_vhost(x, &x->params[0]))
-        r->status = 204;
-    else
-        http_reply_error(r, 501, "not_implemented", "warren has one virtual host, '/'; it cannot create others yet");
 }
 
 /* -------------------------------------------------------------- alarms */
@@ -276,9 +230,6 @@ const http_route http_api_routes[] = {
     {HTTP_GET, "/api/whoami", get_whoami, false},
     {HTTP_GET, "/api/nodes", get_nodes, false},
     {HTTP_GET, "/api/nodes/{node}", get_node, false},
-    {HTTP_GET, "/api/vhosts", get_vhosts, false},
-    {HTTP_GET, "/api/vhosts/{vhost}", get_vhost, false},
-    {HTTP_PUT, "/api/vhosts/{vhost}", put_vhost, true},
     {HTTP_GET, "/api/health/checks/alarms", get_alarms, false},
     /* through the domain API (domain.c) */
     {HTTP_PUT, "/api/queues/{vhost}/{queue}", http_put_queue, true},
@@ -297,7 +248,7 @@ const http_route http_api_routes[] = {
     {HTTP_POST, "/api/definitions", http_post_definitions, true},
     {HTTP_GET, "/api/definitions/{vhost}", http_get_vhost_definitions, false},
     {HTTP_POST, "/api/definitions/{vhost}", http_post_vhost_definitions, true},
-    /* users and permissions (users.c) */
+    /* users, permissions and vhosts (users.c) */
     {HTTP_GET, "/api/users", http_get_users, false},
     {HTTP_GET, "/api/users/without-permissions", http_get_users_without_permissions, false},
     {HTTP_GET, "/api/users/{user}", http_get_user, false},
@@ -309,5 +260,9 @@ const http_route http_api_routes[] = {
     {HTTP_GET, "/api/permissions/{vhost}/{user}", http_get_permission, false},
     {HTTP_PUT, "/api/permissions/{vhost}/{user}", http_put_permission, true},
     {HTTP_DELETE, "/api/permissions/{vhost}/{user}", http_delete_permission, false},
+    {HTTP_GET, "/api/vhosts", http_get_vhosts, false},
+    {HTTP_GET, "/api/vhosts/{vhost}", http_get_vhost, false},
+    {HTTP_PUT, "/api/vhosts/{vhost}", http_put_vhost, true},
+    {HTTP_DELETE, "/api/vhosts/{vhost}", http_delete_vhost, false},
 };
 const size_t http_api_nroutes = sizeof http_api_routes / sizeof *http_api_routes;

@@ -29,9 +29,7 @@
 
 static vhost *path_vhost(http_ctx *x)
 {
-    vhost *vh = x->b->vh;
-    const http_str *n = &x->params[0];
-    return strlen(vh->name) == n->len && !memcmp(vh->name, n->ptr, n->len) ? vh : NULL;
+    return broker_vhost(x->b, x->params[0].ptr, x->params[0].len);
 }
 
 static amqp_str param(http_ctx *x, int i)
@@ -565,9 +563,9 @@ static json_t *args_json(const uint8_t *p, uint32_t len)
 
 /* RabbitMQ's definitions: the whole broker's, or (per_vhost, GET
  * /api/definitions/{vhost}) one vhost's, whose items have no "vhost". */
-static json_t *definitions_json(http_ctx *x, vhost *vh, bool per_vhost)
+static void vhost_items(vhost *vh, bool per_vhost, json_t *queues, json_t *exchanges, json_t *bindings)
 {
-    json_t *queues = json_array(), *exchanges = json_array(), *bindings = json_array(), *o, *item;
+    json_t *item;
     size_t i = 0;
     void *v;
 
@@ -614,14 +612,28 @@ static json_t *definitions_json(http_ctx *x, vhost *vh, bool per_vhost)
             json_array_append_new(bindings, item);
         }
     }
-    if (per_vhost)
+}
+
+static json_t *definitions_json(http_ctx *x, vhost *vh, bool per_vhost)
+{
+    json_t *queues = json_array(), *exchanges = json_array(), *bindings = json_array(), *o;
+    size_t i = 0;
+    void *v;
+
+    if (per_vhost) {
+        vhost_items(vh, true, queues, exchanges, bindings);
         return json_pack("{s:s,s:[],s:[],s:o,s:o,s:o}", "rabbit_version", RABBITMQ_COMPAT_VERSION, "parameters",
                          "policies", "queues", queues, "exchanges", exchanges, "bindings", bindings);
+    }
+    vhost_items(x->b->vh, false, queues, exchanges, bindings);
+    while (map_next(&x->b->vhosts, &i, NULL, NULL, &v))
+        if (v != x->b->vh)
+            vhost_items(v, false, queues, exchanges, bindings);
     {
         json_t *perms, *users = http_users_export(x, &perms);
-        o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:[{s:s}],s:o,s:[],s:[],s:[],s:[],s:o,s:o,s:o}", "rabbit_version",
+        o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:[],s:[],s:[],s:[],s:o,s:o,s:o}", "rabbit_version",
                       RABBITMQ_COMPAT_VERSION, "rabbitmq_version", RABBITMQ_COMPAT_VERSION, "product_name", "warren",
-                      "product_version", WARREN_VERSION, "users", users, "vhosts", "name", vh->name, "permissions",
+                      "product_version", WARREN_VERSION, "users", users, "vhosts", http_vhosts_export(x), "permissions",
                       perms, "topic_permissions", "parameters", "global_parameters", "policies", "queues", queues,
                       "exchanges", exchanges, "bindings", bindings);
     }
@@ -647,6 +659,7 @@ void http_get_vhost_definitions(http_ctx *x, http_reply *r)
 
 typedef struct defs_item {
     json_t *o;
+    const char *vhost;          /* its "vhost" (NULL: the path's, per-vhost import) */
     amqp_tbuf args;
     union {
         queue_spec q;
@@ -721,29 +734,24 @@ static int check_unsupported(http_ctx *x, http_reply *r, json_t *body)
         http_bad(r, "warren does not support %s: nothing was imported", names);
         return -1;
     }
-    if (!(v = section(r, body, "vhosts")))
+    if (http_vhosts_import(x, r, body, false) < 0)
         return -1;
-    json_array_foreach(v, i, item) {
-        json_t *n = json_is_object(item) ? json_object_get(item, "name") : NULL;
-        if (!json_is_string(n) || strcmp(json_string_value(n), x->b->vh->name)) {
-            http_bad(r, "warren has one virtual host, '/'; it cannot create '%s': nothing was imported",
-                     json_is_string(n) ? json_string_value(n) : "?");
-            return -1;
-        }
-    }
     return http_users_import(x, r, body, false);
 }
 
-static int item_vhost(http_ctx *x, http_reply *r, json_t *o, const char *what, bool per_vhost)
+/* An item's vhost: one that exists or that the file makes (a per-vhost
+ * import puts everything in the path's vhost, as RabbitMQ). */
+static int item_vhost(http_ctx *x, http_reply *r, json_t *o, const char *what, bool per_vhost, defs_item *it)
 {
     json_t *v = json_object_get(o, "vhost");
-    if (per_vhost && !v)
+    if (per_vhost)
         return 0;
-    if (!json_is_string(v) || strcmp(json_string_value(v), x->b->vh->name)) {
-        http_bad(r, "definitions: a %s in vhost '%s': warren has one virtual host, '/'", what,
+    if (!json_is_string(v) || !http_vhost_known(x, x->body, json_string_value(v))) {
+        http_bad(r, "definitions: a %s in vhost '%s', which neither exists nor is in the definitions", what,
                  json_is_string(v) ? json_string_value(v) : "?");
         return -1;
     }
+    it->vhost = json_string_value(v);
     return 0;
 }
 
@@ -775,14 +783,14 @@ static int defs_parse(http_ctx *x, http_reply *r, json_t *body, bool per_vhost, 
         defs_item *it = &d->items[k++];
         amqp_str name;
         if (not_object(r, o, "queues") < 0 || item_name(r, o, "queue", "name", false, &name) < 0 ||
-            item_vhost(x, r, o, "queue", per_vhost) < 0 || http_body_queue(r, o, name, &it->s.q, &it->args) < 0)
+            item_vhost(x, r, o, "queue", per_vhost, it) < 0 || http_body_queue(r, o, name, &it->s.q, &it->args) < 0)
             return -1;
     }
     json_array_foreach(xs, i, o) {
         defs_item *it = &d->items[k++];
         amqp_str name;
         if (not_object(r, o, "exchanges") < 0 || item_name(r, o, "exchange", "name", false, &name) < 0 ||
-            item_vhost(x, r, o, "exchange", per_vhost) < 0 || http_body_exchange(r, o, name, &it->s.x, &it->args) < 0)
+            item_vhost(x, r, o, "exchange", per_vhost, it) < 0 || http_body_exchange(r, o, name, &it->s.x, &it->args) < 0)
             return -1;
     }
     json_array_foreach(bs, i, o) {
@@ -790,7 +798,7 @@ static int defs_parse(http_ctx *x, http_reply *r, json_t *body, bool per_vhost, 
         json_t *t = json_object_get(o, "destination_type");
         if (not_object(r, o, "bindings") < 0 || item_name(r, o, "binding", "source", true, &it->s.b.source) < 0 ||
             item_name(r, o, "binding", "destination", false, &it->s.b.destination) < 0 ||
-            item_vhost(x, r, o, "binding", per_vhost) < 0)
+            item_vhost(x, r, o, "binding", per_vhost, it) < 0)
             return -1;
         if (!json_is_string(t) || (strcmp(json_string_value(t), "queue") && strcmp(json_string_value(t), "exchange"))) {
             http_bad(r, "definitions: a binding's destination_type must be \"queue\" or \"exchange\"");
@@ -816,8 +824,9 @@ static void defs_free(defs *d)
  * binding to a missing exchange) does not stop the rest; RabbitMQ logs
  * and skips it with a 204, warren names every one in a 400 after
  * importing the others. */
-static void import_definitions(http_ctx *x, http_reply *r, vhost *vh, bool per_vhost)
+static void import_definitions(http_ctx *x, http_reply *r, vhost *path_vh, bool per_vhost)
 {
+    vhost *vh;
     char why[2048];
     size_t len = 0, i, refused = 0, total;
     defs d = {0};
@@ -828,8 +837,8 @@ static void import_definitions(http_ctx *x, http_reply *r, vhost *vh, bool per_v
     }
     if (check_unsupported(x, r, x->body) < 0 || defs_parse(x, r, x->body, per_vhost, &d) < 0)
         goto out;
-    /* users and permissions first, as RabbitMQ's import */
-    if (!per_vhost && http_users_import(x, r, x->body, true) < 0)
+    /* vhosts, users and permissions first, as RabbitMQ's import */
+    if (!per_vhost && (http_vhosts_import(x, r, x->body, true) < 0 || http_users_import(x, r, x->body, true) < 0))
         goto out;
     total = d.nq + d.nx + d.nb;
     why[0] = 0;
@@ -838,7 +847,13 @@ static void import_definitions(http_ctx *x, http_reply *r, vhost *vh, bool per_v
         amqp_error err;
         char what[600];
         int rc;
-        if (i < d.nq) {
+        vh = it->vhost ? broker_vhost(x->b, it->vhost, strlen(it->vhost)) : path_vh;
+        if (!vh) {
+            /* made by this import a moment ago, so never; but never NULL */
+            amqp_fail(&err, AMQP_NOT_FOUND, "no vhost '%s'", it->vhost);
+            rc = -1;
+            snprintf(what, sizeof what, "an item of vhost '%s'", it->vhost);
+        } else if (i < d.nq) {
             rc = vhost_declare_queue(vh, &it->s.q, NULL, false, NULL, &err);
             snprintf(what, sizeof what, "queue '%.*s'", (int)it->s.q.name.len, it->s.q.name.ptr);
         } else if (i < d.nq + d.nx) {

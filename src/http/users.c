@@ -6,6 +6,10 @@
  *
  * Who may: an administrator, for all of it (RabbitMQ's
  * is_authorized_admin); anyone else is told 401 "Not administrator user".
+ * The vhosts are listed for every management user, each seeing those it
+ * has permissions on (monitoring and administrator users: all), and made
+ * and deleted by administrators; the maker of a vhost gets every
+ * permission on it, as RabbitMQ's management gives them.
  *
  * Bodies as RabbitMQ takes them: a user's "tags" (required) is a
  * comma-separated string or a list of strings; "password" is hashed here
@@ -16,6 +20,7 @@
  */
 #include "http/users.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,7 +59,7 @@ int http_need_admin(http_ctx *x, http_reply *r)
 
 static bool vhost_exists(http_ctx *x, const char *name)
 {
-    return !strcmp(x->b->vh->name, name);
+    return broker_vhost(x->b, name, strlen(name)) != NULL;
 }
 
 static json_t *user_json(const auth_user *u)
@@ -473,8 +478,9 @@ int http_users_import(http_ctx *x, http_reply *r, json_t *body, bool apply)
             http_bad(r, "definitions: a permission without a valid 'user' and 'vhost'");
             return -1;
         }
-        if (!vhost_exists(x, vh)) {
-            http_bad(r, "definitions: a permission of user '%s' in vhost '%s': warren has one virtual host, '/'",
+        if (!http_vhost_known(x, body, vh)) {
+            http_bad(r, "definitions: a permission of user '%s' in vhost '%s', which neither exists nor is in the "
+                        "definitions",
                      user, vh);
             return -1;
         }
@@ -497,4 +503,152 @@ int http_users_import(http_ctx *x, http_reply *r, json_t *body, bool apply)
         }
     }
     return 0;
+}
+
+/* -------------------------------------------------------------- vhosts */
+
+static json_t *vhost_json(http_ctx *x, vhost *vh)
+{
+    uint64_t ready = 0, unack = 0;
+    const char *desc = vh == x->b->vh ? "Default virtual host" : "";
+    size_t i = 0;
+    void *v;
+
+    while (map_next(&vh->queues, &i, NULL, NULL, &v)) {
+        ready += queue_message_count(v);
+        unack += ((queue *)v)->unacked;
+    }
+    return json_pack("{s:s,s:s,s:[],s:s,s:{s:s,s:[]},s:b,s:{s:s},s:I,s:I,s:I}", "name", vh->name, "description",
+                     desc, "tags", "default_queue_type", "undefined", "metadata", "description", desc, "tags",
+                     "tracing", 0, "cluster_state", http_server_node(x->srv), "running", "messages_ready",
+                     (json_int_t)ready, "messages_unacknowledged", (json_int_t)unack, "messages",
+                     (json_int_t)(ready + unack));
+}
+
+/* Does the logged-in user see vh? */
+static bool sees_vhost(http_ctx *x, const vhost *vh)
+{
+    const auth_user *u = auth_find(&x->b->auth, x->user);
+    return u && ((u->tagbits & (AUTH_TAG_ADMINISTRATOR | AUTH_TAG_MONITORING)) || auth_permission(u, vh->name));
+}
+
+void http_get_vhosts(http_ctx *x, http_reply *r)
+{
+    json_t *arr = json_array();
+    size_t i = 0;
+    void *v;
+
+    /* "/" first, then the others as the map holds them */
+    if (arr && sees_vhost(x, x->b->vh))
+        json_array_append_new(arr, vhost_json(x, x->b->vh));
+    while (arr && map_next(&x->b->vhosts, &i, NULL, NULL, &v))
+        if (v != x->b->vh && sees_vhost(x, v))
+            json_array_append_new(arr, vhost_json(x, v));
+    http_reply_json(r, 200, arr);
+}
+
+void http_get_vhost(http_ctx *x, http_reply *r)
+{
+    vhost *vh = broker_vhost(x->b, x->params[0].ptr, x->params[0].len);
+
+    if (!vh || !sees_vhost(x, vh))
+        http_reply_not_found(r);
+    else
+        http_reply_json(r, 200, vhost_json(x, vh));
+}
+
+/* Make a vhost; its maker gets ".*" on it when it is new.  201/204, or
+ * the refusal in *r. */
+static int add_vhost(http_ctx *x, http_reply *r, const char *name, bool grant)
+{
+    static const char *const all[3] = {".*", ".*", ".*"};
+    const char *why;
+    char whyb[200];
+    int rc;
+
+    if (check_name(r, "vhost", name) < 0)
+        return -1;
+    if ((rc = broker_add_vhost(x->b, name, &why)) < 0) {
+        http_reply_error(r, 500, "internal_error", why);
+        return -1;
+    }
+    if (rc == 0 && grant && auth_set_permission(&x->b->auth, x->user, name, all, whyb, sizeof whyb) < 0) {
+        http_reply_error(r, 500, "internal_error", whyb);
+        return -1;
+    }
+    r->status = rc == 0 ? 201 : 204;
+    return 0;
+}
+
+void http_put_vhost(http_ctx *x, http_reply *r)
+{
+    if (http_need_admin(x, r) < 0)
+        return;
+    add_vhost(x, r, x->params[0].ptr, true);
+}
+
+void http_delete_vhost(http_ctx *x, http_reply *r)
+{
+    if (http_need_admin(x, r) < 0)
+        return;
+    if (broker_delete_vhost(x->b, x->params[0].ptr) == 0)
+        r->status = 204;
+    else if (errno == EPERM)
+        http_bad(r, "warren keeps its default vhost '/': it cannot be deleted");
+    else
+        http_reply_not_found(r);
+}
+
+json_t *http_vhosts_export(http_ctx *x)
+{
+    json_t *arr = json_array();
+    size_t i = 0;
+    void *v;
+
+    if (arr)
+        json_array_append_new(arr, json_pack("{s:s}", "name", x->b->vh->name));
+    while (arr && map_next(&x->b->vhosts, &i, NULL, NULL, &v))
+        if (v != x->b->vh)
+            json_array_append_new(arr, json_pack("{s:s}", "name", ((vhost *)v)->name));
+    return arr;
+}
+
+int http_vhosts_import(http_ctx *x, http_reply *r, json_t *body, bool apply)
+{
+    json_t *vhosts = json_object_get(body, "vhosts"), *o;
+    size_t i;
+
+    if (vhosts && !json_is_array(vhosts)) {
+        http_bad(r, "definitions: vhosts must be a list");
+        return -1;
+    }
+    json_array_foreach(vhosts, i, o) {
+        const char *name = str_field(o, "name");
+        if (!name) {
+            http_bad(r, "definitions: a vhost without a valid 'name'");
+            return -1;
+        }
+        if (check_name(r, "vhost", name) < 0)
+            return -1;
+        if (apply && add_vhost(x, r, name, false) < 0)
+            return -1;
+    }
+    r->status = 0;
+    return 0;
+}
+
+/* Is name a vhost now, or one the import's vhosts section makes? */
+bool http_vhost_known(http_ctx *x, json_t *body, const char *name)
+{
+    json_t *o;
+    size_t i;
+
+    if (vhost_exists(x, name))
+        return true;
+    json_array_foreach(json_object_get(body, "vhosts"), i, o) {
+        const char *n = str_field(o, "name");
+        if (n && !strcmp(n, name))
+            return true;
+    }
+    return false;
 }

@@ -1,7 +1,8 @@
 /*
  * users.h - the HTTP API's users and permissions (users.c): RabbitMQ
- * 3.10's /api/users, /api/permissions and the users and permissions of
- * the definitions export and import, over the user database (auth.h).
+ * 3.10's /api/users, /api/permissions, /api/vhosts and the users,
+ * permissions and vhosts of the definitions export and import, over the
+ * user database (auth.h) and the broker's vhosts (broker_vhost).
  */
 #ifndef WARREN_HTTP_USERS_H
 #define WARREN_HTTP_USERS_H
@@ -26,11 +27,21 @@ void http_get_vhost_permissions(http_ctx *x, http_reply *r);
 void http_get_permission(http_ctx *x, http_reply *r);
 void http_put_permission(http_ctx *x, http_reply *r);
 void http_delete_permission(http_ctx *x, http_reply *r);
+void http_get_vhosts(http_ctx *x, http_reply *r);
+void http_get_vhost(http_ctx *x, http_reply *r);
+void http_put_vhost(http_ctx *x, http_reply *r);
+void http_delete_vhost(http_ctx *x, http_reply *r);
 
 /* Definitions: the "users" and "permissions" sections of an export (new
  * references), and of an import: checked whole first (check: -1 with a
  * 400 in *r, nothing changed), then applied (users before permissions). */
 json_t *http_users_export(http_ctx *x, json_t **perms);
 int http_users_import(http_ctx *x, http_reply *r, json_t *body, bool apply);
+/* The "vhosts" section: exported ({"name"} each, "/" first), imported
+ * (created when missing; checked first as above, then applied before the
+ * users).  http_vhost_known: a vhost that exists or that body makes. */
+json_t *http_vhosts_export(http_ctx *x);
+int http_vhosts_import(http_ctx *x, http_reply *r, json_t *body, bool apply);
+bool http_vhost_known(http_ctx *x, json_t *body, const char *name);
 
 #endif

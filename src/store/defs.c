@@ -41,7 +41,26 @@ static size_t str_size(amqp_str s, bool *bad)
     return 1u + s.len;
 }
 
+static bool kind_in_vhost(uint8_t kind)
+{
+    return kind == DEF_QUEUE || kind == DEF_EXCHANGE || kind == DEF_EXCHANGE_GONE || kind == DEF_BIND ||
+           kind == DEF_UNBIND;
+}
+
+static size_t plain_size(const store_def *d);
+
 size_t defs_encoded_size(const store_def *d)
+{
+    size_t n = plain_size(d);
+
+    if (n == 0 || d->vhost.len == 0 || !kind_in_vhost(d->kind))
+        return n;
+    if (d->vhost.len > 255)
+        return 0;
+    return 1 + 1 + d->vhost.len + n;
+}
+
+static size_t plain_size(const store_def *d)
 {
     bool bad = false;
     size_t n;
@@ -79,6 +98,10 @@ size_t defs_encoded_size(const store_def *d)
     case DEF_PERMISSION_GONE:
         n = 1 + str_size(d->perm.user, &bad) + str_size(d->perm.vhost, &bad);
         break;
+    case DEF_VHOST:
+    case DEF_VHOST_GONE:
+        n = 1 + str_size(d->name, &bad);
+        break;
     default:
         return 0;
     }
@@ -103,6 +126,10 @@ static uint8_t *put_table(uint8_t *w, amqp_table t)
 
 void defs_encode(const store_def *d, uint8_t *w)
 {
+    if (d->vhost.len && kind_in_vhost(d->kind)) {
+        *w++ = DEF_IN_VHOST;
+        w = put_str(w, d->vhost);
+    }
     *w++ = d->kind;
     switch (d->kind) {
     case DEF_QUEUE:
@@ -123,6 +150,8 @@ void defs_encode(const store_def *d, uint8_t *w)
         put_table(w, d->exchange.arguments);
         break;
     case DEF_EXCHANGE_GONE:
+    case DEF_VHOST:
+    case DEF_VHOST_GONE:
         put_str(w, d->name);
         break;
     case DEF_BIND:
@@ -213,7 +242,17 @@ int defs_decode(const uint8_t *p, uint32_t len, store_def *d)
         d->exchange.internal = (*q & 4) != 0;
         return get_last_table(q + 1, end, &d->exchange.arguments);
     case DEF_EXCHANGE_GONE:
+    case DEF_VHOST:
+    case DEF_VHOST_GONE:
         return get_str(&q, end, &d->name) < 0 || q != end ? -1 : 0;
+    case DEF_IN_VHOST: {
+        amqp_str vh;
+        if (get_str(&q, end, &vh) < 0 || vh.len == 0 || q == end || !kind_in_vhost(*q) ||
+            defs_decode(q, (uint32_t)(end - q), d) < 0)
+            return -1;
+        d->vhost = vh;
+        return 0;
+    }
     case DEF_BIND:
     case DEF_UNBIND:
         if (get_str(&q, end, &d->binding.source) < 0 || end - q < 1)

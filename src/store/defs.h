@@ -28,8 +28,14 @@
  *    10 permission user | vhost | configure | write | read (regular
  *                  expressions)
  *    11 permission gone  user | vhost
- *   (8..11 since the users came to the log; an older file has none and
- *   reads as it always did, and an older warren skips them as unknown)
+ *    12 in vhost   vhost name | a whole payload of kind 1, 3, 4, 5 or 6
+ *                  (its kind byte first): that record, in that vhost;
+ *                  an unwrapped one is in "/"
+ *    13 vhost      name
+ *    14 vhost gone name
+ *   (8..14 since the users and the vhosts came to the log; an older file
+ *   has none and reads as it always did, everything in "/", and an older
+ *   warren skips them as unknown)
  *
  * The record structs carry what RabbitMQ's definitions export says of a
  * queue, an exchange or a binding (name, type, durable, auto_delete,
@@ -58,6 +64,9 @@ enum {
     DEF_USER_GONE = 9,
     DEF_PERMISSION = 10,
     DEF_PERMISSION_GONE = 11,
+    DEF_IN_VHOST = 12,
+    DEF_VHOST = 13,
+    DEF_VHOST_GONE = 14,
 };
 
 /* A binding's destination_type, as recorded (any other byte read back
@@ -68,6 +77,7 @@ enum { DEF_DEST_QUEUE = 0, DEF_DEST_EXCHANGE = 1 };
  * nothing here owns memory.  Names are at most 255 bytes (AMQP short
  * strings); a longer one is refused when encoding. */
 typedef struct store_queue_def {
+    amqp_str vhost;             /* empty: "/" (as every record before vhosts) */
     amqp_str name;
     bool durable, auto_delete;
     amqp_table arguments;
@@ -75,6 +85,7 @@ typedef struct store_queue_def {
 } store_queue_def;
 
 typedef struct store_exchange_def {
+    amqp_str vhost;             /* empty: "/" */
     amqp_str name;
     amqp_str type;              /* "direct", "topic", ... */
     bool durable, auto_delete, internal;
@@ -82,6 +93,7 @@ typedef struct store_exchange_def {
 } store_exchange_def;
 
 typedef struct store_binding_def {
+    amqp_str vhost;             /* empty: "/" */
     amqp_str source;            /* an exchange */
     amqp_str destination;
     uint8_t destination_type;   /* DEF_DEST_QUEUE or DEF_DEST_EXCHANGE */
@@ -107,6 +119,10 @@ typedef struct store_perm_def {
 /* One record, decoded. */
 typedef struct store_def {
     uint8_t kind;                       /* DEF_*; others are kept by ignoring them */
+    /* the vhost of a queue, exchange or binding record: empty for "/"
+     * (written unwrapped), else the record is written inside a
+     * DEF_IN_VHOST one, and decodes with its own kind and this set */
+    amqp_str vhost;
     union {
         store_queue_def queue;          /* DEF_QUEUE */
         uint32_t qid;                   /* DEF_QUEUE_GONE, DEF_NEXT_QID */
@@ -115,6 +131,7 @@ typedef struct store_def {
         store_binding_def binding;      /* DEF_BIND, DEF_UNBIND */
         store_user_def user;            /* DEF_USER; DEF_USER_GONE: name only */
         store_perm_def perm;            /* DEF_PERMISSION, DEF_PERMISSION_GONE */
+                                        /* DEF_VHOST, DEF_VHOST_GONE: name */
     };
 } store_def;
 

@@ -462,7 +462,7 @@ def test_definitions_import_refuses_what_warren_cannot_keep(mgmt, qname):
         ({'parameters': [{'name': 'x'}]}, 'parameters'),
         ({'global_parameters': [{'name': 'cluster_name', 'value': 'x'}]}, 'global_parameters'),
         ({'topic_permissions': [{'user': 'guest'}]}, 'topic_permissions'),
-        ({'vhosts': [{'name': 'other'}]}, "'other'"),
+        ({'vhosts': [{'name': ''}]}, 'vhost name'),
         ({'users': [{'name': 'bob', 'password_hash': 'x', 'tags': ''}]}, 'not_base64'),
         ({'users': [{'name': 'bob', 'password': 'x'}]}, 'tags_not_present'),
         ({'permissions': [{'user': 'guest', 'vhost': '/', 'configure': '(', 'write': '.*', 'read': '.*'}]},
