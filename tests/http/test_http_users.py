@@ -208,6 +208,14 @@ def test_rabbitmqadmin_users_and_permissions(mgmt):
     c = connect(mgmt, 'dora', 'dpw')
     c.channel().queue_declare('dora-q', auto_delete=True)
     c.close()
+    admin(mgmt, 'declare', 'vhost', 'name=dora-vh')
+    assert 'dora-vh' in admin(mgmt, 'list', 'vhosts')
+    admin(mgmt, 'declare', 'permission', 'vhost=dora-vh', 'user=dora', 'configure=.*', 'write=.*', 'read=.*')
+    c = connect(mgmt, 'dora', 'dpw', 'dora-vh')
+    c.channel().queue_declare('dora-q', durable=True)
+    c.close()
+    admin(mgmt, 'delete', 'vhost', 'name=dora-vh')
+    assert 'dora-vh' not in admin(mgmt, 'list', 'vhosts')
     admin(mgmt, 'delete', 'user', 'name=dora')
     assert 'dora' not in admin(mgmt, 'list', 'users')
     with pytest.raises(pika.exceptions.ProbableAuthenticationError):
@@ -288,3 +296,86 @@ def test_warren_export_imports_into_rabbitmq(mgmt):
         c.close()
     finally:
         call(0, 'DELETE', '/api/users/' + name, base=REF_API)
+
+
+# ------------------------------------------------------------ vhosts
+
+def test_vhost_made_used_kept_and_deleted(mgmt):
+    port = mgmt.mgmt_port
+    assert call(port, 'PUT', '/api/vhosts/v2')[0] == 201
+    assert call(port, 'PUT', '/api/vhosts/v2')[0] == 204
+    s, v = call(port, 'GET', '/api/vhosts/v2')
+    assert s == 200 and v['name'] == 'v2' and v['description'] == '' and v['messages'] == 0
+    assert [v['name'] for v in call(port, 'GET', '/api/vhosts')[1]] == ['/', 'v2']
+    # its maker may use it, as RabbitMQ's management grants
+    assert call(port, 'GET', '/api/permissions/v2/guest') == \
+        (200, {'user': 'guest', 'vhost': 'v2', 'configure': '.*', 'write': '.*', 'read': '.*'})
+    c = connect(mgmt, 'guest', 'guest', 'v2')
+    ch = c.channel()
+    ch.confirm_delivery()
+    ch.exchange_declare('v2x', 'direct', durable=True)
+    ch.queue_declare('v2q', durable=True)
+    ch.queue_bind('v2q', 'v2x', 'k')
+    ch.basic_publish('v2x', 'k', b'in v2', pika.BasicProperties(delivery_mode=2))
+    c.close()
+    # the same name in "/" is another queue
+    c = connect(mgmt, 'guest', 'guest')
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker):
+        c.channel().queue_declare('v2q', passive=True)
+    c.close()
+    # a user without permissions there is refused at connection.open
+    add_user(mgmt, 'only-root', 'pw', perms=('.*', '.*', '.*'))
+    with pytest.raises(pika.exceptions.ProbableAccessDeniedError) as e:
+        connect(mgmt, 'only-root', 'pw', 'v2')
+    assert "NOT_ALLOWED - access to vhost 'v2' refused for user 'only-root'" in str(e.value)
+    with pytest.raises(pika.exceptions.ProbableAccessDeniedError) as e:
+        connect(mgmt, 'guest', 'guest', 'nosuch')
+    assert 'NOT_ALLOWED - vhost nosuch not found' in str(e.value)
+
+    mgmt.restart()
+    assert call(port, 'GET', '/api/vhosts/v2')[0] == 200
+    c = connect(mgmt, 'guest', 'guest', 'v2')
+    ch = c.channel()
+    ch.queue_bind('v2q', 'v2x', 'k2')     # the exchange is back
+    m, _, body = ch.basic_get('v2q', auto_ack=True)
+    assert body == b'in v2'
+    ch.queue_declare('v2q2', durable=True)
+    # deleting the vhost closes its connections, as RabbitMQ
+    assert call(port, 'DELETE', '/api/vhosts/v2')[0] == 204
+    with pytest.raises(pika.exceptions.ConnectionClosedByBroker) as e:
+        for _ in range(20):
+            c.process_data_events(0.1)
+    assert e.value.reply_code == 320 and e.value.reply_text == "CONNECTION_FORCED - vhost 'v2' is deleted"
+    assert call(port, 'GET', '/api/vhosts/v2')[0] == 404
+    assert call(port, 'GET', '/api/permissions/v2/guest')[0] == 404
+    assert call(port, 'DELETE', '/api/vhosts/v2')[0] == 404
+    assert call(port, 'DELETE', '/api/vhosts/%2F')[0] == 400
+    mgmt.restart()
+    assert call(port, 'GET', '/api/vhosts/v2')[0] == 404
+    # made again: empty
+    assert call(port, 'PUT', '/api/vhosts/v2')[0] == 201
+    c = connect(mgmt, 'guest', 'guest', 'v2')
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker):
+        c.channel().queue_declare('v2q', passive=True)
+    c.close()
+
+
+def test_definitions_carry_vhosts(mgmt):
+    port = mgmt.mgmt_port
+    defs = {'vhosts': [{'name': '/'}, {'name': 'imported'}],
+            'users': [{'name': 'iu', 'password': 'pw', 'tags': ''}],
+            'permissions': [{'user': 'iu', 'vhost': 'imported', 'configure': '.*', 'write': '.*', 'read': '.*'}],
+            'queues': [{'name': 'iq', 'vhost': 'imported', 'durable': True, 'auto_delete': False, 'arguments': {}}],
+            'exchanges': [], 'bindings': []}
+    assert call(port, 'POST', '/api/definitions', defs)[0] == 204
+    c = connect(mgmt, 'iu', 'pw', 'imported')
+    c.channel().queue_declare('iq', passive=True)
+    c.close()
+    out = call(port, 'GET', '/api/definitions')[1]
+    assert {'name': 'imported'} in out['vhosts']
+    assert [q['vhost'] for q in out['queues'] if q['name'] == 'iq'] == ['imported']
+    assert call(port, 'GET', '/api/definitions/imported')[1]['queues'][0]['name'] == 'iq'
+    # a queue in a vhost that neither exists nor comes with the file
+    bad = {'queues': [{'name': 'q', 'vhost': 'nowhere', 'durable': True, 'auto_delete': False}]}
+    s, b = call(port, 'POST', '/api/definitions', bad)
+    assert s == 400 and "'nowhere'" in b['reason']
