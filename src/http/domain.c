@@ -107,6 +107,19 @@ static vhost *need_vhost(http_ctx *x, http_reply *r, int how)
     return vh;
 }
 
+/* May the logged-in user do perm to the queue or exchange named, in vh
+ * (auth.h, as an AMQP client of it)?  0, or -1 with RabbitMQ's 401
+ * "Access refused." in *r. */
+static int permitted(http_ctx *x, http_reply *r, vhost *vh, enum auth_kind kind, amqp_str name, enum auth_perm perm)
+{
+    amqp_error err;
+
+    if (auth_permitted(&x->b->auth, x->user, vh->name, kind, name, perm, &err) == 0)
+        return 0;
+    domain_error(r, &err);
+    return -1;
+}
+
 /* ------------------------------------------------------------- queues */
 
 void http_put_queue(http_ctx *x, http_reply *r)
@@ -117,7 +130,8 @@ void http_put_queue(http_ctx *x, http_reply *r)
     queue_spec s;
     bool existed;
 
-    if (!vh || http_body_queue(r, x->body, param(x, 1), &s, &args) < 0)
+    if (!vh || http_body_queue(r, x->body, param(x, 1), &s, &args) < 0 ||
+        permitted(x, r, vh, AUTH_QUEUE, s.name, AUTH_CONFIGURE) < 0)
         goto out;
     existed = vhost_queue(vh, s.name) != NULL;
     if (vhost_declare_queue(vh, &s, NULL, false, NULL, &err) < 0)
@@ -134,7 +148,7 @@ void http_delete_queue(http_ctx *x, http_reply *r)
     amqp_error err;
     uint32_t n;
 
-    if (!vh)
+    if (!vh || permitted(x, r, vh, AUTH_QUEUE, param(x, 1), AUTH_CONFIGURE) < 0)
         return;
     if (!vhost_queue(vh, param(x, 1))) {
         http_reply_not_found(r);
@@ -153,7 +167,7 @@ void http_purge_queue(http_ctx *x, http_reply *r)
     amqp_error err;
     uint32_t n;
 
-    if (!vh)
+    if (!vh || permitted(x, r, vh, AUTH_QUEUE, param(x, 1), AUTH_READ) < 0)
         return;
     if (!vhost_queue(vh, param(x, 1))) {
         http_reply_not_found(r);
@@ -196,7 +210,7 @@ void http_get_messages(http_ctx *x, http_reply *r)
     long n = 0, cap = 0, i;
     bool again = false;
 
-    if (!vh || http_body_get(r, x->body, &req) < 0)
+    if (!vh || permitted(x, r, vh, AUTH_QUEUE, param(x, 1), AUTH_READ) < 0 || http_body_get(r, x->body, &req) < 0)
         return;
     list = json_array();
     while (n < req.count) {
@@ -280,7 +294,8 @@ void http_put_exchange(http_ctx *x, http_reply *r)
     exchange_spec s;
     bool existed;
 
-    if (!vh || http_body_exchange(r, x->body, exchange_param(x, 1), &s, &args) < 0)
+    if (!vh || http_body_exchange(r, x->body, exchange_param(x, 1), &s, &args) < 0 ||
+        permitted(x, r, vh, AUTH_EXCHANGE, s.name, AUTH_CONFIGURE) < 0)
         goto out;
     existed = vhost_exchange(vh, s.name) != NULL;
     if (vhost_declare_exchange(vh, &s, false, &err) < 0)
@@ -297,7 +312,7 @@ void http_delete_exchange(http_ctx *x, http_reply *r)
     amqp_str name = exchange_param(x, 1);
     amqp_error err;
 
-    if (!vh)
+    if (!vh || permitted(x, r, vh, AUTH_EXCHANGE, name, AUTH_CONFIGURE) < 0)
         return;
     /* the default and the amq. exchanges: refused before the lookup */
     if (name.len && !vhost_exchange(vh, name) && !(name.len >= 4 && !memcmp(name.ptr, "amq.", 4))) {
@@ -323,7 +338,7 @@ void http_publish_message(http_ctx *x, http_reply *r)
     msg *m;
     int rc;
 
-    if (!vh || http_body_publish(r, x->body, &p) < 0)
+    if (!vh || permitted(x, r, vh, AUTH_EXCHANGE, xname, AUTH_WRITE) < 0 || http_body_publish(r, x->body, &p) < 0)
         return;
     /* what basic.publish and its content header check, in that order */
     if (!(ex = vhost_exchange(vh, xname))) {
@@ -419,7 +434,9 @@ static void post_binding(http_ctx *x, http_reply *r, bool to_queue)
     size_t plen;
 
     s.destination = to_queue ? param(x, 2) : exchange_param(x, 2);
-    if (!vh || http_body_binding(r, x->body, &s, &args) < 0)
+    if (!vh || http_body_binding(r, x->body, &s, &args) < 0 ||
+        permitted(x, r, vh, to_queue ? AUTH_QUEUE : AUTH_EXCHANGE, s.destination, AUTH_WRITE) < 0 ||
+        permitted(x, r, vh, AUTH_EXCHANGE, s.source, AUTH_READ) < 0)
         goto out;
     if (vhost_bind(vh, true, &s, NULL, &err) < 0) {
         /* a missing end: RabbitMQ names it */
@@ -456,7 +473,10 @@ static void delete_binding(http_ctx *x, http_reply *r, bool to_queue)
     binding *b;
     amqp_error err;
 
-    if (!vh)
+    if (!vh ||
+        permitted(x, r, vh, to_queue ? AUTH_QUEUE : AUTH_EXCHANGE, to_queue ? param(x, 2) : exchange_param(x, 2),
+                  AUTH_WRITE) < 0 ||
+        permitted(x, r, vh, AUTH_EXCHANGE, exchange_param(x, 1), AUTH_READ) < 0)
         return;
     if (to_queue)
         q = vhost_queue(vh, param(x, 2));
@@ -642,6 +662,8 @@ static json_t *definitions_json(http_ctx *x, vhost *vh, bool per_vhost)
 
 void http_get_definitions(http_ctx *x, http_reply *r)
 {
+    if (http_need_admin(x, r) < 0)
+        return;
     http_reply_json(r, 200, definitions_json(x, x->b->vh, false));
 }
 
@@ -649,6 +671,8 @@ void http_get_vhost_definitions(http_ctx *x, http_reply *r)
 {
     vhost *vh = path_vhost(x);
 
+    if (http_need_admin(x, r) < 0)
+        return;
     if (!vh)
         http_bad(r, "vhost_not_found");
     else
@@ -882,6 +906,8 @@ out:
 
 void http_post_definitions(http_ctx *x, http_reply *r)
 {
+    if (http_need_admin(x, r) < 0)
+        return;
     import_definitions(x, r, x->b->vh, false);
 }
 
@@ -889,6 +915,8 @@ void http_post_vhost_definitions(http_ctx *x, http_reply *r)
 {
     vhost *vh = path_vhost(x);
 
+    if (http_need_admin(x, r) < 0)
+        return;
     if (!vh)
         http_bad(r, "vhost_not_found");
     else

@@ -379,3 +379,17 @@ def test_definitions_carry_vhosts(mgmt):
     bad = {'queues': [{'name': 'q', 'vhost': 'nowhere', 'durable': True, 'auto_delete': False}]}
     s, b = call(port, 'POST', '/api/definitions', bad)
     assert s == 400 and "'nowhere'" in b['reason']
+
+
+def test_http_domain_endpoints_check_permissions(mgmt):
+    """A management user's declare over HTTP is checked as its AMQP one
+    (texts from the reference node)."""
+    port = mgmt.mgmt_port
+    add_user(mgmt, 'mg', 'p', tags='management', perms=('^m4ok', '.*', '.*'))
+    refused = (401, {'error': 'not_authorised', 'reason': 'Access refused.'})
+    assert call(port, 'PUT', '/api/queues/%2F/m4no', {}, user='mg', password='p') == refused
+    assert call(port, 'PUT', '/api/queues/%2F/m4okq', {}, user='mg', password='p')[0] == 201
+    assert call(port, 'PUT', '/api/exchanges/%2F/m4nox', {'type': 'direct'}, user='mg', password='p') == refused
+    assert call(port, 'DELETE', '/api/queues/%2F/m4okq', user='mg', password='p')[0] == 204
+    assert call(port, 'GET', '/api/definitions', user='mg', password='p') == \
+        (401, {'error': 'not_authorised', 'reason': 'Not administrator user'})
