@@ -393,3 +393,25 @@ def test_http_domain_endpoints_check_permissions(mgmt):
     assert call(port, 'DELETE', '/api/queues/%2F/m4okq', user='mg', password='p')[0] == 204
     assert call(port, 'GET', '/api/definitions', user='mg', password='p') == \
         (401, {'error': 'not_authorised', 'reason': 'Not administrator user'})
+
+
+def test_check_store_reads_queues_of_other_vhosts(mgmt):
+    """warren-check-store knows a queue recorded in a vhost beyond "/" (its
+    persistent message is not an orphan)."""
+    assert call(mgmt.mgmt_port, 'PUT', '/api/vhosts/cv')[0] == 201
+    c = connect(mgmt, 'guest', 'guest', 'cv')
+    ch = c.channel()
+    ch.confirm_delivery()
+    ch.queue_declare('cvq', durable=True)
+    ch.basic_publish('', 'cvq', b'kept', pika.BasicProperties(delivery_mode=2))
+    c.close()
+    mgmt.stop()
+    tool = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'bin',
+                        'warren-check-store')
+    r = subprocess.run([tool, mgmt.data_dir], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and '1 durable queues' in r.stdout and '1 live messages' in r.stdout, \
+        (r.stdout, r.stderr)
+    mgmt.start()
+    c = connect(mgmt, 'guest', 'guest', 'cv')
+    assert c.channel().basic_get('cvq', auto_ack=True)[2] == b'kept'
+    c.close()
