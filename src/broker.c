@@ -249,6 +249,14 @@ int broker_delete_vhost(broker *b, const char *name)
     return 0;
 }
 
+void broker_close_user_connections(broker *b, const char *user, const char *text)
+{
+    conn *c;
+    for (c = b->conns; c; c = c->next)
+        if (c->state == CONN_OPEN && !strcmp(c->user, user))
+            conn_close(c, AMQP_CONNECTION_FORCED, text, 0);
+}
+
 /* The store's replay of the vhosts (store_recovery's vhost hooks). */
 static int replay_vhost(void *ctx, amqp_str name, bool add)
 {

@@ -62,6 +62,9 @@ int broker_add_vhost(broker *b, const char *name, const char **why);
  * exchanges and bindings, every user's permissions on it.  0; -1 with
  * errno ENOENT (none such) or EPERM ("/", which warren keeps). */
 int broker_delete_vhost(broker *b, const char *name);
+/* Close (320 CONNECTION_FORCED, text) every AMQP connection of a user:
+ * RabbitMQ's answer to the user's deletion. */
+void broker_close_user_connections(broker *b, const char *user, const char *text);
 int broker_run(broker *b);
 void broker_free(broker *b);
 

@@ -310,12 +310,18 @@ void http_put_user(http_ctx *x, http_reply *r)
 
 void http_delete_user(http_ctx *x, http_reply *r)
 {
+    char text[400];
+
     if (http_need_admin(x, r) < 0)
         return;
-    if (auth_delete_user(&x->b->auth, x->params[0].ptr) < 0)
+    if (auth_delete_user(&x->b->auth, x->params[0].ptr) < 0) {
         http_reply_not_found(r);
-    else
-        r->status = 204;
+        return;
+    }
+    /* as RabbitMQ: its connections go with it */
+    snprintf(text, sizeof text, "CONNECTION_FORCED - user '%s' is deleted", x->params[0].ptr);
+    broker_close_user_connections(x->b, x->params[0].ptr, text);
+    r->status = 204;
 }
 
 /* -------------------------------------------------------- permissions */

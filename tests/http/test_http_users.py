@@ -415,3 +415,17 @@ def test_check_store_reads_queues_of_other_vhosts(mgmt):
     c = connect(mgmt, 'guest', 'guest', 'cv')
     assert c.channel().basic_get('cvq', auto_ack=True)[2] == b'kept'
     c.close()
+
+
+def test_deleting_a_user_closes_its_connections(mgmt):
+    add_user(mgmt, 'leaver', 'pw', perms=('.*', '.*', '.*'))
+    c = connect(mgmt, 'leaver', 'pw')
+    other = connect(mgmt, 'guest', 'guest')
+    assert call(mgmt.mgmt_port, 'DELETE', '/api/users/leaver')[0] == 204
+    with pytest.raises(pika.exceptions.ConnectionClosedByBroker) as e:
+        for _ in range(20):
+            c.process_data_events(0.1)
+    assert (e.value.reply_code, e.value.reply_text) == (320, "CONNECTION_FORCED - user 'leaver' is deleted")
+    other.process_data_events(0.2)
+    assert other.is_open
+    other.close()
