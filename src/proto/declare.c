@@ -183,10 +183,11 @@ static int queue_bind_method(channel *ch, bool bind, amqp_str qname, amqp_str xn
     if (channel_queue_name(ch, &qname, err) < 0)
         return -1;
     s.destination = qname;
-    /* as RabbitMQ's binding_action: write on the destination, then read
-     * on the source */
+    /* as RabbitMQ's binding_action: write on the destination, then (the
+     * default exchange is refused by the domain before) read on the
+     * source */
     if (channel_permitted(ch, AUTH_QUEUE, qname, AUTH_WRITE, err) < 0 ||
-        channel_permitted(ch, AUTH_EXCHANGE, xname, AUTH_READ, err) < 0)
+        (xname.len && channel_permitted(ch, AUTH_EXCHANGE, xname, AUTH_READ, err) < 0))
         return -1;
     return vhost_bind(ch->c->vh, bind, &s, &ch->c->exclusive, err);
 }
@@ -196,7 +197,7 @@ static int exchange_bind_method(channel *ch, bool bind, amqp_str dname, amqp_str
 {
     binding_spec s = {.source = sname, .destination = dname, .key = key, .arguments = args};
     if (channel_permitted(ch, AUTH_EXCHANGE, dname, AUTH_WRITE, err) < 0 ||
-        channel_permitted(ch, AUTH_EXCHANGE, sname, AUTH_READ, err) < 0)
+        (dname.len && sname.len && channel_permitted(ch, AUTH_EXCHANGE, sname, AUTH_READ, err) < 0))
         return -1;
     return vhost_bind(ch->c->vh, bind, &s, &ch->c->exclusive, err);
 }

@@ -95,6 +95,10 @@ def test_limited_user_refused_with_rabbitmq_texts(mgmt):
         refused % ('exchange', 'amq.fanout')
     assert refusal(mgmt, 'bob', 'bobpw', lambda ch: ch.queue_bind('m4okq', 'amq.direct', 'k')) == \
         refused % ('exchange', 'amq.direct')
+    # the default exchange is refused as such before the read check (bob
+    # may not read 'amq.default')
+    assert refusal(mgmt, 'bob', 'bobpw', lambda ch: ch.queue_bind('m4okq', '', 'k')) == \
+        '403 ACCESS_REFUSED - operation not permitted on the default exchange'
     assert refusal(mgmt, 'bob', 'bobpw', lambda ch: ch.basic_get('m4okq')) is None
     assert refusal(mgmt, 'bob', 'bobpw', lambda ch: ch.queue_purge('m4okq')) is None
     assert refusal(mgmt, 'bob', 'bobpw', lambda ch: ch.basic_consume('m4no2', lambda *a: None)) == \
