@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http/body.h"
@@ -80,6 +81,39 @@ static json_t *perm_json(const auth_user *u, const auth_vperm *p, bool vhost_fir
                          "write", p->src[1], "read", p->src[2]);
     return json_pack("{s:s,s:s,s:s,s:s,s:s}", "user", u->name, "vhost", p->vhost, "configure", p->src[0], "write",
                      p->src[1], "read", p->src[2]);
+}
+
+/* RabbitMQ's lists come sorted by name (rabbit_mgmt_util's default
+ * sort): arr sorted in place by key, then key2 (NULL: none). */
+static const char *sort_key, *sort_key2;
+
+static int by_key(const void *a, const void *b)
+{
+    json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    int c = strcmp(json_string_value(json_object_get(x, sort_key)), json_string_value(json_object_get(y, sort_key)));
+    if (c || !sort_key2)
+        return c;
+    return strcmp(json_string_value(json_object_get(x, sort_key2)), json_string_value(json_object_get(y, sort_key2)));
+}
+
+static json_t *sorted(json_t *arr, const char *key, const char *key2)
+{
+    size_t n = json_array_size(arr), i;
+    json_t **v, *out;
+
+    if (n < 2 || !(v = malloc(n * sizeof *v)))
+        return arr;
+    for (i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(arr, i));
+    sort_key = key;
+    sort_key2 = key2;
+    qsort(v, n, sizeof *v, by_key);
+    json_array_clear(arr);
+    out = arr;
+    for (i = 0; i < n; i++)
+        json_array_append_new(out, v[i]);
+    free(v);
+    return out;
 }
 
 /* ------------------------------------------------------- user bodies */
@@ -260,7 +294,7 @@ void http_get_users(http_ctx *x, http_reply *r)
     arr = json_array();
     for (i = 0; arr && i < x->b->auth.nusers; i++)
         json_array_append_new(arr, user_json(&x->b->auth.users[i]));
-    http_reply_json(r, 200, arr);
+    http_reply_json(r, 200, sorted(arr, "name", NULL));
 }
 
 void http_get_users_without_permissions(http_ctx *x, http_reply *r)
@@ -274,7 +308,7 @@ void http_get_users_without_permissions(http_ctx *x, http_reply *r)
     for (i = 0; arr && i < x->b->auth.nusers; i++)
         if (x->b->auth.users[i].nperms == 0)
             json_array_append_new(arr, user_json(&x->b->auth.users[i]));
-    http_reply_json(r, 200, arr);
+    http_reply_json(r, 200, sorted(arr, "name", NULL));
 }
 
 void http_get_user(http_ctx *x, http_reply *r)
@@ -337,7 +371,7 @@ void http_get_permissions(http_ctx *x, http_reply *r)
     for (i = 0; arr && i < x->b->auth.nusers; i++)
         for (k = 0; k < x->b->auth.users[i].nperms; k++)
             json_array_append_new(arr, perm_json(&x->b->auth.users[i], &x->b->auth.users[i].perms[k], false));
-    http_reply_json(r, 200, arr);
+    http_reply_json(r, 200, sorted(arr, "user", "vhost"));
 }
 
 void http_get_user_permissions(http_ctx *x, http_reply *r)
@@ -355,7 +389,7 @@ void http_get_user_permissions(http_ctx *x, http_reply *r)
     arr = json_array();
     for (k = 0; arr && k < u->nperms; k++)
         json_array_append_new(arr, perm_json(u, &u->perms[k], false));
-    http_reply_json(r, 200, arr);
+    http_reply_json(r, 200, sorted(arr, "vhost", NULL));
 }
 
 void http_get_vhost_permissions(http_ctx *x, http_reply *r)
@@ -376,7 +410,7 @@ void http_get_vhost_permissions(http_ctx *x, http_reply *r)
         if (p)
             json_array_append_new(arr, perm_json(&x->b->auth.users[i], p, true));
     }
-    http_reply_json(r, 200, arr);
+    http_reply_json(r, 200, sorted(arr, "user", NULL));
 }
 
 void http_get_permission(http_ctx *x, http_reply *r)
@@ -544,13 +578,10 @@ void http_get_vhosts(http_ctx *x, http_reply *r)
     size_t i = 0;
     void *v;
 
-    /* "/" first, then the others as the map holds them */
-    if (arr && sees_vhost(x, x->b->vh))
-        json_array_append_new(arr, vhost_json(x, x->b->vh));
     while (arr && map_next(&x->b->vhosts, &i, NULL, NULL, &v))
-        if (v != x->b->vh && sees_vhost(x, v))
+        if (sees_vhost(x, v))
             json_array_append_new(arr, vhost_json(x, v));
-    http_reply_json(r, 200, arr);
+    http_reply_json(r, 200, sorted(arr, "name", NULL));
 }
 
 void http_get_vhost(http_ctx *x, http_reply *r)
