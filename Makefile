@@ -31,6 +31,8 @@ PROTO_SRC  := $(wildcard src/proto/*.c)
 BROKER_SRC := $(AMQP_SRC) $(EV_SRC) $(STORE_SRC) $(CORE_SRC) $(PROTO_SRC) $(HTTP_SRC)
 # the HTTP API's libraries (Debian's libmicrohttpd-dev, libjansson-dev)
 HTTP_LIBS  := -lmicrohttpd -ljansson
+# the password hashes of the users (auth.c): OpenSSL's libcrypto (libssl-dev)
+CRYPTO_LIBS := -lcrypto
 
 obj = $(patsubst %.c,build/$(1)/%.o,$(2))
 
@@ -99,11 +101,11 @@ build/san/%.o: %.c
 
 bin/warren: build/rel/src/main.o $(BROKER_OBJ)
 	@mkdir -p bin
-	$(CC) $(CFLAGS) -o $@ $^ $(HTTP_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(HTTP_LIBS) $(CRYPTO_LIBS) $(LDLIBS)
 
 bin/warren-asan: build/san/src/main.o $(BROKER_OBJ_SAN)
 	@mkdir -p bin
-	$(CC) $(SANFLAGS) -o $@ $^ $(HTTP_LIBS) $(LDLIBS)
+	$(CC) $(SANFLAGS) -o $@ $^ $(HTTP_LIBS) $(CRYPTO_LIBS) $(LDLIBS)
 
 bin/new_task: build/rel/tools/tutorial/new_task.o $(call obj,rel,$(TUTORIAL_COMMON))
 	@mkdir -p bin
@@ -143,7 +145,7 @@ $(UNIT_LIB): $(BROKER_OBJ_SAN)
 
 build/tests/%: tests/unit/%.c $(UNIT_HELP) $(UNIT_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(SANFLAGS) -Itests/unit -o $@ $< $(UNIT_HELP) $(UNIT_LIB) -lcmocka $(HTTP_LIBS) $(LDLIBS)
+	$(CC) $(BASE) $(SANFLAGS) -Itests/unit -o $@ $< $(UNIT_HELP) $(UNIT_LIB) -lcmocka $(HTTP_LIBS) $(CRYPTO_LIBS) $(LDLIBS)
 
 # An LD_PRELOAD shim that makes the store's writes and syncs fail on
 # demand (tests/fault/failio.c), for the fault-injection tests.  Plain

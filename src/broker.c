@@ -114,6 +114,190 @@ static void flush_all(broker *b)
     }
 }
 
+/* ------------------------------------------------------------- vhosts */
+
+vhost *broker_vhost(broker *b, const char *name, size_t len)
+{
+    return map_get(&b->vhosts, name, len);
+}
+
+/* A new vhost on the map, as broker_init makes "/": the sessions'
+ * statistics hooks of "/", the seq clock from now. */
+static vhost *make_vhost(broker *b, const char *name)
+{
+    vhost *vh = vhost_new(b, name);
+
+    if (!vh)
+        return NULL;
+    if (map_put(&b->vhosts, name, strlen(name), vh) < 0) {
+        vhost_free(vh);
+        return NULL;
+    }
+    vh->stats.sessions = b->vh->stats.sessions;
+    vh->stats.sessions_ctx = b->vh->stats.sessions_ctx;
+    vh->next_seq = b->vh->next_seq;
+    vhost_set_store(vh, b->st);
+    stats_seq_mark(vh, vh->next_seq, ev_wall_ms(b->loop));
+    return vh;
+}
+
+int broker_add_vhost(broker *b, const char *name, const char **why)
+{
+    if (broker_vhost(b, name, strlen(name)))
+        return 1;
+    if (b->st && store_vhost(b->st, amqp_cstr(name), true) < 0) {
+        *why = "could not record the vhost in the data directory";
+        return -1;
+    }
+    if (!make_vhost(b, name)) {
+        *why = "out of memory";
+        return -1;
+    }
+    log_info("vhost '%s' created", name);
+    return 0;
+}
+
+static bool vhost_in_use(broker *b, vhost *vh)
+{
+    conn *c;
+    for (c = b->conns; c; c = c->next)
+        if (c->vh == vh)
+            return true;
+    return false;
+}
+
+/* Free a vhost with nothing durable in it any more (its queues are gone):
+ * detached from the store, its exchanges go without a record. */
+static void drop_vhost(vhost *vh)
+{
+    vhost_set_store(vh, NULL);
+    vhost_free(vh);
+}
+
+static void free_dead_vhosts(broker *b)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < b->ndead_vhosts; i++) {
+        if (vhost_in_use(b, b->dead_vhosts[i]))
+            b->dead_vhosts[n++] = b->dead_vhosts[i];
+        else
+            drop_vhost(b->dead_vhosts[i]);
+    }
+    b->ndead_vhosts = n;
+}
+
+/* Every queue of vh deleted as a client's delete does it (recorded);
+ * exchanges stay for vhost_free. */
+static void empty_vhost(vhost *vh)
+{
+    for (;;) {
+        size_t i = 0;
+        void *v;
+        if (!map_next(&vh->queues, &i, NULL, NULL, &v))
+            break;
+        queue_delete(v);
+    }
+}
+
+int broker_delete_vhost(broker *b, const char *name)
+{
+    vhost *vh = broker_vhost(b, name, strlen(name));
+    char text[400];
+    size_t i;
+    conn *c;
+
+    if (!vh) {
+        errno = ENOENT;
+        return -1;
+    }
+    if (vh == b->vh) {
+        errno = EPERM;
+        return -1;
+    }
+    snprintf(text, sizeof text, "CONNECTION_FORCED - vhost '%s' is deleted", name);
+    for (c = b->conns; c; c = c->next)
+        if (c->vh == vh && c->state != CONN_DEAD)
+            conn_close(c, AMQP_CONNECTION_FORCED, text, 0);
+    empty_vhost(vh);
+    for (i = 0; i < b->auth.nusers;) {
+        /* auth_clear_permission may move the last user into slot i */
+        size_t n = b->auth.nusers;
+        auth_clear_permission(&b->auth, b->auth.users[i].name, name);
+        if (b->auth.nusers == n)
+            i++;
+    }
+    if (b->st && store_vhost(b->st, amqp_cstr(name), false) < 0)
+        log_error("could not record the deletion of vhost '%s'; it will come back (empty) after a restart", name);
+    map_del(&b->vhosts, name, strlen(name));
+    if (vhost_in_use(b, vh)) {
+        vhost **v = realloc(b->dead_vhosts, (b->ndead_vhosts + 1) * sizeof *v);
+        if (!v) {
+            /* cannot wait for them: they go now */
+            for (c = b->conns; c; c = c->next)
+                if (c->vh == vh && c->state != CONN_DEAD)
+                    conn_kill(c, "vhost deleted");
+            log_error("out of memory while deleting vhost '%s'", name);
+            return 0;
+        }
+        b->dead_vhosts = v;
+        b->dead_vhosts[b->ndead_vhosts++] = vh;
+    } else {
+        drop_vhost(vh);
+    }
+    log_info("vhost '%s' deleted", name);
+    return 0;
+}
+
+void broker_close_user_connections(broker *b, const char *user, const char *text)
+{
+    conn *c;
+    for (c = b->conns; c; c = c->next)
+        if (c->state == CONN_OPEN && !strcmp(c->user, user))
+            conn_close(c, AMQP_CONNECTION_FORCED, text, 0);
+}
+
+/* The store's replay of the vhosts (store_recovery's vhost hooks). */
+static int replay_vhost(void *ctx, amqp_str name, bool add)
+{
+    broker *b = ctx;
+    char n[256];
+    vhost *vh;
+
+    snprintf(n, sizeof n, "%.*s", (int)name.len, name.ptr);
+    vh = broker_vhost(b, n, strlen(n));
+    if (add)
+        return vh || make_vhost(b, n) ? 0 : -1;
+    if (!vh || vh == b->vh)
+        return 0;
+    if (map_count(&vh->queues)) {
+        /* a queue whose deletion was never recorded: keep the vhost
+         * rather than free a queue the store still knows */
+        log_warn("vhost '%s' was deleted but still has queues in the log; it stays", n);
+        return 0;
+    }
+    map_del(&b->vhosts, n, strlen(n));
+    drop_vhost(vh);
+    return 0;
+}
+
+static void *replay_vhost_ctx(void *ctx, amqp_str name)
+{
+    return broker_vhost(ctx, name.ptr, name.len);
+}
+
+static int each_vhost(void *ctx, int (*fn)(void *arg, amqp_str name, void *vctx), void *arg)
+{
+    broker *b = ctx;
+    size_t i = 0;
+    void *v;
+
+    while (map_next(&b->vhosts, &i, NULL, NULL, &v))
+        if (v != b->vh && fn(arg, amqp_cstr(((vhost *)v)->name), v) < 0)
+            return -1;
+    return 0;
+}
+
 static void before_sleep(ev_loop *loop, void *data)
 {
     broker *b = data;
@@ -126,8 +310,15 @@ static void before_sleep(ev_loop *loop, void *data)
      * connection.blocked goes out this turn */
     if (alarm_memory_due(&b->alarms))
         alarm_check_memory(&b->alarms);
-    for (round = 0; round < 4 && vhost_dispatch(b->vh); round++)
-        ;
+    for (round = 0; round < 4; round++) {
+        bool again = false;
+        size_t i = 0;
+        void *v;
+        while (map_next(&b->vhosts, &i, NULL, NULL, &v))
+            again |= vhost_dispatch(v);
+        if (!again)
+            break;
+    }
     if (b->st)
         store_write_acks(b->st);
     /* deliveries go out before the message records are written: they do
@@ -144,7 +335,15 @@ static void before_sleep(ev_loop *loop, void *data)
         b->reap = c->reap_next;
         conn_free(c);
     }
-    if (b->vh->dirty || more)
+    if (b->ndead_vhosts)
+        free_dead_vhosts(b);
+    {
+        size_t i = 0;
+        void *v;
+        while (!more && map_next(&b->vhosts, &i, NULL, NULL, &v))
+            more = ((vhost *)v)->dirty != NULL;
+    }
+    if (more)
         ev_loop_spin(loop);
     if (b->stopping && !b->conns)
         ev_loop_stop(loop);
@@ -157,7 +356,12 @@ static void on_tick(ev_loop *loop, ev_timer *t)
     if (b->st)
         store_tick(b->st);
     alarm_check_memory(&b->alarms);
-    stats_tick(b->vh);
+    {
+        size_t i = 0;
+        void *v;
+        while (map_next(&b->vhosts, &i, NULL, NULL, &v))
+            stats_tick(v);
+    }
     ev_timer_start(loop, t, 1000);
 }
 
@@ -235,7 +439,8 @@ int broker_init(broker *b, const config *cfg)
     signal(SIGPIPE, SIG_IGN);
     if (!(b->loop = ev_loop_new()))
         return log_error("cannot create the event loop: %s", strerror(errno)), -1;
-    if (!(b->vh = vhost_new(b, "/")))
+    map_init(&b->vhosts);
+    if (!(b->vh = vhost_new(b, "/")) || map_put(&b->vhosts, "/", 1, b->vh) < 0)
         return log_error("out of memory"), -1;
     stats_conn_register(b);
     if (auth_db_init(&b->auth, cfg) < 0)
@@ -259,9 +464,30 @@ int broker_init(broker *b, const config *cfg)
         store_hooks hooks = {.ctx = b, .synced = on_store_synced, .disk_alarm = on_disk_alarm};
         store_options opt = {.disk_free_limit = cfg->disk_free_limit};
         store_recovery rec = recovery_hooks(b->vh);
+        rec.auth_ctx = &b->auth;
+        rec.user = auth_replay_user;
+        rec.permission = auth_replay_permission;
+        rec.each_auth_def = auth_each_def;
+        rec.vhosts_ctx = b;
+        rec.vhost = replay_vhost;
+        rec.ctx_of_vhost = replay_vhost_ctx;
+        rec.each_vhost = each_vhost;
         if (store_open(&b->st, b->loop, cfg->data_dir, &opt, hooks, &rec) < 0)
             return -1;
-        vhost_set_store(b->vh, b->st);
+        auth_db_set_store(&b->auth, b->st);
+    }
+    {
+        /* the store's last_seq told "/": every vhost publishes after it */
+        size_t k = 0;
+        void *v;
+        while (map_next(&b->vhosts, &k, NULL, NULL, &v)) {
+            vhost *vh = v;
+            vhost_set_store(vh, b->st);
+            if (vh->next_seq < b->vh->next_seq)
+                vh->next_seq = b->vh->next_seq;
+            if (vh != b->vh)
+                stats_seq_mark(vh, vh->next_seq, ev_wall_ms(b->loop));
+        }
     }
     /* what comes from now on is published from now on (stats.c's seq clock) */
     stats_seq_mark(b->vh, b->vh->next_seq, ev_wall_ms(b->loop));
@@ -306,9 +532,15 @@ void broker_free(broker *b)
     /* detach the store first: freeing the queues must not look like acks */
     {
         store *st = b->st;
+        size_t i = 0;
+        void *v;
         b->st = NULL;
-        vhost_set_store(b->vh, NULL);
-        vhost_free(b->vh);
+        while (map_next(&b->vhosts, &i, NULL, NULL, &v))
+            drop_vhost(v);
+        map_free(&b->vhosts);
+        for (i = 0; i < b->ndead_vhosts; i++)
+            drop_vhost(b->dead_vhosts[i]);
+        free(b->dead_vhosts);
         store_close(st);
     }
     if (b->sigfd >= 0)

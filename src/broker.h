@@ -19,6 +19,7 @@
 #include "config.h"
 #include "ev/loop.h"
 #include "listener.h"
+#include "map.h"
 
 typedef struct broker broker;
 typedef struct conn conn;
@@ -33,7 +34,10 @@ struct broker {
     uint32_t nconns;
     conn *reap;                 /* dead, freed before sleep */
     conn *flush;                /* with output to write before sleep */
-    vhost *vh;                  /* "/" */
+    vhost *vh;                  /* "/", the default */
+    map vhosts;                 /* name -> vhost, "/" among them */
+    vhost **dead_vhosts;        /* deleted, freed once no connection holds them */
+    size_t ndead_vhosts;
     store *st;                  /* NULL when not persistent */
     ev_timer tick;              /* once a second: heartbeats */
     ev_timer shutdown_timer;    /* grace period for clients to close */
@@ -47,6 +51,20 @@ struct broker {
 };
 
 int broker_init(broker *b, const config *cfg);
+
+/* The vhosts.  By name (NULL: none such). */
+vhost *broker_vhost(broker *b, const char *name, size_t len);
+/* Make one (recorded in the data directory): 0, 1 when it exists already,
+ * -1 with *why (out of memory, a write that failed). */
+int broker_add_vhost(broker *b, const char *name, const char **why);
+/* Delete one with everything in it, as RabbitMQ: its connections closed
+ * (320 CONNECTION_FORCED), its queues deleted with their messages, its
+ * exchanges and bindings, every user's permissions on it.  0; -1 with
+ * errno ENOENT (none such) or EPERM ("/", which warren keeps). */
+int broker_delete_vhost(broker *b, const char *name);
+/* Close (320 CONNECTION_FORCED, text) every AMQP connection of a user:
+ * RabbitMQ's answer to the user's deletion. */
+void broker_close_user_connections(broker *b, const char *user, const char *text);
 int broker_run(broker *b);
 void broker_free(broker *b);
 

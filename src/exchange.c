@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "recovery.h"
 #include "store/store.h"
 
 void route_set_init(route_set *rs)
@@ -402,6 +403,6 @@ void exchange_delete(exchange *x)
     while (x->dst_bindings)
         binding_remove(x->dst_bindings);
     if (x->durable && st)
-        store_exchange_deleted(st, (amqp_str){x->name, x->namelen});
+        store_exchange_deleted(st, recovery_vhost_name(x->vh), (amqp_str){x->name, x->namelen});
     exchange_free(x);
 }

@@ -22,9 +22,15 @@
 
 /* ------------------------------------------------------------- records */
 
+amqp_str recovery_vhost_name(const vhost *vh)
+{
+    return strcmp(vh->name, "/") ? amqp_cstr(vh->name) : (amqp_str){"", 0};
+}
+
 const store_queue_def *queue_def(const queue *q, store_queue_def *d)
 {
     *d = (store_queue_def){
+        .vhost = recovery_vhost_name(q->vh),
         .name = {q->name, q->namelen},
         .durable = q->durable,
         .auto_delete = q->auto_delete,
@@ -37,6 +43,7 @@ const store_queue_def *queue_def(const queue *q, store_queue_def *d)
 const store_exchange_def *exchange_def(const exchange *x, store_exchange_def *d)
 {
     *d = (store_exchange_def){
+        .vhost = recovery_vhost_name(x->vh),
         .name = {x->name, x->namelen},
         .type = {x->type->name, (uint32_t)strlen(x->type->name)},
         .durable = x->durable,
@@ -50,6 +57,7 @@ const store_exchange_def *exchange_def(const exchange *x, store_exchange_def *d)
 const store_binding_def *binding_def(const binding *b, store_binding_def *d)
 {
     *d = (store_binding_def){
+        .vhost = recovery_vhost_name(b->src->vh),
         .source = {b->src->name, b->src->namelen},
         .destination = b->q ? (amqp_str){b->q->name, b->q->namelen} : (amqp_str){b->dst->name, b->dst->namelen},
         .destination_type = b->q ? DEF_DEST_QUEUE : DEF_DEST_EXCHANGE,
@@ -173,7 +181,7 @@ static bool predeclared(const exchange *x)
 static int each_def(void *ctx, int (*emit)(void *sink, const store_def *d), void *sink)
 {
     vhost *vh = ctx;
-    store_def d;
+    store_def d = {.vhost = recovery_vhost_name(vh)};
     size_t i = 0;
     void *v;
 

@@ -16,6 +16,9 @@ store_recovery recovery_hooks(vhost *vh);
 
 /* The records of a durable queue, exchange or binding (pointing into its
  * struct, so valid while it lives); d is returned. */
+/* How a record names vh: empty for "/" (records older than vhosts are
+ * all in "/" and say nothing), else its name. */
+amqp_str recovery_vhost_name(const vhost *vh);
 const store_queue_def *queue_def(const queue *q, store_queue_def *d);
 const store_exchange_def *exchange_def(const exchange *x, store_exchange_def *d);
 const store_binding_def *binding_def(const binding *b, store_binding_def *d);

@@ -13,6 +13,7 @@
 #include "http/api.h"
 #include "http/domain.h"
 #include "http/lists.h"
+#include "http/users.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -25,14 +26,6 @@
 #include "warren.h"
 
 /* ------------------------------------------------------------- helpers */
-
-/* Every user may do everything today (no tags, permissions or vhosts to
- * give them yet: issue 13's user model brings them), which is what
- * RabbitMQ's "administrator" tag means. */
-static json_t *user_tags(void)
-{
-    return json_pack("[s]", "administrator");
-}
 
 typedef struct totals {
     uint64_t ready, unacked, consumers, queues;
@@ -51,13 +44,6 @@ static void vhost_totals(vhost *vh, totals *t)
         t->consumers += q->ncons;
         t->queues++;
     }
-}
-
-/* The vhost a path names: warren has one, "/". */
-static vhost *find_vhost(http_ctx *x, const http_str *name)
-{
-    vhost *vh = x->b->vh;
-    return strlen(vh->name) == name->len && !memcmp(vh->name, name->ptr, name->len) ? vh : NULL;
 }
 
 static json_t *exchange_types(void)
@@ -112,77 +98,8 @@ static json_t *contexts(http_ctx *x)
 
 static void get_whoami(http_ctx *x, http_reply *r)
 {
-    http_reply_json(r, 200, json_pack("{s:s,s:o}", "name", x->user, "tags", user_tags()));
-}
-
-/* --------------------------------------------------------------- users */
-
-static json_t *user_json(const auth_user *u)
-{
-    return json_pack("{s:s,s:o,s:{}}", "name", u->name, "tags", user_tags(), "limits");
-}
-
-static void get_users(http_ctx *x, http_reply *r)
-{
-    json_t *arr = json_array();
-    size_t i;
-
-    for (i = 0; arr && i < x->b->auth.nusers; i++)
-        json_array_append_new(arr, user_json(&x->b->auth.users[i]));
-    http_reply_json(r, 200, arr);
-}
-
-static void get_user(http_ctx *x, http_reply *r)
-{
-    size_t i;
-
-    for (i = 0; i < x->b->auth.nusers; i++) {
-        const auth_user *u = &x->b->auth.users[i];
-        if (strlen(u->name) == x->params[0].len && !memcmp(u->name, x->params[0].ptr, x->params[0].len)) {
-            http_reply_json(r, 200, user_json(u));
-            return;
-        }
-    }
-    http_reply_not_found(r);
-}
-
-/* -------------------------------------------------------------- vhosts */
-
-static json_t *vhost_json(http_ctx *x, vhost *vh)
-{
-    totals t;
-
-    vhost_totals(vh, &t);
-    return json_pack("{s:s,s:s,s:[],s:s,s:{s:s,s:[]},s:b,s:{s:s},s:I,s:I,s:I}", "name", vh->name, "description",
-                     "Default virtual host", "tags", "default_queue_type", "undefined", "metadata", "description",
-                     "Default virtual host", "tags", "tracing", 0, "cluster_state", http_server_node(x->srv),
-                     "running", "messages_ready", (json_int_t)t.ready, "messages_unacknowledged",
-                     (json_int_t)t.unacked, "messages", (json_int_t)(t.ready + t.unacked));
-}
-
-static void get_vhosts(http_ctx *x, http_reply *r)
-{
-    http_reply_json(r, 200, json_pack("[o]", vhost_json(x, x->b->vh)));
-}
-
-static void get_vhost(http_ctx *x, http_reply *r)
-{
-    vhost *vh = find_vhost(x, &x->params[0]);
-
-    if (!vh)
-        http_reply_not_found(r);
-    else
-        http_reply_json(r, 200, vhost_json(x, vh));
-}
-
-/* PUT of an existing vhost changes nothing warren keeps (204, as
- * RabbitMQ answers an update); warren cannot create another yet. */
-static void put_vhost(http_ctx *x, http_reply *r)
-{
-    if (find_vhost(x, &x->params[0]))
-        r->status = 204;
-    else
-        http_reply_error(r, 501, "not_implemented", "warren has one virtual host, '/'; it cannot create others yet");
+    const auth_user *u = auth_find(&x->b->auth, x->user);
+    http_reply_json(r, 200, json_pack("{s:s,s:o}", "name", x->user, "tags", u ? http_user_tags(u) : json_array()));
 }
 
 /* -------------------------------------------------------------- alarms */
@@ -314,11 +231,6 @@ const http_route http_api_routes[] = {
     {HTTP_GET, "/api/whoami", get_whoami, false},
     {HTTP_GET, "/api/nodes", get_nodes, false},
     {HTTP_GET, "/api/nodes/{node}", get_node, false},
-    {HTTP_GET, "/api/users", get_users, false},
-    {HTTP_GET, "/api/users/{user}", get_user, false},
-    {HTTP_GET, "/api/vhosts", get_vhosts, false},
-    {HTTP_GET, "/api/vhosts/{vhost}", get_vhost, false},
-    {HTTP_PUT, "/api/vhosts/{vhost}", put_vhost, true},
     {HTTP_GET, "/api/health/checks/alarms", get_alarms, false},
     /* through the domain API (domain.c) */
     {HTTP_PUT, "/api/queues/{vhost}/{queue}", http_put_queue, true},
@@ -363,5 +275,21 @@ const http_route http_api_routes[] = {
     {HTTP_GET, "/api/vhosts/{vhost}/channels", http_list_channels, false},
     {HTTP_GET, "/api/consumers", http_list_consumers, false},
     {HTTP_GET, "/api/consumers/{vhost}", http_list_consumers, false},
+    /* users, permissions and vhosts (users.c) */
+    {HTTP_GET, "/api/users", http_get_users, false},
+    {HTTP_GET, "/api/users/without-permissions", http_get_users_without_permissions, false},
+    {HTTP_GET, "/api/users/{user}", http_get_user, false},
+    {HTTP_PUT, "/api/users/{user}", http_put_user, true},
+    {HTTP_DELETE, "/api/users/{user}", http_delete_user, false},
+    {HTTP_GET, "/api/users/{user}/permissions", http_get_user_permissions, false},
+    {HTTP_GET, "/api/permissions", http_get_permissions, false},
+    {HTTP_GET, "/api/vhosts/{vhost}/permissions", http_get_vhost_permissions, false},
+    {HTTP_GET, "/api/permissions/{vhost}/{user}", http_get_permission, false},
+    {HTTP_PUT, "/api/permissions/{vhost}/{user}", http_put_permission, true},
+    {HTTP_DELETE, "/api/permissions/{vhost}/{user}", http_delete_permission, false},
+    {HTTP_GET, "/api/vhosts", http_get_vhosts, false},
+    {HTTP_GET, "/api/vhosts/{vhost}", http_get_vhost, false},
+    {HTTP_PUT, "/api/vhosts/{vhost}", http_put_vhost, true},
+    {HTTP_DELETE, "/api/vhosts/{vhost}", http_delete_vhost, false},
 };
 const size_t http_api_nroutes = sizeof http_api_routes / sizeof *http_api_routes;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "http/body.h"
+#include "http/users.h"
 #include "store/store.h"
 #include "vhost.h"
 #include "warren.h"
@@ -28,9 +29,7 @@
 
 static vhost *path_vhost(http_ctx *x)
 {
-    vhost *vh = x->b->vh;
-    const http_str *n = &x->params[0];
-    return strlen(vh->name) == n->len && !memcmp(vh->name, n->ptr, n->len) ? vh : NULL;
+    return broker_vhost(x->b, x->params[0].ptr, x->params[0].len);
 }
 
 static amqp_str param(http_ctx *x, int i)
@@ -108,6 +107,19 @@ static vhost *need_vhost(http_ctx *x, http_reply *r, int how)
     return vh;
 }
 
+/* May the logged-in user do perm to the queue or exchange named, in vh
+ * (auth.h, as an AMQP client of it)?  0, or -1 with RabbitMQ's 401
+ * "Access refused." in *r. */
+static int permitted(http_ctx *x, http_reply *r, vhost *vh, enum auth_kind kind, amqp_str name, enum auth_perm perm)
+{
+    amqp_error err;
+
+    if (auth_permitted(&x->b->auth, x->user, vh->name, kind, name, perm, &err) == 0)
+        return 0;
+    domain_error(r, &err);
+    return -1;
+}
+
 /* ------------------------------------------------------------- queues */
 
 void http_put_queue(http_ctx *x, http_reply *r)
@@ -118,7 +130,8 @@ void http_put_queue(http_ctx *x, http_reply *r)
     queue_spec s;
     bool existed;
 
-    if (!vh || http_body_queue(r, x->body, param(x, 1), &s, &args) < 0)
+    if (!vh || http_body_queue(r, x->body, param(x, 1), &s, &args) < 0 ||
+        permitted(x, r, vh, AUTH_QUEUE, s.name, AUTH_CONFIGURE) < 0)
         goto out;
     existed = vhost_queue(vh, s.name) != NULL;
     if (vhost_declare_queue(vh, &s, NULL, false, NULL, &err) < 0)
@@ -135,7 +148,7 @@ void http_delete_queue(http_ctx *x, http_reply *r)
     amqp_error err;
     uint32_t n;
 
-    if (!vh)
+    if (!vh || permitted(x, r, vh, AUTH_QUEUE, param(x, 1), AUTH_CONFIGURE) < 0)
         return;
     if (!vhost_queue(vh, param(x, 1))) {
         http_reply_not_found(r);
@@ -154,7 +167,7 @@ void http_purge_queue(http_ctx *x, http_reply *r)
     amqp_error err;
     uint32_t n;
 
-    if (!vh)
+    if (!vh || permitted(x, r, vh, AUTH_QUEUE, param(x, 1), AUTH_READ) < 0)
         return;
     if (!vhost_queue(vh, param(x, 1))) {
         http_reply_not_found(r);
@@ -197,7 +210,7 @@ void http_get_messages(http_ctx *x, http_reply *r)
     long n = 0, cap = 0, i;
     bool again = false;
 
-    if (!vh || http_body_get(r, x->body, &req) < 0)
+    if (!vh || permitted(x, r, vh, AUTH_QUEUE, param(x, 1), AUTH_READ) < 0 || http_body_get(r, x->body, &req) < 0)
         return;
     list = json_array();
     while (n < req.count) {
@@ -281,7 +294,8 @@ void http_put_exchange(http_ctx *x, http_reply *r)
     exchange_spec s;
     bool existed;
 
-    if (!vh || http_body_exchange(r, x->body, exchange_param(x, 1), &s, &args) < 0)
+    if (!vh || http_body_exchange(r, x->body, exchange_param(x, 1), &s, &args) < 0 ||
+        permitted(x, r, vh, AUTH_EXCHANGE, s.name, AUTH_CONFIGURE) < 0)
         goto out;
     existed = vhost_exchange(vh, s.name) != NULL;
     if (vhost_declare_exchange(vh, &s, false, &err) < 0)
@@ -298,7 +312,7 @@ void http_delete_exchange(http_ctx *x, http_reply *r)
     amqp_str name = exchange_param(x, 1);
     amqp_error err;
 
-    if (!vh)
+    if (!vh || permitted(x, r, vh, AUTH_EXCHANGE, name, AUTH_CONFIGURE) < 0)
         return;
     /* the default and the amq. exchanges: refused before the lookup */
     if (name.len && !vhost_exchange(vh, name) && !(name.len >= 4 && !memcmp(name.ptr, "amq.", 4))) {
@@ -324,7 +338,7 @@ void http_publish_message(http_ctx *x, http_reply *r)
     msg *m;
     int rc;
 
-    if (!vh || http_body_publish(r, x->body, &p) < 0)
+    if (!vh || permitted(x, r, vh, AUTH_EXCHANGE, xname, AUTH_WRITE) < 0 || http_body_publish(r, x->body, &p) < 0)
         return;
     /* what basic.publish and its content header check, in that order */
     if (!(ex = vhost_exchange(vh, xname))) {
@@ -420,7 +434,9 @@ static void post_binding(http_ctx *x, http_reply *r, bool to_queue)
     size_t plen;
 
     s.destination = to_queue ? param(x, 2) : exchange_param(x, 2);
-    if (!vh || http_body_binding(r, x->body, &s, &args) < 0)
+    if (!vh || http_body_binding(r, x->body, &s, &args) < 0 ||
+        permitted(x, r, vh, to_queue ? AUTH_QUEUE : AUTH_EXCHANGE, s.destination, AUTH_WRITE) < 0 ||
+        permitted(x, r, vh, AUTH_EXCHANGE, s.source, AUTH_READ) < 0)
         goto out;
     if (vhost_bind(vh, true, &s, NULL, &err) < 0) {
         /* a missing end: RabbitMQ names it */
@@ -457,7 +473,10 @@ static void delete_binding(http_ctx *x, http_reply *r, bool to_queue)
     binding *b;
     amqp_error err;
 
-    if (!vh)
+    if (!vh ||
+        permitted(x, r, vh, to_queue ? AUTH_QUEUE : AUTH_EXCHANGE, to_queue ? param(x, 2) : exchange_param(x, 2),
+                  AUTH_WRITE) < 0 ||
+        permitted(x, r, vh, AUTH_EXCHANGE, exchange_param(x, 1), AUTH_READ) < 0)
         return;
     if (to_queue)
         q = vhost_queue(vh, param(x, 2));
@@ -557,21 +576,6 @@ void http_get_aliveness(http_ctx *x, http_reply *r)
 
 /* -------------------------------------------------------- definitions */
 
-static json_t *user_defs(http_ctx *x, json_t **perms)
-{
-    json_t *users = json_array();
-    size_t i;
-
-    *perms = json_array();
-    for (i = 0; users && *perms && i < x->b->auth.nusers; i++) {
-        const char *name = x->b->auth.users[i].name;
-        json_array_append_new(users, json_pack("{s:s,s:[s],s:{}}", "name", name, "tags", "administrator", "limits"));
-        json_array_append_new(*perms, json_pack("{s:s,s:s,s:s,s:s,s:s}", "user", name, "vhost", "/", "configure",
-                                                ".*", "write", ".*", "read", ".*"));
-    }
-    return users;
-}
-
 static json_t *args_json(const uint8_t *p, uint32_t len)
 {
     return http_table_json((amqp_table){p, len});
@@ -579,9 +583,9 @@ static json_t *args_json(const uint8_t *p, uint32_t len)
 
 /* RabbitMQ's definitions: the whole broker's, or (per_vhost, GET
  * /api/definitions/{vhost}) one vhost's, whose items have no "vhost". */
-static json_t *definitions_json(http_ctx *x, vhost *vh, bool per_vhost)
+static void vhost_items(vhost *vh, bool per_vhost, json_t *queues, json_t *exchanges, json_t *bindings)
 {
-    json_t *queues = json_array(), *exchanges = json_array(), *bindings = json_array(), *o, *item;
+    json_t *item;
     size_t i = 0;
     void *v;
 
@@ -628,14 +632,28 @@ static json_t *definitions_json(http_ctx *x, vhost *vh, bool per_vhost)
             json_array_append_new(bindings, item);
         }
     }
-    if (per_vhost)
+}
+
+static json_t *definitions_json(http_ctx *x, vhost *vh, bool per_vhost)
+{
+    json_t *queues = json_array(), *exchanges = json_array(), *bindings = json_array(), *o;
+    size_t i = 0;
+    void *v;
+
+    if (per_vhost) {
+        vhost_items(vh, true, queues, exchanges, bindings);
         return json_pack("{s:s,s:[],s:[],s:o,s:o,s:o}", "rabbit_version", RABBITMQ_COMPAT_VERSION, "parameters",
                          "policies", "queues", queues, "exchanges", exchanges, "bindings", bindings);
+    }
+    vhost_items(x->b->vh, false, queues, exchanges, bindings);
+    while (map_next(&x->b->vhosts, &i, NULL, NULL, &v))
+        if (v != x->b->vh)
+            vhost_items(v, false, queues, exchanges, bindings);
     {
-        json_t *perms, *users = user_defs(x, &perms);
-        o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:[{s:s}],s:o,s:[],s:[],s:[],s:[],s:o,s:o,s:o}", "rabbit_version",
+        json_t *perms, *users = http_users_export(x, &perms);
+        o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:[],s:[],s:[],s:[],s:o,s:o,s:o}", "rabbit_version",
                       RABBITMQ_COMPAT_VERSION, "rabbitmq_version", RABBITMQ_COMPAT_VERSION, "product_name", "warren",
-                      "product_version", WARREN_VERSION, "users", users, "vhosts", "name", vh->name, "permissions",
+                      "product_version", WARREN_VERSION, "users", users, "vhosts", http_vhosts_export(x), "permissions",
                       perms, "topic_permissions", "parameters", "global_parameters", "policies", "queues", queues,
                       "exchanges", exchanges, "bindings", bindings);
     }
@@ -644,6 +662,8 @@ static json_t *definitions_json(http_ctx *x, vhost *vh, bool per_vhost)
 
 void http_get_definitions(http_ctx *x, http_reply *r)
 {
+    if (http_need_admin(x, r) < 0)
+        return;
     http_reply_json(r, 200, definitions_json(x, x->b->vh, false));
 }
 
@@ -651,6 +671,8 @@ void http_get_vhost_definitions(http_ctx *x, http_reply *r)
 {
     vhost *vh = path_vhost(x);
 
+    if (http_need_admin(x, r) < 0)
+        return;
     if (!vh)
         http_bad(r, "vhost_not_found");
     else
@@ -661,6 +683,7 @@ void http_get_vhost_definitions(http_ctx *x, http_reply *r)
 
 typedef struct defs_item {
     json_t *o;
+    const char *vhost;          /* its "vhost" (NULL: the path's, per-vhost import) */
     amqp_tbuf args;
     union {
         queue_spec q;
@@ -673,15 +696,6 @@ typedef struct defs {
     defs_item *items;
     size_t nq, nx, nb;
 } defs;
-
-static bool is_user(http_ctx *x, const char *name)
-{
-    size_t i;
-    for (i = 0; i < x->b->auth.nusers; i++)
-        if (!strcmp(x->b->auth.users[i].name, name))
-            return true;
-    return false;
-}
 
 /* An array section (absent: empty); -1 with a 400 when not an array. */
 static json_t *section(http_reply *r, json_t *body, const char *key)
@@ -744,59 +758,24 @@ static int check_unsupported(http_ctx *x, http_reply *r, json_t *body)
         http_bad(r, "warren does not support %s: nothing was imported", names);
         return -1;
     }
-    if (!(v = section(r, body, "vhosts")))
+    if (http_vhosts_import(x, r, body, false) < 0)
         return -1;
-    json_array_foreach(v, i, item) {
-        json_t *n = json_is_object(item) ? json_object_get(item, "name") : NULL;
-        if (!json_is_string(n) || strcmp(json_string_value(n), x->b->vh->name)) {
-            http_bad(r, "warren has one virtual host, '/'; it cannot create '%s': nothing was imported",
-                     json_is_string(n) ? json_string_value(n) : "?");
-            return -1;
-        }
-    }
-    if (!(v = section(r, body, "users")))
-        return -1;
-    json_array_foreach(v, i, item) {
-        json_t *n = json_is_object(item) ? json_object_get(item, "name") : NULL;
-        if (!json_is_string(n) || !is_user(x, json_string_value(n))) {
-            http_bad(r, "warren cannot create users from definitions yet (user '%s' is not one of its --user "
-                        "list): nothing was imported",
-                     json_is_string(n) ? json_string_value(n) : "?");
-            return -1;
-        }
-    }
-    if (!(v = section(r, body, "permissions")))
-        return -1;
-    json_array_foreach(v, i, item) {
-        static const char *keys[] = {"configure", "write", "read"};
-        json_t *u = json_is_object(item) ? json_object_get(item, "user") : NULL;
-        json_t *vh = json_is_object(item) ? json_object_get(item, "vhost") : NULL;
-        bool all = true;
-        for (k = 0; k < 3; k++) {
-            json_t *p = json_is_object(item) ? json_object_get(item, keys[k]) : NULL;
-            all = all && json_is_string(p) && !strcmp(json_string_value(p), ".*");
-        }
-        if (!json_is_string(u) || !is_user(x, json_string_value(u)) || !json_is_string(vh) ||
-            strcmp(json_string_value(vh), x->b->vh->name) || !all) {
-            http_bad(r, "warren cannot restrict permissions yet (every user may do everything in '/'): the "
-                        "permission of user '%s' is not \".*\" in '/': nothing was imported",
-                     json_is_string(u) ? json_string_value(u) : "?");
-            return -1;
-        }
-    }
-    return 0;
+    return http_users_import(x, r, body, false);
 }
 
-static int item_vhost(http_ctx *x, http_reply *r, json_t *o, const char *what, bool per_vhost)
+/* An item's vhost: one that exists or that the file makes (a per-vhost
+ * import puts everything in the path's vhost, as RabbitMQ). */
+static int item_vhost(http_ctx *x, http_reply *r, json_t *o, const char *what, bool per_vhost, defs_item *it)
 {
     json_t *v = json_object_get(o, "vhost");
-    if (per_vhost && !v)
+    if (per_vhost)
         return 0;
-    if (!json_is_string(v) || strcmp(json_string_value(v), x->b->vh->name)) {
-        http_bad(r, "definitions: a %s in vhost '%s': warren has one virtual host, '/'", what,
+    if (!json_is_string(v) || !http_vhost_known(x, x->body, json_string_value(v))) {
+        http_bad(r, "definitions: a %s in vhost '%s', which neither exists nor is in the definitions", what,
                  json_is_string(v) ? json_string_value(v) : "?");
         return -1;
     }
+    it->vhost = json_string_value(v);
     return 0;
 }
 
@@ -828,14 +807,14 @@ static int defs_parse(http_ctx *x, http_reply *r, json_t *body, bool per_vhost, 
         defs_item *it = &d->items[k++];
         amqp_str name;
         if (not_object(r, o, "queues") < 0 || item_name(r, o, "queue", "name", false, &name) < 0 ||
-            item_vhost(x, r, o, "queue", per_vhost) < 0 || http_body_queue(r, o, name, &it->s.q, &it->args) < 0)
+            item_vhost(x, r, o, "queue", per_vhost, it) < 0 || http_body_queue(r, o, name, &it->s.q, &it->args) < 0)
             return -1;
     }
     json_array_foreach(xs, i, o) {
         defs_item *it = &d->items[k++];
         amqp_str name;
         if (not_object(r, o, "exchanges") < 0 || item_name(r, o, "exchange", "name", false, &name) < 0 ||
-            item_vhost(x, r, o, "exchange", per_vhost) < 0 || http_body_exchange(r, o, name, &it->s.x, &it->args) < 0)
+            item_vhost(x, r, o, "exchange", per_vhost, it) < 0 || http_body_exchange(r, o, name, &it->s.x, &it->args) < 0)
             return -1;
     }
     json_array_foreach(bs, i, o) {
@@ -843,7 +822,7 @@ static int defs_parse(http_ctx *x, http_reply *r, json_t *body, bool per_vhost, 
         json_t *t = json_object_get(o, "destination_type");
         if (not_object(r, o, "bindings") < 0 || item_name(r, o, "binding", "source", true, &it->s.b.source) < 0 ||
             item_name(r, o, "binding", "destination", false, &it->s.b.destination) < 0 ||
-            item_vhost(x, r, o, "binding", per_vhost) < 0)
+            item_vhost(x, r, o, "binding", per_vhost, it) < 0)
             return -1;
         if (!json_is_string(t) || (strcmp(json_string_value(t), "queue") && strcmp(json_string_value(t), "exchange"))) {
             http_bad(r, "definitions: a binding's destination_type must be \"queue\" or \"exchange\"");
@@ -869,8 +848,9 @@ static void defs_free(defs *d)
  * binding to a missing exchange) does not stop the rest; RabbitMQ logs
  * and skips it with a 204, warren names every one in a 400 after
  * importing the others. */
-static void import_definitions(http_ctx *x, http_reply *r, vhost *vh, bool per_vhost)
+static void import_definitions(http_ctx *x, http_reply *r, vhost *path_vh, bool per_vhost)
 {
+    vhost *vh;
     char why[2048];
     size_t len = 0, i, refused = 0, total;
     defs d = {0};
@@ -881,6 +861,9 @@ static void import_definitions(http_ctx *x, http_reply *r, vhost *vh, bool per_v
     }
     if (check_unsupported(x, r, x->body) < 0 || defs_parse(x, r, x->body, per_vhost, &d) < 0)
         goto out;
+    /* vhosts, users and permissions first, as RabbitMQ's import */
+    if (!per_vhost && (http_vhosts_import(x, r, x->body, true) < 0 || http_users_import(x, r, x->body, true) < 0))
+        goto out;
     total = d.nq + d.nx + d.nb;
     why[0] = 0;
     for (i = 0; i < total; i++) {
@@ -888,7 +871,13 @@ static void import_definitions(http_ctx *x, http_reply *r, vhost *vh, bool per_v
         amqp_error err;
         char what[600];
         int rc;
-        if (i < d.nq) {
+        vh = it->vhost ? broker_vhost(x->b, it->vhost, strlen(it->vhost)) : path_vh;
+        if (!vh) {
+            /* made by this import a moment ago, so never; but never NULL */
+            amqp_fail(&err, AMQP_NOT_FOUND, "no vhost '%s'", it->vhost);
+            rc = -1;
+            snprintf(what, sizeof what, "an item of vhost '%s'", it->vhost);
+        } else if (i < d.nq) {
             rc = vhost_declare_queue(vh, &it->s.q, NULL, false, NULL, &err);
             snprintf(what, sizeof what, "queue '%.*s'", (int)it->s.q.name.len, it->s.q.name.ptr);
         } else if (i < d.nq + d.nx) {
@@ -917,6 +906,8 @@ out:
 
 void http_post_definitions(http_ctx *x, http_reply *r)
 {
+    if (http_need_admin(x, r) < 0)
+        return;
     import_definitions(x, r, x->b->vh, false);
 }
 
@@ -924,6 +915,8 @@ void http_post_vhost_definitions(http_ctx *x, http_reply *r)
 {
     vhost *vh = path_vhost(x);
 
+    if (http_need_admin(x, r) < 0)
+        return;
     if (!vh)
         http_bad(r, "vhost_not_found");
     else

@@ -276,6 +276,12 @@ static int login(http_server *s, struct MHD_Connection *mc, http_request *req, h
     if (rc < 0) {
         log_info("HTTP API: login refused: %s", err.text);
         http_reply_login_failed(r);
+    } else if (!(auth_find(&s->b->auth, user)->tagbits & (AUTH_TAG_ADMINISTRATOR | AUTH_TAG_MONITORING |
+                                                          AUTH_TAG_POLICYMAKER | AUTH_TAG_MANAGEMENT))) {
+        /* RabbitMQ: the API is for users with a management tag */
+        log_info("HTTP API: user '%s' refused: not a management user", user);
+        http_reply_error(r, 401, "not_authorised", "Not management user");
+        rc = -1;
     } else {
         snprintf(req->user, sizeof req->user, "%s", user);
     }

@@ -50,6 +50,7 @@ channel *channel_new(conn *c, uint16_t id)
         return NULL;
     ch->c = c;
     ch->id = id;
+    ch->write_ok_len = -1;
     ch->state = CH_OPEN;
     ch->flow_active = true;
     ch->next_tag = 1;
@@ -326,6 +327,15 @@ static int publish_start(channel *ch, const amqp_basic_publish *m, amqp_error *e
 
     if (m->immediate)
         return amqp_fail(err, AMQP_NOT_IMPLEMENTED, "immediate=true");
+    /* write on the exchange, before looking it up (as RabbitMQ) */
+    if (ch->write_ok_len != (int)m->exchange.len || ch->write_ok_gen != ch->c->b->auth.gen ||
+        memcmp(ch->write_ok, m->exchange.ptr, m->exchange.len)) {
+        if (channel_permitted(ch, AUTH_EXCHANGE, m->exchange, AUTH_WRITE, err) < 0)
+            return -1;
+        memcpy(ch->write_ok, m->exchange.ptr, m->exchange.len);
+        ch->write_ok_len = (int)m->exchange.len;
+        ch->write_ok_gen = ch->c->b->auth.gen;
+    }
     x = vhost_exchange(ch->c->vh, m->exchange);
     if (!x)
         return amqp_fail(err, AMQP_NOT_FOUND, "no exchange '%.*s' in vhost '%s'", (int)m->exchange.len,
@@ -560,6 +570,11 @@ static int basic_consume(channel *ch, const amqp_basic_consume *m, amqp_error *e
             return amqp_fail(err, AMQP_NOT_ALLOWED, "attempt to reuse consumer tag '%.*s'", (int)tag.len, tag.ptr);
         return reply_to_consume(ch, m, err);
     }
+    {
+        amqp_str name = m->queue;
+        if (channel_queue_name(ch, &name, err) < 0 || channel_permitted(ch, AUTH_QUEUE, name, AUTH_READ, err) < 0)
+            return -1;
+    }
     if (channel_queue_access(ch, m->queue, &q, err) < 0)
         return -1;
     if (tag.len == 0) {
@@ -669,7 +684,7 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
     msg *mm;
     int rc;
 
-    if (channel_queue_name(ch, &name, err) < 0)
+    if (channel_queue_name(ch, &name, err) < 0 || channel_permitted(ch, AUTH_QUEUE, name, AUTH_READ, err) < 0)
         return -1;
     if ((rc = vhost_get(ch->c->vh, name, &ch->c->exclusive, &got, err)) < 0)
         return -1;

@@ -17,6 +17,7 @@
 
 #include "amqp/frame.h"
 #include "amqp/spec.h"
+#include "auth.h"
 #include "error.h"
 #include "queue.h"
 #include "ring.h"
@@ -69,6 +70,12 @@ struct channel {
     uint8_t pub_exlen, pub_rklen;
     char pub_exchange[256], pub_rk[256];
     msg *pub_msg;               /* NULL in PUB_BODY: more body came than announced */
+    /* the last exchange a publish was let write to, while the users'
+     * permissions are as they were (auth_db.gen): one regexec per
+     * change of exchange, not per message */
+    char write_ok[256];
+    int write_ok_len;           /* -1: none */
+    unsigned write_ok_gen;
     /* the queue an empty queue name means (the last one declared) */
     char last_queue[256];
     uint8_t last_queue_len;
@@ -163,5 +170,8 @@ int channel_queue_access(channel *ch, amqp_str name, queue **out, amqp_error *er
 /* An empty name means the channel's last declared queue (530 when there
  * is none): *name is rewritten to it. */
 int channel_queue_name(channel *ch, amqp_str *name, amqp_error *err);
+/* May ch's user do perm to the queue or exchange named, in its vhost
+ * (auth.h)?  0, or -1 with RabbitMQ's 403 ACCESS_REFUSED in *err. */
+int channel_permitted(channel *ch, enum auth_kind kind, amqp_str name, enum auth_perm perm, amqp_error *err);
 
 #endif

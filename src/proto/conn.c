@@ -615,10 +615,14 @@ static int on_tune_ok(conn *c, const amqp_connection_tune_ok *m, amqp_error *err
 static int on_open(conn *c, const amqp_connection_open *m, amqp_error *err)
 {
     amqp_connection_open_ok ok = {.known_hosts = amqp_cstr("")};
-    if (!amqp_str_eqc(m->virtual_host, c->b->vh->name))
+    vhost *vh = broker_vhost(c->b, m->virtual_host.ptr, m->virtual_host.len);
+
+    if (!vh)
         return amqp_fail(err, AMQP_NOT_ALLOWED, "vhost %.*s not found", (int)m->virtual_host.len,
                          m->virtual_host.ptr);
-    c->vh = c->b->vh;
+    if (auth_vhost_access(&c->b->auth, c->user, vh->name, err) < 0)
+        return -1;
+    c->vh = vh;
     c->state = CONN_OPEN;
     conn_send_method(c, 0, AMQP_CONNECTION_OPEN_OK, &ok);
     /* the handshake timer becomes the heartbeat timer */

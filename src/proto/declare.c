@@ -13,6 +13,7 @@
  *    declares (its queue_owner, conn.c deletes them when it closes).
  */
 #include "proto/channel.h"
+#include "broker.h"
 #include "proto/conn.h"
 #include "util.h"
 #include "vhost.h"
@@ -20,6 +21,11 @@
 #include <string.h>
 
 /* -------------------------------------------------------------- exchanges */
+
+int channel_permitted(channel *ch, enum auth_kind kind, amqp_str name, enum auth_perm perm, amqp_error *err)
+{
+    return auth_permitted(&ch->c->b->auth, ch->c->user, ch->c->vh->name, kind, name, perm, err);
+}
 
 static int exchange_declare(channel *ch, const amqp_exchange_declare *m, amqp_error *err)
 {
@@ -32,6 +38,8 @@ static int exchange_declare(channel *ch, const amqp_exchange_declare *m, amqp_er
         .arguments = m->arguments,
     };
 
+    if (!m->passive && channel_permitted(ch, AUTH_EXCHANGE, m->exchange, AUTH_CONFIGURE, err) < 0)
+        return -1;
     if (vhost_declare_exchange(ch->c->vh, &s, m->passive, err) < 0)
         return -1;
     if (!m->nowait) {
@@ -43,7 +51,8 @@ static int exchange_declare(channel *ch, const amqp_exchange_declare *m, amqp_er
 
 static int exchange_delete_method(channel *ch, const amqp_exchange_delete *m, amqp_error *err)
 {
-    if (vhost_delete_exchange(ch->c->vh, m->exchange, m->if_unused, err) < 0)
+    if (channel_permitted(ch, AUTH_EXCHANGE, m->exchange, AUTH_CONFIGURE, err) < 0 ||
+        vhost_delete_exchange(ch->c->vh, m->exchange, m->if_unused, err) < 0)
         return -1;
     if (!m->nowait) {
         amqp_exchange_delete_ok ok = {0};
@@ -116,6 +125,8 @@ static int queue_declare(channel *ch, const amqp_queue_declare *m, amqp_error *e
         s.name = amqp_cstr(genname);
         s.server_named = true;
     }
+    if (!m->passive && channel_permitted(ch, AUTH_QUEUE, s.name, AUTH_CONFIGURE, err) < 0)
+        return -1;
     if (vhost_declare_queue(vh, &s, &ch->c->exclusive, m->passive, m->nowait ? NULL : &info, err) < 0)
         return -1;
     remember_queue(ch, s.name);
@@ -135,7 +146,7 @@ static int queue_delete_method(channel *ch, const amqp_queue_delete *m, amqp_err
     amqp_str name = m->queue;
     uint32_t n;
 
-    if (channel_queue_name(ch, &name, err) < 0 ||
+    if (channel_queue_name(ch, &name, err) < 0 || channel_permitted(ch, AUTH_QUEUE, name, AUTH_CONFIGURE, err) < 0 ||
         vhost_delete_queue(ch->c->vh, name, &ch->c->exclusive, m->if_unused, m->if_empty, &n, err) < 0)
         return -1;
     if (!m->nowait) {
@@ -150,7 +161,7 @@ static int queue_purge_method(channel *ch, const amqp_queue_purge *m, amqp_error
     amqp_str name = m->queue;
     uint32_t n;
 
-    if (channel_queue_name(ch, &name, err) < 0 ||
+    if (channel_queue_name(ch, &name, err) < 0 || channel_permitted(ch, AUTH_QUEUE, name, AUTH_READ, err) < 0 ||
         vhost_purge_queue(ch->c->vh, name, &ch->c->exclusive, &n, err) < 0)
         return -1;
     if (!m->nowait) {
@@ -172,6 +183,12 @@ static int queue_bind_method(channel *ch, bool bind, amqp_str qname, amqp_str xn
     if (channel_queue_name(ch, &qname, err) < 0)
         return -1;
     s.destination = qname;
+    /* as RabbitMQ's binding_action: write on the destination, then (the
+     * default exchange is refused by the domain before) read on the
+     * source */
+    if (channel_permitted(ch, AUTH_QUEUE, qname, AUTH_WRITE, err) < 0 ||
+        (xname.len && channel_permitted(ch, AUTH_EXCHANGE, xname, AUTH_READ, err) < 0))
+        return -1;
     return vhost_bind(ch->c->vh, bind, &s, &ch->c->exclusive, err);
 }
 
@@ -179,6 +196,9 @@ static int exchange_bind_method(channel *ch, bool bind, amqp_str dname, amqp_str
                                 amqp_table args, amqp_error *err)
 {
     binding_spec s = {.source = sname, .destination = dname, .key = key, .arguments = args};
+    if (channel_permitted(ch, AUTH_EXCHANGE, dname, AUTH_WRITE, err) < 0 ||
+        (dname.len && sname.len && channel_permitted(ch, AUTH_EXCHANGE, sname, AUTH_READ, err) < 0))
+        return -1;
     return vhost_bind(ch->c->vh, bind, &s, &ch->c->exclusive, err);
 }
 

@@ -41,7 +41,26 @@ static size_t str_size(amqp_str s, bool *bad)
     return 1u + s.len;
 }
 
+static bool kind_in_vhost(uint8_t kind)
+{
+    return kind == DEF_QUEUE || kind == DEF_EXCHANGE || kind == DEF_EXCHANGE_GONE || kind == DEF_BIND ||
+           kind == DEF_UNBIND;
+}
+
+static size_t plain_size(const store_def *d);
+
 size_t defs_encoded_size(const store_def *d)
+{
+    size_t n = plain_size(d);
+
+    if (n == 0 || d->vhost.len == 0 || !kind_in_vhost(d->kind))
+        return n;
+    if (d->vhost.len > 255)
+        return 0;
+    return 1 + 1 + d->vhost.len + n;
+}
+
+static size_t plain_size(const store_def *d)
 {
     bool bad = false;
     size_t n;
@@ -65,6 +84,23 @@ size_t defs_encoded_size(const store_def *d)
     case DEF_UNBIND:
         n = 1 + str_size(d->binding.source, &bad) + 1 + str_size(d->binding.destination, &bad) +
             str_size(d->binding.routing_key, &bad) + 4 + d->binding.arguments.len;
+        break;
+    case DEF_USER:
+        n = 1 + str_size(d->user.name, &bad) + 1 + str_size(d->user.hash, &bad) + str_size(d->user.tags, &bad);
+        break;
+    case DEF_USER_GONE:
+        n = 1 + str_size(d->user.name, &bad);
+        break;
+    case DEF_PERMISSION:
+        n = 1 + str_size(d->perm.user, &bad) + str_size(d->perm.vhost, &bad) + str_size(d->perm.configure, &bad) +
+            str_size(d->perm.write, &bad) + str_size(d->perm.read, &bad);
+        break;
+    case DEF_PERMISSION_GONE:
+        n = 1 + str_size(d->perm.user, &bad) + str_size(d->perm.vhost, &bad);
+        break;
+    case DEF_VHOST:
+    case DEF_VHOST_GONE:
+        n = 1 + str_size(d->name, &bad);
         break;
     default:
         return 0;
@@ -90,6 +126,10 @@ static uint8_t *put_table(uint8_t *w, amqp_table t)
 
 void defs_encode(const store_def *d, uint8_t *w)
 {
+    if (d->vhost.len && kind_in_vhost(d->kind)) {
+        *w++ = DEF_IN_VHOST;
+        w = put_str(w, d->vhost);
+    }
     *w++ = d->kind;
     switch (d->kind) {
     case DEF_QUEUE:
@@ -110,6 +150,8 @@ void defs_encode(const store_def *d, uint8_t *w)
         put_table(w, d->exchange.arguments);
         break;
     case DEF_EXCHANGE_GONE:
+    case DEF_VHOST:
+    case DEF_VHOST_GONE:
         put_str(w, d->name);
         break;
     case DEF_BIND:
@@ -119,6 +161,26 @@ void defs_encode(const store_def *d, uint8_t *w)
         w = put_str(w, d->binding.destination);
         w = put_str(w, d->binding.routing_key);
         put_table(w, d->binding.arguments);
+        break;
+    case DEF_USER:
+        w = put_str(w, d->user.name);
+        *w++ = d->user.algo;
+        w = put_str(w, d->user.hash);
+        put_str(w, d->user.tags);
+        break;
+    case DEF_USER_GONE:
+        put_str(w, d->user.name);
+        break;
+    case DEF_PERMISSION:
+        w = put_str(w, d->perm.user);
+        w = put_str(w, d->perm.vhost);
+        w = put_str(w, d->perm.configure);
+        w = put_str(w, d->perm.write);
+        put_str(w, d->perm.read);
+        break;
+    case DEF_PERMISSION_GONE:
+        w = put_str(w, d->perm.user);
+        put_str(w, d->perm.vhost);
         break;
     }
 }
@@ -180,7 +242,17 @@ int defs_decode(const uint8_t *p, uint32_t len, store_def *d)
         d->exchange.internal = (*q & 4) != 0;
         return get_last_table(q + 1, end, &d->exchange.arguments);
     case DEF_EXCHANGE_GONE:
+    case DEF_VHOST:
+    case DEF_VHOST_GONE:
         return get_str(&q, end, &d->name) < 0 || q != end ? -1 : 0;
+    case DEF_IN_VHOST: {
+        amqp_str vh;
+        if (get_str(&q, end, &vh) < 0 || vh.len == 0 || q == end || !kind_in_vhost(*q) ||
+            defs_decode(q, (uint32_t)(end - q), d) < 0)
+            return -1;
+        d->vhost = vh;
+        return 0;
+    }
     case DEF_BIND:
     case DEF_UNBIND:
         if (get_str(&q, end, &d->binding.source) < 0 || end - q < 1)
@@ -189,6 +261,25 @@ int defs_decode(const uint8_t *p, uint32_t len, store_def *d)
         if (get_str(&q, end, &d->binding.destination) < 0 || get_str(&q, end, &d->binding.routing_key) < 0)
             return -1;
         return get_last_table(q, end, &d->binding.arguments);
+    case DEF_USER:
+        if (get_str(&q, end, &d->user.name) < 0 || end - q < 1)
+            return -1;
+        d->user.algo = *q++;
+        if (get_str(&q, end, &d->user.hash) < 0 || get_str(&q, end, &d->user.tags) < 0)
+            return -1;
+        return q == end ? 0 : -1;
+    case DEF_USER_GONE:
+        return get_str(&q, end, &d->user.name) < 0 || q != end ? -1 : 0;
+    case DEF_PERMISSION:
+        if (get_str(&q, end, &d->perm.user) < 0 || get_str(&q, end, &d->perm.vhost) < 0 ||
+            get_str(&q, end, &d->perm.configure) < 0 || get_str(&q, end, &d->perm.write) < 0 ||
+            get_str(&q, end, &d->perm.read) < 0)
+            return -1;
+        return q == end ? 0 : -1;
+    case DEF_PERMISSION_GONE:
+        if (get_str(&q, end, &d->perm.user) < 0 || get_str(&q, end, &d->perm.vhost) < 0)
+            return -1;
+        return q == end ? 0 : -1;
     default:
         return 0;
     }

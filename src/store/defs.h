@@ -21,6 +21,21 @@
  *                  routing key | args
  *     6 unbinding  as 5
  *     7 next queue id  u32 (so ids are never reused)
+ *     8 user       name | u8 hashing algorithm (0 sha256, 1 sha512, 2 md5)
+ *                  | password hash (salt ++ digest, raw bytes; empty: no
+ *                  password) | tags (comma-separated)
+ *     9 user gone  name
+ *    10 permission user | vhost | configure | write | read (regular
+ *                  expressions)
+ *    11 permission gone  user | vhost
+ *    12 in vhost   vhost name | a whole payload of kind 1, 3, 4, 5 or 6
+ *                  (its kind byte first): that record, in that vhost;
+ *                  an unwrapped one is in "/"
+ *    13 vhost      name
+ *    14 vhost gone name
+ *   (8..14 since the users and the vhosts came to the log; an older file
+ *   has none and reads as it always did, everything in "/", and an older
+ *   warren skips them as unknown)
  *
  * The record structs carry what RabbitMQ's definitions export says of a
  * queue, an exchange or a binding (name, type, durable, auto_delete,
@@ -45,6 +60,13 @@ enum {
     DEF_BIND = 5,
     DEF_UNBIND = 6,
     DEF_NEXT_QID = 7,
+    DEF_USER = 8,
+    DEF_USER_GONE = 9,
+    DEF_PERMISSION = 10,
+    DEF_PERMISSION_GONE = 11,
+    DEF_IN_VHOST = 12,
+    DEF_VHOST = 13,
+    DEF_VHOST_GONE = 14,
 };
 
 /* A binding's destination_type, as recorded (any other byte read back
@@ -55,6 +77,7 @@ enum { DEF_DEST_QUEUE = 0, DEF_DEST_EXCHANGE = 1 };
  * nothing here owns memory.  Names are at most 255 bytes (AMQP short
  * strings); a longer one is refused when encoding. */
 typedef struct store_queue_def {
+    amqp_str vhost;             /* empty: "/" (as every record before vhosts) */
     amqp_str name;
     bool durable, auto_delete;
     amqp_table arguments;
@@ -62,6 +85,7 @@ typedef struct store_queue_def {
 } store_queue_def;
 
 typedef struct store_exchange_def {
+    amqp_str vhost;             /* empty: "/" */
     amqp_str name;
     amqp_str type;              /* "direct", "topic", ... */
     bool durable, auto_delete, internal;
@@ -69,6 +93,7 @@ typedef struct store_exchange_def {
 } store_exchange_def;
 
 typedef struct store_binding_def {
+    amqp_str vhost;             /* empty: "/" */
     amqp_str source;            /* an exchange */
     amqp_str destination;
     uint8_t destination_type;   /* DEF_DEST_QUEUE or DEF_DEST_EXCHANGE */
@@ -76,15 +101,37 @@ typedef struct store_binding_def {
     amqp_table arguments;
 } store_binding_def;
 
+/* A user, as RabbitMQ's definitions show it (name, password_hash,
+ * hashing_algorithm, tags); the hash is the raw salt ++ digest. */
+typedef struct store_user_def {
+    amqp_str name;
+    uint8_t algo;
+    amqp_str hash;
+    amqp_str tags;
+} store_user_def;
+
+/* A user's permissions on a vhost (DEF_PERMISSION_GONE: user and vhost). */
+typedef struct store_perm_def {
+    amqp_str user, vhost;
+    amqp_str configure, write, read;
+} store_perm_def;
+
 /* One record, decoded. */
 typedef struct store_def {
     uint8_t kind;                       /* DEF_*; others are kept by ignoring them */
+    /* the vhost of a queue, exchange or binding record: empty for "/"
+     * (written unwrapped), else the record is written inside a
+     * DEF_IN_VHOST one, and decodes with its own kind and this set */
+    amqp_str vhost;
     union {
         store_queue_def queue;          /* DEF_QUEUE */
         uint32_t qid;                   /* DEF_QUEUE_GONE, DEF_NEXT_QID */
         store_exchange_def exchange;    /* DEF_EXCHANGE */
         amqp_str name;                  /* DEF_EXCHANGE_GONE */
         store_binding_def binding;      /* DEF_BIND, DEF_UNBIND */
+        store_user_def user;            /* DEF_USER; DEF_USER_GONE: name only */
+        store_perm_def perm;            /* DEF_PERMISSION, DEF_PERMISSION_GONE */
+                                        /* DEF_VHOST, DEF_VHOST_GONE: name */
     };
 } store_def;
 

@@ -20,13 +20,13 @@
 
 int store_exchange_declared(store *st, const store_exchange_def *d)
 {
-    store_def def = {.kind = DEF_EXCHANGE, .exchange = *d};
+    store_def def = {.kind = DEF_EXCHANGE, .vhost = d->vhost, .exchange = *d};
     return defs_append(st->defs, &def);
 }
 
-void store_exchange_deleted(store *st, amqp_str name)
+void store_exchange_deleted(store *st, amqp_str vhost, amqp_str name)
 {
-    store_def def = {.kind = DEF_EXCHANGE_GONE, .name = name};
+    store_def def = {.kind = DEF_EXCHANGE_GONE, .vhost = vhost, .name = name};
     if (defs_append(st->defs, &def) < 0)
         log_error("store: could not record the deletion of exchange '%.*s'; it will come back after a restart",
                   (int)name.len, name.ptr);
@@ -34,7 +34,7 @@ void store_exchange_deleted(store *st, amqp_str name)
 
 int store_binding(store *st, const store_binding_def *d, bool add)
 {
-    store_def def = {.kind = add ? DEF_BIND : DEF_UNBIND, .binding = *d};
+    store_def def = {.kind = add ? DEF_BIND : DEF_UNBIND, .vhost = d->vhost, .binding = *d};
     int rc = defs_append(st->defs, &def);
     if (rc < 0 && !add)
         log_error("store: could not record an unbinding; the binding will come back after a restart");
@@ -43,7 +43,7 @@ int store_binding(store *st, const store_binding_def *d, bool add)
 
 int store_queue_declared(store *st, const store_queue_def *d, void *handle, uint32_t *id)
 {
-    store_def def = {.kind = DEF_QUEUE, .queue = *d};
+    store_def def = {.kind = DEF_QUEUE, .vhost = d->vhost, .queue = *d};
     char k[4];
 
     *id = def.queue.id = st->next_qid++;
@@ -63,17 +63,41 @@ void store_queue_deleted(store *st, uint32_t qid)
         log_error("store: could not record the deletion of queue %u; it will come back after a restart", qid);
 }
 
+int store_user(store *st, const store_user_def *d, bool add)
+{
+    store_def def = {.kind = add ? DEF_USER : DEF_USER_GONE, .user = *d};
+    return defs_append(st->defs, &def);
+}
+
+int store_vhost(store *st, amqp_str name, bool add)
+{
+    store_def def = {.kind = add ? DEF_VHOST : DEF_VHOST_GONE, .name = name};
+    return defs_append(st->defs, &def);
+}
+
+int store_permission(store *st, const store_perm_def *d, bool add)
+{
+    store_def def = {.kind = add ? DEF_PERMISSION : DEF_PERMISSION_GONE, .perm = *d};
+    return defs_append(st->defs, &def);
+}
+
 /* One record of the log at start, in order. */
 int store_replay_def(void *ctx, const store_def *d)
 {
     store *st = ctx;
     const store_recovery *r = st->rec;
+    void *vctx = r->ctx;
     char k[4];
 
+    if (d->vhost.len && (!r->ctx_of_vhost || !(vctx = r->ctx_of_vhost(r->vhosts_ctx, d->vhost)))) {
+        log_error("store: a definition in vhost '%.*s', which the log never created", (int)d->vhost.len,
+                  d->vhost.ptr);
+        return -1;
+    }
     switch (d->kind) {
     case DEF_QUEUE: {
         void *q;
-        if (!r->declare_queue || !(q = r->declare_queue(r->ctx, &d->queue)))
+        if (!r->declare_queue || !(q = r->declare_queue(vctx, &d->queue)))
             return -1;
         qid_key(k, d->queue.id);
         if (map_put(&st->qids, k, 4, q) < 0)
@@ -91,14 +115,23 @@ int store_replay_def(void *ctx, const store_def *d)
         return 0;
     }
     case DEF_EXCHANGE:
-        return r->declare_exchange ? r->declare_exchange(r->ctx, &d->exchange) : -1;
+        return r->declare_exchange ? r->declare_exchange(vctx, &d->exchange) : -1;
     case DEF_EXCHANGE_GONE:
         if (r->delete_exchange)
-            r->delete_exchange(r->ctx, d->name);
+            r->delete_exchange(vctx, d->name);
         return 0;
     case DEF_BIND:
     case DEF_UNBIND:
-        return r->bind ? r->bind(r->ctx, &d->binding, d->kind == DEF_BIND) : -1;
+        return r->bind ? r->bind(vctx, &d->binding, d->kind == DEF_BIND) : -1;
+    case DEF_VHOST:
+    case DEF_VHOST_GONE:
+        return r->vhost ? r->vhost(r->vhosts_ctx, d->name, d->kind == DEF_VHOST) : 0;
+    case DEF_USER:
+    case DEF_USER_GONE:
+        return r->user ? r->user(r->auth_ctx, &d->user, d->kind == DEF_USER) : 0;
+    case DEF_PERMISSION:
+    case DEF_PERMISSION_GONE:
+        return r->permission ? r->permission(r->auth_ctx, &d->perm, d->kind == DEF_PERMISSION) : 0;
     case DEF_NEXT_QID:
         if (d->qid > st->next_qid)
             st->next_qid = d->qid;
@@ -114,6 +147,27 @@ static int emit(void *sink, const store_def *d)
     return defs_put(sink, d);
 }
 
+/* A vhost beyond "/": its record first (arg: the writer) ... */
+static int emit_vhost(void *arg, amqp_str name, void *vctx)
+{
+    store_def d = {.kind = DEF_VHOST, .name = name};
+    (void)vctx;
+    return defs_put(arg, &d);
+}
+
+/* ... then, after the queues of "/", its own */
+struct vhost_fill {
+    store *st;
+    defs_writer *w;
+};
+
+static int emit_vhost_defs(void *arg, amqp_str name, void *vctx)
+{
+    struct vhost_fill *f = arg;
+    (void)name;
+    return f->st->rec->each_def ? f->st->rec->each_def(vctx, emit, f->w) : 0;
+}
+
 /* The current definitions, in an order replay can follow: the next queue
  * id, then what the broker has (queues, exchanges, the bindings between
  * them). */
@@ -124,7 +178,15 @@ static int fill(void *ctx, defs_writer *w)
 
     if (defs_put(w, &next) < 0)
         return -1;
-    return st->rec->each_def ? st->rec->each_def(st->rec->ctx, emit, w) : 0;
+    if (st->rec->each_auth_def && st->rec->each_auth_def(st->rec->auth_ctx, emit, w) < 0)
+        return -1;
+    if (st->rec->each_vhost && st->rec->each_vhost(st->rec->vhosts_ctx, emit_vhost, w) < 0)
+        return -1;
+    if (st->rec->each_def && st->rec->each_def(st->rec->ctx, emit, w) < 0)
+        return -1;
+    if (st->rec->each_vhost && st->rec->each_vhost(st->rec->vhosts_ctx, emit_vhost_defs, &(struct vhost_fill){st, w}) < 0)
+        return -1;
+    return 0;
 }
 
 int store_rewrite_defs(store *st)

@@ -83,6 +83,22 @@ typedef struct store_recovery {
      * queues and exchanges before the bindings between them; -1 when
      * emit fails (the old log is kept). */
     int (*each_def)(void *ctx, int (*emit)(void *sink, const store_def *d), void *sink);
+    /* The users and their permissions (auth_ctx, not ctx: they belong to
+     * no vhost): a user made or changed (add) or deleted, permissions set
+     * (add) or cleared; and, for the rewrite, every stored user, then the
+     * permissions. */
+    void *auth_ctx;
+    int (*user)(void *ctx, const store_user_def *d, bool add);
+    int (*permission)(void *ctx, const store_perm_def *d, bool add);
+    int (*each_auth_def)(void *ctx, int (*emit)(void *sink, const store_def *d), void *sink);
+    /* Vhosts beyond "/" (vhosts_ctx): one made (add) or deleted; the ctx
+     * the hooks above take for the records of one (NULL: there is none);
+     * and each of them in turn with its ctx, for the rewrite (each_def
+     * is then called with it and emits records with their vhost set). */
+    void *vhosts_ctx;
+    int (*vhost)(void *vhosts_ctx, amqp_str name, bool add);
+    void *(*ctx_of_vhost)(void *vhosts_ctx, amqp_str name);
+    int (*each_vhost)(void *vhosts_ctx, int (*fn)(void *arg, amqp_str name, void *vctx), void *arg);
 } store_recovery;
 
 /* Open (creating) the store in dir, on loop, and recover its durable
@@ -132,8 +148,14 @@ void store_queue_deleted(store *st, uint32_t qid);
 /* Durable exchanges and bindings between durable ends: recorded and
  * synced before the client hears of them. */
 int store_exchange_declared(store *st, const store_exchange_def *d);
-void store_exchange_deleted(store *st, amqp_str name);
+void store_exchange_deleted(store *st, amqp_str vhost, amqp_str name);
 int store_binding(store *st, const store_binding_def *d, bool add);
+/* Users and their permissions per vhost (add false: deleted, cleared):
+ * recorded and synced; 0 or -1 (logged). */
+int store_user(store *st, const store_user_def *d, bool add);
+int store_permission(store *st, const store_perm_def *d, bool add);
+/* A vhost beyond "/" made (add) or deleted (after everything in it). */
+int store_vhost(store *st, amqp_str name, bool add);
 
 /* Before sleep, first: write this turn's ack entries (acks and
  * "delivered" marks) with one write per ack file, so they are in the

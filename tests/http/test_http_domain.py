@@ -22,6 +22,7 @@ management (127.0.0.1:15673) with curl:
     "~", the key form-encoded, and "~hash" with arguments.
 """
 import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -461,10 +462,15 @@ def test_definitions_import_refuses_what_warren_cannot_keep(mgmt, qname):
         ({'parameters': [{'name': 'x'}]}, 'parameters'),
         ({'global_parameters': [{'name': 'cluster_name', 'value': 'x'}]}, 'global_parameters'),
         ({'topic_permissions': [{'user': 'guest'}]}, 'topic_permissions'),
-        ({'vhosts': [{'name': 'other'}]}, "'other'"),
-        ({'users': [{'name': 'bob', 'password_hash': 'x'}]}, "'bob'"),
-        ({'permissions': [{'user': 'guest', 'vhost': '/', 'configure': '^$', 'write': '.*', 'read': '.*'}]},
-         'permission'),
+        ({'vhosts': [{'name': ''}]}, 'vhost name'),
+        ({'users': [{'name': 'bob', 'password_hash': 'x', 'tags': ''}]}, 'not_base64'),
+        ({'users': [{'name': 'bob', 'password': 'x'}]}, 'tags_not_present'),
+        ({'permissions': [{'user': 'guest', 'vhost': '/', 'configure': '(', 'write': '.*', 'read': '.*'}]},
+         'invalid_regexp'),
+        ({'permissions': [{'user': 'nobody', 'vhost': '/', 'configure': '', 'write': '.*', 'read': '.*'}]},
+         "'nobody'"),
+        ({'permissions': [{'user': 'guest', 'vhost': '/', 'write': '.*', 'read': '.*'}]},
+         'key_missing,configure'),
         ({'queues': [{'name': qname, 'vhost': 'other'}]}, "'other'"),
         ({'queues': 5}, 'queues'),
         ({'bindings': [{'source': 'x', 'vhost': '/', 'destination': qname, 'destination_type': 'x'}]},
@@ -477,7 +483,11 @@ def test_definitions_import_refuses_what_warren_cannot_keep(mgmt, qname):
         assert s == 400 and word in b['reason'], (defs, b)
         assert call(mgmt, 'DELETE', '/api/queues/%2F/' + qname)[0] == 404, defs    # nothing imported
     # RabbitMQ's own export (its cluster id, guest with a hash) is taken
-    ok = {'rabbit_version': '3.10.8', 'users': [{'name': 'guest', 'password_hash': 'x', 'tags': ['administrator']}],
+    # (guest's hash: salt ++ sha256(salt ++ "guest"), as RabbitMQ's)
+    salt = b'\x01\x02\x03\x04'
+    guest_hash = base64.b64encode(salt + hashlib.sha256(salt + b'guest').digest()).decode()
+    ok = {'rabbit_version': '3.10.8',
+          'users': [{'name': 'guest', 'password_hash': guest_hash, 'tags': ['administrator']}],
           'vhosts': [{'name': '/'}], 'global_parameters': [{'name': 'internal_cluster_id', 'value': 'rabbitmq-x'}],
           'permissions': [{'user': 'guest', 'vhost': '/', 'configure': '.*', 'write': '.*', 'read': '.*'}],
           'policies': [], 'parameters': [], 'topic_permissions': [],
@@ -485,6 +495,7 @@ def test_definitions_import_refuses_what_warren_cannot_keep(mgmt, qname):
           'exchanges': [], 'bindings': []}
     assert call(mgmt, 'POST', '/api/definitions', ok)[0] == 204
     assert call(mgmt, 'DELETE', '/api/queues/%2F/' + qname)[0] == 204
+    assert call(mgmt, 'GET', '/api/users/guest')[2]['password_hash'] == guest_hash
 
 
 def test_broker_lives_after_garbage_bodies(mgmt, qname):

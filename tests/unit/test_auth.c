@@ -126,6 +126,143 @@ static void test_added_user(void **state)
     assert_int_equal(auth_check(&db, "carol", amqp_cstr("pa55"), true, &err), -1);
 }
 
+/* RabbitMQ's rabbit_password_hashing_sha256: base64(salt ++ sha256(salt ++
+ * password)).  The hash is the one the reference node (3.10.8) exported
+ * for a user m4bob with password "bobpw". */
+static void test_rabbitmq_hash(void **state)
+{
+    const char *b64 = "9MA96r/tE2MgRP3MQJiQOjK3zLaJ/b8I2yRurOsnAAgKyT+z";
+    uint8_t want[36], got[AUTH_HASH_MAX];
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned acc = 0, bits = 0;
+    size_t i, n = 0;
+    auth_db db = {0};
+    amqp_error err = {0};
+    const char *why;
+    char out[128];
+    (void)state;
+
+    for (i = 0; b64[i]; i++) {
+        acc = acc << 6 | (unsigned)(strchr(alphabet, b64[i]) - alphabet);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            want[n++] = (uint8_t)(acc >> bits);
+        }
+    }
+    assert_int_equal(n, 36);
+    assert_int_equal(auth_hash_password(AUTH_SHA256, want, "bobpw", 5, got), 36);
+    assert_memory_equal(got, want, 36);
+    /* imported as it is, it logs in with the password and shows the same */
+    assert_int_equal(auth_put_user(&db, "m4bob", want, 36, AUTH_SHA256, "", &why), 0);
+    assert_int_equal(auth_check(&db, "m4bob", amqp_cstr("bobpw"), false, &err), 0);
+    assert_int_equal(auth_check(&db, "m4bob", amqp_cstr("bobpx"), false, &err), -1);
+    auth_hash_base64(auth_find(&db, "m4bob"), out, sizeof out);
+    assert_string_equal(out, b64);
+    /* a fresh salt each time */
+    auth_hash_password(AUTH_SHA256, NULL, "bobpw", 5, got);
+    n = auth_hash_password(AUTH_SHA256, NULL, "bobpw", 5, want);
+    assert_int_equal(n, 36);
+    assert_memory_not_equal(got, want, 36);
+    assert_int_equal(auth_hash_password(AUTH_SHA512, NULL, "x", 1, got), 68);
+    assert_int_equal(auth_hash_password(AUTH_MD5, NULL, "x", 1, got), 20);
+    /* no hash: no password logs in, not even the empty one */
+    assert_int_equal(auth_put_user(&db, "nopw", NULL, 0, AUTH_SHA256, "", &why), 0);
+    assert_int_equal(auth_check(&db, "nopw", amqp_cstr(""), true, &err), -1);
+    auth_db_free(&db);
+}
+
+static void test_tags(void **state)
+{
+    char out[64];
+    (void)state;
+    assert_int_equal(auth_tags_normalize("a, b", out, sizeof out), 0);
+    assert_string_equal(out, "a,b");
+    assert_int_equal(auth_tags_normalize(" administrator ,,monitoring", out, sizeof out),
+                     AUTH_TAG_ADMINISTRATOR | AUTH_TAG_MONITORING);
+    assert_string_equal(out, "administrator,monitoring");
+    assert_int_equal(auth_tags_normalize("management,policymaker", out, sizeof out),
+                     AUTH_TAG_MANAGEMENT | AUTH_TAG_POLICYMAKER);
+    assert_int_equal(auth_tags_normalize("", out, sizeof out), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(auth_tags_normalize("administratorx", out, sizeof out), 0);
+}
+
+/* The permission matcher: regular expressions found anywhere in the
+ * name (re:run), an empty one matching nothing, the default exchange as
+ * amq.default, and RabbitMQ's texts. */
+static void test_permissions(void **state)
+{
+    auth_db db = {0};
+    amqp_error err = {0};
+    const char *why;
+    char whyb[200];
+    const char *re[3] = {"^m4ok.*", "^(m4ok.*|amq\\.default)$", ""};
+    const char *bad[3] = {"(", ".*", ".*"};
+    (void)state;
+
+    assert_int_equal(auth_put_user(&db, "bob", NULL, 0, AUTH_SHA256, "", &why), 0);
+    assert_int_equal(auth_vhost_access(&db, "bob", "/", &err), -1);
+    assert_int_equal(err.code, AMQP_NOT_ALLOWED);
+    assert_string_equal(err.text, "NOT_ALLOWED - access to vhost '/' refused for user 'bob'");
+    assert_int_equal(auth_set_permission(&db, "bob", "/", re, whyb, sizeof whyb), 0);
+    assert_int_equal(auth_vhost_access(&db, "bob", "/", &err), 0);
+    assert_int_equal(auth_vhost_access(&db, "bob", "other", &err), -1);
+
+    assert_int_equal(auth_permitted(&db, "bob", "/", AUTH_QUEUE, amqp_cstr("m4okq"), AUTH_CONFIGURE, &err), 0);
+    assert_int_equal(auth_permitted(&db, "bob", "/", AUTH_QUEUE, amqp_cstr("xm4okq"), AUTH_CONFIGURE, &err), -1);
+    assert_int_equal(err.code, AMQP_ACCESS_REFUSED);
+    assert_string_equal(err.text, "ACCESS_REFUSED - access to queue 'xm4okq' in vhost '/' refused for user 'bob'");
+    assert_int_equal(auth_permitted(&db, "bob", "/", AUTH_EXCHANGE, amqp_cstr(""), AUTH_WRITE, &err), 0);
+    assert_int_equal(auth_permitted(&db, "bob", "/", AUTH_EXCHANGE, amqp_cstr("amq.direct"), AUTH_WRITE, &err), -1);
+    assert_string_equal(err.text,
+                        "ACCESS_REFUSED - access to exchange 'amq.direct' in vhost '/' refused for user 'bob'");
+    /* anchored with $: no match on a longer name */
+    assert_int_equal(auth_permitted(&db, "bob", "/", AUTH_EXCHANGE, amqp_cstr("amq.defaultx"), AUTH_WRITE, &err), -1);
+    /* empty: nothing, not even the empty name */
+    assert_int_equal(auth_permitted(&db, "bob", "/", AUTH_QUEUE, amqp_cstr("m4okq"), AUTH_READ, &err), -1);
+    /* a NUL in the name is part of it, not its end */
+    assert_int_equal(auth_permitted(&db, "bob", "/", AUTH_EXCHANGE, (amqp_str){"amq.default\0x", 13}, AUTH_WRITE,
+                                    &err),
+                     -1);
+    /* unanchored: found anywhere, as re:run */
+    re[2] = "ok";
+    assert_int_equal(auth_set_permission(&db, "bob", "/", re, whyb, sizeof whyb), 0);
+    assert_int_equal(auth_permitted(&db, "bob", "/", AUTH_QUEUE, amqp_cstr("xokx"), AUTH_READ, &err), 0);
+    /* a bad expression is refused and changes nothing */
+    assert_int_equal(auth_set_permission(&db, "bob", "/", bad, whyb, sizeof whyb), -1);
+    assert_non_null(strstr(whyb, "invalid regular expression '('"));
+    assert_int_equal(auth_permitted(&db, "bob", "/", AUTH_QUEUE, amqp_cstr("xokx"), AUTH_READ, &err), 0);
+    /* other vhosts, unknown users: refused */
+    assert_int_equal(auth_permitted(&db, "bob", "v2", AUTH_QUEUE, amqp_cstr("m4okq"), AUTH_CONFIGURE, &err), -1);
+    assert_string_equal(err.text, "ACCESS_REFUSED - access to queue 'm4okq' in vhost 'v2' refused for user 'bob'");
+    assert_int_equal(auth_permitted(&db, "eve", "/", AUTH_QUEUE, amqp_cstr("m4okq"), AUTH_CONFIGURE, &err), -1);
+    /* cleared */
+    assert_int_equal(auth_clear_permission(&db, "bob", "/"), 0);
+    assert_int_equal(auth_clear_permission(&db, "bob", "/"), -1);
+    assert_int_equal(auth_permitted(&db, "bob", "/", AUTH_QUEUE, amqp_cstr("m4okq"), AUTH_CONFIGURE, &err), -1);
+    assert_int_equal(auth_delete_user(&db, "bob"), 0);
+    assert_int_equal(auth_delete_user(&db, "bob"), -1);
+    auth_db_free(&db);
+}
+
+/* The command line's users: administrators with everything on "/". */
+static void test_config_users_are_administrators(void **state)
+{
+    auth_db db;
+    amqp_error err = {0};
+    const auth_user *u;
+    (void)state;
+    setup_db(&db, false);
+    u = auth_find(&db, "alice");
+    assert_non_null(u);
+    assert_true(u->tagbits & AUTH_TAG_ADMINISTRATOR);
+    assert_false(u->stored);
+    assert_int_equal(auth_permitted(&db, "alice", "/", AUTH_QUEUE, amqp_cstr("any"), AUTH_CONFIGURE, &err), 0);
+    assert_int_equal(auth_permitted(&db, "alice", "/", AUTH_EXCHANGE, amqp_cstr(""), AUTH_WRITE, &err), 0);
+    auth_db_free(&db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -135,6 +272,10 @@ int main(void)
         cmocka_unit_test(test_wrong_password_and_unknown_user),
         cmocka_unit_test(test_first_of_a_name_counts),
         cmocka_unit_test(test_added_user),
+        cmocka_unit_test(test_rabbitmq_hash),
+        cmocka_unit_test(test_tags),
+        cmocka_unit_test(test_permissions),
+        cmocka_unit_test(test_config_users_are_administrators),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

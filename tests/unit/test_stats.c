@@ -35,6 +35,9 @@ static int setup(void **state)
     ev_now_update(f->b.loop);
     assert_non_null(f->vh = f->b.vh = vhost_new(&f->b, "/"));
     stats_conn_register(&f->b); /* as broker_init does: the sessions' side of the statistics */
+    /* as broker_init does: guest, with every permission on "/" (the
+     * channel's operations are checked) */
+    assert_int_equal(auth_add_user(&f->b.auth, "guest", "guest", true), 0);
     *state = f;
     return 0;
 }
@@ -53,6 +56,7 @@ static int teardown(void **state)
     }
     vhost_free(f->vh);
     ev_loop_free(f->b.loop);
+    auth_db_free(&f->b.auth);
     free(f);
     return 0;
 }

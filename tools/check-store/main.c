@@ -299,10 +299,20 @@ static int check_defs(const char *dir)
                 memcpy(keep + keeplen, buf + off, REC_HEADER + (size_t)len);
                 keeplen += REC_HEADER + (size_t)len;
             }
-            if (p[0] == 1 && len >= 6 && len >= 6u + p[5])
-                queue_set(amqp_get32(p + 1), true, p + 6, p[5]);
-            else if (p[0] == 2 && len == 5)
-                queue_set(amqp_get32(p + 1), false, NULL, 0);
+            {
+                /* a record of a vhost other than "/" (kind 12) wraps the
+                 * queue record after the vhost's name */
+                const uint8_t *q = p;
+                uint32_t qlen = len;
+                if (q[0] == 12 && qlen >= 2u + q[1] + 6) {
+                    qlen -= 2u + q[1];
+                    q += 2u + q[1];
+                }
+                if (q[0] == 1 && qlen >= 6 && qlen >= 6u + q[5])
+                    queue_set(amqp_get32(q + 1), true, q + 6, q[5]);
+                else if (q[0] == 2 && qlen == 5)
+                    queue_set(amqp_get32(q + 1), false, NULL, 0);
+            }
             off += REC_HEADER + len;
         }
         if (repair && damaged && replace_file(path, dir, keep, keeplen) < 0) {
