@@ -537,87 +537,86 @@ def test_list_connections_channels_and_close_connection(target):
     assert r.returncode == 65 and "Connection 'no such connection' does not exist" in r.stderr, r
 
 
-# ---- against RabbitMQ only, for now ----
+# ---- users, vhosts, permissions: against warren and RabbitMQ ----
+
+def test_users_tags_and_passwords(ctl):
+    u = uname('ctl-user')
+    try:
+        out = ctl.ok('add_user', u, 'pw1')
+        assert out.startswith('Adding user "%s" ...\n' % u)
+        r = ctl.run('add_user', u, 'pw1')
+        assert r.returncode == 70 and 'User "%s" already exists' % u in r.stderr, r
+        assert ctl.run('-u', u, '--password', 'pw1', 'list_users').returncode == 77   # no tag yet
+        ctl.ok('set_user_tags', u, 'administrator', 'monitoring')
+        assert '%s\t[administrator, monitoring]' % u in ctl.ok('-q', 'list_users').splitlines()
+        assert ctl.run('-u', u, '--password', 'pw1', 'list_users').returncode == 0   # the password kept
+        ctl.ok('change_password', u, 'pw2')
+        assert ctl.run('-u', u, '--password', 'pw1', 'list_users').returncode == 77
+        assert ctl.run('-u', u, '--password', 'pw2', 'list_users').returncode == 0   # the tags kept
+        ctl.ok('change_password', u, input='pw3\n')                              # from standard input
+        assert ctl.run('-u', u, '--password', 'pw3', 'list_users').returncode == 0
+    finally:
+        ctl.run('delete_user', u)
+    r = ctl.run('delete_user', u)
+    assert r.returncode == 67 and 'User "%s" does not exist' % u in r.stderr, r
+    r = ctl.run('change_password', u, 'x')
+    assert r.returncode == 67, r
+
+def test_vhosts_and_permissions(ctl):
+    u, v = uname('ctl-puser'), uname('ctl-vhost')
+    ctl.ok('add_user', u, 'pw')
+    try:
+        assert ctl.ok('add_vhost', v) == 'Adding vhost "%s" ...\n' % v
+        assert v in ctl.ok('-q', 'list_vhosts').splitlines()
+        out = ctl.ok('set_permissions', '-p', v, u, '^a.*', '', '.*')
+        assert out == 'Setting permissions for user "%s" in vhost "%s" ...\n' % (u, v)
+        assert '%s\t^a.*\t\t.*' % u in ctl.ok('list_permissions', '-p', v).splitlines()
+        assert '%s\t^a.*\t\t.*' % v in ctl.ok('-q', 'list_user_permissions', u).splitlines()
+        rows = json.loads(ctl.ok('list_permissions', '--vhost', v, '--formatter', 'json'))
+        assert {'user': u, 'configure': '^a.*', 'write': '', 'read': '.*'} in rows
+        r = ctl.run('set_permissions', '-p', 'no-such-vhost', u, 'a', 'b', 'c')
+        assert r.returncode == 65 and "Virtual host 'no-such-vhost' does not exist" in r.stderr, r
+        r = ctl.run('set_permissions', '-p', v, 'no-such-user-x', 'a', 'b', 'c')
+        assert r.returncode == 67 and 'User "no-such-user-x" does not exist' in r.stderr, r
+        ctl.ok('clear_permissions', '-p', v, u)
+        assert not [line for line in ctl.ok('-q', 'list_permissions', '-p', v).splitlines() if line.startswith(u)]
+        assert ctl.ok('delete_vhost', v) == 'Deleting vhost "%s" ...\n' % v
+        r = ctl.run('delete_vhost', v)
+        assert r.returncode == 65 and "Virtual host '%s' does not exist" % v in r.stderr, r
+    finally:
+        ctl.run('delete_vhost', v)
+        ctl.run('delete_user', u)
+
+RABBITMQCTL = os.environ.get('WARREN_TEST_RABBITMQCTL')  # e.g. "rabbitmqctl -n ref@localhost"
+
+if RABBITMQCTL:
+    # the objects every RabbitMQ has: other tests on the same node come
+    # and go, so only these rows are compared
+    STANDARD = {'guest', '/', '', 'amq.direct', 'amq.fanout', 'amq.topic', 'amq.headers', 'amq.match',
+                'amq.rabbitmq.trace'}
+
+    @pytest.mark.parametrize('verb', [
+        ['list_users'], ['list_vhosts'], ['list_permissions'], ['list_user_permissions', 'guest'],
+        ['list_exchanges', 'name', 'type', 'durable', 'auto_delete', 'internal', 'arguments'],
+        ['-q', 'list_exchanges'], ['-s', 'list_users'],
+    ])
+    def test_same_output_as_rabbitmqctl(ctl, verb):
+        """Side by side with rabbitmqctl on the same RabbitMQ node."""
+        theirs = subprocess.run(RABBITMQCTL.split() + verb, stdout=subprocess.PIPE, text=True, timeout=60)
+        assert theirs.returncode == 0
+        mine = ctl.ok(*verb)
+        head = {'-q': 1, '-s': 0}.get(verb[0], 2)   # banner and header lines
+        t, m = theirs.stdout.splitlines(), mine.splitlines()
+        assert m[:head] == t[:head]
+        rows = lambda lines: sorted(x for x in lines[head:] if x.split('\t')[0] in STANDARD)  # noqa: E731
+        assert rows(m) == rows(t) and rows(m)
+
+
+# ---- against RabbitMQ only ----
 #
-# These verbs need endpoints that warren's HTTP API does not serve yet
-# (issue 13: users, vhosts and permissions).  They are not skipped in the
-# warren run: they are not defined there at all, and run against the
-# reference RabbitMQ when WARREN_TEST_URL is set.  When those endpoints
-# come, this `if` goes and they run against warren too.
+# RabbitMQ has no browse endpoint: warrenctl says so (exit 69).
 
 if EXTERNAL:
-
-    def test_users_tags_and_passwords(ctl):
-        u = uname('ctl-user')
-        try:
-            out = ctl.ok('add_user', u, 'pw1')
-            assert out.startswith('Adding user "%s" ...\n' % u)
-            r = ctl.run('add_user', u, 'pw1')
-            assert r.returncode == 70 and 'User "%s" already exists' % u in r.stderr, r
-            assert ctl.run('-u', u, '--password', 'pw1', 'list_users').returncode == 77   # no tag yet
-            ctl.ok('set_user_tags', u, 'administrator', 'monitoring')
-            assert '%s\t[administrator, monitoring]' % u in ctl.ok('-q', 'list_users').splitlines()
-            assert ctl.run('-u', u, '--password', 'pw1', 'list_users').returncode == 0   # the password kept
-            ctl.ok('change_password', u, 'pw2')
-            assert ctl.run('-u', u, '--password', 'pw1', 'list_users').returncode == 77
-            assert ctl.run('-u', u, '--password', 'pw2', 'list_users').returncode == 0   # the tags kept
-            ctl.ok('change_password', u, input='pw3\n')                              # from standard input
-            assert ctl.run('-u', u, '--password', 'pw3', 'list_users').returncode == 0
-        finally:
-            ctl.run('delete_user', u)
-        r = ctl.run('delete_user', u)
-        assert r.returncode == 67 and 'User "%s" does not exist' % u in r.stderr, r
-        r = ctl.run('change_password', u, 'x')
-        assert r.returncode == 67, r
-
-    def test_vhosts_and_permissions(ctl):
-        u, v = uname('ctl-puser'), uname('ctl-vhost')
-        ctl.ok('add_user', u, 'pw')
-        try:
-            assert ctl.ok('add_vhost', v) == 'Adding vhost "%s" ...\n' % v
-            assert v in ctl.ok('-q', 'list_vhosts').splitlines()
-            out = ctl.ok('set_permissions', '-p', v, u, '^a.*', '', '.*')
-            assert out == 'Setting permissions for user "%s" in vhost "%s" ...\n' % (u, v)
-            assert '%s\t^a.*\t\t.*' % u in ctl.ok('list_permissions', '-p', v).splitlines()
-            assert '%s\t^a.*\t\t.*' % v in ctl.ok('-q', 'list_user_permissions', u).splitlines()
-            rows = json.loads(ctl.ok('list_permissions', '--vhost', v, '--formatter', 'json'))
-            assert {'user': u, 'configure': '^a.*', 'write': '', 'read': '.*'} in rows
-            r = ctl.run('set_permissions', '-p', 'no-such-vhost', u, 'a', 'b', 'c')
-            assert r.returncode == 65 and "Virtual host 'no-such-vhost' does not exist" in r.stderr, r
-            r = ctl.run('set_permissions', '-p', v, 'no-such-user-x', 'a', 'b', 'c')
-            assert r.returncode == 67 and 'User "no-such-user-x" does not exist' in r.stderr, r
-            ctl.ok('clear_permissions', '-p', v, u)
-            assert not [line for line in ctl.ok('-q', 'list_permissions', '-p', v).splitlines() if line.startswith(u)]
-            assert ctl.ok('delete_vhost', v) == 'Deleting vhost "%s" ...\n' % v
-            r = ctl.run('delete_vhost', v)
-            assert r.returncode == 65 and "Virtual host '%s' does not exist" % v in r.stderr, r
-        finally:
-            ctl.run('delete_vhost', v)
-            ctl.run('delete_user', u)
-
-    RABBITMQCTL = os.environ.get('WARREN_TEST_RABBITMQCTL')  # e.g. "rabbitmqctl -n ref@localhost"
-
-    if RABBITMQCTL:
-        # the objects every RabbitMQ has: other tests on the same node come
-        # and go, so only these rows are compared
-        STANDARD = {'guest', '/', '', 'amq.direct', 'amq.fanout', 'amq.topic', 'amq.headers', 'amq.match',
-                    'amq.rabbitmq.trace'}
-
-        @pytest.mark.parametrize('verb', [
-            ['list_users'], ['list_vhosts'], ['list_permissions'], ['list_user_permissions', 'guest'],
-            ['list_exchanges', 'name', 'type', 'durable', 'auto_delete', 'internal', 'arguments'],
-            ['-q', 'list_exchanges'], ['-s', 'list_users'],
-        ])
-        def test_same_output_as_rabbitmqctl(ctl, verb):
-            """Side by side with rabbitmqctl on the same RabbitMQ node."""
-            theirs = subprocess.run(RABBITMQCTL.split() + verb, stdout=subprocess.PIPE, text=True, timeout=60)
-            assert theirs.returncode == 0
-            mine = ctl.ok(*verb)
-            head = {'-q': 1, '-s': 0}.get(verb[0], 2)   # banner and header lines
-            t, m = theirs.stdout.splitlines(), mine.splitlines()
-            assert m[:head] == t[:head]
-            rows = lambda lines: sorted(x for x in lines[head:] if x.split('\t')[0] in STANDARD)  # noqa: E731
-            assert rows(m) == rows(t) and rows(m)
 
     def test_browse_says_rabbitmq_has_no_browse_endpoint(target):
         b, ctl = target
