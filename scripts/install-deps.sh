@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 PKGS="gcc make libc6-dev python3 python3-pika python3-pytest python3-celery \
 libcmocka-dev librabbitmq-dev amqp-tools clang libclang-rt-14-dev \
-libmicrohttpd-dev libjansson-dev rabbitmq-server"
+libmicrohttpd-dev libjansson-dev rabbitmq-server prometheus python3-prometheus-client"
 
 missing=""
 for p in $PKGS; do
@@ -36,9 +36,11 @@ if [ -n "$missing" ]; then
     # broker the tests start themselves on free ports: the package must not
     # start a node of its own on 5672 (where `make run` puts warren), so
     # invoke-rc.d is told no while it installs, and the service it enables
-    # is disabled again.
+    # is disabled again.  prometheus likewise: the tests run their own on
+    # free ports, and the package's service would take 9090 (and start
+    # scraping nothing).
     norc=""
-    case "$missing" in *rabbitmq-server*)
+    case "$missing" in *rabbitmq-server*|*prometheus*)
         if [ ! -e /usr/sbin/policy-rc.d ]; then
             printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
             $SUDO chmod 755 /usr/sbin/policy-rc.d
@@ -53,7 +55,11 @@ if [ -n "$missing" ]; then
     if [ -n "$norc" ]; then
         $SUDO rm -f /usr/sbin/policy-rc.d
         if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-            $SUDO systemctl disable --now rabbitmq-server >/dev/null 2>&1 || true
+            for svc in rabbitmq-server prometheus; do
+                case "$missing" in *" $svc"*)
+                    $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true ;;
+                esac
+            done
         fi
     fi
 fi

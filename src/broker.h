@@ -19,6 +19,7 @@
 #include "config.h"
 #include "ev/loop.h"
 #include "listener.h"
+#include "stats.h"
 
 typedef struct broker broker;
 typedef struct conn conn;
@@ -44,6 +45,8 @@ struct broker {
     conn *sync_waiters;         /* connections with confirms awaiting a sync */
     auth_db auth;               /* who may log in (auth.c) */
     struct http_server *http;   /* the HTTP API (src/http/), NULL when off */
+    struct http_server *metrics;    /* the Prometheus endpoint (src/http/metrics.c), NULL when off */
+    stats_histogram confirm_latency;    /* publish to confirm, every channel's (proto/channel.c) */
 };
 
 int broker_init(broker *b, const config *cfg);

@@ -112,6 +112,18 @@ typedef struct stats_sample {
     uint64_t ready, unacked;
 } stats_sample;
 
+/* A latency histogram: counts per bucket (not cumulative) of the upper
+ * bounds bounds_us[0..nbounds), bucket[nbounds] above them all, and the
+ * count and sum of every observation (Prometheus's _bucket, _count and
+ * _sum, once made cumulative). */
+#define STATS_HISTOGRAM_MAX 16
+typedef struct stats_histogram {
+    const uint32_t *bounds_us;  /* ascending */
+    uint32_t nbounds;           /* <= STATS_HISTOGRAM_MAX */
+    uint64_t bucket[STATS_HISTOGRAM_MAX + 1];
+    uint64_t count, sum_us;
+} stats_histogram;
+
 /* What the statistics ask of the protocol layer, which alone knows its
  * sessions (AMQP connections and channels): registered on the vhost by
  * proto/stats_conn.c (stats_conn_register); a vhost without any (the
@@ -127,6 +139,9 @@ typedef struct stats_session_ops {
     void (*count)(void *ctx, stats_totals *out);
     /* A sample is taken: the sessions' own rates over the last dt s. */
     void (*sample)(void *ctx, float dt);
+    /* The publish-to-confirm latency of every confirmed publish so far
+     * (NULL: none measured). */
+    void (*confirm_latency)(void *ctx, stats_histogram *out);
 } stats_session_ops;
 
 /* A vhost's own statistics (embedded in struct vhost). */
@@ -234,6 +249,19 @@ typedef struct stats_totals {
     bool memory_alarm, disk_alarm;
 } stats_totals;
 
+/* The process as a whole (Prometheus's node metrics). */
+typedef struct stats_node {
+    uint64_t resident_bytes;    /* the process's RSS (/proc/self/statm) */
+    uint64_t memory_limit;      /* the memory alarm's limit, 0 none */
+    uint64_t disk_free;         /* bytes available to warren on the data directory's file system */
+    uint64_t disk_free_limit;   /* the disk alarm's limit */
+    bool memory_alarm, disk_alarm;
+    bool store;                 /* a store is open: the next two mean something */
+    uint64_t store_bytes;       /* message segments on disk */
+    stats_histogram fdatasync;  /* the store's sync thread, each fdatasync */
+    stats_histogram confirm;    /* publish received to confirm sent (the sessions') */
+} stats_node;
+
 /* ---------------------------------------------------------------- queries */
 
 int stats_queue_get(vhost *vh, amqp_str name, stats_queue *out);   /* 0, or -1 no such queue */
@@ -246,6 +274,8 @@ int stats_each_connection(broker *b, int (*fn)(void *ctx, const stats_connection
 int stats_each_channel(broker *b, int (*fn)(void *ctx, const stats_channel *s), void *ctx);
 int stats_each_consumer(broker *b, int (*fn)(void *ctx, const stats_consumer *s), void *ctx);
 void stats_totals_get(broker *b, stats_totals *out);
+/* The process: memory, disk, alarms, the store's size and latencies. */
+void stats_node_get(broker *b, stats_node *out);
 /* The totals history, oldest first, into out[0..cap); returns how many
  * (at most STATS_HISTORY: 10 minutes at one per STATS_INTERVAL_MS). */
 size_t stats_history(vhost *vh, stats_sample *out, size_t cap);
@@ -266,6 +296,10 @@ int64_t stats_seq_time(const vhost *vh, uint64_t seq);
 /* A queue is deleted (and again when it is freed, for the acks that came
  * in between): its counters go into the vhost's totals. */
 void stats_queue_gone(queue *q);
+/* Count one observation of us microseconds into h, whose bounds are
+ * stats_latency_bounds_us (stats_histogram_init). */
+void stats_histogram_init(stats_histogram *h);
+void stats_histogram_observe(stats_histogram *h, uint64_t us);
 /* Copy a name into a snapshot's fixed field, cut to fit, NUL-terminated. */
 void stats_copy_name(char *dst, size_t cap, const char *src, size_t len);
 /* SIGUSR1 (proto/stats_conn.c): every object's statistics into the log, one "stats ..." line

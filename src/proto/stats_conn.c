@@ -77,17 +77,26 @@ static void sample_sessions(void *ctx, float dt)
     }
 }
 
+/* Measured by channel_flush_confirms, into the broker's one histogram. */
+static void confirm_latency(void *ctx, stats_histogram *out)
+{
+    const broker *b = ctx;
+    *out = b->confirm_latency;
+}
+
 static const stats_session_ops session_ops = {
     .oldest_unacked = owner_oldest_unacked,
     .each_owner = each_owner,
     .count = count_sessions,
     .sample = sample_sessions,
+    .confirm_latency = confirm_latency,
 };
 
 void stats_conn_register(broker *b)
 {
     b->vh->stats.sessions = &session_ops;
     b->vh->stats.sessions_ctx = b;
+    stats_histogram_init(&b->confirm_latency);
 }
 
 /* ------------------------------------------------------------- connection */
