@@ -327,14 +327,16 @@ def test_no_login_and_rabbitmq_errors(broker_factory):
 
 def start(tmp_path, args, name='broker'):
     log = tmp_path / (name + '.log')
+    port = free_port()
     with open(log, 'w') as f:
-        p = subprocess.Popen([BINARY, '--bind', '127.0.0.1', '--port', str(free_port()), '--management-port', '0',
+        p = subprocess.Popen([BINARY, '--bind', '127.0.0.1', '--port', str(port), '--management-port', '0',
                               '--data-dir', str(tmp_path / (name + '-data'))] + args,
                              stdout=f, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 15
-    while 'ready' not in log.read_text():
+    while ' ready (data in ' not in log.read_text():
         assert p.poll() is None and time.monotonic() < deadline, log.read_text()
         time.sleep(0.05)
+    p.amqp_port = port
     return p, log
 
 
@@ -395,9 +397,7 @@ def test_default_port_15692_taken_only_warns(tmp_path):
         try:
             text = log.read_text()
             assert 'Prometheus off: its default port 15692 cannot be bound (give --prometheus-port)' in text, text
-            c = pika.BlockingConnection(pika.URLParameters(
-                'amqp://guest:guest@127.0.0.1:%d/' % int(re.search(r'listening on 127.0.0.1:(\d+)', text)[1])))
-            c.close()
+            pika.BlockingConnection(pika.ConnectionParameters('127.0.0.1', p.amqp_port)).close()
         finally:
             stop(p, log)
     finally:
