@@ -383,6 +383,7 @@ void stats_totals_get(broker *b, stats_totals *out)
     }
     msgstats_of(&sum, &out->counters);
     out->received = sv->received;
+    out->received_confirm = sv->received_confirm;
     out->routed = sv->routed;
     out->unroutable = sv->unroutable;
     out->returned = sv->returned;

@@ -148,6 +148,7 @@ typedef struct stats_session_ops {
 typedef struct stats_vhost {
     stats_qcounters gone;       /* counters of the queues deleted so far */
     uint64_t received;          /* client publishes that reached an exchange */
+    uint64_t received_confirm;  /* of those, on a channel in confirm mode */
     uint64_t routed;            /* of those, routed to at least one queue */
     uint64_t unroutable;        /* routed nowhere (dropped or returned) */
     uint64_t returned;          /* of those, mandatory: returned */
@@ -246,6 +247,7 @@ typedef struct stats_totals {
     stats_msgstats counters;    /* over every queue, deleted ones included */
     stats_rates rates;          /* publish, deliver, get, deliver_get, ack, redeliver: over the last interval */
     uint64_t received, routed, unroutable, returned, confirmed;
+    uint64_t received_confirm;  /* publishes received on channels in confirm mode */
     bool memory_alarm, disk_alarm;
 } stats_totals;
 

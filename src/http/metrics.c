@@ -277,6 +277,9 @@ static void global_metrics(text *t, const stats_totals *tot)
     put(t, "rabbitmq_global_consumers" AMQP_LABELS " %u\n", tot->consumers);
     global_counter(t, "rabbitmq_global_messages_received_total", "Total number of messages received from publishers",
                    AMQP_LABELS, tot->received);
+    global_counter(t, "rabbitmq_global_messages_received_confirm_total",
+                   "Total number of messages received from publishers expecting confirmations", AMQP_LABELS,
+                   tot->received_confirm);
     global_counter(t, "rabbitmq_global_messages_routed_total", "Total number of messages routed to queues or streams",
                    AMQP_LABELS, tot->routed);
     global_counter(t, "rabbitmq_global_messages_unroutable_dropped_total",

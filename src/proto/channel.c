@@ -390,6 +390,7 @@ static void route(channel *ch, msg *m, route_set *rs)
         x->ctr.publish_in++;
         x->ctr.publish_out += rs->n != 0;
         vh->stats.received++;
+        vh->stats.received_confirm += ch->confirm;
         vh->stats.routed += rs->n != 0;
         vh->stats.unroutable += rs->n == 0;
     }

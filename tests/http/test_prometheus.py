@@ -65,6 +65,7 @@ METRICS = {
     'rabbitmq_identity_info': 'untyped',
     'rabbitmq_global_consumers': 'gauge',
     'rabbitmq_global_messages_received_total': 'counter',
+    'rabbitmq_global_messages_received_confirm_total': 'counter',
     'rabbitmq_global_messages_routed_total': 'counter',
     'rabbitmq_global_messages_unroutable_dropped_total': 'counter',
     'rabbitmq_global_messages_unroutable_returned_total': 'counter',
@@ -216,6 +217,7 @@ def test_metrics_text_parses_and_counts_what_pika_did(broker_factory):
     assert value(fams, 'rabbitmq_queue_messages_published_total') == 5
     q = dict(protocol='amqp091', queue_type='rabbit_classic_queue')
     assert value(fams, 'rabbitmq_global_messages_received_total', protocol='amqp091') == 6
+    assert value(fams, 'rabbitmq_global_messages_received_confirm_total', protocol='amqp091') == 6
     assert value(fams, 'rabbitmq_global_messages_routed_total', protocol='amqp091') == 5
     assert value(fams, 'rabbitmq_global_messages_unroutable_dropped_total', protocol='amqp091') == 1
     assert value(fams, 'rabbitmq_global_messages_unroutable_returned_total', protocol='amqp091') == 0
