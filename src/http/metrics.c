@@ -73,18 +73,38 @@ static void put(text *t, const char *fmt, ...)
     }
 }
 
+static void append(text *t, const char *s, size_t n)
+{
+    if (t->oom || n == 0)
+        return;
+    if (t->cap - t->len <= n) {
+        size_t cap = t->cap ? t->cap : 16384;
+        char *np;
+        while (cap - t->len <= n)
+            cap *= 2;
+        if (!(np = realloc(t->p, cap))) {
+            t->oom = true;
+            return;
+        }
+        t->p = np;
+        t->cap = cap;
+    }
+    memcpy(t->p + t->len, s, n);
+    t->len += n;
+    t->p[t->len] = 0;
+}
+
 /* A label value, escaped as the format wants: \\, \" and \n. */
 static void put_label_value(text *t, const char *s)
 {
-    for (; *s; s++) {
-        if (*s == '\\')
-            put(t, "\\\\");
-        else if (*s == '"')
-            put(t, "\\\"");
-        else if (*s == '\n')
-            put(t, "\\n");
-        else
-            put(t, "%c", *s);
+    for (;;) {
+        size_t n = strcspn(s, "\\\"\n");
+        append(t, s, n);
+        s += n;
+        if (!*s)
+            return;
+        append(t, *s == '\n' ? "\\n" : *s == '"' ? "\\\"" : "\\\\", 2);
+        s++;
     }
 }
 
@@ -190,6 +210,7 @@ static void put_milli(text *t, uint64_t v)
  * (one text per family, joined after). */
 typedef struct per_queue {
     text fam[Q_N];
+    text labels;                /* the queue's, escaped once for every family */
 } per_queue;
 
 static int add_queue_lines(void *ctx, const stats_queue *q)
@@ -197,13 +218,18 @@ static int add_queue_lines(void *ctx, const stats_queue *q)
     per_queue *pq = ctx;
     int m;
 
+    pq->labels.len = 0;
+    append(&pq->labels, "{vhost=\"", 8);
+    put_label_value(&pq->labels, q->vhost);
+    append(&pq->labels, "\",queue=\"", 9);
+    put_label_value(&pq->labels, q->name);
+    append(&pq->labels, "\"} ", 3);
+    if (pq->labels.oom)
+        return -1;
     for (m = 0; m < Q_N; m++) {
         text *t = &pq->fam[m];
-        put(t, "%s{vhost=\"", qmetrics[m].name);
-        put_label_value(t, q->vhost);
-        put(t, "\",queue=\"");
-        put_label_value(t, q->name);
-        put(t, "\"} ");
+        append(t, qmetrics[m].name, strlen(qmetrics[m].name));
+        append(t, pq->labels.p, pq->labels.len);
         put_milli(t, qvalue_milli(q, (qmetric)m));
     }
     return 0;
@@ -235,13 +261,15 @@ static void queue_metrics(text *t, vhost *vh, bool per_object)
     if (per_object) {
         per_queue pq;
         memset(&pq, 0, sizeof pq);
-        stats_each_queue(vh, add_queue_lines, &pq);
+        if (stats_each_queue(vh, add_queue_lines, &pq) != 0)
+            t->oom = true;
+        free(pq.labels.p);
         for (m = 0; m < Q_N; m++) {
             family(t, qmetrics[m].name, qmetrics[m].type, qmetrics[m].help);
             if (pq.fam[m].oom)
                 t->oom = true;
-            else if (pq.fam[m].len)
-                put(t, "%.*s", (int)pq.fam[m].len, pq.fam[m].p);
+            else
+                append(t, pq.fam[m].p, pq.fam[m].len);
             free(pq.fam[m].p);
         }
     } else {
