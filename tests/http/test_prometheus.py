@@ -30,7 +30,7 @@ import urllib.request
 import pika
 import pytest
 
-from http_helpers import free_port
+from http_helpers import Api, free_port
 
 BINARY = os.environ.get('WARREN_BIN', os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'bin', 'warren-asan'))
@@ -323,6 +323,16 @@ def test_no_login_and_rabbitmq_errors(broker_factory):
     assert json.loads(e.value.read()) == {'error': 'Object Not Found', 'reason': 'Not Found'}
     # and AMQP still works
     pika.BlockingConnection(pika.URLParameters(b.url)).close()
+
+
+def test_overview_lists_the_prometheus_listener(broker_factory):
+    """As RabbitMQ's /api/overview lists its plugin's: protocol
+    "http/prometheus" on its port."""
+    b = broker_factory(management=True, prometheus=True)
+    listeners = Api(b.host, b.mgmt_port).get('/api/overview').json()['listeners']
+    prom = [entry for entry in listeners if entry['protocol'] == 'http/prometheus']
+    assert prom and all(entry['port'] == b.prom_port for entry in prom), listeners
+    assert '127.0.0.1' in {entry['ip_address'] for entry in prom}
 
 
 # --------------------------------------------------------------- options
