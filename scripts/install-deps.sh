@@ -16,8 +16,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 PKGS="gcc make libc6-dev python3 python3-pika python3-pytest python3-celery \
 libcmocka-dev librabbitmq-dev amqp-tools clang libclang-rt-14-dev \
-libmicrohttpd-dev libjansson-dev rabbitmq-server prometheus python3-prometheus-client"
+libmicrohttpd-dev libjansson-dev rabbitmq-server"
 
+# the Prometheus test (tests/http/test_prometheus.py): a real Prometheus, and
+# the client library's text-format parser
+PKGS="$PKGS prometheus python3-prometheus-client"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
