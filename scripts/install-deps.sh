@@ -21,6 +21,7 @@ libmicrohttpd-dev libjansson-dev rabbitmq-server"
 # the Prometheus test (tests/http/test_prometheus.py): a real Prometheus, and
 # the client library's text-format parser
 PKGS="$PKGS prometheus python3-prometheus-client"
+
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
