@@ -36,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "consumer.h"
 #include "log.h"
@@ -346,13 +345,6 @@ static int publish_start(channel *ch, const amqp_basic_publish *m, amqp_error *e
     return 0;
 }
 
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* A publish of a confirm channel waits for its confirm: one that needs
  * nothing more (lsn 0, not failed) goes at the end of the turn, the
  * others when the store has synced (or failed) it.  Out of memory, a
@@ -422,7 +414,8 @@ static int publish_finish(channel *ch, amqp_error *err)
     bool failed;
     int rc = 0;
 
-    uint64_t at_us = ch->confirm ? mono_us() : 0;
+    /* when the loop woke up to read it: no clock read per publish */
+    uint64_t at_us = ev_now_us(ch->c->b->loop);
 
     ch->pub_msg = NULL;
     ch->pub_state = PUB_NONE;
@@ -1043,7 +1036,7 @@ void channel_flush_confirms(channel *ch)
     }
     if (!ch->confirm)
         return;
-    now_us = ch->pc.len > 0 ? mono_us() : 0;
+    now_us = ch->pc.len > 0 ? ev_clock_ns() / 1000u : 0;
     while (ch->pc.len > 0) {
         pending_confirm *p = confirm_ring_at(&ch->pc, 0);
         int state = p->failed ? STORE_FAILED : p->lsn == 0 ? STORE_SYNCED : store_lsn_state(st, p->lsn);

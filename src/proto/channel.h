@@ -53,7 +53,7 @@ RING_DEFINE(unacked_ring, unacked)
 /* A stored publish waiting for the store to sync it. */
 typedef struct pending_confirm {
     uint64_t seq, lsn;          /* lsn 0: nothing to wait for (not stored) */
-    uint64_t at_us;             /* when the publish was whole (monotonic), for the confirm latency */
+    uint64_t at_us;             /* the loop's wake-up that read it (ev_now_us), for the confirm latency */
     bool failed;                /* could not be stored: nack it */
 } pending_confirm;
 
