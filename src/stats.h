@@ -261,7 +261,7 @@ typedef struct stats_node {
     bool store;                 /* a store is open: the next two mean something */
     uint64_t store_bytes;       /* message segments on disk */
     stats_histogram fdatasync;  /* the store's sync thread, each fdatasync */
-    stats_histogram confirm;    /* publish received to confirm sent (the sessions') */
+    stats_histogram confirm;    /* publish read to confirm sent (the sessions') */
 } stats_node;
 
 /* ---------------------------------------------------------------- queries */

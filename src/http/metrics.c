@@ -366,7 +366,8 @@ static void warren_metrics(text *t, const stats_node *n)
               "Time each fdatasync of the store's sync thread took (segments, ack files, compaction output)",
               &n->fdatasync);
     histogram(t, "warren_confirm_latency_seconds",
-              "Time from a publish received whole to its confirm (basic.ack or basic.nack) sent", &n->confirm);
+              "Time from the loop turn that read a publish to its confirm (basic.ack or basic.nack) sent",
+              &n->confirm);
 }
 
 static void info_metrics(text *t, const char *node)
