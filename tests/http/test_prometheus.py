@@ -310,6 +310,25 @@ def test_fdatasync_and_confirm_latency_histograms(broker_factory):
     conn.close()
 
 
+def test_alarms_and_limits(broker_factory):
+    """The alarm families are 1 while the alarm is on (a disk limit above
+    any free space, a memory limit of 1 byte: both on from the start),
+    and the limits are the options."""
+    b = broker_factory('--disk-free-limit', str(10 ** 18), '--memory-limit', '1', prometheus=True)
+    deadline = time.monotonic() + 10
+    while True:
+        fams = parse_strict(scrape(b.prom_port))
+        on = (value(fams, 'rabbitmq_alarms_free_disk_space_watermark'),
+              value(fams, 'rabbitmq_alarms_memory_used_watermark'))
+        if on == (1, 1) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert on == (1, 1)
+    assert value(fams, 'rabbitmq_disk_space_available_limit_bytes') == 10 ** 18
+    assert value(fams, 'rabbitmq_resident_memory_limit_bytes') == 1
+    assert value(fams, 'rabbitmq_alarms_file_descriptor_limit') == 0
+
+
 def test_no_login_and_rabbitmq_errors(broker_factory):
     b = broker_factory(prometheus=True)
     port = b.prom_port
