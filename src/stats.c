@@ -46,9 +46,11 @@
  */
 #include "stats.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -523,10 +525,26 @@ static uint64_t resident_bytes(void)
     return (uint64_t)rss * (uint64_t)(page > 0 ? page : 4096);
 }
 
+static uint64_t open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    uint64_t n = 0;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n > 0 ? n - 1 : 0; /* not the one opendir holds */
+}
+
 void stats_node_get(broker *b, stats_node *out)
 {
     const stats_vhost *sv = &b->vh->stats;
     struct statvfs vfs;
+    struct rlimit rl;
 
     memset(out, 0, sizeof *out);
     out->resident_bytes = resident_bytes();
@@ -534,6 +552,9 @@ void stats_node_get(broker *b, stats_node *out)
     if (statvfs(b->cfg.data_dir, &vfs) == 0)
         out->disk_free = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
     out->disk_free_limit = b->cfg.disk_free_limit;
+    out->open_fds = open_fds();
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        out->max_fds = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
     out->memory_alarm = (b->alarms.on & ALARM_MEMORY) != 0;
     out->disk_alarm = (b->alarms.on & ALARM_DISK) != 0;
     stats_histogram_init(&out->fdatasync);

@@ -257,6 +257,8 @@ typedef struct stats_node {
     uint64_t memory_limit;      /* the memory alarm's limit, 0 none */
     uint64_t disk_free;         /* bytes available to warren on the data directory's file system */
     uint64_t disk_free_limit;   /* the disk alarm's limit */
+    uint64_t open_fds;          /* descriptors open now (/proc/self/fd) */
+    uint64_t max_fds;           /* RLIMIT_NOFILE */
     bool memory_alarm, disk_alarm;
     bool store;                 /* a store is open: the next two mean something */
     uint64_t store_bytes;       /* message segments on disk */

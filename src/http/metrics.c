@@ -342,7 +342,7 @@ static void global_metrics(text *t, const stats_totals *tot)
                    "Total number of messages acknowledged by consumers", QUEUE_LABELS, c->ack);
 }
 
-static void node_metrics(text *t, const stats_node *n)
+static void node_metrics(text *t, const stats_node *n, const stats_totals *tot)
 {
     family(t, "rabbitmq_alarms_file_descriptor_limit", "untyped",
            "is 1 if file descriptor limit alarm is in effect");
@@ -357,6 +357,12 @@ static void node_metrics(text *t, const stats_node *n)
     gauge(t, "rabbitmq_resident_memory_limit_bytes", "Memory high watermark in bytes", n->memory_limit);
     gauge(t, "rabbitmq_disk_space_available_limit_bytes", "Free disk space low watermark in bytes",
           n->disk_free_limit);
+    gauge(t, "rabbitmq_process_open_fds", "Open file descriptors", n->open_fds);
+    gauge(t, "rabbitmq_process_max_fds", "Open file descriptors limit", n->max_fds);
+    /* the AMQP connections' sockets, as RabbitMQ counts them; every
+     * descriptor may be one (warren reserves none for files) */
+    gauge(t, "rabbitmq_process_open_tcp_sockets", "Open TCP sockets", tot->connections);
+    gauge(t, "rabbitmq_process_max_tcp_sockets", "Open TCP sockets limit", n->max_fds);
 }
 
 static void warren_metrics(text *t, const stats_node *n)
@@ -394,7 +400,7 @@ static void metrics(http_ctx *x, http_reply *r, bool per_object)
 
     stats_totals_get(x->b, &tot);
     stats_node_get(x->b, &node);
-    node_metrics(&t, &node);
+    node_metrics(&t, &node, &tot);
     queue_metrics(&t, x->b->vh, per_object);
     gauge(&t, "rabbitmq_connections", "Connections currently open", tot.connections);
     gauge(&t, "rabbitmq_channels", "Channels currently open", tot.channels);

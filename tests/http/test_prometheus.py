@@ -45,6 +45,10 @@ METRICS = {
     'rabbitmq_disk_space_available_bytes': 'gauge',
     'rabbitmq_resident_memory_limit_bytes': 'gauge',
     'rabbitmq_disk_space_available_limit_bytes': 'gauge',
+    'rabbitmq_process_open_fds': 'gauge',
+    'rabbitmq_process_max_fds': 'gauge',
+    'rabbitmq_process_open_tcp_sockets': 'gauge',
+    'rabbitmq_process_max_tcp_sockets': 'gauge',
     'rabbitmq_queue_messages_ready': 'gauge',
     'rabbitmq_queue_messages_unacked': 'gauge',
     'rabbitmq_queue_messages': 'gauge',
@@ -237,6 +241,8 @@ def test_metrics_text_parses_and_counts_what_pika_did(broker_factory):
     assert value(fams, 'rabbitmq_disk_space_available_bytes') > 0
     assert value(fams, 'rabbitmq_disk_space_available_limit_bytes') == 50000000
     assert value(fams, 'rabbitmq_alarms_memory_used_watermark') == 0
+    assert value(fams, 'rabbitmq_process_open_tcp_sockets') == 1
+    assert 0 < value(fams, 'rabbitmq_process_open_fds') < value(fams, 'rabbitmq_process_max_fds')
     # the oldest ready message (odd's) is older than the scrape was late
     assert value(fams, 'warren_queue_oldest_ready_seconds') > 0
 
