@@ -153,6 +153,8 @@ typedef struct stats_vhost {
     uint64_t unroutable;        /* routed nowhere (dropped or returned) */
     uint64_t returned;          /* of those, mandatory: returned */
     uint64_t confirmed;         /* publishes confirmed */
+    uint64_t queues_declared;   /* queue.declare (not passive) answered, new queue or not */
+    uint64_t queues_created, queues_deleted;
     stats_seqclock clock;
     stats_sample hist[STATS_HISTORY];
     uint32_t hist_head, hist_len;
@@ -248,6 +250,9 @@ typedef struct stats_totals {
     stats_rates rates;          /* publish, deliver, get, deliver_get, ack, redeliver: over the last interval */
     uint64_t received, routed, unroutable, returned, confirmed;
     uint64_t received_confirm;  /* publishes received on channels in confirm mode */
+    uint64_t connections_opened, connections_closed;    /* since the start (the sessions') */
+    uint64_t channels_opened, channels_closed;
+    uint64_t queues_declared, queues_created, queues_deleted;
     bool memory_alarm, disk_alarm;
 } stats_totals;
 

@@ -342,6 +342,25 @@ static void global_metrics(text *t, const stats_totals *tot)
                    "Total number of messages acknowledged by consumers", QUEUE_LABELS, c->ack);
 }
 
+static void counter(text *t, const char *name, const char *help, uint64_t v)
+{
+    family(t, name, "counter", help);
+    sample(t, name, v);
+}
+
+/* The dashboards' churn panels. */
+static void churn_metrics(text *t, const stats_totals *tot)
+{
+    counter(t, "rabbitmq_connections_opened_total", "Total number of connections opened", tot->connections_opened);
+    counter(t, "rabbitmq_connections_closed_total", "Total number of connections closed or terminated",
+            tot->connections_closed);
+    counter(t, "rabbitmq_channels_opened_total", "Total number of channels opened", tot->channels_opened);
+    counter(t, "rabbitmq_channels_closed_total", "Total number of channels closed", tot->channels_closed);
+    counter(t, "rabbitmq_queues_declared_total", "Total number of queues declared", tot->queues_declared);
+    counter(t, "rabbitmq_queues_created_total", "Total number of queues created", tot->queues_created);
+    counter(t, "rabbitmq_queues_deleted_total", "Total number of queues deleted", tot->queues_deleted);
+}
+
 static void node_metrics(text *t, const stats_node *n, const stats_totals *tot)
 {
     family(t, "rabbitmq_alarms_file_descriptor_limit", "untyped",
@@ -406,6 +425,7 @@ static void metrics(http_ctx *x, http_reply *r, bool per_object)
     gauge(&t, "rabbitmq_channels", "Channels currently open", tot.channels);
     gauge(&t, "rabbitmq_consumers", "Consumers currently connected", tot.consumers);
     gauge(&t, "rabbitmq_queues", "Queues available", tot.queues);
+    churn_metrics(&t, &tot);
     info_metrics(&t, http_server_node(x->srv));
     global_metrics(&t, &tot);
     warren_metrics(&t, &node);

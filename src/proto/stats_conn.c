@@ -51,6 +51,10 @@ static void count_sessions(void *ctx, stats_totals *out)
     broker *b = ctx;
     conn *c;
 
+    out->connections_opened = b->conns_opened;
+    out->connections_closed = b->conns_closed;
+    out->channels_opened = b->chans_opened;
+    out->channels_closed = b->chans_closed;
     for (c = b->conns; c; c = c->next) {
         uint32_t k;
         out->connections++;

@@ -65,6 +65,13 @@ METRICS = {
     'rabbitmq_channels': 'gauge',
     'rabbitmq_consumers': 'gauge',
     'rabbitmq_queues': 'gauge',
+    'rabbitmq_connections_opened_total': 'counter',
+    'rabbitmq_connections_closed_total': 'counter',
+    'rabbitmq_channels_opened_total': 'counter',
+    'rabbitmq_channels_closed_total': 'counter',
+    'rabbitmq_queues_declared_total': 'counter',
+    'rabbitmq_queues_created_total': 'counter',
+    'rabbitmq_queues_deleted_total': 'counter',
     'rabbitmq_build_info': 'untyped',
     'rabbitmq_identity_info': 'untyped',
     'rabbitmq_global_consumers': 'gauge',
@@ -264,6 +271,44 @@ def test_metrics_text_parses_and_counts_what_pika_did(broker_factory):
     # the client library's parser reads the escaped name back the same
     ready = [s for s in client['rabbitmq_queue_messages_ready'].samples if s.labels['queue'] == odd]
     assert len(ready) == 1 and ready[0].value == 1
+    conn.close()
+
+
+def test_churn_counters(broker_factory):
+    """Connections and channels opened and closed, queues declared (a
+    redeclare too, a passive one not), created and deleted.  As the
+    reference RabbitMQ counts them: a connection is opened once its
+    connection.open is answered, and closed whenever its socket ends (a
+    bare TCP connection too: the test's own wait for the port is one)."""
+    b = broker_factory(prometheus=True)
+    for i in range(3):
+        conn = pika.BlockingConnection(pika.URLParameters(b.url))
+        ch = conn.channel()
+        conn.channel().close()
+        ch.queue_declare('churn-%d' % i)
+        ch.queue_declare('churn-%d' % i)
+        ch.queue_declare('churn-%d' % i, passive=True)
+        if i < 2:
+            ch.queue_delete('churn-%d' % i)
+        if i < 2:
+            conn.close()
+    fams = parse_strict(scrape(b.prom_port))
+    assert value(fams, 'rabbitmq_connections_opened_total') == 3
+    closed_before = value(fams, 'rabbitmq_connections_closed_total') - 2
+    assert closed_before >= 0
+    socket.create_connection(('127.0.0.1', b.port)).close()
+    deadline = time.monotonic() + 10
+    while value(fams, 'rabbitmq_connections_closed_total') != closed_before + 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        fams = parse_strict(scrape(b.prom_port))
+    assert value(fams, 'rabbitmq_connections_closed_total') == closed_before + 3
+    assert value(fams, 'rabbitmq_connections_opened_total') == 3
+    assert value(fams, 'rabbitmq_channels_opened_total') == 6
+    assert value(fams, 'rabbitmq_channels_closed_total') == 3 + 2
+    assert value(fams, 'rabbitmq_queues_declared_total') == 6
+    assert value(fams, 'rabbitmq_queues_created_total') == 3
+    assert value(fams, 'rabbitmq_queues_deleted_total') == 2
+    assert value(fams, 'rabbitmq_queues') == 1
     conn.close()
 
 
