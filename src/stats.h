@@ -137,11 +137,11 @@ typedef struct stats_session_ops {
     void (*each_owner)(void *ctx, void (*fn)(void *arg, void *owner), void *arg);
     /* Add the sessions to the totals: connections, channels, consumers. */
     void (*count)(void *ctx, stats_totals *out);
-    /* A sample is taken: the sessions' own rates over the last dt s. */
-    void (*sample)(void *ctx, float dt);
     /* The publish-to-confirm latency of every confirmed publish so far
      * (NULL: none measured). */
     void (*confirm_latency)(void *ctx, stats_histogram *out);
+    /* A sample is taken: the sessions' own rates over the last dt s. */
+    void (*sample)(void *ctx, float dt);
 } stats_session_ops;
 
 /* A vhost's own statistics (embedded in struct vhost). */
@@ -283,11 +283,12 @@ int stats_each_connection(broker *b, int (*fn)(void *ctx, const stats_connection
 int stats_each_channel(broker *b, int (*fn)(void *ctx, const stats_channel *s), void *ctx);
 int stats_each_consumer(broker *b, int (*fn)(void *ctx, const stats_consumer *s), void *ctx);
 void stats_totals_get(broker *b, stats_totals *out);
-/* The process: memory, disk, alarms, the store's size and latencies. */
-void stats_node_get(broker *b, stats_node *out);
 /* The totals history, oldest first, into out[0..cap); returns how many
  * (at most STATS_HISTORY: 10 minutes at one per STATS_INTERVAL_MS). */
 size_t stats_history(vhost *vh, stats_sample *out, size_t cap);
+/* The process: memory, disk, descriptors, alarms, the store's size and
+ * latencies (stats_node.c). */
+void stats_node_get(broker *b, stats_node *out);
 
 /* ---------------------------------------------------- for the broker only */
 

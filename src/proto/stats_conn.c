@@ -67,6 +67,13 @@ static void count_sessions(void *ctx, stats_totals *out)
     }
 }
 
+/* Measured by channel_flush_confirms, into the broker's one histogram. */
+static void confirm_latency(void *ctx, stats_histogram *out)
+{
+    const broker *b = ctx;
+    *out = b->confirm_latency;
+}
+
 static void sample_sessions(void *ctx, float dt)
 {
     broker *b = ctx;
@@ -79,13 +86,6 @@ static void sample_sessions(void *ctx, float dt)
         cc->last_recv = (uint32_t)cc->recv_oct;
         cc->last_send = (uint32_t)cc->send_oct;
     }
-}
-
-/* Measured by channel_flush_confirms, into the broker's one histogram. */
-static void confirm_latency(void *ctx, stats_histogram *out)
-{
-    const broker *b = ctx;
-    *out = b->confirm_latency;
 }
 
 static const stats_session_ops session_ops = {
