@@ -17,9 +17,9 @@
 #include "alarm.h"
 #include "auth.h"
 #include "config.h"
+#include "stats.h"
 #include "ev/loop.h"
 #include "listener.h"
-#include "stats.h"
 
 typedef struct broker broker;
 typedef struct conn conn;
