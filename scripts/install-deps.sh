@@ -18,6 +18,10 @@ PKGS="gcc make libc6-dev python3 python3-pika python3-pytest python3-celery \
 libcmocka-dev librabbitmq-dev amqp-tools clang libclang-rt-14-dev \
 libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libssl-dev rabbitmq-server"
 
+# the Prometheus test (tests/http/test_prometheus.py): a real Prometheus, and
+# the client library's text-format parser
+PKGS="$PKGS prometheus python3-prometheus-client"
+
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -36,9 +40,11 @@ if [ -n "$missing" ]; then
     # broker the tests start themselves on free ports: the package must not
     # start a node of its own on 5672 (where `make run` puts warren), so
     # invoke-rc.d is told no while it installs, and the service it enables
-    # is disabled again.
+    # is disabled again.  prometheus likewise: the tests run their own on
+    # free ports, and the package's service would take 9090 (and start
+    # scraping nothing).
     norc=""
-    case "$missing" in *rabbitmq-server*)
+    case "$missing" in *rabbitmq-server*|*prometheus*)
         if [ ! -e /usr/sbin/policy-rc.d ]; then
             printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
             $SUDO chmod 755 /usr/sbin/policy-rc.d
@@ -53,7 +59,11 @@ if [ -n "$missing" ]; then
     if [ -n "$norc" ]; then
         $SUDO rm -f /usr/sbin/policy-rc.d
         if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-            $SUDO systemctl disable --now rabbitmq-server >/dev/null 2>&1 || true
+            for svc in rabbitmq-server prometheus; do
+                case "$missing" in *" $svc"*)
+                    $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true ;;
+                esac
+            done
         fi
     fi
 fi

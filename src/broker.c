@@ -381,6 +381,7 @@ static void begin_shutdown(broker *b, const char *why)
     log_info("%s: shutting down", why);
     listeners_close(&b->amqp, b->loop);
     http_server_close_listeners(b->http);
+    http_server_close_listeners(b->metrics);
     for (c = b->conns; c; c = c->next) {
         if (c->state == CONN_DEAD)
             continue;
@@ -460,6 +461,8 @@ int broker_init(broker *b, const config *cfg)
     }
     if (http_server_init(&b->http, b, cfg) < 0)
         return -1;
+    if (http_server_init_metrics(&b->metrics, b, cfg) < 0)
+        return -1;
     {
         store_hooks hooks = {.ctx = b, .synced = on_store_synced, .disk_alarm = on_disk_alarm};
         store_options opt = {.disk_free_limit = cfg->disk_free_limit};
@@ -500,6 +503,8 @@ int broker_init(broker *b, const config *cfg)
         return -1;
     if (b->http && http_server_listen(b->http, b->loop) < 0)
         return -1;
+    if (b->metrics && http_server_listen(b->metrics, b->loop) < 0)
+        return -1;
     ev_timer_init(&b->tick, on_tick);
     ev_timer_init(&b->shutdown_timer, on_shutdown_timer);
     ev_timer_start(b->loop, &b->tick, 1000);
@@ -529,6 +534,8 @@ void broker_free(broker *b)
     listeners_close(&b->amqp, b->loop);
     http_server_free(b->http);
     b->http = NULL;
+    http_server_free(b->metrics);
+    b->metrics = NULL;
     /* detach the store first: freeing the queues must not look like acks */
     {
         store *st = b->st;

@@ -17,6 +17,7 @@
 #include "alarm.h"
 #include "auth.h"
 #include "config.h"
+#include "stats.h"
 #include "ev/loop.h"
 #include "listener.h"
 #include "map.h"
@@ -48,6 +49,11 @@ struct broker {
     conn *sync_waiters;         /* connections with confirms awaiting a sync */
     auth_db auth;               /* who may log in (auth.c) */
     struct http_server *http;   /* the HTTP API (src/http/), NULL when off */
+    struct http_server *metrics;    /* the Prometheus endpoint (src/http/metrics.c), NULL when off */
+    stats_histogram confirm_latency;    /* publish to confirm, every channel's (proto/channel.c) */
+    uint64_t conns_opened, conns_closed;    /* since the start (proto/conn.c): opened = reached connection.open, */
+                                            /* closed = every socket that ended, as RabbitMQ counts them */
+    uint64_t chans_opened, chans_closed;
 };
 
 int broker_init(broker *b, const config *cfg);

@@ -38,6 +38,8 @@ const struct option config_options[] = {
     {"paging-threshold", required_argument, NULL, OPT_PAGING},
     {"management-port", required_argument, NULL, OPT_MGMT_PORT},
     {"management-bind", required_argument, NULL, OPT_MGMT_BIND},
+    {"prometheus-port", required_argument, NULL, OPT_PROM_PORT},
+    {"prometheus-bind", required_argument, NULL, OPT_PROM_BIND},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -79,6 +81,7 @@ void config_defaults(config *cfg)
     cfg->memory_limit = alarm_default_memory_limit();
     cfg->paging_threshold = 256u << 20;
     cfg->mgmt_port = 15672;
+    cfg->prom_port = 15692; /* rabbitmq_prometheus's */
 }
 
 static int number(const char *name, const char *s, unsigned long long lo, unsigned long long hi,
@@ -190,6 +193,20 @@ int config_apply(config *cfg, int opt, const char *name, const char *arg)
         }
         cfg->mgmt_binds[cfg->nmgmt_binds++] = arg;
         cfg->mgmt_explicit = true;
+        return 0;
+    case OPT_PROM_PORT:
+        if (number(name, arg, 0, 65535, &v) < 0)
+            return -1;
+        cfg->prom_port = (int)v;
+        cfg->prom_explicit = true;
+        return 0;
+    case OPT_PROM_BIND:
+        if (cfg->nprom_binds == MAX_BINDS) {
+            fprintf(stderr, "warren: at most %d --prometheus-bind addresses\n", MAX_BINDS);
+            return -1;
+        }
+        cfg->prom_binds[cfg->nprom_binds++] = arg;
+        cfg->prom_explicit = true;
         return 0;
     default:
         return -1;

@@ -35,6 +35,11 @@ typedef struct config {
     const char *mgmt_binds[MAX_BINDS];
     int nmgmt_binds;
     bool mgmt_explicit;         /* port or address given: failing to bind stops the start */
+    /* the Prometheus endpoint (src/http/metrics.c): the same, default 15692 */
+    int prom_port;
+    const char *prom_binds[MAX_BINDS];
+    int nprom_binds;
+    bool prom_explicit;
 } config;
 
 /* The options, as getopt_long's table: the config file takes the same long
@@ -42,7 +47,7 @@ typedef struct config {
 enum {
     OPT_BIND = 256, OPT_PORT, OPT_DATA, OPT_LOG, OPT_CONFIG, OPT_USER, OPT_GUEST_REMOTE, OPT_HEARTBEAT,
     OPT_FRAME_MAX, OPT_CHANNEL_MAX, OPT_MAX_MSG, OPT_DISK_FREE, OPT_MEMORY, OPT_PAGING, OPT_MGMT_PORT,
-    OPT_MGMT_BIND, OPT_HELP,
+    OPT_MGMT_BIND, OPT_PROM_PORT, OPT_PROM_BIND, OPT_HELP,
 };
 extern const struct option config_options[];
 

@@ -47,6 +47,8 @@ static void usage(FILE *f)
             "                           backlog wait on disk, transient ones too (default 268435456)\n"
             "  --management-port N      the HTTP API (RabbitMQ's management API; default 15672, 0 = off)\n"
             "  --management-bind ADDR   its address (repeatable; default 127.0.0.1 and ::1)\n"
+            "  --prometheus-port N      Prometheus metrics, /metrics (default 15692, 0 = off)\n"
+            "  --prometheus-bind ADDR   its address (repeatable; default 127.0.0.1 and ::1)\n"
             "  --help                   this text\n");
 }
 
@@ -58,7 +60,7 @@ int main(int argc, char **argv)
     broker b;
     int opt, idx, rc, lockfd;
     pid_t holder;
-    bool cli_binds = false, cli_users = false, cli_mgmt_binds = false;
+    bool cli_binds = false, cli_users = false, cli_mgmt_binds = false, cli_prom_binds = false;
 
     config_defaults(&cfg);
     /* pass 1: --help and the config files */
@@ -88,6 +90,10 @@ int main(int argc, char **argv)
         if (opt == OPT_MGMT_BIND && !cli_mgmt_binds) {
             cfg.nmgmt_binds = 0;
             cli_mgmt_binds = true;
+        }
+        if (opt == OPT_PROM_BIND && !cli_prom_binds) {
+            cfg.nprom_binds = 0;
+            cli_prom_binds = true;
         }
         if (opt == OPT_USER && !cli_users) {
             cfg.nusers = 0;

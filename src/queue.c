@@ -245,6 +245,7 @@ uint32_t queue_delete(queue *q)
     if (q->durable && q->vh->st)
         store_queue_deleted(q->vh->st, q->id);
     stats_queue_gone(q);
+    q->vh->stats.queues_deleted++;
     log_debug("queue '%s' deleted", q->name);
     queue_unref(q);
     return n;

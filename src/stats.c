@@ -462,6 +462,10 @@ void stats_totals_get(broker *b, stats_totals *out)
     }
     msgstats_of(&sum, &out->counters);
     out->received = sv->received;
+    out->received_confirm = sv->received_confirm;
+    out->queues_declared = sv->queues_declared;
+    out->queues_created = sv->queues_created;
+    out->queues_deleted = sv->queues_deleted;
     out->routed = sv->routed;
     out->unroutable = sv->unroutable;
     out->returned = sv->returned;

@@ -112,6 +112,18 @@ typedef struct stats_sample {
     uint64_t ready, unacked;
 } stats_sample;
 
+/* A latency histogram: counts per bucket (not cumulative) of the upper
+ * bounds bounds_us[0..nbounds), bucket[nbounds] above them all, and the
+ * count and sum of every observation (Prometheus's _bucket, _count and
+ * _sum, once made cumulative). */
+#define STATS_HISTOGRAM_MAX 16
+typedef struct stats_histogram {
+    const uint32_t *bounds_us;  /* ascending */
+    uint32_t nbounds;           /* <= STATS_HISTOGRAM_MAX */
+    uint64_t bucket[STATS_HISTOGRAM_MAX + 1];
+    uint64_t count, sum_us;
+} stats_histogram;
+
 /* What the statistics ask of the protocol layer, which alone knows its
  * sessions (AMQP connections and channels): registered on the vhost by
  * proto/stats_conn.c (stats_conn_register); a vhost without any (the
@@ -138,6 +150,9 @@ typedef struct stats_session_ops {
     void (*each_owner)(void *ctx, void (*fn)(void *arg, void *owner), void *arg);
     /* Add the sessions to the totals: connections, channels, consumers. */
     void (*count)(void *ctx, stats_totals *out);
+    /* The publish-to-confirm latency of every confirmed publish so far
+     * (NULL: none measured). */
+    void (*confirm_latency)(void *ctx, stats_histogram *out);
     /* A sample is taken: the sessions' own rates over the last dt s. */
     void (*sample)(void *ctx, float dt);
     /* Call fn with every unsettled delivery from q, each channel's in
@@ -152,10 +167,13 @@ typedef struct stats_session_ops {
 typedef struct stats_vhost {
     stats_qcounters gone;       /* counters of the queues deleted so far */
     uint64_t received;          /* client publishes that reached an exchange */
+    uint64_t received_confirm;  /* of those, on a channel in confirm mode */
     uint64_t routed;            /* of those, routed to at least one queue */
     uint64_t unroutable;        /* routed nowhere (dropped or returned) */
     uint64_t returned;          /* of those, mandatory: returned */
     uint64_t confirmed;         /* publishes confirmed */
+    uint64_t queues_declared;   /* queue.declare (not passive) answered, new queue or not */
+    uint64_t queues_created, queues_deleted;
     stats_seqclock clock;
     stats_sample hist[STATS_HISTORY];
     uint32_t hist_head, hist_len;
@@ -258,8 +276,27 @@ typedef struct stats_totals {
     stats_msgstats counters;    /* over every queue, deleted ones included */
     stats_rates rates;          /* publish, deliver, get, deliver_get, ack, redeliver: over the last interval */
     uint64_t received, routed, unroutable, returned, confirmed;
+    uint64_t received_confirm;  /* publishes received on channels in confirm mode */
+    uint64_t connections_opened, connections_closed;    /* since the start (the sessions') */
+    uint64_t channels_opened, channels_closed;
+    uint64_t queues_declared, queues_created, queues_deleted;
     bool memory_alarm, disk_alarm;
 } stats_totals;
+
+/* The process as a whole (Prometheus's node metrics). */
+typedef struct stats_node {
+    uint64_t resident_bytes;    /* the process's RSS (/proc/self/statm) */
+    uint64_t memory_limit;      /* the memory alarm's limit, 0 none */
+    uint64_t disk_free;         /* bytes available to warren on the data directory's file system */
+    uint64_t disk_free_limit;   /* the disk alarm's limit */
+    uint64_t open_fds;          /* descriptors open now (/proc/self/fd) */
+    uint64_t max_fds;           /* RLIMIT_NOFILE */
+    bool memory_alarm, disk_alarm;
+    bool store;                 /* a store is open: the next two mean something */
+    uint64_t store_bytes;       /* message segments on disk */
+    stats_histogram fdatasync;  /* the store's sync thread, each fdatasync */
+    stats_histogram confirm;    /* publish read to confirm sent (the sessions') */
+} stats_node;
 
 /* ---------------------------------------------------------------- queries */
 
@@ -289,6 +326,9 @@ int stats_connection_close(broker *b, const char *name, const char *reason);
 /* The totals history, oldest first, into out[0..cap); returns how many
  * (at most STATS_HISTORY: 10 minutes at one per STATS_INTERVAL_MS). */
 size_t stats_history(vhost *vh, stats_sample *out, size_t cap);
+/* The process: memory, disk, descriptors, alarms, the store's size and
+ * latencies (stats_node.c). */
+void stats_node_get(broker *b, stats_node *out);
 
 /* ---------------------------------------------------- for the broker only */
 
@@ -306,6 +346,10 @@ int64_t stats_seq_time(const vhost *vh, uint64_t seq);
 /* A queue is deleted (and again when it is freed, for the acks that came
  * in between): its counters go into the vhost's totals. */
 void stats_queue_gone(queue *q);
+/* Count one observation of us microseconds into h, whose bounds are
+ * stats_latency_bounds_us (stats_histogram_init). */
+void stats_histogram_init(stats_histogram *h);
+void stats_histogram_observe(stats_histogram *h, uint64_t us);
 /* Copy a name into a snapshot's fixed field, cut to fit, NUL-terminated. */
 void stats_copy_name(char *dst, size_t cap, const char *src, size_t len);
 /* SIGUSR1 (proto/stats_conn.c): every object's statistics into the log, one "stats ..." line

@@ -355,7 +355,10 @@ int vhost_declare_queue(vhost *vh, const queue_spec *s, queue_owner *owner, bool
             return -1;
     } else if (create_queue(vh, s, durable, owner, &q, err) < 0) {
         return -1;
+    } else {
+        vh->stats.queues_created++;
     }
+    vh->stats.queues_declared += !passive;
     if (out) {
         out->messages = queue_message_count(q);
         out->consumers = q->ncons;

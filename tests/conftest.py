@@ -52,13 +52,16 @@ SANITIZER_MARKS = ('ERROR: AddressSanitizer', 'runtime error:', 'ERROR: LeakSani
 class Broker:
     """A warren process the test controls, or an external broker."""
 
-    def __init__(self, tmp_path, args=(), management=False):
+    def __init__(self, tmp_path, args=(), management=False, prometheus=False):
         self.external = os.environ.get('WARREN_TEST_URL')
         self.args = list(args)
         # the HTTP API: off unless asked for (port 0), so that brokers of
         # parallel tests do not compete for 15672; management=True gives
         # it a free port, in self.mgmt_port
         self.mgmt_port = None
+        # the Prometheus endpoint likewise (15692 may be taken): off, or
+        # with prometheus=True on a free port, in self.prom_port
+        self.prom_port = None
         self.proc = None
         self.logs = []
         self.tmp = tmp_path
@@ -74,6 +77,8 @@ class Broker:
             self.url = 'amqp://guest:guest@127.0.0.1:%d/' % self.port
             if management:
                 self.mgmt_port = free_port()
+            if prometheus:
+                self.prom_port = free_port()
             self.start()
 
     @property
@@ -94,7 +99,8 @@ class Broker:
         env.setdefault('UBSAN_OPTIONS', 'print_stacktrace=1')
         cmd = [binary, '--bind', '127.0.0.1', '--port', str(self.port),
                '--data-dir', self.data_dir, '--log-level', 'debug',
-               '--management-port', str(self.mgmt_port or 0)] + self.args + list(extra)
+               '--management-port', str(self.mgmt_port or 0),
+               '--prometheus-port', str(self.prom_port or 0)] + self.args + list(extra)
         with open(log, 'w') as f:
             self.proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
         wait_port(self.host, self.port, proc=self.proc)
@@ -148,10 +154,10 @@ def broker_factory(tmp_path):
     """Make brokers with extra command-line arguments: broker_factory('--x', 'y')."""
     made = []
 
-    def make(*args, subdir=None, management=False):
+    def make(*args, subdir=None, management=False, prometheus=False):
         path = tmp_path / (subdir or ('b%d' % len(made)))
         path.mkdir(exist_ok=True)
-        b = Broker(path, args, management=management)
+        b = Broker(path, args, management=management, prometheus=prometheus)
         made.append(b)
         return b
     yield make

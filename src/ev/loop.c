@@ -19,6 +19,7 @@ struct ev_loop {
     int epfd;
     bool stop, spin;
     uint64_t now;
+    uint64_t now_us;            /* the same instant, in microseconds */
     int64_t wall;
     ev_timer **heap;
     int nheap, capheap;
@@ -38,7 +39,13 @@ uint64_t ev_now_update(ev_loop *loop)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     loop->wall = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    return loop->now = ev_clock_ns() / 1000000u;
+    loop->now_us = ev_clock_ns() / 1000u;
+    return loop->now = loop->now_us / 1000u;
+}
+
+uint64_t ev_now_us(const ev_loop *loop)
+{
+    return loop->now_us;
 }
 
 int64_t ev_wall_ms(const ev_loop *loop)

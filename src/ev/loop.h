@@ -43,6 +43,9 @@ void ev_loop_stop(ev_loop *loop);
 /* Monotonic milliseconds, refreshed on each wake-up. */
 uint64_t ev_now(const ev_loop *loop);
 uint64_t ev_now_update(ev_loop *loop);
+/* ev_now in microseconds (when the loop woke up: a latency measured from
+ * it includes the turn's work before the event). */
+uint64_t ev_now_us(const ev_loop *loop);
 /* Wall clock milliseconds since the epoch, refreshed with ev_now. */
 int64_t ev_wall_ms(const ev_loop *loop);
 /* Monotonic nanoseconds, read from the clock (not cached). */

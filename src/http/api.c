@@ -146,6 +146,8 @@ static void get_overview(http_ctx *x, http_reply *r)
     if (listeners) {
         add_listeners(listeners, node, &b->amqp, "amqp");
         add_listeners(listeners, node, http_server_listeners(x->srv), "http");
+        if (b->metrics) /* as RabbitMQ lists its prometheus plugin's */
+            add_listeners(listeners, node, http_server_listeners(b->metrics), "http/prometheus");
     }
     o = json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:{s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:I},s:i,s:s,s:o,s:o}",
                   "management_version", RABBITMQ_COMPAT_VERSION, "exchange_types", exchange_types(),

@@ -31,6 +31,9 @@ struct http_stream {
 struct http_reply {
     int status;
     json_t *body;               /* owned; NULL: an empty body */
+    char *raw;                  /* or a body that is not JSON (malloc'd, freed when sent), or NULL */
+    size_t rawlen;
+    const char *raw_type;       /* its Content-Type */
     char allow[64];             /* an Allow header, when not empty */
     bool challenge;             /* add WWW-Authenticate (401) */
     char *location;             /* a Location header (malloc'd, freed when sent), or NULL */

@@ -24,6 +24,14 @@
  * auth against auth.c, reads a body up to HTTP_BODY_MAX, and calls the
  * handler (api.c).  Bodies past the limit are read and dropped, never
  * held.
+ *
+ * The Prometheus endpoint (--prometheus-port) is a second http_server:
+ * its own listener set and its own MHD daemon, with its own route table
+ * (metrics.c) and no login.  A second daemon rather than one daemon with
+ * a route table per port: each keeps its own connection limit and idle
+ * timeout, so a scraper cannot take the connections an operator's
+ * dashboard needs (or the reverse), and a request never has to ask which
+ * port it came in on.  It costs one more epoll descriptor.
  */
 #include "http/server.h"
 
@@ -39,6 +47,7 @@
 #include <unistd.h>
 
 #include "http/api.h"
+#include "http/metrics.h"
 #include "log.h"
 #include "warren.h"
 
@@ -57,6 +66,10 @@ struct http_server {
     uint64_t refused_logged;    /* loop ms of the last "cannot take" warning */
     int64_t started_ms;
     char node[300];             /* warren@host */
+    const char *label;          /* "HTTP API", "Prometheus": for the log */
+    const http_route *routes;   /* what this port serves */
+    size_t nroutes;
+    bool open;                  /* no login (Prometheus's endpoint, as RabbitMQ's) */
 };
 
 typedef struct http_request {
@@ -109,7 +122,7 @@ static void on_accept(void *user, int fd, const struct sockaddr *peer, socklen_t
      * flood of connections does not become a flood of log lines */
     if (MHD_add_connection(s->d, fd, peer, peerlen) != MHD_YES && ev_now(s->loop) >= s->refused_logged + 1000) {
         s->refused_logged = ev_now(s->loop);
-        log_warn("HTTP API: cannot take a connection: %s", strerror(errno));
+        log_warn("%s: cannot take a connection: %s", s->label, strerror(errno));
     }
     run(s);
 }
@@ -174,6 +187,13 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, const http_request 
             r->body = NULL;
         }
     }
+    if (r->raw && !text) {
+        text = r->raw;
+        len = r->rawlen;
+        r->raw = NULL;
+    }
+    free(r->raw);
+    r->raw = NULL;
     resp = text ? MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE)
                 : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!resp) {
@@ -183,7 +203,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, const http_request 
         return MHD_NO;
     }
     if (text) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->body     ? "application/json"
+                                                                   : r->raw_type ? r->raw_type : "text/plain");
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     }
     if (r->allow[0])
@@ -320,7 +341,7 @@ static enum MHD_Result begin(http_server *s, struct MHD_Connection *mc, http_req
         r.status = 400;
         return refuse(mc, req, &r);
     }
-    http_route_match(http_api_routes, http_api_nroutes, &req->t, m, &req->m);
+    http_route_match(s->routes, s->nroutes, &req->t, m, &req->m);
     if (!req->m.allowed) {
         http_reply_not_found(&r);
         return refuse(mc, req, &r);
@@ -330,7 +351,7 @@ static enum MHD_Result begin(http_server *s, struct MHD_Connection *mc, http_req
         http_allow_header(req->m.allowed, r.allow, sizeof r.allow);
         return refuse(mc, req, &r);
     }
-    if (login(s, mc, req, &r) < 0)
+    if (!s->open && login(s, mc, req, &r) < 0)
         return refuse(mc, req, &r);
     cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (req->m.route->body && cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX) {
@@ -443,31 +464,49 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---------------------------------------------------------- the server */
 
-int http_server_init(http_server **out, broker *b, const config *cfg)
+/* What differs between the two servers: the port and addresses, the
+ * routes, and whether a login is asked for. */
+typedef struct server_kind {
+    const char *label;          /* for the log */
+    const char *port_option;    /* for the warning when the default port is taken */
+    int port;
+    const char *const *binds;
+    int nbinds;
+    bool required;              /* given by the user: failing to bind stops the start */
+    const http_route *routes;
+    size_t nroutes;
+    bool open;
+} server_kind;
+
+static int server_init(http_server **out, broker *b, const server_kind *k)
 {
     static const char *defaults[] = {"127.0.0.1", "::1"};
     http_server *s;
     const union MHD_DaemonInfo *di;
-    bool required = cfg->mgmt_explicit;
+    bool required = k->required;
     char host[256];
     int i;
 
     *out = NULL;
-    if (cfg->mgmt_port == 0)
+    if (k->port == 0)
         return 0;
     if (!(s = calloc(1, sizeof *s)))
         return log_error("out of memory"), -1;
     s->b = b;
+    s->label = k->label;
+    s->routes = k->routes;
+    s->nroutes = k->nroutes;
+    s->open = k->open;
     ev_timer_init(&s->timer, on_timer);
-    listeners_init(&s->ls, cfg->mgmt_port, on_accept, s);
-    s->ls.label = "HTTP API";
-    if (cfg->nmgmt_binds == 0) {
+    listeners_init(&s->ls, k->port, on_accept, s);
+    s->ls.label = k->label;
+    if (k->nbinds == 0) {
         if (listeners_bind(&s->ls, defaults[0], required) < 0)
             goto off;
         listeners_bind(&s->ls, defaults[1], false);
     } else {
-        for (i = 0; i < cfg->nmgmt_binds; i++)
-            if (listeners_bind(&s->ls, cfg->mgmt_binds[i], required) < 0)
+        for (i = 0; i < k->nbinds; i++)
+            if (listeners_bind(&s->ls, k->binds[i], required) < 0)
                 goto off;
     }
     s->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
@@ -477,7 +516,7 @@ int http_server_init(http_server **out, broker *b, const config *cfg)
                             (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_END);
     di = s->d ? MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     if (!di) {
-        log_error("HTTP API: cannot start libmicrohttpd: %s", strerror(errno));
+        log_error("%s: cannot start libmicrohttpd: %s", k->label, strerror(errno));
         http_server_free(s);
         return -1;
     }
@@ -495,8 +534,39 @@ off:
     free(s);
     if (required)
         return -1;
-    log_warn("HTTP API off: its default port %d cannot be bound (give --management-port)", cfg->mgmt_port);
+    log_warn("%s off: its default port %d cannot be bound (give %s)", k->label, k->port, k->port_option);
     return 0;
+}
+
+int http_server_init(http_server **out, broker *b, const config *cfg)
+{
+    server_kind k = {
+        .label = "HTTP API",
+        .port_option = "--management-port",
+        .port = cfg->mgmt_port,
+        .binds = cfg->mgmt_binds,
+        .nbinds = cfg->nmgmt_binds,
+        .required = cfg->mgmt_explicit,
+        .routes = http_api_routes,
+        .nroutes = http_api_nroutes,
+    };
+    return server_init(out, b, &k);
+}
+
+int http_server_init_metrics(http_server **out, broker *b, const config *cfg)
+{
+    server_kind k = {
+        .label = "Prometheus",
+        .port_option = "--prometheus-port",
+        .port = cfg->prom_port,
+        .binds = cfg->prom_binds,
+        .nbinds = cfg->nprom_binds,
+        .required = cfg->prom_explicit,
+        .routes = http_metrics_routes,
+        .nroutes = http_metrics_nroutes,
+        .open = true,
+    };
+    return server_init(out, b, &k);
 }
 
 int http_server_listen(http_server *s, ev_loop *loop)
@@ -504,7 +574,7 @@ int http_server_listen(http_server *s, ev_loop *loop)
     s->loop = loop;
     s->started_ms = ev_wall_ms(loop);
     if (ev_io_start(loop, &s->io, s->io.fd, EPOLLIN, on_ready) < 0) {
-        log_error("HTTP API: %s", strerror(errno));
+        log_error("%s: %s", s->label, strerror(errno));
         return -1;
     }
     s->serving = true;

@@ -24,6 +24,10 @@ typedef struct http_server http_server;
  * serves AMQP); -1 when an address the user asked for cannot be bound
  * (logged). */
 int http_server_init(http_server **out, broker *b, const config *cfg);
+/* The same for the Prometheus endpoint (--prometheus-port,
+ * --prometheus-bind): its own listeners and libmicrohttpd daemon, its own
+ * routes (http/metrics.c), no login. */
+int http_server_init_metrics(http_server **out, broker *b, const config *cfg);
 /* Listen and serve from the loop; -1 logged. */
 int http_server_listen(http_server *s, ev_loop *loop);
 /* Accept no more connections (shutdown). */

@@ -53,7 +53,8 @@ RING_DEFINE(unacked_ring, unacked)
 
 /* A stored publish waiting for the store to sync it. */
 typedef struct pending_confirm {
-    uint64_t seq, lsn;
+    uint64_t seq, lsn;          /* lsn 0: nothing to wait for (not stored) */
+    uint64_t at_us;             /* the loop's wake-up that read it (ev_now_us), for the confirm latency */
     bool failed;                /* could not be stored: nack it */
 } pending_confirm;
 
@@ -100,7 +101,7 @@ struct channel {
     uint64_t pub_count;         /* confirm sequence numbers handed out */
     uint64_t pub_done;          /* the last publish fully handled */
     uint64_t confirmed_upto;    /* all seqs <= this told to the client */
-    confirm_ring pc;            /* stored publishes waiting for a sync */
+    confirm_ring pc;            /* publishes not yet confirmed, each with when it came */
     /* transactions: publishes are routed as they come, and they and the
      * acks take effect at tx.commit */
     bool tx;

@@ -275,6 +275,7 @@ static void release_channels(conn *c)
     /* the table is detached first: nothing freed below can be found */
     c->chans = NULL;
     c->nchans = c->capchans = 0;
+    c->b->chans_closed += n;
     for (i = 0; i < n; i++)
         channel_free(v[i].ch);
     free(v);
@@ -352,6 +353,7 @@ void conn_free(conn *c)
     if (c->next)
         c->next->prev = c->prev;
     b->nconns--;
+    b->conns_closed++;
     ev_timer_stop(b->loop, &c->timer);
     if (c->io.fd >= 0)
         close(c->io.fd);
@@ -625,6 +627,7 @@ static int on_open(conn *c, const amqp_connection_open *m, amqp_error *err)
     c->vh = vh;
     c->state = CONN_OPEN;
     conn_send_method(c, 0, AMQP_CONNECTION_OPEN_OK, &ok);
+    c->b->conns_opened++; /* as RabbitMQ: opened once open, closed whenever it ends */
     /* the handshake timer becomes the heartbeat timer */
     if (c->heartbeat)
         ev_timer_start(c->b->loop, &c->timer, (uint64_t)c->heartbeat * 500);
@@ -725,6 +728,7 @@ void conn_forget_channel(conn *c, uint16_t id)
     if (i >= c->nchans || c->chans[i].id != id)
         return;
     memmove(c->chans + i, c->chans + i + 1, (c->nchans - i - 1) * sizeof *c->chans);
+    c->b->chans_closed++;
     if (--c->nchans == 0) {
         free(c->chans);
         c->chans = NULL;
@@ -752,6 +756,7 @@ static int open_channel(conn *c, uint16_t id, amqp_error *err)
     c->chans[i].ch = ch;
     c->chans[i].id = id;
     c->nchans++;
+    c->b->chans_opened++;
     conn_send_method(c, id, AMQP_CHANNEL_OPEN_OK, &ok);
     return 0;
 }

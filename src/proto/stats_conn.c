@@ -51,6 +51,10 @@ static void count_sessions(void *ctx, stats_totals *out)
     broker *b = ctx;
     conn *c;
 
+    out->connections_opened = b->conns_opened;
+    out->connections_closed = b->conns_closed;
+    out->channels_opened = b->chans_opened;
+    out->channels_closed = b->chans_closed;
     for (c = b->conns; c; c = c->next) {
         uint32_t k;
         out->connections++;
@@ -61,6 +65,13 @@ static void count_sessions(void *ctx, stats_totals *out)
                 out->consumers++;
         }
     }
+}
+
+/* Measured by channel_flush_confirms, into the broker's one histogram. */
+static void confirm_latency(void *ctx, stats_histogram *out)
+{
+    const broker *b = ctx;
+    *out = b->confirm_latency;
 }
 
 static void sample_sessions(void *ctx, float dt)
@@ -133,12 +144,14 @@ static const stats_session_ops session_ops = {
     .each_owner = each_owner,
     .count = count_sessions,
     .sample = sample_sessions,
+    .confirm_latency = confirm_latency,
 };
 
 void stats_conn_register(broker *b)
 {
     b->vh->stats.sessions = &session_ops;
     b->vh->stats.sessions_ctx = b;
+    stats_histogram_init(&b->confirm_latency);
 }
 
 /* ------------------------------------------------------------- connection */

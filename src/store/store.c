@@ -76,6 +76,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -243,6 +244,27 @@ int store_lsn_state(const store *st, uint64_t lsn)
  * error once, and a later fdatasync of the same file returns 0 even though
  * those pages may never reach the disk.
  */
+const uint32_t store_latency_bounds_us[STORE_LATENCY_NBOUNDS] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000,
+};
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void latency_add(store_latency *l, uint64_t us)
+{
+    int i = 0;
+    while (i < STORE_LATENCY_NBOUNDS && us > store_latency_bounds_us[i])
+        i++;
+    l->bucket[i]++;
+    l->count++;
+    l->sum_us += us;
+}
+
 static void *sync_main(void *arg)
 {
     store *st = arg;
@@ -256,6 +278,7 @@ static void *sync_main(void *arg)
         bool overflow = false;
         uint64_t lsn, lo, cmp, one = 1;
         size_t n, k;
+        store_latency lat = {0};
 
         while (!st->job_ready && !st->stop)
             pthread_cond_wait(&st->cv, &st->mu);
@@ -281,7 +304,11 @@ static void *sync_main(void *arg)
 
         for (k = 0; k < n; k++) {
             sync_item *it = &items[k];
-            if ((it->kind == SYNC_DIR ? fsync(it->fd) : fdatasync(it->fd)) < 0) {
+            uint64_t t0 = mono_us();
+            int rc = it->kind == SYNC_DIR ? fsync(it->fd) : fdatasync(it->fd);
+            if (it->kind != SYNC_DIR)
+                latency_add(&lat, mono_us() - t0);
+            if (rc < 0) {
                 int e = errno;
                 if (it->kind == SYNC_SEG) {
                     if (!seg_err)
@@ -302,6 +329,10 @@ static void *sync_main(void *arg)
         }
 
         pthread_mutex_lock(&st->mu);
+        for (i = 0; i <= STORE_LATENCY_NBOUNDS; i++)
+            st->t_latency.bucket[i] += lat.bucket[i];
+        st->t_latency.count += lat.count;
+        st->t_latency.sum_us += lat.sum_us;
         if (seg_err) {
             /* failures the loop has not seen yet are merged, never lost */
             if (!st->t_errno) {
@@ -1375,4 +1406,11 @@ uint64_t store_disk_bytes(const store *st)
     for (i = 0; i < st->nsegs; i++)
         n += st->segs[i]->size;
     return n;
+}
+
+void store_sync_latency(store *st, store_latency *out)
+{
+    pthread_mutex_lock(&st->mu);
+    *out = st->t_latency;
+    pthread_mutex_unlock(&st->mu);
 }

@@ -175,4 +175,18 @@ void store_tick(store *st);
 /* For tests and the benchmarks: bytes used by message segments. */
 uint64_t store_disk_bytes(const store *st);
 
+/* How long the sync thread's fdatasync calls took (segments, ack files,
+ * compaction output; not the directory fsyncs): a histogram over
+ * store_latency_bounds_us, counts per bucket (not cumulative), the last
+ * bucket above every bound.  Read under the thread's mutex, so the copy
+ * is consistent; costs the thread two clock reads per call. */
+#define STORE_LATENCY_NBOUNDS 16
+extern const uint32_t store_latency_bounds_us[STORE_LATENCY_NBOUNDS];
+typedef struct store_latency {
+    uint64_t bucket[STORE_LATENCY_NBOUNDS + 1];
+    uint64_t count;
+    uint64_t sum_us;
+} store_latency;
+void store_sync_latency(store *st, store_latency *out);
+
 #endif

@@ -125,6 +125,7 @@ struct store {
     uint32_t t_ack_seg;
     uint64_t t_cmp_done;        /* the last compaction ticket synced */
     int t_cmp_errno;
+    store_latency t_latency;    /* every fdatasync the thread made (store_sync_latency) */
     /* disk space: checked once a second, and after this many bytes */
     uint64_t written_since_check;
     /* compaction (compact.c) */

@@ -7,7 +7,8 @@
  * up with an unsynced ack file each, the last one's "ack file" being a
  * pipe, on which fdatasync fails (EINVAL).  One store_flush asks for all
  * of them in one job; the thread must reach the 100th and report its
- * failure.
+ * failure.  Each of those fdatasyncs is in the thread's latency
+ * histogram.
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -77,6 +78,17 @@ static void test_job_grows_never_drops(void **state)
         nanosleep(&ts, NULL);
     }
     assert_int_equal(seg, NSEGS);
+    {
+        /* every fdatasync of the job was timed, the failed one too, and
+         * counted in one bucket each (store_sync_latency, for /metrics) */
+        store_latency l;
+        uint64_t n = 0;
+        store_sync_latency(st, &l);
+        for (i = 0; i <= STORE_LATENCY_NBOUNDS; i++)
+            n += l.bucket[i];
+        assert_true(l.count >= NSEGS);
+        assert_int_equal(n, l.count);
+    }
 
     close(pipefd[1]);
     store_close(st);
