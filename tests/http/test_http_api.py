@@ -144,7 +144,8 @@ def test_overview_and_nodes(mgmt, qname):
     assert set(o) <= RMQ_OVERVIEW, set(o) - RMQ_OVERVIEW
     assert o['product_name'] == 'warren' and o['rabbitmq_version'] == '3.10.8'
     assert o['management_version'] == '3.10.8'
-    assert o['queue_totals'] == {'messages': 2, 'messages_ready': 1, 'messages_unacknowledged': 1}
+    assert {k: v for k, v in o['queue_totals'].items() if not k.endswith('_details')} == \
+        {'messages': 2, 'messages_ready': 1, 'messages_unacknowledged': 1}
     assert o['object_totals'] == {'channels': 1, 'connections': 1, 'consumers': 1, 'exchanges': 7, 'queues': 1}
     assert o['node'].startswith('warren@')
     protocols = sorted((x['protocol'], x['port']) for x in o['listeners'])
@@ -175,7 +176,7 @@ def test_columns_keeps_the_named_fields(mgmt):
 def test_unknown_paths_and_objects_are_404_with_rabbitmqs_body(mgmt):
     api = mgmt.api
     for path in ('/api/nosuch', '/api/whoami/extra', '/api//vhosts', '/api/vhosts/nosuch', '/api/users/nobody',
-                 '/', '/api/' + 'a/' * 40):
+                 '/nosuch.js', '/api/' + 'a/' * 40):
         r = api.get(path)
         assert r.status == 404 and r.json() == NOT_FOUND, (path, r)
     # an unknown path is 404 before any credentials are asked for, as in RabbitMQ

@@ -46,8 +46,8 @@ export function drawChart(canvas, series, opts = {}) {
     for (const [t, v] of s.points) {
       end = Math.max(end, t);
       max = Math.max(max, v);
-      npoints++;
     }
+    npoints = Math.max(npoints, s.points.length);
   }
   if (!end) end = Date.now();
   const start = end - span;
@@ -103,7 +103,7 @@ export function drawChart(canvas, series, opts = {}) {
     g.font = '13px system-ui, sans-serif';
     g.fillText(opts.empty || 'collecting samples (one every 5 s)', (x0 + x1) / 2, (y0 + y1) / 2);
   }
-  canvas.dataset.points = String(npoints);
+  canvas.dataset.points = String(npoints); // the longest series' points
 
   if (opts.legend) {
     opts.legend.replaceChildren(...series.map((s) => {

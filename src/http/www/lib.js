@@ -12,9 +12,13 @@ export class ApiError extends Error {
     this.reason = reason;
     this.path = path;
   }
-  // A list endpoint this broker does not serve (yet): RabbitMQ's 404.
+  // An endpoint this broker does not serve (yet): RabbitMQ's 404 for a
+  // path no route has, a 405 for a path whose GET is not there, or the
+  // empty 400 RabbitMQ's router gives a path it cannot parse (the browse
+  // endpoint, warren's own, on RabbitMQ).
   get missing() {
-    return this.status === 404 && this.error === 'Object Not Found';
+    return (this.status === 404 && this.error === 'Object Not Found') || this.status === 405 ||
+      (this.status === 400 && !this.error);
   }
 }
 
@@ -40,7 +44,7 @@ export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
 // RabbitMQ's {"error", "reason"}.  credentials 'omit': the browser's own
 // login dialog never opens, the form is the only one.
 export async function api(method, path, body, headers = {}) {
-  const h = Object.assign({ Accept: 'application/json' }, headers);
+  const h = Object.assign({}, headers);
   if (session.auth) h.Authorization = 'Basic ' + session.auth;
   if (body !== undefined) h['Content-Type'] = 'application/json';
   const r = await fetch(path, {
