@@ -240,8 +240,8 @@ static void get_overview(http_ctx *x, http_reply *r)
                   (json_int_t)t.consumers, "exchanges", (json_int_t)map_count(&b->vh->exchanges), "queues",
                   (json_int_t)t.queues, "statistics_db_event_queue", 0, "node", node, "listeners", listeners,
                   "contexts", contexts(x));
-    /* message_stats, and queue_totals with rates and history (history.c) */
-    if (o && http_overview_stats(x, o, r) < 0) {
+    /* the samples of the history asked for (history.c) */
+    if (o && http_overview_history(x, o, r) < 0) {
         json_decref(o);
         return;
     }

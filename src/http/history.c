@@ -8,7 +8,9 @@
  * "samples" (newest first, one every incr seconds over the last age
  * seconds, each the counter's value at that instant) with "avg_rate" and
  * "avg" to each message_stats *_details; ?lengths_age=&lengths_incr= does
- * the same for queue_totals.  warren keeps one sample every
+ * the same for queue_totals.  The counts and rates themselves are the
+ * overview's (a count or rate not there is filled in from the totals
+ * and the last two samples); this adds the history.  warren keeps one sample every
  * STATS_INTERVAL_MS for 10 minutes, so an instant takes the newest
  * sample at or before it, an age past 600 s gets the 600 there are, and
  * instants older than the first sample are left out.
@@ -124,60 +126,78 @@ static double last_rate(const stats_sample *h, size_t n, value_fn *value)
     return ((double)value(&h[n - 1]) - (double)value(&h[n - 2])) * 1000.0 / (double)(h[n - 1].at - h[n - 2].at);
 }
 
-int http_overview_stats(http_ctx *x, json_t *overview, http_reply *r)
+/* o[name] as an object, made when it is not there; NULL out of memory. */
+static json_t *object_at(json_t *o, const char *name)
 {
-    static const struct {
-        const char *name;
-        value_fn *value;
-    } rates[] = {
+    json_t *v = json_object_get(o, name);
+
+    if (json_is_object(v))
+        return v;
+    if (!(v = json_object()) || json_object_set_new(o, name, v) < 0)
+        return NULL;
+    return v;
+}
+
+typedef struct series {
+    const char *name;
+    value_fn *value;
+} series;
+
+/* Each series' "<name>_details" in obj gets the window's samples; a
+ * count or a rate that is not there yet is filled in too. */
+static void add_series(json_t *obj, const series *sv, size_t ns, const stats_sample *h, size_t n,
+                       const stats_sample *now_s, int64_t now, const window *w)
+{
+    char key[64];
+    size_t i;
+
+    for (i = 0; obj && i < ns; i++) {
+        json_t *d, *more;
+        if (!json_object_get(obj, sv[i].name))
+            json_object_set_new(obj, sv[i].name, json_integer((json_int_t)sv[i].value(now_s)));
+        snprintf(key, sizeof key, "%s_details", sv[i].name);
+        if (!(d = object_at(obj, key)) || !(more = details(h, n, now, w, sv[i].value, last_rate(h, n, sv[i].value))))
+            continue;
+        if (json_object_get(d, "rate"))
+            json_object_del(more, "rate");
+        json_object_update(d, more);
+        json_decref(more);
+    }
+}
+
+int http_overview_history(http_ctx *x, json_t *overview, http_reply *r)
+{
+    static const series rates[] = {
         {"ack", v_ack},         {"deliver", v_deliver},       {"deliver_get", v_deliver_get},
         {"deliver_no_ack", v_deliver_no_ack}, {"get", v_get}, {"get_empty", v_get_empty},
         {"get_no_ack", v_get_no_ack}, {"publish", v_publish}, {"redeliver", v_redeliver},
     };
-    static const struct {
-        const char *name;
-        value_fn *value;
-    } lengths[] = {{"messages", v_messages}, {"messages_ready", v_ready}, {"messages_unacknowledged", v_unacked}};
+    static const series lengths[] = {
+        {"messages", v_messages}, {"messages_ready", v_ready}, {"messages_unacknowledged", v_unacked}};
     stats_sample h[STATS_HISTORY];
     window mw, lw;
     stats_totals t;
     stats_sample now_s;
-    json_t *ms, *qt;
     int64_t now = vhost_now_ms(x->b->vh);
-    size_t n, i;
-    char key[64];
+    size_t n;
 
     if (window_of(x, "msg_rates", &mw) < 0 || window_of(x, "lengths", &lw) < 0) {
         http_reply_error(r, 400, "bad_request", "msg_rates_age, msg_rates_incr, lengths_age and lengths_incr are "
                                                 "positive integers (seconds)");
         return -1;
     }
+    if (!mw.on && !lw.on)
+        return 0;
     stats_totals_get(x->b, &t);
     n = stats_history(x->b->vh, h, STATS_HISTORY);
     memset(&now_s, 0, sizeof now_s);
     now_s.m = t.counters;
     now_s.ready = t.ready;
     now_s.unacked = t.unacked;
-
-    ms = json_object();
-    for (i = 0; ms && i < sizeof rates / sizeof *rates; i++) {
-        json_object_set_new(ms, rates[i].name, json_integer((json_int_t)rates[i].value(&now_s)));
-        snprintf(key, sizeof key, "%s_details", rates[i].name);
-        json_object_set_new(ms, key, details(h, n, now, &mw, rates[i].value, last_rate(h, n, rates[i].value)));
-    }
-    if (ms) {
-        /* counted, with no history to give a rate */
-        json_object_set_new(ms, "confirm", json_integer((json_int_t)t.confirmed));
-        json_object_set_new(ms, "return_unroutable", json_integer((json_int_t)t.returned));
-        json_object_set_new(ms, "drop_unroutable", json_integer((json_int_t)(t.unroutable - t.returned)));
-    }
-    qt = json_object();
-    for (i = 0; qt && i < sizeof lengths / sizeof *lengths; i++) {
-        json_object_set_new(qt, lengths[i].name, json_integer((json_int_t)lengths[i].value(&now_s)));
-        snprintf(key, sizeof key, "%s_details", lengths[i].name);
-        json_object_set_new(qt, key, details(h, n, now, &lw, lengths[i].value, last_rate(h, n, lengths[i].value)));
-    }
-    json_object_set_new(overview, "message_stats", ms ? ms : json_null());
-    json_object_set_new(overview, "queue_totals", qt ? qt : json_null());
+    if (mw.on)
+        add_series(object_at(overview, "message_stats"), rates, sizeof rates / sizeof *rates, h, n, &now_s, now, &mw);
+    if (lw.on)
+        add_series(object_at(overview, "queue_totals"), lengths, sizeof lengths / sizeof *lengths, h, n, &now_s, now,
+                   &lw);
     return 0;
 }

@@ -144,8 +144,7 @@ def test_overview_and_nodes(mgmt, qname):
     assert set(o) <= RMQ_OVERVIEW, set(o) - RMQ_OVERVIEW
     assert o['product_name'] == 'warren' and o['rabbitmq_version'] == '3.10.8'
     assert o['management_version'] == '3.10.8'
-    assert {k: v for k, v in o['queue_totals'].items() if not k.endswith('_details')} == \
-        {'messages': 2, 'messages_ready': 1, 'messages_unacknowledged': 1}
+    assert o['queue_totals'] == {'messages': 2, 'messages_ready': 1, 'messages_unacknowledged': 1}
     assert o['object_totals'] == {'channels': 1, 'connections': 1, 'consumers': 1, 'exchanges': 7, 'queues': 1}
     assert o['node'].startswith('warren@')
     protocols = sorted((x['protocol'], x['port']) for x in o['listeners'])

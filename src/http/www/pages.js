@@ -336,7 +336,10 @@ export function queuePage(root, [vhost, name]) {
 function payloadCell(m) {
   const more = m.payload_bytes !== undefined && m.payload !== undefined && m.payload_encoding === 'string' &&
     m.payload_bytes > new TextEncoder().encode(m.payload).length ? ` (${num(m.payload_bytes)} bytes, cut)` : '';
-  return h('td', null, h('pre', null, m.payload === undefined ? '' : String(m.payload)),
+  if (m.payload === null || m.payload === undefined) {
+    return h('td', { class: 'muted' }, m.payload_encoding === 'unreadable' ? '(body not readable)' : '-');
+  }
+  return h('td', null, h('pre', null, String(m.payload)),
     h('span', { class: 'muted' }, (m.payload_encoding && m.payload_encoding !== 'string' ? m.payload_encoding + ' ' : '') + more));
 }
 
@@ -350,16 +353,23 @@ function browseTable(msgs, which) {
     { key: 'properties', label: 'Properties', cell: (m) => h('td', null, h('pre', null, JSON.stringify(m.properties || {}, null, 1))) },
     { key: 'payload', label: 'Payload', cell: payloadCell },
   ];
-  if (which === 'unacked') {
+  if (which === 'ready') {
+    cols.push({ key: 'age_ms', label: 'Age', num: true, cell: (m) => ageCell(typeof m.age_ms === 'number' ? m.age_ms : null) });
+  } else {
+    // who holds it: warren's connection, channel, consumer tag, delivery
+    // tag, and for how long (unacked_for_ms; or since, a time)
+    const channelNo = (m) => (typeof m.channel === 'object' && m.channel ? m.channel.number : m.channel);
+    const heldFor = (m) => {
+      if (typeof m.unacked_for_ms === 'number') return m.unacked_for_ms;
+      const t = epochMs(m.since);
+      return t === null ? null : Date.now() - t;
+    };
     cols.push(
       { key: 'connection', label: 'Held by', cell: (m) => h('td', { class: 'mono' },
-        `${m.connection || r(m, 'channel_details.connection_name') || '-'} ch ${m.channel === undefined ? r(m, 'channel_details.number') : (typeof m.channel === 'object' ? m.channel.number : m.channel)}`) },
+        `${m.connection || '-'}${channelNo(m) === undefined ? '' : ' (' + channelNo(m) + ')'}`) },
       { key: 'consumer_tag', label: 'Consumer', cell: (m) => h('td', { class: 'mono' }, m.consumer_tag || '-') },
       { key: 'delivery_tag', label: 'Delivery tag', num: true },
-      { key: 'since', label: 'Unacked for', num: true, cell: (m) => {
-        const t = epochMs(m.since);
-        return h('td', { class: 'num' }, t === null ? '-' : duration(Date.now() - t));
-      } });
+      { key: 'unacked_for_ms', label: 'Unacked for', num: true, cell: (m) => ageCell(heldFor(m)) });
   }
   return [h('p', { class: 'muted', id: 'browse-summary' }, `${list.length} ${which} message${list.length === 1 ? '' : 's'} shown.`),
     table(cols, list, null)];
