@@ -16,7 +16,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 PKGS="gcc make libc6-dev python3 python3-pika python3-pytest python3-celery \
 libcmocka-dev librabbitmq-dev amqp-tools clang libclang-rt-14-dev \
-libmicrohttpd-dev libjansson-dev rabbitmq-server"
+libmicrohttpd-dev libjansson-dev rabbitmq-server \
+chromium chromium-driver python3-selenium"
 
 missing=""
 for p in $PKGS; do
