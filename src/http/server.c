@@ -23,7 +23,9 @@
  * for credentials (as RabbitMQ's cowboy router does), checks HTTP basic
  * auth against auth.c, reads a body up to HTTP_BODY_MAX, and calls the
  * handler (api.c).  Bodies past the limit are read and dropped, never
- * held.
+ * held.  A GET of a path no route has that names one of the dashboard's
+ * files (dashboard.h: "/", "/app.js") is answered with the file, with no
+ * login: the page asks for credentials and sends them to the API.
  */
 #include "http/server.h"
 

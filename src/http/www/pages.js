@@ -157,9 +157,9 @@ export function queues(root) {
       cell: (q) => h('td', { class: 'num' }, rate(r(q, 'message_stats.deliver_get_details.rate'))) },
     { key: 'message_stats.ack_details.rate', label: 'Ack', num: true,
       cell: (q) => h('td', { class: 'num' }, rate(r(q, 'message_stats.ack_details.rate'))) },
-    { key: 'oldest_ready', label: 'Oldest ready', num: true, sort: (q) => oldestAge(q, 'ready'),
+    { key: 'oldest_ready_age_ms', label: 'Oldest ready', num: true, sort: (q) => oldestAge(q, 'ready'),
       cell: (q) => ageCell(oldestAge(q, 'ready')) },
-    { key: 'oldest_unacked', label: 'Oldest unacked', num: true, sort: (q) => oldestAge(q, 'unacked'),
+    { key: 'oldest_unacked_age_ms', label: 'Oldest unacked', num: true, sort: (q) => oldestAge(q, 'unacked'),
       cell: (q) => ageCell(oldestAge(q, 'unacked')) },
   ];
   const PAGE = 100;
@@ -168,8 +168,7 @@ export function queues(root) {
       await fill(slot, async () => {
         // RabbitMQ's paged form; a broker that answers with a plain list
         // gets filtered, sorted and paged here
-        const serverSort = !st.sort.startsWith('oldest_') ? '&sort=' + encodeURIComponent(st.sort) +
-          '&sort_reverse=' + st.desc : '';
+        const serverSort = '&sort=' + encodeURIComponent(st.sort) + '&sort_reverse=' + st.desc;
         const d = await get(`/api/queues?page=${st.page}&page_size=${PAGE}&name=${encodeURIComponent(st.filter)}` +
           `&use_regex=${st.regex}&pagination=true${serverSort}`);
         let items, total, filtered, pages;
