@@ -11,8 +11,9 @@
  * the same for queue_totals.  The counts and rates themselves are the
  * overview's (a count or rate not there is filled in from the totals
  * and the last two samples); this adds the history.  warren keeps one sample every
- * STATS_INTERVAL_MS for 10 minutes, so an instant takes the newest
- * sample at or before it, an age past 600 s gets the 600 there are, and
+ * STATS_INTERVAL_MS for 10 minutes: an instant's value is interpolated
+ * between the samples around it, the newest instant is the newest one
+ * the samples cover, an age past 600 s gets the 600 there are, and
  * instants older than the first sample are left out.
  */
 #include "http/history.h"
@@ -79,7 +80,9 @@ static json_t *details(const stats_sample *h, size_t n, int64_t now, const windo
         return d;
     if (!(arr = json_array()))
         return d;
-    for (t = now / w->incr_ms * w->incr_ms; t >= now - w->age_ms && n; t -= w->incr_ms) {
+    /* from the newest instant the history covers, so that every instant
+     * lies between two samples */
+    for (t = n ? h[n - 1].at / w->incr_ms * w->incr_ms : 0; n && t >= now - w->age_ms; t -= w->incr_ms) {
         uint64_t v;
         /* the newest sample at or before t (the history is oldest first) */
         while (k > 0 && h[k - 1].at > t)
@@ -87,6 +90,14 @@ static json_t *details(const stats_sample *h, size_t n, int64_t now, const windo
         if (k == 0)
             break;
         v = value(&h[k - 1]);
+        /* the ticks that take samples drift (5 s apart, give or take the
+         * 1 s tick), so the value at t is interpolated between the two
+         * samples around it: a fixed grid of instants then never shows a
+         * sample twice (a false 0/s) or skips one (a false double rate) */
+        if (k < n && h[k].at > h[k - 1].at) {
+            double a = (double)v, b = (double)value(&h[k]);
+            v = (uint64_t)(a + (b - a) * (double)(t - h[k - 1].at) / (double)(h[k].at - h[k - 1].at) + 0.5);
+        }
         json_array_append_new(arr, json_pack("{s:I,s:I}", "sample", (json_int_t)v, "timestamp", (json_int_t)t));
         if (!count++) {
             first = v;

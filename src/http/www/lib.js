@@ -119,7 +119,7 @@ export function bytes(v) {
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let n = Number(v), i = 0;
   while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
-  return (i ? n.toFixed(n >= 100 ? 0 : 1) : n) + ' ' + u[i];
+  return (i ? n.toFixed(n >= 100 ? 0 : 1) : Math.round(n)) + ' ' + u[i];
 }
 
 // A duration in ms: "850 ms", "12.5 s", "4 m 10 s", "3 h 2 m", "2 d 1 h".

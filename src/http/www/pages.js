@@ -349,7 +349,8 @@ function browseTable(msgs, which) {
     { key: 'routing_key', label: 'Routing key', cell: (m) => h('td', { class: 'mono' },
       (m.exchange ? m.exchange + ' / ' : '') + (m.routing_key === undefined ? '' : m.routing_key)) },
     { key: 'redelivered', label: 'Redelivered', cell: (m) => h('td', null, m.redelivered ? h('span', { class: 'badge warn' }, 'yes') : 'no') },
-    { key: 'properties', label: 'Properties', cell: (m) => h('td', null, h('pre', null, JSON.stringify(m.properties || {}, null, 1))) },
+    { key: 'properties', label: 'Properties', cell: (m) => (Object.keys(m.properties || {}).length
+      ? h('td', null, h('pre', null, JSON.stringify(m.properties, null, 1))) : h('td', { class: 'muted' }, 'none')) },
     { key: 'payload', label: 'Payload', cell: payloadCell },
   ];
   if (which === 'ready') {
