@@ -18,7 +18,7 @@ function shortNumber(v) {
   if (v >= 1e9) return (v / 1e9).toFixed(v >= 1e10 ? 0 : 1) + 'G';
   if (v >= 1e6) return (v / 1e6).toFixed(v >= 1e7 ? 0 : 1) + 'M';
   if (v >= 1e3) return (v / 1e3).toFixed(v >= 1e4 ? 0 : 1) + 'k';
-  if (v === 0 || v >= 10) return String(Math.round(v));
+  if (v === 0 || v >= 10 || Number.isInteger(v)) return String(Math.round(v));
   return v.toFixed(v >= 1 ? 1 : 2);
 }
 

@@ -192,7 +192,8 @@ export function table(cols, rows, state, onsort) {
     }, c.label);
   }));
   let shown = rows;
-  if (state && state.sort && state.local !== false) {
+  // sorted here too: a broker that pages sorts the page the same way
+  if (state && state.sort) {
     const c = cols.find((x) => x.key === state.sort);
     if (c) {
       const val = c.sort || ((r) => dig(r, c.key));

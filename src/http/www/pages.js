@@ -71,7 +71,7 @@ export function overview(root) {
       tiles.replaceChildren(
         tile('Ready', num(qt.messages_ready), 'tile-ready'),
         tile('Unacked', num(qt.messages_unacknowledged), 'tile-unacked'),
-        tile('Total messages', num(qt.messages)),
+        tile('Messages', num(qt.messages)),
         tile('Publish', rate(r(ms, 'publish_details.rate'))),
         tile('Deliver / get', rate(r(ms, 'deliver_get_details.rate'))),
         tile('Queues', num(ot.queues), 'tile-queues'),
@@ -166,26 +166,23 @@ export function queues(root) {
   const page = {
     async refresh() {
       await fill(slot, async () => {
-        // RabbitMQ's paged form; a broker that answers with a plain list
-        // gets filtered, sorted and paged here
+        // RabbitMQ's paged form; a plain list (a broker without
+        // pagination) is filtered and sorted here
         const serverSort = '&sort=' + encodeURIComponent(st.sort) + '&sort_reverse=' + st.desc;
         const d = await get(`/api/queues?page=${st.page}&page_size=${PAGE}&name=${encodeURIComponent(st.filter)}` +
           `&use_regex=${st.regex}&pagination=true${serverSort}`);
-        let items, total, filtered, pages;
+        let items;
         if (Array.isArray(d)) {
           let re = null;
           try { re = st.regex && st.filter ? new RegExp(st.filter) : null; } catch (e) { re = /$^/; }
           items = d.filter((q) => (re ? re.test(q.name) : q.name.includes(st.filter)));
-          total = d.length; filtered = items.length; pages = Math.max(1, Math.ceil(filtered / PAGE));
-          st.local = true;
-          const all = table(cols, items, st, () => page.refresh());
-          count.textContent = `${num(filtered)} of ${num(total)} queues`;
+          count.textContent = `${num(items.length)} of ${num(d.length)} queues`;
           pager.replaceChildren();
-          return all;
+          return table(cols, items, st, () => page.refresh());
         }
         items = d.items || [];
-        total = d.total_count; filtered = d.filtered_count; pages = d.page_count || 1;
-        count.textContent = `${num(filtered)} of ${num(total)} queues`;
+        const pages = d.page_count || 1;
+        count.textContent = `${num(d.filtered_count)} of ${num(d.total_count)} queues`;
         pager.replaceChildren(
           h('button', { class: 'secondary small', disabled: st.page <= 1, onclick: () => { st.page--; page.refresh(); } }, 'Previous'),
           `page ${st.page} of ${pages}`,
