@@ -291,6 +291,13 @@ def test_login_form_refuses_wrong_password_then_logs_in(target, browser):
     browser.check_console(allow_login_failure=True)
 
 
+def published_in_history(target):
+    """The overview's history shows 20 publishes or more in its window."""
+    o = target.api.get('/api/overview?msg_rates_age=600&msg_rates_incr=5').json()
+    s = o.get('message_stats', {}).get('publish_details', {}).get('samples', [])
+    return len(s) >= 3 and s[0]['sample'] >= s[-1]['sample'] + 20
+
+
 def test_overview_draws_rate_charts_from_the_history(target, browser, qname_ui, cleanup):
     # traffic: publishes and acks over a few sampling intervals
     cleanup.append(qname_ui)
@@ -309,7 +316,7 @@ def test_overview_draws_rate_charts_from_the_history(target, browser, qname_ui, 
             if m:
                 ch.basic_ack(m.delivery_tag)
         conn.process_data_events(0.3)
-        if int(browser.find('#chart-rates').get_attribute('data-points') or 0) >= 2:
+        if int(browser.find('#chart-rates').get_attribute('data-points') or 0) >= 2 and published_in_history(target):
             break
     conn.close()
     # two or more rate points: three samples of the history, drawn
