@@ -88,7 +88,10 @@ test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(FAULT_LIB)
 	@$(MAKE) --no-print-directory codegen-check unit fuzz-run pytest
 
-$(WWW_SRC): scripts/embed_www.py $(WWW_FILES)
+# the list of files too, so that removing one rebuilds the arrays
+WWW_LIST := build/gen/www.list
+$(shell mkdir -p build/gen && echo '$(WWW_FILES)' | cmp -s - $(WWW_LIST) || echo '$(WWW_FILES)' > $(WWW_LIST))
+$(WWW_SRC): scripts/embed_www.py $(WWW_FILES) $(WWW_LIST)
 	@mkdir -p $(dir $@)
 	$(PYTHON) scripts/embed_www.py $@ $(WWW_FILES)
 
