@@ -28,10 +28,13 @@ async function refresh() {
   const mine = current;
   try {
     await mine.refresh();
+    document.getElementById('refresh-error')?.remove();
   } catch (e) {
-    // a page's own errors are notes in the page; this is a bug or a
-    // network failure: said in the page, not thrown at the console
-    main.prepend(h('p', { class: 'note' }, 'Refresh failed: ' + e.message));
+    // a page's own errors are notes in the page; this is a bug: said in
+    // the page (once), not thrown at the console
+    if (!document.getElementById('refresh-error')) {
+      main.prepend(h('p', { class: 'note', id: 'refresh-error' }, 'Refresh failed: ' + e.message));
+    }
   } finally {
     busy = false;
   }

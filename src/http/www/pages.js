@@ -17,12 +17,13 @@ const exchangeHref = (vh, name) => '#/exchanges/' + vhostSeg(vh) + '/' + encodeU
 const r = (o, key) => dig(o, key);
 
 // Fill `slot` with what fn builds, or with a note when the request fails.
+// (a network failure, the broker gone, is a note too: nothing is thrown
+// at the console).
 async function fill(slot, fn) {
   try {
     slot.replaceChildren(...[].concat(await fn()));
   } catch (e) {
-    if (!(e instanceof ApiError)) throw e;
-    slot.replaceChildren(errorNote(e));
+    slot.replaceChildren(e instanceof ApiError ? errorNote(e) : h('p', { class: 'note' }, 'Request failed: ' + e.message));
   }
 }
 
@@ -63,8 +64,7 @@ export function overview(root) {
         o = await get('/api/overview?lengths_age=600&lengths_incr=5&msg_rates_age=600&msg_rates_incr=5');
         note.replaceChildren();
       } catch (e) {
-        if (!(e instanceof ApiError)) throw e;
-        note.replaceChildren(errorNote(e));
+        note.replaceChildren(e instanceof ApiError ? errorNote(e) : h('p', { class: 'note' }, 'Request failed: ' + e.message));
         return;
       }
       const qt = o.queue_totals || {}, ot = o.object_totals || {}, ms = o.message_stats || {};
@@ -280,9 +280,9 @@ export function queuePage(root, [vhost, name]) {
         q = await get(base);
         head.replaceChildren();
       } catch (e) {
-        if (!(e instanceof ApiError)) throw e;
-        head.replaceChildren(e.status === 404 && e.error !== 'Object Not Found'
-          ? h('p', { class: 'note' }, `No queue '${name}' in vhost '${vhost}'.`) : errorNote(e));
+        head.replaceChildren(!(e instanceof ApiError) ? h('p', { class: 'note' }, 'Request failed: ' + e.message)
+          : e.status === 404 && e.error !== 'Object Not Found'
+            ? h('p', { class: 'note' }, `No queue '${name}' in vhost '${vhost}'.`) : errorNote(e));
         return;
       }
       const ms = q.message_stats || {};
