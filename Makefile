@@ -27,8 +27,11 @@ EV_SRC     := $(wildcard src/ev/*.c)
 STORE_SRC  := $(wildcard src/store/*.c)
 CORE_SRC   := $(filter-out src/main.c,$(wildcard src/*.c))
 HTTP_SRC   := $(wildcard src/http/*.c)
+# the dashboard's files, compiled in as arrays (scripts/embed_www.py)
+WWW_FILES  := $(sort $(wildcard src/http/www/*))
+WWW_SRC    := build/gen/www.c
 PROTO_SRC  := $(wildcard src/proto/*.c)
-BROKER_SRC := $(AMQP_SRC) $(EV_SRC) $(STORE_SRC) $(CORE_SRC) $(PROTO_SRC) $(HTTP_SRC)
+BROKER_SRC := $(AMQP_SRC) $(EV_SRC) $(STORE_SRC) $(CORE_SRC) $(PROTO_SRC) $(HTTP_SRC) $(WWW_SRC)
 # the HTTP API's libraries (Debian's libmicrohttpd-dev, libjansson-dev)
 HTTP_LIBS  := -lmicrohttpd -ljansson
 # the password hashes of the users (auth.c): OpenSSL's libcrypto (libssl-dev)
@@ -90,6 +93,13 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(FAULT_LIB)
 	@$(MAKE) --no-print-directory codegen-check unit fuzz-run pytest
+
+# the list of files too, so that removing one rebuilds the arrays
+WWW_LIST := build/gen/www.list
+$(shell mkdir -p build/gen && echo '$(WWW_FILES)' | cmp -s - $(WWW_LIST) || echo '$(WWW_FILES)' > $(WWW_LIST))
+$(WWW_SRC): scripts/embed_www.py $(WWW_FILES) $(WWW_LIST)
+	@mkdir -p $(dir $@)
+	$(PYTHON) scripts/embed_www.py $@ $(WWW_FILES)
 
 build/rel/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -22,6 +22,9 @@ libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libssl-dev rabbitmq-server
 # the client library's text-format parser
 PKGS="$PKGS prometheus python3-prometheus-client"
 
+# the dashboard's tests (tests/http/test_dashboard.py): headless Chromium
+PKGS="$PKGS chromium chromium-driver python3-selenium"
+
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -14,6 +14,7 @@
 #include "http/domain.h"
 #include "http/lists.h"
 #include "http/users.h"
+#include "http/history.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -159,7 +160,13 @@ static void get_overview(http_ctx *x, http_reply *r)
                   (json_int_t)t.consumers, "exchanges", (json_int_t)map_count(&b->vh->exchanges), "queues",
                   (json_int_t)t.queues, "statistics_db_event_queue", 0, "node", node, "listeners", listeners,
                   "contexts", contexts(x));
-    http_reply_json(r, 200, o ? http_overview_stats(x, o) : NULL);
+    o = o ? http_overview_stats(x, o) : NULL; /* counters and rates (lists.c) */
+    /* the samples of the history asked for (history.c) */
+    if (o && http_overview_history(x, o, r) < 0) {
+        json_decref(o);
+        return;
+    }
+    http_reply_json(r, 200, o);
 }
 
 /* --------------------------------------------------------------- nodes */

@@ -32,6 +32,11 @@
  * timeout, so a scraper cannot take the connections an operator's
  * dashboard needs (or the reverse), and a request never has to ask which
  * port it came in on.  It costs one more epoll descriptor.
+ *
+ * A GET of a path no route has that names one of the dashboard's
+ * files (dashboard.h: "/", "/app.js") is answered with the file, with no
+ * login, on the API's server only: the page asks for credentials and sends
+ * them to the API.
  */
 #include "http/server.h"
 
@@ -48,6 +53,7 @@
 
 #include "http/api.h"
 #include "http/metrics.h"
+#include "http/dashboard.h"
 #include "log.h"
 #include "warren.h"
 
@@ -79,6 +85,7 @@ typedef struct http_request {
     bool too_big;               /* the body passed HTTP_BODY_MAX: dropped */
     http_match m;
     http_reply early;           /* a refusal decided on the headers, sent at the end */
+    const http_www_file *file;  /* a file of the dashboard, sent at the end */
     char user[256];
     char *body;
     size_t bodylen, bodycap;
@@ -222,6 +229,26 @@ static enum MHD_Result send_reply(struct MHD_Connection *mc, const http_request 
     return ret;
 }
 
+/* A file of the dashboard (dashboard.h), from the binary's own bytes. */
+static enum MHD_Result send_file(struct MHD_Connection *mc, const http_www_file *f)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(f->len, (void *)f->data, MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret;
+
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, f->type);
+    /* the files change with the binary: always asked again */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                            "object-src 'none'; frame-ancestors 'none'");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    ret = MHD_queue_response(mc, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 static enum MHD_Result send_status(struct MHD_Connection *mc, const http_request *req, int status)
 {
     http_reply r = {.status = status};
@@ -342,6 +369,12 @@ static enum MHD_Result begin(http_server *s, struct MHD_Connection *mc, http_req
         return refuse(mc, req, &r);
     }
     http_route_match(s->routes, s->nroutes, &req->t, m, &req->m);
+    if (!req->m.allowed && s->routes == http_api_routes && (m == HTTP_GET || m == HTTP_HEAD) &&
+        (req->file = http_dashboard_file(&req->t))) {
+        /* no login: the page asks for one; a body is read and dropped */
+        req->early.status = 200;
+        return MHD_YES;
+    }
     if (!req->m.allowed) {
         http_reply_not_found(&r);
         return refuse(mc, req, &r);
@@ -411,6 +444,8 @@ static enum MHD_Result finish(http_server *s, struct MHD_Connection *mc, http_re
         .mhd = mc,
     };
 
+    if (req->file)
+        return send_file(mc, req->file);
     if (req->early.status)
         return send_reply(mc, req, &req->early);
     if (req->too_big) {

@@ -183,7 +183,7 @@ def test_columns_keeps_the_named_fields(mgmt):
 def test_unknown_paths_and_objects_are_404_with_rabbitmqs_body(mgmt):
     api = mgmt.api
     for path in ('/api/nosuch', '/api/whoami/extra', '/api//vhosts', '/api/vhosts/nosuch', '/api/users/nobody',
-                 '/', '/api/' + 'a/' * 40):
+                 '/nosuch.js', '/api/' + 'a/' * 40):
         r = api.get(path)
         assert r.status == 404 and r.json() == NOT_FOUND, (path, r)
     # an unknown path is 404 before any credentials are asked for, as in RabbitMQ
