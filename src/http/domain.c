@@ -252,7 +252,7 @@ void http_get_messages(http_ctx *x, http_reply *r)
             break;
         default:
             if ((g->e.flags & QE_STORED) && x->b->st)
-                store_delivered(x->b->st, g->q->id, g->e.seg, g->e.off);
+                store_delivered(x->b->st, g->q->id, g->e.seg, g->e.off, g->e.returns);
             queue_requeue(g->q, &g->e);
             break;
         }

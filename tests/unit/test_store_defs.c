@@ -250,7 +250,7 @@ static void test_recovery_through_hooks(void **state)
     both[1] = b;
     assert_int_equal(store_put(st, m, 41, both, 2, &pos), 0);
     msg_unref(m);
-    store_delivered(st, b, pos.seg, pos.off);
+    store_delivered(st, b, pos.seg, pos.off, 0);
     store_write_acks(st);
     store_queue_deleted(st, a);
     store_close(st);
