@@ -414,7 +414,7 @@ bool queue_take(queue *q, qentry *out)
     return false;
 }
 
-int queue_requeue(queue *q, qentry *e)
+static int put_back(queue *q, qentry *e, bool returned)
 {
     q->unacked--;
     q->unacked_bytes -= e->size;
@@ -424,9 +424,9 @@ int queue_requeue(queue *q, qentry *e)
     }
     e->flags |= QE_REDELIVERED;
     e->flags &= (uint8_t)~(QE_ACKED | QE_TXACK);
-    if (e->returns < UINT16_MAX)
+    if (returned && e->returns < UINT16_MAX)
         e->returns++;
-    if (q->set.delivery_limit >= 0 && e->returns > q->set.delivery_limit) {
+    if (returned && q->set.delivery_limit >= 0 && e->returns > q->set.delivery_limit) {
         /* as a quorum queue: the return that passes the limit ends it */
         queue_deadletter(q, e, "delivery_limit");
         return 0;
@@ -441,6 +441,16 @@ int queue_requeue(queue *q, qentry *e)
         arm_ttl(q);
     queue_mark_dirty(q);
     return 0;
+}
+
+int queue_requeue(queue *q, qentry *e)
+{
+    return put_back(q, e, true);
+}
+
+int queue_unget(queue *q, qentry *e)
+{
+    return put_back(q, e, false);
 }
 
 msg *queue_delivered_msg(const queue *q, const qentry *e, msg *m)

@@ -136,6 +136,9 @@ int queue_entry_msg(queue *q, const qentry *e, msg **out, const char *use);
  * its delivery count raised; past the queue's x-delivery-limit it is
  * dead-lettered (reason delivery_limit) or dropped instead. */
 int queue_requeue(queue *q, qentry *e);
+/* Put back an entry taken but never delivered (its message could not be
+ * read): as queue_requeue, without counting a return. */
+int queue_unget(queue *q, qentry *e);
 /* m (whose reference the caller gives) as delivered from e: with an
  * x-delivery-count header when q counts deliveries (a quorum queue, or one
  * with x-delivery-limit) and e came back before (m itself out of memory). */

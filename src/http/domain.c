@@ -228,7 +228,7 @@ void http_get_messages(http_ctx *x, http_reply *r)
             break;
         g->q->refs++;
         if (rc == VHOST_GET_AGAIN) {
-            queue_requeue(g->q, &g->e);
+            queue_unget(g->q, &g->e);
             queue_unref(g->q);
             again = true;
             break;
@@ -547,7 +547,7 @@ void http_get_aliveness(http_ctx *x, http_reply *r)
             break;
     }
     if (rc == VHOST_GET_AGAIN)
-        queue_requeue(g.q, &g.e);
+        queue_unget(g.q, &g.e);
     if (ok)
         http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
     else

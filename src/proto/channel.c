@@ -229,7 +229,7 @@ static void read_failed(channel *ch, queue *q, qentry *e)
 
     log_error("queue '%s': cannot read message %llu from the store; it stays queued, and channel %u of %s is "
               "closed", q->name, (unsigned long long)e->seq, ch->id, ch->c->peer);
-    queue_requeue(q, e);
+    queue_unget(q, e);
     conn_send_method(ch->c, ch->id, AMQP_CHANNEL_CLOSE, &m);
     /* No more deliveries to it; its consumers and unacked messages are let
      * go at close-ok (channel_free), not here: this may run inside a
