@@ -234,6 +234,7 @@ void http_get_messages(http_ctx *x, http_reply *r)
             break;
         }
         n++;
+        g->m = queue_delivered_msg(g->q, &g->e, g->m); /* x-delivery-count, as AMQP's get */
         if (list && json_array_append_new(list, got_json(g, &req)) < 0) {
             json_decref(list);
             list = NULL;
