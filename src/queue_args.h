@@ -45,10 +45,10 @@ typedef struct queue_settings {
     queue_setting_str dlrk;     /* x-dead-letter-routing-key */
 } queue_settings;
 
-/* The queue types, as x-queue-type names them ("classic" when absent). */
 /* RabbitMQ 4's default x-delivery-limit of a quorum queue. */
 #define QUORUM_DELIVERY_LIMIT 20
 
+/* The queue types, as x-queue-type names them ("classic" when absent). */
 enum { QUEUE_TYPE_CLASSIC, QUEUE_TYPE_QUORUM, QUEUE_TYPE_STREAM };
 #define QT_CLASSIC (1u << QUEUE_TYPE_CLASSIC)
 #define QT_QUORUM (1u << QUEUE_TYPE_QUORUM)
