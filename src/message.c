@@ -83,7 +83,9 @@ size_t msg_mem_size(const msg *m)
     return sizeof *m + m->exlen + m->rklen + m->props_len + m->body_len;
 }
 
-msg *msg_without_header(msg *m, const char *key)
+/* A copy of m whose headers lack `key`, then have it as *val when val is
+ * given (NULL out of memory). */
+static msg *with_header(msg *m, const char *key, const amqp_value *val)
 {
     amqp_basic_properties p;
     amqp_value v;
@@ -93,9 +95,10 @@ msg *msg_without_header(msg *m, const char *key)
     uint8_t *enc;
     msg *out = NULL;
 
-    if (amqp_basic_properties_decode(msg_props(m), m->props_len, &p) < 0 || !(p.flags & AMQP_BASIC_HEADERS_FLAG) ||
-        !amqp_table_get(p.headers, key, &v))
-        return msg_ref(m);
+    if (amqp_basic_properties_decode(msg_props(m), m->props_len, &p) < 0)
+        return NULL;
+    if (!(p.flags & AMQP_BASIC_HEADERS_FLAG))
+        p.headers = (amqp_table){0};
     amqp_table_iter_init(&it, p.headers);
     while (amqp_table_next(&it, &k, &v)) {
         char name[256];
@@ -105,7 +108,11 @@ msg *msg_without_header(msg *m, const char *key)
         name[k.len] = 0;
         amqp_tbuf_value(&hb, name, &v);
     }
+    if (val)
+        amqp_tbuf_value(&hb, key, val);
     p.headers = amqp_tbuf_done(&hb);
+    if (val)
+        p.flags |= AMQP_BASIC_HEADERS_FLAG;
     if (!hb.oom && (enc = malloc(amqp_basic_properties_size(&p)))) {
         size_t plen = (size_t)(amqp_basic_properties_encode(enc, &p) - enc);
         out = msg_new((amqp_str){msg_exchange(m), m->exlen}, (amqp_str){msg_rk(m), m->rklen}, enc, (uint32_t)plen,
@@ -122,6 +129,23 @@ msg *msg_without_header(msg *m, const char *key)
     }
     amqp_tbuf_free(&hb);
     return out;
+}
+
+msg *msg_without_header(msg *m, const char *key)
+{
+    amqp_basic_properties p;
+    amqp_value v;
+
+    if (amqp_basic_properties_decode(msg_props(m), m->props_len, &p) < 0 || !(p.flags & AMQP_BASIC_HEADERS_FLAG) ||
+        !amqp_table_get(p.headers, key, &v))
+        return msg_ref(m);
+    return with_header(m, key, NULL);
+}
+
+msg *msg_with_long_header(msg *m, const char *key, int64_t value)
+{
+    amqp_value v = {.type = 'l', .v.i = value};
+    return with_header(m, key, &v);
 }
 
 int msg_parse_props(msg *m, const char **why)

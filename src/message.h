@@ -53,6 +53,9 @@ size_t msg_mem_size(const msg *m);
 /* A copy of m without the header `key` in its headers table (NULL if out of
  * memory; m itself, with a new reference, if it has no such header). */
 msg *msg_without_header(msg *m, const char *key);
+/* A copy of m with the header `key` set to a long (signed 64-bit) value,
+ * replacing one of that name (NULL if out of memory). */
+msg *msg_with_long_header(msg *m, const char *key, int64_t value);
 /* Bytes held by all messages in memory now. */
 uint64_t msg_live_bytes(void);
 /* Read priority and expiration from the properties into m; -1 when the

@@ -400,6 +400,11 @@ bool queue_take(queue *q, qentry *out)
             queue_deadletter(q, out, "expired");
             continue;
         }
+        if (q->set.delivery_limit >= 0 && out->returns > q->set.delivery_limit) {
+            /* came back past the limit with a restart (recovery.c) */
+            queue_deadletter(q, out, "delivery_limit");
+            continue;
+        }
         if (q->expiring)
             arm_ttl(q);
         q->ctr.deliver_get++;
@@ -410,7 +415,7 @@ bool queue_take(queue *q, qentry *out)
     return false;
 }
 
-int queue_requeue(queue *q, qentry *e)
+static int put_back(queue *q, qentry *e, bool returned)
 {
     q->unacked--;
     q->unacked_bytes -= e->size;
@@ -419,7 +424,14 @@ int queue_requeue(queue *q, qentry *e)
         return 0;
     }
     e->flags |= QE_REDELIVERED;
-    e->flags &= (uint16_t)~(QE_ACKED | QE_TXACK);
+    e->flags &= (uint8_t)~(QE_ACKED | QE_TXACK);
+    if (returned && e->returns < UINT16_MAX)
+        e->returns++;
+    if (returned && q->set.delivery_limit >= 0 && e->returns > q->set.delivery_limit) {
+        /* as a quorum queue: the return that passes the limit ends it */
+        queue_deadletter(q, e, "delivery_limit");
+        return 0;
+    }
     if (qdeque_insert_sorted(level_of(q, e), e, by_seq) < 0) {
         log_error("queue '%s': out of memory requeueing a message; it is dropped", q->name);
         drop_entry(q, e);
@@ -430,6 +442,28 @@ int queue_requeue(queue *q, qentry *e)
         arm_ttl(q);
     queue_mark_dirty(q);
     return 0;
+}
+
+int queue_requeue(queue *q, qentry *e)
+{
+    return put_back(q, e, true);
+}
+
+int queue_unget(queue *q, qentry *e)
+{
+    return put_back(q, e, false);
+}
+
+msg *queue_delivered_msg(const queue *q, const qentry *e, msg *m)
+{
+    msg *out;
+    if (e->returns == 0 || (!q->set.quorum && q->set.delivery_limit < 0))
+        return m;
+    out = msg_with_long_header(m, "x-delivery-count", e->returns);
+    if (!out)
+        return m; /* out of memory: delivered without the header rather than not */
+    msg_unref(m);
+    return out;
 }
 
 void queue_settle(queue *q, qentry *e)

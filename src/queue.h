@@ -44,9 +44,9 @@ struct qentry {
     msg *m;                     /* NULL when the body lives only on disk */
     uint32_t seg, off;          /* store location when QE_STORED */
     uint32_t size;              /* body bytes */
-    uint16_t flags;
+    uint8_t flags;
     uint8_t priority;
-    uint8_t pad;
+    uint16_t returns;           /* times it came back unacked: x-delivery-count (saturates) */
     int64_t expires;            /* wall clock ms it expires at, 0 never */
 };
 
@@ -132,8 +132,17 @@ bool queue_take(queue *q, qentry *out);
  * logged, a damaged record already moved aside, and the caller lets the
  * message go (settle or drop it). */
 int queue_entry_msg(queue *q, const qentry *e, msg **out, const char *use);
-/* Put an unacked entry back in its place (by seq), marked redelivered. */
+/* Put an unacked entry back in its place (by seq), marked redelivered,
+ * its delivery count raised; past the queue's x-delivery-limit it is
+ * dead-lettered (reason delivery_limit) or dropped instead. */
 int queue_requeue(queue *q, qentry *e);
+/* Put back an entry taken but never delivered (its message could not be
+ * read): as queue_requeue, without counting a return. */
+int queue_unget(queue *q, qentry *e);
+/* m (whose reference the caller gives) as delivered from e: with an
+ * x-delivery-count header when q counts deliveries (a quorum queue, or one
+ * with x-delivery-limit) and e came back before (m itself out of memory). */
+msg *queue_delivered_msg(const queue *q, const qentry *e, msg *m);
 /* An unacked entry is done with: acked. */
 void queue_settle(queue *q, qentry *e);
 /* Rejected or nacked without requeue: dead-lettered, or dropped. */

@@ -192,6 +192,12 @@ static void set_str(void *field, const amqp_value *v)
     }
 }
 
+static void set_queue_type(void *field, const amqp_value *v)
+{
+    if (v->type == 'S' && amqp_str_eqc(v->v.s, "quorum"))
+        *(bool *)field = true;
+}
+
 static void set_overflow(void *field, const amqp_value *v)
 {
     if (v->type != 'S')
@@ -231,11 +237,16 @@ static const queue_arg args_table[] = {
     {.name = "x-queue-mode", .check = check_queue_mode, .compared = true, .refused_by = QT_QUORUM | QT_STREAM},
     {.name = "x-single-active-consumer", .check = check_bool, .compared = true, .refused_by = QT_STREAM,
      .apply = set_bool, .field = AT(single_active)},
-    {.name = "x-queue-type", .check = check_queue_type, .compared = true, .absent_is = "classic"},
+    {.name = "x-queue-type", .check = check_queue_type, .compared = true, .absent_is = "classic",
+     .apply = set_queue_type, .field = AT(quorum)},
     {.name = "x-queue-master-locator", .compared = true, .refused_by = QT_QUORUM | QT_STREAM},
     {.name = "x-queue-version", .check = check_queue_version, .compared = true, .refused_by = QT_QUORUM | QT_STREAM},
     /* not compared on a redeclare */
-    {.name = "x-delivery-limit", .refused_by = QT_CLASSIC | QT_STREAM},
+    /* RabbitMQ refuses it on classic queues; warren counts deliveries on
+     * every queue (doc/work-queues.md). RabbitMQ 3.10 takes any value on a
+     * quorum queue unchecked; warren checks it as the other counts. */
+    {.name = "x-delivery-limit", .check = check_count, .refused_by = QT_STREAM,
+     .apply = set_int64, .field = AT(delivery_limit)},
     {.name = "x-quorum-initial-group-size", .refused_by = QT_CLASSIC | QT_STREAM},
     {.name = "x-dead-letter-strategy", .refused_by = QT_CLASSIC | QT_STREAM},
     {.name = "x-max-age", .refused_by = QT_CLASSIC | QT_QUORUM},
@@ -424,9 +435,11 @@ int queue_args_check_type(amqp_table args, bool durable, bool exclusive, bool au
     if (auto_delete || exclusive || !durable)
         return amqp_fail(err, AMQP_PRECONDITION_FAILED, "invalid property '%s' for queue '%s' in vhost '%s'",
                          auto_delete ? "auto-delete" : exclusive ? "exclusive-owner" : "non-durable", qname, vhname);
+    if (t == QUEUE_TYPE_QUORUM)
+        return 0; /* a durable queue with a delivery limit (doc/work-queues.md) */
     return amqp_fail(err, AMQP_PRECONDITION_FAILED,
-                     "invalid arg 'x-queue-type' for queue '%s' in vhost '%s': warren has classic queues only, "
-                     "not %s queues",
+                     "invalid arg 'x-queue-type' for queue '%s' in vhost '%s': warren has classic and quorum "
+                     "queues, not %s queues",
                      qname, vhname, queue_types[t]);
 }
 
@@ -437,8 +450,10 @@ void queue_args_read(queue_settings *s, amqp_table args)
     amqp_value v;
     size_t i;
 
-    *s = (queue_settings){.msg_ttl = -1, .expires = 0, .max_length = -1, .max_bytes = -1};
+    *s = (queue_settings){.msg_ttl = -1, .expires = 0, .max_length = -1, .max_bytes = -1, .delivery_limit = -1};
     for (i = 0; i < NARGS; i++)
         if (args_table[i].apply && amqp_table_get(args, args_table[i].name, &v))
             args_table[i].apply((char *)s + args_table[i].field, &v);
+    if (s->quorum && s->delivery_limit < 0)
+        s->delivery_limit = QUORUM_DELIVERY_LIMIT;
 }

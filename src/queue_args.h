@@ -39,9 +39,14 @@ typedef struct queue_settings {
     uint8_t max_priority;       /* x-max-priority; 0: not a priority queue */
     uint8_t overflow;           /* x-overflow: OVERFLOW_* */
     bool single_active;         /* x-single-active-consumer */
+    bool quorum;                /* x-queue-type quorum: counts deliveries, limit 20 by default */
+    int64_t delivery_limit;     /* x-delivery-limit, -1 none */
     queue_setting_str dlx;      /* x-dead-letter-exchange */
     queue_setting_str dlrk;     /* x-dead-letter-routing-key */
 } queue_settings;
+
+/* RabbitMQ 4's default x-delivery-limit of a quorum queue. */
+#define QUORUM_DELIVERY_LIMIT 20
 
 /* The queue types, as x-queue-type names them ("classic" when absent). */
 enum { QUEUE_TYPE_CLASSIC, QUEUE_TYPE_QUORUM, QUEUE_TYPE_STREAM };
@@ -97,8 +102,8 @@ int queue_args_compare(amqp_table cur, amqp_table got, const char *key, const ch
 
 /* RabbitMQ's checks of a new queue's x-queue-type: the arguments the type
  * refuses (the first the client sent), then (quorum, stream) the
- * properties it must not have; warren makes classic queues only, so a
- * valid quorum or stream queue is refused last.  -1 with 406 in *err. */
+ * properties it must not have; warren makes classic and quorum queues,
+ * so a valid stream queue is refused last.  -1 with 406 in *err. */
 int queue_args_check_type(amqp_table args, bool durable, bool exclusive, bool auto_delete, const char *qname,
                           const char *vhname, amqp_error *err);
 

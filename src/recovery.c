@@ -155,6 +155,10 @@ static int message(void *ctx, void *handle, const store_entry *se)
     e.off = se->off;
     e.size = se->body_len;
     e.flags = QE_STORED | (se->redelivered ? QE_REDELIVERED : 0);
+    /* delivered and not acked when the broker stopped: that delivery came
+     * back too, as a consumer's channel closing brings it back */
+    if (se->redelivered)
+        e.returns = se->returns >= UINT16_MAX ? UINT16_MAX : (uint16_t)(se->returns + 1);
     stats_seq_mark(q->vh, se->seq, se->published); /* its age, though its body stays on disk */
     /* reading the properties costs an allocation: only when they or the
      * queue can set a priority or an expiry */

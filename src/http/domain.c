@@ -241,12 +241,13 @@ void http_get_messages(http_ctx *x, http_reply *r)
             break;
         g->q->refs++;
         if (rc == VHOST_GET_AGAIN) {
-            queue_requeue(g->q, &g->e);
+            queue_unget(g->q, &g->e);
             queue_unref(g->q);
             again = true;
             break;
         }
         n++;
+        g->m = queue_delivered_msg(g->q, &g->e, g->m); /* x-delivery-count, as AMQP's get */
         if (list && json_array_append_new(list, got_json(g, &req)) < 0) {
             json_decref(list);
             list = NULL;
@@ -265,7 +266,7 @@ void http_get_messages(http_ctx *x, http_reply *r)
             break;
         default:
             if ((g->e.flags & QE_STORED) && x->b->st)
-                store_delivered(x->b->st, g->q->id, g->e.seg, g->e.off);
+                store_delivered(x->b->st, g->q->id, g->e.seg, g->e.off, g->e.returns);
             queue_requeue(g->q, &g->e);
             break;
         }
@@ -566,7 +567,7 @@ void http_get_aliveness(http_ctx *x, http_reply *r)
             break;
     }
     if (rc == VHOST_GET_AGAIN)
-        queue_requeue(g.q, &g.e);
+        queue_unget(g.q, &g.e);
     if (ok)
         http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
     else

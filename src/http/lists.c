@@ -309,6 +309,15 @@ static json_t *age(int64_t ms)
     return ms < 0 ? json_null() : json_integer((json_int_t)ms);
 }
 
+/* A queue's type as the management API names it: "quorum" when it was
+ * declared so (warren makes such a queue durable, with a delivery limit). */
+static const char *queue_type_of(amqp_table args)
+{
+    amqp_value v;
+    return amqp_table_get(args, "x-queue-type", &v) && v.type == 'S' && amqp_str_eqc(v.v.s, "quorum") ? "quorum"
+                                                                                                     : "classic";
+}
+
 static json_t *queue_json(broker *b, const char *node, const stats_queue *s)
 {
     json_t *o = json_object(), *owner;
@@ -350,7 +359,7 @@ static json_t *queue_json(broker *b, const char *node, const stats_queue *s)
                         s->single_active_consumer_tag[0] ? json_string(s->single_active_consumer_tag)
                                                          : json_null());
     json_object_set_new(o, "state", json_string("running"));
-    json_object_set_new(o, "type", json_string("classic"));
+    json_object_set_new(o, "type", json_string(queue_type_of(s->arguments)));
     json_object_set_new(o, "vhost", json_string(s->vhost));
     return o;
 }

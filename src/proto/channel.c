@@ -230,7 +230,7 @@ static void read_failed(channel *ch, queue *q, qentry *e)
 
     log_error("queue '%s': cannot read message %llu from the store; it stays queued, and channel %u of %s is "
               "closed", q->name, (unsigned long long)e->seq, ch->id, ch->c->peer);
-    queue_requeue(q, e);
+    queue_unget(q, e);
     conn_send_method(ch->c, ch->id, AMQP_CHANNEL_CLOSE, &m);
     /* No more deliveries to it; its consumers and unacked messages are let
      * go at close-ok (channel_free), not here: this may run inside a
@@ -258,6 +258,7 @@ static void deliver(void *owner, consumer *cons, queue *q, qentry *e)
         queue_settle(q, e);
         return;
     }
+    m = queue_delivered_msg(q, e, m);
     tag = ch->next_tag++;
     d.consumer_tag = (amqp_str){cons->tag, cons->taglen};
     d.delivery_tag = tag;
@@ -295,7 +296,7 @@ static void deliver(void *owner, consumer *cons, queue *q, qentry *e)
         if (ch->global_prefetch)
             ch->global_volume++;
         if (e->flags & QE_STORED)
-            store_delivered(ch->c->b->st, q->id, e->seg, e->off);
+            store_delivered(ch->c->b->st, q->id, e->seg, e->off, e->returns);
     }
 }
 
@@ -713,7 +714,7 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
         read_failed(ch, q, &e);
         return 0;
     }
-    mm = got.m;
+    mm = queue_delivered_msg(q, &e, got.m);
     {
         uint64_t tag = ch->next_tag++;
         amqp_basic_get_ok ok = {
@@ -748,7 +749,7 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
             q->refs++;
             ch->unacked_count++;
             if (e.flags & QE_STORED)
-                store_delivered(ch->c->b->st, q->id, e.seg, e.off);
+                store_delivered(ch->c->b->st, q->id, e.seg, e.off, e.returns);
         }
     }
     return 0;
@@ -910,12 +911,12 @@ static void tx_mark(channel *ch, uint64_t tag, bool multiple, bool on)
     if (!multiple) {
         unacked *u = ua_find(ch, tag);
         if (u)
-            u->e.flags = on ? u->e.flags | QE_TXACK : u->e.flags & (uint16_t)~QE_TXACK;
+            u->e.flags = on ? u->e.flags | QE_TXACK : u->e.flags & (uint8_t)~QE_TXACK;
         return;
     }
     for (i = 0; i < n && i < ch->ua.len; i++) {
         unacked *u = unacked_ring_at(&ch->ua, i);
-        u->e.flags = on ? u->e.flags | QE_TXACK : u->e.flags & (uint16_t)~QE_TXACK;
+        u->e.flags = on ? u->e.flags | QE_TXACK : u->e.flags & (uint8_t)~QE_TXACK;
     }
 }
 

@@ -107,11 +107,12 @@ static int grow(uint8_t **p, size_t *cap, size_t need)
     return 0;
 }
 
-static int add_entry(uint8_t **p, size_t *len, size_t *cap, uint32_t qid, uint32_t off, uint8_t kind)
+static int add_entry(uint8_t **p, size_t *len, size_t *cap, uint32_t qid, uint32_t off, uint8_t kind,
+                     uint32_t returns)
 {
     if (grow(p, cap, *len + ACK_ENTRY) < 0)
         return -1;
-    seg_ack_write(*p + *len, qid, off, kind);
+    seg_ack_write(*p + *len, qid, off, kind, returns);
     *len += ACK_ENTRY;
     return 0;
 }
@@ -227,12 +228,12 @@ void store_compact_tick(store *st)
              best->live, best->size);
 }
 
-void store_compact_note(store *st, segment *s, uint32_t qid, uint32_t file_off, uint8_t kind)
+void store_compact_note(store *st, segment *s, uint32_t qid, uint32_t file_off, uint8_t kind, uint32_t returns)
 {
     compaction *c = st->cmp;
     if (!c || c->s != s || c->ack_end == UINT64_MAX)
         return;
-    if (add_entry(&c->noted, &c->notedlen, &c->notedcap, qid, file_off, kind) < 0)
+    if (add_entry(&c->noted, &c->notedlen, &c->notedcap, qid, file_off, kind, returns) < 0)
         cmp_abandon(st, "out of memory", RETRY_LATER);
 }
 
@@ -301,7 +302,7 @@ static int step_acks(store *st, compaction *c)
                 break; /* torn last entry, as recovery reads it */
             return -1;
         }
-        if (store_ackset_add(&c->acks, (uint64_t)qid << 32 | roff, kind) < 0)
+        if (store_ackset_add(&c->acks, (uint64_t)qid << 32 | roff, kind, seg_ack_returns(p + off)) < 0)
             return -1;
     }
     c->ack_pos = end;
@@ -320,14 +321,15 @@ static int judge(store *st, compaction *c, const seg_record *r, uint32_t off, ui
 
     for (i = 0; i < r->nq; i++) {
         uint32_t qid = amqp_get32(r->qids + 4 * i);
-        uint8_t kind = store_ackset_get(&c->acks, (uint64_t)qid << 32 | off);
+        uint32_t returns;
+        uint8_t kind = store_ackset_get(&c->acks, (uint64_t)qid << 32 | off, &returns);
         /* a paged transient message's queue has no store id to look up */
         bool dead = (kind & ACK_KIND_ACK) || (!(r->flags & REC_FLAG_PAGED) && !store_queue_by_id(st, qid));
         if (!dead)
             live++;
         if (dead || (kind & ACK_KIND_DELIVERED)) {
             if (add_entry(&c->ents, &c->entlen, &c->entcap, qid, new_off,
-                          dead ? ACK_KIND_ACK : ACK_KIND_DELIVERED) < 0)
+                          dead ? ACK_KIND_ACK : ACK_KIND_DELIVERED, dead ? 0 : returns) < 0)
                 return -1;
         }
     }
@@ -506,7 +508,7 @@ static void step_swap(store *st, compaction *c)
         int64_t to = moved_to(c, amqp_get32(e + 4));
         if (to < 0)
             continue;
-        seg_ack_write(c->noted + out, amqp_get32(e), (uint32_t)to, e[8]);
+        seg_ack_write(c->noted + out, amqp_get32(e), (uint32_t)to, e[8], seg_ack_returns(e));
         out += ACK_ENTRY;
     }
     if (out && write(c->afd, c->noted, out) != (ssize_t)out) {

@@ -25,16 +25,18 @@
 #include "store/store_int.h"
 
 
-int store_ackset_add(ackset *a, uint64_t key, uint8_t kind)
+int store_ackset_add(ackset *a, uint64_t key, uint8_t kind, uint32_t returns)
 {
     size_t i;
     if ((a->n + 1) * 2 > a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 1024, j;
         uint64_t *k = calloc(cap, sizeof *k);
         uint8_t *v = calloc(cap, 1);
-        if (!k || !v) {
+        uint32_t *r = calloc(cap, sizeof *r);
+        if (!k || !v || !r) {
             free(k);
             free(v);
+            free(r);
             return -1;
         }
         for (j = 0; j < a->cap; j++) {
@@ -44,11 +46,14 @@ int store_ackset_add(ackset *a, uint64_t key, uint8_t kind)
                 ;
             k[i] = a->keys[j];
             v[i] = a->kinds[j];
+            r[i] = a->returns[j];
         }
         free(a->keys);
         free(a->kinds);
+        free(a->returns);
         a->keys = k;
         a->kinds = v;
+        a->returns = r;
         a->cap = cap;
     }
     key++; /* 0 marks an empty slot */
@@ -60,18 +65,23 @@ int store_ackset_add(ackset *a, uint64_t key, uint8_t kind)
         a->n++;
     }
     a->kinds[i] |= kind;
+    if ((kind & ACK_KIND_DELIVERED) && returns > a->returns[i])
+        a->returns[i] = returns;
     return 0;
 }
 
-uint8_t store_ackset_get(const ackset *a, uint64_t key)
+uint8_t store_ackset_get(const ackset *a, uint64_t key, uint32_t *returns)
 {
     size_t i;
+    *returns = 0;
     if (!a->cap)
         return 0;
     key++;
     for (i = (key * 0x9E3779B97F4A7C15ull >> 20) & (a->cap - 1); a->keys[i]; i = (i + 1) & (a->cap - 1))
-        if (a->keys[i] == key)
+        if (a->keys[i] == key) {
+            *returns = a->returns[i];
             return a->kinds[i];
+        }
     return 0;
 }
 
@@ -79,6 +89,7 @@ void store_ackset_free(ackset *a)
 {
     free(a->keys);
     free(a->kinds);
+    free(a->returns);
     memset(a, 0, sizeof *a);
 }
 
@@ -179,7 +190,7 @@ static int load_acks(store *st, uint32_t id, uint32_t gen, ackset *a)
             free(buf);
             return -1;
         }
-        if (store_ackset_add(a, (uint64_t)qid << 32 | roff, kind) < 0) {
+        if (store_ackset_add(a, (uint64_t)qid << 32 | roff, kind, seg_ack_returns(buf + off)) < 0) {
             free(buf);
             return -1;
         }
@@ -277,10 +288,11 @@ static int recover_segment(store *st, uint32_t id, bool newest, uint64_t *max_se
                 uint32_t qid = amqp_get32(r.qids + 4 * i);
                 void *q = store_queue_by_id(st, qid);
                 uint8_t kind;
+                uint32_t returns;
                 store_entry e;
                 if (!q)
                     continue;
-                kind = store_ackset_get(&acks, (uint64_t)qid << 32 | off);
+                kind = store_ackset_get(&acks, (uint64_t)qid << 32 | off, &returns);
                 if (kind & ACK_KIND_ACK)
                     continue;
                 e = (store_entry){
@@ -289,6 +301,7 @@ static int recover_segment(store *st, uint32_t id, bool newest, uint64_t *max_se
                     .off = (uint32_t)off,
                     .body_len = r.body_len,
                     .redelivered = (kind & ACK_KIND_DELIVERED) != 0,
+                    .returns = returns,
                     .props = r.props,
                     .props_len = r.props_len,
                     .published = (int64_t)r.timestamp,

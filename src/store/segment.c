@@ -211,13 +211,22 @@ int seg_header_check(const uint8_t *p, size_t n, const char *magic, uint32_t *ve
     return *version == SEG_VERSION ? 0 : -2;
 }
 
-void seg_ack_write(uint8_t *out, uint32_t qid, uint32_t off, uint8_t kind)
+void seg_ack_write(uint8_t *out, uint32_t qid, uint32_t off, uint8_t kind, uint32_t returns)
 {
+    if (returns > ACK_RETURNS_MAX)
+        returns = ACK_RETURNS_MAX;
     amqp_put32(out, qid);
     amqp_put32(out + 4, off);
     out[8] = kind;
-    out[9] = out[10] = out[11] = 0;
+    out[9] = (uint8_t)(returns >> 16);
+    out[10] = (uint8_t)(returns >> 8);
+    out[11] = (uint8_t)returns;
     amqp_put32(out + 12, crc32c(0, out, 12));
+}
+
+uint32_t seg_ack_returns(const uint8_t *p)
+{
+    return (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
 }
 
 int seg_ack_check(const uint8_t *p, uint32_t *qid, uint32_t *off, uint8_t *kind)

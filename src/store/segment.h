@@ -23,10 +23,13 @@
  *   header  16 bytes: "WACK" | u32 version (1) | u32 segment id |
  *                     u32 generation of the segment file it describes
  *   entries of 16 bytes:
- *     u32 queue id | u32 record offset | u8 kind | 3 zero bytes |
+ *     u32 queue id | u32 record offset | u8 kind | u24 returns |
  *     u32 CRC-32C of the first 12 bytes
- *   kind 1: acknowledged (the message is gone from that queue)
- *   kind 2: delivered (it comes back after a restart as redelivered)
+ *   kind 1: acknowledged (the message is gone from that queue); returns 0
+ *   kind 2: delivered (it comes back after a restart as redelivered);
+ *           returns: the times it had come back unacked before this
+ *           delivery (0 in files of warren before the delivery count,
+ *           where these bytes were zero)
  *   blank (all-zero) entries: space reserved ahead, skipped
  *
  * All integers are big-endian.
@@ -125,9 +128,12 @@ int seg_header_check(const uint8_t *p, size_t n, const char *magic, uint32_t *ve
 /* The generation field of a checked header. */
 uint32_t seg_header_gen(const uint8_t *p);
 
-void seg_ack_write(uint8_t *out, uint32_t qid, uint32_t off, uint8_t kind);
+void seg_ack_write(uint8_t *out, uint32_t qid, uint32_t off, uint8_t kind, uint32_t returns);
 /* 0 ok (fields set), -1 checksum or contents bad. */
 int seg_ack_check(const uint8_t *p, uint32_t *qid, uint32_t *off, uint8_t *kind);
+/* The returns field of a checked entry (24 bits). */
+uint32_t seg_ack_returns(const uint8_t *p);
+#define ACK_RETURNS_MAX 0xffffffu
 /* An ack file may be longer than its entries: the broker reserves space
  * ahead (in steps) and writes entries into it, so the unused tail is zero.
  * A blank (all-zero) entry is never valid - its CRC would not match - and

@@ -711,7 +711,8 @@ static int put_record(store *st, uint8_t flags, msg *m, uint64_t seq, const uint
     return 0;
 }
 
-static void ack_entry(store *st, uint32_t qid, uint32_t segid, uint32_t off, uint8_t kind, uint32_t body_len)
+static void ack_entry(store *st, uint32_t qid, uint32_t segid, uint32_t off, uint8_t kind, uint32_t body_len,
+                      uint32_t returns)
 {
     segment *s = store_seg_find(st, segid);
     if (!s || !store_seg_off(s, off, &off))
@@ -737,14 +738,14 @@ static void ack_entry(store *st, uint32_t qid, uint32_t segid, uint32_t off, uin
         s->ackbuf = b;
         s->ackcap = cap;
     }
-    seg_ack_write(s->ackbuf + s->acklen, qid, off, kind);
+    seg_ack_write(s->ackbuf + s->acklen, qid, off, kind, returns);
     s->acklen += ACK_ENTRY;
     if (kind == ACK_KIND_ACK)
         st->turn_acks++;
     else
         st->turn_delivered++;
     if (st->cmp)
-        store_compact_note(st, s, qid, off, kind);
+        store_compact_note(st, s, qid, off, kind, returns);
     if (!s->on_ack_list) {
         s->on_ack_list = true;
         s->ack_next = st->ack_list;
@@ -754,12 +755,12 @@ static void ack_entry(store *st, uint32_t qid, uint32_t segid, uint32_t off, uin
 
 void store_ack(store *st, uint32_t qid, uint32_t seg, uint32_t off, uint32_t body_len)
 {
-    ack_entry(st, qid, seg, off, ACK_KIND_ACK, body_len);
+    ack_entry(st, qid, seg, off, ACK_KIND_ACK, body_len, 0);
 }
 
-void store_delivered(store *st, uint32_t qid, uint32_t seg, uint32_t off)
+void store_delivered(store *st, uint32_t qid, uint32_t seg, uint32_t off, uint32_t returns)
 {
-    ack_entry(st, qid, seg, off, ACK_KIND_DELIVERED, 0);
+    ack_entry(st, qid, seg, off, ACK_KIND_DELIVERED, 0, returns);
 }
 
 void store_crash_point(const store *st, const char *name)

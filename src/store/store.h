@@ -48,6 +48,8 @@ typedef struct store_entry {
     uint32_t seg, off;          /* where it is (store_pos without the lsn) */
     uint32_t body_len;
     bool redelivered;           /* it had been handed to a consumer */
+    uint32_t returns;           /* when redelivered: the times it had come back
+                                 * before its last delivery (that one not counted) */
     const uint8_t *props;       /* the properties as published (valid */
     uint32_t props_len;         /* during the call only) */
     int64_t published;          /* wall clock ms when it arrived */
@@ -121,8 +123,9 @@ int store_page(store *st, msg *m, uint64_t seq, uint32_t qid, store_pos *pos);
 /* The message at (seg, off), body_len bytes of body, left queue qid for
  * good. */
 void store_ack(store *st, uint32_t qid, uint32_t seg, uint32_t off, uint32_t body_len);
-/* The message at (seg, off) was handed to a consumer of queue qid. */
-void store_delivered(store *st, uint32_t qid, uint32_t seg, uint32_t off);
+/* The message at (seg, off) was handed to a consumer of queue qid,
+ * having come back unacked `returns` times before (its delivery count). */
+void store_delivered(store *st, uint32_t qid, uint32_t seg, uint32_t off, uint32_t returns);
 /* Read a message back (the caller owns the reference in *out), or say why
  * not: the read failed (EIO, EMFILE, out of memory:
  * may work later, the message must stay queued), the record is damaged

@@ -184,7 +184,7 @@ void store_compact_tick(store *st);
  * running compaction; true if it has work to do right away. */
 bool store_compact_step(store *st);
 /* An ack entry of kind for (qid, file offset) of s, while s is compacted. */
-void store_compact_note(store *st, segment *s, uint32_t qid, uint32_t file_off, uint8_t kind);
+void store_compact_note(store *st, segment *s, uint32_t qid, uint32_t file_off, uint8_t kind, uint32_t returns);
 /* The sync thread finished ticket (err: its errno, or 0). */
 void store_compact_synced(store *st, uint64_t ticket, int err);
 /* s is going away (deleted, or the store closes): drop its compaction. */
@@ -201,10 +201,11 @@ int store_recover_messages(store *st);
 typedef struct ackset {
     uint64_t *keys;
     uint8_t *kinds;
+    uint32_t *returns;          /* the highest returns of its kind-2 entries */
     size_t cap, n;
 } ackset;
-int store_ackset_add(ackset *a, uint64_t key, uint8_t kind);
-uint8_t store_ackset_get(const ackset *a, uint64_t key);
+int store_ackset_add(ackset *a, uint64_t key, uint8_t kind, uint32_t returns);
+uint8_t store_ackset_get(const ackset *a, uint64_t key, uint32_t *returns);
 void store_ackset_free(ackset *a);
 
 #endif

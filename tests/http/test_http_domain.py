@@ -249,6 +249,19 @@ def test_get_ackmodes(mgmt, qname):
     assert get(mgmt, qname, count=3)[2] == []
 
 
+def test_get_requeue_counts_deliveries_on_a_quorum_queue(mgmt, qname):
+    """Issue 15: a get with requeue is a return, as basic.get and a nack
+    are; the reply shows x-delivery-count from the second get on."""
+    call(mgmt, 'PUT', '/api/queues/%2F/' + qname, {'durable': True, 'arguments': {'x-queue-type': 'quorum'}})
+    publish(mgmt, qname, 'job')
+    counts = []
+    for _ in range(3):
+        got = get(mgmt, qname, ackmode='ack_requeue_true')[2]
+        props = got[0]['properties'] or {}    # [] when there are none, as RabbitMQ prints it
+        counts.append(props.get('headers', {}).get('x-delivery-count'))
+    assert counts == [None, 1, 2]
+
+
 def test_get_reject_requeue_false_dead_letters(mgmt, qname):
     call(mgmt, 'PUT', '/api/queues/%2F/' + qname + '.dlq', {})
     call(mgmt, 'PUT', '/api/queues/%2F/' + qname, {'arguments': {'x-dead-letter-exchange': '',

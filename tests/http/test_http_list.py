@@ -561,3 +561,19 @@ def test_browse_another_connections_exclusive_queue(mgmt, qname):
     assert [m['payload'] for m in msgs] == ['mine']
     assert ch.basic_get(qname, auto_ack=True)[2] == b'mine'
     c.close()
+
+
+def test_quorum_queue_type_reported(mgmt, qname):
+    """Issue 15 point 7: a queue declared x-queue-type quorum is listed
+    with type quorum, as RabbitMQ lists it; others stay classic."""
+    c = connect(mgmt)
+    ch = c.channel()
+    ch.queue_declare(qname, durable=True, arguments={'x-queue-type': 'quorum'})
+    ch.queue_declare(qname + '-c', durable=True)
+    try:
+        assert get(mgmt, '/api/queues/%%2F/%s' % q(qname))['type'] == 'quorum'
+        assert get(mgmt, '/api/queues/%%2F/%s' % q(qname + '-c'))['type'] == 'classic'
+    finally:
+        ch.queue_delete(qname)
+        ch.queue_delete(qname + '-c')
+        c.close()

@@ -191,3 +191,53 @@ def test_crash_during_compaction(broker_factory, monkeypatch, qname, point):
     assert check_store(broker.data_dir)[0] == 0
     start_or_fail(broker)
     assert contents(broker, pins) == [(i, True) for i in range(5, 200)]
+
+
+def returned(ch, q, times):
+    """basic.get the head message `times` times, nacking it back each time
+    but the last: it stays unacked, its count `times - 1`."""
+    for i in range(times):
+        m, p, _ = ch.basic_get(q, auto_ack=False)
+        assert m is not None
+        if i < times - 1:
+            ch.basic_nack(m.delivery_tag, requeue=True)
+    return (p.headers or {}).get('x-delivery-count')
+
+
+def test_delivery_counts_through_compaction(broker_factory, monkeypatch, tmp_path, qname):
+    """Issue 15: the delivery count rides in the "delivered" marks, which
+    compaction rewrites: marks made before and during the rewrite keep their
+    counts, through a kill -9 (doc/store-format.md)."""
+    import pika
+    hold = tmp_path / 'hold'
+    monkeypatch.setenv('WARREN_TEST_COMPACT_HOLD_FILE', str(hold))
+    broker = broker_factory()
+    need_control(broker)
+    pins, busy = qname + '-pins', qname + '-busy'
+    c = pika.BlockingConnection(pika.URLParameters(broker.url))
+    c.channel().queue_declare(pins, durable=True, arguments={'x-delivery-limit': 10})
+    c.close()
+    fill(broker, pins, busy, 20)
+    c = connect(broker)
+    ch = c.channel()
+    assert returned(ch, pins, 3) == 2         # pin 0: marked with count 2 before
+    hold.touch()
+    drain(broker, busy)
+    wait_log(broker, 'held before its swap')
+    assert returned(ch, pins, 2) == 1         # pin 1: marked with count 1 during
+    os.unlink(hold)
+    wait_log(broker, 'compacted')
+
+    broker.kill()
+    rc, out = check_store(broker.data_dir)
+    assert rc == 0, out
+    monkeypatch.delenv('WARREN_TEST_COMPACT_HOLD_FILE')
+    start_or_fail(broker)
+    c = pika.BlockingConnection(pika.URLParameters(broker.url))
+    ch = c.channel()
+    counts = []
+    for _ in range(3):
+        m, p, body = ch.basic_get(pins, auto_ack=True)
+        counts.append((body_id(body)[1], m.redelivered, (p.headers or {}).get('x-delivery-count')))
+    c.close()
+    assert counts == [(0, True, 3), (1, True, 2), (2, False, None)]

@@ -411,3 +411,36 @@ def test_dead_lettering_moves_a_damaged_record_aside(broker, qname):
     rc, out = check_store(broker.data_dir)
     assert rc == 1, out
     assert "message seq 1 of queue '%s'" % src in out, out
+
+
+def test_failed_reads_are_not_returns(failing_reads, broker_factory, qname):
+    """Issue 15: a message whose read failed never reached a consumer, so it
+    is put back without counting a return: with x-delivery-limit 0 it would
+    otherwise be dropped at the first failed read."""
+    trigger, flog = failing_reads
+    broker = broker_factory()
+    need_control(broker)
+    sent = bodies(2)
+    c = connect(broker)
+    ch = c.channel()
+    ch.queue_declare(qname, durable=True, arguments={'x-delivery-limit': 0})
+    publish(ch, qname, sent)
+    c.close()
+    broker.restart()
+
+    trigger.touch()
+    c = connect(broker)
+    for _ in range(2):
+        ch = c.channel()
+        with pytest.raises(pika.exceptions.ChannelClosedByBroker) as ei:
+            ch.basic_get(qname, auto_ack=False)
+        assert ei.value.reply_code == 541, ei.value
+    assert flog.exists(), 'the shim failed nothing'
+    os.unlink(trigger)
+    ch = c.channel()
+    assert ch.queue_declare(qname, passive=True).method.message_count == len(sent)
+    m, props, body = ch.basic_get(qname, auto_ack=False)
+    assert body == sent[0]
+    assert props.headers is None or 'x-delivery-count' not in props.headers
+    ch.basic_ack(m.delivery_tag)
+    c.close()

@@ -145,9 +145,18 @@ static void test_unknown_and_unchecked_arguments_pass(void **state)
     assert_valid("x-no-such-argument", DBL(1.5));
     assert_valid("alternate-exchange", I(1));
     /* known, refused by the classic type, but any value passes validation */
-    assert_non_null(queue_arg_find(amqp_cstr("x-delivery-limit")));
-    assert_valid("x-delivery-limit", S("many"));
     assert_valid("x-max-in-memory-length", S("many"));
+}
+
+/* RabbitMQ 3.10 takes any x-delivery-limit on a quorum queue; warren,
+ * which acts on it on every queue, checks it as the other counts. */
+static void test_delivery_limit_is_a_count(void **state)
+{
+    (void)state;
+    assert_valid("x-delivery-limit", I(0));
+    assert_valid("x-delivery-limit", I(5));
+    assert_invalid("x-delivery-limit", S("many"), "\"expected integer, got longstr\"");
+    assert_invalid("x-delivery-limit", I(-1), "{value_negative,-1}");
 }
 
 static void test_first_bad_argument_as_sent(void **state)
@@ -358,7 +367,8 @@ static void test_exchange_compares_one_argument(void **state)
 /* What each type refuses, as RabbitMQ 3.10 lists it (the lists queue.c
  * had before the table). */
 static const char *const classic_refuses[] = {
-    "x-max-in-memory-length", "x-max-in-memory-bytes", "x-delivery-limit", "x-quorum-initial-group-size",
+    /* and x-delivery-limit, which warren takes on classic queues */
+    "x-max-in-memory-length", "x-max-in-memory-bytes", "x-quorum-initial-group-size",
     "x-dead-letter-strategy", "x-max-age", "x-stream-max-segment-size-bytes", "x-initial-cluster-size",
     "x-queue-leader-locator", NULL,
 };
@@ -449,12 +459,12 @@ static void test_quorum_and_stream_properties_then_refused(void **state)
     assert_string_equal(check_type("quorum", "x-max-priority", false, false, false),
                         "PRECONDITION_FAILED - invalid arg 'x-max-priority' for queue 'q' in vhost '/' of queue "
                         "type rabbit_quorum_queue");
-    assert_string_equal(check_type("quorum", "x-delivery-limit", true, false, false),
-                        "PRECONDITION_FAILED - invalid arg 'x-queue-type' for queue 'q' in vhost '/': warren has "
-                        "classic queues only, not quorum queues");
+    /* a durable quorum queue is made; a stream is not */
+    assert_string_equal(check_type("quorum", "x-delivery-limit", true, false, false), "");
+    assert_string_equal(check_type("classic", "x-delivery-limit", true, false, false), "");
     assert_string_equal(check_type("stream", NULL, true, false, false),
                         "PRECONDITION_FAILED - invalid arg 'x-queue-type' for queue 'q' in vhost '/': warren has "
-                        "classic queues only, not stream queues");
+                        "classic and quorum queues, not stream queues");
 }
 
 /* -------------------------------------------------------------- reading */
@@ -475,6 +485,30 @@ static void test_read_defaults(void **state)
     assert_false(s.single_active);
     assert_false(s.dlx.set);
     assert_false(s.dlrk.set);
+    assert_false(s.quorum);
+    assert_int_equal(s.delivery_limit, -1);
+    amqp_tbuf_free(&b);
+}
+
+/* A quorum queue counts deliveries with RabbitMQ 4's default limit, 20,
+ * unless the declaration gives one; a classic queue's limit is its own. */
+static void test_read_quorum_and_delivery_limit(void **state)
+{
+    queue_settings s;
+    amqp_tbuf b = {0};
+    (void)state;
+    queue_args_read(&s, table(&b, "x-queue-type", S("quorum"), NULL));
+    assert_true(s.quorum);
+    assert_int_equal(s.delivery_limit, 20);
+    amqp_tbuf_free(&b);
+    memset(&b, 0, sizeof b);
+    queue_args_read(&s, table(&b, "x-queue-type", S("quorum"), "x-delivery-limit", I(3), NULL));
+    assert_int_equal(s.delivery_limit, 3);
+    amqp_tbuf_free(&b);
+    memset(&b, 0, sizeof b);
+    queue_args_read(&s, table(&b, "x-delivery-limit", L(0), NULL));
+    assert_false(s.quorum);
+    assert_int_equal(s.delivery_limit, 0);
     amqp_tbuf_free(&b);
 }
 
@@ -540,6 +574,8 @@ int main(void)
         cmocka_unit_test(test_string_and_bool_arguments),
         cmocka_unit_test(test_unknown_and_unchecked_arguments_pass),
         cmocka_unit_test(test_first_bad_argument_as_sent),
+        cmocka_unit_test(test_delivery_limit_is_a_count),
+        cmocka_unit_test(test_read_quorum_and_delivery_limit),
         cmocka_unit_test(test_equivalence_of_values),
         cmocka_unit_test(test_floats_print_as_erlang_does),
         cmocka_unit_test(test_which_arguments_are_compared),

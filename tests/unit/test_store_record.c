@@ -156,6 +156,33 @@ static void test_wide_count_bounded(void **state)
     free(buf);
 }
 
+/* The "delivered" ack entry carries the delivery count in what were its
+ * three zero bytes: an entry written before the count reads as count 0,
+ * byte for byte the same entry; a count past 24 bits is kept at the most. */
+static void test_ack_entry_returns(void **state)
+{
+    uint8_t e[ACK_ENTRY], old[ACK_ENTRY] = {0, 0, 0, 7, 0, 0, 0x10, 0, ACK_KIND_DELIVERED, 0, 0, 0};
+    uint32_t qid, off;
+    uint8_t kind;
+    (void)state;
+
+    seg_ack_write(e, 7, 0x1000, ACK_KIND_DELIVERED, 0x123456);
+    assert_int_equal(seg_ack_check(e, &qid, &off, &kind), 0);
+    assert_int_equal(qid, 7);
+    assert_int_equal(off, 0x1000);
+    assert_int_equal(kind, ACK_KIND_DELIVERED);
+    assert_int_equal(seg_ack_returns(e), 0x123456);
+
+    amqp_put32(old + 12, crc32c(0, old, 12));
+    assert_int_equal(seg_ack_check(old, &qid, &off, &kind), 0);
+    assert_int_equal(seg_ack_returns(old), 0);
+    seg_ack_write(e, 7, 0x1000, ACK_KIND_DELIVERED, 0);
+    assert_memory_equal(e, old, ACK_ENTRY);
+
+    seg_ack_write(e, 7, 0x1000, ACK_KIND_DELIVERED, 0x7fffffff);
+    assert_int_equal(seg_ack_returns(e), ACK_RETURNS_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_boundary),
         cmocka_unit_test(test_old_record_reads),
         cmocka_unit_test(test_wide_count_bounded),
+        cmocka_unit_test(test_ack_entry_returns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

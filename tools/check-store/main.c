@@ -416,7 +416,7 @@ static int check_acks(const char *dir, uint32_t segid, uint32_t gen, ack **out, 
             problem(path, off, "corrupt ack entry");
             if (repair) {
                 uint8_t e[ACK_ENTRY];
-                seg_ack_write(e, 0, 0, ACK_KIND_ACK); /* queue 0 never exists */
+                seg_ack_write(e, 0, 0, ACK_KIND_ACK, 0); /* queue 0 never exists */
                 if (patch(path, off, e, sizeof e) == 0)
                     printf("REPAIRED %s: entry at %zu neutralised (its message may be delivered again)\n", path,
                            off);
