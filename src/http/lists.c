@@ -42,11 +42,15 @@ static vhost *path_vhost(http_ctx *x, http_reply *r)
 {
     vhost *vh = broker_vhost(x->b, x->params[0].ptr, x->params[0].len);
 
-    if (!vh)
+    if (!vh) {
         http_reply_not_found(r);
-    else if (!http_sees_vhost(x, vh->name))
+        return NULL;
+    }
+    if (!http_sees_vhost(x, vh->name)) {
         http_reply_error(r, 401, "not_authorised", "Access refused.");
-    return vh && http_sees_vhost(x, vh->name) ? vh : NULL;
+        return NULL;
+    }
+    return vh;
 }
 
 /* The vhosts a list covers, sorted by name. */

@@ -86,6 +86,14 @@ def test_queue_lists_cover_every_vhost(two):
     assert [(q['vhost'], q['name']) for q in page['items']] == [('/', 'q1'), ('v2', 'q2')]
     s, page = call(port, 'GET', '/api/queues?page=1&sort=messages&sort_reverse=true')
     assert [q['name'] for q in page['items']] == ['q1', 'q3', 'q2']
+    s, qs = call(port, 'GET', '/api/queues?sort=messages&sort_reverse=true&columns=name,vhost')
+    assert qs == [{'name': 'q1', 'vhost': '/'}, {'name': 'q3', 'vhost': 'v2'}, {'name': 'q2', 'vhost': 'v2'}]
+    s, qs = call(port, 'GET', '/api/queues?sort=vhost&sort_reverse=true&columns=vhost')
+    assert [q['vhost'] for q in qs] == ['v2', 'v2', '/']
+    # the browse looks in the path's vhost
+    s, ms = call(port, 'GET', '/api/queues/v2/q3/messages')
+    assert s == 200 and [m['payload'] for m in ms] == ['c']
+    assert call(port, 'GET', '/api/queues/%2F/q3/messages') == (404, NOT_FOUND)
     s, page = call(port, 'GET', '/api/queues/v2?page=1&name=q3')
     assert [(q['vhost'], q['name']) for q in page['items']] == [('v2', 'q3')] and page['total_count'] == 2
     # one queue by its vhost
