@@ -439,50 +439,64 @@ static void add_counters(stats_qcounters *t, const stats_qcounters *k)
     t->redeliver += k->redeliver;
 }
 
-void stats_totals_get(broker *b, stats_totals *out)
+/* One vhost's queues, exchanges and counters added into out; its rates
+ * (from its own last two samples) into r. */
+static void vhost_totals_add(vhost *vh, stats_totals *out, stats_qcounters *sum, float *r)
 {
-    vhost *vh = b->vh;
     const stats_vhost *sv = &vh->stats;
     size_t i = 0;
     void *v;
 
-    memset(out, 0, sizeof *out);
-    if (sv->sessions)
-        sv->sessions->count(sv->sessions_ctx, out);
-    out->queues = (uint32_t)map_count(&vh->queues);
-    out->exchanges = (uint32_t)map_count(&vh->exchanges);
-    stats_qcounters sum = sv->gone;
+    out->queues += (uint32_t)map_count(&vh->queues);
+    out->exchanges += (uint32_t)map_count(&vh->exchanges);
+    add_counters(sum, &sv->gone);
     while (map_next(&vh->queues, &i, NULL, NULL, &v)) {
         queue *q = v;
         out->ready += q->nready;
         out->unacked += q->unacked;
         out->ready_bytes += q->ready_bytes;
         out->unacked_bytes += q->unacked_bytes;
-        add_counters(&sum, &q->ctr);
+        add_counters(sum, &q->ctr);
     }
-    msgstats_of(&sum, &out->counters);
-    out->received = sv->received;
-    out->received_confirm = sv->received_confirm;
-    out->queues_declared = sv->queues_declared;
-    out->queues_created = sv->queues_created;
-    out->queues_deleted = sv->queues_deleted;
-    out->routed = sv->routed;
-    out->unroutable = sv->unroutable;
-    out->returned = sv->returned;
-    out->confirmed = sv->confirmed;
-    out->memory_alarm = (b->alarms.on & ALARM_MEMORY) != 0;
-    out->disk_alarm = (b->alarms.on & ALARM_DISK) != 0;
+    out->received += sv->received;
+    out->received_confirm += sv->received_confirm;
+    out->queues_declared += sv->queues_declared;
+    out->queues_created += sv->queues_created;
+    out->queues_deleted += sv->queues_deleted;
+    out->routed += sv->routed;
+    out->unroutable += sv->unroutable;
+    out->returned += sv->returned;
+    out->confirmed += sv->confirmed;
     if (sv->hist_len >= 2) {
         const stats_sample *a = &sv->hist[(sv->hist_head + sv->hist_len - 2) % STATS_HISTORY];
         const stats_sample *z = &sv->hist[(sv->hist_head + sv->hist_len - 1) % STATS_HISTORY];
         double dt = (double)(z->at - a->at) / 1000.0;
-        float r[STATS_NRATES];
         int k;
         for (k = 0; k < STATS_NRATES && dt > 0; k++)
-            r[k] = (float)((double)(rate_counter(&z->m, k) - rate_counter(&a->m, k)) / dt);
-        if (dt > 0)
-            rates_of(r, &out->rates);
+            r[k] += (float)((double)(rate_counter(&z->m, k) - rate_counter(&a->m, k)) / dt);
     }
+}
+
+/* The whole broker's: every vhost's summed (the sessions are the
+ * broker's, counted once). */
+void stats_totals_get(broker *b, stats_totals *out)
+{
+    const stats_vhost *sv = &b->vh->stats;
+    stats_qcounters sum;
+    float r[STATS_NRATES] = {0};
+    size_t i = 0;
+    void *v;
+
+    memset(out, 0, sizeof *out);
+    memset(&sum, 0, sizeof sum);
+    if (sv->sessions)
+        sv->sessions->count(sv->sessions_ctx, out);
+    while (map_next(&b->vhosts, &i, NULL, NULL, &v))
+        vhost_totals_add(v, out, &sum, r);
+    msgstats_of(&sum, &out->counters);
+    rates_of(r, &out->rates);
+    out->memory_alarm = (b->alarms.on & ALARM_MEMORY) != 0;
+    out->disk_alarm = (b->alarms.on & ALARM_DISK) != 0;
 }
 
 int stats_connection_close(broker *b, const char *name, const char *reason)

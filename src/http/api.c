@@ -29,7 +29,7 @@
 /* ------------------------------------------------------------- helpers */
 
 typedef struct totals {
-    uint64_t ready, unacked, consumers, queues;
+    uint64_t ready, unacked, consumers, queues, exchanges;
 } totals;
 
 static void vhost_totals(vhost *vh, totals *t)
@@ -37,7 +37,7 @@ static void vhost_totals(vhost *vh, totals *t)
     size_t i = 0;
     void *v;
 
-    memset(t, 0, sizeof *t);
+    t->exchanges += map_count(&vh->exchanges);
     while (map_next(&vh->queues, &i, NULL, NULL, &v)) {
         queue *q = v;
         t->ready += queue_message_count(q);
@@ -133,10 +133,13 @@ static void get_overview(http_ctx *x, http_reply *r)
     const char *node = http_server_node(x->srv);
     json_t *o, *listeners;
     uint64_t connections = 0, channels = 0;
-    totals t;
+    totals t = {0};
+    size_t i = 0;
+    void *vh;
     conn *c;
 
-    vhost_totals(b->vh, &t);
+    while (map_next(&b->vhosts, &i, NULL, NULL, &vh)) /* every vhost's */
+        vhost_totals(vh, &t);
     for (c = b->conns; c; c = c->next) {
         if (c->state == CONN_DEAD)
             continue;
@@ -157,7 +160,7 @@ static void get_overview(http_ctx *x, http_reply *r)
                   (json_int_t)(t.ready + t.unacked), "messages_ready", (json_int_t)t.ready,
                   "messages_unacknowledged", (json_int_t)t.unacked, "object_totals", "channels",
                   (json_int_t)channels, "connections", (json_int_t)connections, "consumers",
-                  (json_int_t)t.consumers, "exchanges", (json_int_t)map_count(&b->vh->exchanges), "queues",
+                  (json_int_t)t.consumers, "exchanges", (json_int_t)t.exchanges, "queues",
                   (json_int_t)t.queues, "statistics_db_event_queue", 0, "node", node, "listeners", listeners,
                   "contexts", contexts(x));
     o = o ? http_overview_stats(x, o) : NULL; /* counters and rates (lists.c) */

@@ -13,6 +13,11 @@
  * GET /api/queues?page=1&page_size=100 over 100,000 queues costs one walk
  * and a sort, and answers ~100 objects.  Connections, channels and
  * consumers are few: their lists are built whole and paged as JSON.
+ *
+ * A list without a vhost in its path covers every vhost the user sees
+ * (administrator and monitoring users all of them, management users those
+ * they have permissions on, as RabbitMQ); the index's rows remember their
+ * vhost (http_row.extra, an index into the request's sorted vhosts).
  */
 #include "http/lists.h"
 
@@ -23,17 +28,69 @@
 
 #include "http/body.h"
 #include "http/page.h"
+#include "http/users.h"
 #include "stats.h"
 #include "vhost.h"
 #include "warren.h"
 
 /* ------------------------------------------------------------ helpers */
 
-static vhost *path_vhost(http_ctx *x)
+/* The path's vhost, or NULL with RabbitMQ's refusal in r: 404 "Object
+ * Not Found" when there is none such, 401 "Access refused." when the user
+ * may not see it. */
+static vhost *path_vhost(http_ctx *x, http_reply *r)
 {
-    vhost *vh = x->b->vh;
-    const http_str *n = &x->params[0];
-    return strlen(vh->name) == n->len && !memcmp(vh->name, n->ptr, n->len) ? vh : NULL;
+    vhost *vh = broker_vhost(x->b, x->params[0].ptr, x->params[0].len);
+
+    if (!vh) {
+        http_reply_not_found(r);
+        return NULL;
+    }
+    if (!http_sees_vhost(x, vh->name)) {
+        http_reply_error(r, 401, "not_authorised", "Access refused.");
+        return NULL;
+    }
+    return vh;
+}
+
+/* The vhosts a list covers, sorted by name. */
+typedef struct vhost_list {
+    vhost **v;
+    size_t n;
+} vhost_list;
+
+static int by_vhost_name(const void *a, const void *b)
+{
+    return strcmp((*(vhost *const *)a)->name, (*(vhost *const *)b)->name);
+}
+
+/* The path's vhost, or without one every vhost the user sees: 0, or -1
+ * with the refusal in r. */
+static int list_vhosts(http_ctx *x, http_reply *r, vhost_list *vl)
+{
+    size_t i = 0;
+    void *v;
+
+    vl->n = 0;
+    vl->v = malloc((map_count(&x->b->vhosts) + 1) * sizeof *vl->v);
+    if (!vl->v) {
+        http_reply_json(r, 500, NULL);
+        return -1;
+    }
+    if (x->nparams) {
+        if (!(vl->v[0] = path_vhost(x, r))) {
+            free(vl->v);
+            vl->v = NULL;
+            return -1;
+        }
+        vl->n = 1;
+        return 0;
+    }
+    while (map_next(&x->b->vhosts, &i, NULL, NULL, &v))
+        if (http_sees_vhost(x, ((vhost *)v)->name))
+            vl->v[vl->n++] = v;
+    qsort(vl->v, vl->n, sizeof *vl->v, by_vhost_name);
+    return 0;
 }
 
 static amqp_str param(http_ctx *x, int i)
@@ -109,7 +166,9 @@ static const stats_connection *conn_lookup(http_ctx *x, conn_cache *cc, const ch
 
 static bool want_vhost(http_ctx *x, const char *name)
 {
-    return x->nparams == 0 || (strlen(name) == x->params[0].len && !memcmp(name, x->params[0].ptr, x->params[0].len));
+    if (x->nparams)
+        return strlen(name) == x->params[0].len && !memcmp(name, x->params[0].ptr, x->params[0].len);
+    return http_sees_vhost(x, name);
 }
 
 /* The page plan of the query, or a 400 already in r. */
@@ -426,7 +485,18 @@ typedef struct queue_walk {
     http_ctx *x;
     const http_page *p;
     rows rs;
+    uint32_t vi;                /* the vhost walked: its index in the request's list */
 } queue_walk;
+
+/* A row of the vhost walked: ties of the sort key go by vhost, and with
+ * no sort (RabbitMQ's default, vhost then name) or sort=vhost the vhost
+ * is the key. */
+static void row_vhost(queue_walk *w, http_row *row)
+{
+    row->extra = w->vi;
+    if (!w->p->sort || !strcmp(w->p->sort, "vhost"))
+        row->num = w->vi;
+}
 
 static int index_queue(void *ctx, const stats_queue *s)
 {
@@ -439,7 +509,8 @@ static int index_queue(void *ctx, const stats_queue *s)
         return 0;
     if (!(row = rows_add(&w->rs, s->name, len)))
         return 1;
-    if (w->p->sort)
+    row_vhost(w, row);
+    if (w->p->sort && strcmp(w->p->sort, "vhost"))
         row->num = queue_key(w->p->sort, s);
     return 0;
 }
@@ -448,10 +519,14 @@ static int index_queue(void *ctx, const stats_queue *s)
 static int index_queue_name(void *ctx, const char *name, size_t len)
 {
     queue_walk *w = ctx;
+    http_row *row;
 
     w->rs.total++;
-    if (http_page_match(w->p, name, len) && !rows_add(&w->rs, name, len))
+    if (!http_page_match(w->p, name, len))
+        return 0;
+    if (!(row = rows_add(&w->rs, name, len)))
         return 1;
+    row_vhost(w, row);
     return 0;
 }
 
@@ -464,6 +539,8 @@ typedef struct queue_stream {
     broker *b;
     char node[128];
     rows rs;                    /* the names, owned, in order */
+    char **vhosts;              /* the rows' vhosts by name (one may go meanwhile) */
+    size_t nvhosts;
     size_t next;                /* the next row to render */
     char *cols;                 /* ?columns=, copied; NULL none */
     size_t colslen;
@@ -487,7 +564,9 @@ static bool stream_piece(queue_stream *qs)
         json_t *o = NULL;
         while (!o && qs->next < qs->rs.n) {
             http_row *row = &qs->rs.v[qs->next++];
-            if (stats_queue_get(qs->b->vh, (amqp_str){row->name, (uint32_t)row->namelen}, &s) == 0)
+            const char *vname = qs->vhosts[row->extra];
+            vhost *vh = broker_vhost(qs->b, vname, strlen(vname));
+            if (vh && stats_queue_get(vh, (amqp_str){row->name, (uint32_t)row->namelen}, &s) == 0)
                 o = queue_json(qs->b, qs->node, &s);
         }
         if (o) {
@@ -546,6 +625,10 @@ static long stream_next(http_stream *st, char *buf, size_t max)
 static void stream_done(http_stream *st)
 {
     queue_stream *qs = (queue_stream *)st;
+    size_t i;
+    for (i = 0; i < qs->nvhosts; i++)
+        free(qs->vhosts[i]);
+    free(qs->vhosts);
     rows_free(&qs->rs);
     free(qs->cols);
     free(qs->pend);
@@ -553,12 +636,22 @@ static void stream_done(http_stream *st)
 }
 
 /* Hand rs (owned names, sorted) to a stream of every queue. */
-static void reply_queue_stream(http_ctx *x, http_reply *r, rows *rs)
+static void reply_queue_stream(http_ctx *x, http_reply *r, rows *rs, const vhost_list *vl)
 {
     queue_stream *qs = calloc(1, sizeof *qs);
     const http_str *cols = http_query(x->t, "columns");
+    size_t i;
 
-    if (!qs || (cols && !(qs->cols = strndup(cols->ptr, cols->len)))) {
+    if (qs && (qs->vhosts = calloc(vl->n + 1, sizeof *qs->vhosts)))
+        for (qs->nvhosts = 0; qs->nvhosts < vl->n; qs->nvhosts++)
+            if (!(qs->vhosts[qs->nvhosts] = strdup(vl->v[qs->nvhosts]->name)))
+                break;
+    if (!qs || !qs->vhosts || qs->nvhosts < vl->n || (cols && !(qs->cols = strndup(cols->ptr, cols->len)))) {
+        if (qs) {
+            for (i = 0; i < qs->nvhosts; i++)
+                free(qs->vhosts[i]);
+            free(qs->vhosts);
+        }
         free(qs);
         http_reply_json(r, 500, NULL);
         return;
@@ -576,24 +669,28 @@ static void reply_queue_stream(http_ctx *x, http_reply *r, rows *rs)
 
 void http_list_queues(http_ctx *x, http_reply *r)
 {
-    queue_walk w = {x, NULL, {0}};
+    queue_walk w = {x, NULL, {0}, 0};
+    vhost_list vl;
     http_page p;
     json_t *items;
     size_t i, first, end;
     char reason[200];
 
-    if (x->nparams && !path_vhost(x)) {
-        http_reply_not_found(r);
+    if (list_vhosts(x, r, &vl) < 0)
+        return;
+    if (page_plan(x, r, &p) < 0) {
+        free(vl.v);
         return;
     }
-    if (page_plan(x, r, &p) < 0)
-        return;
     w.p = &p;
-    if (!p.sort || !strcmp(p.sort, "name") || !strcmp(p.sort, "vhost")) {
-        w.rs.borrow = p.paged; /* a stream outlives this call: it owns its names */
-        stats_each_queue_name(x->b->vh, index_queue_name, &w);
-    } else {
-        stats_each_queue(x->b->vh, index_queue, &w);
+    w.rs.borrow = p.paged; /* a stream outlives this call: it owns its names */
+    for (w.vi = 0; w.vi < vl.n && !w.rs.oom; w.vi++) {
+        if (!p.sort || !strcmp(p.sort, "name") || !strcmp(p.sort, "vhost")) {
+            stats_each_queue_name(vl.v[w.vi], index_queue_name, &w);
+        } else {
+            w.rs.borrow = false; /* snapshots' names: copied */
+            stats_each_queue(vl.v[w.vi], index_queue, &w);
+        }
     }
     if (w.rs.oom) {
         http_reply_json(r, 500, NULL);
@@ -601,7 +698,7 @@ void http_list_queues(http_ctx *x, http_reply *r)
     }
     http_rows_select(&p, w.rs.v, w.rs.n, http_page_upto(&p, w.rs.n));
     if (!p.paged) {
-        reply_queue_stream(x, r, &w.rs);
+        reply_queue_stream(x, r, &w.rs, &vl);
         goto out;
     }
     if (http_page_bounds(&p, w.rs.n, &first, &end, reason, sizeof reason) < 0) {
@@ -611,13 +708,15 @@ void http_list_queues(http_ctx *x, http_reply *r)
     items = json_array();
     for (i = first; items && i < end; i++) {
         stats_queue s;
-        if (stats_queue_get(x->b->vh, (amqp_str){w.rs.v[i].name, (uint32_t)w.rs.v[i].namelen}, &s) == 0)
+        if (stats_queue_get(vl.v[w.rs.v[i].extra], (amqp_str){w.rs.v[i].name, (uint32_t)w.rs.v[i].namelen},
+                            &s) == 0)
             json_array_append_new(items, queue_json(x->b, http_server_node(x->srv), &s));
     }
     reply_list(x, r, &p, items, w.rs.total, w.rs.n);
 out:
     rows_free(&w.rs);
     http_page_free(&p);
+    free(vl.v);
 }
 
 static json_t *consumer_json(http_ctx *x, conn_cache *cc, const stats_consumer *s);
@@ -640,10 +739,13 @@ static int add_consumer(void *ctx, const stats_consumer *s)
 
 void http_show_queue(http_ctx *x, http_reply *r)
 {
-    stats_queue *s = malloc(sizeof *s);
+    stats_queue *s;
+    vhost *vh = path_vhost(x, r);
     json_t *o;
 
-    if (!s || !path_vhost(x) || stats_queue_get(x->b->vh, param(x, 1), s) < 0) {
+    if (!vh)
+        return;
+    if (!(s = malloc(sizeof *s)) || stats_queue_get(vh, param(x, 1), s) < 0) {
         free(s);
         http_reply_not_found(r);
         return;
@@ -688,6 +790,7 @@ static int index_exchange(void *ctx, const stats_exchange *s)
         return 0;
     if (!(row = rows_add(&w->rs, s->name, len)))
         return 1;
+    row_vhost(w, row);
     if (!k)
         return 0;
     if (!strcmp(k, "type"))
@@ -711,20 +814,22 @@ static int index_exchange(void *ctx, const stats_exchange *s)
 
 void http_list_exchanges(http_ctx *x, http_reply *r)
 {
-    queue_walk w = {x, NULL, {0}};
+    queue_walk w = {x, NULL, {0}, 0};
+    vhost_list vl;
     http_page p;
     json_t *items;
     size_t i, first, end;
     char reason[200];
 
-    if (x->nparams && !path_vhost(x)) {
-        http_reply_not_found(r);
+    if (list_vhosts(x, r, &vl) < 0)
+        return;
+    if (page_plan(x, r, &p) < 0) {
+        free(vl.v);
         return;
     }
-    if (page_plan(x, r, &p) < 0)
-        return;
     w.p = &p;
-    stats_each_exchange(x->b->vh, index_exchange, &w);
+    for (w.vi = 0; w.vi < vl.n && !w.rs.oom; w.vi++)
+        stats_each_exchange(vl.v[w.vi], index_exchange, &w);
     if (w.rs.oom) {
         http_reply_json(r, 500, NULL);
         goto out;
@@ -737,21 +842,26 @@ void http_list_exchanges(http_ctx *x, http_reply *r)
     items = json_array();
     for (i = first; items && i < end; i++) {
         stats_exchange s;
-        if (stats_exchange_get(x->b->vh, (amqp_str){w.rs.v[i].name, (uint32_t)w.rs.v[i].namelen}, &s) == 0)
+        if (stats_exchange_get(vl.v[w.rs.v[i].extra], (amqp_str){w.rs.v[i].name, (uint32_t)w.rs.v[i].namelen},
+                               &s) == 0)
             json_array_append_new(items, exchange_json(&s));
     }
     reply_list(x, r, &p, items, w.rs.total, w.rs.n);
 out:
     rows_free(&w.rs);
     http_page_free(&p);
+    free(vl.v);
 }
 
 void http_show_exchange(http_ctx *x, http_reply *r)
 {
     stats_exchange s;
+    vhost *vh = path_vhost(x, r);
     json_t *o;
 
-    if (!path_vhost(x) || stats_exchange_get(x->b->vh, exchange_param(x, 1), &s) < 0) {
+    if (!vh)
+        return;
+    if (stats_exchange_get(vh, exchange_param(x, 1), &s) < 0) {
         http_reply_not_found(r);
         return;
     }
@@ -792,7 +902,7 @@ static int add_binding(void *ctx, const stats_binding *s)
  * name, routing key and properties key. */
 static int by_binding(const void *pa, const void *pb)
 {
-    static const char *const keys[] = {"source", "destination_type", "destination", "routing_key",
+    static const char *const keys[] = {"vhost", "source", "destination_type", "destination", "routing_key",
                                        "properties_key"};
     json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
     size_t i;
@@ -824,14 +934,21 @@ static void sort_bindings(json_t *arr)
     free(v);
 }
 
-static void list_bindings(http_ctx *x, http_reply *r, const amqp_str *src, const amqp_str *dst, bool to_queue,
-                          const amqp_str *key)
+/* The bindings of the vhosts in vl (NULL: the path's vh alone). */
+static void list_bindings(http_ctx *x, http_reply *r, const vhost_list *vl, vhost *vh, const amqp_str *src,
+                          const amqp_str *dst, bool to_queue, const amqp_str *key)
 {
-    vhost *vh = x->b->vh;
-    binding_walk w = {vh->name, json_array(), key};
+    vhost_list one = {&vh, 1};
+    binding_walk w = {NULL, json_array(), key};
+    size_t i;
 
+    if (!vl)
+        vl = &one;
     if (w.arr) {
-        stats_each_binding(vh, src, dst, to_queue, add_binding, &w);
+        for (i = 0; i < vl->n; i++) {
+            w.vhost = vl->v[i]->name;
+            stats_each_binding(vl->v[i], src, dst, to_queue, add_binding, &w);
+        }
         sort_bindings(w.arr);
     }
     if (key && json_array_size(w.arr) == 0) {
@@ -846,53 +963,63 @@ static void list_bindings(http_ctx *x, http_reply *r, const amqp_str *src, const
 
 void http_list_bindings(http_ctx *x, http_reply *r)
 {
-    if (x->nparams && !path_vhost(x))
-        http_reply_not_found(r);
-    else
-        list_bindings(x, r, NULL, NULL, false, NULL);
+    vhost_list vl;
+
+    if (list_vhosts(x, r, &vl) < 0)
+        return;
+    list_bindings(x, r, &vl, NULL, NULL, NULL, false, NULL);
+    free(vl.v);
 }
 
 void http_exchange_bindings_source(http_ctx *x, http_reply *r)
 {
     amqp_str name = exchange_param(x, 1);
-    if (!path_vhost(x) || !vhost_exchange(x->b->vh, name))
+    vhost *vh = path_vhost(x, r);
+    if (!vh)
+        return;
+    if (!vhost_exchange(vh, name))
         http_reply_not_found(r);
     else
-        list_bindings(x, r, &name, NULL, false, NULL);
+        list_bindings(x, r, NULL, vh, &name, NULL, false, NULL);
 }
 
 void http_exchange_bindings_destination(http_ctx *x, http_reply *r)
 {
     amqp_str name = exchange_param(x, 1);
-    if (!path_vhost(x) || !vhost_exchange(x->b->vh, name))
+    vhost *vh = path_vhost(x, r);
+    if (!vh)
+        return;
+    if (!vhost_exchange(vh, name))
         http_reply_not_found(r);
     else
-        list_bindings(x, r, NULL, &name, false, NULL);
+        list_bindings(x, r, NULL, vh, NULL, &name, false, NULL);
 }
 
 void http_queue_bindings(http_ctx *x, http_reply *r)
 {
     amqp_str name = param(x, 1);
-    if (!path_vhost(x) || !vhost_queue(x->b->vh, name))
+    vhost *vh = path_vhost(x, r);
+    if (!vh)
+        return;
+    if (!vhost_queue(vh, name))
         http_reply_not_found(r);
     else
-        list_bindings(x, r, NULL, &name, true, NULL);
+        list_bindings(x, r, NULL, vh, NULL, &name, true, NULL);
 }
 
 static void between(http_ctx *x, http_reply *r, bool to_queue)
 {
     amqp_str src = exchange_param(x, 1), dst = param(x, 2);
     amqp_str key;
+    vhost *vh = path_vhost(x, r);
     /* missing ends are no bindings ([]), as RabbitMQ answers */
-    if (!path_vhost(x)) {
-        http_reply_not_found(r);
+    if (!vh)
         return;
-    }
     if (x->nparams > 3) {
         key = param(x, 3);
-        list_bindings(x, r, &src, &dst, to_queue, &key);
+        list_bindings(x, r, NULL, vh, &src, &dst, to_queue, &key);
     } else {
-        list_bindings(x, r, &src, &dst, to_queue, NULL);
+        list_bindings(x, r, NULL, vh, &src, &dst, to_queue, NULL);
     }
 }
 
@@ -965,9 +1092,8 @@ void http_list_connections(http_ctx *x, http_reply *r)
     conn_walk w = {.x = x, .arr = json_array()};
     http_page p;
 
-    if (x->nparams && !path_vhost(x)) {
+    if (x->nparams && !path_vhost(x, r)) {
         json_decref(w.arr);
-        http_reply_not_found(r);
         return;
     }
     if (page_plan(x, r, &p) < 0) {
@@ -1068,9 +1194,8 @@ void http_list_channels(http_ctx *x, http_reply *r)
     chan_walk w = {.x = x, .arr = json_array()};
     http_page p;
 
-    if (x->nparams && !path_vhost(x)) {
+    if (x->nparams && !path_vhost(x, r)) {
         json_decref(w.arr);
-        http_reply_not_found(r);
         return;
     }
     if (page_plan(x, r, &p) < 0) {
@@ -1122,9 +1247,8 @@ void http_list_consumers(http_ctx *x, http_reply *r)
 {
     consumers_walk w = {.x = x, .arr = json_array()};
 
-    if (x->nparams && !path_vhost(x)) {
+    if (x->nparams && !path_vhost(x, r)) {
         json_decref(w.arr);
-        http_reply_not_found(r);
         return;
     }
     stats_each_consumer(x->b, add_consumer, &w);
@@ -1203,15 +1327,15 @@ static bool query_long(http_ctx *x, const char *key, long lo, long hi, long *out
 void http_browse_queue(http_ctx *x, http_reply *r)
 {
     const http_str *state = http_query(x->t, "state");
-    browse_out w = {x, NULL, HTTP_BROWSE_TRUNCATE, (uint32_t)ev_now(x->b->loop), vhost_now_ms(x->b->vh)};
+    vhost *vh = path_vhost(x, r);
+    browse_out w = {x, NULL, HTTP_BROWSE_TRUNCATE, (uint32_t)ev_now(x->b->loop), 0};
     long count = 10;
     bool want_unacked;
     amqp_error err;
 
-    if (!path_vhost(x)) {
-        http_reply_not_found(r);
+    if (!vh)
         return;
-    }
+    w.wall = vhost_now_ms(vh);
     if (state && strcmp(state->ptr, "ready") && strcmp(state->ptr, "unacked")) {
         http_reply_error(r, 400, "bad_request", "state must be ready or unacked");
         return;
@@ -1230,7 +1354,7 @@ void http_browse_queue(http_ctx *x, http_reply *r)
         http_reply_json(r, 500, NULL);
         return;
     }
-    if (vhost_browse(x->b->vh, param(x, 1), want_unacked, (uint32_t)count, browsed, &w, &err) < 0) {
+    if (vhost_browse(vh, param(x, 1), want_unacked, (uint32_t)count, browsed, &w, &err) < 0) {
         json_decref(w.arr);
         http_reply_not_found(r);
         return;
@@ -1246,13 +1370,16 @@ json_t *http_overview_stats(http_ctx *x, json_t *o)
     stats_sample h[2];
     double ready_rate = 0, unacked_rate = 0;
     json_t *m = json_object(), *q, *ot;
+    size_t i = 0;
+    void *vh;
 
     stats_totals_get(x->b, &t);
-    if (stats_history(x->b->vh, h, 2) == 2 && h[1].at > h[0].at) {
-        double dt = (double)(h[1].at - h[0].at) / 1000.0;
-        ready_rate = ((double)h[1].ready - (double)h[0].ready) / dt;
-        unacked_rate = ((double)h[1].unacked - (double)h[0].unacked) / dt;
-    }
+    while (map_next(&x->b->vhosts, &i, NULL, NULL, &vh)) /* every vhost's */
+        if (stats_history(vh, h, 2) == 2 && h[1].at > h[0].at) {
+            double dt = (double)(h[1].at - h[0].at) / 1000.0;
+            ready_rate += ((double)h[1].ready - (double)h[0].ready) / dt;
+            unacked_rate += ((double)h[1].unacked - (double)h[0].unacked) / dt;
+        }
     if (m) {
         add_count(m, "ack", t.counters.ack, t.rates.ack);
         add_count(m, "confirm", t.confirmed, 0);

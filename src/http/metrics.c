@@ -254,15 +254,20 @@ static int add_queue_sums(void *ctx, const stats_queue *q)
     return 0;
 }
 
-static void queue_metrics(text *t, vhost *vh, bool per_object)
+/* Every vhost's queues: per object (each labelled with its vhost) or
+ * summed. */
+static void queue_metrics(text *t, broker *b, bool per_object)
 {
+    size_t i = 0;
+    void *vh;
     int m;
 
     if (per_object) {
         per_queue pq;
         memset(&pq, 0, sizeof pq);
-        if (stats_each_queue(vh, add_queue_lines, &pq) != 0)
-            t->oom = true;
+        while (map_next(&b->vhosts, &i, NULL, NULL, &vh))
+            if (stats_each_queue(vh, add_queue_lines, &pq) != 0)
+                t->oom = true;
         free(pq.labels.p);
         for (m = 0; m < Q_N; m++) {
             family(t, qmetrics[m].name, qmetrics[m].type, qmetrics[m].help);
@@ -275,7 +280,8 @@ static void queue_metrics(text *t, vhost *vh, bool per_object)
     } else {
         sums s;
         memset(&s, 0, sizeof s);
-        stats_each_queue(vh, add_queue_sums, &s);
+        while (map_next(&b->vhosts, &i, NULL, NULL, &vh))
+            stats_each_queue(vh, add_queue_sums, &s);
         for (m = 0; m < Q_N; m++) {
             family(t, qmetrics[m].name, qmetrics[m].type, qmetrics[m].help);
             put(t, "%s ", qmetrics[m].name);
@@ -420,7 +426,7 @@ static void metrics(http_ctx *x, http_reply *r, bool per_object)
     stats_totals_get(x->b, &tot);
     stats_node_get(x->b, &node);
     node_metrics(&t, &node, &tot);
-    queue_metrics(&t, x->b->vh, per_object);
+    queue_metrics(&t, x->b, per_object);
     gauge(&t, "rabbitmq_connections", "Connections currently open", tot.connections);
     gauge(&t, "rabbitmq_channels", "Channels currently open", tot.channels);
     gauge(&t, "rabbitmq_consumers", "Consumers currently connected", tot.consumers);

@@ -565,11 +565,15 @@ static json_t *vhost_json(http_ctx *x, vhost *vh)
                      (json_int_t)(ready + unack));
 }
 
-/* Does the logged-in user see vh? */
-static bool sees_vhost(http_ctx *x, const vhost *vh)
+bool http_sees_vhost(http_ctx *x, const char *name)
 {
     const auth_user *u = auth_find(&x->b->auth, x->user);
-    return u && ((u->tagbits & (AUTH_TAG_ADMINISTRATOR | AUTH_TAG_MONITORING)) || auth_permission(u, vh->name));
+    return u && ((u->tagbits & (AUTH_TAG_ADMINISTRATOR | AUTH_TAG_MONITORING)) || auth_permission(u, name));
+}
+
+static bool sees_vhost(http_ctx *x, const vhost *vh)
+{
+    return http_sees_vhost(x, vh->name);
 }
 
 void http_get_vhosts(http_ctx *x, http_reply *r)

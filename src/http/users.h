@@ -15,6 +15,10 @@ json_t *http_user_tags(const auth_user *u);
 /* 0 when the logged-in user is an administrator; else -1 with RabbitMQ's
  * 401 "Not administrator user" in *r. */
 int http_need_admin(http_ctx *x, http_reply *r);
+/* Does the logged-in user see the vhost: administrator and monitoring
+ * users every one, the others (management) those they have permissions
+ * on, as RabbitMQ. */
+bool http_sees_vhost(http_ctx *x, const char *name);
 
 void http_get_users(http_ctx *x, http_reply *r);
 void http_get_users_without_permissions(http_ctx *x, http_reply *r);

@@ -34,6 +34,8 @@ static int setup(void **state)
     assert_non_null(f->b.loop = ev_loop_new());
     ev_now_update(f->b.loop);
     assert_non_null(f->vh = f->b.vh = vhost_new(&f->b, "/"));
+    map_init(&f->b.vhosts); /* as broker_init does: "/" among the vhosts (the totals sum them) */
+    assert_int_equal(map_put(&f->b.vhosts, "/", 1, f->vh), 0);
     stats_conn_register(&f->b); /* as broker_init does: the sessions' side of the statistics */
     /* as broker_init does: guest, with every permission on "/" (the
      * channel's operations are checked) */
@@ -54,6 +56,7 @@ static int teardown(void **state)
         free(f->c->stats.client_props);
         free(f->c);
     }
+    map_free(&f->b.vhosts);
     vhost_free(f->vh);
     ev_loop_free(f->b.loop);
     auth_db_free(&f->b.auth);

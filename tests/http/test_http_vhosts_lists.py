@@ -1,0 +1,174 @@
+"""Listings, totals and metrics over every vhost (issue 13): with a second
+vhost made over the HTTP API, /api/queues (and exchanges, bindings,
+consumers) list both vhosts' objects with the right "vhost", /api/queues/v2
+only v2's, a vhost that does not exist is RabbitMQ's 404, /api/overview and
+/metrics count both, /metrics/per-object labels v2's queues with v2, and a
+management-tagged user sees only the vhosts it has permissions on (as
+RabbitMQ's management: administrator and monitoring users see them all).
+"""
+import base64
+import json
+import re
+import urllib.error
+import urllib.request
+
+import pika
+import pytest
+
+NOT_FOUND = {'error': 'Object Not Found', 'reason': 'Not Found'}
+
+
+def call(port, method, path, body=None, user='guest', password='guest'):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request('http://127.0.0.1:%d%s' % (port, path), data=data, method=method)
+    req.add_header('Authorization', 'Basic ' + base64.b64encode(('%s:%s' % (user, password)).encode()).decode())
+    if data is not None:
+        req.add_header('Content-Type', 'application/json')
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            status, text = r.status, r.read()
+    except urllib.error.HTTPError as e:
+        status, text = e.code, e.read()
+    return status, (json.loads(text) if text else None)
+
+
+def scrape(port, path):
+    with urllib.request.urlopen('http://127.0.0.1:%d%s' % (port, path), timeout=10) as r:
+        assert r.status == 200
+        return r.read().decode()
+
+
+def sample(text, name, labels=''):
+    m = re.search(r'^%s%s (\S+)$' % (re.escape(name), re.escape(labels)), text, re.M)
+    assert m, (name, labels)
+    return float(m.group(1))
+
+
+@pytest.fixture
+def two(broker_factory):
+    """A broker with q1 (2 messages) in "/" and q2, q3 (1 message, one
+    consumer on q2) in v2, bound to exchange x2 there."""
+    b = broker_factory(management=True, prometheus=True)
+    port = b.mgmt_port
+    assert call(port, 'PUT', '/api/vhosts/v2')[0] == 201
+    assert call(port, 'PUT', '/api/permissions/v2/guest', {'configure': '.*', 'write': '.*', 'read': '.*'})[0] in (201, 204)
+    c1 = pika.BlockingConnection(pika.URLParameters(b.url))
+    ch1 = c1.channel()
+    ch1.queue_declare('q1')
+    ch1.basic_publish('', 'q1', b'a')
+    ch1.basic_publish('', 'q1', b'b')
+    c2 = pika.BlockingConnection(pika.URLParameters('amqp://guest:guest@127.0.0.1:%d/v2' % b.port))
+    ch2 = c2.channel()
+    ch2.exchange_declare('x2', 'direct')
+    ch2.queue_declare('q2')
+    ch2.queue_declare('q3')
+    ch2.queue_bind('q2', 'x2', 'k')
+    ch2.basic_publish('', 'q3', b'c')
+    ch2.basic_consume('q2', lambda *a: None)
+    c1.process_data_events(0)
+    c2.process_data_events(0)
+    yield b
+    c1.close()
+    c2.close()
+
+
+def test_queue_lists_cover_every_vhost(two):
+    port = two.mgmt_port
+    s, qs = call(port, 'GET', '/api/queues')
+    assert s == 200
+    # RabbitMQ's default order: vhost, then name
+    assert [(q['vhost'], q['name']) for q in qs] == [('/', 'q1'), ('v2', 'q2'), ('v2', 'q3')]
+    assert {q['name']: q['messages'] for q in qs} == {'q1': 2, 'q2': 0, 'q3': 1}
+    s, qs = call(port, 'GET', '/api/queues/v2')
+    assert s == 200 and [(q['vhost'], q['name']) for q in qs] == [('v2', 'q2'), ('v2', 'q3')]
+    s, page = call(port, 'GET', '/api/queues?page=1&page_size=2')
+    assert s == 200 and page['total_count'] == 3 and page['filtered_count'] == 3
+    assert [(q['vhost'], q['name']) for q in page['items']] == [('/', 'q1'), ('v2', 'q2')]
+    s, page = call(port, 'GET', '/api/queues?page=1&sort=messages&sort_reverse=true')
+    assert [q['name'] for q in page['items']] == ['q1', 'q3', 'q2']
+    s, qs = call(port, 'GET', '/api/queues?sort=messages&sort_reverse=true&columns=name,vhost')
+    assert qs == [{'name': 'q1', 'vhost': '/'}, {'name': 'q3', 'vhost': 'v2'}, {'name': 'q2', 'vhost': 'v2'}]
+    s, qs = call(port, 'GET', '/api/queues?sort=vhost&sort_reverse=true&columns=vhost')
+    assert [q['vhost'] for q in qs] == ['v2', 'v2', '/']
+    # the browse looks in the path's vhost
+    s, ms = call(port, 'GET', '/api/queues/v2/q3/messages')
+    assert s == 200 and [m['payload'] for m in ms] == ['c']
+    assert call(port, 'GET', '/api/queues/%2F/q3/messages') == (404, NOT_FOUND)
+    s, page = call(port, 'GET', '/api/queues/v2?page=1&name=q3')
+    assert [(q['vhost'], q['name']) for q in page['items']] == [('v2', 'q3')] and page['total_count'] == 2
+    # one queue by its vhost
+    s, q = call(port, 'GET', '/api/queues/v2/q2')
+    assert s == 200 and q['vhost'] == 'v2' and q['consumers'] == 1
+    assert call(port, 'GET', '/api/queues/%2F/q2') == (404, NOT_FOUND)
+    assert call(port, 'GET', '/api/queues/v2/q3/bindings')[0] == 200
+    for path in ['/api/queues/nosuch', '/api/queues/nosuch/q1', '/api/exchanges/nosuch', '/api/bindings/nosuch',
+                 '/api/consumers/nosuch', '/api/vhosts/nosuch/connections', '/api/vhosts/nosuch/channels']:
+        assert call(port, 'GET', path) == (404, NOT_FOUND), path
+
+
+def test_exchanges_bindings_consumers_of_every_vhost(two):
+    port = two.mgmt_port
+    s, xs = call(port, 'GET', '/api/exchanges')
+    assert s == 200
+    assert ('v2', 'x2') in [(x['vhost'], x['name']) for x in xs]
+    assert ('/', 'amq.direct') in [(x['vhost'], x['name']) for x in xs]
+    assert ('v2', 'amq.direct') in [(x['vhost'], x['name']) for x in xs]
+    s, xs = call(port, 'GET', '/api/exchanges/v2')
+    assert {x['vhost'] for x in xs} == {'v2'} and 'x2' in [x['name'] for x in xs]
+    s, x = call(port, 'GET', '/api/exchanges/v2/x2')
+    assert s == 200 and x['vhost'] == 'v2' and x['type'] == 'direct'
+    assert call(port, 'GET', '/api/exchanges/%2F/x2') == (404, NOT_FOUND)
+    s, bs = call(port, 'GET', '/api/bindings')
+    assert ('v2', 'x2', 'q2', 'k') in [(b['vhost'], b['source'], b['destination'], b['routing_key']) for b in bs]
+    assert ('/', '', 'q1') in [(b['vhost'], b['source'], b['destination']) for b in bs]
+    s, bs = call(port, 'GET', '/api/bindings/v2')
+    assert {b['vhost'] for b in bs} == {'v2'}
+    s, bs = call(port, 'GET', '/api/exchanges/v2/x2/bindings/source')
+    assert s == 200 and [(b['vhost'], b['destination']) for b in bs] == [('v2', 'q2')]
+    s, cs = call(port, 'GET', '/api/consumers')
+    assert [(c['queue']['vhost'], c['queue']['name']) for c in cs] == [('v2', 'q2')]
+    assert call(port, 'GET', '/api/consumers/%2F') == (200, [])
+
+
+def test_overview_and_metrics_count_every_vhost(two):
+    s, o = call(two.mgmt_port, 'GET', '/api/overview')
+    assert s == 200
+    assert o['queue_totals']['messages'] == 3 and o['queue_totals']['messages_ready'] == 3
+    assert o['object_totals']['queues'] == 3
+    assert o['object_totals']['consumers'] == 1
+    assert o['object_totals']['connections'] == 2
+    # the 7 default exchanges of each vhost, and x2
+    assert o['object_totals']['exchanges'] == 7 + 7 + 1
+    text = scrape(two.prom_port, '/metrics')
+    assert sample(text, 'rabbitmq_queues') == 3
+    assert sample(text, 'rabbitmq_queue_messages_ready') == 3
+    assert sample(text, 'rabbitmq_consumers') == 1
+    text = scrape(two.prom_port, '/metrics/per-object')
+    assert sample(text, 'rabbitmq_queue_messages_ready', '{vhost="v2",queue="q3"}') == 1
+    assert sample(text, 'rabbitmq_queue_messages_ready', '{vhost="/",queue="q1"}') == 2
+    assert sample(text, 'rabbitmq_queue_consumers', '{vhost="v2",queue="q2"}') == 1
+
+
+def test_management_user_sees_only_its_vhosts(two):
+    port = two.mgmt_port
+    assert call(port, 'PUT', '/api/users/mgr', {'password': 'pw', 'tags': 'management'})[0] == 201
+    assert call(port, 'PUT', '/api/permissions/v2/mgr', {'configure': '.*', 'write': '.*', 'read': '.*'})[0] == 201
+    assert call(port, 'PUT', '/api/users/mon', {'password': 'pw', 'tags': 'monitoring'})[0] == 201
+    s, qs = call(port, 'GET', '/api/queues', user='mgr', password='pw')
+    assert s == 200 and [(q['vhost'], q['name']) for q in qs] == [('v2', 'q2'), ('v2', 'q3')]
+    s, page = call(port, 'GET', '/api/queues?page=1', user='mgr', password='pw')
+    assert page['total_count'] == 2
+    s, xs = call(port, 'GET', '/api/exchanges', user='mgr', password='pw')
+    assert {x['vhost'] for x in xs} == {'v2'}
+    s, bs = call(port, 'GET', '/api/bindings', user='mgr', password='pw')
+    assert {b['vhost'] for b in bs} == {'v2'}
+    assert call(port, 'GET', '/api/queues/v2', user='mgr', password='pw')[0] == 200
+    # a vhost it has no permissions on: RabbitMQ's 401
+    refused = (401, {'error': 'not_authorised', 'reason': 'Access refused.'})
+    for path in ['/api/queues/%2F', '/api/queues/%2F/q1', '/api/exchanges/%2F', '/api/bindings/%2F']:
+        assert call(port, 'GET', path, user='mgr', password='pw') == refused, path
+    # a missing one is still 404
+    assert call(port, 'GET', '/api/queues/nosuch', user='mgr', password='pw') == (404, NOT_FOUND)
+    # monitoring sees every vhost
+    s, qs = call(port, 'GET', '/api/queues', user='mon', password='pw')
+    assert [(q['vhost'], q['name']) for q in qs] == [('/', 'q1'), ('v2', 'q2'), ('v2', 'q3')]
