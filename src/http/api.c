@@ -16,11 +16,8 @@
 #include "http/users.h"
 #include "http/history.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "memstat.h"
@@ -174,36 +171,17 @@ static void get_overview(http_ctx *x, http_reply *r)
 
 /* --------------------------------------------------------------- nodes */
 
-static json_int_t open_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *e;
-    json_int_t n = 0;
-
-    if (!d)
-        return 0;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n > 0 ? n - 1 : 0; /* the one opendir holds */
-}
-
 static json_t *node_json(http_ctx *x)
 {
     broker *b = x->b;
-    struct rlimit rl = {0};
-    struct statvfs vfs;
-    json_int_t disk_free = 0, sockets = 0, fd_total;
+    stats_node n;
+    stats_totals t;
+    json_int_t fd_total;
     char pid[16];
-    conn *c;
 
-    getrlimit(RLIMIT_NOFILE, &rl);
-    fd_total = rl.rlim_cur == RLIM_INFINITY ? (json_int_t)1 << 31 : (json_int_t)rl.rlim_cur;
-    if (statvfs(b->cfg.data_dir, &vfs) == 0)
-        disk_free = (json_int_t)vfs.f_bavail * (json_int_t)vfs.f_frsize;
-    for (c = b->conns; c; c = c->next)
-        sockets++;
+    stats_node_get(b, &n);
+    stats_totals_get(b, &t);
+    fd_total = n.max_fds > (uint64_t)1 << 31 ? (json_int_t)1 << 31 : (json_int_t)n.max_fds;
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
     return json_pack("{s:[],s:s,s:I,s:I,s:I,s:b,s:I,s:b,s:I,s:i,s:o,s:[{s:s,s:s,s:b},{s:s,s:s,s:b}],s:o,s:s,"
                      "s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I}",
@@ -217,8 +195,8 @@ static json_t *node_json(http_ctx *x)
                      "description", "SASL PLAIN authentication mechanism", "enabled", 1, "contexts", contexts(x),
                      "db_dir", b->cfg.data_dir, "mem_calculation_strategy", "allocated", "name",
                      http_server_node(x->srv), "type", "disc", "running", 1, "mem_used",
-                     (json_int_t)memstat_heap_in_use(), "fd_used", open_fds(), "sockets_used", sockets, "disk_free",
-                     disk_free);
+                     (json_int_t)memstat_heap_in_use(), "fd_used", (json_int_t)n.open_fds, "sockets_used", (json_int_t)t.connections,
+                     "disk_free", (json_int_t)n.disk_free);
 }
 
 static void get_nodes(http_ctx *x, http_reply *r)
