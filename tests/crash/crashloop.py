@@ -118,7 +118,7 @@ class Broker:
         self.proc.wait()
         self.proc = None
         text = self.log_text()
-        check('AddressSanitizer' not in text and 'runtime error:' not in text,
+        check('ERROR: AddressSanitizer' not in text and 'runtime error:' not in text and 'ERROR: LeakSanitizer' not in text,
               'the sanitizers reported:\n%s' % text[-5000:])
 
     def stop(self):
@@ -142,17 +142,25 @@ def store_files(data_dir):
             yield os.path.join(root, f)
 
 
-def power_cut(broker, rng):
+def power_cut(broker, rng, plant=None):
     """Cut every file back to what its last completed sync covered (or tear
     the unsynced part at a random byte), then start a new sync log whose
-    baseline is what is left: that is what is on the disk now."""
-    synced = {}
+    baseline is what is left: that is what is on the disk now.  plant
+    'unsynced' (to show the check can fail) cuts message segments back to
+    the sync before the last instead, as if the broker confirmed before
+    its sync."""
+    synced, before = {}, {}
     if os.path.exists(broker.synclog):
         with open(broker.synclog) as f:
             for line in f:
                 if line.endswith('\n'):
-                    ino, length, _path = line.split(' ', 2)
-                    synced[int(ino)] = int(length)
+                    ino, length, path = line.split(' ', 2)
+                    ino, length = int(ino), int(length)
+                    if length != synced.get(ino, length) and path.rstrip().endswith('.seg'):
+                        before[ino] = synced[ino]
+                    synced[ino] = length
+    if plant == 'unsynced':
+        synced.update(before)
     cut = torn = lost = 0
     for path in store_files(broker.data_dir):
         st = os.stat(path)
@@ -266,8 +274,19 @@ def run_round(broker, args, rnd, rng, work, gone, tot):
     for p, text in zip(procs, outputs):
         check(p.returncode == 0, 'a client failed: %s' % text)
 
+    if args.plant == 'lose-acks':
+        for path in store_files(broker.data_dir):
+            if path.endswith('.ack'):
+                os.truncate(path, 0)
+    if args.plant == 'corrupt':
+        segs = sorted((os.path.getsize(p), p) for p in store_files(broker.data_dir) if p.endswith('.seg'))
+        with open(segs[-1][1], 'r+b') as f:   # a byte in the middle of the biggest segment's records
+            f.seek(segs[-1][0] // 2)
+            b = f.read(1)
+            f.seek(segs[-1][0] // 2)
+            f.write(bytes([b[0] ^ 0x5a]))
     if args.power_cut:
-        cut, torn, nbytes = power_cut(broker, rng)
+        cut, torn, nbytes = power_cut(broker, rng, args.plant)
         tot.cut_files += cut
         tot.torn += torn
         tot.cut_bytes += nbytes
@@ -345,6 +364,9 @@ def main():
     ap.add_argument('--publishers', type=int, default=3)
     ap.add_argument('--consumers', type=int, default=2)
     ap.add_argument('--queues', type=int, default=2)
+    ap.add_argument('--plant', choices=['unsynced', 'lose-acks', 'corrupt'],
+                    help='a fault for the checks to catch (tests/crash/test_crashloop.py): a power cut that '
+                    'also loses the last sync, ack files emptied after the kill, a byte of a record flipped')
     ap.add_argument('--max-seconds', type=float, default=0,
                     help='stop after the round that ends past this many seconds (0: run every round)')
     args = ap.parse_args()
@@ -366,7 +388,10 @@ def main():
             ch.queue_declare('crashloop-%d' % i, durable=True)
         c.close()
         for rnd in range(args.rounds):
-            run_round(broker, args, rnd, rng, work, gone, tot)
+            try:
+                run_round(broker, args, rnd, rng, work, gone, tot)
+            except (pika.exceptions.AMQPError, OSError, subprocess.TimeoutExpired) as e:
+                raise Failed('%s: %s' % (type(e).__name__, e)) from None
             done = rnd + 1
             if done % 50 == 0:
                 print('crashloop: %d rounds, %.0f s' % (done, time.monotonic() - t0), flush=True)
