@@ -122,7 +122,7 @@ class Broker:
               'the sanitizers reported:\n%s' % text[-5000:])
 
     def stop(self):
-        if self.proc:
+        if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(30)
@@ -400,9 +400,9 @@ def main():
     except Failed as e:
         print('crashloop: FAILED in round %d: %s\n(--seed %d repeats the run; files in %s)'
               % (rnd, e, seed, work), flush=True)
-        broker.stop()
         return 1
-    broker.stop()
+    finally:
+        broker.stop()
     what = 'power cuts' if args.power_cut else 'kill -9 rounds'
     print('crashloop: %d %s passed in %.0f s (seed %d, %s, %d publishers, %d consumers, %d queues): '
           '%d confirmed, %d recovered after restarts, %d received by consumers (%d acked, %d requeued), '
