@@ -118,7 +118,7 @@ class Broker:
         self.proc.wait()
         self.proc = None
         text = self.log_text()
-        check('ERROR: AddressSanitizer' not in text and 'runtime error:' not in text and 'ERROR: LeakSanitizer' not in text,
+        check(not any(w in text for w in ('ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:')),
               'the sanitizers reported:\n%s' % text[-5000:])
 
     def stop(self):
