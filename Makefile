@@ -78,7 +78,7 @@ UNIT_HELP := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all run test test-slow deps codegen codegen-check unit pytest fuzz fuzz-run clean
+.PHONY: all run test test-slow deps codegen codegen-check unit pytest fuzz fuzz-run clean crash-loop power-cut
 all: $(PROGRAMS)
 
 deps:
@@ -231,3 +231,15 @@ clean:
 	rm -rf build bin
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# The long crash runs (tests/crash/crashloop.py; `make pytest` runs a few
+# rounds of each): ROUNDS rounds of kill -9 under confirmed load, and CUTS
+# simulated power cuts (unsynced writes thrown away, through build/failio.so).
+# SEED=n repeats a run.
+ROUNDS ?= 1000
+CUTS ?= 200
+crash-loop: bin/warren bin/warren-check-store
+	$(PYTHON) tests/crash/crashloop.py --rounds $(ROUNDS) $(if $(SEED),--seed $(SEED))
+
+power-cut: bin/warren bin/warren-check-store $(FAULT_LIB)
+	$(PYTHON) tests/crash/crashloop.py --power-cut --rounds $(CUTS) $(if $(SEED),--seed $(SEED))

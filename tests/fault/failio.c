@@ -36,6 +36,19 @@
  * tell that the failure really happened.  The shim must be the first
  * library loaded, which AddressSanitizer forbids: use it with the release
  * build (bin/warren).
+ *
+ * Power cuts.  When FAILIO_SYNCLOG names a file, every fdatasync or fsync
+ * of a regular file that succeeds appends a line "INODE LENGTH PATH" to
+ * it: LENGTH is how much of the file the sync covered, measured just
+ * before the real call (whatever was in the page cache then is on the disk
+ * when it returns; what came during the call may not be).  For a message
+ * segment that is its size (its reservation does not change the size);
+ * for an ack file (.ack, .acn), which is mapped over zeroed reserved
+ * space, it is the end of its last entry that is not blank.  A test that
+ * has killed the broker cuts each file back to its last LENGTH (or tears
+ * the unsynced part at a random byte) to get what a power cut would have
+ * left (tests/crash/crashloop.py --power-cut).  Inodes, not paths, name
+ * the files, so a rename (compaction, definitions) keeps what was synced.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -157,6 +170,77 @@ static int should_fail(int op, int fd, const char *opname)
     return err;
 }
 
+/* How much of fd a sync now covers (see "Power cuts" above), or -1. */
+static long long synced_length(int fd, const char *path, struct stat *st)
+{
+    static ssize_t (*real_pread)(int, void *, size_t, off_t);
+    size_t plen = strlen(path);
+    unsigned char buf[4096];
+    long long end;
+
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode))
+        return -1;
+    if (plen < 4 || (strcmp(path + plen - 4, ".ack") != 0 && strcmp(path + plen - 4, ".acn") != 0))
+        return (long long)st->st_size;
+    if (!real_pread)
+        real_pread = (ssize_t(*)(int, void *, size_t, off_t))dlsym(RTLD_NEXT, "pread");
+    /* back from the end, to the last 16-byte entry that is not all zero */
+    end = (long long)st->st_size / 16 * 16;
+    while (end > 0) {
+        long long from = end > (long long)sizeof buf ? end - (long long)sizeof buf : 0;
+        ssize_t n = real_pread(fd, buf, (size_t)(end - from), (off_t)from);
+        if (n != end - from)
+            return (long long)st->st_size; /* unreadable: claim nothing unsynced */
+        while (n >= 16) {
+            int i, blank = 1;
+            for (i = 1; i <= 16; i++)
+                if (buf[n - i])
+                    blank = 0;
+            if (!blank)
+                return from + n;
+            n -= 16;
+        }
+        end = from;
+    }
+    return 0;
+}
+
+/* Run the real sync of fd and, when it succeeds and FAILIO_SYNCLOG is set,
+ * log what it covered. */
+static int logged_sync(int (*real)(int), int fd)
+{
+    const char *logpath = getenv("FAILIO_SYNCLOG");
+    char link[64], path[4096], line[4200];
+    struct stat st;
+    long long len = -1;
+    ssize_t n;
+    int rc;
+
+    if (!logpath || !*logpath)
+        return real(fd);
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    n = readlink(link, path, sizeof path - 1);
+    path[n > 0 ? n : 0] = 0;
+    if (n > 0)
+        len = synced_length(fd, path, &st);
+    rc = real(fd);
+    if (rc == 0 && len >= 0) {
+        int saved = errno;
+        int lfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (lfd >= 0) {
+            ssize_t (*real_write)(int, const void *, size_t) =
+                (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+            int l = snprintf(line, sizeof line, "%llu %lld %s\n", (unsigned long long)st.st_ino, len, path);
+            if (l > 0 && real_write && real_write(lfd, line, (size_t)l) < 0) {
+                /* nothing to do: the test then cuts more than it needed to */
+            }
+            close(lfd);
+        }
+        errno = saved;
+    }
+    return rc;
+}
+
 #define REAL(type, name, args) \
     static type(*real) args;   \
     if (!real)                 \
@@ -170,7 +254,7 @@ int fdatasync(int fd)
         errno = err;
         return -1;
     }
-    return real(fd);
+    return logged_sync(real, fd);
 }
 
 int fsync(int fd)
@@ -181,7 +265,7 @@ int fsync(int fd)
         errno = err;
         return -1;
     }
-    return real(fd);
+    return logged_sync(real, fd);
 }
 
 static int short_writes(void)
