@@ -2,9 +2,10 @@
  * recover.c - reading the message segments back at start: each segment's
  * ack entries into a set, then its records, every unacked (queue, record)
  * pair handed to the broker's recovery hook (store_recovery.message) in
- * order, which appends it to its queue.  A bad record is a torn tail when it
- * is in the newest segment and nothing valid follows (the file is cut
- * there), corruption anywhere else (start-up stops, naming file and
+ * order, which appends it to its queue.  A bad record is a torn tail when
+ * nothing valid follows it, neither in its segment nor in any newer one
+ * (the file is cut there; a newer segment torn while being created is
+ * removed), corruption anywhere else (start-up stops, naming file and
  * offset).  A compaction replaces a segment in place (same id, next
  * generation), so file order stays publish order; what a compaction cut
  * short by a crash leaves behind (NNNN.cmp, NNNN.acn) is finished or
@@ -199,7 +200,9 @@ static int load_acks(store *st, uint32_t id, uint32_t gen, ackset *a)
     return 0;
 }
 
-static int recover_segment(store *st, uint32_t id, bool newest, uint64_t *max_seq)
+/* tail: no newer segment holds a complete record, so a torn tail here was
+ * never synced, never confirmed (doc/store-format.md). */
+static int recover_segment(store *st, uint32_t id, bool tail, uint64_t *max_seq)
 {
     char path[4300];
     segment *s = calloc(1, sizeof *s);
@@ -232,7 +235,7 @@ static int recover_segment(store *st, uint32_t id, bool newest, uint64_t *max_se
         madvise(mp, n, MADV_SEQUENTIAL);
     }
     if (n < SEG_HEADER) {
-        if (!newest) {
+        if (!tail) {
             log_error("store: %s: shorter than its header", path);
             goto out;
         }
@@ -266,7 +269,7 @@ static int recover_segment(store *st, uint32_t id, bool newest, uint64_t *max_se
 
         if (c != SEG_OK) {
             long next = seg_find_valid(mp + off + 1, n - off - 1);
-            if (newest && next < 0) {
+            if (tail && next < 0) {
                 log_warn("store: %s: torn record at offset %zu (%s) discarded, %zu bytes", path, off,
                          seg_check_str(c), n - off);
                 if (ftruncate(s->fd, (off_t)off) < 0) {
@@ -350,6 +353,35 @@ out:
     return -1;
 }
 
+/* Does segment id hold a complete record?  (-1: cannot read it; the
+ * segment's own recovery reports that.) */
+static int seg_has_record(store *st, uint32_t id)
+{
+    char path[4300];
+    struct stat sb;
+    void *mp;
+    int fd, has;
+
+    seg_path(path, sizeof path, st->dir, id, "seg");
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &sb) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (sb.st_size <= SEG_HEADER) {
+        close(fd);
+        return 0;
+    }
+    mp = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (mp == MAP_FAILED)
+        return -1;
+    has = seg_file_has_record(mp, (size_t)sb.st_size);
+    munmap(mp, (size_t)sb.st_size);
+    return has;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -361,7 +393,7 @@ int store_recover_messages(store *st)
     DIR *d = opendir(st->msgdir);
     struct dirent *de;
     uint32_t *ids = NULL;
-    size_t n = 0, cap = 0, i;
+    size_t n = 0, cap = 0, i, tail;
     uint64_t max_seq = 0;
     int rc = 0;
 
@@ -399,8 +431,14 @@ int store_recover_messages(store *st)
     closedir(d);
     if (n)
         qsort(ids, n, sizeof *ids, cmp_u32);
+    /* the tail of the log: the newest segment, and the ones before it as
+     * long as every segment after them holds no complete record (a power
+     * cut while a new segment was being started) */
+    tail = n ? n - 1 : 0;
+    while (tail > 0 && seg_has_record(st, ids[tail]) == 0)
+        tail--;
     for (i = 0; i < n && rc == 0; i++)
-        rc = recover_segment(st, ids[i], i == n - 1, &max_seq);
+        rc = recover_segment(st, ids[i], i >= tail, &max_seq);
     free(ids);
     if (rc == 0 && st->rec->last_seq)
         st->rec->last_seq(st->rec->ctx, max_seq);

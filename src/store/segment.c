@@ -176,6 +176,11 @@ long seg_find_valid(const uint8_t *p, size_t n)
     return -1;
 }
 
+bool seg_file_has_record(const uint8_t *p, size_t n)
+{
+    return n > SEG_HEADER && seg_find_valid(p + SEG_HEADER, n - SEG_HEADER) >= 0;
+}
+
 long seg_find_checksummed(const uint8_t *p, size_t n)
 {
     size_t i;

@@ -116,6 +116,12 @@ size_t seg_payload_head(const uint8_t *p, size_t n, seg_record *r);
  * the offset of the first one found, or -1. */
 long seg_find_valid(const uint8_t *p, size_t n);
 
+/* Does the segment file whose n bytes are at p hold a complete record
+ * (a valid one anywhere past its header)?  A torn tail in an older
+ * segment is harmless when no newer segment does (doc/store-format.md):
+ * confirms follow fdatasync, and syncs complete in order. */
+bool seg_file_has_record(const uint8_t *p, size_t n);
+
 /* Is there a record with a sane length and a matching checksum anywhere in
  * p[0..n), whatever its payload?  For the definitions file, whose records
  * share the framing.  Returns the offset of the first one, or -1. */

@@ -120,8 +120,9 @@ def test_corrupt_record_refused_then_repaired(broker, qname, where):
 
 
 def test_torn_tail_in_older_segment_is_corruption(broker, qname):
-    """Only the newest segment may end in a torn record: the same damage at
-    the end of an older one is corruption."""
+    """A torn record at the end of an older segment that a newer segment
+    with complete records follows is corruption (the newer records were
+    synced after it, so it was synced too): refused, exit 1."""
     bodies = msgs(20, size=1 << 20)   # 20 MiB: two segments
     fill_and_stop(broker, qname, bodies)
     segs = segment_files(broker.data_dir)
@@ -134,6 +135,9 @@ def test_torn_tail_in_older_segment_is_corruption(broker, qname):
     assert rc != 0
     assert any(segs[0] in ln and 'offset %d' % last['off'] in ln for ln in log.splitlines()), log[-3000:]
 
+    rc, out = check_store(broker.data_dir)
+    assert rc == 1 and 'PROBLEM %s at offset %d' % (segs[0], last['off']) in out, out
+
     rc, out = check_store(broker.data_dir, '--repair')
     assert rc == 1, out
     assert any(ln.startswith('LOST %s at offset %d: message seq %d of queue' % (segs[0], last['off'], last['seq']))
@@ -142,6 +146,80 @@ def test_torn_tail_in_older_segment_is_corruption(broker, qname):
     broker.start()
     lost = len(recs) - 1
     assert contents(broker, qname) == bodies[:lost] + bodies[lost + 1:]
+
+
+@pytest.mark.parametrize('newer', ['partial-header', 'header-and-zeros'])
+def test_power_cut_during_segment_change_tolerated(broker, qname, newer):
+    """A power cut while the store starts a new segment (found by
+    tests/crash/crashloop.py --power-cut): the old segment ends in a torn
+    record never synced, the new one holds only part of its 16-byte header
+    (or a header and zeros).  No newer segment holds a complete record, so
+    the torn record was never confirmed: the broker starts with every
+    message, check-store says NOTE and exits 0."""
+    bodies = msgs(30)
+    fill_and_stop(broker, qname, bodies)
+    seg = segment_files(broker.data_dir)[-1]
+    _h, recs = read_segment(seg)
+    last = recs[-1]
+    with open(seg, 'rb') as f:
+        f.seek(last['off'])
+        rec = f.read(last['size'])
+    end = os.path.getsize(seg)
+    with open(seg, 'ab') as f:          # a torn copy of the last record
+        f.write(rec[:len(rec) // 2])
+    segid = int(os.path.basename(seg)[:10])
+    nxt = os.path.join(os.path.dirname(seg), '%010d.seg' % (segid + 1))
+    header = b'WSEG' + (1).to_bytes(4, 'big') + (segid + 1).to_bytes(4, 'big') + (0).to_bytes(4, 'big')
+    with open(nxt, 'wb') as f:
+        f.write(header[:15] if newer == 'partial-header' else header + bytes(40))
+    before = snapshot(broker.data_dir)
+
+    rc, out = check_store(broker.data_dir)
+    assert rc == 0, out
+    assert 'NOTE %s at offset %d: torn tail' % (seg, end) in out, out
+    if newer == 'partial-header':
+        assert 'NOTE %s at offset 0: shorter than its header' % nxt in out, out
+    else:
+        assert 'NOTE %s at offset 16: torn tail' % nxt in out, out
+    assert '0 problems' in out and '2 torn tails (harmless)' in out, out
+    assert snapshot(broker.data_dir) == before, 'check-store without --repair wrote something'
+
+    broker.start()
+    log = broker.log_text()
+    assert any(' warn ' in ln and seg in ln and 'offset %d' % end in ln for ln in log.splitlines()), log[-3000:]
+    assert os.path.getsize(seg) == end, 'the torn bytes were not cut off'
+    assert not os.path.exists(nxt), 'the empty newer segment was kept'
+    assert contents(broker, qname) == bodies
+    c = connect(broker)
+    publish(c.channel(), qname, [b'after'])
+    c.close()
+    assert broker.stop() == 0
+    rc, out = check_store(broker.data_dir)
+    assert rc == 0 and 'torn' not in out, out
+    broker.start()
+    assert contents(broker, qname) == [b'after']
+
+
+def test_power_cut_during_segment_change_repaired(broker, qname):
+    """check-store --repair fixes the same state: the torn tail cut, the
+    partial newer segment removed; the broker then starts with every message."""
+    bodies = msgs(10)
+    fill_and_stop(broker, qname, bodies)
+    seg = segment_files(broker.data_dir)[-1]
+    end = os.path.getsize(seg)
+    with open(seg, 'ab') as f:
+        f.write((500).to_bytes(4, 'big') + b'\x01\x02\x03\x04' + b'torn')
+    segid = int(os.path.basename(seg)[:10])
+    nxt = os.path.join(os.path.dirname(seg), '%010d.seg' % (segid + 1))
+    with open(nxt, 'wb') as f:
+        f.write((b'WSEG' + (1).to_bytes(4, 'big') + (segid + 1).to_bytes(4, 'big') + bytes(4))[:15])
+    rc, out = check_store(broker.data_dir, '--repair')
+    assert rc == 0 and 'REPAIRED %s: truncated at %d' % (seg, end) in out and 'REPAIRED %s: removed' % nxt in out, out
+    assert os.path.getsize(seg) == end and not os.path.exists(nxt)
+    rc, out = check_store(broker.data_dir)
+    assert rc == 0 and 'torn' not in out, out
+    broker.start()
+    assert contents(broker, qname) == bodies
 
 
 def test_unknown_format_version_refused(broker, qname):

@@ -13,8 +13,9 @@
  * (queue, sequence number, offset), as far as the damaged bytes still
  * tell.
  *
- * A torn tail (the last record of the newest segment, or of the
- * definitions, cut short by a crash) is not a problem: it was never
+ * A torn tail (the last record of the newest segment - or of an older one
+ * when no newer segment holds a complete record - or of the definitions,
+ * cut short by a crash) is not a problem: it was never
  * confirmed, and the broker drops it at start.  It is reported on a NOTE
  * line and leaves the exit status 0.
  *
@@ -522,7 +523,25 @@ static int pad(const char *path, size_t off, size_t end)
     return rc;
 }
 
-static int check_segment(const char *dir, uint32_t segid, bool newest)
+/* tail: no newer segment holds a complete record (see the broker's
+ * store_recover_messages): a torn tail here is harmless */
+/* Does segment id hold a complete record?  (-1: cannot read it.) */
+static int seg_has_record(const char *dir, uint32_t id)
+{
+    char path[4300];
+    uint8_t *buf;
+    size_t n;
+    int has;
+
+    seg_path(path, sizeof path, dir, id, "seg");
+    if (slurp(path, &buf, &n) < 0)
+        return -1;
+    has = seg_file_has_record(buf, n);
+    free(buf);
+    return has;
+}
+
+static int check_segment(const char *dir, uint32_t segid, bool tail)
 {
     char path[4300];
     uint8_t *buf;
@@ -538,11 +557,11 @@ static int check_segment(const char *dir, uint32_t segid, bool newest)
         return -1;
     }
     if (n < SEG_HEADER) {
-        if (newest)
+        if (tail)
             torn_tail(path, 0, "shorter than its header, torn while being created");
         else
             problem(path, 0, "shorter than its header");
-        if (repair && newest && unlink(path) == 0)
+        if (repair && tail && unlink(path) == 0)
             printf("REPAIRED %s: removed\n", path);
         free(buf);
         return 0;
@@ -571,7 +590,7 @@ static int check_segment(const char *dir, uint32_t segid, bool newest)
 
         if (c != SEG_OK) {
             long next = seg_find_valid(buf + off + 1, n - off - 1);
-            if (next < 0 && newest) {
+            if (next < 0 && tail) {
                 torn_tail(path, off, "torn tail (%s), %zu bytes, a write a crash cut short; never confirmed",
                           seg_check_str(c), n - off);
                 if (repair && cut(path, off) == 0)
@@ -700,7 +719,7 @@ int main(int argc, char **argv)
     DIR *d;
     struct dirent *de;
     uint32_t *ids = NULL;
-    size_t n = 0, i;
+    size_t n = 0, i, tail;
     int opt;
     const char *dir;
 
@@ -779,8 +798,11 @@ int main(int argc, char **argv)
     closedir(d);
     if (n)
         qsort(ids, n, sizeof *ids, cmp_u32);
+    tail = n ? n - 1 : 0;
+    while (tail > 0 && seg_has_record(dir, ids[tail]) == 0)
+        tail--;
     for (i = 0; i < n; i++)
-        if (check_segment(dir, ids[i], i == n - 1) < 0)
+        if (check_segment(dir, ids[i], i >= tail) < 0)
             return 2;
     printf("%zu segments, %llu message records, %llu live messages, %llu paged transient, %d problem%s%s",
            n, total_records, total_live, total_paged, problems, problems == 1 ? "" : "s",
