@@ -1059,6 +1059,15 @@ static json_t *connection_json(http_ctx *x, const stats_connection *s)
     return o;
 }
 
+/* What a list of sessions checks first: the vhost the path names, if any,
+ * and the page asked for.  false: refused, the reply is made. */
+static bool session_list_begin(http_ctx *x, http_reply *r, http_page *p)
+{
+    if (x->nparams && !path_vhost(x, r))
+        return false;
+    return page_plan(x, r, p) == 0;
+}
+
 typedef struct conn_walk {
     http_ctx *x;
     json_t *arr;
@@ -1089,17 +1098,12 @@ static int add_connection(void *ctx, const stats_connection *s)
 
 void http_list_connections(http_ctx *x, http_reply *r)
 {
-    conn_walk w = {.x = x, .arr = json_array()};
+    conn_walk w = {.x = x};
     http_page p;
 
-    if (x->nparams && !path_vhost(x, r)) {
-        json_decref(w.arr);
+    if (!session_list_begin(x, r, &p))
         return;
-    }
-    if (page_plan(x, r, &p) < 0) {
-        json_decref(w.arr);
-        return;
-    }
+    w.arr = json_array();
     stats_each_connection(x->b, add_connection, &w);
     reply_json_list(x, r, &p, w.arr);
     http_page_free(&p);
@@ -1191,17 +1195,12 @@ static int add_channel(void *ctx, const stats_channel *s)
 
 void http_list_channels(http_ctx *x, http_reply *r)
 {
-    chan_walk w = {.x = x, .arr = json_array()};
+    chan_walk w = {.x = x};
     http_page p;
 
-    if (x->nparams && !path_vhost(x, r)) {
-        json_decref(w.arr);
+    if (!session_list_begin(x, r, &p))
         return;
-    }
-    if (page_plan(x, r, &p) < 0) {
-        json_decref(w.arr);
-        return;
-    }
+    w.arr = json_array();
     stats_each_channel(x->b, add_channel, &w);
     reply_json_list(x, r, &p, w.arr);
     http_page_free(&p);
