@@ -481,6 +481,13 @@ static void vhost_totals_add(vhost *vh, stats_totals *out, stats_qcounters *sum,
  * broker's, counted once). */
 void stats_totals_get(broker *b, stats_totals *out)
 {
+    stats_totals_some(b, NULL, NULL, out);
+}
+
+/* Only the vhosts `want` takes (NULL: every one); the sessions' counts
+ * (connections, channels, consumers) are still the whole broker's. */
+void stats_totals_some(broker *b, bool (*want)(void *ctx, const char *vhost_name), void *ctx, stats_totals *out)
+{
     const stats_vhost *sv = &b->vh->stats;
     stats_qcounters sum;
     float r[STATS_NRATES] = {0};
@@ -492,7 +499,8 @@ void stats_totals_get(broker *b, stats_totals *out)
     if (sv->sessions)
         sv->sessions->count(sv->sessions_ctx, out);
     while (map_next(&b->vhosts, &i, NULL, NULL, &v))
-        vhost_totals_add(v, out, &sum, r);
+        if (!want || want(ctx, ((vhost *)v)->name))
+            vhost_totals_add(v, out, &sum, r);
     msgstats_of(&sum, &out->counters);
     rates_of(r, &out->rates);
     out->memory_alarm = (b->alarms.on & ALARM_MEMORY) != 0;

@@ -319,6 +319,9 @@ int stats_each_connection(broker *b, int (*fn)(void *ctx, const stats_connection
 int stats_each_channel(broker *b, int (*fn)(void *ctx, const stats_channel *s), void *ctx);
 int stats_each_consumer(broker *b, int (*fn)(void *ctx, const stats_consumer *s), void *ctx);
 void stats_totals_get(broker *b, stats_totals *out);
+/* The same over the vhosts `want` takes (a management user's), the
+ * sessions' counts still the whole broker's. */
+void stats_totals_some(broker *b, bool (*want)(void *ctx, const char *vhost_name), void *ctx, stats_totals *out);
 /* Close a connection (by its peer, stats_connection.name) as an operator
  * does: connection.close 320 "CONNECTION_FORCED - " and reason.  0, or -1
  * when there is no such connection. */

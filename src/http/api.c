@@ -25,25 +25,6 @@
 
 /* ------------------------------------------------------------- helpers */
 
-typedef struct totals {
-    uint64_t ready, unacked, consumers, queues, exchanges;
-} totals;
-
-static void vhost_totals(vhost *vh, totals *t)
-{
-    size_t i = 0;
-    void *v;
-
-    t->exchanges += map_count(&vh->exchanges);
-    while (map_next(&vh->queues, &i, NULL, NULL, &v)) {
-        queue *q = v;
-        t->ready += queue_message_count(q);
-        t->unacked += q->unacked;
-        t->consumers += q->ncons;
-        t->queues++;
-    }
-}
-
 static json_t *exchange_types(void)
 {
     return json_pack("[{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b}]", "name", "direct", "description",
@@ -129,20 +110,6 @@ static void get_overview(http_ctx *x, http_reply *r)
     broker *b = x->b;
     const char *node = http_server_node(x->srv);
     json_t *o, *listeners;
-    uint64_t connections = 0, channels = 0;
-    totals t = {0};
-    size_t i = 0;
-    void *vh;
-    conn *c;
-
-    while (map_next(&b->vhosts, &i, NULL, NULL, &vh)) /* every vhost's */
-        vhost_totals(vh, &t);
-    for (c = b->conns; c; c = c->next) {
-        if (c->state == CONN_DEAD)
-            continue;
-        connections++;
-        channels += c->nchans;
-    }
     listeners = json_array();
     if (listeners) {
         add_listeners(listeners, node, &b->amqp, "amqp");
@@ -150,17 +117,13 @@ static void get_overview(http_ctx *x, http_reply *r)
         if (b->metrics) /* as RabbitMQ lists its prometheus plugin's */
             add_listeners(listeners, node, http_server_listeners(b->metrics), "http/prometheus");
     }
-    o = json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:{s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:I},s:i,s:s,s:o,s:o}",
-                  "management_version", RABBITMQ_COMPAT_VERSION, "exchange_types", exchange_types(),
-                  "product_version", WARREN_VERSION, "product_name", "warren", "rabbitmq_version",
-                  RABBITMQ_COMPAT_VERSION, "cluster_name", node, "queue_totals", "messages",
-                  (json_int_t)(t.ready + t.unacked), "messages_ready", (json_int_t)t.ready,
-                  "messages_unacknowledged", (json_int_t)t.unacked, "object_totals", "channels",
-                  (json_int_t)channels, "connections", (json_int_t)connections, "consumers",
-                  (json_int_t)t.consumers, "exchanges", (json_int_t)t.exchanges, "queues",
-                  (json_int_t)t.queues, "statistics_db_event_queue", 0, "node", node, "listeners", listeners,
-                  "contexts", contexts(x));
-    o = o ? http_overview_stats(x, o) : NULL; /* counters and rates (lists.c) */
+    o = json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:i,s:s,s:o,s:o}", "management_version", RABBITMQ_COMPAT_VERSION,
+                  "exchange_types", exchange_types(), "product_version", WARREN_VERSION, "product_name", "warren",
+                  "rabbitmq_version", RABBITMQ_COMPAT_VERSION, "cluster_name", node, "statistics_db_event_queue", 0,
+                  "node", node, "listeners", listeners, "contexts", contexts(x));
+    /* message_stats, queue_totals, object_totals: what the user may see
+     * (lists.c) */
+    o = o ? http_overview_stats(x, o) : NULL;
     /* the samples of the history asked for (history.c) */
     if (o && http_overview_history(x, o, r) < 0) {
         json_decref(o);

@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/lists.h"
+#include "http/users.h"
 #include "stats.h"
 #include "warren.h"
 
@@ -176,6 +178,47 @@ static void add_series(json_t *obj, const series *sv, size_t ns, const stats_sam
     }
 }
 
+static void add_sample(stats_sample *d, const stats_sample *s)
+{
+    d->at = s->at > d->at ? s->at : d->at;
+    d->m.publish += s->m.publish;
+    d->m.deliver += s->m.deliver;
+    d->m.deliver_no_ack += s->m.deliver_no_ack;
+    d->m.get += s->m.get;
+    d->m.get_no_ack += s->m.get_no_ack;
+    d->m.get_empty += s->m.get_empty;
+    d->m.deliver_get += s->m.deliver_get;
+    d->m.ack += s->m.ack;
+    d->m.redeliver += s->m.redeliver;
+    d->ready += s->ready;
+    d->unacked += s->unacked;
+}
+
+/* The history of the vhosts the user sees (every one for administrator
+ * and monitoring users), summed sample by sample.  Every vhost is sampled
+ * on the same tick, so their histories line up from the newest; a younger
+ * vhost has fewer samples. */
+static size_t seen_history(http_ctx *x, stats_sample *h)
+{
+    static stats_sample one[STATS_HISTORY]; /* the loop thread's alone */
+    size_t n = 0, i = 0, k, j;
+    void *vh;
+
+    while (map_next(&x->b->vhosts, &i, NULL, NULL, &vh)) {
+        if (!http_sees_vhost(x, ((vhost *)vh)->name))
+            continue;
+        k = stats_history(vh, one, STATS_HISTORY);
+        if (k > n) {
+            memmove(h + (k - n), h, n * sizeof *h);
+            memset(h, 0, (k - n) * sizeof *h);
+            n = k;
+        }
+        for (j = 0; j < k; j++)
+            add_sample(&h[n - k + j], &one[j]);
+    }
+    return n;
+}
+
 int http_overview_history(http_ctx *x, json_t *overview, http_reply *r)
 {
     static const series rates[] = {
@@ -199,8 +242,8 @@ int http_overview_history(http_ctx *x, json_t *overview, http_reply *r)
     }
     if (!mw.on && !lw.on)
         return 0;
-    stats_totals_get(x->b, &t);
-    n = stats_history(x->b->vh, h, STATS_HISTORY);
+    http_seen_totals(x, &t);
+    n = seen_history(x, h);
     memset(&now_s, 0, sizeof now_s);
     now_s.m = t.counters;
     now_s.ready = t.ready;

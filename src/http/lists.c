@@ -171,6 +171,26 @@ static bool want_vhost(http_ctx *x, const char *name)
     return http_sees_vhost(x, name);
 }
 
+/* Administrator and monitoring users see every session (connection,
+ * channel) of the vhosts they see; management users only their own, as
+ * RabbitMQ (its filter_user). */
+static bool sees_all_sessions(http_ctx *x)
+{
+    const auth_user *u = auth_find(&x->b->auth, x->user);
+    return u && (u->tagbits & (AUTH_TAG_ADMINISTRATOR | AUTH_TAG_MONITORING));
+}
+
+static bool sees_session(http_ctx *x, const char *user)
+{
+    return sees_all_sessions(x) || !strcmp(user, x->user);
+}
+
+/* RabbitMQ's answer for another user's session, asked for by name. */
+static void reply_not_yours(http_reply *r)
+{
+    http_reply_error(r, 401, "not_authorised", "User not authorised to access object");
+}
+
 /* The page plan of the query, or a 400 already in r. */
 static int page_plan(http_ctx *x, http_reply *r, http_page *p)
 {
@@ -1074,6 +1094,7 @@ typedef struct conn_walk {
     const http_str *name;       /* find this one */
     stats_connection found;
     bool hit;
+    bool denied;                /* found, but another user's (management users) */
 } conn_walk;
 
 static int add_connection(void *ctx, const stats_connection *s)
@@ -1084,6 +1105,10 @@ static int add_connection(void *ctx, const stats_connection *s)
     if (w->name) {
         conn_name(s, name, sizeof name);
         if (strlen(name) == w->name->len && !memcmp(name, w->name->ptr, w->name->len)) {
+            if (!sees_session(w->x, s->user)) {
+                w->denied = true;
+                return 1;
+            }
             w->found = *s;
             w->hit = true;
             w->arr = connection_json(w->x, s);
@@ -1091,7 +1116,7 @@ static int add_connection(void *ctx, const stats_connection *s)
         }
         return 0;
     }
-    if (want_vhost(w->x, s->vhost))
+    if (want_vhost(w->x, s->vhost) && sees_session(w->x, s->user))
         json_array_append_new(w->arr, connection_json(w->x, s));
     return 0;
 }
@@ -1114,7 +1139,9 @@ void http_show_connection(http_ctx *x, http_reply *r)
     conn_walk w = {.x = x, .name = &x->params[0]};
 
     stats_each_connection(x->b, add_connection, &w);
-    if (!w.hit)
+    if (w.denied)
+        reply_not_yours(r);
+    else if (!w.hit)
         http_reply_not_found(r);
     else
         http_reply_json(r, 200, w.arr);
@@ -1129,7 +1156,9 @@ void http_close_connection(http_ctx *x, http_reply *r)
 
     stats_each_connection(x->b, add_connection, &w);
     json_decref(w.arr);
-    if (!w.hit || stats_connection_close(x->b, w.found.name, reason ? reason : "Closed via management plugin") < 0)
+    if (w.denied)
+        reply_not_yours(r);
+    else if (!w.hit || stats_connection_close(x->b, w.found.name, reason ? reason : "Closed via management plugin") < 0)
         http_reply_not_found(r);
     else
         r->status = 204;
@@ -1157,6 +1186,7 @@ typedef struct chan_walk {
     json_t *arr;
     const http_str *name;
     conn_cache cc;
+    bool denied;                /* found, but another user's */
 } chan_walk;
 
 static int add_channel(void *ctx, const stats_channel *s)
@@ -1173,8 +1203,12 @@ static int add_channel(void *ctx, const stats_channel *s)
     snprintf(name, sizeof name, "%s (%u)", cname, s->number);
     if (w->name && (strlen(name) != w->name->len || memcmp(name, w->name->ptr, w->name->len)))
         return 0;
-    if (!w->name && !want_vhost(w->x, s->vhost))
+    if (!w->name && (!want_vhost(w->x, s->vhost) || !sees_session(w->x, s->user)))
         return 0;
+    if (w->name && !sees_session(w->x, s->user)) {
+        w->denied = true;
+        return 1;
+    }
     split_hostport(found->name, host, sizeof host, &port);
     o = json_pack("{s:i,s:b,s:{s:s,s:s,s:i},s:i,s:i,s:o,s:i,s:i,s:i,s:s,s:s,s:i,s:i,s:s,s:b,s:s,s:s,s:s}",
                   "acks_uncommitted", (int)s->acks_uncommitted, "confirm", s->confirm, "connection_details",
@@ -1211,7 +1245,9 @@ void http_show_channel(http_ctx *x, http_reply *r)
     chan_walk w = {.x = x, .name = &x->params[0]};
 
     stats_each_channel(x->b, add_channel, &w);
-    if (!w.arr)
+    if (w.denied)
+        reply_not_yours(r);
+    else if (!w.arr)
         http_reply_not_found(r);
     else
         http_reply_json(r, 200, w.arr);
@@ -1363,6 +1399,48 @@ void http_browse_queue(http_ctx *x, http_reply *r)
 
 /* ----------------------------------------------------------- overview */
 
+static bool sees_vhost_cb(void *ctx, const char *name)
+{
+    return http_sees_vhost(ctx, name);
+}
+
+typedef struct own_count {
+    const char *user;
+    uint32_t n;
+} own_count;
+
+static int count_own_connection(void *ctx, const stats_connection *s)
+{
+    own_count *c = ctx;
+    c->n += !strcmp(s->user, c->user);
+    return 0;
+}
+
+static int count_own_channel(void *ctx, const stats_channel *s)
+{
+    own_count *c = ctx;
+    c->n += !strcmp(s->user, c->user);
+    return 0;
+}
+
+/* The totals the user may see: the whole broker's for administrator and
+ * monitoring users; for management users, those of the vhosts they see,
+ * with their own connections and channels only (RabbitMQ's overview). */
+void http_seen_totals(http_ctx *x, stats_totals *t)
+{
+    own_count conns = {x->user, 0}, chans = {x->user, 0};
+
+    if (sees_all_sessions(x)) {
+        stats_totals_get(x->b, t);
+        return;
+    }
+    stats_totals_some(x->b, sees_vhost_cb, x, t);
+    stats_each_connection(x->b, count_own_connection, &conns);
+    stats_each_channel(x->b, count_own_channel, &chans);
+    t->connections = conns.n;
+    t->channels = chans.n;
+}
+
 json_t *http_overview_stats(http_ctx *x, json_t *o)
 {
     stats_totals t;
@@ -1372,9 +1450,9 @@ json_t *http_overview_stats(http_ctx *x, json_t *o)
     size_t i = 0;
     void *vh;
 
-    stats_totals_get(x->b, &t);
-    while (map_next(&x->b->vhosts, &i, NULL, NULL, &vh)) /* every vhost's */
-        if (stats_history(vh, h, 2) == 2 && h[1].at > h[0].at) {
+    http_seen_totals(x, &t);
+    while (map_next(&x->b->vhosts, &i, NULL, NULL, &vh)) /* the vhosts the user sees */
+        if (http_sees_vhost(x, ((vhost *)vh)->name) && stats_history(vh, h, 2) == 2 && h[1].at > h[0].at) {
             double dt = (double)(h[1].at - h[0].at) / 1000.0;
             ready_rate += ((double)h[1].ready - (double)h[0].ready) / dt;
             unacked_rate += ((double)h[1].unacked - (double)h[0].unacked) / dt;
@@ -1399,8 +1477,10 @@ json_t *http_overview_stats(http_ctx *x, json_t *o)
         add_count(q, "messages_ready", t.ready, ready_rate);
         add_count(q, "messages_unacknowledged", t.unacked, unacked_rate);
     }
-    ot = json_pack("{s:i,s:i,s:i,s:i,s:i}", "channels", (int)t.channels, "connections", (int)t.connections,
-                   "consumers", (int)t.consumers, "exchanges", (int)t.exchanges, "queues", (int)t.queues);
+    ot = json_pack("{s:i,s:i,s:i,s:i}", "channels", (int)t.channels, "connections", (int)t.connections,
+                   "exchanges", (int)t.exchanges, "queues", (int)t.queues);
+    if (ot && sees_all_sessions(x)) /* RabbitMQ leaves it out for management users */
+        json_object_set_new(ot, "consumers", json_integer((json_int_t)t.consumers));
     json_object_set_new(o, "message_stats", m);
     json_object_set_new(o, "queue_totals", q);
     json_object_set_new(o, "object_totals", ot);

@@ -8,6 +8,7 @@
 #define WARREN_HTTP_LISTS_H
 
 #include "http/api.h"
+#include "stats.h"
 
 http_handler http_list_queues, http_show_queue, http_browse_queue;
 http_handler http_list_exchanges, http_show_exchange;
@@ -18,5 +19,8 @@ http_handler http_list_channels, http_show_channel, http_list_consumers;
 /* Set /api/overview's message_stats, queue_totals and object_totals in o
  * from the stats API's totals (o is returned). */
 json_t *http_overview_stats(http_ctx *x, json_t *o);
+/* The totals the logged-in user may see (every vhost's, or a management
+ * user's vhosts with only their own connections and channels). */
+void http_seen_totals(http_ctx *x, stats_totals *t);
 
 #endif

@@ -11,9 +11,9 @@
  * Everything comes from the statistics API (stats.h): the totals, the
  * node, one walk of the queues.  Aggregated, a queue metric is the sum
  * over the queues (as RabbitMQ's), except the oldest ages, which are the
- * oldest over them.  The body is built whole, on the loop thread: one
- * walk of the queues per scrape, a few hundred bytes a queue for
- * per-object.
+ * oldest over them.  /metrics is built whole, on the loop thread (one
+ * walk of the queues, a few KB of text); /metrics/per-object is streamed
+ * in slices as the client reads it (obj_stream below).
  */
 #include "http/metrics.h"
 
@@ -206,35 +206,6 @@ static void put_milli(text *t, uint64_t v)
         put(t, "%llu.%03llu\n", (unsigned long long)(v / 1000), (unsigned long long)(v % 1000));
 }
 
-/* Per object: the queues' lines of each family, collected in one walk
- * (one text per family, joined after). */
-typedef struct per_queue {
-    text fam[Q_N];
-    text labels;                /* the queue's, escaped once for every family */
-} per_queue;
-
-static int add_queue_lines(void *ctx, const stats_queue *q)
-{
-    per_queue *pq = ctx;
-    int m;
-
-    pq->labels.len = 0;
-    append(&pq->labels, "{vhost=\"", 8);
-    put_label_value(&pq->labels, q->vhost);
-    append(&pq->labels, "\",queue=\"", 9);
-    put_label_value(&pq->labels, q->name);
-    append(&pq->labels, "\"} ", 3);
-    if (pq->labels.oom)
-        return -1;
-    for (m = 0; m < Q_N; m++) {
-        text *t = &pq->fam[m];
-        append(t, qmetrics[m].name, strlen(qmetrics[m].name));
-        append(t, pq->labels.p, pq->labels.len);
-        put_milli(t, qvalue_milli(q, (qmetric)m));
-    }
-    return 0;
-}
-
 typedef struct sums {
     uint64_t v[Q_N];
 } sums;
@@ -254,40 +225,209 @@ static int add_queue_sums(void *ctx, const stats_queue *q)
     return 0;
 }
 
-/* Every vhost's queues: per object (each labelled with its vhost) or
- * summed. */
-static void queue_metrics(text *t, broker *b, bool per_object)
+/* Every vhost's queues, summed. */
+static void queue_sums(text *t, broker *b)
 {
     size_t i = 0;
     void *vh;
+    sums s;
     int m;
 
-    if (per_object) {
-        per_queue pq;
-        memset(&pq, 0, sizeof pq);
-        while (map_next(&b->vhosts, &i, NULL, NULL, &vh))
-            if (stats_each_queue(vh, add_queue_lines, &pq) != 0)
-                t->oom = true;
-        free(pq.labels.p);
-        for (m = 0; m < Q_N; m++) {
-            family(t, qmetrics[m].name, qmetrics[m].type, qmetrics[m].help);
-            if (pq.fam[m].oom)
-                t->oom = true;
-            else
-                append(t, pq.fam[m].p, pq.fam[m].len);
-            free(pq.fam[m].p);
-        }
-    } else {
-        sums s;
-        memset(&s, 0, sizeof s);
-        while (map_next(&b->vhosts, &i, NULL, NULL, &vh))
-            stats_each_queue(vh, add_queue_sums, &s);
-        for (m = 0; m < Q_N; m++) {
-            family(t, qmetrics[m].name, qmetrics[m].type, qmetrics[m].help);
-            put(t, "%s ", qmetrics[m].name);
-            put_milli(t, s.v[m]);
-        }
+    memset(&s, 0, sizeof s);
+    while (map_next(&b->vhosts, &i, NULL, NULL, &vh))
+        stats_each_queue(vh, add_queue_sums, &s);
+    for (m = 0; m < Q_N; m++) {
+        family(t, qmetrics[m].name, qmetrics[m].type, qmetrics[m].help);
+        put(t, "%s ", qmetrics[m].name);
+        put_milli(t, s.v[m]);
     }
+}
+
+/* Per object, streamed: a family groups every queue's line, so the
+ * queues' values are read once, in slices, as the first family is written
+ * (a snapshot: a queue deleted meanwhile is left out of every family), and
+ * the other families are written from the values kept, 64 KB a call, as
+ * the client takes them.  A scrape of 100,000 queues holds the loop for a
+ * slice at a time, never for the whole; it keeps the names and 12 values
+ * a queue (about 150 bytes) until it is sent. */
+#define ROWS_PER_PIECE 512
+
+typedef struct qrow {
+    char *name;                 /* owned */
+    uint32_t vhost;             /* index in obj_stream.vhosts */
+    bool gone;                  /* deleted before its values were read */
+    uint64_t v[Q_N];
+} qrow;
+
+typedef struct obj_stream {
+    http_stream s;
+    broker *b;
+    char **vhosts;              /* names, owned */
+    size_t nvhosts;
+    qrow *rows;
+    size_t n, cap;
+    text head, tail;            /* what comes before and after the queues */
+    text pend;                  /* rendered, not yet handed over */
+    size_t pendoff;
+    int fam;                    /* -1 the head; 0..Q_N-1 a family; Q_N the tail; past it the end */
+    size_t next;                /* the next row of the family */
+    bool oom;
+} obj_stream;
+
+typedef struct name_walk {
+    obj_stream *os;
+    uint32_t vhost;
+} name_walk;
+
+static int add_row(void *ctx, const char *name, size_t len)
+{
+    name_walk *w = ctx;
+    obj_stream *os = w->os;
+    qrow *r;
+
+    if (os->n == os->cap) {
+        size_t cap = os->cap ? os->cap * 2 : 256;
+        qrow *nr = realloc(os->rows, cap * sizeof *nr);
+        if (!nr)
+            return -1;
+        os->rows = nr;
+        os->cap = cap;
+    }
+    r = &os->rows[os->n];
+    memset(r, 0, sizeof *r);
+    if (!(r->name = strndup(name, len)))
+        return -1;
+    r->vhost = w->vhost;
+    os->n++;
+    return 0;
+}
+
+static void row_line(text *t, const obj_stream *os, const qrow *r, int m)
+{
+    append(t, qmetrics[m].name, strlen(qmetrics[m].name));
+    append(t, "{vhost=\"", 8);
+    put_label_value(t, os->vhosts[r->vhost]);
+    append(t, "\",queue=\"", 9);
+    put_label_value(t, r->name);
+    append(t, "\"} ", 3);
+    put_milli(t, r->v[m]);
+}
+
+/* Render the next piece into os->pend: false at the end. */
+static bool obj_piece(obj_stream *os)
+{
+    size_t k;
+
+    os->pend.len = 0;
+    os->pendoff = 0;
+    if (os->fam < 0) {
+        append(&os->pend, os->head.p, os->head.len);
+        os->fam = 0;
+        os->next = 0;
+    } else if (os->fam < Q_N) {
+        int m = os->fam;
+        if (os->next == 0)
+            family(&os->pend, qmetrics[m].name, qmetrics[m].type, qmetrics[m].help);
+        for (k = 0; k < ROWS_PER_PIECE && os->next < os->n; k++) {
+            qrow *r = &os->rows[os->next++];
+            if (m == 0) {
+                const char *vname = os->vhosts[r->vhost];
+                vhost *vh = broker_vhost(os->b, vname, strlen(vname));
+                stats_queue q;
+                int j;
+                if (!vh || stats_queue_get(vh, (amqp_str){r->name, (uint32_t)strlen(r->name)}, &q) != 0) {
+                    r->gone = true;
+                    continue;
+                }
+                for (j = 0; j < Q_N; j++)
+                    r->v[j] = qvalue_milli(&q, (qmetric)j);
+            }
+            if (!r->gone)
+                row_line(&os->pend, os, r, m);
+        }
+        if (os->next == os->n) {
+            os->fam++;
+            os->next = 0;
+        }
+    } else if (os->fam == Q_N) {
+        append(&os->pend, os->tail.p, os->tail.len);
+        os->fam++;
+    } else {
+        return false;
+    }
+    if (os->pend.oom) {
+        os->oom = true;
+        return false;
+    }
+    return true;
+}
+
+static long obj_next(http_stream *st, char *buf, size_t max)
+{
+    obj_stream *os = (obj_stream *)st;
+    size_t n = 0;
+
+    while (n < max) {
+        size_t k;
+        if (os->pendoff == os->pend.len && !obj_piece(os))
+            break;
+        k = os->pend.len - os->pendoff < max - n ? os->pend.len - os->pendoff : max - n;
+        memcpy(buf + n, os->pend.p + os->pendoff, k);
+        os->pendoff += k;
+        n += k;
+    }
+    if (!n && os->oom)
+        return -1;
+    return (long)n;
+}
+
+static void obj_done(http_stream *st)
+{
+    obj_stream *os = (obj_stream *)st;
+    size_t i;
+
+    for (i = 0; i < os->nvhosts; i++)
+        free(os->vhosts[i]);
+    free(os->vhosts);
+    for (i = 0; i < os->n; i++)
+        free(os->rows[i].name);
+    free(os->rows);
+    free(os->head.p);
+    free(os->tail.p);
+    free(os->pend.p);
+    free(os);
+}
+
+/* The names of every vhost's queues, taken now; their values are read as
+ * the stream reaches them. */
+static obj_stream *obj_stream_new(broker *b)
+{
+    obj_stream *os = calloc(1, sizeof *os);
+    size_t i = 0, nv = map_count(&b->vhosts);
+    const char *key;
+    size_t klen;
+    void *vh;
+
+    if (!os)
+        return NULL;
+    os->s.next = obj_next;
+    os->s.done = obj_done;
+    os->b = b;
+    os->fam = -1;
+    if (!(os->vhosts = calloc(nv + 1, sizeof *os->vhosts)))
+        goto fail;
+    while (map_next(&b->vhosts, &i, &key, &klen, &vh)) {
+        name_walk w = {os, (uint32_t)os->nvhosts};
+        if (os->nvhosts == nv || !(os->vhosts[os->nvhosts] = strndup(key, klen)))
+            goto fail;
+        os->nvhosts++;
+        if (stats_each_queue_name(vh, add_row, &w) != 0)
+            goto fail;
+    }
+    return os;
+fail:
+    obj_done(&os->s);
+    return NULL;
 }
 
 /* -------------------------------------------------------------- the rest */
@@ -417,24 +557,48 @@ static void info_metrics(text *t, const char *node)
     put(t, "\"} 1\n");
 }
 
+/* What follows the queues' families. */
+static void after_queues(text *t, http_ctx *x, const stats_totals *tot, const stats_node *node)
+{
+    gauge(t, "rabbitmq_connections", "Connections currently open", tot->connections);
+    gauge(t, "rabbitmq_channels", "Channels currently open", tot->channels);
+    gauge(t, "rabbitmq_consumers", "Consumers currently connected", tot->consumers);
+    gauge(t, "rabbitmq_queues", "Queues available", tot->queues);
+    churn_metrics(t, tot);
+    info_metrics(t, http_server_node(x->srv));
+    global_metrics(t, tot);
+    warren_metrics(t, node);
+}
+
 static void metrics(http_ctx *x, http_reply *r, bool per_object)
 {
     text t = {0};
     stats_totals tot;
     stats_node node;
+    obj_stream *os = NULL;
 
     stats_totals_get(x->b, &tot);
     stats_node_get(x->b, &node);
+    if (per_object) {
+        if (!(os = obj_stream_new(x->b))) {
+            r->status = 500;
+            return;
+        }
+        node_metrics(&os->head, &node, &tot);
+        after_queues(&os->tail, x, &tot, &node);
+        if (os->head.oom || os->tail.oom) {
+            obj_done(&os->s);
+            r->status = 500;
+            return;
+        }
+        r->status = 200;
+        r->stream = &os->s;
+        r->raw_type = CONTENT_TYPE;
+        return;
+    }
     node_metrics(&t, &node, &tot);
-    queue_metrics(&t, x->b, per_object);
-    gauge(&t, "rabbitmq_connections", "Connections currently open", tot.connections);
-    gauge(&t, "rabbitmq_channels", "Channels currently open", tot.channels);
-    gauge(&t, "rabbitmq_consumers", "Consumers currently connected", tot.consumers);
-    gauge(&t, "rabbitmq_queues", "Queues available", tot.queues);
-    churn_metrics(&t, &tot);
-    info_metrics(&t, http_server_node(x->srv));
-    global_metrics(&t, &tot);
-    warren_metrics(&t, &node);
+    queue_sums(&t, x->b);
+    after_queues(&t, x, &tot, &node);
     if (t.oom) {
         free(t.p);
         r->status = 500;

@@ -150,8 +150,9 @@ static void stream_free(void *cls)
     st->done(st);
 }
 
-/* A streamed body (lists.c's list of every queue): written 64 KB at a
- * time, as the socket takes it, so the loop is never held for the whole. */
+/* A streamed body (lists.c's list of every queue, metrics.c's per-object
+ * metrics): written 64 KB at a time, as the socket takes it, so the loop
+ * is never held for the whole.  JSON unless the handler named a type. */
 static enum MHD_Result send_stream(struct MHD_Connection *mc, http_reply *r)
 {
     struct MHD_Response *resp =
@@ -164,7 +165,7 @@ static enum MHD_Result send_stream(struct MHD_Connection *mc, http_reply *r)
         return MHD_NO;
     }
     r->stream = NULL;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->raw_type ? r->raw_type : "application/json");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     ret = MHD_queue_response(mc, (unsigned)r->status, resp);
     MHD_destroy_response(resp);

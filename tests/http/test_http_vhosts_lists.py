@@ -172,3 +172,62 @@ def test_management_user_sees_only_its_vhosts(two):
     # monitoring sees every vhost
     s, qs = call(port, 'GET', '/api/queues', user='mon', password='pw')
     assert [(q['vhost'], q['name']) for q in qs] == [('/', 'q1'), ('v2', 'q2'), ('v2', 'q3')]
+
+
+def wait_for(fn, timeout=10):
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(0.1)
+
+
+def test_management_user_sees_its_own_sessions_and_its_vhosts_totals(two):
+    """As RabbitMQ 3.10 answers a management-tagged user (checked on the
+    reference node): /api/connections and /api/channels list only its own;
+    another user's connection or channel by name is 401 "User not
+    authorised to access object" (GET and DELETE); /api/overview's totals
+    cover only its vhosts, connections and channels only its own, and
+    object_totals has no "consumers".  Monitoring users see everything."""
+    import urllib.parse
+    port = two.mgmt_port
+    assert call(port, 'PUT', '/api/users/mgr', {'password': 'pw', 'tags': 'management'})[0] == 201
+    assert call(port, 'PUT', '/api/permissions/v2/mgr', {'configure': '.*', 'write': '.*', 'read': '.*'})[0] == 201
+    assert call(port, 'PUT', '/api/users/mon', {'password': 'pw', 'tags': 'monitoring'})[0] == 201
+    own = pika.BlockingConnection(pika.URLParameters('amqp://mgr:pw@127.0.0.1:%d/v2' % two.port))
+    own.channel()
+    try:
+        conns = wait_for(lambda: [c for c in call(port, 'GET', '/api/connections')[1] if c['user'] == 'mgr'])
+        assert conns
+        s, mine = call(port, 'GET', '/api/connections', user='mgr', password='pw')
+        assert s == 200 and [c['user'] for c in mine] == ['mgr']
+        s, chans = call(port, 'GET', '/api/channels', user='mgr', password='pw')
+        assert s == 200 and [c['user'] for c in chans] == ['mgr']
+        s, page = call(port, 'GET', '/api/connections?page=1', user='mgr', password='pw')
+        assert page['total_count'] == 1
+        guest_conn = [c for c in call(port, 'GET', '/api/connections')[1] if c['user'] == 'guest'][0]['name']
+        guest_chan = [c for c in call(port, 'GET', '/api/channels')[1] if c['user'] == 'guest'][0]['name']
+        theirs = (401, {'error': 'not_authorised', 'reason': 'User not authorised to access object'})
+        q = lambda n: urllib.parse.quote(n, safe='')  # noqa: E731
+        assert call(port, 'GET', '/api/connections/' + q(guest_conn), user='mgr', password='pw') == theirs
+        assert call(port, 'GET', '/api/channels/' + q(guest_chan), user='mgr', password='pw') == theirs
+        assert call(port, 'DELETE', '/api/connections/' + q(guest_conn), user='mgr', password='pw') == theirs
+        assert call(port, 'GET', '/api/connections/' + q(guest_conn))[0] == 200  # still open
+        assert call(port, 'GET', '/api/connections/' + q(mine[0]['name']), user='mgr', password='pw')[0] == 200
+        s, o = call(port, 'GET', '/api/overview', user='mgr', password='pw')
+        assert s == 200
+        ot = o['object_totals']
+        assert 'consumers' not in ot
+        assert ot['connections'] == 1 and ot['channels'] == 1
+        assert ot['queues'] == 2  # v2's q2, q3; not /'s q1
+        assert o['queue_totals']['messages_ready'] == 1  # q3's; q1's two are in /
+        s, o = call(port, 'GET', '/api/overview', user='mon', password='pw')
+        assert o['object_totals']['connections'] == 3 and o['object_totals']['queues'] == 3
+        assert o['object_totals']['consumers'] == 1
+        assert o['queue_totals']['messages_ready'] == 3
+        s, all_ = call(port, 'GET', '/api/connections', user='mon', password='pw')
+        assert sorted(c['user'] for c in all_) == ['guest', 'guest', 'mgr']
+    finally:
+        own.close()

@@ -604,3 +604,64 @@ def test_real_prometheus_scrapes_warren(broker_factory, tmp_path):
         conn.close()
     finally:
         prom.stop()
+
+
+def test_per_object_is_streamed_in_slices_and_consistent(broker_factory):
+    """/metrics/per-object is written as the client reads it (chunked, not
+    built whole in one loop turn): while a slow reader holds it half-read,
+    AMQP clients are served and queues come and go; every family then lists
+    the same queues, each queue once, with the values read for it."""
+    b = broker_factory(prometheus=True)
+    conn = pika.BlockingConnection(pika.URLParameters(b.url))
+    ch = conn.channel()
+    n = 1000
+    for i in range(n):
+        ch.queue_declare('po-%05d' % i)
+    ch.basic_publish('', 'po-00007', b'x')
+    ch.basic_publish('', 'po-00999', b'y')
+    ch.basic_publish('', 'po-00999', b'y')
+    s = socket.create_connection(('127.0.0.1', b.prom_port), timeout=10)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.sendall(b'GET /metrics/per-object HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    head = b''
+    while b'\r\n\r\n' not in head:
+        head += s.recv(1024)
+    headers, _, body = head.partition(b'\r\n\r\n')
+    assert b' 200 ' in headers.split(b'\r\n')[0]
+    assert b'transfer-encoding: chunked' in headers.lower(), headers
+    assert b'content-type: text/plain; version=0.0.4' in headers.lower()
+    # half-read: the broker still serves AMQP, and queues are deleted and made
+    ch.queue_declare('po-late')
+    for i in range(n - 10, n - 1):
+        ch.queue_delete('po-%05d' % i)
+    assert ch.queue_declare('po-00007', passive=True).method.message_count == 1
+    while True:
+        piece = s.recv(65536)
+        if not piece:
+            break
+        body += piece
+    s.close()
+    # undo the chunked encoding
+    text, rest = b'', body
+    while True:
+        size_line, _, rest = rest.partition(b'\r\n')
+        size = int(size_line.split(b';')[0], 16)
+        if size == 0:
+            break
+        text += rest[:size]
+        rest = rest[size + 2:]
+    fams = parse_strict(text.decode())
+    sets = {}
+    for m in QUEUE_METRICS:
+        names = [labels['queue'] for (_n, labels, _v) in fams[m]['samples']]
+        assert len(names) == len(set(names)), m
+        sets[m] = set(names)
+    first = sets[QUEUE_METRICS[0]]
+    assert all(v == first for v in sets.values())
+    assert 'po-00000' in first and 'po-00007' in first and len(first) >= n - 9
+    assert value(fams, 'rabbitmq_queue_messages_ready', vhost='/', queue='po-00007') == 1
+    assert 'rabbitmq_connections' in fams and 'warren_confirm_latency_seconds' in fams
+    fams2 = parse_strict(scrape(b.prom_port, '/metrics/per-object'))
+    names2 = {labels['queue'] for (_n, labels, _v) in fams2['rabbitmq_queue_messages']['samples']}
+    assert 'po-late' in names2 and 'po-00995' not in names2 and len(names2) == n - 9 + 1
+    conn.close()
