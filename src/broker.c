@@ -200,6 +200,17 @@ static void empty_vhost(vhost *vh)
     }
 }
 
+void broker_defs_batch_begin(broker *b)
+{
+    if (b->st)
+        store_defs_batch_begin(b->st);
+}
+
+int broker_defs_batch_end(broker *b)
+{
+    return b->st ? store_defs_batch_end(b->st) : 0;
+}
+
 int broker_delete_vhost(broker *b, const char *name)
 {
     vhost *vh = broker_vhost(b, name, strlen(name));

@@ -71,6 +71,11 @@ int broker_delete_vhost(broker *b, const char *name);
 /* Close (320 CONNECTION_FORCED, text) every AMQP connection of a user:
  * RabbitMQ's answer to the user's deletion. */
 void broker_close_user_connections(broker *b, const char *user, const char *text);
+/* Many definitions at once (an import): what is declared between the two
+ * calls, in one loop turn, is synced to disk once, at the end.  end: 0, or
+ * -1 when the sync failed (what was declared may not survive a restart). */
+void broker_defs_batch_begin(broker *b);
+int broker_defs_batch_end(broker *b);
 int broker_run(broker *b);
 void broker_free(broker *b);
 

@@ -292,6 +292,8 @@ struct defs {
     char dir[4096];
     int fd;
     uint64_t size;              /* the end of the last whole record */
+    bool batch;                 /* appends wait for defs_sync */
+    bool unsynced;              /* appended in the batch, not yet synced */
 };
 
 static int write_all(int fd, const void *p, size_t n)
@@ -462,8 +464,9 @@ int defs_append(defs *d, const store_def *def)
         return -1;
     }
     /* always at the end of the last whole record, never behind a part */
-    if (store_pwrite_all(d->fd, w.buf, w.len, d->size) == 0 && fdatasync(d->fd) == 0) {
+    if (store_pwrite_all(d->fd, w.buf, w.len, d->size) == 0 && (d->batch || fdatasync(d->fd) == 0)) {
         d->size += w.len;
+        d->unsynced = d->batch;
         rc = 0;
     } else {
         log_error("store: cannot write %s: %s", d->path, strerror(errno));
@@ -475,6 +478,23 @@ int defs_append(defs *d, const store_def *def)
     }
     free(w.buf);
     return rc;
+}
+
+void defs_batch(defs *d)
+{
+    d->batch = true;
+}
+
+int defs_sync(defs *d)
+{
+    bool unsynced = d->unsynced;
+
+    d->batch = d->unsynced = false;
+    if (unsynced && fdatasync(d->fd) < 0) {
+        log_error("store: cannot sync %s: %s", d->path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 int defs_rewrite(defs *d, defs_fill_fn *fill, void *ctx)

@@ -157,6 +157,11 @@ typedef int defs_replay_fn(void *ctx, const store_def *d);
 int defs_open(defs **d, const char *dir, defs_replay_fn *fn, void *ctx);
 /* Append a record and fdatasync it.  0 or -1 (logged). */
 int defs_append(defs *d, const store_def *def);
+/* Many appends, one sync: after defs_batch, defs_append writes without
+ * syncing, until defs_sync syncs them all (0, or -1 logged) and ends the
+ * batch.  The caller tells no one of a batched record before defs_sync. */
+void defs_batch(defs *d);
+int defs_sync(defs *d);
 /* Replace the file with the records `fill` puts with defs_put (write new,
  * fsync, rename, fsync directory).  -1 (logged as a warning) when it
  * could not, or when fill returned -1: the file in use is whole either

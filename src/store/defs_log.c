@@ -81,6 +81,16 @@ int store_permission(store *st, const store_perm_def *d, bool add)
     return defs_append(st->defs, &def);
 }
 
+void store_defs_batch_begin(store *st)
+{
+    defs_batch(st->defs);
+}
+
+int store_defs_batch_end(store *st)
+{
+    return defs_sync(st->defs);
+}
+
 /* One record of the log at start, in order. */
 int store_replay_def(void *ctx, const store_def *d)
 {

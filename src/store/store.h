@@ -159,6 +159,11 @@ int store_user(store *st, const store_user_def *d, bool add);
 int store_permission(store *st, const store_perm_def *d, bool add);
 /* A vhost beyond "/" made (add) or deleted (after everything in it). */
 int store_vhost(store *st, amqp_str name, bool add);
+/* Many definitions, one fdatasync (a definitions import): between the two
+ * calls, which must come in one loop turn, the records above are written
+ * but not synced; store_defs_batch_end syncs them (0, or -1 logged). */
+void store_defs_batch_begin(store *st);
+int store_defs_batch_end(store *st);
 
 /* Before sleep, first: write this turn's ack entries (acks and
  * "delivered" marks) with one write per ack file, so they are in the
