@@ -1076,6 +1076,11 @@ static json_t *connection_json(http_ctx *x, const stats_connection *s)
                   rate(s->send_oct_rate), "send_pend", 0, "ssl", 0, "state", s->state, "timeout",
                   (int)s->heartbeat, "type", "network", "user", s->user, "user_who_performed_action", s->user,
                   "vhost", s->vhost);
+    if (o) { /* the client's connection_name, as RabbitMQ shows it */
+        json_t *named = json_object_get(json_object_get(o, "client_properties"), "connection_name");
+        if (json_is_string(named))
+            json_object_set(o, "user_provided_name", named);
+    }
     return o;
 }
 
@@ -1441,47 +1446,107 @@ void http_seen_totals(http_ctx *x, stats_totals *t)
     t->channels = chans.n;
 }
 
-json_t *http_overview_stats(http_ctx *x, json_t *o)
+/* The counts' rates of change (messages ready and unacknowledged) over
+ * the last interval, summed over the vhosts want takes. */
+static void length_rates(broker *b, bool (*want)(void *ctx, const char *name), void *ctx, double *ready_rate,
+                         double *unacked_rate)
 {
-    stats_totals t;
     stats_sample h[2];
-    double ready_rate = 0, unacked_rate = 0;
-    json_t *m = json_object(), *q, *ot;
     size_t i = 0;
     void *vh;
 
-    http_seen_totals(x, &t);
-    while (map_next(&x->b->vhosts, &i, NULL, NULL, &vh)) /* the vhosts the user sees */
-        if (http_sees_vhost(x, ((vhost *)vh)->name) && stats_history(vh, h, 2) == 2 && h[1].at > h[0].at) {
+    *ready_rate = *unacked_rate = 0;
+    while (map_next(&b->vhosts, &i, NULL, NULL, &vh))
+        if (want(ctx, ((vhost *)vh)->name) && stats_history(vh, h, 2) == 2 && h[1].at > h[0].at) {
             double dt = (double)(h[1].at - h[0].at) / 1000.0;
-            ready_rate += ((double)h[1].ready - (double)h[0].ready) / dt;
-            unacked_rate += ((double)h[1].unacked - (double)h[0].unacked) / dt;
+            *ready_rate += ((double)h[1].ready - (double)h[0].ready) / dt;
+            *unacked_rate += ((double)h[1].unacked - (double)h[0].unacked) / dt;
         }
-    if (m) {
-        add_count(m, "ack", t.counters.ack, t.rates.ack);
-        add_count(m, "confirm", t.confirmed, 0);
-        add_count(m, "deliver", t.counters.deliver, t.rates.deliver);
-        add_count(m, "deliver_get", t.counters.deliver_get, t.rates.deliver_get);
-        add_count(m, "deliver_no_ack", t.counters.deliver_no_ack, t.rates.deliver_no_ack);
-        add_count(m, "drop_unroutable", t.unroutable - t.returned, 0);
-        add_count(m, "get", t.counters.get, t.rates.get);
-        add_count(m, "get_empty", t.counters.get_empty, 0);
-        add_count(m, "get_no_ack", t.counters.get_no_ack, t.rates.get_no_ack);
-        add_count(m, "publish", t.counters.publish, t.rates.publish);
-        add_count(m, "redeliver", t.counters.redeliver, t.rates.redeliver);
-        add_count(m, "return_unroutable", t.returned, 0);
+}
+
+/* message_stats of totals, as the overview and a vhost show them. */
+static json_t *totals_message_stats(const stats_totals *t)
+{
+    json_t *m = json_object();
+    if (!m)
+        return NULL;
+    add_count(m, "ack", t->counters.ack, t->rates.ack);
+    add_count(m, "confirm", t->confirmed, 0);
+    add_count(m, "deliver", t->counters.deliver, t->rates.deliver);
+    add_count(m, "deliver_get", t->counters.deliver_get, t->rates.deliver_get);
+    add_count(m, "deliver_no_ack", t->counters.deliver_no_ack, t->rates.deliver_no_ack);
+    add_count(m, "drop_unroutable", t->unroutable - t->returned, 0);
+    add_count(m, "get", t->counters.get, t->rates.get);
+    add_count(m, "get_empty", t->counters.get_empty, 0);
+    add_count(m, "get_no_ack", t->counters.get_no_ack, t->rates.get_no_ack);
+    add_count(m, "publish", t->counters.publish, t->rates.publish);
+    add_count(m, "redeliver", t->counters.redeliver, t->rates.redeliver);
+    add_count(m, "return_unroutable", t->returned, 0);
+    return m;
+}
+
+/* messages, messages_ready, messages_unacknowledged and their rates into o. */
+static void add_lengths(json_t *o, const stats_totals *t, double ready_rate, double unacked_rate)
+{
+    add_count(o, "messages", t->ready + t->unacked, ready_rate + unacked_rate);
+    add_count(o, "messages_ready", t->ready, ready_rate);
+    add_count(o, "messages_unacknowledged", t->unacked, unacked_rate);
+}
+
+static bool is_vhost(void *ctx, const char *name)
+{
+    return !strcmp(ctx, name);
+}
+
+typedef struct vhost_octets {
+    const char *vhost;
+    uint64_t recv, send;
+    double recv_rate, send_rate;
+} vhost_octets;
+
+static int add_octets(void *ctx, const stats_connection *s)
+{
+    vhost_octets *o = ctx;
+    if (!strcmp(s->vhost, o->vhost)) {
+        o->recv += s->recv_oct;
+        o->send += s->send_oct;
+        o->recv_rate += s->recv_oct_rate;
+        o->send_rate += s->send_oct_rate;
     }
+    return 0;
+}
+
+void http_vhost_stats(http_ctx *x, const char *name, json_t *o)
+{
+    stats_totals t;
+    double ready_rate, unacked_rate;
+    vhost_octets oct = {name, 0, 0, 0, 0};
+
+    stats_totals_some(x->b, is_vhost, (void *)name, &t);
+    length_rates(x->b, is_vhost, (void *)name, &ready_rate, &unacked_rate);
+    add_lengths(o, &t, ready_rate, unacked_rate);
+    json_object_set_new(o, "message_stats", totals_message_stats(&t));
+    stats_each_connection(x->b, add_octets, &oct);
+    add_count(o, "recv_oct", oct.recv, oct.recv_rate);
+    add_count(o, "send_oct", oct.send, oct.send_rate);
+}
+
+json_t *http_overview_stats(http_ctx *x, json_t *o)
+{
+    stats_totals t;
+    double ready_rate, unacked_rate;
+    json_t *q, *ot;
+
+    http_seen_totals(x, &t);
+    length_rates(x->b, sees_vhost_cb, x, &ready_rate, &unacked_rate);
     q = json_object();
-    if (q) {
-        add_count(q, "messages", t.ready + t.unacked, ready_rate + unacked_rate);
-        add_count(q, "messages_ready", t.ready, ready_rate);
-        add_count(q, "messages_unacknowledged", t.unacked, unacked_rate);
-    }
+    if (q)
+        add_lengths(q, &t, ready_rate, unacked_rate);
     ot = json_pack("{s:i,s:i,s:i,s:i}", "channels", (int)t.channels, "connections", (int)t.connections,
                    "exchanges", (int)t.exchanges, "queues", (int)t.queues);
     if (ot && sees_all_sessions(x)) /* RabbitMQ leaves it out for management users */
         json_object_set_new(ot, "consumers", json_integer((json_int_t)t.consumers));
-    json_object_set_new(o, "message_stats", m);
+    json_object_set_new(o, "message_stats", totals_message_stats(&t));
     json_object_set_new(o, "queue_totals", q);
     json_object_set_new(o, "object_totals", ot);
     return o;

@@ -22,5 +22,8 @@ json_t *http_overview_stats(http_ctx *x, json_t *o);
 /* The totals the logged-in user may see (every vhost's, or a management
  * user's vhosts with only their own connections and channels). */
 void http_seen_totals(http_ctx *x, stats_totals *t);
+/* A vhost's counts with their rates, message_stats, and its connections'
+ * recv_oct and send_oct, into o (GET /api/vhosts). */
+void http_vhost_stats(http_ctx *x, const char *name, json_t *o);
 
 #endif

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "http/body.h"
+#include "http/lists.h"
 #include "vhost.h"
 #include "warren.h"
 
@@ -549,20 +550,13 @@ int http_users_import(http_ctx *x, http_reply *r, json_t *body, bool apply)
 
 static json_t *vhost_json(http_ctx *x, vhost *vh)
 {
-    uint64_t ready = 0, unack = 0;
     const char *desc = vh == x->b->vh ? "Default virtual host" : "";
-    size_t i = 0;
-    void *v;
-
-    while (map_next(&vh->queues, &i, NULL, NULL, &v)) {
-        ready += queue_message_count(v);
-        unack += ((queue *)v)->unacked;
-    }
-    return json_pack("{s:s,s:s,s:[],s:s,s:{s:s,s:[]},s:b,s:{s:s},s:I,s:I,s:I}", "name", vh->name, "description",
-                     desc, "tags", "default_queue_type", "undefined", "metadata", "description", desc, "tags",
-                     "tracing", 0, "cluster_state", http_server_node(x->srv), "running", "messages_ready",
-                     (json_int_t)ready, "messages_unacknowledged", (json_int_t)unack, "messages",
-                     (json_int_t)(ready + unack));
+    json_t *o = json_pack("{s:s,s:s,s:[],s:s,s:{s:s,s:[]},s:b,s:{s:s}}", "name", vh->name, "description", desc,
+                          "tags", "default_queue_type", "undefined", "metadata", "description", desc, "tags",
+                          "tracing", 0, "cluster_state", http_server_node(x->srv), "running");
+    if (o) /* counts, rates, message_stats, octets (lists.c) */
+        http_vhost_stats(x, vh->name, o);
+    return o;
 }
 
 bool http_sees_vhost(http_ctx *x, const char *name)

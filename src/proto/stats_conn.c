@@ -242,7 +242,8 @@ int stats_each_connection(broker *b, int (*fn)(void *ctx, const stats_connection
 
 void stats_conn_props(stats_conncounters *cc, amqp_table client_props)
 {
-    static const char *const keep[] = {"product", "version", "platform", "capabilities", "connection_name"};
+    static const char *const keep[] = {"product", "version", "platform", "capabilities", "connection_name",
+                                       "information"};
     amqp_tbuf tb = {0};
     amqp_value v;
     size_t i;

@@ -231,3 +231,20 @@ def test_management_user_sees_its_own_sessions_and_its_vhosts_totals(two):
         assert sorted(c['user'] for c in all_) == ['guest', 'guest', 'mgr']
     finally:
         own.close()
+
+
+def test_vhost_shows_its_own_counts_rates_and_octets(two):
+    """GET /api/vhosts/{vh}: its counts with their *_details rates, its
+    message_stats and its connections' recv_oct/send_oct, as RabbitMQ's
+    (only that vhost's: v2 has q3's one message, / has q1's two)."""
+    port = two.mgmt_port
+    s, v2 = call(port, 'GET', '/api/vhosts/v2')
+    assert s == 200
+    assert v2['messages_ready'] == 1 and v2['messages'] == 1
+    assert 'rate' in v2['messages_details'] and 'rate' in v2['messages_ready_details']
+    assert v2['message_stats']['publish'] == 1
+    assert v2['recv_oct'] > 0 and v2['send_oct'] > 0 and 'rate' in v2['recv_oct_details']
+    s, root = call(port, 'GET', '/api/vhosts/%2F')
+    assert root['messages_ready'] == 2 and root['message_stats']['publish'] == 2
+    s, vs = call(port, 'GET', '/api/vhosts')
+    assert {v['name']: v['messages'] for v in vs} == {'/': 2, 'v2': 1}
