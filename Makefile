@@ -35,7 +35,8 @@ BROKER_SRC := $(AMQP_SRC) $(EV_SRC) $(STORE_SRC) $(CORE_SRC) $(PROTO_SRC) $(HTTP
 # the HTTP API's libraries (Debian's libmicrohttpd-dev, libjansson-dev)
 HTTP_LIBS  := -lmicrohttpd -ljansson
 # the password hashes of the users (auth.c): OpenSSL's libcrypto (libssl-dev)
-CRYPTO_LIBS := -lcrypto
+# TLS (src/tls.c): OpenSSL 3's libssl (libssl-dev)
+CRYPTO_LIBS := -lssl -lcrypto
 
 obj = $(patsubst %.c,build/$(1)/%.o,$(2))
 

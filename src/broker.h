@@ -31,6 +31,8 @@ struct broker {
     config cfg;
     ev_loop *loop;
     listener_set amqp;          /* the AMQP port's sockets */
+    listener_set amqps;         /* the amqps port's (--tls-port), when TLS is on */
+    struct tls_server *tls;     /* the certificate, for amqps and https (tls.h); NULL: no TLS */
     conn *conns;                /* all connections */
     uint32_t nconns;
     conn *reap;                 /* dead, freed before sleep */
