@@ -97,8 +97,12 @@ static SSL_CTX *make_ctx(const tls_options *o, char *why, size_t n)
         goto fail;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, o->key ? o->key : o->cert, SSL_FILETYPE_PEM) != 1) {
-        char what[300];
-        snprintf(what, sizeof what, "cannot load the private key %s", o->key ? o->key : o->cert);
+        char what[600];
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+            snprintf(what, sizeof what, "the private key %s does not match the certificate %s",
+                     o->key ? o->key : o->cert, o->cert);
+        else
+            snprintf(what, sizeof what, "cannot load the private key %s", o->key ? o->key : o->cert);
         ssl_errors(why, n, what);
         goto fail;
     }

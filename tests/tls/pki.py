@@ -84,3 +84,14 @@ def make_pki(d):
         out[n] = os.path.join(d, n + '.pem')
         out[n + '.key'] = os.path.join(d, n + '.key')
     return out
+
+
+def renew_server(d, ca_dir):
+    """Another server certificate (CN=localhost) from the same CA, for the
+    reload test: returns (cert, key) paths in d."""
+    os.makedirs(d, exist_ok=True)
+    for f in ('ca.pem', 'ca.key'):
+        with open(os.path.join(ca_dir, f), 'rb') as src, open(os.path.join(d, f), 'wb') as dst:
+            dst.write(src.read())
+    _leaf(d, 'server', '/CN=localhost', 'ca', SERVER_EXT)
+    return os.path.join(d, 'server.pem'), os.path.join(d, 'server.key')
