@@ -40,6 +40,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http/https.h"
 #include "http/server.h"
 #include "log.h"
 #include "recovery.h"
@@ -435,6 +436,7 @@ static void begin_shutdown(broker *b, const char *why)
     listeners_close(&b->amqp, b->loop);
     listeners_close(&b->amqps, b->loop);
     http_server_close_listeners(b->http);
+    https_close_listeners(b->https);
     http_server_close_listeners(b->metrics);
     for (c = b->conns; c; c = c->next) {
         if (c->state == CONN_DEAD)
@@ -519,6 +521,8 @@ int broker_init(broker *b, const config *cfg)
         return -1;
     if (http_server_init(&b->http, b, cfg) < 0)
         return -1;
+    if (https_init(&b->https, b->http, b->tls, cfg->mgmt_tls_port, cfg->mgmt_binds, cfg->nmgmt_binds) < 0)
+        return -1;
     if (http_server_init_metrics(&b->metrics, b, cfg) < 0)
         return -1;
     {
@@ -563,6 +567,8 @@ int broker_init(broker *b, const config *cfg)
         return -1;
     if (b->http && http_server_listen(b->http, b->loop) < 0)
         return -1;
+    if (b->https && https_listen(b->https, b->loop) < 0)
+        return -1;
     if (b->metrics && http_server_listen(b->metrics, b->loop) < 0)
         return -1;
     ev_timer_init(&b->tick, on_tick);
@@ -593,6 +599,8 @@ void broker_free(broker *b)
     }
     listeners_close(&b->amqp, b->loop);
     listeners_close(&b->amqps, b->loop);
+    https_free(b->https);
+    b->https = NULL;
     http_server_free(b->http);
     b->http = NULL;
     http_server_free(b->metrics);
