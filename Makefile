@@ -128,7 +128,7 @@ bin/worker: build/rel/tools/tutorial/worker.o $(call obj,rel,$(TUTORIAL_COMMON))
 
 bin/warren-perf: $(call obj,rel,$(PERF_SRC)) $(AMQP_OBJ)
 	@mkdir -p bin
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ -lssl -lcrypto $(LDLIBS)
 
 # A plain rabbitmq-c client, to compare warren-perf with (doc/benchmarks.md).
 bin/warren-bench-rabbitmq-c: $(call obj,rel,$(RMQC_SRC))
