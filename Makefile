@@ -35,7 +35,8 @@ BROKER_SRC := $(AMQP_SRC) $(EV_SRC) $(STORE_SRC) $(CORE_SRC) $(PROTO_SRC) $(HTTP
 # the HTTP API's libraries (Debian's libmicrohttpd-dev, libjansson-dev)
 HTTP_LIBS  := -lmicrohttpd -ljansson
 # the password hashes of the users (auth.c): OpenSSL's libcrypto (libssl-dev)
-CRYPTO_LIBS := -lcrypto
+# TLS (src/tls.c): OpenSSL 3's libssl (libssl-dev)
+CRYPTO_LIBS := -lssl -lcrypto
 
 obj = $(patsubst %.c,build/$(1)/%.o,$(2))
 
@@ -127,7 +128,7 @@ bin/worker: build/rel/tools/tutorial/worker.o $(call obj,rel,$(TUTORIAL_COMMON))
 
 bin/warren-perf: $(call obj,rel,$(PERF_SRC)) $(AMQP_OBJ)
 	@mkdir -p bin
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ -lssl -lcrypto $(LDLIBS)
 
 # A plain rabbitmq-c client, to compare warren-perf with (doc/benchmarks.md).
 bin/warren-bench-rabbitmq-c: $(call obj,rel,$(RMQC_SRC))
@@ -206,6 +207,9 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,und
 fuzz_fuzz_http_route_SRC := src/http/routes.c src/http/page.c
 fuzz_fuzz_http_body_SRC := src/http/body.c src/http/json.c
 fuzz_fuzz_http_body_LIBS := -ljansson
+# the TLS server side through memory BIOs (src/tls.c, OpenSSL)
+fuzz_fuzz_tls_SRC := src/tls.c
+fuzz_fuzz_tls_LIBS := -lssl -lcrypto
 
 .SECONDEXPANSION:
 build/fuzz/%: tests/fuzz/%.c $(AMQP_SRC) $$(fuzz_$$*_SRC)

@@ -40,10 +40,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http/https.h"
 #include "http/server.h"
 #include "log.h"
 #include "recovery.h"
 #include "store/store.h"
+#include "tls.h"
 
 #define SHUTDOWN_GRACE_MS 1000
 
@@ -100,6 +102,58 @@ static void on_amqp_accept(void *user, int fd, const struct sockaddr *peer, sock
         return;
     }
     conn_accept(b, fd, peer, peerlen);
+}
+
+/* The amqps listeners': the same, TLS first. */
+static void on_amqps_accept(void *user, int fd, const struct sockaddr *peer, socklen_t peerlen)
+{
+    broker *b = user;
+    if (b->stopping) {
+        close(fd);
+        return;
+    }
+    conn_accept_tls(b, b->tls, fd, peer, peerlen);
+}
+
+/* SIGHUP: the certificate, key and CA are read again (a renewed
+ * certificate); open connections keep the session they have. */
+static void reload_tls(broker *b)
+{
+    char why[512];
+    if (!b->tls)
+        return;
+    if (tls_server_reload(b->tls, why, sizeof why) < 0)
+        log_error("SIGHUP: TLS certificate not reloaded, the previous one stays in use: %s", why);
+    else
+        log_info("SIGHUP: TLS certificate, key and CA reloaded from %s", b->cfg.tls_cert);
+}
+
+/* amqps: the context from the files, and the addresses bound (as the
+ * AMQP port's: --tls-bind, else --bind's, else the loopback pair). */
+static int init_tls(broker *b)
+{
+    const config *cfg = &b->cfg;
+    tls_options o = {.cert = cfg->tls_cert, .key = cfg->tls_key, .ca = cfg->tls_ca, .verify = cfg->tls_verify};
+    const char *const *binds = cfg->ntls_binds ? cfg->tls_binds : cfg->binds;
+    int i, n = cfg->ntls_binds ? cfg->ntls_binds : cfg->nbinds;
+    char why[512];
+
+    listeners_init(&b->amqps, cfg->tls_port, on_amqps_accept, b);
+    if (!cfg->tls_cert)
+        return 0;
+    if (tls_server_new(&b->tls, &o, why, sizeof why) < 0)
+        return log_error("TLS: %s", why), -1;
+    b->amqps.label = "amqps (TLS) listening";
+    if (n == 0) {
+        if (listeners_bind(&b->amqps, "127.0.0.1", true) < 0)
+            return -1;
+        listeners_bind(&b->amqps, "::1", false);
+    } else {
+        for (i = 0; i < n; i++)
+            if (listeners_bind(&b->amqps, binds[i], true) < 0)
+                return -1;
+    }
+    return 0;
 }
 
 /* ----------------------------------------------------------------- loop */
@@ -391,7 +445,9 @@ static void begin_shutdown(broker *b, const char *why)
     b->stopping = true;
     log_info("%s: shutting down", why);
     listeners_close(&b->amqp, b->loop);
+    listeners_close(&b->amqps, b->loop);
     http_server_close_listeners(b->http);
+    https_close_listeners(b->https);
     http_server_close_listeners(b->metrics);
     for (c = b->conns; c; c = c->next) {
         if (c->state == CONN_DEAD)
@@ -415,6 +471,8 @@ static void on_signal(ev_loop *loop, ev_io *io, uint32_t events)
     while (read(io->fd, &si, sizeof si) == (ssize_t)sizeof si) {
         if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)
             begin_shutdown(b, si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+        else if (si.ssi_signo == SIGHUP && b->tls)
+            reload_tls(b);
         else if (si.ssi_signo == SIGHUP)
             /* as RabbitMQ: a closed terminal, logrotate or `systemctl
              * reload` must not stop the broker */
@@ -470,7 +528,11 @@ int broker_init(broker *b, const config *cfg)
             if (listeners_bind(&b->amqp, b->cfg.binds[i], true) < 0)
                 return -1;
     }
+    if (init_tls(b) < 0)
+        return -1;
     if (http_server_init(&b->http, b, cfg) < 0)
+        return -1;
+    if (https_init(&b->https, b->http, b->tls, cfg->mgmt_tls_port, cfg->mgmt_binds, cfg->nmgmt_binds) < 0)
         return -1;
     if (http_server_init_metrics(&b->metrics, b, cfg) < 0)
         return -1;
@@ -512,7 +574,11 @@ int broker_init(broker *b, const config *cfg)
         return log_error("signalfd: %s", strerror(errno)), -1;
     if (listeners_listen(&b->amqp, b->loop) < 0)
         return -1;
+    if (listeners_listen(&b->amqps, b->loop) < 0)
+        return -1;
     if (b->http && http_server_listen(b->http, b->loop) < 0)
+        return -1;
+    if (b->https && https_listen(b->https, b->loop) < 0)
         return -1;
     if (b->metrics && http_server_listen(b->metrics, b->loop) < 0)
         return -1;
@@ -543,6 +609,9 @@ void broker_free(broker *b)
         conn_free(c);
     }
     listeners_close(&b->amqp, b->loop);
+    listeners_close(&b->amqps, b->loop);
+    https_free(b->https);
+    b->https = NULL;
     http_server_free(b->http);
     b->http = NULL;
     http_server_free(b->metrics);
@@ -565,6 +634,8 @@ void broker_free(broker *b)
         close(b->sigfd);
     ev_loop_free(b->loop);
     auth_db_free(&b->auth);
+    tls_server_free(b->tls);
+    b->tls = NULL;
     obuf_release_cache();
     log_info("stopped");
 }

@@ -31,6 +31,8 @@ struct broker {
     config cfg;
     ev_loop *loop;
     listener_set amqp;          /* the AMQP port's sockets */
+    listener_set amqps;         /* the amqps port's (--tls-port), when TLS is on */
+    struct tls_server *tls;     /* the certificate, for amqps and https (tls.h); NULL: no TLS */
     conn *conns;                /* all connections */
     uint32_t nconns;
     conn *reap;                 /* dead, freed before sleep */
@@ -49,6 +51,7 @@ struct broker {
     conn *sync_waiters;         /* connections with confirms awaiting a sync */
     auth_db auth;               /* who may log in (auth.c) */
     struct http_server *http;   /* the HTTP API (src/http/), NULL when off */
+    struct https_server *https;     /* https for the HTTP API (http/https.c), NULL when off */
     struct http_server *metrics;    /* the Prometheus endpoint (src/http/metrics.c), NULL when off */
     stats_histogram confirm_latency;    /* publish to confirm, every channel's (proto/channel.c) */
     uint64_t conns_opened, conns_closed;    /* since the start (proto/conn.c): opened = reached connection.open, */

@@ -20,6 +20,7 @@
 
 #include "alarm.h"
 #include "log.h"
+#include "tls.h"
 
 const struct option config_options[] = {
     {"bind", required_argument, NULL, OPT_BIND},
@@ -40,6 +41,14 @@ const struct option config_options[] = {
     {"management-bind", required_argument, NULL, OPT_MGMT_BIND},
     {"prometheus-port", required_argument, NULL, OPT_PROM_PORT},
     {"prometheus-bind", required_argument, NULL, OPT_PROM_BIND},
+    {"tls-port", required_argument, NULL, OPT_TLS_PORT},
+    {"tls-bind", required_argument, NULL, OPT_TLS_BIND},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"tls-ca", required_argument, NULL, OPT_TLS_CA},
+    {"tls-verify", required_argument, NULL, OPT_TLS_VERIFY},
+    {"tls-login-from", required_argument, NULL, OPT_TLS_LOGIN_FROM},
+    {"management-tls-port", required_argument, NULL, OPT_MGMT_TLS_PORT},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -82,6 +91,7 @@ void config_defaults(config *cfg)
     cfg->paging_threshold = 256u << 20;
     cfg->mgmt_port = 15672;
     cfg->prom_port = 15692; /* rabbitmq_prometheus's */
+    cfg->tls_port = 5671;
 }
 
 static int number(const char *name, const char *s, unsigned long long lo, unsigned long long hi,
@@ -96,6 +106,77 @@ static int number(const char *name, const char *s, unsigned long long lo, unsign
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+/* The TLS options (tls.h; doc/tls.md). */
+static int config_apply_tls(config *cfg, int opt, const char *name, const char *arg)
+{
+    unsigned long long v;
+
+    switch (opt) {
+    case OPT_TLS_PORT:
+    case OPT_MGMT_TLS_PORT:
+        if (number(name, arg, opt == OPT_TLS_PORT ? 1 : 0, 65535, &v) < 0)
+            return -1;
+        *(opt == OPT_TLS_PORT ? &cfg->tls_port : &cfg->mgmt_tls_port) = (int)v;
+        return 0;
+    case OPT_TLS_BIND:
+        if (cfg->ntls_binds == MAX_BINDS) {
+            fprintf(stderr, "warren: at most %d --tls-bind addresses\n", MAX_BINDS);
+            return -1;
+        }
+        cfg->tls_binds[cfg->ntls_binds++] = arg;
+        return 0;
+    case OPT_TLS_CERT:
+        cfg->tls_cert = arg;
+        return 0;
+    case OPT_TLS_KEY:
+        cfg->tls_key = arg;
+        return 0;
+    case OPT_TLS_CA:
+        cfg->tls_ca = arg;
+        return 0;
+    case OPT_TLS_VERIFY:
+        if (!strcmp(arg, "none"))
+            cfg->tls_verify = TLS_VERIFY_NONE;
+        else if (!strcmp(arg, "peer"))
+            cfg->tls_verify = TLS_VERIFY_PEER;
+        else if (!strcmp(arg, "require"))
+            cfg->tls_verify = TLS_VERIFY_REQUIRE;
+        else {
+            fprintf(stderr, "warren: --tls-verify: expected none, peer or require, got '%s'\n", arg);
+            return -1;
+        }
+        return 0;
+    case OPT_TLS_LOGIN_FROM:
+        /* RabbitMQ's ssl_cert_login_from values */
+        if (!strcmp(arg, "common_name"))
+            cfg->tls_login_dn = false;
+        else if (!strcmp(arg, "distinguished_name"))
+            cfg->tls_login_dn = true;
+        else {
+            fprintf(stderr, "warren: --tls-login-from: expected common_name or distinguished_name, got '%s'\n",
+                    arg);
+            return -1;
+        }
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+int config_check_tls(const config *cfg)
+{
+    if (!cfg->tls_cert && (cfg->tls_key || cfg->tls_ca || cfg->ntls_binds || cfg->mgmt_tls_port)) {
+        fprintf(stderr, "warren: the TLS options need --tls-cert (the server's certificate)\n");
+        return -1;
+    }
+    if (cfg->tls_verify != TLS_VERIFY_NONE && !cfg->tls_ca) {
+        fprintf(stderr, "warren: --tls-verify %s needs --tls-ca (the CA that signs client certificates)\n",
+                cfg->tls_verify == TLS_VERIFY_PEER ? "peer" : "require");
+        return -1;
+    }
     return 0;
 }
 
@@ -208,6 +289,15 @@ int config_apply(config *cfg, int opt, const char *name, const char *arg)
         cfg->prom_binds[cfg->nprom_binds++] = arg;
         cfg->prom_explicit = true;
         return 0;
+    case OPT_TLS_PORT:
+    case OPT_TLS_BIND:
+    case OPT_TLS_CERT:
+    case OPT_TLS_KEY:
+    case OPT_TLS_CA:
+    case OPT_TLS_VERIFY:
+    case OPT_TLS_LOGIN_FROM:
+    case OPT_MGMT_TLS_PORT:
+        return config_apply_tls(cfg, opt, name, arg);
     default:
         return -1;
     }

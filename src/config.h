@@ -40,6 +40,16 @@ typedef struct config {
     const char *prom_binds[MAX_BINDS];
     int nprom_binds;
     bool prom_explicit;
+    /* TLS (tls.h, doc/tls.md): amqps on tls_port and https for the API on
+     * mgmt_tls_port, both with the one certificate; on when tls_cert is
+     * given (amqps) and mgmt_tls_port is not 0 */
+    int tls_port;               /* default 5671, RabbitMQ's */
+    const char *tls_binds[MAX_BINDS];   /* none: --bind's addresses */
+    int ntls_binds;
+    const char *tls_cert, *tls_key, *tls_ca;
+    int tls_verify;             /* enum tls_verify; default none, as RabbitMQ */
+    bool tls_login_dn;          /* EXTERNAL takes the subject DN, not the CN */
+    int mgmt_tls_port;          /* 0: off (RabbitMQ's is 15671) */
 } config;
 
 /* The options, as getopt_long's table: the config file takes the same long
@@ -48,6 +58,8 @@ enum {
     OPT_BIND = 256, OPT_PORT, OPT_DATA, OPT_LOG, OPT_CONFIG, OPT_USER, OPT_GUEST_REMOTE, OPT_HEARTBEAT,
     OPT_FRAME_MAX, OPT_CHANNEL_MAX, OPT_MAX_MSG, OPT_DISK_FREE, OPT_MEMORY, OPT_PAGING, OPT_MGMT_PORT,
     OPT_MGMT_BIND, OPT_PROM_PORT, OPT_PROM_BIND, OPT_HELP,
+    OPT_TLS_PORT, OPT_TLS_BIND, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CA, OPT_TLS_VERIFY, OPT_TLS_LOGIN_FROM,
+    OPT_MGMT_TLS_PORT,
 };
 extern const struct option config_options[];
 
@@ -61,5 +73,8 @@ int config_load(config *cfg, const char *path);
 /* After every source is applied: the defaults that depend on them (no
  * --user at all means guest:guest). */
 void config_finish(config *cfg);
+/* The TLS options hang together (a key needs a certificate...): 0, or -1
+ * with a message on stderr. */
+int config_check_tls(const config *cfg);
 
 #endif

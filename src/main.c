@@ -49,6 +49,14 @@ static void usage(FILE *f)
             "  --management-bind ADDR   its address (repeatable; default 127.0.0.1 and ::1)\n"
             "  --prometheus-port N      Prometheus metrics, /metrics (default 15692, 0 = off)\n"
             "  --prometheus-bind ADDR   its address (repeatable; default 127.0.0.1 and ::1)\n"
+            "  --tls-cert FILE          PEM certificate (chain): turns on amqps (doc/tls.md)\n"
+            "  --tls-key FILE           its private key (default: in the --tls-cert file)\n"
+            "  --tls-ca FILE            CAs that sign client certificates\n"
+            "  --tls-verify MODE        none, peer or require a client certificate (default none)\n"
+            "  --tls-port N             amqps port (default 5671)\n"
+            "  --tls-bind ADDR          its address (repeatable; default --bind's)\n"
+            "  --tls-login-from WHAT    EXTERNAL's user: common_name (default) or distinguished_name\n"
+            "  --management-tls-port N  https for the HTTP API (0 = off, the default)\n"
             "  --help                   this text\n");
 }
 
@@ -61,6 +69,7 @@ int main(int argc, char **argv)
     int opt, idx, rc, lockfd;
     pid_t holder;
     bool cli_binds = false, cli_users = false, cli_mgmt_binds = false, cli_prom_binds = false;
+    bool cli_tls_binds = false;
 
     config_defaults(&cfg);
     /* pass 1: --help and the config files */
@@ -95,6 +104,10 @@ int main(int argc, char **argv)
             cfg.nprom_binds = 0;
             cli_prom_binds = true;
         }
+        if (opt == OPT_TLS_BIND && !cli_tls_binds) {
+            cfg.ntls_binds = 0;
+            cli_tls_binds = true;
+        }
         if (opt == OPT_USER && !cli_users) {
             cfg.nusers = 0;
             cli_users = true;
@@ -108,6 +121,8 @@ int main(int argc, char **argv)
         return 2;
     }
     config_finish(&cfg);
+    if (config_check_tls(&cfg) < 0)
+        return 2;
     log_level = cfg.log_level;
     {
         /* every connection is a descriptor: take all the system allows */

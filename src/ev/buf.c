@@ -147,6 +147,40 @@ ssize_t obuf_flush(obuf *b, int fd)
     return total;
 }
 
+ssize_t obuf_flush_with(obuf *b, obuf_writer *wr, void *ctx)
+{
+    ssize_t total = 0;
+
+    while (b->head) {
+        obuf_chunk *c = b->head;
+        ssize_t w;
+        if (c->end == c->start) {
+            if (c == b->tail) {
+                obuf_clear(b);
+                break;
+            }
+            b->head = c->next;
+            chunk_free(c);
+            continue;
+        }
+        w = wr(ctx, c->data + c->start, c->end - c->start);
+        if (w < 0)
+            return -1;
+        if (w == 0)
+            break;
+        total += w;
+        b->bytes -= (size_t)w;
+        c->start += (uint32_t)w;
+        if (c->start == c->end) {
+            b->head = c->next;
+            if (!b->head)
+                b->tail = NULL;
+            chunk_free(c);
+        }
+    }
+    return total;
+}
+
 void obuf_clear(obuf *b)
 {
     while (b->head) {

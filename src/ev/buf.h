@@ -34,6 +34,11 @@ int obuf_append(obuf *b, const void *p, size_t n);
 /* Write as much as the socket takes.  Returns bytes written (0 if it would
  * block) or -1 with errno set on a socket error. */
 ssize_t obuf_flush(obuf *b, int fd);
+/* The same through a writer of one contiguous piece (a TLS session):
+ * it returns how many bytes it took, 0 when it would block, -1 on error
+ * (errno set).  Returns as obuf_flush. */
+typedef ssize_t obuf_writer(void *ctx, const void *p, size_t n);
+ssize_t obuf_flush_with(obuf *b, obuf_writer *w, void *ctx);
 void obuf_clear(obuf *b);
 /* Return cached free chunks to malloc (at shutdown). */
 void obuf_release_cache(void);

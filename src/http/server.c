@@ -118,8 +118,11 @@ static void on_timer(ev_loop *loop, ev_timer *t)
 
 static void on_accept(void *user, int fd, const struct sockaddr *peer, socklen_t peerlen)
 {
-    http_server *s = user;
+    http_server_add_connection(user, fd, peer, peerlen);
+}
 
+void http_server_add_connection(http_server *s, int fd, const struct sockaddr *peer, socklen_t peerlen)
+{
     if (s->b->stopping) {
         close(fd);
         return;

@@ -30,6 +30,10 @@ int http_server_init(http_server **out, broker *b, const config *cfg);
 int http_server_init_metrics(http_server **out, broker *b, const config *cfg);
 /* Listen and serve from the loop; -1 logged. */
 int http_server_listen(http_server *s, ev_loop *loop);
+/* Serve a connection accepted elsewhere (the https proxy's plaintext end,
+ * http/https.c): the server owns fd from here; peer is the client's
+ * address (the loopback rules read it). */
+void http_server_add_connection(http_server *s, int fd, const struct sockaddr *peer, socklen_t peerlen);
 /* Accept no more connections (shutdown). */
 void http_server_close_listeners(http_server *s);
 /* Close every connection and free (NULL is fine). */

@@ -51,6 +51,7 @@
 
 #include "consumer.h"
 #include "log.h"
+#include "tls.h"
 
 #define HANDSHAKE_TIMEOUT_MS 10000
 /* How long a closed connection waits for the client to hang up: RabbitMQ's
@@ -63,8 +64,9 @@
 
 static void on_io(ev_loop *loop, ev_io *io, uint32_t events);
 static void on_timer(ev_loop *loop, ev_timer *t);
+static void on_tls_again(ev_loop *loop, ev_timer *t);
 
-void conn_accept(broker *b, int fd, const struct sockaddr *sa, socklen_t salen)
+static void accept_conn(broker *b, tls_server *ts, int fd, const struct sockaddr *sa, socklen_t salen)
 {
     conn *c = calloc(1, sizeof *c);
     char host[INET6_ADDRSTRLEN] = "?";
@@ -74,6 +76,15 @@ void conn_accept(broker *b, int fd, const struct sockaddr *sa, socklen_t salen)
         close(fd);
         return;
     }
+    /* TLS: the handshake happens inside the first reads (conn_read), and
+     * the handshake timer below bounds it, as every later step */
+    if (ts && !(c->tls = tls_conn_new(ts, fd))) {
+        log_warn("out of memory for a TLS session");
+        close(fd);
+        free(c);
+        return;
+    }
+    ev_timer_init(&c->tls_again, on_tls_again);
     if (sa->sa_family == AF_INET) {
         const struct sockaddr_in *in = (const void *)sa;
         inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
@@ -100,6 +111,7 @@ void conn_accept(broker *b, int fd, const struct sockaddr *sa, socklen_t salen)
     c->channel_max = b->cfg.channel_max;
     c->last_recv = c->last_send = ev_now(b->loop);
     if (ev_io_start(b->loop, &c->io, fd, EPOLLIN, on_io) < 0) {
+        tls_conn_free(c->tls);
         close(fd);
         free(c);
         return;
@@ -111,7 +123,33 @@ void conn_accept(broker *b, int fd, const struct sockaddr *sa, socklen_t salen)
         b->conns->prev = c;
     b->conns = c;
     b->nconns++;
-    log_debug("accepted connection from %s", c->peer);
+    log_debug("accepted %sconnection from %s", c->tls ? "TLS " : "", c->peer);
+}
+
+void conn_accept(broker *b, int fd, const struct sockaddr *sa, socklen_t salen)
+{
+    accept_conn(b, NULL, fd, sa, salen);
+}
+
+void conn_accept_tls(broker *b, tls_server *ts, int fd, const struct sockaddr *sa, socklen_t salen)
+{
+    accept_conn(b, ts, fd, sa, salen);
+}
+
+/* The socket's bytes, through the TLS session when there is one. */
+static ssize_t sock_read(conn *c, void *buf, size_t n)
+{
+    return c->tls ? tls_read(c->tls, buf, n) : read(c->io.fd, buf, n);
+}
+
+static ssize_t tls_writer(void *ctx, const void *p, size_t n)
+{
+    return tls_write(ctx, p, n);
+}
+
+static ssize_t sock_flush(conn *c)
+{
+    return c->tls ? obuf_flush_with(&c->out, tls_writer, c->tls) : obuf_flush(&c->out, c->io.fd);
 }
 
 /* ------------------------------------------------------------------ output */
@@ -225,6 +263,14 @@ static void update_events(conn *c)
         ev |= EPOLLIN;
     if (c->out.bytes > 0)
         ev |= EPOLLOUT;
+    if (c->tls) {
+        /* the session waits to write (a handshake message), or holds
+         * plaintext that epoll will not announce: read it next turn */
+        if (tls_wants_write(c->tls))
+            ev |= EPOLLOUT;
+        if ((ev & EPOLLIN) && tls_pending(c->tls) && !ev_timer_active(&c->tls_again))
+            ev_timer_start(c->b->loop, &c->tls_again, 0);
+    }
     ev_io_set(c->b->loop, &c->io, ev);
 }
 
@@ -248,7 +294,7 @@ void conn_flush(conn *c)
             if (channel_has_pending(c->chans[i].ch))
                 channel_flush_confirms(c->chans[i].ch);
     if (c->out.bytes > 0) {
-        ssize_t w = obuf_flush(&c->out, c->io.fd);
+        ssize_t w = sock_flush(c);
         if (w < 0) {
             conn_kill(c, errno == EPIPE || errno == ECONNRESET ? "connection reset by peer" : "socket write error");
             return;
@@ -316,12 +362,15 @@ void conn_kill(conn *c, const char *why)
         log_info("closing connection %s: %s", c->peer, why);
     /* what could still be written goes now (e.g. close-ok, an error frame) */
     if (c->out.bytes > 0)
-        obuf_flush(&c->out, c->io.fd);
+        sock_flush(c);
+    if (c->tls)
+        tls_close_notify(c->tls);
     release_channels(c);
     release_exclusive(c);
     c->state = CONN_DEAD;
     ev_io_stop(b->loop, &c->io);
     ev_timer_stop(b->loop, &c->timer);
+    ev_timer_stop(b->loop, &c->tls_again);
     c->reap_next = b->reap;
     b->reap = c;
 }
@@ -355,6 +404,8 @@ void conn_free(conn *c)
     b->nconns--;
     b->conns_closed++;
     ev_timer_stop(b->loop, &c->timer);
+    ev_timer_stop(b->loop, &c->tls_again);
+    tls_conn_free(c->tls);
     if (c->io.fd >= 0)
         close(c->io.fd);
     obuf_clear(&c->out);
@@ -463,6 +514,11 @@ void conn_unblock(conn *c)
 
 /* ------------------------------------------------------------- handshake */
 
+static bool external_ok(const conn *c)
+{
+    return c->tls && tls_peer_verified(c->tls);
+}
+
 static void send_start(conn *c)
 {
     amqp_tbuf caps = {0}, props = {0};
@@ -491,7 +547,9 @@ static void send_start(conn *c)
     m.version_major = 0;
     m.version_minor = 9;
     m.server_properties = amqp_tbuf_done(&props);
-    m.mechanisms = amqp_cstr("PLAIN AMQPLAIN");
+    /* EXTERNAL (the client certificate's name) only where there is a
+     * verified one, as RabbitMQ's rabbit_auth_mechanism_ssl offers it */
+    m.mechanisms = amqp_cstr(external_ok(c) ? "EXTERNAL PLAIN AMQPLAIN" : "PLAIN AMQPLAIN");
     m.locales = amqp_cstr("en_US");
     conn_send_method(c, 0, AMQP_CONNECTION_START, &m);
     amqp_tbuf_free(&caps);
@@ -517,12 +575,19 @@ static void read_capabilities(conn *c, amqp_table client_props)
 /* PLAIN: "\0user\0password"; AMQPLAIN: a table without its length prefix.
  * A response that is not a login attempt is no ACCESS_REFUSED but a
  * protocol error, which (before tune) closes the socket, as RabbitMQ. */
-static int parse_credentials(amqp_str mech, amqp_str resp, char *user, size_t usize, amqp_str *pass,
+static int parse_credentials(conn *c, amqp_str mech, amqp_str resp, char *user, size_t usize, amqp_str *pass,
                              amqp_error *err)
 {
     amqp_str u = {0};
 
-    if (amqp_str_eqc(mech, "PLAIN")) {
+    if (amqp_str_eqc(mech, "EXTERNAL") && external_ok(c)) {
+        /* the response is ignored, as RabbitMQ's: the name is the
+         * certificate's (--tls-login-from) */
+        if (tls_peer_name(c->tls, c->b->cfg.tls_login_dn, user, usize) < 0)
+            return amqp_fail(err, AMQP_ACCESS_REFUSED, "no %s in the client certificate, or it is too long",
+                             c->b->cfg.tls_login_dn ? "subject" : "common name (CN)");
+        return 0;
+    } else if (amqp_str_eqc(mech, "PLAIN")) {
         const char *p = resp.ptr, *end = resp.ptr + resp.len;
         const char *z1 = memchr(p, 0, resp.len), *z2;
         if (!z1)
@@ -553,6 +618,20 @@ static int parse_credentials(amqp_str mech, amqp_str resp, char *user, size_t us
     return 0;
 }
 
+/* EXTERNAL: the certificate was verified, so the user needs only to
+ * exist (no password), and guest stays on loopback (RabbitMQ's
+ * rabbit_access_control:check_user_login with no password). */
+static int check_external(conn *c, amqp_error *err)
+{
+    const auth_user *u = auth_find(&c->b->auth, c->user);
+
+    if (!u)
+        return amqp_fail(err, AMQP_ACCESS_REFUSED, "user '%s' - invalid credentials", c->user);
+    if (u->loopback_only && !c->loopback)
+        return amqp_fail(err, AMQP_ACCESS_REFUSED, "user '%s' can only connect via localhost", c->user);
+    return 0;
+}
+
 static int on_start_ok(conn *c, const amqp_connection_start_ok *m, amqp_error *err)
 {
     amqp_str pass = {0};
@@ -565,10 +644,14 @@ static int on_start_ok(conn *c, const amqp_connection_start_ok *m, amqp_error *e
 
     read_capabilities(c, m->client_properties);
     stats_conn_props(&c->stats, m->client_properties);
-    rc = parse_credentials(m->mechanism, m->response, c->user, sizeof c->user, &pass, err);
+    rc = parse_credentials(c, m->mechanism, m->response, c->user, sizeof c->user, &pass, err);
     if (rc < 0 && err->code != AMQP_ACCESS_REFUSED)
         return -1;
-    if (rc < 0 || auth_check(&c->b->auth, c->user, pass, c->loopback, err) < 0) {
+    if (rc == 0 && amqp_str_eqc(m->mechanism, "EXTERNAL"))
+        rc = check_external(c, err);
+    else if (rc == 0)
+        rc = auth_check(&c->b->auth, c->user, pass, c->loopback, err);
+    if (rc < 0) {
         log_warn("authentication failed for user '%s' from %s: %s", c->user, c->peer, err->text);
         if (!(c->cap_flags & CAP_AUTH_FAILURE_CLOSE)) {
             /* old clients get the socket closed, as RabbitMQ does */
@@ -1040,12 +1123,21 @@ static void conn_read(conn *c)
     }
     if (have)
         memcpy(rbuf, c->in, have);
-    n = read(c->io.fd, rbuf + have, rbuf_size - have);
+    n = sock_read(c, rbuf + have, rbuf_size - have);
     if (n == 0)
         return conn_kill(c, c->state == CONN_OPEN ? "client closed TCP connection" : "client closed socket");
     if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+            if (c->tls)
+                update_events(c); /* the handshake may wait to write */
             return;
+        }
+        if (c->tls && errno != ECONNRESET && errno != EPIPE) {
+            /* a refused certificate, a protocol version or cipher we do
+             * not speak, garbage: the reason, as RabbitMQ logs it */
+            log_info("TLS connection from %s refused: %s", c->peer, tls_error(c->tls));
+            return conn_kill(c, tls_error(c->tls));
+        }
         return conn_kill(c, "socket read error");
     }
     if (c->discard_input)
@@ -1061,7 +1153,7 @@ static void conn_read(conn *c)
         return;
     }
     keep_rest(c, have, (size_t)used);
-    if (held(c))
+    if (held(c) || c->tls)
         update_events(c);
 }
 
@@ -1114,7 +1206,19 @@ static void on_io(ev_loop *loop, ev_io *io, uint32_t events)
         return;
     if (events & EPOLLOUT)
         conn_flush(c);
-    if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) && !c->read_paused && c->state != CONN_DEAD)
+    /* a TLS read may have been waiting for the socket to take a write */
+    if (((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) || (c->tls && (events & EPOLLOUT) && !held(c))) &&
+        !c->read_paused && c->state != CONN_DEAD)
+        conn_read(c);
+}
+
+/* Plaintext was left inside the TLS session (the read buffer was full, or
+ * reading paused): epoll has nothing to say about it, so read it now. */
+static void on_tls_again(ev_loop *loop, ev_timer *t)
+{
+    conn *c = (conn *)((char *)t - offsetof(conn, tls_again));
+    (void)loop;
+    if (c->state != CONN_DEAD && !c->read_paused && !held(c))
         conn_read(c);
 }
 

@@ -72,6 +72,11 @@ struct conn {
     bool sync_waiting;          /* on the broker's sync waiter list */
     conn *sync_next;
     stats_conncounters stats;   /* bytes, reads, writes, client properties (stats.h) */
+    /* amqps (tls.h): the session, NULL on a plain socket; the timer reads
+     * again at once when plaintext is left decrypted inside the session,
+     * which epoll cannot signal */
+    struct tls_conn *tls;
+    ev_timer tls_again;
 };
 
 enum {
@@ -84,6 +89,10 @@ enum {
 #define CONN_OUT_HIGH (4u << 20)   /* stop delivering/reading above this */
 
 void conn_accept(broker *b, int fd, const struct sockaddr *sa, socklen_t salen);
+/* The same on the amqps port: TLS first (tls.h), with the broker's
+ * tls_server. */
+struct tls_server;
+void conn_accept_tls(broker *b, struct tls_server *ts, int fd, const struct sockaddr *sa, socklen_t salen);
 /* Queue a method frame.  Output errors mark the connection dead. */
 void conn_send_method(conn *c, uint16_t ch, uint32_t id, const void *args);
 /* Queue a method with content: method frame, header frame, body frames. */

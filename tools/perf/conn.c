@@ -26,6 +26,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "perf.h"
 
 #define PCONN_FRAME_MAX 131072u      /* what we ask for in tune-ok at most */
@@ -99,11 +102,14 @@ int perf_url_parse(const char *s, perf_url *u, char *err, size_t errlen)
     snprintf(u->user, sizeof u->user, "guest");
     snprintf(u->pass, sizeof u->pass, "guest");
     snprintf(u->vhost, sizeof u->vhost, "/");
-    if (strncmp(s, "amqp://", 7) != 0) {
-        snprintf(err, errlen, "URL must start with amqp:// (TLS is not supported): %s", s);
+    u->tls = strncmp(s, "amqps://", 8) == 0;
+    if (u->tls)
+        snprintf(u->port, sizeof u->port, "5671");
+    if (!u->tls && strncmp(s, "amqp://", 7) != 0) {
+        snprintf(err, errlen, "URL must start with amqp:// or amqps://: %s", s);
         return -1;
     }
-    p = s + 7;
+    p = s + (u->tls ? 8 : 7);
     slash = strchr(p, '/');
     if (!slash)
         slash = p + strlen(p);
@@ -200,10 +206,52 @@ static int io_error(pconn *c, const char *what)
     return PERF_EIO;
 }
 
+/* OpenSSL's reason for the last failure, into c->err. */
+static int tls_fail(pconn *c, const char *what)
+{
+    unsigned long e = ERR_get_error();
+    char buf[256];
+
+    if (e) {
+        ERR_error_string_n(e, buf, sizeof buf);
+        snprintf(c->err, sizeof c->err, "%s: %s", what, buf);
+    } else {
+        snprintf(c->err, sizeof c->err, "%s: %s", what, errno ? strerror(errno) : "connection closed");
+    }
+    ERR_clear_error();
+    return PERF_EIO;
+}
+
+static long tls_flush(pconn *c)
+{
+    long total = 0;
+
+    while (c->out_off < c->out_len) {
+        size_t len = c->out_len - c->out_off;
+        int n;
+        ERR_clear_error();
+        n = SSL_write(c->ssl, c->out + c->out_off, len > INT32_MAX ? INT32_MAX : (int)len);
+        if (n > 0) {
+            c->out_off += (size_t)n;
+            total += n;
+            continue;
+        }
+        int e = SSL_get_error(c->ssl, n);
+        if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+            break;
+        return tls_fail(c, "write");
+    }
+    if (c->out_off == c->out_len)
+        c->out_off = c->out_len = 0;
+    return total;
+}
+
 long pconn_flush(pconn *c)
 {
     long total = 0;
 
+    if (c->ssl)
+        return tls_flush(c);
     while (c->out_off < c->out_len) {
         ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
                          MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -223,6 +271,44 @@ long pconn_flush(pconn *c)
     return total;
 }
 
+/* A TLS read: as fill, over the session.  wait: poll for up to
+ * read_wait_ns first when nothing is decrypted and the socket is empty. */
+static long tls_fill(pconn *c, bool wait)
+{
+    for (;;) {
+        size_t room = c->in_cap - c->in_end;
+        int n;
+        ERR_clear_error();
+        errno = 0;
+        n = SSL_read(c->ssl, c->in + c->in_end, room > INT32_MAX ? INT32_MAX : (int)room);
+        if (n > 0) {
+            c->in_end += (size_t)n;
+            /* decrypted bytes left inside are not the socket's to signal */
+            c->drained = (size_t)n < room && !SSL_has_pending(c->ssl);
+            return n;
+        }
+        int e = SSL_get_error(c->ssl, n);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+            c->drained = true;
+            if (!wait)
+                return 0;
+            struct pollfd pfd = {.fd = c->fd, .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT};
+            int r = poll(&pfd, 1, (int)(c->read_wait_ns / 1000000));
+            if (r < 0 && errno != EINTR)
+                return io_error(c, "poll");
+            if (r <= 0)
+                return 0;
+            wait = false;
+            continue;
+        }
+        if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0)) {
+            snprintf(c->err, sizeof c->err, "the server closed the socket");
+            return PERF_EEOF;
+        }
+        return tls_fail(c, "read");
+    }
+}
+
 static long fill(pconn *c, int flags)
 {
     ssize_t n;
@@ -234,6 +320,8 @@ static long fill(pconn *c, int flags)
         c->in_end -= c->in_start;
         c->in_start = 0;
     }
+    if (c->ssl)
+        return tls_fill(c, flags == 0);
     for (;;) {
         size_t room = c->in_cap - c->in_end;
         n = recv(c->fd, c->in + c->in_end, room, flags);
@@ -265,6 +353,11 @@ int pconn_set_blocking_reads(pconn *c, int64_t timeout_ns)
 {
     struct timeval tv = {.tv_sec = (time_t)(timeout_ns / 1000000000), .tv_usec = (long)(timeout_ns % 1000000000) / 1000};
     int fl = fcntl(c->fd, F_GETFL);
+    /* TLS: the socket stays non-blocking (a blocked SSL_write would hold
+     * the reader too); pconn_fill_wait polls instead */
+    c->read_wait_ns = timeout_ns;
+    if (c->ssl)
+        return PERF_OK;
     if (fl < 0 || fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ||
         setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0)
         return io_error(c, "fcntl");
@@ -297,6 +390,9 @@ int pconn_wait(pconn *c, int events, int64_t timeout_ns)
     nfds_t n = 1;
     int r, got = 0;
 
+    /* decrypted input waits inside the session: no need to ask the socket */
+    if ((events & PCONN_IN) && c->ssl && SSL_has_pending(c->ssl))
+        return PCONN_IN;
     pfd[0].fd = c->fd;
     pfd[0].events = (short)(((events & PCONN_IN) ? POLLIN : 0) | ((events & PCONN_OUT) ? POLLOUT : 0));
     pfd[0].revents = 0;
@@ -527,6 +623,67 @@ static int tcp_connect(pconn *c, const perf_url *u)
     return PERF_OK;
 }
 
+/* ---- TLS ------------------------------------------------------------------ */
+
+static SSL_CTX *tls_ctx;
+static bool tls_verify;
+
+int perf_tls_setup(const char *cacert, const char *cert, const char *key, char *err, size_t errlen)
+{
+    tls_ctx = SSL_CTX_new(TLS_client_method());
+    if (!tls_ctx) {
+        snprintf(err, errlen, "cannot make a TLS context");
+        return -1;
+    }
+    SSL_CTX_set_min_proto_version(tls_ctx, TLS1_2_VERSION);
+    SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    tls_verify = cacert != NULL;
+    if (cacert && SSL_CTX_load_verify_locations(tls_ctx, cacert, NULL) != 1) {
+        snprintf(err, errlen, "cannot read the CA certificate %s", cacert);
+        return -1;
+    }
+    SSL_CTX_set_verify(tls_ctx, cacert ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+    if (cert && (SSL_CTX_use_certificate_chain_file(tls_ctx, cert) != 1 ||
+                 SSL_CTX_use_PrivateKey_file(tls_ctx, key ? key : cert, SSL_FILETYPE_PEM) != 1)) {
+        snprintf(err, errlen, "cannot read the client certificate %s or its key %s", cert, key ? key : cert);
+        return -1;
+    }
+    return 0;
+}
+
+/* The TLS handshake on the connected socket, within HANDSHAKE_MS. */
+static int tls_connect(pconn *c, const perf_url *u)
+{
+    uint64_t deadline = perf_now() + HANDSHAKE_MS * 1000000ull;
+    SSL *s;
+
+    if (!tls_ctx) {
+        snprintf(c->err, sizeof c->err, "amqps:// without perf_tls_setup");
+        return PERF_EPROTO;
+    }
+    if (!(s = SSL_new(tls_ctx)) || SSL_set_fd(s, c->fd) != 1) {
+        SSL_free(s);
+        return tls_fail(c, "TLS session");
+    }
+    c->ssl = s;
+    SSL_set_tlsext_host_name(s, u->host);
+    if (tls_verify)
+        SSL_set1_host(s, u->host);
+    for (;;) {
+        ERR_clear_error();
+        int r = SSL_connect(s);
+        if (r == 1)
+            return PERF_OK;
+        int e = SSL_get_error(s, r);
+        uint64_t now = perf_now();
+        if ((e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) || now >= deadline)
+            return now >= deadline ? (snprintf(c->err, sizeof c->err, "TLS handshake timed out"), PERF_ETIMEOUT)
+                                   : tls_fail(c, "TLS handshake");
+        struct pollfd pfd = {.fd = c->fd, .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT};
+        poll(&pfd, 1, (int)((deadline - now) / 1000000) + 1);
+    }
+}
+
 static void client_properties(amqp_tbuf *props, amqp_tbuf *caps, const char *name)
 {
     amqp_tbuf_bool(caps, "publisher_confirms", true);
@@ -630,6 +787,8 @@ int pconn_open(pconn *c, const perf_url *u, const char *name, int stopfd)
         return PERF_ENOMEM;
     }
     r = tcp_connect(c, u);
+    if (r == PERF_OK && u->tls)
+        r = tls_connect(c, u);
     if (r == PERF_OK)
         r = handshake(c, u, name);
     return r;
@@ -674,6 +833,9 @@ int pconn_close(pconn *c, int timeout_ms)
     }
     if (status == PERF_ETIMEOUT)
         snprintf(c->err, sizeof c->err, "no connection.close-ok within %d ms", timeout_ms);
+    if (c->ssl)
+        SSL_free(c->ssl);
+    c->ssl = NULL;
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;

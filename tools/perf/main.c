@@ -45,7 +45,10 @@ static void usage(FILE *f)
 "end-to-end latency are measured exactly.  Ctrl-C stops publishing and\n"
 "summarises; a second Ctrl-C quits at once.\n"
 "\n"
-"  --url URL            broker (default amqp://guest:guest@127.0.0.1:5672/)\n"
+"  --url URL            broker (default amqp://guest:guest@127.0.0.1:5672/); amqps:// for TLS\n"
+"  --cacert FILE        amqps://: check the broker's certificate against this CA\n"
+"                       (without it the certificate is not checked)\n"
+"  --cert FILE, --key FILE  amqps://: a client certificate and its key\n"
 "  --count N            messages per producer, then stop (default: no limit)\n"
 "                       with no producers: messages to consume in total\n"
 "  --duration S         stop publishing after S seconds (default: no limit)\n"
@@ -137,7 +140,7 @@ static int parse_opts(int argc, char **argv, perf_opts *o)
     enum {
         O_URL = 256, O_COUNT, O_DURATION, O_PRODUCERS, O_CONSUMERS, O_CTHREADS, O_SIZE, O_PERSISTENT,
         O_CONFIRM, O_AUTOACK, O_PREFETCH, O_MULTI, O_RATE, O_QUEUE, O_DURABLE, O_PREDECLARED,
-        O_NODECLARE, O_EXCHANGE, O_RKEY, O_DRAIN, O_QUIET,
+        O_NODECLARE, O_EXCHANGE, O_RKEY, O_DRAIN, O_QUIET, O_CACERT, O_CERT, O_KEY,
     };
     static const struct option longopts[] = {
         {"url", required_argument, 0, O_URL},
@@ -161,6 +164,9 @@ static int parse_opts(int argc, char **argv, perf_opts *o)
         {"routing-key", required_argument, 0, O_RKEY},
         {"drain-timeout", required_argument, 0, O_DRAIN},
         {"quiet", no_argument, 0, O_QUIET},
+        {"cacert", required_argument, 0, O_CACERT},
+        {"cert", required_argument, 0, O_CERT},
+        {"key", required_argument, 0, O_KEY},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -186,6 +192,9 @@ static int parse_opts(int argc, char **argv, perf_opts *o)
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (ch) {
         case O_URL: o->url = optarg; break;
+        case O_CACERT: o->cacert = optarg; break;
+        case O_CERT: o->cert = optarg; break;
+        case O_KEY: o->key = optarg; break;
         case O_COUNT: NUM(0, 1e15, "a message count"); o->count = (uint64_t)v; break;
         case O_DURATION: NUM(0, 1e7, "seconds"); o->duration = v; break;
         case O_PRODUCERS: NUM(0, PERF_MAX_PRODUCERS, "0..65535"); o->producers = (int)v; break;
@@ -654,6 +663,14 @@ int main(int argc, char **argv)
     const perf_opts *o = &run.o;
     if (perf_url_parse(o->url, &run.url, err, sizeof err) < 0) {
         fprintf(stderr, "warren-perf: %s\n", err);
+        return 2;
+    }
+    if (run.url.tls && perf_tls_setup(o->cacert, o->cert, o->key, err, sizeof err) < 0) {
+        fprintf(stderr, "warren-perf: %s\n", err);
+        return 2;
+    }
+    if (!run.url.tls && (o->cacert || o->cert || o->key)) {
+        fprintf(stderr, "warren-perf: --cacert, --cert and --key are for an amqps:// URL\n");
         return 2;
     }
     generated = !o->queue;

@@ -133,11 +133,17 @@ typedef struct perf_url {
     char user[256];
     char pass[256];
     char vhost[256];
+    bool tls;               /* amqps:// */
 } perf_url;
 
 /* Parse amqp://user:pass@host:port/vhost (percent-decoded; an empty or "/"
  * path is the default vhost "/", like pika).  0 or -1 with err set. */
 int perf_url_parse(const char *s, perf_url *u, char *err, size_t errlen);
+/* amqps://: the TLS client context every connection uses, made once before
+ * the threads start.  cacert NULL: the broker's certificate is not checked
+ * (a load generator's shortcut, said in --help); cert/key: a client
+ * certificate.  0 or -1 with err set. */
+int perf_tls_setup(const char *cacert, const char *cert, const char *key, char *err, size_t errlen);
 
 enum perf_status {
     PERF_OK = 0,
@@ -153,6 +159,8 @@ enum perf_status {
 
 typedef struct pconn {
     int fd;
+    void *ssl;              /* the TLS session (OpenSSL's SSL *) on amqps://, else NULL */
+    int64_t read_wait_ns;   /* TLS: how long pconn_fill_wait waits (pconn_set_blocking_reads) */
     int stopfd;             /* eventfd that interrupts waits, or -1 */
     uint32_t frame_max;
     uint8_t *in;            /* unparsed input is [in_start, in_end) */
@@ -247,6 +255,7 @@ typedef struct perf_opts {
     double drain_timeout;   /* seconds without progress before giving up */
     int consumer_threads;   /* threads the consumers are spread over */
     bool quiet;
+    const char *cacert, *cert, *key;    /* amqps:// */
 } perf_opts;
 
 struct perf_run;

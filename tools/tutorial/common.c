@@ -13,6 +13,7 @@
  */
 #include "common.h"
 
+#include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -80,19 +81,39 @@ int tut_target_parse(struct tut_target *t, const char *url, struct tut_err *err)
         return tut_fail(err, TUT_EXIT_USAGE, false,
                         "bad URL '%s': expected amqp://user:password@host:port/vhost", url);
     }
-    if (t->info.ssl) {
-        tut_target_free(t);
-        return tut_fail(err, TUT_EXIT_USAGE, false,
-                        "bad URL '%s': amqps:// (TLS) is not supported by this tool", url);
-    }
     /* "amqp://host:5672/" names the default vhost, as in pika and the
      * tutorial's examples; rabbitmq-c would read it as the empty vhost. */
     if (t->info.vhost[0] == '\0')
         t->info.vhost = "/";
     bool v6 = strchr(t->info.host, ':') != NULL;
-    snprintf(t->shown, sizeof t->shown, "amqp://%s@%s%s%s:%d/%s", t->info.user,
+    snprintf(t->shown, sizeof t->shown, "%s://%s@%s%s%s:%d/%s", t->info.ssl ? "amqps" : "amqp", t->info.user,
              v6 ? "[" : "", t->info.host, v6 ? "]" : "", t->info.port,
              strcmp(t->info.vhost, "/") == 0 ? "" : t->info.vhost);
+    return 0;
+}
+
+int tut_tls_option(struct tut_tls *tls, int opt, const char *arg)
+{
+    switch (opt) {
+    case 0x100: tls->cacert = arg; return 1;
+    case 0x101: tls->cert = arg; return 1;
+    case 0x102: tls->key = arg; return 1;
+    default: return 0;
+    }
+}
+
+int tut_target_tls(struct tut_target *t, const struct tut_tls *tls, struct tut_err *err)
+{
+    if ((tls->cacert || tls->cert || tls->key) && !t->info.ssl)
+        return tut_fail(err, TUT_EXIT_USAGE, false, "--cacert, --cert and --key are for an amqps:// URL");
+    if (t->info.ssl && !tls->cacert)
+        return tut_fail(err, TUT_EXIT_USAGE, false,
+                        "an amqps:// URL needs --cacert (the CA that signed the broker's certificate)");
+    if (!tls->cert != !tls->key)
+        return tut_fail(err, TUT_EXIT_USAGE, false, "--cert and --key go together");
+    t->cacert = tls->cacert;
+    t->cert = tls->cert;
+    t->key = tls->key;
     return 0;
 }
 
@@ -231,10 +252,26 @@ int tut_connect(struct tut_conn *c, const struct tut_target *t,
     c->state = amqp_new_connection();
     if (!c->state)
         return tut_fail(err, TUT_EXIT_ERROR, false, "out of memory");
-    amqp_socket_t *sock = amqp_tcp_socket_new(c->state);
+    amqp_socket_t *sock = t->info.ssl ? amqp_ssl_socket_new(c->state) : amqp_tcp_socket_new(c->state);
     if (!sock) {
         tut_drop(c);
         return tut_fail(err, TUT_EXIT_ERROR, false, "out of memory");
+    }
+    if (t->info.ssl) {
+        /* the broker's certificate and host name are checked (rabbitmq-c's
+         * defaults), TLS 1.2 at least */
+        amqp_ssl_socket_set_verify_peer(sock, 1);
+        amqp_ssl_socket_set_verify_hostname(sock, 1);
+        amqp_ssl_socket_set_ssl_versions(sock, AMQP_TLSv1_2, AMQP_TLSvLATEST);
+        if (amqp_ssl_socket_set_cacert(sock, t->cacert) != AMQP_STATUS_OK) {
+            tut_drop(c);
+            return tut_fail(err, TUT_EXIT_USAGE, false, "cannot read the CA certificate %s", t->cacert);
+        }
+        if (t->cert && amqp_ssl_socket_set_key(sock, t->cert, t->key) != AMQP_STATUS_OK) {
+            tut_drop(c);
+            return tut_fail(err, TUT_EXIT_USAGE, false, "cannot read the client certificate %s or key %s",
+                            t->cert, t->key);
+        }
     }
 
     struct timeval tv = to_timeval(o->connect_timeout);
@@ -406,6 +443,8 @@ bool tut_peer_closed(struct tut_conn *c, struct tut_err *err)
         tut_fail(err, TUT_EXIT_LOST, true, "the broker closed the connection");
         return true;
     }
+    /* (over TLS the bytes are records, never a readable frame: "cannot
+     * tell", and the ack goes out as it would without this check) */
     if (n < 0 || !close_waiting(buf, (size_t)n))
         return false;
     /* Read the close and answer it, as the protocol asks. */

@@ -47,11 +47,33 @@ struct tut_target {
     char *buf;                /* the URL copy amqp_parse_url cut up */
     struct amqp_connection_info info;
     char shown[300];          /* amqp://user@host:port/vhost, no password */
+    /* amqps:// (doc/tls.md): the CA to check the broker with, and a
+     * client certificate and its key (all NULL: none) */
+    const char *cacert, *cert, *key;
 };
 
 /* Parse an amqp:// URL ("amqp://user:pass@host:port/vhost").  An empty
  * path is the default vhost "/", as pika and the tutorial take it. */
 int tut_target_parse(struct tut_target *t, const char *url, struct tut_err *err);
+
+/* The TLS options both programs take (--cacert, --cert, --key), for
+ * their getopt tables, and where they go.  An amqps:// URL needs --cacert
+ * (rabbitmq-c checks the broker's certificate and host name against it);
+ * --cert and --key go together. */
+#define TUT_TLS_LONGOPTS \
+    {"cacert", required_argument, NULL, 0x100}, {"cert", required_argument, NULL, 0x101}, \
+    {"key", required_argument, NULL, 0x102}
+#define TUT_TLS_USAGE \
+    "  --cacert FILE        amqps://: the CA that signed the broker's certificate\n" \
+    "  --cert FILE          amqps://: a client certificate (with --key FILE, its key)\n"
+struct tut_tls {
+    const char *cacert, *cert, *key;
+};
+/* 1 when opt was a TLS option (stored), else 0. */
+int tut_tls_option(struct tut_tls *tls, int opt, const char *arg);
+/* Hand the options to the target after tut_target_parse: 0, or a usage
+ * error in err. */
+int tut_target_tls(struct tut_target *t, const struct tut_tls *tls, struct tut_err *err);
 void tut_target_free(struct tut_target *t);
 
 struct tut_conn_opts {

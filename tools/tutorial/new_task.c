@@ -48,6 +48,7 @@ static const char usage_text[] =
     "  --window N           unconfirmed messages in flight with --file (default 1000)\n"
     "  --confirm-timeout S  give up waiting for a confirm after S seconds (default 30)\n"
     "  --heartbeat S        AMQP heartbeat interval, 0 = off (default 10)\n"
+    TUT_TLS_USAGE
     "  -h, --help           this text\n"
     "\n"
     "Exit status: 0 sent and confirmed; 1 other error (e.g. cannot read FILE);\n"
@@ -56,6 +57,7 @@ static const char usage_text[] =
 
 struct options {
     const char *url;
+    struct tut_tls tls;          /* --cacert, --cert, --key (amqps://) */
     struct tut_queue queue;
     const char *file;
     long window;
@@ -313,6 +315,7 @@ int main(int argc, char **argv)
         {"window", required_argument, NULL, 'w'},
         {"confirm-timeout", required_argument, NULL, 't'},
         {"heartbeat", required_argument, NULL, 'b'},
+        TUT_TLS_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -338,6 +341,9 @@ int main(int argc, char **argv)
             if (tut_parse_long(optarg, 0, 65535, &o.heartbeat))
                 return usage_error("--heartbeat wants seconds (0 = off), not '%s'", optarg);
             break;
+        case 0x100: case 0x101: case 0x102:
+            tut_tls_option(&o.tls, opt, optarg);
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return TUT_EXIT_OK;
@@ -354,7 +360,7 @@ int main(int argc, char **argv)
 
     struct tut_err err = {0};
     struct tut_target target;
-    if (tut_target_parse(&target, o.url, &err)) {
+    if (tut_target_parse(&target, o.url, &err) || tut_target_tls(&target, &o.tls, &err)) {
         fprintf(stderr, "new_task: %s\n", err.msg);
         return err.exit;
     }

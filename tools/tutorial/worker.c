@@ -80,6 +80,7 @@ static const char usage_text[] =
     "  --show-redelivered   mark tasks the broker delivered before: '(redelivered)'\n"
     "  --heartbeat S        AMQP heartbeat interval, 0 = off (default 10)\n"
     "  --reconnect-max S    longest wait between reconnect attempts (default 5)\n"
+    TUT_TLS_USAGE
     "  -h, --help           this text\n"
     "\n"
     "Ctrl-C or SIGTERM: finish the task in hand, ack it, exit 0.  A second one\n"
@@ -94,6 +95,7 @@ enum failure_action { FAIL_REJECT, FAIL_REQUEUE };
 
 struct options {
     const char *url;
+    struct tut_tls tls;          /* --cacert, --cert, --key (amqps://) */
     struct tut_queue queue;
     long prefetch;
     double dot_seconds;
@@ -462,6 +464,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"show-redelivered", no_argument, NULL, 's'},
         {"heartbeat", required_argument, NULL, 'b'},
         {"reconnect-max", required_argument, NULL, 'm'},
+        TUT_TLS_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -511,6 +514,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             if (tut_parse_double(optarg, 0.1, 3600, &o->reconnect_max))
                 return usage_error("--reconnect-max wants seconds, not '%s'", optarg);
             break;
+        case 0x100: case 0x101: case 0x102:
+            tut_tls_option(&o->tls, opt, optarg);
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return -1;
@@ -547,7 +553,7 @@ int main(int argc, char **argv)
 
     struct tut_err err = {0};
     struct tut_target target;
-    if (tut_target_parse(&target, o.url, &err)) {
+    if (tut_target_parse(&target, o.url, &err) || tut_target_tls(&target, &o.tls, &err)) {
         fprintf(stderr, "worker: %s\n", err.msg);
         return err.exit;
     }

@@ -178,6 +178,12 @@ ctl_reply ctl_request(const char *method, const char *path, const char *body, co
     curl_easy_setopt(c, CURLOPT_TIMEOUT, ctl.timeout);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (ctl.cacert)
+        curl_easy_setopt(c, CURLOPT_CAINFO, ctl.cacert);
+    if (ctl.cert)
+        curl_easy_setopt(c, CURLOPT_SSLCERT, ctl.cert);
+    if (ctl.key)
+        curl_easy_setopt(c, CURLOPT_SSLKEY, ctl.key);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));

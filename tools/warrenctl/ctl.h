@@ -42,6 +42,9 @@ typedef struct ctl_settings {
     bool quiet;             /* -q: no banner lines */
     bool silent;            /* -s: no banner, no table header */
     bool no_headers;        /* --no-table-headers */
+    /* https (doc/tls.md): the CA to check the broker's certificate with,
+     * and a client certificate and key to show it */
+    const char *cacert, *cert, *key;
 } ctl_settings;
 
 extern ctl_settings ctl;

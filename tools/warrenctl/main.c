@@ -854,6 +854,8 @@ static const char global_help[] =
     "  --no-table-headers   no table header\n"
     "  -t, --timeout N      seconds to wait for each answer (default 60)\n"
     "  -p, --vhost VHOST    the virtual host (default /)\n"
+    "  --cacert FILE        https: the CA that signed the broker's certificate (default: the system's)\n"
+    "  --cert FILE, --key FILE  https: a client certificate and its key\n"
     "Precedence: command line, then the config file, then the defaults.\n"
     "Exit codes: 0 ok, 64 usage, 65 bad data or no such object, 66 unreadable input file, 67 no such user,\n"
     "  69 broker unreachable or without the endpoint, 70 broker error or already exists, 74 cannot write file,\n"
@@ -892,6 +894,9 @@ enum {
     OPT_COUNT,
     OPT_DESCRIPTION,
     OPT_TAGS,
+    OPT_CACERT,
+    OPT_CERT,
+    OPT_KEY,
 };
 
 int main(int argc, char **argv)
@@ -913,6 +918,9 @@ int main(int argc, char **argv)
         {"count", required_argument, NULL, OPT_COUNT},
         {"description", required_argument, NULL, OPT_DESCRIPTION},
         {"tags", required_argument, NULL, OPT_TAGS},
+        {"cacert", required_argument, NULL, OPT_CACERT},
+        {"cert", required_argument, NULL, OPT_CERT},
+        {"key", required_argument, NULL, OPT_KEY},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -934,7 +942,7 @@ int main(int argc, char **argv)
         /* skip an option's separate value */
         static const char *const with_value[] = {"--url", "-u", "--username", "--password", "--config",
                                                  "--formatter", "-t", "--timeout", "-p", "--vhost", "--count",
-                                                 "--description", "--tags", NULL};
+                                                 "--description", "--tags", "--cacert", "--cert", "--key", NULL};
         for (const char *const *w = with_value; *w; w++)
             if (!strcmp(argv[i], *w)) {
                 i++;
@@ -958,6 +966,9 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "u:qst:p:eh", opts, NULL)) != -1) {
         switch (c) {
         case OPT_URL: ctl.url = optarg; break;
+        case OPT_CACERT: ctl.cacert = optarg; break;
+        case OPT_CERT: ctl.cert = optarg; break;
+        case OPT_KEY: ctl.key = optarg; break;
         case 'u': ctl.username = optarg; break;
         case OPT_PASSWORD: ctl.password = optarg; break;
         case OPT_CONFIG: ctl.config = optarg; break;
