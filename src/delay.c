@@ -28,6 +28,8 @@
 
 #include <stdlib.h>
 
+#include "amqp/spec.h"
+#include "amqp/wire.h"
 #include "ev/loop.h"
 #include "log.h"
 #include "vhost.h"
@@ -126,7 +128,14 @@ static void on_held(ev_loop *loop, ev_timer *t)
         if (d->nheld)
             held_item_down(d->held, d->nheld, 0);
         d->held_bytes -= e.size;
-        queue_ready_insert(q, &e);
+        if (q->fire) {
+            /* a delayed exchange's hold: handed out as a delivery is */
+            q->unacked++;
+            q->unacked_bytes += e.size;
+            q->fire(q->fire_ctx, q, &e);
+        } else {
+            queue_ready_insert(q, &e);
+        }
     }
     if (!q->deleted && d->nheld)
         arm(q, &d->held_timer, d->held[0].due);
@@ -208,27 +217,98 @@ static uint64_t next_random(void)
 bool delay_hold(queue *q, qentry *e)
 {
     int64_t ms = delay_backoff_ms(&q->set, e->returns, next_random());
-    struct qdelay *d;
-    held_item *it;
-
     if (ms <= 0)
         return false;
-    if (!(d = side_of(q)) || grow((void **)&d->held, &d->capheld, d->nheld, sizeof *d->held) < 0) {
+    if (delay_hold_until(q, e, vhost_now_ms(q->vh) + ms) < 0) {
         log_error("queue '%s': out of memory holding a requeued message back; it is requeued at once", q->name);
         return false;
     }
+    return true;
+}
+
+int delay_hold_until(queue *q, qentry *e, int64_t due)
+{
+    struct qdelay *d;
+    held_item *it;
+
+    if (!(d = side_of(q)) || grow((void **)&d->held, &d->capheld, d->nheld, sizeof *d->held) < 0)
+        return -1;
     if (e->m && (e->flags & QE_STORED) && q->vh->st) {
-        msg_unref(e->m); /* the store has it: read back when delivered */
+        msg_unref(e->m); /* the store has it: read back when its time comes */
         e->m = NULL;
     }
     it = &d->held[d->nheld];
-    it->due = vhost_now_ms(q->vh) + ms;
+    it->due = due;
     it->e = *e;
     held_item_up(d->held, d->nheld++);
     d->held_bytes += e->size;
-    if (d->held[0].due == it->due || !ev_timer_active(&d->held_timer))
+    if (d->held[0].due == due || !ev_timer_active(&d->held_timer))
         arm(q, &d->held_timer, d->held[0].due);
+    return 0;
+}
+
+void delay_refire(queue *q, qentry *e, int64_t due)
+{
+    q->unacked--;
+    q->unacked_bytes -= e->size;
+    if (q->deleted || delay_hold_until(q, e, due) < 0) {
+        q->unacked++;
+        q->unacked_bytes += e->size;
+        log_error("queue '%s': a message to fire again is dropped (out of memory, or the queue is gone)", q->name);
+        queue_settle(q, e);
+    }
+}
+
+/* binary_to_integer: an optional sign and digits, nothing else. */
+static bool parse_int(amqp_str s, int64_t *out)
+{
+    uint32_t i = 0;
+    bool neg = false;
+    int64_t v = 0;
+    if (s.len && (s.ptr[0] == '-' || s.ptr[0] == '+'))
+        neg = s.ptr[i++] == '-';
+    if (i == s.len)
+        return false;
+    for (; i < s.len; i++) {
+        if (s.ptr[i] < '0' || s.ptr[i] > '9' || v > INT64_MAX / 10 - 10)
+            return false;
+        v = v * 10 + (s.ptr[i] - '0');
+    }
+    *out = neg ? -v : v;
     return true;
+}
+
+int64_t delay_header_ms(const uint8_t *props, uint32_t props_len)
+{
+    amqp_basic_properties p;
+    amqp_value v;
+    int64_t ms = 0;
+    double f;
+
+    if (props_len < 2 || !(amqp_get16(props) & AMQP_BASIC_HEADERS_FLAG) ||
+        amqp_basic_properties_decode(props, props_len, &p) < 0 || !amqp_table_get(p.headers, "x-delay", &v))
+        return 0;
+    switch (v.type) {
+    case 'S':
+        if (!parse_int(v.v.s, &ms))
+            return 0;
+        break;
+    case 'd':
+    case 'f':
+    case 'D':
+        f = v.type == 'd' ? v.v.d : v.type == 'f' ? (double)v.v.f : (double)(int32_t)v.v.dec.value;
+        if (v.type == 'D')
+            for (int i = 0; i < v.v.dec.scale; i++)
+                f /= 10;
+        if (!(f > 0 && f < 9e18))
+            return 0;
+        ms = (int64_t)f;
+        break;
+    default:
+        if (v.type == 'T' || !amqp_value_int(&v, &ms))
+            return 0;
+    }
+    return ms > 0 && ms <= DELAY_MAX_MS ? ms : 0;
 }
 
 uint32_t delay_held(const queue *q)

@@ -29,6 +29,24 @@ int64_t delay_backoff_ms(const queue_settings *s, uint32_t n, uint64_t rnd);
  * put back at once). */
 bool delay_hold(queue *q, qentry *e);
 
+/* Hold e back until the wall-clock ms due, then hand it to q->fire (a
+ * delayed exchange's hold) or back to the ready rings.  -1 out of
+ * memory (nothing done). */
+int delay_hold_until(queue *q, qentry *e, int64_t due);
+
+/* A hold's entry handed to q->fire that could not go out (a read that
+ * failed, its new copy lost): held again until due. */
+void delay_refire(queue *q, qentry *e, int64_t due);
+
+/* The longest x-delay the plugin takes (Erlang's longest timer); a
+ * longer one, zero, negative or not a number routes at once, as there. */
+#define DELAY_MAX_MS 4294967295ll
+/* The delay a message asks for in its x-delay header (properties as
+ * encoded), as the rabbitmq-delayed-message-exchange plugin reads it:
+ * an integer of any type but the timestamp, a string of digits, a float
+ * or decimal truncated; 0 for none (route at once). */
+int64_t delay_header_ms(const uint8_t *props, uint32_t props_len);
+
 /* e entered q's ready rings with an expiry: noted in the expiry index
  * when a message ahead of it could expire later (so the head timer alone
  * would find it late), or wherever it went (anywhere: a requeue puts it

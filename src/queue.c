@@ -234,7 +234,8 @@ uint32_t queue_delete(queue *q)
     if (q->deleted)
         return 0;
     q->deleted = true;
-    map_del(&q->vh->queues, q->name, q->namelen);
+    if (map_get(&q->vh->queues, q->name, q->namelen) == q) /* a delayed exchange's hold is in none */
+        map_del(&q->vh->queues, q->name, q->namelen);
     exchange_unbind_queue(q);
     ev_timer_stop(q->vh->loop, &q->ttl_timer);
     ev_timer_stop(q->vh->loop, &q->unused_timer);
@@ -316,6 +317,8 @@ void queue_entry_times(const queue *q, qentry *e, const uint8_t *props, uint32_t
     msg_parse_props(m, &why);
     e->priority = m->priority > q->set.max_priority ? q->set.max_priority : m->priority;
     e->expires = expiry(q, published, m->expiration);
+    if (q->fire) /* a hold: when it fires, for queue_recover */
+        e->expires = published + delay_header_ms(props, props_len);
     msg_unref(m);
 }
 
@@ -330,6 +333,16 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
         e.flags |= QE_STORED;
         e.seg = pos->seg;
         e.off = pos->off;
+    }
+    if (q->fire) {
+        /* a delayed exchange's hold: held until its time (delay.c) */
+        e.expires = 0;
+        if (delay_hold_until(q, &e, m->published + delay_header_ms(msg_props(m), m->props_len)) < 0) {
+            drop_entry(q, &e);
+            return -1;
+        }
+        q->ctr.publish++;
+        return QUEUE_OK;
     }
     if (over_limit(q, 1, m->body_len) && q->set.overflow != OVERFLOW_DROP_HEAD) {
         /* full: refused, and for reject-publish-dlx dead-lettered */
@@ -390,6 +403,11 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
 
 int queue_recover(queue *q, const qentry *e)
 {
+    if (q->fire) {
+        qentry h = *e;
+        h.expires = 0;
+        return delay_hold_until(q, &h, e->expires);
+    }
     if (e->returns && q->set.backoff_initial > 0) {
         /* came back before the restart: its back-off starts over */
         qentry h = *e;

@@ -102,6 +102,11 @@ struct queue {
     struct dl_wait *dl_head, *dl_tail;
     ev_timer dl_timer;
     struct qdelay *delay;       /* back-off holds, expiry index (delay.c); NULL until used */
+    /* A delayed exchange's hold (exchange_delayed.c), in no vhost map:
+     * every message is held until its x-delay has passed, then handed to
+     * fire as a delivery (unacked, to be settled), not to consumers. */
+    void (*fire)(void *ctx, queue *q, qentry *e);
+    void *fire_ctx;
 };
 
 /* Create and register in the vhost (arguments already validated); NULL if
