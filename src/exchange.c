@@ -81,7 +81,7 @@ int route_set_add(route_set *rs, queue *q)
 }
 
 static const exchange_type *types[] = {
-    &exchange_direct, &exchange_fanout, &exchange_topic, &exchange_headers,
+    &exchange_direct, &exchange_fanout, &exchange_topic, &exchange_headers, &exchange_delayed,
 };
 
 const exchange_type *exchange_type_find(amqp_str name)
@@ -139,6 +139,11 @@ exchange *exchange_new(vhost *vh, amqp_str name, const exchange_type *type, bool
     x->durable = durable;
     x->auto_delete = auto_delete;
     x->internal = internal;
+    if (type->init && type->init(x) < 0) {
+        x->type = NULL; /* nothing of the type's to free */
+        exchange_free(x);
+        return NULL;
+    }
     if (map_put(&vh->exchanges, x->name, x->namelen, x) < 0) {
         exchange_free(x);
         return NULL;
@@ -402,6 +407,8 @@ void exchange_delete(exchange *x)
     /* exchanges it was bound to may now have nothing left */
     while (x->dst_bindings)
         binding_remove(x->dst_bindings);
+    if (x->type->gone)
+        x->type->gone(x);
     if (x->durable && st)
         store_exchange_deleted(st, recovery_vhost_name(x->vh), (amqp_str){x->name, x->namelen});
     exchange_free(x);

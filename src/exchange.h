@@ -64,6 +64,10 @@ struct binding {
 
 struct exchange_type {
     const char *name;
+    /* Optional: set up x->index at creation (-1 out of memory); the
+     * exchange is being deleted (before its deletion is recorded). */
+    int (*init)(exchange *x);
+    void (*gone)(exchange *x);
     /* Index a new binding / forget one; bind returns -1 out of memory. */
     int (*bind)(exchange *x, binding *b);
     void (*unbind)(exchange *x, binding *b);
@@ -91,7 +95,20 @@ struct exchange {
 };
 
 extern const exchange_type exchange_default, exchange_direct, exchange_fanout, exchange_topic,
-    exchange_headers;
+    exchange_headers, exchange_delayed;
+
+/* exchange_delayed.c: x-delayed-message.  Check a new one's arguments
+ * (x-delayed-type, with the plugin's texts); the type its bindings and
+ * routing are (x->type for any other exchange); its hold (NULL for any
+ * other); how many messages it holds (RabbitMQ's messages_delayed);
+ * recovery: the hold a durable queue record names ("amq.delayed.<x>"),
+ * given its store id, or NULL when it names none. */
+int exchange_delayed_validate(amqp_table args, amqp_error *err);
+const exchange_type *exchange_delayed_inner(const exchange *x);
+queue *exchange_delayed_hold(const exchange *x);
+uint32_t exchange_delayed_count(const exchange *x);
+struct store_queue_def;
+queue *exchange_delayed_recover(vhost *vh, const struct store_queue_def *def);
 
 const exchange_type *exchange_type_find(amqp_str name);
 /* Is name, not a type, one of the words RabbitMQ answers "invalid exchange

@@ -148,6 +148,12 @@ msg *msg_with_long_header(msg *m, const char *key, int64_t value)
     return with_header(m, key, &v);
 }
 
+msg *msg_with_int_header(msg *m, const char *key, int32_t value)
+{
+    amqp_value v = {.type = 'I', .v.i = value};
+    return with_header(m, key, &v);
+}
+
 int msg_parse_props(msg *m, const char **why)
 {
     amqp_basic_properties p;

@@ -56,6 +56,8 @@ msg *msg_without_header(msg *m, const char *key);
 /* A copy of m with the header `key` set to a long (signed 64-bit) value,
  * replacing one of that name (NULL if out of memory). */
 msg *msg_with_long_header(msg *m, const char *key, int64_t value);
+/* The same with a signedint ('I') value (the delayed exchange's x-delay). */
+msg *msg_with_int_header(msg *m, const char *key, int32_t value);
 /* Bytes held by all messages in memory now. */
 uint64_t msg_live_bytes(void);
 /* Read priority and expiration from the properties into m; -1 when the

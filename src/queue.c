@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "consumer.h"
+#include "delay.h"
 #include "log.h"
 #include "store/store.h"
 
@@ -222,6 +223,7 @@ uint32_t queue_purge(queue *q)
     qentry e;
     while (pop_head(q, &e))
         drop_entry(q, &e);
+    n += delay_purge(q, drop_entry); /* held back: ready, only later */
     arm_ttl(q);
     return n;
 }
@@ -232,7 +234,8 @@ uint32_t queue_delete(queue *q)
     if (q->deleted)
         return 0;
     q->deleted = true;
-    map_del(&q->vh->queues, q->name, q->namelen);
+    if (map_get(&q->vh->queues, q->name, q->namelen) == q) /* a delayed exchange's hold is in none */
+        map_del(&q->vh->queues, q->name, q->namelen);
     exchange_unbind_queue(q);
     ev_timer_stop(q->vh->loop, &q->ttl_timer);
     ev_timer_stop(q->vh->loop, &q->unused_timer);
@@ -263,6 +266,7 @@ void queue_unref(queue *q)
     if (q->deleted)
         stats_queue_gone(q); /* acks of its messages that came after the deletion */
     queue_deadletter_forget(q, false);
+    delay_free(q);
     for (i = 0; i < q->nlevels; i++)
         qdeque_free(&q->levels[i]);
     free(q->levels);
@@ -313,6 +317,8 @@ void queue_entry_times(const queue *q, qentry *e, const uint8_t *props, uint32_t
     msg_parse_props(m, &why);
     e->priority = m->priority > q->set.max_priority ? q->set.max_priority : m->priority;
     e->expires = expiry(q, published, m->expiration);
+    if (q->fire) /* a hold: when it fires, for queue_recover */
+        e->expires = published + delay_header_ms(props, props_len);
     msg_unref(m);
 }
 
@@ -327,6 +333,16 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
         e.flags |= QE_STORED;
         e.seg = pos->seg;
         e.off = pos->off;
+    }
+    if (q->fire) {
+        /* a delayed exchange's hold: held until its time (delay.c) */
+        e.expires = 0;
+        if (delay_hold_until(q, &e, m->published + delay_header_ms(msg_props(m), m->props_len)) < 0) {
+            drop_entry(q, &e);
+            return -1;
+        }
+        q->ctr.publish++;
+        return QUEUE_OK;
     }
     if (over_limit(q, 1, m->body_len) && q->set.overflow != OVERFLOW_DROP_HEAD) {
         /* full: refused, and for reject-publish-dlx dead-lettered */
@@ -354,6 +370,8 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
             e.m = NULL;
         }
     }
+    if (e.expires && !q->expiring && q->nready)
+        delay_note_forever(q); /* those ahead never expire */
     if (qdeque_push(level_of(q, &e), &e) < 0) {
         drop_entry(q, &e);
         return -1;
@@ -362,8 +380,11 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
     q->ctr.publish++;
     if (e.expires) {
         q->expiring = true;
+        delay_note_expiry(q, &e, false);
         if (was_empty)
             arm_ttl(q);
+    } else if (q->expiring) {
+        delay_note_forever(q);
     }
     if (over_limit(q, 0, 0) && q->ncons) {
         /* as RabbitMQ's deliver-or-enqueue: what a consumer can take now
@@ -382,12 +403,28 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
 
 int queue_recover(queue *q, const qentry *e)
 {
+    if (q->fire) {
+        qentry h = *e;
+        h.expires = 0;
+        return delay_hold_until(q, &h, e->expires);
+    }
+    if (e->returns && q->set.backoff_initial > 0) {
+        /* came back before the restart: its back-off starts over */
+        qentry h = *e;
+        if (delay_hold(q, &h))
+            return 0;
+    }
+    if (e->expires && !q->expiring && q->nready)
+        delay_note_forever(q);
     if (qdeque_push(level_of(q, e), e) < 0)
         return -1;
     count_in(q, e);
     if (e->expires) {
         q->expiring = true;
+        delay_note_expiry(q, e, false);
         arm_ttl(q);
+    } else if (q->expiring) {
+        delay_note_forever(q);
     }
     return 0;
 }
@@ -415,6 +452,8 @@ bool queue_take(queue *q, qentry *out)
     return false;
 }
 
+static int ready_insert(queue *q, qentry *e);
+
 static int put_back(queue *q, qentry *e, bool returned)
 {
     q->unacked--;
@@ -432,16 +471,54 @@ static int put_back(queue *q, qentry *e, bool returned)
         queue_deadletter(q, e, "delivery_limit");
         return 0;
     }
+    if (returned && q->set.backoff_initial > 0 && delay_hold(q, e))
+        return 0; /* ready again after its back-off (delay.c) */
+    return ready_insert(q, e);
+}
+
+static int ready_insert(queue *q, qentry *e)
+{
     if (qdeque_insert_sorted(level_of(q, e), e, by_seq) < 0) {
         log_error("queue '%s': out of memory requeueing a message; it is dropped", q->name);
         drop_entry(q, e);
         return -1;
     }
     count_in(q, e);
-    if (e->expires)
+    if (e->expires) {
+        delay_note_expiry(q, e, true);
         arm_ttl(q);
+    }
     queue_mark_dirty(q);
     return 0;
+}
+
+void queue_ready_insert(queue *q, qentry *e)
+{
+    if (q->deleted)
+        drop_entry(q, e);
+    else
+        ready_insert(q, e);
+}
+
+bool queue_ready_remove(queue *q, uint8_t priority, uint64_t seq, qentry *out)
+{
+    qdeque *d = &q->levels[priority < q->nlevels ? priority : q->nlevels - 1];
+    size_t lo = 0, hi = d->len;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (qdeque_at(d, mid)->seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == d->len || qdeque_at(d, lo)->seq != seq)
+        return false;
+    *out = *qdeque_at(d, lo);
+    qdeque_remove_at(d, lo);
+    count_out(q, out);
+    if (lo == 0)
+        arm_ttl(q);
+    return true;
 }
 
 int queue_requeue(queue *q, qentry *e)

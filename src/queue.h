@@ -101,6 +101,12 @@ struct queue {
      * (deadletter.c), oldest first, tried again on dl_timer */
     struct dl_wait *dl_head, *dl_tail;
     ev_timer dl_timer;
+    struct qdelay *delay;       /* back-off holds, expiry index (delay.c); NULL until used */
+    /* A delayed exchange's hold (exchange_delayed.c), in no vhost map:
+     * every message is held until its x-delay has passed, then handed to
+     * fire as a delivery (unacked, to be settled), not to consumers. */
+    void (*fire)(void *ctx, queue *q, qentry *e);
+    void *fire_ctx;
 };
 
 /* Create and register in the vhost (arguments already validated); NULL if
@@ -153,6 +159,12 @@ void queue_touch(queue *q);
  * queues run consumer_dispatch before the loop sleeps. */
 void queue_mark_dirty(queue *q);
 uint32_t queue_message_count(const queue *q);
+
+/* For delay.c: put an entry back among the ready ones at its seq's place
+ * (a held one whose time came); take the ready entry (priority, seq) out,
+ * false when it is not there. */
+void queue_ready_insert(queue *q, qentry *e);
+bool queue_ready_remove(queue *q, uint8_t priority, uint64_t seq, qentry *out);
 
 /* deadletter.c: send e (taken out of q) to q's dead-letter exchange with
  * an x-death record of `reason`, or drop it when q has none. */

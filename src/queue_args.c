@@ -158,6 +158,62 @@ static int check_queue_type(const amqp_value *v, char *why, size_t n)
     return rc == 1 ? invalid(why, n, "\"unsupported queue type '%.*s'\"", quoted_len(v), v->v.s.ptr) : rc;
 }
 
+static void erlang_float(char *out, size_t n, double d);
+
+/* The double of a decimal (pika sends a Python Decimal so). */
+static double decimal_value(const amqp_value *v)
+{
+    return (double)(int32_t)v->v.dec.value / pow(10, v->v.dec.scale);
+}
+
+/* An integer, a float or a decimal (not a timestamp), as a double. */
+static int want_number(const amqp_value *v, double *d, char *why, size_t n)
+{
+    int64_t i;
+    if (v->type == 'D') {
+        *d = decimal_value(v);
+        return ARG_OK;
+    }
+    if (v->type == 'd' || v->type == 'f') {
+        *d = v->type == 'd' ? v->v.d : (double)v->v.f;
+        if (!isfinite(*d))
+            return invalid(why, n, "{value_not_finite,%s}", amqp_type_name(v->type));
+        return ARG_OK;
+    }
+    if (!amqp_value_int(v, &i) || v->type == 'T')
+        return invalid(why, n, "\"expected number, got %s\"", amqp_type_name(v->type));
+    *d = (double)i;
+    return ARG_OK;
+}
+
+/* x-backoff-multiplier: 1 (a fixed delay) to 1000. */
+static int check_backoff_multiplier(const amqp_value *v, char *why, size_t n)
+{
+    char f[40];
+    double d;
+    if (want_number(v, &d, why, n) < 0)
+        return ARG_INVALID;
+    erlang_float(f, sizeof f, d);
+    if (d < 1)
+        return invalid(why, n, "{value_too_small,%s}", f);
+    if (d > 1000)
+        return invalid(why, n, "{value_too_large,%s}", f);
+    return ARG_OK;
+}
+
+/* x-backoff-jitter: a fraction of the delay, 0 to 1. */
+static int check_backoff_jitter(const amqp_value *v, char *why, size_t n)
+{
+    char f[40];
+    double d;
+    if (want_number(v, &d, why, n) < 0)
+        return ARG_INVALID;
+    erlang_float(f, sizeof f, d);
+    if (d < 0 || d > 1)
+        return invalid(why, n, "{value_out_of_range,%s}", f);
+    return ARG_OK;
+}
+
 /* ------------------------------------------------------------- setters */
 
 /* Each takes a validated value; one of another type leaves the default. */
@@ -167,6 +223,19 @@ static void set_int64(void *field, const amqp_value *v)
     int64_t i;
     if (amqp_value_int(v, &i))
         *(int64_t *)field = i;
+}
+
+static void set_double(void *field, const amqp_value *v)
+{
+    int64_t i;
+    if (v->type == 'd')
+        *(double *)field = v->v.d;
+    else if (v->type == 'D')
+        *(double *)field = decimal_value(v);
+    else if (v->type == 'f')
+        *(double *)field = (double)v->v.f;
+    else if (amqp_value_int(v, &i))
+        *(double *)field = (double)i;
 }
 
 static void set_uint8(void *field, const amqp_value *v)
@@ -247,6 +316,15 @@ static const queue_arg args_table[] = {
      * quorum queue unchecked; warren checks it as the other counts. */
     {.name = "x-delivery-limit", .check = check_count, .refused_by = QT_STREAM,
      .apply = set_int64, .field = AT(delivery_limit)},
+    /* warren's back-off on requeue (delay.c); RabbitMQ has none and takes
+     * any x- argument it does not know, so these are new names */
+    {.name = "x-backoff-initial", .check = check_message_ttl, .apply = set_int64, .field = AT(backoff_initial)},
+    {.name = "x-backoff-multiplier", .check = check_backoff_multiplier, .apply = set_double,
+     .field = AT(backoff_multiplier), .needs = "x-backoff-initial", .needs_why = "backoff_but_no_initial_delay"},
+    {.name = "x-backoff-max", .check = check_message_ttl, .apply = set_int64, .field = AT(backoff_max),
+     .needs = "x-backoff-initial", .needs_why = "backoff_but_no_initial_delay"},
+    {.name = "x-backoff-jitter", .check = check_backoff_jitter, .apply = set_double, .field = AT(backoff_jitter),
+     .needs = "x-backoff-initial", .needs_why = "backoff_but_no_initial_delay"},
     {.name = "x-quorum-initial-group-size", .refused_by = QT_CLASSIC | QT_STREAM},
     {.name = "x-dead-letter-strategy", .refused_by = QT_CLASSIC | QT_STREAM},
     {.name = "x-max-age", .refused_by = QT_CLASSIC | QT_QUORUM},
@@ -450,7 +528,8 @@ void queue_args_read(queue_settings *s, amqp_table args)
     amqp_value v;
     size_t i;
 
-    *s = (queue_settings){.msg_ttl = -1, .expires = 0, .max_length = -1, .max_bytes = -1, .delivery_limit = -1};
+    *s = (queue_settings){.msg_ttl = -1, .expires = 0, .max_length = -1, .max_bytes = -1, .delivery_limit = -1,
+                          .backoff_multiplier = 2, .backoff_max = -1};
     for (i = 0; i < NARGS; i++)
         if (args_table[i].apply && amqp_table_get(args, args_table[i].name, &v))
             args_table[i].apply((char *)s + args_table[i].field, &v);

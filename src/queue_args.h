@@ -43,6 +43,11 @@ typedef struct queue_settings {
     int64_t delivery_limit;     /* x-delivery-limit, -1 none */
     queue_setting_str dlx;      /* x-dead-letter-exchange */
     queue_setting_str dlrk;     /* x-dead-letter-routing-key */
+    /* back-off on requeue (delay.c, doc/work-queues.md) */
+    int64_t backoff_initial;    /* x-backoff-initial ms, 0 none */
+    double backoff_multiplier;  /* x-backoff-multiplier, 2 by default */
+    int64_t backoff_max;        /* x-backoff-max ms, -1 no cap */
+    double backoff_jitter;      /* x-backoff-jitter, 0..1 of the delay taken off at random */
 } queue_settings;
 
 /* RabbitMQ 4's default x-delivery-limit of a quorum queue. */

@@ -74,6 +74,8 @@ static void *declare_queue(void *ctx, const store_queue_def *d)
     vhost *vh = ctx;
     queue *q;
 
+    if ((q = exchange_delayed_recover(vh, d)))
+        return q; /* a delayed exchange's hold (exchange_delayed.c) */
     if (vhost_queue(vh, d->name))
         return NULL;
     q = queue_new(vh, d->name, d->durable, false, d->auto_delete, d->arguments, NULL);
@@ -162,7 +164,7 @@ static int message(void *ctx, void *handle, const store_entry *se)
     stats_seq_mark(q->vh, se->seq, se->published); /* its age, though its body stays on disk */
     /* reading the properties costs an allocation: only when they or the
      * queue can set a priority or an expiry */
-    if (q->set.msg_ttl >= 0 || q->set.max_priority ||
+    if (q->set.msg_ttl >= 0 || q->set.max_priority || q->fire ||
         (se->props_len >= 2 && (amqp_get16(se->props) & (AMQP_BASIC_EXPIRATION_FLAG | AMQP_BASIC_PRIORITY_FLAG))))
         queue_entry_times(q, &e, se->props, se->props_len, se->published);
     return queue_recover(q, &e);
@@ -204,6 +206,12 @@ static int each_def(void *ctx, int (*emit)(void *sink, const store_def *d), void
         d.kind = DEF_EXCHANGE;
         if (emit(sink, (exchange_def(x, &d.exchange), &d)) < 0)
             return -1;
+        if (exchange_delayed_hold(x) && exchange_delayed_hold(x)->id) {
+            /* its hold's record after it, for exchange_delayed_recover */
+            d.kind = DEF_QUEUE;
+            if (emit(sink, (queue_def(exchange_delayed_hold(x), &d.queue), &d)) < 0)
+                return -1;
+        }
     }
     for (i = 0; map_next(&vh->exchanges, &i, NULL, NULL, &v);) {
         binding *b;

@@ -113,6 +113,23 @@
         return 0;                                                               \
     }                                                                           \
                                                                                 \
+    /* Take out the element at i, closing the gap from the nearer end. */     \
+    static inline void name##_remove_at(name *r, size_t i)                      \
+    {                                                                           \
+        size_t j;                                                               \
+        if (i < r->len / 2) {                                                   \
+            for (j = i; j > 0; j--)                                             \
+                *name##_at(r, j) = *name##_at(r, j - 1);                        \
+            name##_drop_front(r, 1);                                            \
+        } else {                                                                \
+            for (j = i; j + 1 < r->len; j++)                                    \
+                *name##_at(r, j) = *name##_at(r, j + 1);                        \
+            r->len--;                                                           \
+            if (r->len == 0)                                                    \
+                r->head = 0;                                                    \
+        }                                                                       \
+    }                                                                           \
+                                                                                \
     static inline void name##_shrink(name *r)                                   \
     {                                                                           \
         if (r->cap >= RING_SHRINK_CAP && r->len < r->cap / 8)                   \

@@ -46,6 +46,8 @@
  */
 #include "stats.h"
 
+#include "delay.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +244,7 @@ static void fill_queue(queue *q, stats_queue *s)
     s->auto_delete = q->auto_delete;
     s->arguments = (amqp_table){q->args, q->argslen};
     s->ready = q->nready;
+    s->delayed = delay_held(q);
     s->unacked = q->unacked;
     s->ready_bytes = q->ready_bytes;
     s->unacked_bytes = q->unacked_bytes;
@@ -332,6 +335,7 @@ static void fill_exchange(exchange *x, stats_exchange *s)
     s->rate_in = x->ctr.rate_in;
     s->rate_out = x->ctr.rate_out;
     s->bindings = x->nbindings;
+    s->delayed = exchange_delayed_count(x);
 }
 
 int stats_exchange_get(vhost *vh, amqp_str name, stats_exchange *out)

@@ -206,13 +206,15 @@ typedef struct stats_queue {
     char owner[64];             /* exclusive queues: the owner's name */
     char single_active_consumer_tag[256];  /* x-single-active-consumer: the active one, "" none */
     char exclusive_consumer_tag[256];      /* an exclusive consumer's, "" none */
+    uint32_t delayed;           /* held back by x-backoff-* (delay.c), ready when their time comes */
 } stats_queue;
 
 typedef struct stats_exchange {
     char name[256];
     char vhost[256];
-    char type[16];
+    char type[32];              /* "x-delayed-message" takes 18 */
     bool durable, auto_delete, internal;
+    uint32_t delayed;           /* x-delayed-message: messages held (the plugin's messages_delayed) */
     amqp_table arguments;       /* borrowed */
     uint64_t publish_in, publish_out;
     double rate_in, rate_out;

@@ -205,6 +205,8 @@ int vhost_declare_exchange(vhost *vh, const exchange_spec *s, bool passive, amqp
                              "invalid type '%s' for arg 'alternate-exchange' in exchange '%.*s' in vhost '%s'",
                              amqp_type_name(ae.type), (int)s->name.len, s->name.ptr, vh->name);
     }
+    if (!x && t == &exchange_delayed && exchange_delayed_validate(s->arguments, err) < 0)
+        return -1; /* as the plugin's validate, on a new exchange */
     if (x) {
         if (x->type != t)
             return amqp_fail(err, AMQP_PRECONDITION_FAILED,
@@ -409,7 +411,7 @@ static int do_bind(vhost *vh, bool add, exchange *src, queue *q, exchange *dst, 
     if (add) {
         if (b)
             return 0;
-        if (src->type->validate && src->type->validate(s->arguments, err) < 0)
+        if (exchange_delayed_inner(src)->validate && exchange_delayed_inner(src)->validate(s->arguments, err) < 0)
             return -1;
         if (!(b = binding_add(src, q, dst, s->key, s->arguments)))
             return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");

@@ -424,6 +424,11 @@ static json_t *queue_json(broker *b, const char *node, const stats_queue *s)
     json_object_set_new(o, "messages", json_integer((json_int_t)(s->ready + s->unacked)));
     json_object_set_new(o, "messages_ready", json_integer((json_int_t)s->ready));
     json_object_set_new(o, "messages_unacknowledged", json_integer((json_int_t)s->unacked));
+    {
+        amqp_value v;
+        if (amqp_table_get(s->arguments, "x-backoff-initial", &v)) /* warren's: held back (work-queues.md) */
+            json_object_set_new(o, "messages_delayed", json_integer((json_int_t)s->delayed));
+    }
     json_object_set_new(o, "name", json_string(s->name));
     json_object_set_new(o, "node", json_string(node));
     /* warren's own: the age of the oldest ready message and of the
@@ -795,6 +800,8 @@ static json_t *exchange_json(const stats_exchange *s)
         add_count(m, "publish_out", s->publish_out, s->rate_out);
         json_object_set_new(o, "message_stats", m);
     }
+    if (o && !strcmp(s->type, "x-delayed-message")) /* as the plugin's exchange info */
+        json_object_set_new(o, "messages_delayed", json_integer((json_int_t)s->delayed));
     return o;
 }
 

@@ -16,6 +16,7 @@ RabbitMQ 3.10 behaviour pinned here:
     declare with nowait (RabbitMQ reads the queue's counts only for a
     declare-ok), nor publishing to it, purging or binding it.
 """
+import os
 import time
 
 import pika
@@ -24,6 +25,8 @@ from pika.exceptions import ChannelClosedByBroker
 
 import amqp_raw as raw
 from routing_helpers import bodies, closed_with, count, drain, get_one, wait_count, wait_for
+
+EXTERNAL = bool(os.environ.get("WARREN_TEST_URL"))
 
 
 def declare(ch, q, **args):
@@ -68,7 +71,10 @@ def test_shorter_of_queue_ttl_and_expiration_wins(amqp, qname, queue_ttl, expira
     wait_count(ch, qname, 0, timeout=5)
 
 
-def test_expired_message_waits_for_the_head(amqp):
+def test_expired_message_behind_a_longer_one(amqp):
+    """RabbitMQ 3.10 leaves an expired message behind a longer-lived one
+    until it reaches the head; warren expires it where it is (issue 15,
+    point 4: doc/work-queues.md)."""
     ch = amqp.channel()
     ch.confirm_delivery()
     q, dead = amqp.name('head'), amqp.name('dead')
@@ -77,12 +83,17 @@ def test_expired_message_waits_for_the_head(amqp):
     ch.basic_publish('', q, b'A', pika.BasicProperties(expiration='60000'))
     ch.basic_publish('', q, b'B', pika.BasicProperties(expiration='1'))
     time.sleep(0.4)
-    # B expired long ago but A is ahead of it: still in the queue, counted
-    assert (count(ch, q), count(ch, dead)) == (2, 0)
-    m, _p, b = get_one(ch, q)
-    assert b == b'A'
-    # now B is at the head: dead-lettered without anyone asking for it
-    wait_for(lambda: count(ch, dead) == 1, 5, what='B dead-lettered once at the head')
+    if EXTERNAL:
+        # B expired long ago but A is ahead of it: still in the queue, counted
+        assert (count(ch, q), count(ch, dead)) == (2, 0)
+        m, _p, b = get_one(ch, q)
+        assert b == b'A'
+        # now B is at the head: dead-lettered without anyone asking for it
+        wait_for(lambda: count(ch, dead) == 1, 5, what='B dead-lettered once at the head')
+    else:
+        assert (count(ch, q), count(ch, dead)) == (1, 1)
+        m, _p, b = get_one(ch, q)
+        assert b == b'A'
     assert count(ch, q) == 0
     ((m, p, b),) = drain(ch, dead)
     assert b == b'B'

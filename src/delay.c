@@ -1,0 +1,390 @@
+/*
+ * delay.c - a queue's "not before" side structure: back-off holds and the
+ * expiry index (delay.h).
+ *
+ * Both are binary min-heaps on a time, each with one timer armed for its
+ * earliest item, so a message waiting for its time never blocks the ones
+ * behind it: they stay in the ready rings and flow at full speed.
+ *
+ * Held (back-off): a requeued entry leaves the ready rings for `held`,
+ * keyed by the wall-clock ms it may be delivered again; when that comes,
+ * queue_ready_insert puts it back at its seq's place (near the head, as
+ * any requeue).  It keeps its store record (a persistent message survives
+ * a restart; recovery holds it again for its delay, counted from the
+ * start) but not its body: a held persistent message is read back when
+ * delivered, so a storm of failing messages does not pin RAM.
+ *
+ * Expiry index: the ready rings are in publish order and a timer watches
+ * the head, which is enough while expiries grow along the queue (one
+ * x-message-ttl).  An entry that expires before one ahead of it (a short
+ * per-message expiration behind a long one, or a queue with priorities)
+ * is noted here as (expires, seq, priority); when its time comes, the
+ * entry is looked up by seq (a binary search: the rings are sorted) and,
+ * if it is still there and expired, taken out and dead-lettered with
+ * reason expired.  An item whose entry left meanwhile (delivered, purged)
+ * finds nothing and is dropped; a requeued entry is noted again.
+ */
+#include "delay.h"
+
+#include <stdlib.h>
+
+#include "amqp/spec.h"
+#include "amqp/wire.h"
+#include "ev/loop.h"
+#include "log.h"
+#include "vhost.h"
+
+typedef struct held_item {
+    int64_t due;                /* wall ms it may be delivered again */
+    qentry e;
+} held_item;
+
+typedef struct exp_item {
+    int64_t expires;
+    uint64_t seq;
+    uint8_t priority;
+} exp_item;
+
+struct qdelay {
+    queue *q;
+    held_item *held;
+    uint32_t nheld, capheld;
+    uint64_t held_bytes;
+    exp_item *exp;
+    uint32_t nexp, capexp;
+    int64_t exp_hi;             /* the latest expiry entered (INT64_MAX: one never expires) */
+    ev_timer held_timer, exp_timer;
+};
+
+/* ------------------------------------------------------------ the heaps */
+
+/* One sift-up / sift-down per heap type: the key is the first field. */
+#define HEAP_FNS(T, KEY)                                                       \
+    static void T##_up(T *v, uint32_t i)                                       \
+    {                                                                          \
+        T x = v[i];                                                            \
+        while (i > 0) {                                                        \
+            uint32_t p = (i - 1) / 2;                                          \
+            if (v[p].KEY <= x.KEY)                                             \
+                break;                                                         \
+            v[i] = v[p];                                                       \
+            i = p;                                                             \
+        }                                                                      \
+        v[i] = x;                                                              \
+    }                                                                          \
+    static void T##_down(T *v, uint32_t n, uint32_t i)                         \
+    {                                                                          \
+        T x = v[i];                                                            \
+        for (;;) {                                                             \
+            uint32_t c = 2 * i + 1;                                            \
+            if (c >= n)                                                        \
+                break;                                                         \
+            if (c + 1 < n && v[c + 1].KEY < v[c].KEY)                          \
+                c++;                                                           \
+            if (x.KEY <= v[c].KEY)                                             \
+                break;                                                         \
+            v[i] = v[c];                                                       \
+            i = c;                                                             \
+        }                                                                      \
+        v[i] = x;                                                              \
+    }
+
+HEAP_FNS(held_item, due)
+HEAP_FNS(exp_item, expires)
+
+static int grow(void **v, uint32_t *cap, uint32_t n, size_t size)
+{
+    uint32_t c;
+    void *nv;
+    if (n < *cap)
+        return 0;
+    c = *cap ? *cap * 2 : 16;
+    if (!(nv = realloc(*v, (size_t)c * size)))
+        return -1;
+    *v = nv;
+    *cap = c;
+    return 0;
+}
+
+/* --------------------------------------------------------------- timers */
+
+static void arm(queue *q, ev_timer *t, int64_t when)
+{
+    int64_t wait = when - vhost_now_ms(q->vh);
+    ev_timer_start(q->vh->loop, t, wait > 0 ? (uint64_t)wait : 0);
+}
+
+static void on_held(ev_loop *loop, ev_timer *t)
+{
+    struct qdelay *d = (struct qdelay *)((char *)t - offsetof(struct qdelay, held_timer));
+    queue *q = d->q;
+    int64_t now = vhost_now_ms(q->vh);
+    (void)loop;
+
+    q->refs++;
+    while (!q->deleted && d->nheld && d->held[0].due <= now) {
+        qentry e = d->held[0].e;
+        d->held[0] = d->held[--d->nheld];
+        if (d->nheld)
+            held_item_down(d->held, d->nheld, 0);
+        d->held_bytes -= e.size;
+        if (q->fire) {
+            /* a delayed exchange's hold: handed out as a delivery is */
+            q->unacked++;
+            q->unacked_bytes += e.size;
+            q->fire(q->fire_ctx, q, &e);
+        } else {
+            queue_ready_insert(q, &e);
+        }
+    }
+    if (!q->deleted && d->nheld)
+        arm(q, &d->held_timer, d->held[0].due);
+    queue_unref(q);
+}
+
+static void on_exp(ev_loop *loop, ev_timer *t)
+{
+    struct qdelay *d = (struct qdelay *)((char *)t - offsetof(struct qdelay, exp_timer));
+    queue *q = d->q;
+    int64_t now = vhost_now_ms(q->vh);
+    (void)loop;
+
+    q->refs++;
+    /* strictly past, as the head's expiry (queue.c expire_head) */
+    while (!q->deleted && d->nexp && d->exp[0].expires < now) {
+        exp_item it = d->exp[0];
+        qentry e;
+        d->exp[0] = d->exp[--d->nexp];
+        if (d->nexp)
+            exp_item_down(d->exp, d->nexp, 0);
+        if (queue_ready_remove(q, it.priority, it.seq, &e)) {
+            if (e.expires && e.expires < now)
+                queue_deadletter(q, &e, "expired");
+            else
+                queue_ready_insert(q, &e); /* not this one's time: cannot be, but lose nothing */
+        }
+    }
+    if (!q->deleted && d->nexp)
+        arm(q, &d->exp_timer, d->exp[0].expires + 1);
+    queue_unref(q);
+}
+
+static struct qdelay *side_of(queue *q)
+{
+    struct qdelay *d = q->delay;
+    if (d)
+        return d;
+    if (!(d = calloc(1, sizeof *d)))
+        return NULL;
+    d->q = q;
+    ev_timer_init(&d->held_timer, on_held);
+    ev_timer_init(&d->exp_timer, on_exp);
+    q->delay = d;
+    return d;
+}
+
+/* -------------------------------------------------------------- back-off */
+
+int64_t delay_backoff_ms(const queue_settings *s, uint32_t n, uint64_t rnd)
+{
+    double ms;
+    uint32_t i;
+    if (s->backoff_initial <= 0 || n == 0)
+        return 0;
+    ms = (double)s->backoff_initial;
+    for (i = 1; i < n && (s->backoff_max < 0 || ms < (double)s->backoff_max) && ms < 1e15; i++)
+        ms *= s->backoff_multiplier;
+    if (s->backoff_max >= 0 && ms > (double)s->backoff_max)
+        ms = (double)s->backoff_max;
+    if (ms > 1e15)
+        ms = 1e15;
+    if (s->backoff_jitter > 0)
+        ms -= ms * s->backoff_jitter * ((double)(rnd >> 11) / (double)(1ull << 53));
+    return (int64_t)ms;
+}
+
+static uint64_t next_random(void)
+{
+    static uint64_t x;
+    if (!x)
+        x = ev_clock_ns() | 1;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+}
+
+bool delay_hold(queue *q, qentry *e)
+{
+    int64_t ms = delay_backoff_ms(&q->set, e->returns, next_random());
+    if (ms <= 0)
+        return false;
+    if (delay_hold_until(q, e, vhost_now_ms(q->vh) + ms) < 0) {
+        log_error("queue '%s': out of memory holding a requeued message back; it is requeued at once", q->name);
+        return false;
+    }
+    return true;
+}
+
+int delay_hold_until(queue *q, qentry *e, int64_t due)
+{
+    struct qdelay *d;
+    held_item *it;
+
+    if (!(d = side_of(q)) || grow((void **)&d->held, &d->capheld, d->nheld, sizeof *d->held) < 0)
+        return -1;
+    if (e->m && (e->flags & QE_STORED) && q->vh->st) {
+        msg_unref(e->m); /* the store has it: read back when its time comes */
+        e->m = NULL;
+    }
+    it = &d->held[d->nheld];
+    it->due = due;
+    it->e = *e;
+    held_item_up(d->held, d->nheld++);
+    d->held_bytes += e->size;
+    if (d->held[0].due == due || !ev_timer_active(&d->held_timer))
+        arm(q, &d->held_timer, d->held[0].due);
+    return 0;
+}
+
+void delay_refire(queue *q, qentry *e, int64_t due)
+{
+    q->unacked--;
+    q->unacked_bytes -= e->size;
+    if (q->deleted || delay_hold_until(q, e, due) < 0) {
+        q->unacked++;
+        q->unacked_bytes += e->size;
+        log_error("queue '%s': a message to fire again is dropped (out of memory, or the queue is gone)", q->name);
+        queue_settle(q, e);
+    }
+}
+
+/* binary_to_integer: an optional sign and digits, nothing else. */
+static bool parse_int(amqp_str s, int64_t *out)
+{
+    uint32_t i = 0;
+    bool neg = false;
+    int64_t v = 0;
+    if (s.len && (s.ptr[0] == '-' || s.ptr[0] == '+'))
+        neg = s.ptr[i++] == '-';
+    if (i == s.len)
+        return false;
+    for (; i < s.len; i++) {
+        if (s.ptr[i] < '0' || s.ptr[i] > '9' || v > INT64_MAX / 10 - 10)
+            return false;
+        v = v * 10 + (s.ptr[i] - '0');
+    }
+    *out = neg ? -v : v;
+    return true;
+}
+
+int64_t delay_header_ms(const uint8_t *props, uint32_t props_len)
+{
+    amqp_basic_properties p;
+    amqp_value v;
+    int64_t ms = 0;
+    double f;
+
+    if (props_len < 2 || !(amqp_get16(props) & AMQP_BASIC_HEADERS_FLAG) ||
+        amqp_basic_properties_decode(props, props_len, &p) < 0 || !amqp_table_get(p.headers, "x-delay", &v))
+        return 0;
+    switch (v.type) {
+    case 'S':
+        if (!parse_int(v.v.s, &ms))
+            return 0;
+        break;
+    case 'd':
+    case 'f':
+    case 'D':
+        f = v.type == 'd' ? v.v.d : v.type == 'f' ? (double)v.v.f : (double)(int32_t)v.v.dec.value;
+        if (v.type == 'D')
+            for (int i = 0; i < v.v.dec.scale; i++)
+                f /= 10;
+        if (!(f > 0 && f < 9e18))
+            return 0;
+        ms = (int64_t)f;
+        break;
+    default:
+        if (v.type == 'T' || !amqp_value_int(&v, &ms))
+            return 0;
+    }
+    return ms > 0 && ms <= DELAY_MAX_MS ? ms : 0;
+}
+
+uint32_t delay_held(const queue *q)
+{
+    return q->delay ? q->delay->nheld : 0;
+}
+
+uint64_t delay_held_bytes(const queue *q)
+{
+    return q->delay ? q->delay->held_bytes : 0;
+}
+
+/* ---------------------------------------------------------- expiry index */
+
+void delay_note_expiry(queue *q, const qentry *e, bool anywhere)
+{
+    struct qdelay *d = q->delay;
+    int64_t hi = d ? d->exp_hi : 0;
+    if (!e->expires)
+        return;
+    if (!anywhere && q->nlevels == 1 && e->expires >= hi) {
+        /* as late as everything ahead of it: the head timer finds it */
+        if (d)
+            d->exp_hi = e->expires;
+        else if ((d = side_of(q)))
+            d->exp_hi = e->expires;
+        return;
+    }
+    if (!(d = side_of(q)) || grow((void **)&d->exp, &d->capexp, d->nexp, sizeof *d->exp) < 0)
+        return; /* the head timer still takes it, late */
+    d->exp[d->nexp] = (exp_item){.expires = e->expires, .seq = e->seq, .priority = e->priority};
+    exp_item_up(d->exp, d->nexp++);
+    if (d->exp[0].expires == e->expires || !ev_timer_active(&d->exp_timer))
+        arm(q, &d->exp_timer, d->exp[0].expires + 1);
+}
+
+void delay_note_forever(queue *q)
+{
+    struct qdelay *d = side_of(q);
+    if (d)
+        d->exp_hi = INT64_MAX;
+}
+
+/* ------------------------------------------------------------- lifecycle */
+
+uint32_t delay_purge(queue *q, void (*drop)(queue *q, qentry *e))
+{
+    struct qdelay *d = q->delay;
+    uint32_t n, i;
+    if (!d)
+        return 0;
+    n = d->nheld;
+    for (i = 0; i < d->nheld; i++)
+        drop(q, &d->held[i].e);
+    d->nheld = 0;
+    d->held_bytes = 0;
+    d->nexp = 0;
+    d->exp_hi = 0;
+    ev_timer_stop(q->vh->loop, &d->held_timer);
+    ev_timer_stop(q->vh->loop, &d->exp_timer);
+    return n;
+}
+
+void delay_free(queue *q)
+{
+    struct qdelay *d = q->delay;
+    uint32_t i;
+    if (!d)
+        return;
+    ev_timer_stop(q->vh->loop, &d->held_timer);
+    ev_timer_stop(q->vh->loop, &d->exp_timer);
+    for (i = 0; i < d->nheld; i++)
+        if (d->held[i].e.m)
+            msg_unref(d->held[i].e.m);
+    free(d->held);
+    free(d->exp);
+    free(d);
+    q->delay = NULL;
+}
