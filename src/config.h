@@ -40,6 +40,11 @@ typedef struct config {
     const char *prom_binds[MAX_BINDS];
     int nprom_binds;
     bool prom_explicit;
+    /* connection limits (doc/limits.md; proto/limits.c): 0 is off */
+    uint32_t max_connections;   /* open AMQP connections, RabbitMQ's connection_max */
+    uint32_t max_unauthenticated;   /* sockets that have not logged in yet */
+    uint32_t max_per_address;   /* sockets from one source address */
+    uint32_t handshake_timeout; /* ms from accept to connection.open, RabbitMQ's 10000 */
 } config;
 
 /* The options, as getopt_long's table: the config file takes the same long
@@ -47,7 +52,7 @@ typedef struct config {
 enum {
     OPT_BIND = 256, OPT_PORT, OPT_DATA, OPT_LOG, OPT_CONFIG, OPT_USER, OPT_GUEST_REMOTE, OPT_HEARTBEAT,
     OPT_FRAME_MAX, OPT_CHANNEL_MAX, OPT_MAX_MSG, OPT_DISK_FREE, OPT_MEMORY, OPT_PAGING, OPT_MGMT_PORT,
-    OPT_MGMT_BIND, OPT_PROM_PORT, OPT_PROM_BIND, OPT_HELP,
+    OPT_MGMT_BIND, OPT_PROM_PORT, OPT_PROM_BIND, OPT_HELP, OPT_MAX_CONNECTIONS, OPT_MAX_UNAUTH, OPT_MAX_PER_ADDRESS, OPT_HANDSHAKE_TIMEOUT,
 };
 extern const struct option config_options[];
 

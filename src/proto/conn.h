@@ -72,6 +72,11 @@ struct conn {
     bool sync_waiting;          /* on the broker's sync waiter list */
     conn *sync_next;
     stats_conncounters stats;   /* bytes, reads, writes, client properties (stats.h) */
+    /* what it holds of the limits' counts (proto/limits.c) */
+    struct limits_use *user_use, *addr_use;
+    uint8_t addr_len;
+    bool unauth_counted, open_counted;
+    uint64_t accepted;          /* loop ms: the handshake's deadline counts from here */
 };
 
 enum {
