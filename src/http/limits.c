@@ -167,6 +167,10 @@ static void change_vhost_limit(http_ctx *x, http_reply *r, bool set)
         http_reply_not_json(r);
         return;
     }
+    if (!set && limit_parse(x->params[1].ptr, x->params[1].len) < 0) {
+        r->status = 204; /* nothing of that name to clear */
+        return;
+    }
     if ((k = limit_kind(r, x->params[1].ptr, set ? json_object_get(x->body, "value") : NULL, true)) < 0)
         return;
     if (set && limit_value(r, x->params[1].ptr, json_object_get(x->body, "value"), true, &value) < 0)
@@ -237,7 +241,7 @@ static void change_user_limit(http_ctx *x, http_reply *r, bool set)
         http_reply_not_json(r);
         return;
     }
-    if ((k = limit_kind(r, x->params[1].ptr, set ? json_object_get(x->body, "value") : NULL, false)) < 0)
+    if (set && (k = limit_kind(r, x->params[1].ptr, json_object_get(x->body, "value"), false)) < 0)
         return;
     if (set && limit_value(r, x->params[1].ptr, json_object_get(x->body, "value"), false, &value) < 0)
         return;
@@ -245,6 +249,10 @@ static void change_user_limit(http_ctx *x, http_reply *r, bool set)
         /* RabbitMQ: {"error":"bad_request","reason":["no_such_user","bob"]} */
         http_reply_json(r, 400, json_pack("{s:s,s:[s,s]}", "error", "bad_request", "reason", "no_such_user",
                                           x->params[0].ptr));
+        return;
+    }
+    if (!set && (k = limit_parse(x->params[1].ptr, x->params[1].len)) < 0) {
+        r->status = 204; /* nothing of that name to clear */
         return;
     }
     l = u->limits;
