@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http/body.h"
@@ -114,6 +115,33 @@ static int limit_kind(http_reply *r, const char *name, json_t *v, bool of_vhost)
     return -1;
 }
 
+/* The lists come sorted by vhost or user name, as RabbitMQ's. */
+static const char *sort_key;
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(json_string_value(json_object_get(*(json_t *const *)a, sort_key)),
+                  json_string_value(json_object_get(*(json_t *const *)b, sort_key)));
+}
+
+static json_t *sorted(json_t *arr, const char *key)
+{
+    size_t n = json_array_size(arr), i;
+    json_t **v;
+
+    if (n < 2 || !(v = malloc(n * sizeof *v)))
+        return arr;
+    for (i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(arr, i));
+    sort_key = key;
+    qsort(v, n, sizeof *v, by_name);
+    json_array_clear(arr);
+    for (i = 0; i < n; i++)
+        json_array_append_new(arr, v[i]);
+    free(v);
+    return arr;
+}
+
 /* ------------------------------------------------------------- vhosts */
 
 static json_t *vhost_item(const vhost *vh, bool with_vhost)
@@ -146,7 +174,7 @@ void http_get_vhost_limits(http_ctx *x, http_reply *r)
     while (arr && map_next(&x->b->vhosts, &i, NULL, NULL, &v))
         if (limits_any(&((vhost *)v)->limits) && http_sees_vhost(x, ((vhost *)v)->name))
             json_array_append_new(arr, vhost_item(v, true));
-    http_reply_json(r, 200, arr);
+    http_reply_json(r, 200, sorted(arr, "vhost"));
 }
 
 static void change_vhost_limit(http_ctx *x, http_reply *r, bool set)
@@ -224,7 +252,7 @@ void http_get_user_limits(http_ctx *x, http_reply *r)
     for (i = 0; arr && i < x->b->auth.nusers; i++)
         if (limits_any(&x->b->auth.users[i].limits))
             json_array_append_new(arr, user_item(&x->b->auth.users[i]));
-    http_reply_json(r, 200, arr);
+    http_reply_json(r, 200, sorted(arr, "user"));
 }
 
 static void change_user_limit(http_ctx *x, http_reply *r, bool set)
@@ -289,7 +317,7 @@ json_t *http_limits_parameters(http_ctx *x, const vhost *only)
         json_array_append_new(arr, json_pack("{s:o,s:s,s:s,s:s}", "value", http_limits_json(&vh->limits), "vhost",
                                              vh->name, "component", "vhost-limits", "name", "limits"));
     }
-    return arr;
+    return sorted(arr, "vhost");
 }
 
 bool http_limits_is_parameter(json_t *item)
