@@ -190,6 +190,7 @@ static auth_user *new_user(auth_db *db, const char *name)
         return NULL;
     }
     u->loopback_only = db->guest_local && !strcmp(name, "guest");
+    limits_init(&u->limits);
     db->nusers++;
     return u;
 }
@@ -431,6 +432,28 @@ fail:
     return -1;
 }
 
+int auth_set_limits(auth_db *db, const char *name, const limits *l, const char **why)
+{
+    auth_user *u = find_user(db, name);
+
+    if (!u) {
+        errno = ENOENT;
+        *why = "no such user";
+        return -1;
+    }
+    if (db->st) {
+        store_limits_def d;
+        limits_def(l, DEF_LIMITS_USER, name, &d);
+        if (store_limits(db->st, &d) < 0) {
+            *why = "could not record the limits in the data directory";
+            return -1;
+        }
+    }
+    u->limits = *l;
+    db->gen++;
+    return 0;
+}
+
 int auth_delete_user(auth_db *db, const char *name)
 {
     auth_user *u = find_user(db, name);
@@ -607,6 +630,32 @@ int auth_each_def(void *ctx, int (*emit)(void *sink, const store_def *d), void *
             if (emit(sink, &d) < 0)
                 return -1;
         }
+    }
+    return 0;
+}
+
+int auth_replay_limits(auth_db *db, const store_limits_def *d)
+{
+    char name[256];
+    auth_user *u;
+
+    snprintf(name, sizeof name, "%.*s", (int)d->name.len, d->name.ptr);
+    if ((u = find_user(db, name)) && limits_from_def(&u->limits, d) > 0)
+        log_warn("auth: user '%s' has limits this version does not know; they are dropped", name);
+    return 0;
+}
+
+int auth_each_limits(auth_db *db, int (*emit)(void *sink, const store_def *d), void *sink)
+{
+    size_t i;
+    store_def d = {.kind = DEF_LIMITS};
+
+    for (i = 0; i < db->nusers; i++) {
+        if (!limits_any(&db->users[i].limits))
+            continue;
+        limits_def(&db->users[i].limits, DEF_LIMITS_USER, db->users[i].name, &d.limits);
+        if (emit(sink, &d) < 0)
+            return -1;
     }
     return 0;
 }

@@ -44,6 +44,7 @@
 #include "amqp/wire.h"
 #include "config.h"
 #include "error.h"
+#include "limits.h"
 
 typedef struct store store;
 
@@ -80,6 +81,7 @@ typedef struct auth_user {
     bool stored;                /* in the definitions log (else from the command line only) */
     auth_vperm *perms;
     size_t nperms;
+    limits limits;              /* RabbitMQ's user limits: max-connections, max-channels */
 } auth_user;
 
 typedef struct auth_db {
@@ -150,6 +152,11 @@ int auth_permitted(const auth_db *db, const char *user, const char *vhost, enum 
 /* The regular-expression test itself: does re match anywhere in name? */
 bool auth_match(const auth_vperm *p, enum auth_perm perm, amqp_str name);
 
+/* Set every limit of an existing user (RabbitMQ's set_user_limits
+ * replaces one at a time; the HTTP API merges first): recorded when the
+ * db has a store.  0; -1 with errno ENOENT (no such user) or with *why. */
+int auth_set_limits(auth_db *db, const char *name, const limits *l, const char **why);
+
 /* The store's recovery hooks (store_recovery's user, permission and
  * each_auth_def, with the db as auth_ctx): replay a record, emit the
  * stored users and their permissions for the rewrite. */
@@ -159,5 +166,9 @@ struct store_def;
 int auth_replay_user(void *ctx, const struct store_user_def *d, bool add);
 int auth_replay_permission(void *ctx, const struct store_perm_def *d, bool add);
 int auth_each_def(void *ctx, int (*emit)(void *sink, const struct store_def *d), void *sink);
+/* A user's limits record replayed (a user who is gone since: ignored);
+ * every user's that has any, for the rewrite. */
+int auth_replay_limits(auth_db *db, const store_limits_def *d);
+int auth_each_limits(auth_db *db, int (*emit)(void *sink, const struct store_def *d), void *sink);
 
 #endif

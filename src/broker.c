@@ -346,6 +346,52 @@ static int replay_vhost(void *ctx, amqp_str name, bool add)
     return 0;
 }
 
+int broker_set_vhost_limits(broker *b, vhost *vh, const limits *l, const char **why)
+{
+    if (b->st) {
+        store_limits_def d;
+        limits_def(l, DEF_LIMITS_VHOST, vh->name, &d);
+        if (store_limits(b->st, &d) < 0) {
+            *why = "could not record the limits in the data directory";
+            return -1;
+        }
+    }
+    vh->limits = *l;
+    return 0;
+}
+
+/* The store's replay of the limits records: a vhost's or a user's (one
+ * deleted since: ignored). */
+static int replay_limits(void *ctx, const store_limits_def *d)
+{
+    broker *b = ctx;
+    vhost *vh;
+
+    if (d->scope == DEF_LIMITS_USER)
+        return auth_replay_limits(&b->auth, d);
+    if ((vh = broker_vhost(b, d->name.ptr, d->name.len)) && limits_from_def(&vh->limits, d) > 0)
+        log_warn("vhost '%s' has limits this version does not know; they are dropped", vh->name);
+    return 0;
+}
+
+static int each_limits(void *ctx, int (*emit)(void *sink, const store_def *d), void *sink)
+{
+    broker *b = ctx;
+    store_def d = {.kind = DEF_LIMITS};
+    size_t i = 0;
+    void *v;
+
+    while (map_next(&b->vhosts, &i, NULL, NULL, &v)) {
+        vhost *vh = v;
+        if (!limits_any(&vh->limits))
+            continue;
+        limits_def(&vh->limits, DEF_LIMITS_VHOST, vh->name, &d.limits);
+        if (emit(sink, &d) < 0)
+            return -1;
+    }
+    return auth_each_limits(&b->auth, emit, sink);
+}
+
 static void *replay_vhost_ctx(void *ctx, amqp_str name)
 {
     return broker_vhost(ctx, name.ptr, name.len);
@@ -513,6 +559,8 @@ int broker_init(broker *b, const config *cfg)
     if (!(b->vh = vhost_new(b, "/")) || map_put(&b->vhosts, "/", 1, b->vh) < 0)
         return log_error("out of memory"), -1;
     stats_conn_register(b);
+    if (conn_limits_init(b) < 0)
+        return log_error("out of memory"), -1;
     if (auth_db_init(&b->auth, cfg) < 0)
         return log_error("out of memory"), -1;
     alarm_init(&b->alarms, cfg->memory_limit, (alarm_hooks){.ctx = b, .changed = on_alarm_changed});
@@ -548,6 +596,9 @@ int broker_init(broker *b, const config *cfg)
         rec.vhost = replay_vhost;
         rec.ctx_of_vhost = replay_vhost_ctx;
         rec.each_vhost = each_vhost;
+        rec.limits_ctx = b;
+        rec.limits = replay_limits;
+        rec.each_limits = each_limits;
         if (store_open(&b->st, b->loop, cfg->data_dir, &opt, hooks, &rec) < 0)
             return -1;
         auth_db_set_store(&b->auth, b->st);
@@ -608,6 +659,7 @@ void broker_free(broker *b)
         b->reap = NULL;
         conn_free(c);
     }
+    conn_limits_free(b);
     listeners_close(&b->amqp, b->loop);
     listeners_close(&b->amqps, b->loop);
     https_free(b->https);

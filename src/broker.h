@@ -57,6 +57,7 @@ struct broker {
     uint64_t conns_opened, conns_closed;    /* since the start (proto/conn.c): opened = reached connection.open, */
                                             /* closed = every socket that ended, as RabbitMQ counts them */
     uint64_t chans_opened, chans_closed;
+    struct conn_limits *limits; /* the AMQP connections' counts for the limits (proto/limits.c) */
 };
 
 int broker_init(broker *b, const config *cfg);
@@ -71,6 +72,9 @@ int broker_add_vhost(broker *b, const char *name, const char **why);
  * exchanges and bindings, every user's permissions on it.  0; -1 with
  * errno ENOENT (none such) or EPERM ("/", which warren keeps). */
 int broker_delete_vhost(broker *b, const char *name);
+/* Set every limit of a vhost (RabbitMQ's vhost limits; limits.h),
+ * recorded in the data directory: 0, or -1 with *why. */
+int broker_set_vhost_limits(broker *b, vhost *vh, const limits *l, const char **why);
 /* Close (320 CONNECTION_FORCED, text) every AMQP connection of a user:
  * RabbitMQ's answer to the user's deletion. */
 void broker_close_user_connections(broker *b, const char *user, const char *text);

@@ -49,6 +49,10 @@ const struct option config_options[] = {
     {"tls-verify", required_argument, NULL, OPT_TLS_VERIFY},
     {"tls-login-from", required_argument, NULL, OPT_TLS_LOGIN_FROM},
     {"management-tls-port", required_argument, NULL, OPT_MGMT_TLS_PORT},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+    {"max-unauthenticated", required_argument, NULL, OPT_MAX_UNAUTH},
+    {"max-connections-per-address", required_argument, NULL, OPT_MAX_PER_ADDRESS},
+    {"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -92,6 +96,7 @@ void config_defaults(config *cfg)
     cfg->mgmt_port = 15672;
     cfg->prom_port = 15692; /* rabbitmq_prometheus's */
     cfg->tls_port = 5671;
+    cfg->handshake_timeout = 10000; /* RabbitMQ's handshake_timeout */
 }
 
 static int number(const char *name, const char *s, unsigned long long lo, unsigned long long hi,
@@ -298,6 +303,20 @@ int config_apply(config *cfg, int opt, const char *name, const char *arg)
     case OPT_TLS_LOGIN_FROM:
     case OPT_MGMT_TLS_PORT:
         return config_apply_tls(cfg, opt, name, arg);
+    case OPT_MAX_CONNECTIONS:
+    case OPT_MAX_UNAUTH:
+    case OPT_MAX_PER_ADDRESS:
+        if (number(name, arg, 0, UINT32_MAX, &v) < 0)
+            return -1;
+        *(opt == OPT_MAX_CONNECTIONS ? &cfg->max_connections
+          : opt == OPT_MAX_UNAUTH    ? &cfg->max_unauthenticated
+                                     : &cfg->max_per_address) = (uint32_t)v;
+        return 0;
+    case OPT_HANDSHAKE_TIMEOUT:
+        if (number(name, arg, 100, 3600000, &v) < 0)
+            return -1;
+        cfg->handshake_timeout = (uint32_t)v;
+        return 0;
     default:
         return -1;
     }

@@ -50,6 +50,11 @@ typedef struct config {
     int tls_verify;             /* enum tls_verify; default none, as RabbitMQ */
     bool tls_login_dn;          /* EXTERNAL takes the subject DN, not the CN */
     int mgmt_tls_port;          /* 0: off (RabbitMQ's is 15671) */
+    /* connection limits (doc/limits.md; proto/limits.c): 0 is off */
+    uint32_t max_connections;   /* open AMQP connections, RabbitMQ's connection_max */
+    uint32_t max_unauthenticated;   /* sockets that have not logged in yet */
+    uint32_t max_per_address;   /* sockets from one source address */
+    uint32_t handshake_timeout; /* ms from accept to connection.open, RabbitMQ's 10000 */
 } config;
 
 /* The options, as getopt_long's table: the config file takes the same long
@@ -60,6 +65,7 @@ enum {
     OPT_MGMT_BIND, OPT_PROM_PORT, OPT_PROM_BIND, OPT_HELP,
     OPT_TLS_PORT, OPT_TLS_BIND, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CA, OPT_TLS_VERIFY, OPT_TLS_LOGIN_FROM,
     OPT_MGMT_TLS_PORT,
+    OPT_MAX_CONNECTIONS, OPT_MAX_UNAUTH, OPT_MAX_PER_ADDRESS, OPT_HANDSHAKE_TIMEOUT,
 };
 extern const struct option config_options[];
 

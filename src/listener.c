@@ -9,7 +9,9 @@
 #include "listener.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +20,57 @@
 #include "log.h"
 
 #define ACCEPTS_PER_WAKE 64
+#define LISTENER_PAUSE_MS 100
+#define WARN_EVERY_MS 1000
+
+uint64_t listeners_refused_nofile;
+static int spare_fd = -1;       /* the reserve descriptor, one for every listener */
+static uint64_t last_warn;
+
+static void take_spare(void)
+{
+    if (spare_fd < 0)
+        spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void on_resume(ev_loop *loop, ev_timer *t)
+{
+    listener *l = (listener *)((char *)t - offsetof(listener, pause));
+    take_spare();
+    ev_io_set(loop, &l->io, EPOLLIN);
+}
+
+/* accept() failed with EMFILE or ENFILE (errno e): refuse the waiting
+ * connection with the spare descriptor, or pause; false when paused. */
+static bool out_of_fds(ev_loop *loop, listener *l, int e)
+{
+    uint64_t now = ev_now(loop);
+    bool refused = false;
+
+    if (spare_fd >= 0) {
+        int fd;
+        close(spare_fd);
+        spare_fd = -1;
+        fd = accept4(l->io.fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0) {
+            close(fd);
+            refused = true;
+            listeners_refused_nofile++;
+        }
+        take_spare();
+    }
+    if (!last_warn || now - last_warn >= WARN_EVERY_MS) {
+        log_warn("out of file descriptors (%s): refusing connections on %s port %d (%llu refused so far)",
+                 strerror(e), l->name, l->set->port, (unsigned long long)listeners_refused_nofile);
+        last_warn = now;
+    }
+    if (refused && spare_fd >= 0)
+        return true;
+    /* no spare to be had: leave the backlog alone for a moment */
+    ev_io_set(loop, &l->io, 0);
+    ev_timer_start(loop, &l->pause, LISTENER_PAUSE_MS);
+    return false;
+}
 
 void listeners_init(listener_set *ls, int port, listener_accept_cb *accept, void *user)
 {
@@ -32,12 +85,16 @@ static void on_readable(ev_loop *loop, ev_io *io, uint32_t events)
     listener_set *ls = ((listener *)io)->set;
     int i;
     (void)events;
-    (void)loop;
     for (i = 0; i < ACCEPTS_PER_WAKE; i++) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
         int fd = accept4(io->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE) {
+                if (out_of_fds(loop, (listener *)io, errno))
+                    continue;
+                return;
+            }
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 log_warn("accept: %s", strerror(errno));
             return;
@@ -121,11 +178,14 @@ int listeners_bind(listener_set *ls, const char *addr, bool required)
 int listeners_listen(listener_set *ls, ev_loop *loop)
 {
     int i;
+    take_spare();
+    ls->loop = loop;
     for (i = 0; i < ls->n; i++) {
         listener *l = &ls->l[i];
         int fd = l->io.fd;
         if (l->listening)
             continue;
+        ev_timer_init(&l->pause, on_resume);
         if (listen(fd, 1024) < 0 || ev_io_start(loop, &l->io, fd, EPOLLIN, on_readable) < 0) {
             log_error("cannot listen on %s port %d: %s", l->name, ls->port, strerror(errno));
             return -1;
@@ -140,8 +200,10 @@ void listeners_close(listener_set *ls, ev_loop *loop)
 {
     int i;
     for (i = 0; i < ls->n; i++) {
-        if (ls->l[i].listening)
+        if (ls->l[i].listening) {
             ev_io_stop(loop, &ls->l[i].io);
+            ev_timer_stop(loop, &ls->l[i].pause);
+        }
         close(ls->l[i].io.fd);
     }
     ls->n = 0;

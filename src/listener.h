@@ -9,6 +9,15 @@
  * store (a port in use must fail the start before the store rewrites
  * anything) and listens after (a client that can connect finds the broker
  * ready); see broker_init.
+ *
+ * Out of descriptors (EMFILE, ENFILE), accept() fails and the waiting
+ * connection stays in the backlog, so a level-triggered listener would
+ * wake the loop again at once, forever.  The listener keeps one spare
+ * descriptor (on /dev/null) for that moment: it lets go of it, accepts
+ * the waiting connection, closes it at once (the client sees the
+ * connection closed, not a hang) and takes the spare back.  When even
+ * that fails, the listener stops accepting for LISTENER_PAUSE_MS.  A
+ * warning is logged at most once a second, with the count.
  */
 #ifndef WARREN_LISTENER_H
 #define WARREN_LISTENER_H
@@ -27,6 +36,7 @@ typedef void listener_accept_cb(void *user, int fd, const struct sockaddr *peer,
 
 typedef struct listener {
     ev_io io;                   /* io.fd: bound by listeners_bind, listening after listeners_listen */
+    ev_timer pause;             /* out of descriptors: accepting again when it fires */
     struct listener_set *set;
     bool listening;
     char name[64];              /* the address, for the log: 127.0.0.1, [::1] */
@@ -39,7 +49,12 @@ typedef struct listener_set {
     listener_accept_cb *accept;
     void *user;
     const char *label;          /* for the log: "HTTP API on ADDR:PORT"; NULL: "listening on ADDR:PORT" */
+    ev_loop *loop;              /* set by listeners_listen */
 } listener_set;
+
+/* Sockets refused because the process or the system was out of file
+ * descriptors (EMFILE, ENFILE), since the start. */
+extern uint64_t listeners_refused_nofile;
 
 /* An empty set whose sockets will listen on port and give their
  * connections to accept(user, ...). */

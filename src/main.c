@@ -57,6 +57,10 @@ static void usage(FILE *f)
             "  --tls-bind ADDR          its address (repeatable; default --bind's)\n"
             "  --tls-login-from WHAT    EXTERNAL's user: common_name (default) or distinguished_name\n"
             "  --management-tls-port N  https for the HTTP API (0 = off, the default)\n"
+            "  --max-connections N      open AMQP connections at most (default 0 = no limit)\n"
+            "  --max-unauthenticated N  connections still in their handshake at most (0 = no limit)\n"
+            "  --max-connections-per-address N  sockets from one client address (0 = no limit)\n"
+            "  --handshake-timeout MS   from accept to connection.open at most (default 10000)\n"
             "  --help                   this text\n");
 }
 
@@ -127,9 +131,17 @@ int main(int argc, char **argv)
     {
         /* every connection is a descriptor: take all the system allows */
         struct rlimit rl;
-        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-            rl.rlim_cur = rl.rlim_max;
-            setrlimit(RLIMIT_NOFILE, &rl);
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+            rlim_t was = rl.rlim_cur;
+            if (rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                    rl.rlim_cur = was;
+            }
+            /* the store, the listeners and the HTTP API keep a few dozen */
+            log_info("file descriptor limit %llu (was %llu): room for about %llu connections",
+                     (unsigned long long)rl.rlim_cur, (unsigned long long)was,
+                     rl.rlim_cur > 64 ? (unsigned long long)(rl.rlim_cur - 64) : 0ull);
         }
     }
     if (mkdir(cfg.data_dir, 0755) < 0 && errno != EEXIST) {

@@ -67,6 +67,7 @@ vhost *vhost_new(broker *b, const char *name)
     vh->loop = b->loop;
     vh->paging_threshold = b->cfg.paging_threshold;
     vh->next_seq = 1;
+    limits_init(&vh->limits);
     map_init(&vh->queues);
     map_init(&vh->exchanges);
     for (i = 0; i < sizeof predeclared / sizeof *predeclared; i++) {
@@ -355,6 +356,10 @@ int vhost_declare_queue(vhost *vh, const queue_spec *s, queue_owner *owner, bool
                              q->name, vh->name, bool_str(s->auto_delete), bool_str(q->auto_delete));
         if (queue_args_equivalent((amqp_table){q->args, q->argslen}, s->arguments, q->name, vh->name, err) < 0)
             return -1;
+    } else if (limit_reached(vh->limits.v[LIMIT_MAX_QUEUES], map_count(&vh->queues))) {
+        /* RabbitMQ's words (rabbit_vhost_limit), every queue counted */
+        return amqp_fail(err, AMQP_PRECONDITION_FAILED, "cannot declare queue '%.*s': queue limit in vhost '%s' (%lld) is reached",
+                         (int)s->name.len, s->name.ptr, vh->name, (long long)vh->limits.v[LIMIT_MAX_QUEUES]);
     } else if (create_queue(vh, s, durable, owner, &q, err) < 0) {
         return -1;
     } else {

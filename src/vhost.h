@@ -39,6 +39,7 @@
 
 #include "error.h"
 #include "exchange.h"
+#include "limits.h"
 #include "map.h"
 #include "message.h"
 #include "queue.h"
@@ -69,6 +70,11 @@ struct vhost {
     binding **bindex;
     size_t bindex_cap, nbindings;
     stats_vhost stats;          /* totals, their history, the seq clock (stats.c) */
+    /* RabbitMQ's vhost limits (limits.h): max-queues is the domain's
+     * (vhost_declare_queue); max-connections the front end's, which keeps
+     * nconns, the connections open in the vhost (proto/limits.c) */
+    limits limits;
+    uint32_t nconns;
 };
 
 /* What a client may do to a vhost (declare, delete, bind, get) is the

@@ -13,6 +13,7 @@
 #include "http/api.h"
 #include "http/domain.h"
 #include "http/lists.h"
+#include "http/limits.h"
 #include "http/users.h"
 #include "http/history.h"
 
@@ -244,5 +245,14 @@ const http_route http_api_routes[] = {
     {HTTP_GET, "/api/vhosts/{vhost}", http_get_vhost, false},
     {HTTP_PUT, "/api/vhosts/{vhost}", http_put_vhost, true},
     {HTTP_DELETE, "/api/vhosts/{vhost}", http_delete_vhost, false},
+    /* vhost and user limits (limits.c) */
+    {HTTP_GET, "/api/vhost-limits", http_get_vhost_limits, false},
+    {HTTP_GET, "/api/vhost-limits/{vhost}", http_get_vhost_limits, false},
+    {HTTP_PUT, "/api/vhost-limits/{vhost}/{name}", http_put_vhost_limit, true},
+    {HTTP_DELETE, "/api/vhost-limits/{vhost}/{name}", http_delete_vhost_limit, false},
+    {HTTP_GET, "/api/user-limits", http_get_user_limits, false},
+    {HTTP_GET, "/api/user-limits/{user}", http_get_user_limits, false},
+    {HTTP_PUT, "/api/user-limits/{user}/{name}", http_put_user_limit, true},
+    {HTTP_DELETE, "/api/user-limits/{user}/{name}", http_delete_user_limit, false},
 };
 const size_t http_api_nroutes = sizeof http_api_routes / sizeof *http_api_routes;

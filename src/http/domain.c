@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "http/body.h"
+#include "http/limits.h"
 #include "http/users.h"
 #include "store/store.h"
 #include "vhost.h"
@@ -643,8 +644,9 @@ static json_t *definitions_json(http_ctx *x, vhost *vh, bool per_vhost)
 
     if (per_vhost) {
         vhost_items(vh, true, queues, exchanges, bindings);
-        return json_pack("{s:s,s:[],s:[],s:o,s:o,s:o}", "rabbit_version", RABBITMQ_COMPAT_VERSION, "parameters",
-                         "policies", "queues", queues, "exchanges", exchanges, "bindings", bindings);
+        return json_pack("{s:s,s:o,s:[],s:o,s:o,s:o}", "rabbit_version", RABBITMQ_COMPAT_VERSION, "parameters",
+                         http_limits_parameters(x, vh), "policies", "queues", queues, "exchanges", exchanges,
+                         "bindings", bindings);
     }
     vhost_items(x->b->vh, false, queues, exchanges, bindings);
     while (map_next(&x->b->vhosts, &i, NULL, NULL, &v))
@@ -652,11 +654,11 @@ static json_t *definitions_json(http_ctx *x, vhost *vh, bool per_vhost)
             vhost_items(v, false, queues, exchanges, bindings);
     {
         json_t *perms, *users = http_users_export(x, &perms);
-        o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:[],s:[],s:[],s:[],s:o,s:o,s:o}", "rabbit_version",
+        o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:[],s:o,s:[],s:[],s:o,s:o,s:o}", "rabbit_version",
                       RABBITMQ_COMPAT_VERSION, "rabbitmq_version", RABBITMQ_COMPAT_VERSION, "product_name", "warren",
                       "product_version", WARREN_VERSION, "users", users, "vhosts", http_vhosts_export(x), "permissions",
-                      perms, "topic_permissions", "parameters", "global_parameters", "policies", "queues", queues,
-                      "exchanges", exchanges, "bindings", bindings);
+                      perms, "topic_permissions", "parameters", http_limits_parameters(x, NULL), "global_parameters",
+                      "policies", "queues", queues, "exchanges", exchanges, "bindings", bindings);
     }
     return o;
 }
@@ -739,9 +741,13 @@ static int check_unsupported(http_ctx *x, http_reply *r, json_t *body)
     size_t i, k;
 
     for (k = 0; k < sizeof sections / sizeof *sections; k++) {
+        size_t other = 0;
         if (!(v = section(r, body, sections[k])))
             return -1;
-        if (json_array_size(v))
+        /* of the runtime parameters, the vhost limits are taken (http/limits.c) */
+        json_array_foreach(v, i, item)
+            other += !(k == 1 && http_limits_is_parameter(item));
+        if (other)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "", sections[k]);
     }
     if (!(v = section(r, body, "global_parameters")))
@@ -762,6 +768,13 @@ static int check_unsupported(http_ctx *x, http_reply *r, json_t *body)
     if (http_vhosts_import(x, r, body, false) < 0)
         return -1;
     return http_users_import(x, r, body, false);
+}
+
+/* The limits of an import (checked, then set): a per-vhost import's are
+ * its path vhost's. */
+static int import_limits(http_ctx *x, http_reply *r, vhost *path_vh, bool per_vhost, bool apply)
+{
+    return http_limits_import(x, r, x->body, per_vhost && path_vh ? path_vh->name : NULL, apply);
 }
 
 /* An item's vhost: one that exists or that the file makes (a per-vhost
@@ -861,13 +874,17 @@ static void import_definitions(http_ctx *x, http_reply *r, vhost *path_vh, bool 
         http_reply_not_json(r);
         return;
     }
-    if (check_unsupported(x, r, x->body) < 0 || defs_parse(x, r, x->body, per_vhost, &d) < 0)
+    if (check_unsupported(x, r, x->body) < 0 || import_limits(x, r, path_vh, per_vhost, false) < 0 ||
+        defs_parse(x, r, x->body, per_vhost, &d) < 0)
         goto out;
     /* every record written now, synced once before the answer */
     broker_defs_batch_begin(x->b);
     batch = true;
-    /* vhosts, users and permissions first, as RabbitMQ's import */
+    /* vhosts, users and permissions first, as RabbitMQ's import; then
+     * the limits (their vhosts and users exist now) */
     if (!per_vhost && (http_vhosts_import(x, r, x->body, true) < 0 || http_users_import(x, r, x->body, true) < 0))
+        goto out;
+    if (import_limits(x, r, path_vh, per_vhost, true) < 0)
         goto out;
     total = d.nq + d.nx + d.nb;
     why[0] = 0;

@@ -28,6 +28,7 @@
 
 #include "http/body.h"
 #include "http/lists.h"
+#include "http/limits.h"
 #include "vhost.h"
 #include "warren.h"
 
@@ -69,8 +70,8 @@ static json_t *user_json(const auth_user *u)
     char hash[4 * ((AUTH_HASH_MAX + 2) / 3) + 1];
 
     auth_hash_base64(u, hash, sizeof hash);
-    return json_pack("{s:s,s:s,s:s,s:o,s:{}}", "name", u->name, "password_hash", hash, "hashing_algorithm",
-                     auth_algo_name(u->algo), "tags", http_user_tags(u), "limits");
+    return json_pack("{s:s,s:s,s:s,s:o,s:o}", "name", u->name, "password_hash", hash, "hashing_algorithm",
+                     auth_algo_name(u->algo), "tags", http_user_tags(u), "limits", http_limits_json(&u->limits));
 }
 
 /* {"user","vhost",...} or, for a vhost's list, {"vhost","user",...} as

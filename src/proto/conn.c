@@ -38,6 +38,7 @@
 
 #include "broker.h"
 #include "proto/channel.h"
+#include "proto/limits.h"
 #include "vhost.h"
 
 #include <arpa/inet.h>
@@ -53,7 +54,6 @@
 #include "log.h"
 #include "tls.h"
 
-#define HANDSHAKE_TIMEOUT_MS 10000
 /* How long a closed connection waits for the client to hang up: RabbitMQ's
  * rabbit_reader:close_connection waits the connection's timeout_sec (3 s,
  * ?NORMAL_TIMEOUT, until tune-ok; then the negotiated heartbeat) but no
@@ -109,15 +109,16 @@ static void accept_conn(broker *b, tls_server *ts, int fd, const struct sockaddr
      * make us buffer more than 4 KiB */
     c->frame_max = AMQP_FRAME_MIN_SIZE;
     c->channel_max = b->cfg.channel_max;
-    c->last_recv = c->last_send = ev_now(b->loop);
-    if (ev_io_start(b->loop, &c->io, fd, EPOLLIN, on_io) < 0) {
+    c->last_recv = c->last_send = c->accepted = ev_now(b->loop);
+    if (!conn_limits_accept(c, sa) || ev_io_start(b->loop, &c->io, fd, EPOLLIN, on_io) < 0) {
+        conn_limits_release(c);
         tls_conn_free(c->tls);
         close(fd);
         free(c);
         return;
     }
     ev_timer_init(&c->timer, on_timer);
-    ev_timer_start(b->loop, &c->timer, HANDSHAKE_TIMEOUT_MS);
+    ev_timer_start(b->loop, &c->timer, b->cfg.handshake_timeout);
     c->next = b->conns;
     if (b->conns)
         b->conns->prev = c;
@@ -322,6 +323,7 @@ static void release_channels(conn *c)
     c->chans = NULL;
     c->nchans = c->capchans = 0;
     c->b->chans_closed += n;
+    conn_limits_channels(c, -(int)n);
     for (i = 0; i < n; i++)
         channel_free(v[i].ch);
     free(v);
@@ -403,6 +405,7 @@ void conn_free(conn *c)
         c->next->prev = c->prev;
     b->nconns--;
     b->conns_closed++;
+    conn_limits_release(c);
     ev_timer_stop(b->loop, &c->timer);
     ev_timer_stop(b->loop, &c->tls_again);
     tls_conn_free(c->tls);
@@ -666,6 +669,7 @@ static int on_start_ok(conn *c, const amqp_connection_start_ok *m, amqp_error *e
     }
     conn_send_method(c, 0, AMQP_CONNECTION_TUNE, &tune);
     c->state = CONN_TUNE;
+    conn_limits_logged_in(c);
     return 0;
 }
 
@@ -705,8 +709,13 @@ static int on_open(conn *c, const amqp_connection_open *m, amqp_error *err)
     if (!vh)
         return amqp_fail(err, AMQP_NOT_ALLOWED, "vhost %.*s not found", (int)m->virtual_host.len,
                          m->virtual_host.ptr);
-    if (auth_vhost_access(&c->b->auth, c->user, vh->name, err) < 0)
+    /* the limits first, as RabbitMQ's rabbit_reader; they count c from here */
+    if (conn_limits_open(c, vh, err) < 0)
         return -1;
+    if (auth_vhost_access(&c->b->auth, c->user, vh->name, err) < 0) {
+        conn_limits_release(c);
+        return -1;
+    }
     c->vh = vh;
     c->state = CONN_OPEN;
     conn_send_method(c, 0, AMQP_CONNECTION_OPEN_OK, &ok);
@@ -812,6 +821,7 @@ void conn_forget_channel(conn *c, uint16_t id)
         return;
     memmove(c->chans + i, c->chans + i + 1, (c->nchans - i - 1) * sizeof *c->chans);
     c->b->chans_closed++;
+    conn_limits_channels(c, -1);
     if (--c->nchans == 0) {
         free(c->chans);
         c->chans = NULL;
@@ -840,6 +850,7 @@ static int open_channel(conn *c, uint16_t id, amqp_error *err)
     c->chans[i].id = id;
     c->nchans++;
     c->b->chans_opened++;
+    conn_limits_channels(c, 1);
     conn_send_method(c, id, AMQP_CHANNEL_OPEN_OK, &ok);
     return 0;
 }
@@ -922,6 +933,8 @@ static int frame_on_channel(conn *c, const amqp_frame *f, amqp_error *err, chann
             return amqp_fail(err, AMQP_CHANNEL_ERROR, "expected 'channel.open'");
         if (rc < 0)
             return amqp_fail(err, AMQP_FRAME_ERROR, "cannot decode channel.open: %s", amqp_strerror(rc));
+        if (conn_limits_channel(c, err) < 0)
+            return -1;
         return open_channel(c, f->channel, err);
     }
     err->method = id;
@@ -1246,12 +1259,14 @@ static void heartbeat(conn *c, uint64_t now)
     ev_timer_start(c->b->loop, &c->timer, hb / 2);
 }
 
-/* The connection's one timer: the handshake's limit (10 s of silence),
- * then the heartbeat, then the wait of a closed connection. */
+/* The connection's one timer: the handshake's deadline (RabbitMQ's
+ * handshake_timeout, 10 s from accept to connection.open however busy
+ * the client is), then the heartbeat, then the wait of a closed
+ * connection. */
 static void on_timer(ev_loop *loop, ev_timer *t)
 {
     conn *c = (conn *)((char *)t - offsetof(conn, timer));
-    uint64_t now = ev_now(loop), quiet = now - c->last_recv;
+    uint64_t now = ev_now(loop), age = now - c->accepted, limit = c->b->cfg.handshake_timeout;
 
     switch (c->state) {
     case CONN_DEAD:
@@ -1264,10 +1279,10 @@ static void on_timer(ev_loop *loop, ev_timer *t)
         conn_kill(c, "close timeout");
         return;
     default:
-        if (quiet >= HANDSHAKE_TIMEOUT_MS)
+        if (age >= limit)
             conn_kill(c, "handshake timeout");
         else
-            ev_timer_start(loop, t, HANDSHAKE_TIMEOUT_MS - quiet);
+            ev_timer_start(loop, t, limit - age);
         return;
     }
 }

@@ -77,6 +77,11 @@ struct conn {
      * which epoll cannot signal */
     struct tls_conn *tls;
     ev_timer tls_again;
+    /* what it holds of the limits' counts (proto/limits.c) */
+    struct limits_use *user_use, *addr_use;
+    uint8_t addr_len;
+    bool unauth_counted, open_counted;
+    uint64_t accepted;          /* loop ms: the handshake's deadline counts from here */
 };
 
 enum {

@@ -102,6 +102,15 @@ static size_t plain_size(const store_def *d)
     case DEF_VHOST_GONE:
         n = 1 + str_size(d->name, &bad);
         break;
+    case DEF_LIMITS: {
+        uint8_t i;
+        if (d->limits.n > DEF_LIMITS_MAX)
+            return 0;
+        n = 1 + 1 + str_size(d->limits.name, &bad) + 1;
+        for (i = 0; i < d->limits.n; i++)
+            n += str_size(d->limits.key[i], &bad) + 8;
+        break;
+    }
     default:
         return 0;
     }
@@ -182,6 +191,17 @@ void defs_encode(const store_def *d, uint8_t *w)
         w = put_str(w, d->perm.user);
         put_str(w, d->perm.vhost);
         break;
+    case DEF_LIMITS: {
+        uint8_t i;
+        *w++ = d->limits.scope;
+        w = put_str(w, d->limits.name);
+        *w++ = d->limits.n;
+        for (i = 0; i < d->limits.n; i++) {
+            w = put_str(w, d->limits.key[i]);
+            w = amqp_put64(w, (uint64_t)d->limits.value[i]);
+        }
+        break;
+    }
     }
 }
 
@@ -280,6 +300,22 @@ int defs_decode(const uint8_t *p, uint32_t len, store_def *d)
         if (get_str(&q, end, &d->perm.user) < 0 || get_str(&q, end, &d->perm.vhost) < 0)
             return -1;
         return q == end ? 0 : -1;
+    case DEF_LIMITS: {
+        uint8_t i;
+        if (end - q < 1 || *q > DEF_LIMITS_USER)
+            return -1;
+        d->limits.scope = *q++;
+        if (get_str(&q, end, &d->limits.name) < 0 || end - q < 1 || *q > DEF_LIMITS_MAX)
+            return -1;
+        d->limits.n = *q++;
+        for (i = 0; i < d->limits.n; i++) {
+            if (get_str(&q, end, &d->limits.key[i]) < 0 || end - q < 8)
+                return -1;
+            d->limits.value[i] = (int64_t)amqp_get64(q);
+            q += 8;
+        }
+        return q == end ? 0 : -1;
+    }
     default:
         return 0;
     }

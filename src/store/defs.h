@@ -33,6 +33,9 @@
  *                  an unwrapped one is in "/"
  *    13 vhost      name
  *    14 vhost gone name
+ *    15 limits     u8 scope (0 a vhost's, 1 a user's) | name | u8 count |
+ *                  count x (limit name | i64 value): every limit of that
+ *                  vhost or user, replacing what was there (count 0: none)
  *   (8..14 since the users and the vhosts came to the log; an older file
  *   has none and reads as it always did, everything in "/", and an older
  *   warren skips them as unknown)
@@ -67,7 +70,12 @@ enum {
     DEF_IN_VHOST = 12,
     DEF_VHOST = 13,
     DEF_VHOST_GONE = 14,
+    DEF_LIMITS = 15,
 };
+
+/* A DEF_LIMITS record's scope, and how many limits one may hold. */
+enum { DEF_LIMITS_VHOST = 0, DEF_LIMITS_USER = 1 };
+#define DEF_LIMITS_MAX 8
 
 /* A binding's destination_type, as recorded (any other byte read back
  * counts as an exchange, as it always has). */
@@ -116,6 +124,17 @@ typedef struct store_perm_def {
     amqp_str configure, write, read;
 } store_perm_def;
 
+/* The limits of a vhost or a user (RabbitMQ's set_vhost_limits,
+ * set_user_limits): names as RabbitMQ's ("max-connections"), values as
+ * given (a negative one: no limit). */
+typedef struct store_limits_def {
+    uint8_t scope;              /* DEF_LIMITS_VHOST or DEF_LIMITS_USER */
+    amqp_str name;              /* the vhost or the user */
+    uint8_t n;
+    amqp_str key[DEF_LIMITS_MAX];
+    int64_t value[DEF_LIMITS_MAX];
+} store_limits_def;
+
 /* One record, decoded. */
 typedef struct store_def {
     uint8_t kind;                       /* DEF_*; others are kept by ignoring them */
@@ -131,6 +150,7 @@ typedef struct store_def {
         store_binding_def binding;      /* DEF_BIND, DEF_UNBIND */
         store_user_def user;            /* DEF_USER; DEF_USER_GONE: name only */
         store_perm_def perm;            /* DEF_PERMISSION, DEF_PERMISSION_GONE */
+        store_limits_def limits;        /* DEF_LIMITS */
                                         /* DEF_VHOST, DEF_VHOST_GONE: name */
     };
 } store_def;

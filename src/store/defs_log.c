@@ -89,6 +89,10 @@ void store_defs_batch_begin(store *st)
 int store_defs_batch_end(store *st)
 {
     return defs_sync(st->defs);
+int store_limits(store *st, const store_limits_def *d)
+{
+    store_def def = {.kind = DEF_LIMITS, .limits = *d};
+    return defs_append(st->defs, &def);
 }
 
 /* One record of the log at start, in order. */
@@ -142,6 +146,8 @@ int store_replay_def(void *ctx, const store_def *d)
     case DEF_PERMISSION:
     case DEF_PERMISSION_GONE:
         return r->permission ? r->permission(r->auth_ctx, &d->perm, d->kind == DEF_PERMISSION) : 0;
+    case DEF_LIMITS:
+        return r->limits ? r->limits(r->limits_ctx, &d->limits) : 0;
     case DEF_NEXT_QID:
         if (d->qid > st->next_qid)
             st->next_qid = d->qid;
@@ -195,6 +201,8 @@ static int fill(void *ctx, defs_writer *w)
     if (st->rec->each_def && st->rec->each_def(st->rec->ctx, emit, w) < 0)
         return -1;
     if (st->rec->each_vhost && st->rec->each_vhost(st->rec->vhosts_ctx, emit_vhost_defs, &(struct vhost_fill){st, w}) < 0)
+        return -1;
+    if (st->rec->each_limits && st->rec->each_limits(st->rec->limits_ctx, emit, w) < 0)
         return -1;
     return 0;
 }

@@ -101,6 +101,13 @@ typedef struct store_recovery {
     int (*vhost)(void *vhosts_ctx, amqp_str name, bool add);
     void *(*ctx_of_vhost)(void *vhosts_ctx, amqp_str name);
     int (*each_vhost)(void *vhosts_ctx, int (*fn)(void *arg, amqp_str name, void *vctx), void *arg);
+    /* The limits of vhosts and users (limits_ctx): a record replayed
+     * (after the vhost's or user's own); and, for the rewrite, every
+     * vhost's and user's that has any (emitted after the vhosts and
+     * users). */
+    void *limits_ctx;
+    int (*limits)(void *limits_ctx, const store_limits_def *d);
+    int (*each_limits)(void *limits_ctx, int (*emit)(void *sink, const store_def *d), void *sink);
 } store_recovery;
 
 /* Open (creating) the store in dir, on loop, and recover its durable
@@ -164,6 +171,9 @@ int store_vhost(store *st, amqp_str name, bool add);
  * but not synced; store_defs_batch_end syncs them (0, or -1 logged). */
 void store_defs_batch_begin(store *st);
 int store_defs_batch_end(store *st);
+/* Every limit of a vhost or a user, replacing the ones recorded before
+ * (d->n 0: none any more): recorded and synced; 0 or -1 (logged). */
+int store_limits(store *st, const store_limits_def *d);
 
 /* Before sleep, first: write this turn's ack entries (acks and
  * "delivered" marks) with one write per ack file, so they are in the

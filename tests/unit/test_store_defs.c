@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "limits.h"
 #include "store/store_int.h"
 
 #define S(lit) ((amqp_str){lit, sizeof lit - 1})
@@ -147,6 +148,44 @@ static void test_user_records(void **state)
     check_bytes(&d, perm_gone, sizeof perm_gone);
     assert_int_equal(defs_decode(cut, sizeof cut, &got), -1);
     assert_int_equal(defs_decode(extra, sizeof extra, &got), -1);
+}
+
+/* The limits of a vhost or a user (kind 15), byte for byte as
+ * doc/store-format.md has them, and back; a value of -1 (no limit) is
+ * kept as given; a cut or padded record is refused. */
+static void test_limits_records(void **state)
+{
+    static const uint8_t vh[] = {15, 0, 1, 'v', 2,
+                                 15, 'm', 'a', 'x', '-', 'c', 'o', 'n', 'n', 'e', 'c', 't', 'i', 'o', 'n', 's',
+                                 0, 0, 0, 0, 0, 0, 0, 5,
+                                 10, 'm', 'a', 'x', '-', 'q', 'u', 'e', 'u', 'e', 's',
+                                 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    static const uint8_t none[] = {15, 1, 3, 'b', 'o', 'b', 0};
+    static const uint8_t cut[] = {15, 1, 3, 'b', 'o', 'b', 1, 1, 'x', 0, 0};
+    static const uint8_t extra[] = {15, 1, 3, 'b', 'o', 'b', 0, 0};
+    static const uint8_t bad_scope[] = {15, 2, 3, 'b', 'o', 'b', 0};
+    store_def d = {.kind = DEF_LIMITS}, got;
+    limits l;
+    (void)state;
+
+    limits_init(&l);
+    l.v[LIMIT_MAX_CONNECTIONS] = 5;
+    l.v[LIMIT_MAX_QUEUES] = -1;
+    limits_def(&l, DEF_LIMITS_VHOST, "v", &d.limits);
+    check_bytes(&d, vh, sizeof vh);
+    assert_int_equal(defs_decode(vh, sizeof vh, &got), 0);
+    assert_int_equal(got.limits.scope, DEF_LIMITS_VHOST);
+    assert_true(amqp_str_eqc(got.limits.name, "v"));
+    assert_int_equal(limits_from_def(&l, &got.limits), 0);
+    assert_int_equal(l.v[LIMIT_MAX_CONNECTIONS], 5);
+    assert_int_equal(l.v[LIMIT_MAX_QUEUES], -1);
+    assert_true(l.v[LIMIT_MAX_CHANNELS] == LIMIT_UNSET);
+    limits_init(&l);
+    limits_def(&l, DEF_LIMITS_USER, "bob", &d.limits);
+    check_bytes(&d, none, sizeof none);
+    assert_int_equal(defs_decode(cut, sizeof cut, &got), -1);
+    assert_int_equal(defs_decode(extra, sizeof extra, &got), -1);
+    assert_int_equal(defs_decode(bad_scope, sizeof bad_scope, &got), -1);
 }
 
 /* A queue, exchange or binding of a vhost other than "/": the record of
@@ -356,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_malformed_records),
         cmocka_unit_test(test_user_records),
         cmocka_unit_test(test_vhost_records),
+        cmocka_unit_test(test_limits_records),
         cmocka_unit_test(test_recovery_through_hooks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
  * is in the API's JSON).  Output, requests and exit codes: ctl.c.
  */
 #include "ctl.h"
+#include "limits.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -23,6 +24,8 @@ typedef struct args {
     bool unacked;
     long count;
     const char *description, *tags;
+    bool global;     /* list_vhost_limits, list_user_limits: every vhost / user */
+    const char *limits_user;    /* list_user_limits --user */
     int argc;        /* positional arguments after the verb */
     char **argv;
 } args;
@@ -574,6 +577,19 @@ static void run_clear_permissions(const verb *v, args *a)
     ctl_reply_free(&r);
 }
 
+/* ---- limits (limits.c) ---- */
+
+static void run_set_vhost_limits(const verb *v, args *a) { ctl_set_vhost_limits(a->vhost, a->argv[0]); }
+static void run_clear_vhost_limits(const verb *v, args *a) { ctl_clear_vhost_limits(a->vhost); }
+static void run_list_vhost_limits(const verb *v, args *a) { ctl_list_vhost_limits(a->vhost, a->global); }
+static void run_set_user_limits(const verb *v, args *a) { ctl_set_user_limits(a->argv[0], a->argv[1]); }
+static void run_clear_user_limits(const verb *v, args *a) { ctl_clear_user_limits(a->argv[0], a->argv[1]); }
+static void run_list_user_limits(const verb *v, args *a)
+{
+    /* rabbitmqctl's default user is guest */
+    ctl_list_user_limits(a->limits_user ? a->limits_user : "guest", a->global);
+}
+
 /* ---- definitions ---- */
 
 static void run_export_definitions(const verb *v, args *a)
@@ -824,6 +840,20 @@ static const verb verbs[] = {
      &list_permissions_spec},
     {"list_user_permissions", "list_user_permissions USER", "Lists a user's permissions in every vhost.", 1, 1,
      run_list, &list_user_permissions_spec},
+    {"set_vhost_limits", "set_vhost_limits [-p VHOST] DEFINITION",
+     "Sets a vhost's limits, e.g. '{\"max-connections\": 64, \"max-queues\": 256}' (the ones it does not name "
+     "are cleared; a negative value: no limit).", 1, 1, run_set_vhost_limits, NULL},
+    {"clear_vhost_limits", "clear_vhost_limits [-p VHOST]", "Clears a vhost's limits.", 0, 0, run_clear_vhost_limits,
+     NULL},
+    {"list_vhost_limits", "list_vhost_limits [-p VHOST] [--global]",
+     "Shows a vhost's limits (--global: every vhost's).", 0, 0, run_list_vhost_limits, NULL},
+    {"set_user_limits", "set_user_limits USER DEFINITION",
+     "Sets a user's limits, e.g. '{\"max-connections\": 10, \"max-channels\": 100}' (the others stay).", 2, 2,
+     run_set_user_limits, NULL},
+    {"clear_user_limits", "clear_user_limits USER LIMIT|all", "Clears one of a user's limits, or all of them.", 2, 2,
+     run_clear_user_limits, NULL},
+    {"list_user_limits", "list_user_limits [--user USER] [--global]",
+     "Shows a user's limits (default user guest; --global: every user's).", 0, 0, run_list_user_limits, NULL},
     {"export_definitions", "export_definitions FILE|-",
      "Writes the broker's definitions (users, vhosts, permissions, queues, exchanges, bindings) as JSON.", 1, 1,
      run_export_definitions, NULL},
@@ -897,6 +927,8 @@ enum {
     OPT_CACERT,
     OPT_CERT,
     OPT_KEY,
+    OPT_GLOBAL,
+    OPT_LIMITS_USER,
 };
 
 int main(int argc, char **argv)
@@ -921,6 +953,9 @@ int main(int argc, char **argv)
         {"cacert", required_argument, NULL, OPT_CACERT},
         {"cert", required_argument, NULL, OPT_CERT},
         {"key", required_argument, NULL, OPT_KEY},
+        {"global", no_argument, NULL, OPT_GLOBAL},
+        /* list_user_limits --user USER; elsewhere --user is --username, as it always was */
+        {"user", required_argument, NULL, OPT_LIMITS_USER},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -942,7 +977,8 @@ int main(int argc, char **argv)
         /* skip an option's separate value */
         static const char *const with_value[] = {"--url", "-u", "--username", "--password", "--config",
                                                  "--formatter", "-t", "--timeout", "-p", "--vhost", "--count",
-                                                 "--description", "--tags", "--cacert", "--cert", "--key", NULL};
+                                                 "--description", "--tags", "--cacert", "--cert", "--key", "--user",
+                                                 NULL};
         for (const char *const *w = with_value; *w; w++)
             if (!strcmp(argv[i], *w)) {
                 i++;
@@ -1004,6 +1040,13 @@ int main(int argc, char **argv)
         }
         case OPT_DESCRIPTION: a.description = optarg; break;
         case OPT_TAGS: a.tags = optarg; break;
+        case OPT_GLOBAL: a.global = true; break;
+        case OPT_LIMITS_USER:
+            if (verb_name && !strcmp(verb_name, "list_user_limits"))
+                a.limits_user = optarg;
+            else
+                ctl.username = optarg;
+            break;
         case 'h': help = true; break;
         default: usage_fail(NULL, "%s", "unknown option (warrenctl help lists them)");
         }
