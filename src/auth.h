@@ -44,7 +44,7 @@
 #include "amqp/wire.h"
 #include "config.h"
 #include "error.h"
-#include "limits.h"
+#include "quota.h"
 
 typedef struct store store;
 

@@ -39,7 +39,7 @@
 
 #include "error.h"
 #include "exchange.h"
-#include "limits.h"
+#include "quota.h"
 #include "map.h"
 #include "message.h"
 #include "queue.h"

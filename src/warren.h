@@ -36,7 +36,7 @@
 #include "ev/buf.h"
 #include "ev/loop.h"
 #include "exchange.h"
-#include "limits.h"
+#include "quota.h"
 #include "listener.h"
 #include "map.h"
 #include "message.h"

@@ -245,7 +245,7 @@ const http_route http_api_routes[] = {
     {HTTP_GET, "/api/vhosts/{vhost}", http_get_vhost, false},
     {HTTP_PUT, "/api/vhosts/{vhost}", http_put_vhost, true},
     {HTTP_DELETE, "/api/vhosts/{vhost}", http_delete_vhost, false},
-    /* vhost and user limits (limits.c) */
+    /* vhost and user limits (http/limits.c) */
     {HTTP_GET, "/api/vhost-limits", http_get_vhost_limits, false},
     {HTTP_GET, "/api/vhost-limits/{vhost}", http_get_vhost_limits, false},
     {HTTP_PUT, "/api/vhost-limits/{vhost}/{name}", http_put_vhost_limit, true},

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 
 #include "http/api.h"
-#include "vhost.h" /* and through it src/limits.h (a plain "limits.h" here is this file) */
+#include "vhost.h" /* and through it src/quota.h */
 
 /* {"max-connections": 5, ...}: the limits that are set. */
 json_t *http_limits_json(const limits *l);

@@ -89,6 +89,8 @@ void store_defs_batch_begin(store *st)
 int store_defs_batch_end(store *st)
 {
     return defs_sync(st->defs);
+}
+
 int store_limits(store *st, const store_limits_def *d)
 {
     store_def def = {.kind = DEF_LIMITS, .limits = *d};

@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "limits.h"
+#include "quota.h"
 #include "store/store_int.h"
 
 #define S(lit) ((amqp_str){lit, sizeof lit - 1})

@@ -1,7 +1,7 @@
 /*
- * limits.c - the limits' names and their records; see limits.h.
+ * quota.c - the limits' names and their records; see quota.h.
  */
-#include "limits.h"
+#include "quota.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /*
- * limits.h - RabbitMQ's per-vhost and per-user limits as values: which
+ * quota.h - RabbitMQ's per-vhost and per-user limits as values: which
  * names there are, which a vhost or a user may have, and their record in
- * the store (limits.c).  A leaf: the vhost (max-queues, checked by the
+ * the store (quota.c).  A leaf: the vhost (max-queues, checked by the
  * domain at queue.declare) and auth.c's users hold a `limits` each; the
  * AMQP front end enforces the connection and channel ones
  * (proto/limits.c); the HTTP API and the definitions set and show them
