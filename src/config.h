@@ -40,6 +40,9 @@ typedef struct config {
     const char *prom_binds[MAX_BINDS];
     int nprom_binds;
     bool prom_explicit;
+    /* logging (log.c): a file instead of stderr (NULL: stderr), text or json */
+    const char *log_file;
+    int log_format;             /* enum log_format */
 } config;
 
 /* The options, as getopt_long's table: the config file takes the same long
@@ -47,7 +50,9 @@ typedef struct config {
 enum {
     OPT_BIND = 256, OPT_PORT, OPT_DATA, OPT_LOG, OPT_CONFIG, OPT_USER, OPT_GUEST_REMOTE, OPT_HEARTBEAT,
     OPT_FRAME_MAX, OPT_CHANNEL_MAX, OPT_MAX_MSG, OPT_DISK_FREE, OPT_MEMORY, OPT_PAGING, OPT_MGMT_PORT,
-    OPT_MGMT_BIND, OPT_PROM_PORT, OPT_PROM_BIND, OPT_HELP,
+    OPT_MGMT_BIND, OPT_PROM_PORT, OPT_PROM_BIND,
+    OPT_LOG_FILE, OPT_LOG_FORMAT,
+    OPT_HELP,
 };
 extern const struct option config_options[];
 
@@ -61,5 +66,28 @@ int config_load(config *cfg, const char *path);
 /* After every source is applied: the defaults that depend on them (no
  * --user at all means guest:guest). */
 void config_finish(config *cfg);
+/* Keep s (malloc'd) for the life of the process and return it (NULL if s
+ * is NULL or out of memory): the settings point into such strings. */
+char *config_keep(char *s);
+
+/* rabbitmq.conf's `key = value` lines (config_rabbit.c): the keys that
+ * mean the same thing in warren, applied as the options they mean.  The
+ * state gathers the keys that only make sense together, for one file. */
+typedef struct rabbit_conf {
+    const char *path;
+    config *cfg;
+    const char *default_user, *default_pass;
+    int user_line;
+    bool verify_set;
+    int verify, fail_no_cert, verify_line;
+    int tcp_port, tls_port;     /* the listeners' port, to check they agree */
+    int unknown;                /* keys reported and ignored */
+} rabbit_conf;
+void config_rabbit_init(rabbit_conf *rc, const char *path);
+/* One `key = value` line: 0 (applied, or an unknown key reported on
+ * stderr with its line and ignored), or -1 with a message on stderr. */
+int config_rabbit_line(rabbit_conf *rc, config *cfg, int lineno, const char *key, const char *value);
+/* At the end of the file: default_user/default_pass, ssl_options.verify. */
+int config_rabbit_finish(rabbit_conf *rc, config *cfg);
 
 #endif
