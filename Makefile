@@ -5,6 +5,7 @@
 #   make test       install missing packages, build, run every test
 #   make test-slow  the slow tests (tests/slow/: 66,000 queues through AMQP, minutes)
 #   make codegen    regenerate src/amqp/spec.[ch] from the AMQP spec JSON
+#   make install    install (PREFIX=/usr/local, DESTDIR=); make deb: build/warren_*.deb (doc/install.md)
 #   make fuzz       build the libFuzzer targets (clang)
 #
 # Layout: src/amqp (codec, no syscalls) -> src/ev (loop, sockets) -> src/proto
