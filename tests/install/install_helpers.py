@@ -101,9 +101,16 @@ class NotifySocket:
             except BlockingIOError:
                 return list(self.got)
 
-    def wait(self, assignment, timeout=30):
-        return wait_for(lambda: [m for m in self.messages() if assignment in m.split('\n')], timeout,
-                        what='%s on the notify socket (got %r)' % (assignment, self.got))
+    def wait(self, assignment, timeout=30, proc=None):
+        """The datagrams holding assignment; fails at once if proc (a
+        Proc) exits meanwhile."""
+        def seen():
+            got = [m for m in self.messages() if assignment in m.split('\n')]
+            if not got and proc is not None and proc.proc.poll() is not None:
+                raise AssertionError('exited with %s before %s:\n%s' % (proc.proc.returncode, assignment,
+                                                                      proc.log()[-4000:]))
+            return got
+        return wait_for(seen, timeout, what='%s on the notify socket (got %r)' % (assignment, self.got))
 
     def close(self):
         self.sock.close()

@@ -19,6 +19,7 @@ and the warren user if it made it.
 import io
 import os
 import pwd
+import resource
 import subprocess
 import tarfile
 
@@ -32,6 +33,27 @@ PKG_MAN = ['usr/share/man/man8/warren.8.gz', 'usr/share/man/man8/warrenctl.8.gz'
            'usr/share/man/man1/new_task.1.gz', 'usr/share/man/man1/worker.1.gz',
            'usr/share/man/man1/warren-perf.1.gz']
 UNIT = 'lib/systemd/system/warren.service'
+
+# What the unit's User=, NoNewPrivileges=, CapabilityBoundingSet=,
+# LimitNOFILE= and ProtectSystem=strict + ReadWritePaths=/var/lib/warren
+# do, for a broker started without systemd: run by `unshare --mount` as
+# `sh -ec SANDBOX sandbox PROGRAM ARGS...`; it execs, so the broker keeps
+# the pid.  It checks its own read-only-ness before starting the broker.
+SANDBOX = r'''
+awk '{print $2}' /proc/self/mounts | while read -r m; do
+    case "$m" in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*) continue ;; esac
+    mount -o remount,bind,ro "$m" 2>/dev/null || true
+done
+mount --bind /var/lib/warren /var/lib/warren
+mount -o remount,bind,rw /var/lib/warren
+for probe in /etc/.warren-probe /var/lib/.warren-probe /tmp/.warren-probe /usr/.warren-probe; do
+    if touch "$probe" 2>/dev/null; then rm -f "$probe"; echo "sandbox: $probe is writable" >&2; exit 99; fi
+done
+# LimitNOFILE=65536, or this machine's hard limit if lower (a container's)
+n=$(ulimit -Hn); [ "$n" = unlimited ] || [ "$n" -gt 65536 ] && n=65536
+exec prlimit --nofile=$n:$n -- setpriv --reuid=warren --regid=warren --init-groups --no-new-privs \
+    --bounding-set=-all --inh-caps=-all -- "$@"
+'''
 
 
 def run(cmd, **kw):
@@ -176,20 +198,31 @@ def test_installed_broker_runs_as_warren_and_serves_the_tutorial(installed_packa
     assert r.returncode == 0 and 'warren' not in r.stdout + r.stderr, r.stdout + r.stderr
 
     # the installed broker as the unit runs it: user warren, no new
-    # privileges, the packaged config; ports moved off 5672 for the test
+    # privileges, no capabilities, LimitNOFILE, and ProtectSystem=strict
+    # with ReadWritePaths=/var/lib/warren played by a mount namespace in
+    # which every file system is read-only but the data directory (so a
+    # write anywhere else would fail here as under systemd); the packaged
+    # config, with the ports moved off 5672 for the test
     port, mgmt = free_port(), free_port()
     notify = NotifySocket(world=True)
     b = None
     try:
-        b = Proc(['setpriv', '--reuid=warren', '--regid=warren', '--init-groups', '--no-new-privs', '--',
-                  '/usr/sbin/warren', '--config', '/etc/warren/warren.conf', '--port', str(port),
+        b = Proc(['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-ec', SANDBOX,
+                  'sandbox', '/usr/sbin/warren', '--config', '/etc/warren/warren.conf', '--port', str(port),
                   '--management-port', str(mgmt), '--prometheus-port', '0'],
                  tmp_path / 'warren.log', env={'NOTIFY_SOCKET': notify.env})
-        notify.wait('READY=1')
+        notify.wait('READY=1', proc=b)
         assert can_connect(port), 'READY=1 before listening:\n' + b.log()
         with open('/proc/%d/status' % b.pid) as f:
             uids = [ln.split()[1:] for ln in f if ln.startswith(('Uid:', 'Gid:'))]
         assert uids == [[str(pw.pw_uid)] * 4, [str(pw.pw_gid)] * 4], uids
+        with open('/proc/%d/status' % b.pid) as f:
+            status = dict(ln.split(':', 1) for ln in f)
+        assert int(status['CapBnd'].strip(), 16) == 0 and int(status['CapEff'].strip(), 16) == 0
+        assert status['NoNewPrivs'].strip() == '1'
+        want = str(min(65536, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+        with open('/proc/%d/limits' % b.pid) as f:
+            assert [ln.split()[3:5] for ln in f if ln.startswith('Max open files')] == [[want, want]]
         assert 'data in /var/lib/warren' in b.log()
 
         # the tutorial, with the installed programs
