@@ -21,8 +21,8 @@
  * they are gathered in a rabbit_conf and settled by config_rabbit_finish at
  * the end of the file.
  *
- * The TLS keys map to --tls-cert, --tls-key, --tls-ca, --tls-verify and
- * --tls-port.  They are looked up by name in config_options: in a build
+ * The TLS keys map to --tls-cert, --tls-key, --tls-ca, --tls-verify,
+ * --tls-bind, --tls-port and --management-tls-port.  They are looked up by name in config_options: in a build
  * that has no TLS, a file that asks for it is refused (a broker that
  * silently did not listen on 5671 would be worse).
  */
@@ -40,7 +40,7 @@
 enum kind {
     SAME,           /* the value as it is, to the warren option named */
     LISTENER,       /* [ADDR:]PORT: --bind ADDR (all addresses for a bare port) and --port */
-    TLS_LISTENER,   /* the same for --tls-port (one port; addresses are --bind's) */
+    TLS_LISTENER,   /* the same for --tls-bind and --tls-port */
     RELATIVE_RAM,   /* a fraction of the RAM, in bytes */
     SIZE,           /* bytes, with RabbitMQ's units (kB, MB, GB decimal; KiB, MiB, GiB binary) */
     UNLIMITED0,     /* RabbitMQ's 0 means "no limit": warren's largest value */
@@ -75,6 +75,7 @@ static const struct rabbit_key {
     {"loopback_users.*", LOOPBACK_USERS, "guest-remote"},
     {"management.tcp.port", SAME, "management-port"},
     {"management.tcp.ip", SAME, "management-bind"},
+    {"management.ssl.port", SAME, "management-tls-port"},
     {"prometheus.tcp.port", SAME, "prometheus-port"},
     {"prometheus.tcp.ip", SAME, "prometheus-bind"},
     {"log.console.level", LOG_LEVEL, "log-level"},
@@ -205,7 +206,7 @@ static int split_listener(const char *v, char *addr, size_t cap, const char **po
 static int listener(rabbit_conf *rc, int lineno, const char *key, const char *v, const char *option, int *port)
 {
     char addr[256], *end;
-    const char *p;
+    const char *p, *bind;
     long n;
 
     if (!strcmp(key, "listeners.tcp") || !strcmp(key, "listeners.ssl")) {
@@ -229,13 +230,12 @@ static int listener(rabbit_conf *rc, int lineno, const char *key, const char *v,
     *port = (int)n;
     if (set(rc, lineno, key, option, p) < 0)
         return -1;
-    if (!strcmp(option, "tls-port"))
-        return 0; /* its addresses are --bind's */
+    bind = !strcmp(option, "tls-port") ? "tls-bind" : "bind";
     if (!addr[0]) {
         /* RabbitMQ: a bare port listens on every interface */
-        return set(rc, lineno, key, "bind", "0.0.0.0") < 0 || set(rc, lineno, key, "bind", "::") < 0 ? -1 : 0;
+        return set(rc, lineno, key, bind, "0.0.0.0") < 0 || set(rc, lineno, key, bind, "::") < 0 ? -1 : 0;
     }
-    return set(rc, lineno, key, "bind", addr);
+    return set(rc, lineno, key, bind, addr);
 }
 
 /* `loopback_users.guest = false` or `loopback_users = none` let guest in
