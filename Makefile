@@ -5,6 +5,7 @@
 #   make test       install missing packages, build, run every test
 #   make test-slow  the slow tests (tests/slow/: 66,000 queues through AMQP, minutes)
 #   make codegen    regenerate src/amqp/spec.[ch] from the AMQP spec JSON
+#   make install    install (PREFIX=/usr/local, DESTDIR=); make deb: build/warren_*.deb (doc/install.md)
 #   make fuzz       build the libFuzzer targets (clang)
 #
 # Layout: src/amqp (codec, no syscalls) -> src/ev (loop, sockets) -> src/proto
@@ -247,3 +248,38 @@ crash-loop: bin/warren bin/warren-check-store
 
 power-cut: bin/warren bin/warren-check-store $(FAULT_LIB)
 	$(PYTHON) tests/crash/crashloop.py --power-cut --rounds $(CUTS) $(if $(SEED),--seed $(SEED))
+
+# ---------------------------------------------------------------- install, deb
+# `make install` (PREFIX=/usr/local, DESTDIR for staging) and `make deb`
+# (a Debian package from a staged tree, scripts/mkdeb.sh): doc/install.md.
+# The warren user is made by the package's postinst, not here.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+STATEDIR   ?= $(if $(filter /usr,$(PREFIX)),/var/lib/warren,$(PREFIX)/var/lib/warren)
+UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+INSTALL_SBIN := bin/warren bin/warrenctl bin/warren-check-store
+INSTALL_BIN  := bin/new_task bin/worker bin/warren-perf
+PKG_SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@STATEDIR@|$(STATEDIR)|g'
+
+.PHONY: install deb
+install: $(INSTALL_SBIN) $(INSTALL_BIN)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(SYSCONFDIR)/warren $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(INSTALL_SBIN) $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/
+	install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	$(PKG_SUBST) packaging/warren.service.in > $(DESTDIR)$(UNITDIR)/warren.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/warren.service
+	@# an operator's config is never overwritten
+	if [ ! -e $(DESTDIR)$(SYSCONFDIR)/warren/warren.conf ]; then \
+	    $(PKG_SUBST) packaging/warren.conf.in > $(DESTDIR)$(SYSCONFDIR)/warren/warren.conf; \
+	    chmod 0644 $(DESTDIR)$(SYSCONFDIR)/warren/warren.conf; fi
+	@# without the package's postinst (no DESTDIR: a real install) the directory is made here
+	if [ -z "$(DESTDIR)" ]; then install -d -m 0700 $(STATEDIR); fi
+
+deb: $(INSTALL_SBIN) $(INSTALL_BIN)
+	sh scripts/mkdeb.sh $(VERSION)

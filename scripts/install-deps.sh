@@ -25,6 +25,11 @@ PKGS="$PKGS prometheus python3-prometheus-client"
 # the dashboard's tests (tests/http/test_dashboard.py): headless Chromium
 PKGS="$PKGS chromium chromium-driver python3-selenium"
 
+# `make deb` and its test (tests/install/test_package.py): dpkg-shlibdeps,
+# lintian, man to find the pages, systemd-analyze to verify the unit,
+# adduser for the package's postinst
+PKGS="$PKGS dpkg-dev lintian man-db systemd adduser"
+
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

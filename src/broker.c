@@ -25,8 +25,11 @@
  *
  * Shutdown (SIGINT/SIGTERM) closes every open connection with 320
  * CONNECTION_FORCED, gives clients a moment to answer, then stops.
- * SIGHUP is logged and otherwise ignored, as RabbitMQ does.  SIGUSR1 logs
- * every statistic of stats.c (a debug dump until the HTTP API).
+ * SIGHUP is logged and otherwise ignored, as RabbitMQ does.  SIGUSR1 reopens
+ * the --log-file (logrotate) and logs every statistic of stats.c (a debug
+ * dump until the HTTP API).  Under systemd (Type=notify) the service
+ * manager is told READY=1 once every listener listens and STOPPING=1 when
+ * the shutdown begins (sdnotify.c).
  */
 #include "warren.h"
 
@@ -44,6 +47,7 @@
 #include "http/server.h"
 #include "log.h"
 #include "recovery.h"
+#include "sdnotify.h"
 #include "store/store.h"
 #include "tls.h"
 
@@ -490,6 +494,8 @@ static void begin_shutdown(broker *b, const char *why)
         return;
     b->stopping = true;
     log_info("%s: shutting down", why);
+    if (sdnotify("STOPPING=1\nSTATUS=shutting down") < 0)
+        log_warn("cannot tell the service manager that warren is stopping ($NOTIFY_SOCKET): %s", strerror(errno));
     listeners_close(&b->amqp, b->loop);
     listeners_close(&b->amqps, b->loop);
     http_server_close_listeners(b->http);
@@ -523,8 +529,11 @@ static void on_signal(ev_loop *loop, ev_io *io, uint32_t events)
             /* as RabbitMQ: a closed terminal, logrotate or `systemctl
              * reload` must not stop the broker */
             log_info("SIGHUP (from pid %u) ignored", si.ssi_pid);
-        else if (si.ssi_signo == SIGUSR1)
+        else if (si.ssi_signo == SIGUSR1) {
+            /* logrotate's postrotate: the new file, then a snapshot in it */
+            log_reopen();
             stats_log(b); /* a debug dump of the statistics API */
+        }
     }
 }
 
@@ -643,6 +652,9 @@ int broker_init(broker *b, const config *cfg)
 int broker_run(broker *b)
 {
     log_info("warren %s ready (data in %s)", WARREN_VERSION, b->cfg.data_dir);
+    /* broker_init has listened on every address: clients can connect */
+    if (sdnotify("READY=1\nSTATUS=accepting connections") < 0)
+        log_warn("cannot tell the service manager that warren is ready ($NOTIFY_SOCKET): %s", strerror(errno));
     if (ev_loop_run(b->loop) < 0) {
         log_error("event loop failed: %s", strerror(errno));
         return -1;

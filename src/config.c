@@ -9,6 +9,9 @@
  * either source, so the file and the command line refuse the same things
  * with the same words.  Which source wins is main.c's business: it reads
  * the files first and applies the command line over them.
+ *
+ * A `key = value` line is rabbitmq.conf's form: config_rabbit.c takes the
+ * RabbitMQ keys that mean the same thing (and warren's names written so).
  */
 #include "config.h"
 
@@ -53,6 +56,8 @@ const struct option config_options[] = {
     {"max-unauthenticated", required_argument, NULL, OPT_MAX_UNAUTH},
     {"max-connections-per-address", required_argument, NULL, OPT_MAX_PER_ADDRESS},
     {"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
+    {"log-file", required_argument, NULL, OPT_LOG_FILE},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -63,7 +68,7 @@ const struct option config_options[] = {
 static char **kept;
 static size_t nkept, capkept;
 
-static char *keep(char *s)
+char *config_keep(char *s)
 {
     if (s && nkept == capkept) {
         size_t cap = capkept ? capkept * 2 : 16;
@@ -220,7 +225,7 @@ int config_apply(config *cfg, int opt, const char *name, const char *arg)
             fprintf(stderr, "warren: --user: expected NAME:PASSWORD\n");
             return -1;
         }
-        user = keep(strndup(arg, (size_t)(colon - arg)));
+        user = config_keep(strndup(arg, (size_t)(colon - arg)));
         if (!user)
             return -1;
         cfg->users[cfg->nusers][0] = user;
@@ -286,6 +291,16 @@ int config_apply(config *cfg, int opt, const char *name, const char *arg)
         cfg->prom_port = (int)v;
         cfg->prom_explicit = true;
         return 0;
+    case OPT_LOG_FILE:
+        cfg->log_file = *arg ? arg : NULL;
+        return 0;
+    case OPT_LOG_FORMAT:
+        if ((lvl = log_parse_format(arg)) < 0) {
+            fprintf(stderr, "warren: --log-format: expected text or json, got '%s'\n", arg);
+            return -1;
+        }
+        cfg->log_format = lvl;
+        return 0;
     case OPT_PROM_BIND:
         if (cfg->nprom_binds == MAX_BINDS) {
             fprintf(stderr, "warren: at most %d --prometheus-bind addresses\n", MAX_BINDS);
@@ -328,7 +343,9 @@ int config_load(config *cfg, const char *path)
     char line[1024];
     int lineno = 0;
     struct stat sb;
+    rabbit_conf rc;
 
+    config_rabbit_init(&rc, path);
     if (!f) {
         fprintf(stderr, "warren: cannot read config %s: %s\n", path, strerror(errno));
         return -1;
@@ -342,22 +359,38 @@ int config_load(config *cfg, const char *path)
     while (fgets(line, sizeof line, f)) {
         char *p = line, *key, *val, *end;
         const struct option *o;
+        bool rabbit;
         lineno++;
         while (*p == ' ' || *p == '\t')
             p++;
         if (*p == '#' || *p == '\n' || *p == 0)
             continue;
         key = p;
-        while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '=')
             p++;
+        rabbit = *p == '=';
         if (*p)
             *p++ = 0;
         while (*p == ' ' || *p == '\t')
+            p++;
+        if (!rabbit && *p == '=') {
+            rabbit = true;
+            p++;
+        }
+        while (rabbit && (*p == ' ' || *p == '\t'))
             p++;
         val = p;
         end = val + strlen(val);
         while (end > val && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
             *--end = 0;
+        if (rabbit) {
+            /* rabbitmq.conf's `key = value` */
+            if (config_rabbit_line(&rc, cfg, lineno, key, val) < 0) {
+                fclose(f);
+                return -1;
+            }
+            continue;
+        }
         for (o = config_options; o->name; o++)
             if (!strcmp(o->name, key))
                 break;
@@ -371,7 +404,7 @@ int config_load(config *cfg, const char *path)
             fprintf(stderr, "warren: %s:%d: '%s' takes no value\n", path, lineno, key);
             return -1;
         }
-        if (!(val = keep(strdup(val))) || config_apply(cfg, o->val, key, val) < 0) {
+        if (!(val = config_keep(strdup(val))) || config_apply(cfg, o->val, key, val) < 0) {
             fprintf(stderr, "warren: %s:%d: bad value for '%s'\n", path, lineno, key);
             fclose(f);
             return -1;
@@ -383,7 +416,7 @@ int config_load(config *cfg, const char *path)
         return -1;
     }
     fclose(f);
-    return 0;
+    return config_rabbit_finish(&rc, cfg);
 }
 
 void config_finish(config *cfg)

@@ -55,6 +55,9 @@ typedef struct config {
     uint32_t max_unauthenticated;   /* sockets that have not logged in yet */
     uint32_t max_per_address;   /* sockets from one source address */
     uint32_t handshake_timeout; /* ms from accept to connection.open, RabbitMQ's 10000 */
+    /* logging (log.c): a file instead of stderr (NULL: stderr), text or json */
+    const char *log_file;
+    int log_format;             /* enum log_format */
 } config;
 
 /* The options, as getopt_long's table: the config file takes the same long
@@ -66,6 +69,7 @@ enum {
     OPT_TLS_PORT, OPT_TLS_BIND, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CA, OPT_TLS_VERIFY, OPT_TLS_LOGIN_FROM,
     OPT_MGMT_TLS_PORT,
     OPT_MAX_CONNECTIONS, OPT_MAX_UNAUTH, OPT_MAX_PER_ADDRESS, OPT_HANDSHAKE_TIMEOUT,
+    OPT_LOG_FILE, OPT_LOG_FORMAT,
 };
 extern const struct option config_options[];
 
@@ -82,5 +86,28 @@ void config_finish(config *cfg);
 /* The TLS options hang together (a key needs a certificate...): 0, or -1
  * with a message on stderr. */
 int config_check_tls(const config *cfg);
+/* Keep s (malloc'd) for the life of the process and return it (NULL if s
+ * is NULL or out of memory): the settings point into such strings. */
+char *config_keep(char *s);
+
+/* rabbitmq.conf's `key = value` lines (config_rabbit.c): the keys that
+ * mean the same thing in warren, applied as the options they mean.  The
+ * state gathers the keys that only make sense together, for one file. */
+typedef struct rabbit_conf {
+    const char *path;
+    config *cfg;
+    const char *default_user, *default_pass;
+    int user_line;
+    bool verify_set;
+    int verify, fail_no_cert, verify_line;
+    int tcp_port, tls_port;     /* the listeners' port, to check they agree */
+    int unknown;                /* keys reported and ignored */
+} rabbit_conf;
+void config_rabbit_init(rabbit_conf *rc, const char *path);
+/* One `key = value` line: 0 (applied, or an unknown key reported on
+ * stderr with its line and ignored), or -1 with a message on stderr. */
+int config_rabbit_line(rabbit_conf *rc, config *cfg, int lineno, const char *key, const char *value);
+/* At the end of the file: default_user/default_pass, ssl_options.verify. */
+int config_rabbit_finish(rabbit_conf *rc, config *cfg);
 
 #endif

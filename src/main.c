@@ -33,7 +33,10 @@ static void usage(FILE *f)
             "  --port N                 TCP port (default 5672)\n"
             "  --data-dir DIR           where durable queues and messages live (default ./data)\n"
             "  --log-level LEVEL        debug, info, warning or error (default info)\n"
-            "  --config FILE            read options from FILE (`name value` per line)\n"
+            "  --log-file FILE          log to FILE (appended; reopened on SIGUSR1) instead of stderr\n"
+            "  --log-format FORMAT      text (default) or json (one object per line)\n"
+            "  --config FILE            read options from FILE (`name value` per line, or\n"
+            "                           rabbitmq.conf's `key = value`)\n"
             "  --user NAME:PASSWORD     add a user (repeatable; default guest:guest)\n"
             "  --guest-remote           let guest log in from other hosts (off, as RabbitMQ)\n"
             "  --heartbeat SECONDS      heartbeat offered to clients (default 60, 0 = off)\n"
@@ -128,6 +131,11 @@ int main(int argc, char **argv)
     if (config_check_tls(&cfg) < 0)
         return 2;
     log_level = cfg.log_level;
+    log_set_format(cfg.log_format);
+    if (cfg.log_file && log_open_file(cfg.log_file) < 0) {
+        fprintf(stderr, "warren: cannot open log file %s: %s\n", cfg.log_file, strerror(errno));
+        return 1;
+    }
     {
         /* every connection is a descriptor: take all the system allows */
         struct rlimit rl;
