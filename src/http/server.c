@@ -134,6 +134,11 @@ static void on_accept(void *user, int fd, const struct sockaddr *peer, socklen_t
     run(s);
 }
 
+void http_server_adopt(http_server *s, int fd, const struct sockaddr *peer, socklen_t peerlen)
+{
+    on_accept(s, fd, peer, peerlen);
+}
+
 /* -------------------------------------------------------------- replies */
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
