@@ -37,6 +37,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sanitizer/common_interface_defs.h>
+
 #include "auth.h"
 #include "broker.h"
 #include "log.h"
@@ -46,6 +48,28 @@
 #include "vhost.h"
 
 static char root[128], dir[160];
+
+/* The broker logs its errors (refusals of bad input) whatever the log
+ * level: fd 2 is pointed at /dev/null around the broker's work, and the
+ * sanitizers report on a copy of the real stderr (WARREN_FUZZ_VERBOSE=1
+ * keeps everything). */
+static int real_stderr = -1, devnull = -1;
+
+static void quiet_init(void)
+{
+    if (getenv("WARREN_FUZZ_VERBOSE"))
+        return;
+    real_stderr = dup(2);
+    devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    assert(real_stderr >= 0 && devnull >= 0);
+    __sanitizer_set_report_fd((void *)(intptr_t)real_stderr);
+}
+
+static void quiet(bool on)
+{
+    if (real_stderr >= 0)
+        dup2(on ? devnull : real_stderr, 2);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -60,6 +84,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(dir, sizeof dir, "%s/data", d);
     /* refusals are logged at error level: every input would print some */
     log_level = getenv("WARREN_FUZZ_VERBOSE") ? LOG_DEBUG : (enum log_level)(LOG_ERROR + 1);
+    quiet_init();
     return 0;
 }
 
@@ -249,21 +274,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     summary one, two;
     store *st = NULL;
+    int rc;
 
     if (size > 1 << 20)
         return 0;
     unpack(data, size);
+    quiet(true);
     if (open_store(&st, &one) < 0) {
         close_store(NULL);
+        quiet(false);
         return 0;
     }
     close_store(st);
     /* recovered once, it opens again to the same */
-    if (open_store(&st, &two) < 0) {
+    rc = open_store(&st, &two);
+    quiet(false);
+    if (rc < 0) {
         fprintf(stderr, "fuzz_store: a directory recovered once is refused the second time\n");
         abort();
     }
+    quiet(true);
     close_store(st);
+    quiet(false);
     if (memcmp(&one, &two, sizeof one)) {
         fprintf(stderr,
                 "fuzz_store: recovered twice, different: vhosts %zu/%zu queues %zu/%zu exchanges %zu/%zu "
