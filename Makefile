@@ -236,7 +236,7 @@ build/fuzz/%: tests/fuzz/%.c $(AMQP_SRC) $$(fuzz_$$*_SRC)
 fuzz: $(FUZZ_BIN)
 
 # A short run of every fuzz target over its seed corpus: a smoke test that
-# the decoders survive random input; long runs are done by hand.
+# the decoders survive random input; the long runs are `make fuzz-long`.
 FUZZ_SECONDS ?= 10
 fuzz-run: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do \
