@@ -7,6 +7,7 @@
 #   make codegen    regenerate src/amqp/spec.[ch] from the AMQP spec JSON
 #   make install    install (PREFIX=/usr/local, DESTDIR=); make deb: build/warren_*.deb (doc/install.md)
 #   make fuzz       build the libFuzzer targets (clang)
+#   make fuzz-long  run each libFuzzer target for FUZZ_SECONDS (default 1800) under ASan+UBSan
 #
 # Layout: src/amqp (codec, no syscalls) -> src/ev (loop, sockets) -> src/proto
 # (the AMQP session) and src/http (front ends) -> src/*.c (the domain)
@@ -80,7 +81,7 @@ UNIT_HELP := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all run test test-slow deps codegen codegen-check unit pytest fuzz fuzz-run clean crash-loop power-cut
+.PHONY: all run test test-slow deps codegen codegen-check unit pytest fuzz fuzz-run fuzz-long clean crash-loop power-cut
 all: $(PROGRAMS)
 
 deps:
@@ -211,6 +212,26 @@ fuzz_fuzz_http_body_LIBS := -ljansson
 # the TLS server side through memory BIOs (src/tls.c, OpenSSL)
 fuzz_fuzz_tls_SRC := src/tls.c
 fuzz_fuzz_tls_LIBS := -lssl -lcrypto
+fuzz_fuzz_props_SRC := src/http/body.c src/http/json.c
+fuzz_fuzz_props_LIBS := -ljansson
+fuzz_fuzz_sasl_SRC := src/proto/sasl.c src/error.c
+
+# Targets that need more of the broker (config, the store's recovery, the
+# whole HTTP server on an in-process broker) link an archive of everything
+# but main and the codec, compiled for libFuzzer's coverage.
+FUZZ_LIB := build/fz/libwarren.a
+FUZZ_LIB_LIBS := $(HTTP_LIBS) $(CRYPTO_LIBS) $(LDLIBS)
+$(FUZZ_LIB): $(call obj,fz,$(filter-out $(AMQP_SRC),$(BROKER_SRC)))
+	rm -f $@ && ar rcs $@ $^
+build/fz/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(BASE) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -MMD -MP -c $< -o $@
+fuzz_fuzz_config_SRC := $(FUZZ_LIB)
+fuzz_fuzz_config_LIBS := $(FUZZ_LIB_LIBS)
+fuzz_fuzz_store_SRC := $(FUZZ_LIB)
+fuzz_fuzz_store_LIBS := $(FUZZ_LIB_LIBS)
+fuzz_fuzz_http_request_SRC := $(FUZZ_LIB)
+fuzz_fuzz_http_request_LIBS := $(FUZZ_LIB_LIBS)
 
 .SECONDEXPANSION:
 build/fuzz/%: tests/fuzz/%.c $(AMQP_SRC) $$(fuzz_$$*_SRC)
@@ -220,7 +241,7 @@ build/fuzz/%: tests/fuzz/%.c $(AMQP_SRC) $$(fuzz_$$*_SRC)
 fuzz: $(FUZZ_BIN)
 
 # A short run of every fuzz target over its seed corpus: a smoke test that
-# the decoders survive random input; long runs are done by hand.
+# the decoders survive random input; the long runs are `make fuzz-long`.
 FUZZ_SECONDS ?= 10
 fuzz-run: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do \
@@ -230,6 +251,25 @@ fuzz-run: $(FUZZ_BIN)
 	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 -artifact_prefix=build/fuzz/ build/fuzz/corpus/$$n $$seeds \
 	        > build/fuzz/$$n.log 2>&1 || { tail -n 40 build/fuzz/$$n.log; exit 1; }; \
 	    tail -n 1 build/fuzz/$$n.log; \
+	done
+
+# The long runs: every target for FUZZ_SECONDS each (1800 unless given),
+# FUZZ_JOBS at a time (1 unless given), niced, each from its seed corpus
+# and what earlier runs found (build/fuzz/corpus/); the executions of each
+# are in build/fuzz/long/<target>.log and summed up at the end.
+fuzz-long: FUZZ_SECONDS := $(if $(filter command line environment,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),1800)
+FUZZ_JOBS ?= 1
+fuzz-long: $(FUZZ_BIN)
+	@mkdir -p build/fuzz/long
+	@printf '%s\n' $(FUZZ_BIN) | xargs -P $(FUZZ_JOBS) -I{} sh -c 'f={}; n=$$(basename $$f); \
+	    mkdir -p build/fuzz/corpus/$$n; seeds=""; [ -d tests/fuzz/corpus/$$n ] && seeds=tests/fuzz/corpus/$$n; \
+	    echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	    nice -n 10 $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=build/fuzz/long/$$n- \
+	        build/fuzz/corpus/$$n $$seeds > build/fuzz/long/$$n.log 2>&1 || { tail -n 40 build/fuzz/long/$$n.log; exit 255; }'
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); \
+	    printf '%-22s %12s executions, %s/s\n' $$n \
+	        "$$(sed -n 's/^stat::number_of_executed_units: *//p' build/fuzz/long/$$n.log)" \
+	        "$$(sed -n 's/^stat::average_exec_per_sec: *//p' build/fuzz/long/$$n.log)"; \
 	done
 
 clean:

@@ -293,13 +293,26 @@ static int clear_perm(auth_user *u, const char *vhost)
 bool auth_match(const auth_vperm *p, enum auth_perm perm, amqp_str name)
 {
     regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)name.len};
-    char empty = 0;
+    char copy[256], *s = copy;
+    bool ok;
 
     /* RabbitMQ: an empty permission matches nothing */
     if (!p->src[perm][0])
         return false;
-    /* REG_STARTEND: the name's bytes as they are, NULs and all */
-    return regexec(&p->re[perm], name.len ? name.ptr : &empty, 1, &m, REG_STARTEND) == 0;
+    /* REG_STARTEND: the name's bytes as they are, NULs and all.  The name
+     * points into a frame, with no NUL after it: copied and terminated
+     * all the same, as regexec's callers are expected to pass a string
+     * (the sanitizers' regexec reads up to the NUL, past the frame, the
+     * protocol walk found) */
+    if (name.len >= sizeof copy && !(s = malloc((size_t)name.len + 1)))
+        return false;
+    if (name.len)
+        memcpy(s, name.ptr, name.len);
+    s[name.len] = 0;
+    ok = regexec(&p->re[perm], s, 1, &m, REG_STARTEND) == 0;
+    if (s != copy)
+        free(s);
+    return ok;
 }
 
 /* ------------------------------------------------------- recording */

@@ -360,7 +360,14 @@ int config_load(config *cfg, const char *path)
         char *p = line, *key, *val, *end;
         const struct option *o;
         bool rabbit;
+        size_t n = strlen(line);
         lineno++;
+        /* a longer line would be read as two: its tail as an option of its own */
+        if (n == sizeof line - 1 && line[n - 1] != '\n' && !feof(f)) {
+            fprintf(stderr, "warren: %s:%d: line longer than %zu bytes\n", path, lineno, sizeof line - 2);
+            fclose(f);
+            return -1;
+        }
         while (*p == ' ' || *p == '\t')
             p++;
         if (*p == '#' || *p == '\n' || *p == 0)

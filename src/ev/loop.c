@@ -206,35 +206,45 @@ static void run_timers(ev_loop *loop)
     }
 }
 
-int ev_loop_run(ev_loop *loop)
+/* One turn: before-sleep hook, epoll_wait (at most max_ms when max_ms >= 0),
+ * the ready callbacks, the due timers. */
+int ev_loop_turn(ev_loop *loop, int max_ms)
 {
     struct epoll_event events[MAX_EVENTS];
+    int n, i, timeout = -1;
 
+    loop->spin = false;
+    if (loop->before_sleep)
+        loop->before_sleep(loop, loop->before_sleep_data);
+    if (loop->stop)
+        return 1;
+    ev_now_update(loop);
+    if (loop->spin)
+        timeout = 0;
+    else if (loop->nheap > 0)
+        timeout = loop->heap[0]->when <= loop->now ? 0 : (int)(loop->heap[0]->when - loop->now);
+    if (max_ms >= 0 && (timeout < 0 || timeout > max_ms))
+        timeout = max_ms;
+    n = epoll_wait(loop->epfd, events, MAX_EVENTS, timeout);
+    if (n < 0)
+        return errno == EINTR ? 0 : -1;
+    ev_now_update(loop);
+    for (i = 0; i < n; i++) {
+        ev_io *io = events[i].data.ptr;
+        io->cb(loop, io, events[i].events);
+    }
+    run_timers(loop);
+    return 0;
+}
+
+int ev_loop_run(ev_loop *loop)
+{
     while (!loop->stop) {
-        int n, i, timeout = -1;
-
-        loop->spin = false;
-        if (loop->before_sleep)
-            loop->before_sleep(loop, loop->before_sleep_data);
-        if (loop->stop)
-            break;
-        ev_now_update(loop);
-        if (loop->spin)
-            timeout = 0;
-        else if (loop->nheap > 0)
-            timeout = loop->heap[0]->when <= loop->now ? 0 : (int)(loop->heap[0]->when - loop->now);
-        n = epoll_wait(loop->epfd, events, MAX_EVENTS, timeout);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
+        int rc = ev_loop_turn(loop, -1);
+        if (rc < 0)
             return -1;
-        }
-        ev_now_update(loop);
-        for (i = 0; i < n; i++) {
-            ev_io *io = events[i].data.ptr;
-            io->cb(loop, io, events[i].events);
-        }
-        run_timers(loop);
+        if (rc > 0)
+            break;
     }
     return 0;
 }

@@ -39,6 +39,10 @@ ev_loop *ev_loop_new(void);
 void ev_loop_free(ev_loop *loop);
 /* Run until ev_loop_stop(); returns 0, or -1 if epoll failed. */
 int ev_loop_run(ev_loop *loop);
+/* One turn of ev_loop_run, sleeping at most max_ms (-1: until an event or
+ * timer): 0, 1 when stopped, -1 if epoll failed.  For in-process drivers
+ * (tests/fuzz/fuzz_http_request.c). */
+int ev_loop_turn(ev_loop *loop, int max_ms);
 void ev_loop_stop(ev_loop *loop);
 /* Monotonic milliseconds, refreshed on each wake-up. */
 uint64_t ev_now(const ev_loop *loop);

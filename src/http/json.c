@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amqp/wire.h"
+
 void http_reply_json(http_reply *r, int status, json_t *body)
 {
     json_decref(r->body);
@@ -23,9 +25,46 @@ void http_reply_json(http_reply *r, int status, json_t *body)
     r->body = body;
 }
 
+/* s as UTF-8: each byte that begins no valid sequence becomes U+FFFD,
+ * as RabbitMQ's management writes a name that is not UTF-8 into a
+ * reason; malloc'd (NULL: out of memory). */
+static char *utf8_repaired(const char *s)
+{
+    size_t n = strlen(s), i = 0, o = 0, k;
+    char *out = malloc(3 * n + 1);
+
+    if (!out)
+        return NULL;
+    while (i < n) {
+        for (k = 1; k <= 4 && i + k <= n; k++)
+            if (amqp_utf8_ok(s + i, k))
+                break;
+        if (k <= 4 && i + k <= n) {
+            memcpy(out + o, s + i, k);
+            o += k;
+            i += k;
+        } else {
+            memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+        }
+    }
+    out[o] = 0;
+    return out;
+}
+
 void http_reply_error(http_reply *r, int status, const char *error, const char *reason)
 {
-    http_reply_json(r, status, json_pack("{s:s,s:s}", "error", error, "reason", reason));
+    char *fixed;
+
+    /* a reason quotes what the client named, which may not be UTF-8
+     * (a path's %F4): jansson refuses such a string */
+    if (amqp_utf8_ok(reason, strlen(reason)) || !(fixed = utf8_repaired(reason))) {
+        http_reply_json(r, status, json_pack("{s:s,s:s}", "error", error, "reason", reason));
+        return;
+    }
+    http_reply_json(r, status, json_pack("{s:s,s:s}", "error", error, "reason", fixed));
+    free(fixed);
 }
 
 void http_reply_not_found(http_reply *r)

@@ -137,6 +137,11 @@ void http_server_add_connection(http_server *s, int fd, const struct sockaddr *p
     run(s);
 }
 
+void http_server_adopt(http_server *s, int fd, const struct sockaddr *peer, socklen_t peerlen)
+{
+    on_accept(s, fd, peer, peerlen);
+}
+
 /* -------------------------------------------------------------- replies */
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)

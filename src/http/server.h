@@ -42,6 +42,10 @@ void http_server_free(http_server *s);
 /* For the handlers (api.c): where the API listens, the node's name, and
  * when the broker started (wall clock ms). */
 const listener_set *http_server_listeners(const http_server *s);
+/* Serve a connected socket as if accepted from peer (the server owns fd
+ * afterwards): tests/fuzz/fuzz_http_request.c hands it one end of a
+ * socketpair. */
+void http_server_adopt(http_server *s, int fd, const struct sockaddr *peer, socklen_t peerlen);
 const char *http_server_node(const http_server *s);
 int64_t http_server_started_ms(const http_server *s);
 

@@ -39,6 +39,7 @@
 #include "broker.h"
 #include "proto/channel.h"
 #include "proto/limits.h"
+#include "proto/sasl.h"
 #include "vhost.h"
 
 #include <arpa/inet.h>
@@ -575,49 +576,13 @@ static void read_capabilities(conn *c, amqp_table client_props)
         c->cap_flags |= CAP_PUBLISHER_CONFIRMS;
 }
 
-/* PLAIN: "\0user\0password"; AMQPLAIN: a table without its length prefix.
- * A response that is not a login attempt is no ACCESS_REFUSED but a
- * protocol error, which (before tune) closes the socket, as RabbitMQ. */
-static int parse_credentials(conn *c, amqp_str mech, amqp_str resp, char *user, size_t usize, amqp_str *pass,
-                             amqp_error *err)
+/* EXTERNAL: the user is the certificate's (--tls-login-from); the
+ * response is ignored, as RabbitMQ's. */
+static int external_user(conn *c, char *user, size_t usize, amqp_error *err)
 {
-    amqp_str u = {0};
-
-    if (amqp_str_eqc(mech, "EXTERNAL") && external_ok(c)) {
-        /* the response is ignored, as RabbitMQ's: the name is the
-         * certificate's (--tls-login-from) */
-        if (tls_peer_name(c->tls, c->b->cfg.tls_login_dn, user, usize) < 0)
-            return amqp_fail(err, AMQP_ACCESS_REFUSED, "no %s in the client certificate, or it is too long",
-                             c->b->cfg.tls_login_dn ? "subject" : "common name (CN)");
-        return 0;
-    } else if (amqp_str_eqc(mech, "PLAIN")) {
-        const char *p = resp.ptr, *end = resp.ptr + resp.len;
-        const char *z1 = memchr(p, 0, resp.len), *z2;
-        if (!z1)
-            return amqp_fail(err, AMQP_SYNTAX_ERROR, "PLAIN response malformed");
-        z2 = memchr(z1 + 1, 0, (size_t)(end - z1 - 1));
-        if (!z2)
-            return amqp_fail(err, AMQP_SYNTAX_ERROR, "PLAIN response malformed");
-        u.ptr = z1 + 1;
-        u.len = (uint32_t)(z2 - z1 - 1);
-        pass->ptr = z2 + 1;
-        pass->len = (uint32_t)(end - z2 - 1);
-    } else if (amqp_str_eqc(mech, "AMQPLAIN")) {
-        amqp_table t = {(const uint8_t *)resp.ptr, resp.len};
-        amqp_value lv, pv;
-        if (amqp_table_validate(t.ptr, t.len, 0) < 0 || !amqp_table_get(t, "LOGIN", &lv) ||
-            !amqp_table_get(t, "PASSWORD", &pv) || lv.type != 'S' || pv.type != 'S')
-            return amqp_fail(err, AMQP_SYNTAX_ERROR, "AMQPLAIN auth info is missing LOGIN or PASSWORD field");
-        u = lv.v.s;
-        *pass = pv.v.s;
-    } else {
-        return amqp_fail(err, AMQP_COMMAND_INVALID, "unknown authentication mechanism '%.*s'", (int)mech.len,
-                         mech.ptr);
-    }
-    if (u.len >= usize || memchr(u.ptr, 0, u.len))
-        return amqp_fail(err, AMQP_ACCESS_REFUSED, "user name too long or malformed");
-    memcpy(user, u.ptr, u.len);
-    user[u.len] = 0;
+    if (tls_peer_name(c->tls, c->b->cfg.tls_login_dn, user, usize) < 0)
+        return amqp_fail(err, AMQP_ACCESS_REFUSED, "no %s in the client certificate, or it is too long",
+                         c->b->cfg.tls_login_dn ? "subject" : "common name (CN)");
     return 0;
 }
 
@@ -647,7 +612,12 @@ static int on_start_ok(conn *c, const amqp_connection_start_ok *m, amqp_error *e
 
     read_capabilities(c, m->client_properties);
     stats_conn_props(&c->stats, m->client_properties);
-    rc = parse_credentials(c, m->mechanism, m->response, c->user, sizeof c->user, &pass, err);
+    /* PLAIN and AMQPLAIN are proto/sasl.c's (fuzzed); EXTERNAL only on a
+     * TLS connection with a verified client certificate */
+    if (amqp_str_eqc(m->mechanism, "EXTERNAL") && external_ok(c))
+        rc = external_user(c, c->user, sizeof c->user, err);
+    else
+        rc = sasl_credentials(m->mechanism, m->response, c->user, sizeof c->user, &pass, err);
     if (rc < 0 && err->code != AMQP_ACCESS_REFUSED)
         return -1;
     if (rc == 0 && amqp_str_eqc(m->mechanism, "EXTERNAL"))

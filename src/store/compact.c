@@ -258,8 +258,8 @@ static int cmp_open(store *st, compaction *c)
     c->ack_pos = 0;
     unlink(c->path);
     unlink(c->apath);
-    c->fd = open(c->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    c->afd = open(c->apath, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+    c->fd = open(c->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    c->afd = open(c->apath, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
     if (c->fd < 0 || c->afd < 0 || !(c->buf = malloc(COMPACT_BUF)))
         return -1;
     seg_header_write(h, SEG_MAGIC, c->s->id, c->gen);

@@ -386,7 +386,7 @@ int defs_open(defs **out, const char *dir, defs_replay_fn *fn, void *ctx)
         return -1;
     snprintf(d->dir, sizeof d->dir, "%s", dir);
     snprintf(d->path, sizeof d->path, "%s/definitions", dir);
-    d->fd = open(d->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    d->fd = open(d->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (d->fd < 0) {
         log_error("store: cannot open %s: %s", d->path, strerror(errno));
         free(d);
@@ -550,7 +550,7 @@ int defs_rewrite(defs *d, defs_fill_fn *fill, void *ctx)
         return -1;
     }
     snprintf(tmp, sizeof tmp, "%s.tmp", d->path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || write_all(fd, w.buf, w.len) < 0 || fdatasync(fd) < 0 || rename(tmp, d->path) < 0) {
         /* the old file is whole and stays in use */
         log_warn("store: cannot rewrite %s: %s", d->path, strerror(errno));

@@ -22,7 +22,7 @@ int dirlock_take(const char *dir, bool write, pid_t *holder)
 
     *holder = 0;
     snprintf(path, sizeof path, "%s/%s", dir, DIRLOCK_NAME);
-    fd = write ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : open(path, O_RDONLY | O_CLOEXEC);
+    fd = write ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
     memset(&fl, 0, sizeof fl);

@@ -557,7 +557,7 @@ static segment *seg_create(store *st)
     s->id = st->next_seg_id++;
     s->ackfd = -1;
     seg_path(path, sizeof path, st->dir, s->id, "seg");
-    s->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    s->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (s->fd < 0) {
         create_error(st, "cannot create", path);
         free(s);
@@ -938,7 +938,7 @@ static void flush_acks(store *st)
             uint8_t h[SEG_HEADER];
             seg_path(path, sizeof path, st->dir, s->id, "ack");
             if (s->ackfd < 0)
-                s->ackfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+                s->ackfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
             seg_header_write(h, ACK_MAGIC, s->id, s->gen);
             if (s->ackfd < 0 || ftruncate(s->ackfd, 0) < 0 || pwrite(s->ackfd, h, sizeof h, 0) != (ssize_t)sizeof h) {
                 ack_error(st, errno, "cannot write %s", path);
@@ -1152,13 +1152,13 @@ void store_move_aside(store *st, uint32_t segid, uint32_t off)
     snprintf(dir, sizeof dir, "%s/corrupt", st->dir);
     snprintf(path, sizeof path, "%s/%010u-%010u.rec", dir, segid, off);
     if (!(buf = malloc(n)) || store_pread_full(s->fd, buf, n, off) != (ssize_t)n ||
-        (mkdir(dir, 0755) < 0 && errno != EEXIST)) {
+        (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
         log_error("store: cannot move the damaged record at segment %u offset %u aside: %s", segid, off,
                   strerror(errno));
         free(buf);
         return;
     }
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         if (errno != EEXIST)
             log_error("store: cannot create %s: %s", path, strerror(errno));
@@ -1270,7 +1270,7 @@ static int check_writable(const char *dir)
     int fd, e;
 
     snprintf(path, sizeof path, "%s/.write-test", dir);
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd >= 0) {
         close(fd);
         if (unlink(path) == 0)
@@ -1309,7 +1309,7 @@ int store_open(store **out, ev_loop *loop, const char *dir, const store_options 
     snprintf(st->msgdir, sizeof st->msgdir, "%s/msgs", dir);
     st->test_crash_at = getenv("WARREN_TEST_CRASH_AT");
     st->test_hold_file = getenv("WARREN_TEST_COMPACT_HOLD_FILE");
-    if (mkdir(st->msgdir, 0755) < 0 && errno != EEXIST) {
+    if (mkdir(st->msgdir, 0700) < 0 && errno != EEXIST) {
         log_error("store: cannot create %s: %s", st->msgdir, strerror(errno));
         goto fail;
     }

@@ -15,6 +15,16 @@ priorities, single active consumer, alternate exchanges, x-match), so most
 steps mean something and the state gets deep.  It answers what the
 protocol needs (close-ok to a close, heartbeats).
 
+With the management API on (a port given to the broker, as BrokerProc
+does), the session also makes a vhost (fz-v) and users (fz-u1 with
+permissions on part of the names, fz-u2 read-only on fz-v); connections
+log in as any of them into either vhost, and a walker step calls the API:
+lists with random pagination, queue and binding declares and deletes,
+publish and get, browse, users, permissions and vhosts made and deleted
+(the walkers' own among them, now and then), connections closed, the
+definitions exported and imported again, malformed bodies and bad
+credentials.  No answer may be a 5xx, and a JSON answer must parse.
+
 After each round it checks that the broker still runs, that its log has no
 sanitizer report, that every connection still open answers a channel.open,
 and that a fresh connection can declare, publish and get a message within a
@@ -34,6 +44,8 @@ Exit status: 0 every check passed, 1 a check failed, 2 bad usage.
 Uses the stdlib and tests/interop/amqp_raw.py only.
 """
 import argparse
+import base64
+import http.client
 import json
 import os
 import random
@@ -269,6 +281,7 @@ class BrokerProc:
         self.workdir = workdir
         self.data_dir = os.path.join(workdir, 'data')
         self.port = free_port()
+        self.mgmt_port = free_port()
         self.extra = list(extra)
         self.proc = None
         self.logs = []
@@ -281,7 +294,8 @@ class BrokerProc:
         env.setdefault('ASAN_OPTIONS', 'detect_leaks=1:abort_on_error=0')
         env.setdefault('UBSAN_OPTIONS', 'print_stacktrace=1')
         cmd = [self.binary, '--bind', '127.0.0.1', '--port', str(self.port), '--data-dir', self.data_dir,
-               '--log-level', 'info'] + self.extra
+               '--log-level', 'info', '--management-port', str(self.mgmt_port), '--management-bind', '127.0.0.1',
+               '--prometheus-port', '0'] + self.extra
         with open(log, 'w') as f:
             self.proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout
@@ -535,6 +549,8 @@ class Walker:
             self.drop()
             return
         user, password = 'guest', 'guest'
+        if self.s.api_port and rng.random() < 0.3:
+            user, password = pick(rng, WALK_USERS)
         if kind == 2:
             password = 'wrong'
         caps = {'authentication_failure_close': rng.random() < 0.8, 'consumer_cancel_notify': rng.random() < 0.8,
@@ -556,6 +572,8 @@ class Walker:
         if kind == 7:
             self.m(1, 'channel.open', '', what='channel.open before connection.open')
         vhost = '/' if kind != 8 else pick(rng, ['/x', ''])
+        if self.s.api_port and kind != 8 and rng.random() < 0.3:
+            vhost = WALK_VHOST
         self.send(method(0, 'connection.open', vhost, '', False), 'connection.open %r' % vhost)
         self.last_hb = time.monotonic()
         self.state = 'open'
@@ -935,10 +953,153 @@ def a_access(w):
     w.m(ch.n, 'access.request', '/data', False, False, True, True, True)
 
 
+# ---------------------------------------------------------- the HTTP API
+
+WALK_VHOST = 'fz-v'
+WALK_USERS = [('fz-u1', 'p1'), ('fz-u2', 'p2')]
+
+
+def api_setup(s):
+    """The session's vhost and users, made through the API at its start
+    (kept in the data directory: they come back after each restart)."""
+    s.api('PUT', '/api/vhosts/' + WALK_VHOST, {'description': 'protocol walk'})
+    s.api('PUT', '/api/users/fz-u1', {'password': 'p1', 'tags': 'management'})
+    s.api('PUT', '/api/users/fz-u2', {'password': 'p2', 'tags': ''})
+    for vh in ('%2F', WALK_VHOST):
+        s.api('PUT', '/api/permissions/%s/guest' % vh, {'configure': '.*', 'write': '.*', 'read': '.*'})
+        s.api('PUT', '/api/permissions/%s/fz-u1' % vh, {'configure': '^fz-(q|plain|dl)', 'write': '.*', 'read': '.*'})
+    s.api('PUT', '/api/permissions/%s/fz-u2' % WALK_VHOST, {'configure': '', 'write': '', 'read': '.*'})
+
+
+def a_api(w):
+    """One call of the management API, mostly meaningful."""
+    s, rng = w.s, w.rng
+    if not s.api_port:
+        return
+    vh = pick(rng, ['%2F', '%2F', '%2F', WALK_VHOST, 'fz-gone'])
+    q = w.qname() or 'fz-q0'
+    x = pick(rng, EXCHANGES) or 'amq.default'
+    r = rng.randrange(16)
+    if r == 0:
+        s.api('GET', pick(rng, ['/api/overview', '/api/whoami', '/api/nodes', '/api/health/checks/alarms',
+                                '/api/channels', '/api/consumers', '/api/exchanges/' + vh, '/api/bindings/' + vh,
+                                '/api/vhosts', '/api/users', '/api/permissions', '/api/aliveness-test/' + vh]))
+    elif r == 1:
+        query = []
+        if rng.random() < 0.7:
+            query += ['page=%s' % pick(rng, ['1', '2', '0', '-1', 'x', '99']),
+                      'page_size=%s' % pick(rng, ['1', '5', '100', '500', '501', '0'])]
+        if rng.random() < 0.5:
+            query += ['name=%s' % pick(rng, ['fz', 'fz-q.*', '%5B', '(', 'plain']),
+                      'use_regex=%s' % pick(rng, ['true', 'false', 'maybe'])]
+        if rng.random() < 0.5:
+            query += ['sort=%s' % pick(rng, ['name', 'messages', 'consumers', 'nope', 'message_stats.publish']),
+                      'sort_reverse=%s' % pick(rng, ['true', 'false'])]
+        path = pick(rng, ['/api/queues/', '/api/exchanges/', '/api/connections', '/api/channels'])
+        path += vh if path.endswith('/') else ''
+        s.api('GET', path + ('?' + '&'.join(query) if query else ''))
+    elif r == 2:
+        durable, _excl, auto_delete, args = QUEUE_DECLS.get(q, (True, False, False, {}))
+        if rng.random() < 0.3:
+            durable, args = rng.random() < 0.5, queue_args(rng)
+        s.api('PUT', '/api/queues/%s/%s' % (vh, q), {'durable': durable, 'auto_delete': auto_delete,
+                                                      'arguments': args})
+    elif r == 3:
+        s.api('DELETE', '/api/queues/%s/%s%s' % (vh, q, pick(rng, ['', '?if-unused=true', '?if-empty=true'])))
+    elif r == 4:
+        props = {k: v for k, v in message_props(rng).items() if k != 'headers'}
+        props['message_id'] = w.next_id()
+        s.api('POST', '/api/exchanges/%s/%s/publish' % (vh, x),
+              {'routing_key': pick(rng, KEYS), 'properties': props, 'payload': pick(rng, ['', 'x' * 100, 'aGk=']),
+               'payload_encoding': pick(rng, ['string', 'base64', 'base64', 'rot13'])})
+    elif r == 5:
+        s.api('POST', '/api/queues/%s/%s/get' % (vh, q),
+              {'count': pick(rng, [1, 3, 50, 0, -1]),
+               'ackmode': pick(rng, ['ack_requeue_true', 'ack_requeue_false', 'reject_requeue_true',
+                                     'reject_requeue_false', 'bogus']),
+               'encoding': pick(rng, ['auto', 'base64', 'hex']), 'truncate': pick(rng, [5, 50000, 0])})
+    elif r == 6:
+        dest = pick(rng, ['q/' + q, 'e/' + (pick(rng, EXCHANGES) or 'amq.default')])
+        if rng.random() < 0.7:
+            s.api('POST', '/api/bindings/%s/e/%s/%s' % (vh, x, dest),
+                  {'routing_key': pick(rng, KEYS), 'arguments': binding_args(rng)})
+        else:
+            s.api('DELETE', '/api/bindings/%s/e/%s/%s/%s' % (vh, x, dest, pick(rng, ['~', 'a', '%7E'])))
+    elif r == 7:
+        status, body = s.api('GET', '/api/connections')
+        names = [c.get('name') for c in body] if status == 200 and isinstance(body, list) else []
+        if names and rng.random() < 0.5:
+            from urllib.parse import quote
+            s.api('DELETE', '/api/connections/' + quote(pick(rng, names), safe=''),
+                  headers={'X-Reason': 'protocol walk'})
+    elif r == 8:
+        user = pick(rng, ['fz-u3', 'fz-u3', 'fz-u2'])
+        if rng.random() < 0.6:
+            s.api('PUT', '/api/users/' + user, {'password': 'p2' if user == 'fz-u2' else 'p3',
+                                                'tags': pick(rng, ['', 'management', 'administrator,monitoring'])})
+        else:
+            s.api('DELETE', '/api/users/' + user)
+    elif r == 9:
+        user = pick(rng, ['fz-u2', 'fz-u3', 'nobody'])
+        if rng.random() < 0.7:
+            s.api('PUT', '/api/permissions/%s/%s' % (vh, user),
+                  {k: pick(rng, ['.*', '', '^fz-q', '[', 'fz-(plain|q0)']) for k in ('configure', 'write', 'read')})
+        else:
+            s.api('DELETE', '/api/permissions/%s/%s' % (vh, user))
+    elif r == 10:
+        if rng.random() < 0.1:
+            # the walkers' own vhost: its connections are closed, and it comes back
+            s.api('DELETE', '/api/vhosts/' + WALK_VHOST)
+            api_setup(s)
+        else:
+            s.api(pick(rng, ['PUT', 'DELETE']), '/api/vhosts/fz-v2')
+    elif r == 11:
+        status, body = s.api('GET', '/api/definitions')
+        if status == 200 and isinstance(body, dict):
+            s.api('POST', '/api/definitions', body)
+    elif r == 12:
+        s.api('GET', '/api/queues/%s/%s/messages?state=%s' % (vh, q, pick(rng, ['ready', 'unacked', 'all', 'x'])))
+    elif r == 13:
+        # what a broken client sends
+        s.api(pick(rng, ['PUT', 'POST']), pick(rng, ['/api/queues/%2F/fz-q0', '/api/definitions',
+                                                    '/api/users/fz-u3', '/api/exchanges/%2F/amq.direct/publish']),
+              raw_body=pick(rng, [b'{', b'[]', b'{"durable": "yes"}', b'\xff\xfe', b'{"a":' * 50, b'null']))
+    elif r == 14:
+        s.api('GET', '/api/overview', auth=pick(rng, [('guest', 'wrong'), ('fz-u2', 'p2'), ('fz-u1', 'p1'),
+                                                      ('nobody', 'x'), None]))
+    else:
+        s.api('PUT', '/api/exchanges/%s/%s' % (vh, pick(rng, sorted(EXCHANGE_DECLS))),
+              {'type': pick(rng, ['direct', 'topic', 'fanout', 'headers', 'x-nope']), 'durable': rng.random() < 0.5,
+               'auto_delete': False, 'internal': False, 'arguments': exchange_args(rng)})
+
+
+def api_request(port, method_, path, body=None, raw_body=None, auth=('guest', 'guest'), headers=None,
+                timeout=10.0):
+    """One HTTP request: (status, parsed JSON or None, raw bytes)."""
+    h = dict(headers or {})
+    if auth:
+        h['Authorization'] = 'Basic ' + base64.b64encode(('%s:%s' % auth).encode()).decode()
+    data = raw_body if raw_body is not None else (json.dumps(body).encode() if body is not None else None)
+    if data is not None:
+        h['Content-Type'] = 'application/json'
+    c = http.client.HTTPConnection('127.0.0.1', port, timeout=timeout)
+    try:
+        c.request(method_, path, body=data, headers=h)
+        r = c.getresponse()
+        out = r.read()
+        ctype = r.getheader('Content-Type') or ''
+    finally:
+        c.close()
+    parsed = None
+    if out and 'json' in ctype:
+        parsed = json.loads(out)
+    return r.status, parsed, out
+
+
 ACTIONS = [a_queue_declare, a_queue_delete, a_queue_purge, a_queue_bind, a_exchange_declare, a_exchange_delete,
            a_exchange_bind, a_qos, a_consume, a_cancel, a_get, a_ack, a_recover, a_confirm, a_tx, a_flow,
-           a_channel_close, a_connection_close, a_publish, a_garbage, a_wait, a_access, a_burst]
-WEIGHTS = [12, 1.5, 2, 6, 6, 1, 3, 3, 8, 3, 8, 14, 2, 2, 4, 0.4, 2, 0.4, 24, 0.15, 3, 0.3, 0.3]
+           a_channel_close, a_connection_close, a_publish, a_garbage, a_wait, a_access, a_burst, a_api]
+WEIGHTS = [12, 1.5, 2, 6, 6, 1, 3, 3, 8, 3, 8, 14, 2, 2, 4, 0.4, 2, 0.4, 24, 0.15, 3, 0.3, 0.3, 1.5]
 
 
 # ------------------------------------------------------------------- checks
@@ -1137,6 +1298,25 @@ class Session:
         self.log = []
         self.stats = {}
         self.server_named = []
+        self.api_port = getattr(broker, 'mgmt_port', None)
+        self.api_calls = 0
+
+    def api(self, method_, path, body=None, raw_body=None, auth=('guest', 'guest'), headers=None):
+        """A management API call, in the trace; a 5xx, a JSON answer that
+        does not parse, or no answer in 10 s is a failure."""
+        self.trace.add('api', method=method_, path=path, body=body,
+                       raw=raw_body.hex() if raw_body is not None else None, auth=auth, headers=headers)
+        self.api_calls += 1
+        try:
+            status, parsed, out = api_request(self.api_port, method_, path, body, raw_body, auth, headers)
+        except (OSError, http.client.HTTPException) as e:
+            raise Failure('API %s %s: no answer: %s: %s' % (method_, path, type(e).__name__, e))
+        except ValueError as e:
+            raise Failure('API %s %s: the JSON answer does not parse: %s' % (method_, path, e))
+        if status >= 500:
+            raise Failure('API %s %s answered %d: %s' % (method_, path, status, out[:500]))
+        self.note('api %s %s -> %d' % (method_, path, status))
+        return status, parsed
 
     def count_frame(self, f):
         if not self.args.stats:
@@ -1320,6 +1500,8 @@ def run_session(args, seed, deadline, broker, stats):
         return str(e), None
     rounds = 0
     try:
+        if s.api_port:
+            api_setup(s)
         s.walkers = [Walker(s, i, random.Random('%d/%d' % (seed, i))) for i in range(args.connections)]
         while True:
             rounds += 1
@@ -1331,6 +1513,8 @@ def run_session(args, seed, deadline, broker, stats):
             s.pump(0.05)
             s.check('round %d' % rounds)
             stats['rounds'] += 1
+            stats['api'] = stats.get('api', 0) + s.api_calls
+            s.api_calls = 0
             if rounds % args.restart_every == 0:
                 s.restart('kill' if rng.random() < 0.5 else 'term')
                 stats['restarts'] += 1
@@ -1388,6 +1572,10 @@ def replay(args, ops, workdir):
                 s.check(op['label'])
             elif kind == 'restart':
                 s.restart(op['how'])
+            elif kind == 'api':
+                s.api(op['method'], op['path'], op.get('body'),
+                      bytes.fromhex(op['raw']) if op.get('raw') is not None else None,
+                      tuple(op['auth']) if op.get('auth') else None, op.get('headers'))
             s.pump(0.0)
         at = len(ops)
         s.pump(0.05)
@@ -1536,9 +1724,10 @@ def main(argv=None):
             seed += 1
             if time.monotonic() > deadline or (args.seeds and stats['sessions'] >= args.seeds):
                 break
-        print('protocol_walk: %d sessions (seeds %d..%d), %d rounds, %d restarts, %d ops in %.0fs; %d failed' % (
-            stats['sessions'], args.seed, seed - (0 if failures and not args.keep_going else 1), stats['rounds'],
-            stats['restarts'], stats['ops'], time.monotonic() - t0, len(failures)), flush=True)
+        print('protocol_walk: %d sessions (seeds %d..%d), %d rounds, %d restarts, %d ops (%d API calls) in %.0fs; '
+              '%d failed' % (stats['sessions'], args.seed, seed - (0 if failures and not args.keep_going else 1),
+                             stats['rounds'], stats['restarts'], stats['ops'], stats.get('api', 0),
+                             time.monotonic() - t0, len(failures)), flush=True)
         return 1 if failures else 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

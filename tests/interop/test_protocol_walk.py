@@ -4,7 +4,9 @@ A few seconds of random method sequences from several connections at once
 against the fixture broker, with its checks after every round (broker
 alive, no sanitizer report, every open connection answers, a fresh
 connection's round trip) and restarts (SIGTERM and kill -9) on the same
-data directory, so the suite keeps walking the broker's state machine.  A
+data directory, so the suite keeps walking the broker's state machine;
+with the management API on, users and a second vhost in the mix and a
+step that calls the API.  A
 failure names the seed and the saved trace; replay and shrink it with
 
   tests/fuzz/protocol_walk.py --replay TRACE --minimize
@@ -33,6 +35,10 @@ class FixtureBroker:
     @property
     def port(self):
         return self.b.port
+
+    @property
+    def mgmt_port(self):
+        return self.b.mgmt_port
 
     def start(self):
         if self.alive():
@@ -71,7 +77,8 @@ class FixtureBroker:
         return None
 
 
-def test_protocol_walk(broker, tmp_path):
+def test_protocol_walk(broker_factory, tmp_path):
+    broker = broker_factory(management=True)    # the walk's users, vhost and API steps
     broker.require_control()
     args = walk.options(['--connections', '4', '--steps', '120', '--rounds', '4', '--restart-every', '2',
                          '--out', str(tmp_path / 'walk')])
@@ -86,3 +93,4 @@ def test_protocol_walk(broker, tmp_path):
     # the walk did walk: rounds of steps, each checked, and restarts
     assert stats['rounds'] >= 4 and stats['restarts'] >= 2, stats
     assert stats['ops'] >= 4 * 4 * 120, stats
+    assert stats.get('api', 0) >= 20, stats

@@ -207,7 +207,7 @@ static int replace_file(const char *path, const char *dir, const uint8_t *p, siz
     char tmp[4300];
     int fd, dfd, rc = -1;
     snprintf(tmp, sizeof tmp, "%s.repair", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd >= 0 && write(fd, p, n) == (ssize_t)n && fdatasync(fd) == 0 && rename(tmp, path) == 0)
         rc = 0;
     if (fd >= 0)

@@ -1,0 +1,28 @@
+"""What tests/fuzz/fuzz_http_request.c found in the HTTP API, each
+checked the way a client meets it.
+
+  - A name in a path that is not UTF-8 (a client's `%F4`) in a request
+    refused with that name in the reason (a binding to a queue or from an
+    exchange that does not exist) got 500 {"reason": "out of memory"}:
+    jansson refuses to make a JSON string of those bytes, and the reply
+    was taken for out of memory.  RabbitMQ 3.10 answers 404 with the
+    name in the reason, each such byte as U+FFFD; so does warren now.
+"""
+import json
+
+
+def test_not_utf8_name_in_a_refusal_is_a_404_not_a_500(mgmt):
+    api = mgmt.api
+    body = json.dumps({'routing_key': 'a.#'})
+    hdr = {'Content-Type': 'application/json'}
+    assert api.request('PUT', '/api/queues/%2F/fz-ok', body='{}', headers=hdr).status == 201
+    r = api.request('POST', '/api/bindings/%2F/e/amq.topic/q/%F4asks', body=body, headers=hdr)
+    assert r.status == 404, r
+    assert r.json() == {'error': 'not_found', 'reason': "no queue '\ufffdasks' in vhost '/'"}
+    r = api.request('POST', '/api/bindings/%2F/e/%F4x/q/fz-ok', body=body, headers=hdr)
+    assert r.status == 404, r
+    assert r.json() == {'error': 'not_found', 'reason': "no exchange '\ufffdx' in vhost '/'"}
+    # a valid multi-byte character is kept as it is, next to a bad byte
+    r = api.request('POST', '/api/bindings/%2F/e/amq.topic/q/%C3%A9%FF', body=body, headers=hdr)
+    assert r.status == 404, r
+    assert r.json()['reason'] == "no queue '\u00e9\ufffd' in vhost '/'"
