@@ -37,6 +37,7 @@
 #include "consumer.h"
 #include "log.h"
 #include "recovery.h"
+#include "redrive.h"
 #include "store/store.h"
 
 static const struct {
@@ -92,6 +93,7 @@ void vhost_free(vhost *vh)
 
     if (!vh)
         return;
+    redrive_free_all(vh); /* first: its messages in flight go back to their queues */
     while (vh->dirty) {
         queue *q = vh->dirty;
         vh->dirty = q->dirty_next;

@@ -69,6 +69,7 @@ struct vhost {
     binding **bindex;
     size_t bindex_cap, nbindings;
     stats_vhost stats;          /* totals, their history, the seq clock (stats.c) */
+    struct redrive *redrives;   /* redrive jobs, running or ended (redrive.c) */
 };
 
 /* What a client may do to a vhost (declare, delete, bind, get) is the

@@ -9,6 +9,7 @@
  * is in the API's JSON).  Output, requests and exit codes: ctl.c.
  */
 #include "ctl.h"
+#include "redrive.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -22,6 +23,9 @@ typedef struct args {
     bool if_empty, if_unused;
     bool unacked;
     long count;
+    bool count_set;
+    const char *to;  /* redrive --to */
+    long rate;       /* redrive --rate */
     const char *description, *tags;
     int argc;        /* positional arguments after the verb */
     char **argv;
@@ -767,6 +771,14 @@ static void run_browse(const verb *v, args *a)
     ctl_reply_free(&r);
 }
 
+/* ---- redrive (redrive.c) ---- */
+
+static void run_redrive(const verb *v, args *a)
+{
+    ctl_redrive_req req = {a->vhost, a->argv[0], a->to, a->count_set ? a->count : 0, a->rate};
+    ctl_redrive(&req);
+}
+
 /* ---- the verbs ---- */
 
 static void run_help(const verb *v, args *a);
@@ -831,6 +843,10 @@ static const verb verbs[] = {
      1, run_import_definitions, NULL},
     {"browse", "browse [-p VHOST] QUEUE [--unacked] [--count N] [COLUMN ...]",
      "Shows a queue's ready (or unacked) messages without taking them (warren only).", 1, -1, run_browse, NULL},
+    {"redrive", "redrive [-p VHOST] QUEUE [--to QUEUE] [--rate N] [--count N]",
+     "Moves a queue's messages (a dead-letter queue's) back to the queue each came from (its x-death), or to "
+     "--to QUEUE; at most N a second, N messages (warren only).",
+     1, 1, run_redrive, NULL},
     {"help", "help [VERB]", "Lists the verbs, or shows one verb's usage.", 0, 1, run_help, NULL},
 };
 
@@ -892,6 +908,8 @@ enum {
     OPT_COUNT,
     OPT_DESCRIPTION,
     OPT_TAGS,
+    OPT_TO,
+    OPT_RATE,
 };
 
 int main(int argc, char **argv)
@@ -913,6 +931,8 @@ int main(int argc, char **argv)
         {"count", required_argument, NULL, OPT_COUNT},
         {"description", required_argument, NULL, OPT_DESCRIPTION},
         {"tags", required_argument, NULL, OPT_TAGS},
+        {"to", required_argument, NULL, OPT_TO},
+        {"rate", required_argument, NULL, OPT_RATE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -934,7 +954,7 @@ int main(int argc, char **argv)
         /* skip an option's separate value */
         static const char *const with_value[] = {"--url", "-u", "--username", "--password", "--config",
                                                  "--formatter", "-t", "--timeout", "-p", "--vhost", "--count",
-                                                 "--description", "--tags", NULL};
+                                                 "--description", "--tags", "--to", "--rate", NULL};
         for (const char *const *w = with_value; *w; w++)
             if (!strcmp(argv[i], *w)) {
                 i++;
@@ -989,6 +1009,15 @@ int main(int argc, char **argv)
             a.count = strtol(optarg, &end, 10);
             if (*end || a.count <= 0)
                 usage_fail(NULL, "bad --count '%s' (a number > 0)", optarg);
+            a.count_set = true;
+            break;
+        }
+        case OPT_TO: a.to = optarg; break;
+        case OPT_RATE: {
+            char *end;
+            a.rate = strtol(optarg, &end, 10);
+            if (*end || a.rate <= 0 || a.rate > 1000000)
+                usage_fail(NULL, "bad --rate '%s' (messages a second, 1 to 1000000)", optarg);
             break;
         }
         case OPT_DESCRIPTION: a.description = optarg; break;
