@@ -20,6 +20,7 @@
 
 #include "alarm.h"
 #include "log.h"
+#include "queue_args.h"
 
 const struct option config_options[] = {
     {"bind", required_argument, NULL, OPT_BIND},
@@ -41,6 +42,7 @@ const struct option config_options[] = {
     {"prometheus-port", required_argument, NULL, OPT_PROM_PORT},
     {"prometheus-bind", required_argument, NULL, OPT_PROM_BIND},
     {"help", no_argument, NULL, OPT_HELP},
+    {"consumer-timeout", required_argument, NULL, OPT_CONSUMER_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -174,6 +176,11 @@ int config_apply(config *cfg, int opt, const char *name, const char *arg)
         if (number(name, arg, 0, ~0ull, &v) < 0)
             return -1;
         cfg->memory_limit = v;
+        return 0;
+    case OPT_CONSUMER_TIMEOUT:
+        if (number(name, arg, 0, CONSUMER_TIMEOUT_MAX, &v) < 0)
+            return -1;
+        cfg->consumer_timeout = v;
         return 0;
     case OPT_PAGING:
         if (number(name, arg, 0, ~0ull, &v) < 0)

@@ -40,6 +40,9 @@ typedef struct config {
     const char *prom_binds[MAX_BINDS];
     int nprom_binds;
     bool prom_explicit;
+    /* the consumer timeout of every queue without x-consumer-timeout
+     * (proto/consumer_timeout.c): ms, 0 off (the default) */
+    uint64_t consumer_timeout;
 } config;
 
 /* The options, as getopt_long's table: the config file takes the same long
@@ -47,7 +50,7 @@ typedef struct config {
 enum {
     OPT_BIND = 256, OPT_PORT, OPT_DATA, OPT_LOG, OPT_CONFIG, OPT_USER, OPT_GUEST_REMOTE, OPT_HEARTBEAT,
     OPT_FRAME_MAX, OPT_CHANNEL_MAX, OPT_MAX_MSG, OPT_DISK_FREE, OPT_MEMORY, OPT_PAGING, OPT_MGMT_PORT,
-    OPT_MGMT_BIND, OPT_PROM_PORT, OPT_PROM_BIND, OPT_HELP,
+    OPT_MGMT_BIND, OPT_PROM_PORT, OPT_PROM_BIND, OPT_HELP, OPT_CONSUMER_TIMEOUT,
 };
 extern const struct option config_options[];
 

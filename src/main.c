@@ -49,6 +49,8 @@ static void usage(FILE *f)
             "  --management-bind ADDR   its address (repeatable; default 127.0.0.1 and ::1)\n"
             "  --prometheus-port N      Prometheus metrics, /metrics (default 15692, 0 = off)\n"
             "  --prometheus-bind ADDR   its address (repeatable; default 127.0.0.1 and ::1)\n"
+            "  --consumer-timeout MS    requeue a delivery unacked this long (queues without\n"
+            "                           x-consumer-timeout; default 0 = never, as RabbitMQ's tutorial says)\n"
             "  --help                   this text\n");
 }
 

@@ -88,6 +88,9 @@ struct queue {
     uint32_t unacked;
     uint64_t unacked_bytes;
     stats_qcounters ctr;        /* bumped where it happens (stats.h) */
+    /* deliveries requeued for their consumer timeout, and the acks that
+     * came for them too late, ignored (proto/consumer_timeout.c) */
+    uint64_t consumer_timeouts, late_acks;
     stats_qsample smp;          /* rates, sampled on the tick (stats.c) */
     consumer **cons;            /* in the order they came */
     uint32_t ncons, capcons, rr;
