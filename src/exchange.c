@@ -82,6 +82,7 @@ int route_set_add(route_set *rs, queue *q)
 
 static const exchange_type *types[] = {
     &exchange_direct, &exchange_fanout, &exchange_topic, &exchange_headers,
+    &exchange_dedup,
 };
 
 const exchange_type *exchange_type_find(amqp_str name)
@@ -139,6 +140,10 @@ exchange *exchange_new(vhost *vh, amqp_str name, const exchange_type *type, bool
     x->durable = durable;
     x->auto_delete = auto_delete;
     x->internal = internal;
+    if (type->init && type->init(x) < 0) {
+        exchange_free(x);
+        return NULL;
+    }
     if (map_put(&vh->exchanges, x->name, x->namelen, x) < 0) {
         exchange_free(x);
         return NULL;

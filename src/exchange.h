@@ -72,6 +72,11 @@ struct exchange_type {
     void (*free)(exchange *x);
     /* Check a binding's arguments (headers: x-match); -1 with *err set. */
     int (*validate)(amqp_table args, amqp_error *err);
+    /* Check a new exchange's arguments (NULL: any); -1 with *err set. */
+    int (*check)(amqp_table args, amqp_error *err);
+    /* Set up the type's state of a new exchange (declared or recovered;
+     * NULL: none); -1 out of memory.  `free` lets go of it. */
+    int (*init)(exchange *x);
 };
 
 struct exchange {
@@ -92,6 +97,7 @@ struct exchange {
 
 extern const exchange_type exchange_default, exchange_direct, exchange_fanout, exchange_topic,
     exchange_headers;
+extern const exchange_type exchange_dedup; /* x-message-deduplication (exchange_dedup.c) */
 
 const exchange_type *exchange_type_find(amqp_str name);
 /* Is name, not a type, one of the words RabbitMQ answers "invalid exchange

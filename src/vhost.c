@@ -207,6 +207,8 @@ int vhost_declare_exchange(vhost *vh, const exchange_spec *s, bool passive, amqp
                              "invalid type '%s' for arg 'alternate-exchange' in exchange '%.*s' in vhost '%s'",
                              amqp_type_name(ae.type), (int)s->name.len, s->name.ptr, vh->name);
     }
+    if (!x && t->check && t->check(s->arguments, err) < 0)
+        return -1;
     if (x) {
         if (x->type != t)
             return amqp_fail(err, AMQP_PRECONDITION_FAILED,
