@@ -213,6 +213,18 @@ size_t dedup_key(const amqp_value *v, uint8_t out[255])
     return n;
 }
 
+size_t dedup_header_key(const uint8_t *props, uint32_t props_len, uint8_t out[255])
+{
+    amqp_basic_properties p;
+    amqp_value v;
+
+    if (props_len < 2 || !(amqp_get16(props) & AMQP_BASIC_HEADERS_FLAG) ||
+        amqp_basic_properties_decode(props, props_len, &p) < 0 ||
+        !amqp_table_get(p.headers, "x-deduplication-header", &v))
+        return 0;
+    return dedup_key(&v, out);
+}
+
 bool dedup_seen(dedup_window *w, const msg *m, int64_t now_ms)
 {
     amqp_basic_properties p;

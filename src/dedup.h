@@ -35,6 +35,10 @@ uint32_t dedup_count(const dedup_window *w);
 /* Free; with remove, the file goes too (the exchange was deleted). */
 void dedup_free(dedup_window *w, bool remove);
 
+/* The key of the x-deduplication-header in encoded basic properties;
+ * 0 when there is none. */
+size_t dedup_header_key(const uint8_t *props, uint32_t props_len, uint8_t out[255]);
+
 /* The key of a header value: values equal as RabbitMQ compares them
  * (5 as a short or a long, 'a' as S or x) give the same key.  Returns its
  * length (at most 255, long values are hashed), 0 for a type that

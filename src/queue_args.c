@@ -261,6 +261,8 @@ static const queue_arg args_table[] = {
      * requeues the overdue delivery instead of closing the channel */
     {.name = "x-consumer-timeout", .check = check_consumer_timeout, .apply = set_int64,
      .field = AT(consumer_timeout)},
+    /* the rabbitmq-message-deduplication plugin's queue-level mode */
+    {.name = "x-message-deduplication", .check = check_bool, .apply = set_bool, .field = AT(dedup)},
     {.name = "x-quorum-initial-group-size", .refused_by = QT_CLASSIC | QT_STREAM},
     {.name = "x-dead-letter-strategy", .refused_by = QT_CLASSIC | QT_STREAM},
     {.name = "x-max-age", .refused_by = QT_CLASSIC | QT_QUORUM},

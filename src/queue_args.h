@@ -42,6 +42,7 @@ typedef struct queue_settings {
     bool quorum;                /* x-queue-type quorum: counts deliveries, limit 20 by default */
     int64_t delivery_limit;     /* x-delivery-limit, -1 none */
     int64_t consumer_timeout;   /* x-consumer-timeout ms, 0 none, -1 the broker's (proto/consumer_timeout.c) */
+    bool dedup;                 /* x-message-deduplication (queue_dedup.c) */
     queue_setting_str dlx;      /* x-dead-letter-exchange */
     queue_setting_str dlrk;     /* x-dead-letter-routing-key */
 } queue_settings;

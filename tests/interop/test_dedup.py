@@ -186,3 +186,69 @@ def test_numeric_string_size_accepted(broker):
     send(ch, 'b', 'k')
     assert drain(ch) == ['a']
     conn.close()
+
+
+# ---- queue level: x-message-deduplication ----------------------------------------
+
+def qsend(ch, queue, body, key):
+    ch.basic_publish('', queue, body, pika.BasicProperties(delivery_mode=2,
+                                                           headers={'x-deduplication-header': key}))
+
+
+def test_queue_refuses_a_value_it_holds_until_acked(broker):
+    conn, ch = chan(broker)
+    ch.queue_declare('jobs', durable=True, arguments={'x-message-deduplication': True})
+    qsend(ch, 'jobs', 'a1', 'a')
+    qsend(ch, 'jobs', 'a2', 'a')  # confirmed (no error), not enqueued
+    qsend(ch, 'jobs', 'b1', 'b')
+    assert ch.queue_declare('jobs', passive=True).method.message_count == 2
+    m, _p, body = ch.basic_get('jobs')
+    assert body == b'a1'
+    qsend(ch, 'jobs', 'a3', 'a')  # a1 is unacked: still held
+    ch.basic_nack(m.delivery_tag, requeue=True)  # back in the queue: still held
+    qsend(ch, 'jobs', 'a4', 'a')
+    m, _p, body = ch.basic_get('jobs')
+    assert body == b'a1'
+    ch.basic_ack(m.delivery_tag)  # gone: the value may come again
+    qsend(ch, 'jobs', 'a5', 'a')
+    assert drain(ch, 'jobs') == ['b1', 'a5']
+    # dead-lettered or purged: gone too
+    qsend(ch, 'jobs', 'c1', 'c')
+    m, _p, _b = ch.basic_get('jobs')
+    ch.basic_reject(m.delivery_tag, requeue=False)
+    qsend(ch, 'jobs', 'c2', 'c')
+    ch.queue_purge('jobs')
+    qsend(ch, 'jobs', 'c3', 'c')
+    assert drain(ch, 'jobs') == ['c3']
+    # a queue without the argument keeps every copy
+    ch.queue_declare('plain', durable=True)
+    qsend(ch, 'plain', 'p1', 'p')
+    qsend(ch, 'plain', 'p2', 'p')
+    assert drain(ch, 'plain') == ['p1', 'p2']
+    conn.close()
+
+
+def test_queue_values_survive_restart(broker):
+    broker.require_control()
+    conn, ch = chan(broker)
+    ch.queue_declare('jobs', durable=True, arguments={'x-message-deduplication': True})
+    qsend(ch, 'jobs', 'k1', 'k')
+    conn.close()
+    broker.kill()
+    broker.start()
+    conn, ch = chan(broker)
+    qsend(ch, 'jobs', 'k2', 'k')  # k1 is still in the queue
+    assert drain(ch, 'jobs') == ['k1']
+    qsend(ch, 'jobs', 'k3', 'k')
+    assert drain(ch, 'jobs') == ['k3']
+    conn.close()
+
+
+def test_queue_argument_must_be_a_boolean(broker):
+    conn, ch = chan(broker)
+    with pytest.raises(ChannelClosedByBroker) as e:
+        ch.queue_declare('bad', arguments={'x-message-deduplication': 'yes'})
+    assert e.value.reply_code == 406
+    assert e.value.reply_text == ("PRECONDITION_FAILED - invalid arg 'x-message-deduplication' for queue 'bad' "
+                                  "in vhost '/': {unacceptable_type,longstr}")
+    conn.close()
