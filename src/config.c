@@ -24,6 +24,7 @@
 #include "alarm.h"
 #include "log.h"
 #include "tls.h"
+#include "queue_args.h"
 
 const struct option config_options[] = {
     {"bind", required_argument, NULL, OPT_BIND},
@@ -59,6 +60,7 @@ const struct option config_options[] = {
     {"log-file", required_argument, NULL, OPT_LOG_FILE},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"help", no_argument, NULL, OPT_HELP},
+    {"consumer-timeout", required_argument, NULL, OPT_CONSUMER_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -265,6 +267,11 @@ int config_apply(config *cfg, int opt, const char *name, const char *arg)
         if (number(name, arg, 0, ~0ull, &v) < 0)
             return -1;
         cfg->memory_limit = v;
+        return 0;
+    case OPT_CONSUMER_TIMEOUT:
+        if (number(name, arg, 0, CONSUMER_TIMEOUT_MAX, &v) < 0)
+            return -1;
+        cfg->consumer_timeout = v;
         return 0;
     case OPT_PAGING:
         if (number(name, arg, 0, ~0ull, &v) < 0)

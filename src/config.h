@@ -58,6 +58,9 @@ typedef struct config {
     /* logging (log.c): a file instead of stderr (NULL: stderr), text or json */
     const char *log_file;
     int log_format;             /* enum log_format */
+    /* the consumer timeout of every queue without x-consumer-timeout
+     * (proto/consumer_timeout.c): ms, 0 off (the default) */
+    uint64_t consumer_timeout;
 } config;
 
 /* The options, as getopt_long's table: the config file takes the same long
@@ -69,7 +72,7 @@ enum {
     OPT_TLS_PORT, OPT_TLS_BIND, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CA, OPT_TLS_VERIFY, OPT_TLS_LOGIN_FROM,
     OPT_MGMT_TLS_PORT,
     OPT_MAX_CONNECTIONS, OPT_MAX_UNAUTH, OPT_MAX_PER_ADDRESS, OPT_HANDSHAKE_TIMEOUT,
-    OPT_LOG_FILE, OPT_LOG_FORMAT,
+    OPT_LOG_FILE, OPT_LOG_FORMAT, OPT_CONSUMER_TIMEOUT,
 };
 extern const struct option config_options[];
 

@@ -254,6 +254,7 @@ static msg *make_dead(const queue *q, const msg *m, const char *reason, amqp_str
 static void let_go(queue *q, qentry *e)
 {
     store *st = q->vh->st;
+    queue_entry_gone(q, e);
     if ((e->flags & QE_STORED) && st)
         store_ack(st, q->id, e->seg, e->off, e->size);
     if (e->m)

@@ -82,6 +82,7 @@ int route_set_add(route_set *rs, queue *q)
 
 static const exchange_type *types[] = {
     &exchange_direct, &exchange_fanout, &exchange_topic, &exchange_headers, &exchange_delayed,
+    &exchange_dedup,
 };
 
 const exchange_type *exchange_type_find(amqp_str name)

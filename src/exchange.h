@@ -76,6 +76,8 @@ struct exchange_type {
     void (*free)(exchange *x);
     /* Check a binding's arguments (headers: x-match); -1 with *err set. */
     int (*validate)(amqp_table args, amqp_error *err);
+    /* Check a new exchange's arguments (NULL: any); -1 with *err set. */
+    int (*check)(amqp_table args, amqp_error *err);
 };
 
 struct exchange {
@@ -109,6 +111,7 @@ queue *exchange_delayed_hold(const exchange *x);
 uint32_t exchange_delayed_count(const exchange *x);
 struct store_queue_def;
 queue *exchange_delayed_recover(vhost *vh, const struct store_queue_def *def);
+extern const exchange_type exchange_dedup; /* x-message-deduplication (exchange_dedup.c) */
 
 const exchange_type *exchange_type_find(amqp_str name);
 /* Is name, not a type, one of the words RabbitMQ answers "invalid exchange

@@ -64,6 +64,8 @@ static void usage(FILE *f)
             "  --max-unauthenticated N  connections still in their handshake at most (0 = no limit)\n"
             "  --max-connections-per-address N  sockets from one client address (0 = no limit)\n"
             "  --handshake-timeout MS   from accept to connection.open at most (default 10000)\n"
+            "  --consumer-timeout MS    requeue a delivery unacked this long (queues without\n"
+            "                           x-consumer-timeout; default 0 = never, as RabbitMQ's tutorial says)\n"
             "  --help                   this text\n");
 }
 

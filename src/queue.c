@@ -31,6 +31,7 @@
 #include "consumer.h"
 #include "delay.h"
 #include "log.h"
+#include "queue_dedup.h"
 #include "store/store.h"
 
 #define MEMORY_HEAD 1024       /* stored messages kept in RAM at a queue's head */
@@ -158,6 +159,8 @@ queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool au
         memcpy(q->args, args.ptr, args.len);
     q->argslen = args.len;
     queue_args_read(&q->set, args);
+    if (q->set.dedup && !(q->dedup = queue_dedup_new()))
+        goto fail;
     q->expiring = q->set.msg_ttl >= 0;
     q->nlevels = (uint16_t)(q->set.max_priority + 1);
     if (!(q->levels = calloc(q->nlevels, sizeof *q->levels)))
@@ -177,6 +180,7 @@ queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool au
     queue_touch(q);
     return q;
 fail:
+    queue_dedup_free(q->dedup);
     free(q->levels);
     free(q->name);
     free(q->args);
@@ -184,9 +188,22 @@ fail:
     return NULL;
 }
 
+void queue_entry_gone(queue *q, const qentry *e)
+{
+    if (q->dedup)
+        queue_dedup_forget(q->dedup, e->seq);
+}
+
+void queue_entry_recovered(queue *q, const qentry *e, const uint8_t *props, uint32_t props_len)
+{
+    if (q->dedup)
+        queue_dedup_check(q->dedup, props, props_len, e->seq);
+}
+
 /* The message leaves this queue for good. */
 static void drop_entry(queue *q, qentry *e)
 {
+    queue_entry_gone(q, e);
     if ((e->flags & QE_STORED) && q->vh->st)
         store_ack(q->vh->st, q->id, e->seg, e->off, e->size);
     if (e->m)
@@ -270,6 +287,7 @@ void queue_unref(queue *q)
     for (i = 0; i < q->nlevels; i++)
         qdeque_free(&q->levels[i]);
     free(q->levels);
+    queue_dedup_free(q->dedup);
     free(q->cons);
     free(q->args);
     free(q->name);
@@ -333,6 +351,14 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
         e.flags |= QE_STORED;
         e.seg = pos->seg;
         e.off = pos->off;
+    }
+    if (q->dedup && queue_dedup_check(q->dedup, msg_props(m), m->props_len, seq)) {
+        /* its x-deduplication-header value is in the queue already: taken
+         * (confirmed) and dropped, as the plugin does; the held value
+         * belongs to the other message, not to this seq */
+        e.seq = 0;
+        drop_entry(q, &e);
+        return QUEUE_OK;
     }
     if (q->fire) {
         /* a delayed exchange's hold: held until its time (delay.c) */

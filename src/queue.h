@@ -88,6 +88,10 @@ struct queue {
     uint32_t unacked;
     uint64_t unacked_bytes;
     stats_qcounters ctr;        /* bumped where it happens (stats.h) */
+    /* deliveries requeued for their consumer timeout, and the acks that
+     * came for them too late, ignored (proto/consumer_timeout.c) */
+    uint64_t consumer_timeouts, late_acks;
+    struct queue_dedup *dedup;  /* x-message-deduplication: the values held (queue_dedup.c) */
     stats_qsample smp;          /* rates, sampled on the tick (stats.c) */
     consumer **cons;            /* in the order they came */
     uint32_t ncons, capcons, rr;
@@ -165,6 +169,12 @@ uint32_t queue_message_count(const queue *q);
  * false when it is not there. */
 void queue_ready_insert(queue *q, qentry *e);
 bool queue_ready_remove(queue *q, uint8_t priority, uint64_t seq, qentry *out);
+/* e's message left q for good (acked, dropped, dead-lettered): what
+ * q keeps of it beside the entry goes (its x-deduplication-header). */
+void queue_entry_gone(queue *q, const qentry *e);
+/* recovery.c: a recovered message's properties, for what q keeps of it
+ * beside the entry (its x-deduplication-header). */
+void queue_entry_recovered(queue *q, const qentry *e, const uint8_t *props, uint32_t props_len);
 
 /* deadletter.c: send e (taken out of q) to q's dead-letter exchange with
  * an x-death record of `reason`, or drop it when q has none. */

@@ -104,6 +104,16 @@ static int check_queue_version(const amqp_value *v, char *why, size_t n)
     return ARG_OK;
 }
 
+static int check_consumer_timeout(const amqp_value *v, char *why, size_t n)
+{
+    int64_t i;
+    if (want_count(v, &i, why, n) < 0)
+        return ARG_INVALID;
+    if (i > CONSUMER_TIMEOUT_MAX)
+        return invalid(why, n, "{value_too_large,%lld}", (long long)i);
+    return ARG_OK;
+}
+
 /* An exchange or routing key name: RabbitMQ refuses any other type with
  * "invalid type", not "invalid arg". */
 static int check_shortstr(const amqp_value *v, char *why, size_t n)
@@ -325,6 +335,12 @@ static const queue_arg args_table[] = {
      .needs = "x-backoff-initial", .needs_why = "backoff_but_no_initial_delay"},
     {.name = "x-backoff-jitter", .check = check_backoff_jitter, .apply = set_double, .field = AT(backoff_jitter),
      .needs = "x-backoff-initial", .needs_why = "backoff_but_no_initial_delay"},
+    /* RabbitMQ 3.12's (3.11.15's) per-queue consumer timeout; warren
+     * requeues the overdue delivery instead of closing the channel */
+    {.name = "x-consumer-timeout", .check = check_consumer_timeout, .apply = set_int64,
+     .field = AT(consumer_timeout)},
+    /* the rabbitmq-message-deduplication plugin's queue-level mode */
+    {.name = "x-message-deduplication", .check = check_bool, .apply = set_bool, .field = AT(dedup)},
     {.name = "x-quorum-initial-group-size", .refused_by = QT_CLASSIC | QT_STREAM},
     {.name = "x-dead-letter-strategy", .refused_by = QT_CLASSIC | QT_STREAM},
     {.name = "x-max-age", .refused_by = QT_CLASSIC | QT_QUORUM},
@@ -529,7 +545,7 @@ void queue_args_read(queue_settings *s, amqp_table args)
     size_t i;
 
     *s = (queue_settings){.msg_ttl = -1, .expires = 0, .max_length = -1, .max_bytes = -1, .delivery_limit = -1,
-                          .backoff_multiplier = 2, .backoff_max = -1};
+                          .backoff_multiplier = 2, .backoff_max = -1, .consumer_timeout = -1};
     for (i = 0; i < NARGS; i++)
         if (args_table[i].apply && amqp_table_get(args, args_table[i].name, &v))
             args_table[i].apply((char *)s + args_table[i].field, &v);

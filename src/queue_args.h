@@ -41,6 +41,8 @@ typedef struct queue_settings {
     bool single_active;         /* x-single-active-consumer */
     bool quorum;                /* x-queue-type quorum: counts deliveries, limit 20 by default */
     int64_t delivery_limit;     /* x-delivery-limit, -1 none */
+    int64_t consumer_timeout;   /* x-consumer-timeout ms, 0 none, -1 the broker's (proto/consumer_timeout.c) */
+    bool dedup;                 /* x-message-deduplication (queue_dedup.c) */
     queue_setting_str dlx;      /* x-dead-letter-exchange */
     queue_setting_str dlrk;     /* x-dead-letter-routing-key */
     /* back-off on requeue (delay.c, doc/work-queues.md) */
@@ -49,6 +51,10 @@ typedef struct queue_settings {
     int64_t backoff_max;        /* x-backoff-max ms, -1 no cap */
     double backoff_jitter;      /* x-backoff-jitter, 0..1 of the delay taken off at random */
 } queue_settings;
+
+/* The longest x-consumer-timeout and --consumer-timeout, ms (24.8 days:
+ * a delivery's time is kept mod 2^32 ms). */
+#define CONSUMER_TIMEOUT_MAX 2147483647u
 
 /* RabbitMQ 4's default x-delivery-limit of a quorum queue. */
 #define QUORUM_DELIVERY_LIMIT 20

@@ -167,7 +167,10 @@ static int message(void *ctx, void *handle, const store_entry *se)
     if (q->set.msg_ttl >= 0 || q->set.max_priority || q->fire ||
         (se->props_len >= 2 && (amqp_get16(se->props) & (AMQP_BASIC_EXPIRATION_FLAG | AMQP_BASIC_PRIORITY_FLAG))))
         queue_entry_times(q, &e, se->props, se->props_len, se->published);
-    return queue_recover(q, &e);
+    if (queue_recover(q, &e) < 0)
+        return -1;
+    queue_entry_recovered(q, &e, se->props, se->props_len);
+    return 0;
 }
 
 static void last_seq(void *ctx, uint64_t seq)

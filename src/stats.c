@@ -249,6 +249,8 @@ static void fill_queue(queue *q, stats_queue *s)
     s->ready_bytes = q->ready_bytes;
     s->unacked_bytes = q->unacked_bytes;
     s->consumers = q->ncons;
+    s->consumer_timeouts = q->consumer_timeouts;
+    s->late_acks = q->late_acks;
     msgstats_of(&q->ctr, &s->counters);
     rates_of(q->smp.rate, &s->rates);
     s->memory = queue_memory(q);

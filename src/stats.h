@@ -201,6 +201,7 @@ typedef struct stats_queue {
     stats_rates rates;
     int64_t oldest_ready_ms;    /* age of the oldest ready message, -1 none */
     int64_t oldest_unacked_ms;  /* since the oldest unacked delivery went out, -1 none */
+    uint64_t consumer_timeouts, late_acks; /* proto/consumer_timeout.c's counts */
     int64_t idle_since;         /* wall ms of the last sample that saw activity (or its first) */
     uint64_t memory;            /* bytes of the queue and its entries (bodies, shared, not counted) */
     char owner[64];             /* exclusive queues: the owner's name */

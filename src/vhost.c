@@ -37,6 +37,7 @@
 #include "consumer.h"
 #include "log.h"
 #include "recovery.h"
+#include "redrive.h"
 #include "store/store.h"
 
 static const struct {
@@ -93,6 +94,7 @@ void vhost_free(vhost *vh)
 
     if (!vh)
         return;
+    redrive_free_all(vh); /* first: its messages in flight go back to their queues */
     while (vh->dirty) {
         queue *q = vh->dirty;
         vh->dirty = q->dirty_next;
@@ -208,6 +210,8 @@ int vhost_declare_exchange(vhost *vh, const exchange_spec *s, bool passive, amqp
     }
     if (!x && t == &exchange_delayed && exchange_delayed_validate(s->arguments, err) < 0)
         return -1; /* as the plugin's validate, on a new exchange */
+    if (!x && t->check && t->check(s->arguments, err) < 0)
+        return -1;
     if (x) {
         if (x->type != t)
             return amqp_fail(err, AMQP_PRECONDITION_FAILED,

@@ -75,6 +75,7 @@ struct vhost {
      * nconns, the connections open in the vhost (proto/limits.c) */
     limits limits;
     uint32_t nconns;
+    struct redrive *redrives;   /* redrive jobs, running or ended (redrive.c) */
 };
 
 /* What a client may do to a vhost (declare, delete, bind, get) is the

@@ -14,6 +14,7 @@
 #include "http/domain.h"
 #include "http/lists.h"
 #include "http/limits.h"
+#include "http/redrive_api.h"
 #include "http/users.h"
 #include "http/history.h"
 
@@ -209,6 +210,10 @@ const http_route http_api_routes[] = {
     {HTTP_GET, "/api/queues/{vhost}/{queue}", http_show_queue, false},
     {HTTP_GET, "/api/queues/{vhost}/{queue}/bindings", http_queue_bindings, false},
     {HTTP_GET, "/api/queues/{vhost}/{queue}/messages", http_browse_queue, false},
+    /* warren's redrive of a queue's messages (redrive.c) */
+    {HTTP_POST, "/api/queues/{vhost}/{queue}/redrive", http_post_redrive, true},
+    {HTTP_GET, "/api/queues/{vhost}/{queue}/redrive", http_get_redrive, false},
+    {HTTP_DELETE, "/api/queues/{vhost}/{queue}/redrive", http_delete_redrive, false},
     {HTTP_GET, "/api/exchanges", http_list_exchanges, false},
     {HTTP_GET, "/api/exchanges/{vhost}", http_list_exchanges, false},
     {HTTP_GET, "/api/exchanges/{vhost}/{exchange}", http_show_exchange, false},

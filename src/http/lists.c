@@ -435,6 +435,10 @@ static json_t *queue_json(broker *b, const char *node, const stats_queue *s)
      * oldest unacked delivery, in ms (null: none) */
     json_object_set_new(o, "oldest_ready_age_ms", age(s->oldest_ready_ms));
     json_object_set_new(o, "oldest_unacked_age_ms", age(s->oldest_unacked_ms));
+    /* warren's own: deliveries requeued for their consumer timeout, and
+     * the acks that came for them too late (ignored) */
+    json_object_set_new(o, "consumer_timeouts", json_integer((json_int_t)s->consumer_timeouts));
+    json_object_set_new(o, "late_acks", json_integer((json_int_t)s->late_acks));
     json_object_set_new(o, "operator_policy", json_null());
     if (s->exclusive && (owner = owner_details(b, s->owner)))
         json_object_set_new(o, "owner_pid_details", owner);

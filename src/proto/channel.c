@@ -56,6 +56,7 @@ channel *channel_new(conn *c, uint16_t id)
     ch->next_tag = 1;
     ch->ua_first_tag = 1;
     ch->next_consumer_id = 1;
+    ct_init(&ch->ct, ch);
     return ch;
 }
 
@@ -149,10 +150,21 @@ static void requeue_all(channel *ch)
     ua_trim(ch);
 }
 
+void channel_requeue_unacked(channel *ch, unacked *u)
+{
+    requeue(ch, u);
+}
+
+void channel_trim_unacked(channel *ch)
+{
+    ua_trim(ch);
+}
+
 static void tx_forget(channel *ch);
 
 void channel_release(channel *ch)
 {
+    ct_release(&ch->ct);
     reply_to_cancel(ch);
     while (ch->consumers)
         consumer_cancel(&ch->consumers, ch->consumers);
@@ -297,6 +309,7 @@ static void deliver(void *owner, consumer *cons, queue *q, qentry *e)
             ch->global_volume++;
         if (e->flags & QE_STORED)
             store_delivered(ch->c->b->st, q->id, e->seg, e->off, e->returns);
+        ct_delivered(&ch->ct, q, u.at);
     }
 }
 
@@ -750,6 +763,7 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
             ch->unacked_count++;
             if (e.flags & QE_STORED)
                 store_delivered(ch->c->b->st, q->id, e.seg, e.off, e.returns);
+            ct_delivered(&ch->ct, q, u.at);
         }
     }
     return 0;
@@ -788,11 +802,18 @@ static int basic_ack(channel *ch, uint64_t tag, bool multiple, enum ack_kind kin
     if (multiple) {
         if (tag == 0) {
             n = ch->ua.len;
-        } else {
-            if (!ua_find(ch, tag))
-                return amqp_fail(err, AMQP_PRECONDITION_FAILED, "unknown delivery tag %llu", (unsigned long long)tag);
+        } else if (ua_find(ch, tag)) {
             n = (size_t)(tag - ch->ua_first_tag) + 1;
+        } else {
+            /* up to a delivery requeued for its consumer timeout: ignored
+             * (consumer_timeout.c), the live ones before it acked */
+            if (!ct_late_ack(&ch->ct, tag, true))
+                return amqp_fail(err, AMQP_PRECONDITION_FAILED, "unknown delivery tag %llu", (unsigned long long)tag);
+            n = tag < ch->ua_first_tag ? 0 : (size_t)(tag - ch->ua_first_tag) + 1;
+            if (n > ch->ua.len)
+                n = ch->ua.len;
         }
+        ct_late_ack(&ch->ct, tag, true);
         if (kind == NACK_REQUEUE) {
             for (i = n; i-- > 0;)
                 if (!(unacked_ring_at(&ch->ua, i)->e.flags & QE_ACKED))
@@ -804,6 +825,8 @@ static int basic_ack(channel *ch, uint64_t tag, bool multiple, enum ack_kind kin
         }
     } else {
         unacked *u = ua_find(ch, tag);
+        if (!u && ct_late_ack(&ch->ct, tag, false))
+            return 0; /* requeued for its consumer timeout: a late ack, ignored */
         if (!u)
             return amqp_fail(err, AMQP_PRECONDITION_FAILED, "unknown delivery tag %llu", (unsigned long long)tag);
         ack_one(ch, u, kind);
@@ -923,6 +946,19 @@ static void tx_mark(channel *ch, uint64_t tag, bool multiple, bool on)
 static int tx_ack(channel *ch, uint64_t tag, bool multiple, enum ack_kind kind, amqp_error *err)
 {
     unacked *u = ua_find(ch, tag);
+    if (!u && tag && ct_late_ack(&ch->ct, tag, multiple)) {
+        /* a delivery requeued for its consumer timeout: ignored; a
+         * multiple one still covers the live deliveries before it */
+        uint64_t live = tag < ch->ua_first_tag ? 0 : tag - ch->ua_first_tag;
+        if (live > ch->ua.len)
+            live = ch->ua.len;
+        while (live > 0 && (unacked_ring_at(&ch->ua, (size_t)live - 1)->e.flags & (QE_ACKED | QE_TXACK)))
+            live--;
+        if (!multiple || live == 0)
+            return 0;
+        tag = ch->ua_first_tag + live - 1;
+        u = ua_find(ch, tag);
+    }
     if (!(multiple && tag == 0) && (!u || (u->e.flags & QE_TXACK)))
         return amqp_fail(err, AMQP_PRECONDITION_FAILED, "unknown delivery tag %llu", (unsigned long long)tag);
     if (ch->ntxa == ch->captxa) {

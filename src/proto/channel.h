@@ -19,6 +19,7 @@
 #include "amqp/spec.h"
 #include "auth.h"
 #include "error.h"
+#include "proto/consumer_timeout.h"
 #include "queue.h"
 #include "ring.h"
 #include "stats.h"
@@ -121,6 +122,7 @@ struct channel {
     } *txa;
     size_t ntxa, captxa;
     stats_chcounters ctr;       /* publishes, deliveries, acks (stats.h) */
+    ct_state ct;                /* overdue deliveries (consumer_timeout.c) */
 };
 
 channel *channel_new(conn *c, uint16_t id);
@@ -133,6 +135,10 @@ int channel_frame(channel *ch, const amqp_frame *f, amqp_error *err);
 /* Send m to the channel's direct reply-to consumer: a basic.deliver that
  * needs no ack (m stays the caller's). */
 void channel_deliver_reply(channel *ch, const msg *m);
+/* consumer_timeout.c: requeue an unacked delivery (a nack with requeue:
+ * its slot becomes a tombstone), then trim the ring's head. */
+void channel_requeue_unacked(channel *ch, unacked *u);
+void channel_trim_unacked(channel *ch);
 /* stats.c: when (ua->at) the oldest unsettled delivery from q on ch went
  * out; false when ch holds none.  Walks from the ring's head to the first. */
 bool channel_oldest_unacked(channel *ch, const queue *q, uint32_t *at);

@@ -1400,6 +1400,11 @@ void store_close(store *st)
     free(st);
 }
 
+const char *store_dir(const store *st)
+{
+    return st->dir;
+}
+
 uint64_t store_disk_bytes(const store *st)
 {
     size_t i;

@@ -190,6 +190,10 @@ bool store_flush(store *st);
 /* Once a second: free-space check, dead segments, compaction. */
 void store_tick(store *st);
 
+/* The data directory the store was opened in (files of the broker's own
+ * beside the store's, such as de-duplication windows: DATA/dedup/). */
+const char *store_dir(const store *st);
+
 /* For tests and the benchmarks: bytes used by message segments. */
 uint64_t store_disk_bytes(const store *st);
 

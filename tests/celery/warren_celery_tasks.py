@@ -66,6 +66,32 @@ def make_app(broker_url, queue):
                 time.sleep(0.05)
         return {'value': value, 'pid': pid, 'redelivered': redelivered}
 
+    # test_celery_retries.py: tasks that write down every run, so a test
+    # can count how many times each ran and when
+    def note(marker_dir, key, what):
+        with open(os.path.join(marker_dir, key), 'a') as f:
+            f.write('%s %d %.3f\n' % (what, os.getpid(), time.time()))
+
+    @app.task(name='warren_celery_tasks.job', bind=True)
+    def job(self, marker_dir, key, hold=0.0):
+        """Note 'start', work `hold` seconds, note 'done'."""
+        note(marker_dir, key, 'start')
+        deadline = time.monotonic() + hold
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+        note(marker_dir, key, 'done')
+        return key
+
+    @app.task(name='warren_celery_tasks.flaky', bind=True, autoretry_for=(ValueError,),
+              retry_backoff=1, retry_jitter=False, max_retries=5)
+    def flaky(self, marker_dir, key, failures):
+        """Fail (ValueError) the first `failures` runs: autoretry_for with
+        retry_backoff retries it after 1 s, 2 s, 4 s, ..."""
+        note(marker_dir, key, 'run')
+        if self.request.retries < failures:
+            raise ValueError('failure %d of %d' % (self.request.retries + 1, failures))
+        return self.request.retries
+
     return app
 
 

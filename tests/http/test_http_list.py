@@ -490,7 +490,7 @@ RMQ_QUEUE = {
     'messages_unacknowledged_ram', 'name', 'node', 'operator_policy', 'owner_pid_details', 'policy',
     'recoverable_slaves', 'reductions', 'reductions_details', 'single_active_consumer_tag', 'state', 'type',
     'vhost'}
-WARREN_QUEUE = {'oldest_ready_age_ms', 'oldest_unacked_age_ms'}
+WARREN_QUEUE = {'oldest_ready_age_ms', 'oldest_unacked_age_ms', 'consumer_timeouts', 'late_acks'}
 RMQ_QUEUE_MS = {
     'ack', 'ack_details', 'deliver', 'deliver_details', 'deliver_get', 'deliver_get_details', 'deliver_no_ack',
     'deliver_no_ack_details', 'get', 'get_details', 'get_empty', 'get_empty_details', 'get_no_ack',

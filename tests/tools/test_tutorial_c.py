@@ -556,6 +556,46 @@ def test_passive_uses_a_queue_declared_elsewhere(mq, progs, dead):
     assert mq.count() == 0
 
 
+def test_requeue_with_delivery_limit_ends_in_the_dlq_and_says_so(mq, progs, dead, broker):
+    """A poison task with --on-failure requeue on a queue with a delivery
+    limit: the worker fails it limit+1 times, says which attempt each was
+    and that the last one gives it up, and the task is in the dead-letter
+    queue with reason delivery_limit (issue 15).  warren-only: RabbitMQ
+    takes x-delivery-limit on quorum queues only."""
+    if broker.external:
+        pytest.skip('warren-only: RabbitMQ refuses x-delivery-limit on a classic queue')
+    opts = ['--dead-letter-exchange', dead['exchange'], '--delivery-limit', '2']
+    assert new_task(mq, 'poison', args=opts).returncode == 0
+    w = start_worker(progs, mq, *opts, '--exec', 'exit 1', '--on-failure', 'requeue',
+                     '--requeue-delay', '0.05')
+    w.wait_line(lambda line: 'given up' in line)
+    props, body = dead_letter(mq, dead)
+    assert w.stop() == 0
+    assert w.lines[1:] == [" [x] Received 'poison'", ' [x] Failed (exit status 1): attempt 1 of 3, requeued',
+                           " [x] Received 'poison'", ' [x] Failed (exit status 1): attempt 2 of 3, requeued',
+                           " [x] Received 'poison'",
+                           ' [x] Failed (exit status 1): attempt 3 of 3, given up: the broker dead-letters it']
+    assert body == b'poison'
+    assert text(props.headers['x-death'][0]['reason']) == 'delivery_limit'
+    assert mq.count() == 0
+    assert w.errors == []
+
+
+def test_delivery_limit_the_queue_lacks_is_a_warning(mq, progs, broker):
+    """The queue was declared without the limit (a redeclare adds no
+    arguments): the worker sees a redelivery without x-delivery-count and
+    says the task may come back forever, instead of counting attempts that
+    the broker does not."""
+    if broker.external:
+        pytest.skip('warren-only: RabbitMQ refuses x-delivery-limit on a classic queue')
+    assert new_task(mq, 'poison').returncode == 0
+    w = start_worker(progs, mq, '--delivery-limit', '1', '--exec', 'exit 1', '--on-failure', 'requeue',
+                     '--requeue-delay', '0.05')
+    wait_until(lambda: w.errors, 10, 'a warning on stderr')
+    assert w.stop() == 0
+    assert 'has no delivery limit' in w.errors[0], w.errors
+
+
 # ---- new_task errors and bulk mode ------------------------------------------------
 
 def test_new_task_wrong_password(mq, broker):

@@ -366,18 +366,26 @@ const char *tut_queue_check(const struct tut_queue *q)
 
 int tut_declare_queue(struct tut_conn *c, const struct tut_queue *q, struct tut_err *err)
 {
-    amqp_table_entry_t arg[2];
+    amqp_table_entry_t arg[3];
     amqp_table_t args = amqp_empty_table;
-    if (!q->passive && q->dlx) {
-        arg[0].key = amqp_cstring_bytes("x-dead-letter-exchange");
-        arg[0].value.kind = AMQP_FIELD_KIND_UTF8;
-        arg[0].value.value.bytes = amqp_cstring_bytes(q->dlx);
+    if (!q->passive && q->has_limit) {
+        arg[0].key = amqp_cstring_bytes("x-delivery-limit");
+        arg[0].value.kind = AMQP_FIELD_KIND_I64;
+        arg[0].value.value.i64 = q->limit;
         args.num_entries = 1;
+        args.entries = arg;
+    }
+    if (!q->passive && q->dlx) {
+        amqp_table_entry_t *a = &arg[args.num_entries];
+        a[0].key = amqp_cstring_bytes("x-dead-letter-exchange");
+        a[0].value.kind = AMQP_FIELD_KIND_UTF8;
+        a[0].value.value.bytes = amqp_cstring_bytes(q->dlx);
+        args.num_entries++;
         if (q->dlrk) {
-            arg[1].key = amqp_cstring_bytes("x-dead-letter-routing-key");
-            arg[1].value.kind = AMQP_FIELD_KIND_UTF8;
-            arg[1].value.value.bytes = amqp_cstring_bytes(q->dlrk);
-            args.num_entries = 2;
+            a[1].key = amqp_cstring_bytes("x-dead-letter-routing-key");
+            a[1].value.kind = AMQP_FIELD_KIND_UTF8;
+            a[1].value.value.bytes = amqp_cstring_bytes(q->dlrk);
+            args.num_entries++;
         }
         args.entries = arg;
     }

@@ -132,6 +132,8 @@ struct tut_queue {
     bool passive;
     const char *dlx;          /* NULL: no x-dead-letter-exchange */
     const char *dlrk;         /* NULL: no x-dead-letter-routing-key */
+    bool has_limit;           /* x-delivery-limit `limit` (with passive: what */
+    long limit;               /* the queue has, for the worker's messages) */
 };
 
 int tut_declare_queue(struct tut_conn *c, const struct tut_queue *q, struct tut_err *err);

@@ -44,6 +44,8 @@ static const char usage_text[] =
     "                       (give worker the same options)\n"
     "  --dead-letter-routing-key K\n"
     "                       with it: x-dead-letter-routing-key K\n"
+    "  --delivery-limit N   declare the queue with x-delivery-limit N (warren; give\n"
+    "                       worker the same option)\n"
     "  --file FILE          one task per non-empty line of FILE ('-': stdin)\n"
     "  --window N           unconfirmed messages in flight with --file (default 1000)\n"
     "  --confirm-timeout S  give up waiting for a confirm after S seconds (default 30)\n"
@@ -311,6 +313,7 @@ int main(int argc, char **argv)
         {"passive", no_argument, NULL, 'P'},
         {"dead-letter-exchange", required_argument, NULL, 'x'},
         {"dead-letter-routing-key", required_argument, NULL, 'k'},
+        {"delivery-limit", required_argument, NULL, 'l'},
         {"file", required_argument, NULL, 'f'},
         {"window", required_argument, NULL, 'w'},
         {"confirm-timeout", required_argument, NULL, 't'},
@@ -329,6 +332,11 @@ int main(int argc, char **argv)
         case 'x': o.queue.dlx = optarg; break;
         case 'k': o.queue.dlrk = optarg; break;
         case 'f': o.file = optarg; break;
+        case 'l':
+            if (tut_parse_long(optarg, 0, 1000000, &o.queue.limit))
+                return usage_error("--delivery-limit wants a count from 0 to 1000000, not '%s'", optarg);
+            o.queue.has_limit = true;
+            break;
         case 'w':
             if (tut_parse_long(optarg, 1, 1000000, &o.window))
                 return usage_error("--window wants a count from 1 to 1000000, not '%s'", optarg);

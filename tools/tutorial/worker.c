@@ -68,6 +68,11 @@ static const char usage_text[] =
     "                       rejected tasks go (give new_task the same options)\n"
     "  --dead-letter-routing-key K\n"
     "                       with it: x-dead-letter-routing-key K\n"
+    "  --delivery-limit N   declare the queue with x-delivery-limit N: a task that\n"
+    "                       comes back more than N times is dead-lettered (or\n"
+    "                       dropped); with --passive, the limit the queue has. The\n"
+    "                       worker then says which attempt each failure was, and\n"
+    "                       when the broker takes the task off the queue\n"
     "  --prefetch N         unacked tasks the broker may send ahead, 0 = no limit\n"
     "                       (default 1: fair dispatch)\n"
     "  --dot-seconds X      seconds of fake work per '.' (default 1)\n"
@@ -303,6 +308,30 @@ static void print_received(amqp_bytes_t body, bool redelivered)
     fflush(stdout);
 }
 
+/* The x-delivery-count header of a delivery: the times it came back
+ * before (0 when absent: a first delivery, or a queue that does not count). */
+static long delivery_count(const amqp_basic_properties_t *p)
+{
+    if (!(p->_flags & AMQP_BASIC_HEADERS_FLAG))
+        return 0;
+    for (int i = 0; i < p->headers.num_entries; i++) {
+        const amqp_table_entry_t *e = &p->headers.entries[i];
+        if (e->key.len != 16 || memcmp(e->key.bytes, "x-delivery-count", 16))
+            continue;
+        switch (e->value.kind) {
+        case AMQP_FIELD_KIND_I64: return (long)e->value.value.i64;
+        case AMQP_FIELD_KIND_I32: return (long)e->value.value.i32;
+        case AMQP_FIELD_KIND_U32: return (long)e->value.value.u32;
+        case AMQP_FIELD_KIND_I16: return (long)e->value.value.i16;
+        case AMQP_FIELD_KIND_U16: return (long)e->value.value.u16;
+        case AMQP_FIELD_KIND_I8: return (long)e->value.value.i8;
+        case AMQP_FIELD_KIND_U8: return (long)e->value.value.u8;
+        default: return 0;
+        }
+    }
+    return 0;
+}
+
 /* Work on one delivery and settle it.  Returns 0, TUT_EXIT_ABORTED, or an
  * error in err (a lost connection: the broker redelivers the task). */
 static int handle(struct tut_conn *c, const struct options *o, const amqp_envelope_t *env,
@@ -321,6 +350,29 @@ static int handle(struct tut_conn *c, const struct options *o, const amqp_envelo
     if (out == TASK_DONE) {
         puts(" [x] Done");
         fflush(stdout);
+    } else if (requeue && o->queue.has_limit) {
+        /* the broker counts the returns (x-delivery-count: absent on the
+         * first delivery); the one that passes the limit ends the task */
+        long returns = delivery_count(&env->message.properties);
+        bool last = returns >= o->queue.limit;
+        static bool warned;
+        if (env->redelivered && returns == 0 && !warned) {
+            /* a queue that counts puts x-delivery-count on every
+             * redelivery: this one has no limit (declared before without
+             * it: a redeclare does not add arguments) */
+            fprintf(stderr, "worker: queue '%s' sends redelivered tasks without x-delivery-count: it has no "
+                            "delivery limit (declared without --delivery-limit?); a failing task may come back "
+                            "forever\n", o->queue.name);
+            warned = true;
+        }
+        printf(" [x] Failed (%s): attempt %ld of %ld, %s\n", why, returns + 1, o->queue.limit + 1,
+               !last ? "requeued"
+               : o->queue.passive ? "given up: the broker dead-letters it (or drops it, without a dead-letter exchange)"
+               : o->queue.dlx ? "given up: the broker dead-letters it"
+                              : "given up: the broker drops it (no dead-letter exchange)");
+        fflush(stdout);
+        if (!last && wait_working(c, o->requeue_delay) == TASK_ABANDONED)
+            return TUT_EXIT_ABORTED;
     } else {
         printf(" [x] Failed (%s): %s\n", why, requeue ? "requeued" : "rejected");
         fflush(stdout);
@@ -456,6 +508,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"dead-letter-exchange", required_argument, NULL, 'x'},
         {"dead-letter-routing-key", required_argument, NULL, 'k'},
         {"prefetch", required_argument, NULL, 'p'},
+        {"delivery-limit", required_argument, NULL, 'l'},
         {"dot-seconds", required_argument, NULL, 'd'},
         {"exec", required_argument, NULL, 'e'},
         {"on-failure", required_argument, NULL, 'f'},
@@ -479,6 +532,11 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'k': o->queue.dlrk = optarg; break;
         case 'e': o->exec = optarg; break;
         case 's': o->show_redelivered = true; break;
+        case 'l':
+            if (tut_parse_long(optarg, 0, 1000000, &o->queue.limit))
+                return usage_error("--delivery-limit wants a count from 0 to 1000000, not '%s'", optarg);
+            o->queue.has_limit = true;
+            break;
         case 'p':
             if (tut_parse_long(optarg, 0, 65535, &o->prefetch))
                 return usage_error("--prefetch wants a count from 0 to 65535, not '%s'", optarg);

@@ -10,6 +10,7 @@
  */
 #include "ctl.h"
 #include "limits.h"
+#include "redrive.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -23,6 +24,9 @@ typedef struct args {
     bool if_empty, if_unused;
     bool unacked;
     long count;
+    bool count_set;
+    const char *to;  /* redrive --to */
+    long rate;       /* redrive --rate */
     const char *description, *tags;
     bool global;     /* list_vhost_limits, list_user_limits: every vhost / user */
     const char *limits_user;    /* list_user_limits --user */
@@ -783,6 +787,14 @@ static void run_browse(const verb *v, args *a)
     ctl_reply_free(&r);
 }
 
+/* ---- redrive (redrive.c) ---- */
+
+static void run_redrive(const verb *v, args *a)
+{
+    ctl_redrive_req req = {a->vhost, a->argv[0], a->to, a->count_set ? a->count : 0, a->rate};
+    ctl_redrive(&req);
+}
+
 /* ---- the verbs ---- */
 
 static void run_help(const verb *v, args *a);
@@ -861,6 +873,10 @@ static const verb verbs[] = {
      1, run_import_definitions, NULL},
     {"browse", "browse [-p VHOST] QUEUE [--unacked] [--count N] [COLUMN ...]",
      "Shows a queue's ready (or unacked) messages without taking them (warren only).", 1, -1, run_browse, NULL},
+    {"redrive", "redrive [-p VHOST] QUEUE [--to QUEUE] [--rate N] [--count N]",
+     "Moves a queue's messages (a dead-letter queue's) back to the queue each came from (its x-death), or to "
+     "--to QUEUE; at most N a second, N messages (warren only).",
+     1, 1, run_redrive, NULL},
     {"help", "help [VERB]", "Lists the verbs, or shows one verb's usage.", 0, 1, run_help, NULL},
 };
 
@@ -929,6 +945,8 @@ enum {
     OPT_KEY,
     OPT_GLOBAL,
     OPT_LIMITS_USER,
+    OPT_TO,
+    OPT_RATE,
 };
 
 int main(int argc, char **argv)
@@ -956,6 +974,8 @@ int main(int argc, char **argv)
         {"global", no_argument, NULL, OPT_GLOBAL},
         /* list_user_limits --user USER; elsewhere --user is --username, as it always was */
         {"user", required_argument, NULL, OPT_LIMITS_USER},
+        {"to", required_argument, NULL, OPT_TO},
+        {"rate", required_argument, NULL, OPT_RATE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -978,7 +998,7 @@ int main(int argc, char **argv)
         static const char *const with_value[] = {"--url", "-u", "--username", "--password", "--config",
                                                  "--formatter", "-t", "--timeout", "-p", "--vhost", "--count",
                                                  "--description", "--tags", "--cacert", "--cert", "--key", "--user",
-                                                 NULL};
+                                                 "--to", "--rate", NULL};
         for (const char *const *w = with_value; *w; w++)
             if (!strcmp(argv[i], *w)) {
                 i++;
@@ -1036,6 +1056,15 @@ int main(int argc, char **argv)
             a.count = strtol(optarg, &end, 10);
             if (*end || a.count <= 0)
                 usage_fail(NULL, "bad --count '%s' (a number > 0)", optarg);
+            a.count_set = true;
+            break;
+        }
+        case OPT_TO: a.to = optarg; break;
+        case OPT_RATE: {
+            char *end;
+            a.rate = strtol(optarg, &end, 10);
+            if (*end || a.rate <= 0 || a.rate > 1000000)
+                usage_fail(NULL, "bad --rate '%s' (messages a second, 1 to 1000000)", optarg);
             break;
         }
         case OPT_DESCRIPTION: a.description = optarg; break;
