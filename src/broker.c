@@ -319,6 +319,8 @@ static void before_sleep(ev_loop *loop, void *data)
         if (!again)
             break;
     }
+    /* a slice of a huge purge or deletion: its acks go with this turn's */
+    more = drainer_step(&b->drain);
     if (b->st)
         store_write_acks(b->st);
     /* deliveries go out before the message records are written: they do
@@ -327,7 +329,7 @@ static void before_sleep(ev_loop *loop, void *data)
     flush_all(b);
     if (b->st) {
         store_output_done(b->st);
-        more = store_flush(b->st);
+        more |= store_flush(b->st);
         flush_all(b); /* a failed write nacks at once */
     }
     while (b->reap) {
@@ -542,6 +544,7 @@ void broker_free(broker *b)
         size_t i = 0;
         void *v;
         b->st = NULL;
+        drainer_free(&b->drain); /* sealed on disk already: nothing to write */
         while (map_next(&b->vhosts, &i, NULL, NULL, &v))
             drop_vhost(v);
         map_free(&b->vhosts);

@@ -17,6 +17,7 @@
 #include "alarm.h"
 #include "auth.h"
 #include "config.h"
+#include "drain.h"
 #include "stats.h"
 #include "ev/loop.h"
 #include "listener.h"
@@ -40,6 +41,7 @@ struct broker {
     vhost **dead_vhosts;        /* deleted, freed once no connection holds them */
     size_t ndead_vhosts;
     store *st;                  /* NULL when not persistent */
+    drainer drain;              /* huge purges and deletions, a slice a turn (drain.c) */
     ev_timer tick;              /* once a second: heartbeats */
     ev_timer shutdown_timer;    /* grace period for clients to close */
     int sigfd;

@@ -84,6 +84,7 @@ struct queue {
     qdeque *levels;
     uint16_t nlevels;
     uint32_t nready;
+    uint32_t ready_redelivered;  /* of nready, back from a consumer (a purge lists them) */
     uint64_t ready_bytes;
     uint32_t unacked;
     uint64_t unacked_bytes;
@@ -108,7 +109,10 @@ struct queue {
 queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool auto_delete,
                  amqp_table args, queue_owner *owner);
 /* Unregister: consumers are cancelled (with basic.cancel to those who asked
- * for it), ready messages dropped; returns the number dropped. */
+ * for it), ready messages dropped; returns the number dropped.  A purge
+ * or deletion of many messages is sealed on disk at once (a purge mark,
+ * "queue gone") and the queue is empty when it returns; the acks and
+ * frees are left to the vhost's drainer, in slices (drain.c). */
 uint32_t queue_delete(queue *q);
 uint32_t queue_purge(queue *q);
 void queue_unref(queue *q);

@@ -58,6 +58,7 @@ struct vhost {
     ev_loop *loop;              /* timers, the wall clock */
     store *st;                  /* NULL when not persistent (vhost_set_store) */
     uint64_t paging_threshold;  /* message bytes in RAM before backlogs page out */
+    struct drainer *drain;      /* the process's slices of huge purges (drain.c) */
     map queues;
     map exchanges;
     map reply_to;               /* direct reply-to names -> their channel (reply_to.c) */

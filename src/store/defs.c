@@ -73,6 +73,9 @@ static size_t plain_size(const store_def *d)
     case DEF_NEXT_QID:
         n = 5;
         break;
+    case DEF_QUEUE_PURGED:
+        n = 1 + 4 + 8 + 4 + (size_t)d->purge.nalso * 8;
+        break;
     case DEF_EXCHANGE:
         n = 1 + str_size(d->exchange.name, &bad) + str_size(d->exchange.type, &bad) + 1 + 4 +
             d->exchange.arguments.len;
@@ -141,6 +144,13 @@ void defs_encode(const store_def *d, uint8_t *w)
     case DEF_QUEUE_GONE:
     case DEF_NEXT_QID:
         amqp_put32(w, d->qid);
+        break;
+    case DEF_QUEUE_PURGED:
+        w = amqp_put32(w, d->purge.qid);
+        w = amqp_put64(w, d->purge.seq);
+        w = amqp_put32(w, d->purge.nalso);
+        if (d->purge.nalso)
+            memcpy(w, d->purge.also, (size_t)d->purge.nalso * 8);
         break;
     case DEF_EXCHANGE:
         w = put_str(w, d->exchange.name);
@@ -233,6 +243,16 @@ int defs_decode(const uint8_t *p, uint32_t len, store_def *d)
         if (len != 5)
             return -1;
         d->qid = amqp_get32(q);
+        return 0;
+    case DEF_QUEUE_PURGED:
+        if (len < 1 + 4 + 8 + 4)
+            return -1;
+        d->purge.qid = amqp_get32(q);
+        d->purge.seq = amqp_get64(q + 4);
+        d->purge.nalso = amqp_get32(q + 12);
+        if ((uint64_t)len != 1 + 4 + 8 + 4 + (uint64_t)d->purge.nalso * 8)
+            return -1;
+        d->purge.also = q + 16;
         return 0;
     case DEF_EXCHANGE:
         if (get_str(&q, end, &d->exchange.name) < 0 || get_str(&q, end, &d->exchange.type) < 0 || end - q < 1)

@@ -67,6 +67,7 @@ enum {
     DEF_IN_VHOST = 12,
     DEF_VHOST = 13,
     DEF_VHOST_GONE = 14,
+    DEF_QUEUE_PURGED = 15,
 };
 
 /* A binding's destination_type, as recorded (any other byte read back
@@ -131,6 +132,16 @@ typedef struct store_def {
         store_binding_def binding;      /* DEF_BIND, DEF_UNBIND */
         store_user_def user;            /* DEF_USER; DEF_USER_GONE: name only */
         store_perm_def perm;            /* DEF_PERMISSION, DEF_PERMISSION_GONE */
+        /* DEF_QUEUE_PURGED: every message of queue qid with seq <= seq is
+         * gone, except those with a "delivered" mark (they were unacked
+         * at the purge), unless their seq is one of the nalso big-endian
+         * u64s at also (those were ready, back from a consumer) */
+        struct {
+            uint32_t qid;
+            uint64_t seq;
+            uint32_t nalso;
+            const uint8_t *also;
+        } purge;
                                         /* DEF_VHOST, DEF_VHOST_GONE: name */
     };
 } store_def;

@@ -59,6 +59,7 @@ void store_queue_deleted(store *st, uint32_t qid)
     char k[4];
     qid_key(k, qid);
     map_del(&st->qids, k, 4);
+    store_purge_forget(st, qid);
     if (defs_append(st->defs, &def) < 0)
         log_error("store: could not record the deletion of queue %u; it will come back after a restart", qid);
 }
@@ -106,8 +107,11 @@ int store_replay_def(void *ctx, const store_def *d)
             st->next_qid = d->queue.id + 1;
         return 0;
     }
+    case DEF_QUEUE_PURGED:
+        return store_purge_replay(st, d);
     case DEF_QUEUE_GONE: {
         void *q;
+        store_purge_forget(st, d->qid);
         qid_key(k, d->qid);
         q = map_del(&st->qids, k, 4);
         if (q && r->delete_queue)
@@ -186,7 +190,7 @@ static int fill(void *ctx, defs_writer *w)
         return -1;
     if (st->rec->each_vhost && st->rec->each_vhost(st->rec->vhosts_ctx, emit_vhost_defs, &(struct vhost_fill){st, w}) < 0)
         return -1;
-    return 0;
+    return store_purge_emit(st, emit, w);
 }
 
 int store_rewrite_defs(store *st)

@@ -1303,6 +1303,7 @@ int store_open(store **out, ev_loop *loop, const char *dir, const store_options 
     st->next_qid = 1;
     st->efd = -1;
     map_init(&st->qids);
+    map_init(&st->purges);
     pthread_mutex_init(&st->mu, NULL);
     pthread_cond_init(&st->cv, NULL);
     snprintf(st->dir, sizeof st->dir, "%s", dir);
@@ -1393,6 +1394,7 @@ void store_close(store *st)
         close(st->efd);
     defs_close(st->defs);
     map_free(&st->qids);
+    store_purge_free(st);
     pthread_mutex_destroy(&st->mu);
     pthread_cond_destroy(&st->cv);
     free(st->wbuf);

@@ -147,6 +147,13 @@ int store_lsn_state(const store *st, uint64_t lsn);
  * queue as handle; or deleted. */
 int store_queue_declared(store *st, const store_queue_def *d, void *handle, uint32_t *id);
 void store_queue_deleted(store *st, uint32_t qid);
+/* Queue qid was purged: its messages up to seq are gone, except those
+ * unacked (that have a "delivered" mark), and those among them that are
+ * the ready also[0..nalso) (seqs) are gone too.  Recorded and synced in
+ * one record before it returns (0), so a crash brings none of them back
+ * whatever of their acks were written; the caller then acks them at its
+ * pace, for the disk space.  -1: not recorded (ack them all now). */
+int store_queue_purged(store *st, uint32_t qid, uint64_t seq, const uint64_t *also, uint32_t nalso);
 
 /* Durable exchanges and bindings between durable ends: recorded and
  * synced before the client hears of them. */

@@ -139,6 +139,7 @@ struct store {
     defs *defs;
     uint32_t next_qid;
     map qids;                   /* "qid" (4 bytes) -> the broker's handle for the queue */
+    map purges;                 /* "qid" -> its purge mark (purge.c) */
     /* read-ahead */
     uint8_t *rbuf;
     uint32_t rseg;
@@ -193,6 +194,16 @@ void store_compact_abort(store *st, segment *s);
 /* defs_log.c: the definitions log, replayed through st->rec */
 int store_replay_def(void *ctx, const store_def *d);
 int store_rewrite_defs(store *st);
+
+/* purge.c: purge marks */
+int store_purge_replay(store *st, const store_def *d);
+void store_purge_forget(store *st, uint32_t qid);
+/* Is the message seq of queue qid (with a "delivered" mark or not) gone
+ * by a purge? */
+bool store_purge_covers(const store *st, uint32_t qid, uint64_t seq, bool delivered);
+/* For the rewrite: the mark of each queue that still exists. */
+int store_purge_emit(store *st, int (*emit)(void *sink, const store_def *d), void *sink);
+void store_purge_free(store *st);
 
 /* recover.c */
 int store_recover_messages(store *st);

@@ -1,0 +1,218 @@
+#!/usr/bin/python3
+"""scale.py - issue 16's measurements: huge operations, many queues, many
+consumers, many connections (doc/benchmarks.md, the "Scale" groups).
+
+    tools/bench/scale.py huge --messages 1000000 [--op purge|delete|vhost]
+    tools/bench/scale.py queues --queues 100000
+    tools/bench/scale.py consumers --consumers 10000 --messages 200000
+    tools/bench/scale.py conns --connections 50000
+
+Each run starts its own warren (--warren-bin, bin/warren by default) on a
+fresh port and data directory, and stops it by pid.  `huge` fills a durable
+queue with persistent 16-byte messages (bin/warren-perf), then does the
+operation while a second client does round trips (queue.declare passive on
+another queue) back to back, and reports the round trips' p50/p99/max from
+the operation's request until the disk space has come back.  --rabbitmq-url
+runs the same shape against RabbitMQ too (its disk space is not watched).
+
+Reuses the raw AMQP client and the process helpers of bench.py.
+"""
+import argparse
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import bench  # noqa: E402
+from bench import Amqp, method, shortstr, table  # noqa: E402
+
+ROOT = bench.ROOT
+
+
+def pct(xs, p):
+    if not xs:
+        return float('nan')
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
+
+
+def start_warren(binary, workdir, name, extra=()):
+    w = bench.Warren(binary, workdir, name, extra)
+    w.start()
+    return w
+
+
+def fill(perf, url, queue, n, vhost_url=None):
+    """n persistent 16-byte messages into durable queue `queue`, confirmed."""
+    cmd = [perf, '--url', vhost_url or url, '--quiet', '--producers', '1', '--consumers', '0',
+           '--count', str(n), '--persistent', '--confirm', '1000', '--queue', queue, '--durable']
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError('warren-perf failed: %s %s' % (p.stdout[-500:], p.stderr[-500:]))
+    return time.monotonic() - t0
+
+
+class Pinger(threading.Thread):
+    """Round trips back to back on its own connection: (time sent, seconds)."""
+
+    def __init__(self, url, queue):
+        super().__init__(daemon=True)
+        self.c = Amqp(url)
+        self.c.queue_declare(queue)
+        self.queue = queue
+        self.samples = []
+        self.stop_flag = False
+
+    def run(self):
+        while not self.stop_flag:
+            t0 = time.monotonic()
+            self.c.queue_declare(self.queue, passive=True)
+            self.samples.append((t0, time.monotonic() - t0))
+        self.c.close()
+
+
+def purge(c, name):
+    c.sock.sendall(method(1, 50, 30, struct.pack('>H', 0) + shortstr(name) + b'\0'))
+    p = c.expect(1, 50, 31)
+    return struct.unpack_from('>I', p, 4)[0]
+
+
+def http_delete_vhost(port, name):
+    import urllib.request
+    import base64
+    req = urllib.request.Request('http://127.0.0.1:%d/api/vhosts/%s' % (port, name), method='DELETE')
+    req.add_header('Authorization', 'Basic ' + base64.b64encode(b'guest:guest').decode())
+    urllib.request.urlopen(req, timeout=600).read()
+
+
+def http_put(port, path, body=None):
+    import urllib.request
+    import base64
+    req = urllib.request.Request('http://127.0.0.1:%d%s' % (port, path), method='PUT',
+                                 data=json.dumps(body or {}).encode())
+    req.add_header('Authorization', 'Basic ' + base64.b64encode(b'guest:guest').decode())
+    req.add_header('content-type', 'application/json')
+    urllib.request.urlopen(req, timeout=60).read()
+
+
+def huge(a):
+    workdir = a.workdir
+    out = {'shape': 'huge-' + a.op, 'messages': a.messages}
+    extra = []
+    mport = None
+    if a.op == 'vhost':
+        mport = bench.free_port()
+        extra = ['--management-port', str(mport)]
+    w = bench.Warren(a.warren_bin, workdir, 'huge-%s-%d' % (a.op, os.getpid()), [])
+    if mport:
+        w.extra = [x for x in w.extra if x not in ('--management-port', '0')] + extra
+    w.start()
+    try:
+        url = w.url
+        target_url = url
+        if a.op == 'vhost':
+            http_put(mport, '/api/vhosts/big')
+            http_put(mport, '/api/permissions/big/guest', {'configure': '.*', 'write': '.*', 'read': '.*'})
+            target_url = url + 'big'
+            c = Amqp(target_url)
+            frames = []
+            for i in range(a.queues):
+                frames.append(c.queue_declare_frame('q%d' % i, durable=True))
+            c.pipeline(frames, 50, 11)
+            frames = [c.bind_frame('q%d' % i, 'amq.direct', 'q%d' % i) for i in range(a.queues)]
+            c.pipeline(frames, 50, 21)
+            c.close()
+            out['queues'] = a.queues
+        out['fill_s'] = fill(a.perf_bin, url, 'huge', a.messages, target_url)
+        msgs = os.path.join(w.data_dir, 'msgs')
+        out['disk_before_mb'] = bench.disk_usage(msgs) / bench.MB
+        out['rss_before_mb'] = bench.rss_mb(w.pid)
+        p = Pinger(url, 'ping')
+        p.start()
+        time.sleep(1.0)
+        c = Amqp(url if a.op != 'vhost' else url)
+        t0 = time.monotonic()
+        if a.op == 'purge':
+            c2 = Amqp(target_url)
+            out['purged'] = purge(c2, 'huge')
+            c2.close()
+        elif a.op == 'delete':
+            c2 = Amqp(target_url)
+            c2.queue_delete('huge')
+            c2.close()
+        else:
+            http_delete_vhost(mport, 'big')
+        out['op_s'] = time.monotonic() - t0
+        # the disk space comes back as the slices finish
+        deadline = time.monotonic() + a.timeout
+        while time.monotonic() < deadline and bench.disk_usage(msgs) > 64 * 1024 * 1024 * 0 + 1e6:
+            time.sleep(0.05)
+        t1 = time.monotonic()
+        out['space_back_s'] = t1 - t0
+        out['disk_after_mb'] = bench.disk_usage(msgs) / bench.MB
+        time.sleep(0.5)
+        p.stop_flag = True
+        p.join()
+        c.close()
+        before = [s for t, s in p.samples if t < t0]
+        during = [s for t, s in p.samples if t0 <= t <= t1]
+        out['rtt_before_ms'] = {'p50': pct(before, 50) * 1e3, 'p99': pct(before, 99) * 1e3,
+                                'max': max(before) * 1e3 if before else None, 'n': len(before)}
+        out['rtt_during_ms'] = {'p50': pct(during, 50) * 1e3, 'p99': pct(during, 99) * 1e3,
+                                'max': max(during) * 1e3 if during else None, 'n': len(during)}
+        out['rss_after_mb'] = bench.rss_mb(w.pid)
+    finally:
+        w.stop()
+    return out
+
+
+def crash_consistency(a):
+    """Purge a big queue, kill -9 during its slices, restart: how many come back."""
+    w = bench.Warren(a.warren_bin, a.workdir, 'crash-%d' % os.getpid())
+    w.start()
+    try:
+        fill(a.perf_bin, w.url, 'huge', a.messages)
+        c = Amqp(w.url)
+        n = purge(c, 'huge')
+        os.kill(w.pid, signal.SIGKILL)
+        w.proc.wait()
+        w.proc = None
+        w.start()
+        c = Amqp(w.url)
+        back = c.queue_declare('huge', passive=True)[0]
+        c.close()
+        return {'shape': 'purge-crash', 'purged': n, 'back_after_kill9': back}
+    finally:
+        w.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('what', choices=['huge', 'crash'])
+    ap.add_argument('--warren-bin', default=os.path.join(ROOT, 'bin', 'warren'))
+    ap.add_argument('--perf-bin', default=os.path.join(ROOT, 'bin', 'warren-perf'))
+    ap.add_argument('--messages', type=int, default=1000000)
+    ap.add_argument('--queues', type=int, default=10000, help='vhost op: queues in the vhost')
+    ap.add_argument('--op', choices=['purge', 'delete', 'vhost'], default='purge')
+    ap.add_argument('--timeout', type=float, default=300)
+    ap.add_argument('--workdir', default=None)
+    a = ap.parse_args()
+    import tempfile
+    a.workdir = a.workdir or tempfile.mkdtemp(prefix='warren-scale-')
+    try:
+        res = huge(a) if a.what == 'huge' else crash_consistency(a)
+    finally:
+        bench.shutil_rmtree(a.workdir)
+    print('RESULT ' + json.dumps(res))
+
+
+if __name__ == '__main__':
+    main()
