@@ -333,6 +333,7 @@ void queue_unref(queue *q)
     for (i = 0; i < q->nlevels; i++)
         qdeque_free(&q->levels[i]);
     free(q->levels);
+    consumer_ring_free(&q->turns);
     free(q->cons);
     free(q->args);
     free(q->name);

@@ -53,6 +53,10 @@ struct qentry {
 /* A deque of entries ordered by seq (ring.h). */
 RING_DEFINE(qdeque, qentry)
 
+/* The consumers whose turn may come, in turn order (consumer.c). */
+typedef consumer *consumer_ref;
+RING_DEFINE(consumer_ring, consumer_ref)
+
 /* ----------------------------------------------------------------- queue */
 
 /*
@@ -92,6 +96,8 @@ struct queue {
     stats_qsample smp;          /* rates, sampled on the tick (stats.c) */
     consumer **cons;            /* in the order they came */
     uint32_t ncons, capcons, rr;
+    bool cons_mixed;            /* not all of one x-priority: turns by a walk of cons */
+    consumer_ring turns;        /* else whose turn, those that may take (consumer.c) */
     uint32_t refs;              /* unacked entries and the vhost hold it */
     queue *dirty_next;
     binding *bindings;          /* where it is the destination */

@@ -194,9 +194,72 @@ def crash_consistency(a):
         w.stop()
 
 
+def consumers(a):
+    """n consumers (no-ack, one channel) on one queue; a producer publishes
+    --messages transient 16-byte messages; the rate they are delivered at."""
+    w = bench.Warren(a.warren_bin, a.workdir, 'cons-%d-%d' % (a.consumers, os.getpid()))
+    w.start()
+    try:
+        c = Amqp(w.url)
+        c.queue_declare('many')
+        frames = [method(1, 60, 20, struct.pack('>H', 0) + shortstr('many') + shortstr('c%06d' % i) + bytes([2]) + table({}))
+                  for i in range(a.consumers)]
+        t0 = time.monotonic()
+        c.pipeline(frames, 60, 21)
+        consume_s = time.monotonic() - t0
+        # the size of one delivery (method, header, body frames), read from the first
+        got = bytearray()
+        stop = threading.Event()
+        count = {'bytes': 0, 'first': None, 'last': None}
+
+        def reader():
+            c.sock.settimeout(1.0)
+            while not stop.is_set():
+                try:
+                    d = c.sock.recv(1 << 20)
+                except socket.timeout:
+                    continue
+                if not d:
+                    return
+                now = time.monotonic()
+                if count['first'] is None:
+                    count['first'] = now
+                count['bytes'] += len(d)
+                count['last'] = now
+                if len(got) < 4096:
+                    got.extend(d[:4096])
+
+        th = threading.Thread(target=reader, daemon=True)
+        th.start()
+        cmd = [a.perf_bin, '--url', w.url, '--quiet', '--producers', '1', '--consumers', '0',
+               '--count', str(a.messages), '--queue', 'many', '--predeclared']
+        cpu0 = bench.proc_cpu_s(w.pid)
+        t0 = time.monotonic()
+        subprocess.run(cmd, check=True, capture_output=True)
+        pub_s = time.monotonic() - t0
+        frames_, _ = bench.split_frames(got)
+        per = sum(len(p) + 8 for _t, _c, p in frames_[:3])
+        deadline = time.monotonic() + a.timeout
+        while count['bytes'] < per * a.messages and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stop.set()
+        th.join()
+        cpu = bench.proc_cpu_s(w.pid) - cpu0
+        delivered = count['bytes'] // per if per else 0
+        span = (count['last'] - t0) if count['last'] else float('nan')
+        return {'shape': 'consumers', 'consumers': a.consumers, 'messages': a.messages,
+                'basic_consume_s': consume_s, 'publish_s': pub_s, 'delivered': delivered,
+                'delivered_per_s': delivered / span if span else None,
+                'broker_cpu_us_per_msg': cpu / max(delivered, 1) * 1e6,
+                'rss_mb': bench.rss_mb(w.pid)}
+    finally:
+        w.stop()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('what', choices=['huge', 'crash'])
+    ap.add_argument('what', choices=['huge', 'crash', 'consumers'])
+    ap.add_argument('--consumers', type=int, default=10000)
     ap.add_argument('--warren-bin', default=os.path.join(ROOT, 'bin', 'warren'))
     ap.add_argument('--perf-bin', default=os.path.join(ROOT, 'bin', 'warren-perf'))
     ap.add_argument('--messages', type=int, default=1000000)
@@ -208,7 +271,7 @@ def main():
     import tempfile
     a.workdir = a.workdir or tempfile.mkdtemp(prefix='warren-scale-')
     try:
-        res = huge(a) if a.what == 'huge' else crash_consistency(a)
+        res = {'huge': huge, 'crash': crash_consistency, 'consumers': consumers}[a.what](a)
     finally:
         bench.shutil_rmtree(a.workdir)
     print('RESULT ' + json.dumps(res))
