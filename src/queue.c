@@ -309,8 +309,12 @@ uint32_t queue_delete(queue *q)
     if (q->owner)
         q->owner->nqueues--;
     q->owner = NULL;
-    if (q->durable && q->vh->st)
-        store_queue_deleted(q->vh->st, q->id);
+    if (q->durable && q->vh->st) {
+        if (q->vh->dying)
+            store_queue_forget(q->vh->st, q->id); /* the vhost's record says it */
+        else
+            store_queue_deleted(q->vh->st, q->id);
+    }
     stats_queue_gone(q);
     q->vh->stats.queues_deleted++;
     log_debug("queue '%s' deleted", q->name);

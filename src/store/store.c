@@ -1304,6 +1304,7 @@ int store_open(store **out, ev_loop *loop, const char *dir, const store_options 
     st->efd = -1;
     map_init(&st->qids);
     map_init(&st->purges);
+    map_init(&st->replay_vq);
     pthread_mutex_init(&st->mu, NULL);
     pthread_cond_init(&st->cv, NULL);
     snprintf(st->dir, sizeof st->dir, "%s", dir);
@@ -1316,8 +1317,11 @@ int store_open(store **out, ev_loop *loop, const char *dir, const store_options 
     }
     if (check_writable(st->msgdir) < 0)
         goto fail;
-    if (defs_open(&st->defs, dir, store_replay_def, st) < 0)
+    if (defs_open(&st->defs, dir, store_replay_def, st) < 0) {
+        store_replay_done(st);
         goto fail;
+    }
+    store_replay_done(st);
     if (store_recover_messages(st) < 0)
         goto fail;
     /* A compact copy of the log: welcome, not needed (the old file says

@@ -147,6 +147,9 @@ int store_lsn_state(const store *st, uint64_t lsn);
  * queue as handle; or deleted. */
 int store_queue_declared(store *st, const store_queue_def *d, void *handle, uint32_t *id);
 void store_queue_deleted(store *st, uint32_t qid);
+/* A queue of a vhost whose deletion is recorded (store_vhost(false)
+ * first): forgotten, no record of its own. */
+void store_queue_forget(store *st, uint32_t qid);
 /* Queue qid was purged: its messages up to seq are gone, except those
  * unacked (that have a "delivered" mark), and those among them that are
  * the ready also[0..nalso) (seqs) are gone too.  Recorded and synced in
@@ -164,7 +167,8 @@ int store_binding(store *st, const store_binding_def *d, bool add);
  * recorded and synced; 0 or -1 (logged). */
 int store_user(store *st, const store_user_def *d, bool add);
 int store_permission(store *st, const store_perm_def *d, bool add);
-/* A vhost beyond "/" made (add) or deleted (after everything in it). */
+/* A vhost beyond "/" made (add) or deleted: the deletion takes every
+ * queue of the vhost still recorded (store_queue_forget them). */
 int store_vhost(store *st, amqp_str name, bool add);
 
 /* Before sleep, first: write this turn's ack entries (acks and

@@ -140,6 +140,7 @@ struct store {
     uint32_t next_qid;
     map qids;                   /* "qid" (4 bytes) -> the broker's handle for the queue */
     map purges;                 /* "qid" -> its purge mark (purge.c) */
+    map replay_vq;              /* while the definitions replay: vhost name -> its queue ids */
     /* read-ahead */
     uint8_t *rbuf;
     uint32_t rseg;
@@ -193,6 +194,8 @@ void store_compact_abort(store *st, segment *s);
 
 /* defs_log.c: the definitions log, replayed through st->rec */
 int store_replay_def(void *ctx, const store_def *d);
+/* The replay is over: let go of what it kept. */
+void store_replay_done(store *st);
 int store_rewrite_defs(store *st);
 
 /* purge.c: purge marks */
