@@ -134,6 +134,8 @@ typedef struct dq {
     uint32_t order;             /* place in the definitions file */
     bool exists;
     char name[256];
+    const uint8_t *vhost;       /* while the definitions are read: its vhost beyond "/" (a kind 14 */
+    uint8_t vhostlen;           /* deletes the queues it still has), NULL for "/" */
 } dq;
 
 /* The durable queues: while the definitions are read, every declaration
@@ -182,6 +184,8 @@ static void queue_set(uint32_t id, bool exists, const uint8_t *name, size_t name
     queues[nqids].id = id;
     queues[nqids].order = (uint32_t)nqids;
     queues[nqids].exists = exists;
+    queues[nqids].vhost = NULL;
+    queues[nqids].vhostlen = 0;
     memcpy(queues[nqids].name, name, namelen);
     queues[nqids].name[namelen] = 0;
     nqids++;
@@ -361,14 +365,31 @@ static int check_defs(const char *dir)
             {
                 /* a record of a vhost other than "/" (kind 12) wraps the
                  * queue record after the vhost's name */
-                const uint8_t *q = p;
+                const uint8_t *q = p, *vh = NULL;
                 uint32_t qlen = len;
+                uint8_t vhlen = 0;
                 if (q[0] == 12 && qlen >= 2u + q[1] + 6) {
+                    vh = q + 2;
+                    vhlen = q[1];
                     qlen -= 2u + q[1];
                     q += 2u + q[1];
                 }
-                if (q[0] == 1 && qlen >= 6 && qlen >= 6u + q[5])
+                if (q[0] == 1 && qlen >= 6 && qlen >= 6u + q[5]) {
                     queue_set(amqp_get32(q + 1), true, q + 6, q[5]);
+                    if (vh && nqids && queues[nqids - 1].id == amqp_get32(q + 1)) {
+                        queues[nqids - 1].vhost = vh;
+                        queues[nqids - 1].vhostlen = vhlen;
+                    }
+                } else if (q[0] == 14 && qlen >= 2 && qlen == 2u + q[1]) {
+                    /* a vhost deleted: with every queue it still has */
+                    size_t k, nq = nqids;
+                    for (k = 0; k < nq; k++)
+                        if (queues[k].exists && queues[k].vhost && queues[k].vhostlen == q[1] &&
+                            memcmp(queues[k].vhost, q + 2, q[1]) == 0) {
+                            queues[k].vhost = NULL; /* this word about it is the last */
+                            queue_set(queues[k].id, false, NULL, 0);
+                        }
+                }
                 else if (q[0] == 2 && qlen == 5)
                     queue_set(amqp_get32(q + 1), false, NULL, 0);
                 else if (q[0] == 15)
