@@ -71,6 +71,7 @@ static void job_free(drain_job *j)
 bool drainer_step(drainer *d)
 {
     uint32_t budget = DRAIN_SLICE;
+    uint64_t bytes = 0;
 
     while (d->head && budget) {
         drain_job *j = d->head;
@@ -87,6 +88,9 @@ bool drainer_step(drainer *d)
             if (e.m)
                 msg_unref(e.m);
             budget--;
+            bytes += e.size;
+            if (bytes >= DRAIN_SLICE_BYTES)
+                budget = 0;
             d->pending--;
             d->done++;
         }

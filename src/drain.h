@@ -21,8 +21,10 @@ typedef struct drainer {
     uint64_t done;              /* entries let go of, since start */
 } drainer;
 
-/* Entries a turn lets go of, at most: about a millisecond of work. */
+/* Entries a turn lets go of, at most: about a millisecond of work; and
+ * message bytes (big messages: segments emptied and deleted per turn). */
 #define DRAIN_SLICE 16384
+#define DRAIN_SLICE_BYTES (64u << 20)
 
 /* Take over the entries of levels[0..n) (each deque is left empty) of
  * the queue whose store id is qid (0: not durable), to be acked in the
