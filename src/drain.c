@@ -8,7 +8,7 @@
  * that no client waits for: an ack entry per stored message, so that the
  * segments empty and their disk space comes back, and the bodies held in
  * memory freed.  For 100 M messages that is seconds, so it is done here,
- * DRAIN_SLICE entries per loop turn (about a millisecond), and the other
+ * DRAIN_SLICE entries per loop turn (about a millisecond of CPU), and the other
  * clients' round trips go on between the slices.
  *
  * The jobs hold their entries in the deques they were in (one per

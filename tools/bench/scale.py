@@ -256,24 +256,227 @@ def consumers(a):
         w.stop()
 
 
+def serving_after_restart(w, queue, timeout=120.0):
+    """Start w and poll until a queue.declare passive of `queue` answers:
+    seconds from the spawn (the listening socket is bound before the store
+    is read, so accepting alone says nothing)."""
+    t0 = time.monotonic()
+    w.spawn()
+    while True:
+        try:
+            c = Amqp(w.url, timeout=5)
+            try:
+                c.queue_declare(queue, passive=True)
+                return time.monotonic() - t0
+            finally:
+                c.close()
+        except (OSError, bench.AmqpError):
+            if w.proc.poll() is not None:
+                raise RuntimeError('warren exited: ' + w.log_tail())
+            if time.monotonic() - t0 > timeout:
+                raise
+            time.sleep(0.005)
+
+
+def queues(a):
+    """--queues durable queues, each bound to a durable direct exchange
+    (pipelined declares and binds, 500 in flight): the declare rate, RSS
+    per idle queue, and the restart (spawn to the last queue answering)."""
+    w = bench.Warren(a.warren_bin, a.workdir, 'queues-%d' % os.getpid())
+    w.start()
+    out = {'shape': 'queues', 'queues': a.queues}
+    try:
+        c = Amqp(w.url)
+        c.exchange_declare('qx', 'direct', durable=True)
+        time.sleep(0.5)
+        rss0 = bench.rss_mb(w.pid)
+        t0 = time.monotonic()
+        c.pipeline([c.queue_declare_frame('q%06d' % i, durable=True) for i in range(a.queues)], 50, 11)
+        t1 = time.monotonic()
+        c.pipeline([c.bind_frame('q%06d' % i, 'qx', 'q%06d' % i) for i in range(a.queues)], 50, 21)
+        t2 = time.monotonic()
+        c.close()
+        time.sleep(1.0)
+        rss1 = bench.rss_mb(w.pid)
+        out.update(declare_per_s=a.queues / (t1 - t0), bind_per_s=a.queues / (t2 - t1),
+                   declare_and_bind_s=t2 - t0, rss_before_mb=rss0, rss_after_mb=rss1,
+                   rss_per_queue_bytes=(rss1 - rss0) * bench.MB / a.queues,
+                   defs_file_mb=os.path.getsize(os.path.join(w.data_dir, 'definitions')) / bench.MB)
+        w.stop()
+        restarts = []
+        for _ in range(3):
+            restarts.append(serving_after_restart(w, 'q%06d' % (a.queues - 1)))
+            out.setdefault('rss_after_restart_mb', bench.rss_mb(w.pid))
+            w.stop()
+        out['restart_s'] = restarts
+    finally:
+        w.stop()
+    return out
+
+
+def open_hb_connections(url, n, heartbeat, sources, batch=500, timeout=600.0):
+    """As bench.open_idle_connections, with heartbeats on (tune-ok asks for
+    `heartbeat` s) and the client ends spread over the `sources` addresses
+    (one address has only ~28,000 ephemeral ports)."""
+    import selectors
+    p = bench.parse_url(url)
+    done = []
+    sel = selectors.DefaultSelector()
+    deadline = time.monotonic() + timeout
+    k = 0
+    for start in range(0, n, batch):
+        state = {}
+        for _ in range(min(batch, n - start)):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind((sources[k % len(sources)], 0))
+            k += 1
+            s.connect((p['host'], p['port']))
+            s.sendall(bench.PROTOCOL_HEADER)
+            s.setblocking(False)
+            state[s] = [0, bytearray()]
+            sel.register(s, selectors.EVENT_READ)
+        while state:
+            if time.monotonic() > deadline:
+                raise RuntimeError('handshakes too slow (%d open)' % len(done))
+            for key, _ in sel.select(1.0):
+                s = key.fileobj
+                st = state[s]
+                try:
+                    data = s.recv(65536)
+                except BlockingIOError:
+                    continue
+                if not data:
+                    raise RuntimeError('server closed connection %d during the handshake' % (len(done) + 1))
+                st[1] += data
+                frames, used = bench.split_frames(st[1])
+                del st[1][:used]
+                for ftype, _ch, payload in frames:
+                    if ftype != bench.FRAME_METHOD:
+                        continue
+                    cm = struct.unpack_from('>HH', payload)
+                    s.setblocking(True)
+                    if st[0] == 0 and cm == (10, 10):
+                        s.sendall(bench.start_ok(p['user'], p['password']))
+                        st[0] = 1
+                    elif st[0] == 1 and cm == (10, 30):
+                        channel_max, frame_max, _hb = struct.unpack_from('>HIH', payload, 4)
+                        s.sendall(method(0, 10, 31, struct.pack('>HIH', channel_max, frame_max, heartbeat)) +
+                                  method(0, 10, 40, shortstr(p['vhost']) + shortstr('') + b'\0'))
+                        st[0] = 2
+                    elif st[0] == 2 and cm == (10, 41):
+                        sel.unregister(s)
+                        del state[s]
+                        done.append(s)
+                    s.setblocking(False)
+                    if st[0] == 2 and s not in state:
+                        break
+    sel.close()
+    return done
+
+
+def conns(a):
+    """--connections idle AMQP connections with heartbeats (--heartbeat s):
+    the broker's RSS and CPU while they idle, heartbeats answered by a
+    thread here, and the tutorial shape's rate meanwhile."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    w = bench.Warren(a.warren_bin, a.workdir, 'conns-%d' % os.getpid())
+    w.start()
+    out = {'shape': 'conns', 'asked': a.connections, 'heartbeat_s': a.heartbeat, 'nofile_limit': hard}
+    socks = []
+    try:
+        time.sleep(0.5)
+        rss0 = bench.rss_mb(w.pid)
+        t0 = time.monotonic()
+        socks = open_hb_connections(w.url, a.connections, a.heartbeat,
+                                    ['127.0.0.%d' % i for i in range(2, 6)])
+        out['open_s'] = time.monotonic() - t0
+        out['connections'] = len(socks)
+        hb = method(0, 0, 0, b'')[:0] + bytes([8, 0, 0, 0, 0, 0, 0, 0xCE])
+        stop = threading.Event()
+        got = {'hb': 0}
+
+        def heartbeats():
+            # answer: each connection sends one every heartbeat/2 s, and
+            # counts what it receives
+            import selectors
+            sel = selectors.DefaultSelector()
+            for s in socks:
+                sel.register(s, selectors.EVENT_READ)
+            last = time.monotonic()
+            while not stop.is_set():
+                for key, _ in sel.select(0.5):
+                    try:
+                        d = key.fileobj.recv(4096)
+                        got['hb'] += d.count(b'\x08\x00\x00\x00\x00\x00\x00\xce')
+                    except BlockingIOError:
+                        pass
+                if time.monotonic() - last > a.heartbeat / 2:
+                    last = time.monotonic()
+                    for s in socks:
+                        try:
+                            s.send(hb)
+                        except (BlockingIOError, OSError):
+                            pass
+            sel.close()
+
+        th = threading.Thread(target=heartbeats, daemon=True)
+        th.start()
+        time.sleep(2.0)
+        rss1 = bench.rss_mb(w.pid)
+        cpu0 = bench.proc_cpu_s(w.pid)
+        time.sleep(a.idle)
+        cpu1 = bench.proc_cpu_s(w.pid)
+        out.update(rss_before_mb=rss0, rss_connected_mb=rss1,
+                   rss_per_connection_kb=(rss1 - rss0) * 1000 / max(len(socks), 1),
+                   idle_cpu_percent=100.0 * (cpu1 - cpu0) / a.idle, idle_s=a.idle)
+        # the tutorial shape meanwhile (doc/benchmarks.md): persistent,
+        # durable, prefetch 1, ack each, 4 consumers
+        cmd = [a.perf_bin, '--url', w.url, '--quiet', '--persistent', '--durable', '--prefetch', '1',
+               '--consumers', '4', '--count', str(a.messages)]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        for line in p.stdout.splitlines():
+            if line.startswith('RESULT '):
+                r = json.loads(line[7:])
+                out['tutorial_consume_rate'] = r.get('consume_rate') or r.get('consumed_per_s') or r
+        out['heartbeats_received'] = got['hb']
+        out['alive_after'] = sum(1 for s in socks if s.fileno() >= 0)
+        stop.set()
+        th.join()
+        # still connected? a last look at whether the broker dropped any
+        out['broker_connections_log_drops'] = w.log_tail(100000).count('missed heartbeats')
+    finally:
+        for s in socks:
+            s.close()
+        w.stop()
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('what', choices=['huge', 'crash', 'consumers'])
+    ap.add_argument('what', choices=['huge', 'crash', 'consumers', 'queues', 'conns'])
+    ap.add_argument('--connections', type=int, default=50000)
+    ap.add_argument('--heartbeat', type=int, default=10)
+    ap.add_argument('--idle', type=float, default=20.0)
     ap.add_argument('--consumers', type=int, default=10000)
     ap.add_argument('--warren-bin', default=os.path.join(ROOT, 'bin', 'warren'))
     ap.add_argument('--perf-bin', default=os.path.join(ROOT, 'bin', 'warren-perf'))
     ap.add_argument('--messages', type=int, default=1000000)
-    ap.add_argument('--queues', type=int, default=10000, help='vhost op: queues in the vhost')
+    ap.add_argument('--queues', type=int, default=10000, help='queues (vhost op: in the vhost)')
     ap.add_argument('--op', choices=['purge', 'delete', 'vhost'], default='purge')
     ap.add_argument('--timeout', type=float, default=300)
     ap.add_argument('--workdir', default=None)
+    ap.add_argument('--keep', action='store_true', help='keep the work directory (logs, data)')
     a = ap.parse_args()
     import tempfile
     a.workdir = a.workdir or tempfile.mkdtemp(prefix='warren-scale-')
     try:
-        res = {'huge': huge, 'crash': crash_consistency, 'consumers': consumers}[a.what](a)
+        res = {'huge': huge, 'crash': crash_consistency, 'consumers': consumers, 'queues': queues,
+               'conns': conns}[a.what](a)
     finally:
-        bench.shutil_rmtree(a.workdir)
+        if not a.keep:
+            bench.shutil_rmtree(a.workdir)
     print('RESULT ' + json.dumps(res))
 
 
