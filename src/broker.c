@@ -336,6 +336,20 @@ static void before_sleep(ev_loop *loop, void *data)
         if (!again)
             break;
     }
+    /* the turn's declarations and deletions on disk, before any reply of
+     * the turn (group commit: one fdatasync for them all) */
+    if (b->st && store_sync_defs(b->st) < 0) {
+        /* their -oks must not leave: every connection with a reply waiting
+         * is dropped (its unacked messages come back), as a broker that
+         * crashed here would */
+        while (b->flush) {
+            conn *c = b->flush;
+            b->flush = c->flush_next;
+            c->flushing = false;
+            obuf_clear(&c->out);
+            conn_kill(c, "the definitions could not be synced");
+        }
+    }
     /* a slice of a huge purge or deletion: its acks go with this turn's */
     more = drainer_step(&b->drain);
     if (b->st)
@@ -497,6 +511,7 @@ int broker_init(broker *b, const config *cfg)
         if (store_open(&b->st, b->loop, cfg->data_dir, &opt, hooks, &rec) < 0)
             return -1;
         auth_db_set_store(&b->auth, b->st);
+        store_defs_group_commit(b->st, true); /* before_sleep syncs them */
     }
     {
         /* the store's last_seq told "/": every vhost publishes after it */

@@ -55,6 +55,7 @@
 #include "http/metrics.h"
 #include "http/dashboard.h"
 #include "log.h"
+#include "store/store.h"
 #include "warren.h"
 
 #define HTTP_CONNECTIONS_MAX 1024
@@ -460,6 +461,10 @@ static enum MHD_Result finish(http_server *s, struct MHD_Connection *mc, http_re
     json_decref(x.body);
     if (!r.status)
         r.status = 500;
+    /* what it declared or deleted is on disk before the reply (the AMQP
+     * replies wait for the turn's one sync instead) */
+    if (s->b->st && store_sync_defs(s->b->st) < 0)
+        http_reply_error(&r, 500, "internal_error", "the definitions could not be synced to disk");
     return send_reply(mc, req, &r);
 }
 

@@ -312,6 +312,8 @@ struct defs {
     char dir[4096];
     int fd;
     uint64_t size;              /* the end of the last whole record */
+    bool group;                 /* appends are synced by defs_sync, once a turn */
+    bool unsynced;              /* appended since the last sync */
 };
 
 static int write_all(int fd, const void *p, size_t n)
@@ -482,7 +484,8 @@ int defs_append(defs *d, const store_def *def)
         return -1;
     }
     /* always at the end of the last whole record, never behind a part */
-    if (store_pwrite_all(d->fd, w.buf, w.len, d->size) == 0 && fdatasync(d->fd) == 0) {
+    if (store_pwrite_all(d->fd, w.buf, w.len, d->size) == 0 && (d->group || fdatasync(d->fd) == 0)) {
+        d->unsynced = d->group;
         d->size += w.len;
         rc = 0;
     } else {
@@ -537,10 +540,28 @@ int defs_rewrite(defs *d, defs_fill_fn *fill, void *ctx)
     return 0;
 }
 
+void defs_group_commit(defs *d, bool on)
+{
+    d->group = on;
+}
+
+int defs_sync(defs *d)
+{
+    if (!d->unsynced)
+        return 0;
+    if (fdatasync(d->fd) < 0) {
+        log_error("store: cannot sync %s: %s", d->path, strerror(errno));
+        return -1;
+    }
+    d->unsynced = false;
+    return 0;
+}
+
 void defs_close(defs *d)
 {
     if (!d)
         return;
+    defs_sync(d);
     close(d->fd);
     free(d);
 }

@@ -166,8 +166,14 @@ typedef int defs_replay_fn(void *ctx, const store_def *d);
  * or a record that does not decode or that fn refuses, is an error naming
  * the offset. */
 int defs_open(defs **d, const char *dir, defs_replay_fn *fn, void *ctx);
-/* Append a record and fdatasync it.  0 or -1 (logged). */
+/* Append a record and fdatasync it.  0 or -1 (logged).  In group commit
+ * mode the sync is left to defs_sync. */
 int defs_append(defs *d, const store_def *def);
+/* Group commit: appends are written at once and synced together by
+ * defs_sync (once a loop turn, before the turn's replies leave). */
+void defs_group_commit(defs *d, bool on);
+/* Sync what was appended since the last sync; 0 or -1 (logged). */
+int defs_sync(defs *d);
 /* Replace the file with the records `fill` puts with defs_put (write new,
  * fsync, rename, fsync directory).  -1 (logged as a warning) when it
  * could not, or when fill returned -1: the file in use is whole either

@@ -53,6 +53,16 @@ int store_queue_declared(store *st, const store_queue_def *d, void *handle, uint
     return map_put(&st->qids, k, 4, handle);
 }
 
+void store_defs_group_commit(store *st, bool on)
+{
+    defs_group_commit(st->defs, on);
+}
+
+int store_sync_defs(store *st)
+{
+    return defs_sync(st->defs);
+}
+
 void store_queue_forget(store *st, uint32_t qid)
 {
     char k[4];

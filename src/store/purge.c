@@ -101,6 +101,11 @@ int store_queue_purged(store *st, uint32_t qid, uint64_t seq, const uint64_t *al
      * delivered and still unacked must have one on disk before a mark
      * that would otherwise cover it */
     store_write_acks(st);
+    /* and synced: after a power cut a lost "delivered" entry would let
+     * the mark take an unacked message (ack files are otherwise synced
+     * once a second) */
+    if (store_sync_acks_now(st) < 0)
+        return -1;
     if (set_mark(st, qid, seq, also, nalso) < 0)
         return -1;
     qid_key(k, qid);
@@ -109,6 +114,8 @@ int store_queue_purged(store *st, uint32_t qid, uint64_t seq, const uint64_t *al
         return -1;
     d = mark_def(qid, m, buf);
     rc = defs_append(st->defs, &d);
+    if (rc == 0)
+        rc = defs_sync(st->defs); /* before any of its acks can be written */
     free(buf);
     if (rc < 0) {
         /* not on disk: forget it, the caller purges the old way */

@@ -966,6 +966,22 @@ static void flush_acks(store *st)
     }
 }
 
+int store_sync_acks_now(store *st)
+{
+    size_t i;
+    for (i = 0; i < st->nsegs; i++) {
+        segment *s = st->segs[i];
+        if (s->acks_unsynced && s->ackfd >= 0) {
+            if (fdatasync(s->ackfd) < 0) {
+                log_error("store: cannot sync the ack file of segment %u: %s", s->id, strerror(errno));
+                return -1;
+            }
+            s->acks_unsynced = false;
+        }
+    }
+    return 0;
+}
+
 void store_write_acks(store *st)
 {
     flush_acks(st);

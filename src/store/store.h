@@ -171,6 +171,15 @@ int store_permission(store *st, const store_perm_def *d, bool add);
  * queue of the vhost still recorded (store_queue_forget them). */
 int store_vhost(store *st, amqp_str name, bool add);
 
+/* Definitions are written when declared and synced once per loop turn
+ * (group commit, store_sync_defs), not each with an fdatasync of its own:
+ * a client that pipelines 500 declares waits for one sync, not 500.  The
+ * caller must sync before any reply that depends on them leaves. */
+void store_defs_group_commit(store *st, bool on);
+/* Sync the definitions written since the last call: before the turn's
+ * replies go out.  -1 (logged) when the sync failed. */
+int store_sync_defs(store *st);
+
 /* Before sleep, first: write this turn's ack entries (acks and
  * "delivered" marks) with one write per ack file, so they are in the
  * kernel before any reply of the turn leaves. */

@@ -198,6 +198,10 @@ int store_replay_def(void *ctx, const store_def *d);
 void store_replay_done(store *st);
 int store_rewrite_defs(store *st);
 
+/* store.c: fdatasync every ack file with entries not yet synced, now, on
+ * the loop thread (a purge mark needs them on disk); 0 or -1 (logged). */
+int store_sync_acks_now(store *st);
+
 /* purge.c: purge marks */
 int store_purge_replay(store *st, const store_def *d);
 void store_purge_forget(store *st, uint32_t qid);
