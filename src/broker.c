@@ -232,41 +232,46 @@ static void drop_vhost(vhost *vh)
     vhost_free(vh);
 }
 
-static void free_dead_vhosts(broker *b)
-{
-    size_t i, n = 0;
+#define VHOST_DELETE_SLICE 512  /* queues of a deleted vhost deleted per turn */
 
-    for (i = 0; i < b->ndead_vhosts; i++) {
-        if (vhost_in_use(b, b->dead_vhosts[i]))
-            b->dead_vhosts[n++] = b->dead_vhosts[i];
-        else
-            drop_vhost(b->dead_vhosts[i]);
-    }
-    b->ndead_vhosts = n;
-}
-
-/* Every queue of vh deleted as a client's delete does it (recorded);
- * exchanges stay for vhost_free. */
-static void empty_vhost(vhost *vh)
+/* Delete up to `budget` queues of vh, as a client's delete does (with no
+ * record of their own when vh is dying: its own record says it); false
+ * when it has none left. */
+static bool empty_vhost(vhost *vh, size_t budget)
 {
-    for (;;) {
+    while (budget--) {
         size_t i = 0;
         void *v;
         if (!map_next(&vh->queues, &i, NULL, NULL, &v))
-            break;
+            return false;
         queue_delete(v);
     }
+    return map_count(&vh->queues) > 0;
 }
 
-void broker_defs_batch_begin(broker *b)
+/* Deleted vhosts: their queues a slice a turn, then the vhost once no
+ * connection holds it.  True when there is more to do right away. */
+static bool free_dead_vhosts(broker *b)
 {
-    if (b->st)
-        store_defs_batch_begin(b->st);
+    size_t i, n = 0;
+    bool more = false;
+
+    for (i = 0; i < b->ndead_vhosts; i++) {
+        vhost *vh = b->dead_vhosts[i];
+        if (empty_vhost(vh, VHOST_DELETE_SLICE))
+            more = true;
+        if (more || map_count(&vh->queues) || vhost_in_use(b, vh))
+            b->dead_vhosts[n++] = vh;
+        else
+            drop_vhost(vh);
+    }
+    b->ndead_vhosts = n;
+    return more;
 }
 
-int broker_defs_batch_end(broker *b)
+int broker_sync_defs(broker *b)
 {
-    return b->st ? store_defs_batch_end(b->st) : 0;
+    return b->st ? store_sync_defs(b->st) : 0;
 }
 
 int broker_delete_vhost(broker *b, const char *name)
@@ -288,7 +293,6 @@ int broker_delete_vhost(broker *b, const char *name)
     for (c = b->conns; c; c = c->next)
         if (c->vh == vh && c->state != CONN_DEAD)
             conn_close(c, AMQP_CONNECTION_FORCED, text, 0);
-    empty_vhost(vh);
     for (i = 0; i < b->auth.nusers;) {
         /* auth_clear_permission may move the last user into slot i */
         size_t n = b->auth.nusers;
@@ -296,23 +300,30 @@ int broker_delete_vhost(broker *b, const char *name)
         if (b->auth.nusers == n)
             i++;
     }
-    if (b->st && store_vhost(b->st, amqp_cstr(name), false) < 0)
-        log_error("could not record the deletion of vhost '%s'; it will come back (empty) after a restart", name);
+    /* one record seals it all (the store forgets the vhost's queues with
+     * it), so its queues can go a slice a turn (free_dead_vhosts): a vhost
+     * of 100,000 queues does not stop the loop */
+    if (!b->st || store_vhost(b->st, amqp_cstr(name), false) == 0) {
+        vh->dying = true;
+    } else {
+        log_error("could not record the deletion of vhost '%s'; its queues are deleted one by one now, and it "
+                  "will come back (empty) after a restart", name);
+        empty_vhost(vh, SIZE_MAX);
+    }
     map_del(&b->vhosts, name, strlen(name));
-    if (vhost_in_use(b, vh)) {
+    {
         vhost **v = realloc(b->dead_vhosts, (b->ndead_vhosts + 1) * sizeof *v);
         if (!v) {
-            /* cannot wait for them: they go now */
+            /* cannot wait: everything goes now */
             for (c = b->conns; c; c = c->next)
                 if (c->vh == vh && c->state != CONN_DEAD)
                     conn_kill(c, "vhost deleted");
             log_error("out of memory while deleting vhost '%s'", name);
+            empty_vhost(vh, SIZE_MAX);
             return 0;
         }
         b->dead_vhosts = v;
         b->dead_vhosts[b->ndead_vhosts++] = vh;
-    } else {
-        drop_vhost(vh);
     }
     log_info("vhost '%s' deleted", name);
     return 0;
@@ -434,6 +445,22 @@ static void before_sleep(ev_loop *loop, void *data)
         if (!again)
             break;
     }
+    /* the turn's declarations and deletions on disk, before any reply of
+     * the turn (group commit: one fdatasync for them all) */
+    if (b->st && store_sync_defs(b->st) < 0) {
+        /* their -oks must not leave: every connection with a reply waiting
+         * is dropped (its unacked messages come back), as a broker that
+         * crashed here would */
+        while (b->flush) {
+            conn *c = b->flush;
+            b->flush = c->flush_next;
+            c->flushing = false;
+            obuf_clear(&c->out);
+            conn_kill(c, "the definitions could not be synced");
+        }
+    }
+    /* a slice of a huge purge or deletion: its acks go with this turn's */
+    more = drainer_step(&b->drain);
     if (b->st)
         store_write_acks(b->st);
     /* deliveries go out before the message records are written: they do
@@ -442,7 +469,7 @@ static void before_sleep(ev_loop *loop, void *data)
     flush_all(b);
     if (b->st) {
         store_output_done(b->st);
-        more = store_flush(b->st);
+        more |= store_flush(b->st);
         flush_all(b); /* a failed write nacks at once */
     }
     while (b->reap) {
@@ -451,7 +478,7 @@ static void before_sleep(ev_loop *loop, void *data)
         conn_free(c);
     }
     if (b->ndead_vhosts)
-        free_dead_vhosts(b);
+        more |= free_dead_vhosts(b);
     {
         size_t i = 0;
         void *v;
@@ -611,6 +638,7 @@ int broker_init(broker *b, const config *cfg)
         if (store_open(&b->st, b->loop, cfg->data_dir, &opt, hooks, &rec) < 0)
             return -1;
         auth_db_set_store(&b->auth, b->st);
+        store_defs_group_commit(b->st, true); /* before_sleep syncs them */
     }
     {
         /* the store's last_seq told "/": every vhost publishes after it */
@@ -686,6 +714,7 @@ void broker_free(broker *b)
         size_t i = 0;
         void *v;
         b->st = NULL;
+        drainer_free(&b->drain); /* sealed on disk already: nothing to write */
         while (map_next(&b->vhosts, &i, NULL, NULL, &v))
             drop_vhost(v);
         map_free(&b->vhosts);

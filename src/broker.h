@@ -17,6 +17,7 @@
 #include "alarm.h"
 #include "auth.h"
 #include "config.h"
+#include "drain.h"
 #include "stats.h"
 #include "ev/loop.h"
 #include "listener.h"
@@ -42,6 +43,7 @@ struct broker {
     vhost **dead_vhosts;        /* deleted, freed once no connection holds them */
     size_t ndead_vhosts;
     store *st;                  /* NULL when not persistent */
+    drainer drain;              /* huge purges and deletions, a slice a turn (drain.c) */
     ev_timer tick;              /* once a second: heartbeats */
     ev_timer shutdown_timer;    /* grace period for clients to close */
     int sigfd;
@@ -78,11 +80,10 @@ int broker_set_vhost_limits(broker *b, vhost *vh, const limits *l, const char **
 /* Close (320 CONNECTION_FORCED, text) every AMQP connection of a user:
  * RabbitMQ's answer to the user's deletion. */
 void broker_close_user_connections(broker *b, const char *user, const char *text);
-/* Many definitions at once (an import): what is declared between the two
- * calls, in one loop turn, is synced to disk once, at the end.  end: 0, or
- * -1 when the sync failed (what was declared may not survive a restart). */
-void broker_defs_batch_begin(broker *b);
-int broker_defs_batch_end(broker *b);
+/* What was declared or deleted this turn on disk now (group commit: the
+ * loop syncs once a turn; the HTTP API before its reply): 0, or -1 when
+ * the sync failed. */
+int broker_sync_defs(broker *b);
 int broker_run(broker *b);
 void broker_free(broker *b);
 

@@ -45,6 +45,7 @@ struct consumer {
     uint16_t prefetch;          /* 0: unlimited */
     uint32_t unacked;           /* deliveries waiting for their ack */
     int32_t priority;           /* x-priority: higher is served first */
+    bool in_turns;              /* in its queue's turns ring */
     consumer *next;             /* the owner's consumers */
 };
 

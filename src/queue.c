@@ -30,11 +30,13 @@
 
 #include "consumer.h"
 #include "delay.h"
+#include "drain.h"
 #include "log.h"
 #include "queue_dedup.h"
 #include "store/store.h"
 
 #define MEMORY_HEAD 1024       /* stored messages kept in RAM at a queue's head */
+#define PURGE_INLINE 4096      /* a purge of more messages is sealed and drained in slices */
 
 /* ----------------------------------------------------------- ready levels */
 
@@ -63,12 +65,14 @@ static int by_seq(const qentry *a, const qentry *b)
 
 static void count_in(queue *q, const qentry *e)
 {
+    q->ready_redelivered += (e->flags & QE_REDELIVERED) != 0;
     q->nready++;
     q->ready_bytes += e->size;
 }
 
 static void count_out(queue *q, const qentry *e)
 {
+    q->ready_redelivered -= (e->flags & QE_REDELIVERED) != 0;
     q->nready--;
     q->ready_bytes -= e->size;
 }
@@ -234,12 +238,78 @@ int queue_entry_msg(queue *q, const qentry *e, msg **out, const char *use)
     return why;
 }
 
+/* The seqs of the stored ready entries that came back from a consumer
+ * (they have a "delivered" mark on disk, which a purge mark must
+ * overrule): they sit near the heads, so the walk stops when it has them
+ * all.  NULL with *n 0 when there are none; -1 out of memory. */
+static int redelivered_seqs(queue *q, uint64_t **out, uint32_t *n)
+{
+    uint32_t want = q->ready_redelivered, seen = 0, i;
+    uint16_t l;
+
+    *out = NULL;
+    *n = 0;
+    if (!want)
+        return 0;
+    if (!(*out = malloc((size_t)want * sizeof **out)))
+        return -1;
+    for (l = 0; l < q->nlevels && seen < want; l++) {
+        qdeque *d = &q->levels[l];
+        for (i = 0; i < d->len && seen < want; i++) {
+            const qentry *e = qdeque_at(d, i);
+            if (!(e->flags & QE_REDELIVERED))
+                continue;
+            seen++;
+            if (e->flags & QE_STORED)
+                (*out)[(*n)++] = e->seq;
+        }
+    }
+    return 0;
+}
+
+/* Seal the purge of every ready entry on disk (a durable queue's purge
+ * mark; a deleted queue's "queue gone" comes next; a non-durable queue
+ * recovers nothing) and hand the entries to the drainer.  -1: not done
+ * (the caller drops them one by one, now). */
+static int purge_later(queue *q)
+{
+    vhost *vh = q->vh;
+    uint64_t seq = 0, *also;
+    uint32_t nalso;
+    uint16_t l;
+    int rc;
+
+    if (!vh->st || !vh->drain)
+        return -1; /* shutting down: nothing to write, nothing to spread */
+    if (q->durable && q->id && !q->deleted) {
+        for (l = 0; l < q->nlevels; l++)
+            if (q->levels[l].len && qdeque_at(&q->levels[l], q->levels[l].len - 1)->seq > seq)
+                seq = qdeque_at(&q->levels[l], q->levels[l].len - 1)->seq;
+        if (redelivered_seqs(q, &also, &nalso) < 0)
+            return -1;
+        rc = store_queue_purged(vh->st, q->id, seq, also, nalso);
+        free(also);
+        if (rc < 0)
+            return -1;
+    }
+    if (drainer_add(vh->drain, vh->st, q->id, q->levels, q->nlevels, q->nready) < 0)
+        return -1; /* the mark stays: the slow way acks them all anyway */
+    q->nready = 0;
+    q->ready_redelivered = 0;
+    q->ready_bytes = 0;
+    return 0;
+}
+
 uint32_t queue_purge(queue *q)
 {
     uint32_t n = q->nready;
     qentry e;
-    while (pop_head(q, &e))
-        drop_entry(q, &e);
+    /* a big purge is sealed by one record and drained in slices; a queue
+     * with de-duplication drops each entry here, so that its values leave
+     * the window with it */
+    if (n <= PURGE_INLINE || q->dedup || purge_later(q) < 0)
+        while (pop_head(q, &e))
+            drop_entry(q, &e);
     n += delay_purge(q, drop_entry); /* held back: ready, only later */
     arm_ttl(q);
     return n;
@@ -262,8 +332,12 @@ uint32_t queue_delete(queue *q)
     if (q->owner)
         q->owner->nqueues--;
     q->owner = NULL;
-    if (q->durable && q->vh->st)
-        store_queue_deleted(q->vh->st, q->id);
+    if (q->durable && q->vh->st) {
+        if (q->vh->dying)
+            store_queue_forget(q->vh->st, q->id); /* the vhost's record says it */
+        else
+            store_queue_deleted(q->vh->st, q->id);
+    }
     stats_queue_gone(q);
     q->vh->stats.queues_deleted++;
     log_debug("queue '%s' deleted", q->name);
@@ -288,6 +362,7 @@ void queue_unref(queue *q)
         qdeque_free(&q->levels[i]);
     free(q->levels);
     queue_dedup_free(q->dedup);
+    consumer_ring_free(&q->turns);
     free(q->cons);
     free(q->args);
     free(q->name);

@@ -53,6 +53,10 @@ struct qentry {
 /* A deque of entries ordered by seq (ring.h). */
 RING_DEFINE(qdeque, qentry)
 
+/* The consumers whose turn may come, in turn order (consumer.c). */
+typedef consumer *consumer_ref;
+RING_DEFINE(consumer_ring, consumer_ref)
+
 /* ----------------------------------------------------------------- queue */
 
 /*
@@ -84,6 +88,7 @@ struct queue {
     qdeque *levels;
     uint16_t nlevels;
     uint32_t nready;
+    uint32_t ready_redelivered;  /* of nready, back from a consumer (a purge lists them) */
     uint64_t ready_bytes;
     uint32_t unacked;
     uint64_t unacked_bytes;
@@ -95,6 +100,8 @@ struct queue {
     stats_qsample smp;          /* rates, sampled on the tick (stats.c) */
     consumer **cons;            /* in the order they came */
     uint32_t ncons, capcons, rr;
+    bool cons_mixed;            /* not all of one x-priority: turns by a walk of cons */
+    consumer_ring turns;        /* else whose turn, those that may take (consumer.c) */
     uint32_t refs;              /* unacked entries and the vhost hold it */
     queue *dirty_next;
     binding *bindings;          /* where it is the destination */
@@ -118,7 +125,10 @@ struct queue {
 queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool auto_delete,
                  amqp_table args, queue_owner *owner);
 /* Unregister: consumers are cancelled (with basic.cancel to those who asked
- * for it), ready messages dropped; returns the number dropped. */
+ * for it), ready messages dropped; returns the number dropped.  A purge
+ * or deletion of many messages is sealed on disk at once (a purge mark,
+ * "queue gone") and the queue is empty when it returns; the acks and
+ * frees are left to the vhost's drainer, in slices (drain.c). */
 uint32_t queue_delete(queue *q);
 uint32_t queue_purge(queue *q);
 void queue_unref(queue *q);

@@ -59,6 +59,9 @@ struct vhost {
     ev_loop *loop;              /* timers, the wall clock */
     store *st;                  /* NULL when not persistent (vhost_set_store) */
     uint64_t paging_threshold;  /* message bytes in RAM before backlogs page out */
+    struct drainer *drain;      /* the process's slices of huge purges (drain.c) */
+    bool dying;                 /* deleted, its deletion recorded: its queues go
+                                 * a slice a turn, with no record of their own */
     map queues;
     map exchanges;
     map reply_to;               /* direct reply-to names -> their channel (reply_to.c) */

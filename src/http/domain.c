@@ -868,7 +868,6 @@ static void import_definitions(http_ctx *x, http_reply *r, vhost *path_vh, bool 
     char why[2048];
     size_t len = 0, i, refused = 0, total;
     defs d = {0};
-    bool batch = false;
 
     if (!x->body) {
         http_reply_not_json(r);
@@ -877,9 +876,6 @@ static void import_definitions(http_ctx *x, http_reply *r, vhost *path_vh, bool 
     if (check_unsupported(x, r, x->body) < 0 || import_limits(x, r, path_vh, per_vhost, false) < 0 ||
         defs_parse(x, r, x->body, per_vhost, &d) < 0)
         goto out;
-    /* every record written now, synced once before the answer */
-    broker_defs_batch_begin(x->b);
-    batch = true;
     /* vhosts, users and permissions first, as RabbitMQ's import; then
      * the limits (their vhosts and users exist now) */
     if (!per_vhost && (http_vhosts_import(x, r, x->body, true) < 0 || http_users_import(x, r, x->body, true) < 0))
@@ -923,10 +919,6 @@ static void import_definitions(http_ctx *x, http_reply *r, vhost *path_vh, bool 
         snprintf(why + len, sizeof why - len, "; and %zu more", refused - 8);
     http_bad(r, "%zu of %zu definitions refused, the others imported%s", refused, total, why);
 out:
-    if (batch && broker_defs_batch_end(x->b) < 0) {
-        http_reply_error(r, 500, "internal_error",
-                         "the definitions could not be synced to disk: they may not survive a restart");
-    }
     defs_free(&d);
 }
 

@@ -469,6 +469,10 @@ static enum MHD_Result finish(http_server *s, struct MHD_Connection *mc, http_re
     json_decref(x.body);
     if (!r.status)
         r.status = 500;
+    /* what it declared or deleted is on disk before the reply (the AMQP
+     * replies wait for the turn's one sync instead) */
+    if (broker_sync_defs(s->b) < 0)
+        http_reply_error(&r, 500, "internal_error", "the definitions could not be synced to disk");
     return send_reply(mc, req, &r);
 }
 

@@ -73,6 +73,9 @@ static size_t plain_size(const store_def *d)
     case DEF_NEXT_QID:
         n = 5;
         break;
+    case DEF_QUEUE_PURGED:
+        n = 1 + 4 + 8 + 4 + (size_t)d->purge.nalso * 8;
+        break;
     case DEF_EXCHANGE:
         n = 1 + str_size(d->exchange.name, &bad) + str_size(d->exchange.type, &bad) + 1 + 4 +
             d->exchange.arguments.len;
@@ -150,6 +153,13 @@ void defs_encode(const store_def *d, uint8_t *w)
     case DEF_QUEUE_GONE:
     case DEF_NEXT_QID:
         amqp_put32(w, d->qid);
+        break;
+    case DEF_QUEUE_PURGED:
+        w = amqp_put32(w, d->purge.qid);
+        w = amqp_put64(w, d->purge.seq);
+        w = amqp_put32(w, d->purge.nalso);
+        if (d->purge.nalso)
+            memcpy(w, d->purge.also, (size_t)d->purge.nalso * 8);
         break;
     case DEF_EXCHANGE:
         w = put_str(w, d->exchange.name);
@@ -254,6 +264,16 @@ int defs_decode(const uint8_t *p, uint32_t len, store_def *d)
             return -1;
         d->qid = amqp_get32(q);
         return 0;
+    case DEF_QUEUE_PURGED:
+        if (len < 1 + 4 + 8 + 4)
+            return -1;
+        d->purge.qid = amqp_get32(q);
+        d->purge.seq = amqp_get64(q + 4);
+        d->purge.nalso = amqp_get32(q + 12);
+        if ((uint64_t)len != 1 + 4 + 8 + 4 + (uint64_t)d->purge.nalso * 8)
+            return -1;
+        d->purge.also = q + 16;
+        return 0;
     case DEF_EXCHANGE:
         if (get_str(&q, end, &d->exchange.name) < 0 || get_str(&q, end, &d->exchange.type) < 0 || end - q < 1)
             return -1;
@@ -328,8 +348,8 @@ struct defs {
     char dir[4096];
     int fd;
     uint64_t size;              /* the end of the last whole record */
-    bool batch;                 /* appends wait for defs_sync */
-    bool unsynced;              /* appended in the batch, not yet synced */
+    bool group;                 /* appends are synced by defs_sync, once a turn */
+    bool unsynced;              /* appended since the last sync */
 };
 
 static int write_all(int fd, const void *p, size_t n)
@@ -500,9 +520,9 @@ int defs_append(defs *d, const store_def *def)
         return -1;
     }
     /* always at the end of the last whole record, never behind a part */
-    if (store_pwrite_all(d->fd, w.buf, w.len, d->size) == 0 && (d->batch || fdatasync(d->fd) == 0)) {
+    if (store_pwrite_all(d->fd, w.buf, w.len, d->size) == 0 && (d->group || fdatasync(d->fd) == 0)) {
+        d->unsynced = d->group;
         d->size += w.len;
-        d->unsynced = d->batch;
         rc = 0;
     } else {
         log_error("store: cannot write %s: %s", d->path, strerror(errno));
@@ -514,23 +534,6 @@ int defs_append(defs *d, const store_def *def)
     }
     free(w.buf);
     return rc;
-}
-
-void defs_batch(defs *d)
-{
-    d->batch = true;
-}
-
-int defs_sync(defs *d)
-{
-    bool unsynced = d->unsynced;
-
-    d->batch = d->unsynced = false;
-    if (unsynced && fdatasync(d->fd) < 0) {
-        log_error("store: cannot sync %s: %s", d->path, strerror(errno));
-        return -1;
-    }
-    return 0;
 }
 
 int defs_rewrite(defs *d, defs_fill_fn *fill, void *ctx)
@@ -573,10 +576,28 @@ int defs_rewrite(defs *d, defs_fill_fn *fill, void *ctx)
     return 0;
 }
 
+void defs_group_commit(defs *d, bool on)
+{
+    d->group = on;
+}
+
+int defs_sync(defs *d)
+{
+    if (!d->unsynced)
+        return 0;
+    if (fdatasync(d->fd) < 0) {
+        log_error("store: cannot sync %s: %s", d->path, strerror(errno));
+        return -1;
+    }
+    d->unsynced = false;
+    return 0;
+}
+
 void defs_close(defs *d)
 {
     if (!d)
         return;
+    defs_sync(d);
     close(d->fd);
     free(d);
 }

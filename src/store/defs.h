@@ -36,6 +36,8 @@
  *    15 limits     u8 scope (0 a vhost's, 1 a user's) | name | u8 count |
  *                  count x (limit name | i64 value): every limit of that
  *                  vhost or user, replacing what was there (count 0: none)
+ *    16 queue purged u32 queue id | u64 seq | u32 n | n x u64 seq: a purge
+ *                  mark (doc/store-format.md)
  *   (8..14 since the users and the vhosts came to the log; an older file
  *   has none and reads as it always did, everything in "/", and an older
  *   warren skips them as unknown)
@@ -71,6 +73,7 @@ enum {
     DEF_VHOST = 13,
     DEF_VHOST_GONE = 14,
     DEF_LIMITS = 15,
+    DEF_QUEUE_PURGED = 16,
 };
 
 /* A DEF_LIMITS record's scope, and how many limits one may hold. */
@@ -151,6 +154,16 @@ typedef struct store_def {
         store_user_def user;            /* DEF_USER; DEF_USER_GONE: name only */
         store_perm_def perm;            /* DEF_PERMISSION, DEF_PERMISSION_GONE */
         store_limits_def limits;        /* DEF_LIMITS */
+        /* DEF_QUEUE_PURGED: every message of queue qid with seq <= seq is
+         * gone, except those with a "delivered" mark (they were unacked
+         * at the purge), unless their seq is one of the nalso big-endian
+         * u64s at also (those were ready, back from a consumer) */
+        struct {
+            uint32_t qid;
+            uint64_t seq;
+            uint32_t nalso;
+            const uint8_t *also;
+        } purge;
                                         /* DEF_VHOST, DEF_VHOST_GONE: name */
     };
 } store_def;
@@ -175,12 +188,13 @@ typedef int defs_replay_fn(void *ctx, const store_def *d);
  * or a record that does not decode or that fn refuses, is an error naming
  * the offset. */
 int defs_open(defs **d, const char *dir, defs_replay_fn *fn, void *ctx);
-/* Append a record and fdatasync it.  0 or -1 (logged). */
+/* Append a record and fdatasync it.  0 or -1 (logged).  In group commit
+ * mode the sync is left to defs_sync. */
 int defs_append(defs *d, const store_def *def);
-/* Many appends, one sync: after defs_batch, defs_append writes without
- * syncing, until defs_sync syncs them all (0, or -1 logged) and ends the
- * batch.  The caller tells no one of a batched record before defs_sync. */
-void defs_batch(defs *d);
+/* Group commit: appends are written at once and synced together by
+ * defs_sync (once a loop turn, before the turn's replies leave). */
+void defs_group_commit(defs *d, bool on);
+/* Sync what was appended since the last sync; 0 or -1 (logged). */
 int defs_sync(defs *d);
 /* Replace the file with the records `fill` puts with defs_put (write new,
  * fsync, rename, fsync directory).  -1 (logged as a warning) when it

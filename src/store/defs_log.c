@@ -53,12 +53,31 @@ int store_queue_declared(store *st, const store_queue_def *d, void *handle, uint
     return map_put(&st->qids, k, 4, handle);
 }
 
+void store_defs_group_commit(store *st, bool on)
+{
+    defs_group_commit(st->defs, on);
+}
+
+int store_sync_defs(store *st)
+{
+    return defs_sync(st->defs);
+}
+
+void store_queue_forget(store *st, uint32_t qid)
+{
+    char k[4];
+    qid_key(k, qid);
+    map_del(&st->qids, k, 4);
+    store_purge_forget(st, qid);
+}
+
 void store_queue_deleted(store *st, uint32_t qid)
 {
     store_def def = {.kind = DEF_QUEUE_GONE, .qid = qid};
     char k[4];
     qid_key(k, qid);
     map_del(&st->qids, k, 4);
+    store_purge_forget(st, qid);
     if (defs_append(st->defs, &def) < 0)
         log_error("store: could not record the deletion of queue %u; it will come back after a restart", qid);
 }
@@ -81,20 +100,73 @@ int store_permission(store *st, const store_perm_def *d, bool add)
     return defs_append(st->defs, &def);
 }
 
-void store_defs_batch_begin(store *st)
-{
-    defs_batch(st->defs);
-}
-
-int store_defs_batch_end(store *st)
-{
-    return defs_sync(st->defs);
-}
-
 int store_limits(store *st, const store_limits_def *d)
 {
     store_def def = {.kind = DEF_LIMITS, .limits = *d};
     return defs_append(st->defs, &def);
+}
+
+/* The queue ids of each vhost beyond "/" while the log replays: a vhost's
+ * deletion is one record (DEF_VHOST_GONE) that takes all its queues, and
+ * those the store must forget with them. */
+typedef struct vhost_qids {
+    uint32_t *ids;
+    size_t n, cap;
+} vhost_qids;
+
+static int note_vhost_queue(store *st, amqp_str vhost, uint32_t qid)
+{
+    vhost_qids *v = map_get(&st->replay_vq, (const char *)vhost.ptr, vhost.len);
+    if (!v) {
+        if (!(v = calloc(1, sizeof *v)) || map_put(&st->replay_vq, (const char *)vhost.ptr, vhost.len, v) < 0) {
+            free(v);
+            return -1;
+        }
+    }
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 16;
+        uint32_t *ids = realloc(v->ids, cap * sizeof *ids);
+        if (!ids)
+            return -1;
+        v->ids = ids;
+        v->cap = cap;
+    }
+    v->ids[v->n++] = qid;
+    return 0;
+}
+
+/* Vhost `name` was deleted: every queue it still has goes with it. */
+static void drop_vhost_queues(store *st, amqp_str name)
+{
+    const store_recovery *r = st->rec;
+    vhost_qids *v = map_del(&st->replay_vq, (const char *)name.ptr, name.len);
+    size_t i;
+    char k[4];
+
+    if (!v)
+        return;
+    for (i = 0; i < v->n; i++) {
+        void *q;
+        qid_key(k, v->ids[i]);
+        if ((q = map_del(&st->qids, k, 4))) {
+            store_purge_forget(st, v->ids[i]);
+            if (r->delete_queue)
+                r->delete_queue(r->ctx, q);
+        }
+    }
+    free(v->ids);
+    free(v);
+}
+
+void store_replay_done(store *st)
+{
+    size_t i = 0;
+    void *v;
+    while (map_next(&st->replay_vq, &i, NULL, NULL, &v)) {
+        free(((vhost_qids *)v)->ids);
+        free(v);
+    }
+    map_free(&st->replay_vq);
 }
 
 /* One record of the log at start, in order. */
@@ -120,10 +192,15 @@ int store_replay_def(void *ctx, const store_def *d)
             return -1;
         if (d->queue.id >= st->next_qid)
             st->next_qid = d->queue.id + 1;
+        if (d->vhost.len && note_vhost_queue(st, d->vhost, d->queue.id) < 0)
+            return -1;
         return 0;
     }
+    case DEF_QUEUE_PURGED:
+        return store_purge_replay(st, d);
     case DEF_QUEUE_GONE: {
         void *q;
+        store_purge_forget(st, d->qid);
         qid_key(k, d->qid);
         q = map_del(&st->qids, k, 4);
         if (q && r->delete_queue)
@@ -139,8 +216,10 @@ int store_replay_def(void *ctx, const store_def *d)
     case DEF_BIND:
     case DEF_UNBIND:
         return r->bind ? r->bind(vctx, &d->binding, d->kind == DEF_BIND) : -1;
-    case DEF_VHOST:
     case DEF_VHOST_GONE:
+        drop_vhost_queues(st, d->name);
+        /* fall through */
+    case DEF_VHOST:
         return r->vhost ? r->vhost(r->vhosts_ctx, d->name, d->kind == DEF_VHOST) : 0;
     case DEF_USER:
     case DEF_USER_GONE:
@@ -206,7 +285,7 @@ static int fill(void *ctx, defs_writer *w)
         return -1;
     if (st->rec->each_limits && st->rec->each_limits(st->rec->limits_ctx, emit, w) < 0)
         return -1;
-    return 0;
+    return store_purge_emit(st, emit, w);
 }
 
 int store_rewrite_defs(store *st)

@@ -296,7 +296,7 @@ static int recover_segment(store *st, uint32_t id, bool tail, uint64_t *max_seq)
                 if (!q)
                     continue;
                 kind = store_ackset_get(&acks, (uint64_t)qid << 32 | off, &returns);
-                if (kind & ACK_KIND_ACK)
+                if ((kind & ACK_KIND_ACK) || store_purge_covers(st, qid, r.seq, (kind & ACK_KIND_DELIVERED) != 0))
                     continue;
                 e = (store_entry){
                     .seq = r.seq,

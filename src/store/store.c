@@ -966,6 +966,22 @@ static void flush_acks(store *st)
     }
 }
 
+int store_sync_acks_now(store *st)
+{
+    size_t i;
+    for (i = 0; i < st->nsegs; i++) {
+        segment *s = st->segs[i];
+        if (s->acks_unsynced && s->ackfd >= 0) {
+            if (fdatasync(s->ackfd) < 0) {
+                log_error("store: cannot sync the ack file of segment %u: %s", s->id, strerror(errno));
+                return -1;
+            }
+            s->acks_unsynced = false;
+        }
+    }
+    return 0;
+}
+
 void store_write_acks(store *st)
 {
     flush_acks(st);
@@ -1303,6 +1319,8 @@ int store_open(store **out, ev_loop *loop, const char *dir, const store_options 
     st->next_qid = 1;
     st->efd = -1;
     map_init(&st->qids);
+    map_init(&st->purges);
+    map_init(&st->replay_vq);
     pthread_mutex_init(&st->mu, NULL);
     pthread_cond_init(&st->cv, NULL);
     snprintf(st->dir, sizeof st->dir, "%s", dir);
@@ -1315,8 +1333,11 @@ int store_open(store **out, ev_loop *loop, const char *dir, const store_options 
     }
     if (check_writable(st->msgdir) < 0)
         goto fail;
-    if (defs_open(&st->defs, dir, store_replay_def, st) < 0)
+    if (defs_open(&st->defs, dir, store_replay_def, st) < 0) {
+        store_replay_done(st);
         goto fail;
+    }
+    store_replay_done(st);
     if (store_recover_messages(st) < 0)
         goto fail;
     /* A compact copy of the log: welcome, not needed (the old file says
@@ -1393,6 +1414,7 @@ void store_close(store *st)
         close(st->efd);
     defs_close(st->defs);
     map_free(&st->qids);
+    store_purge_free(st);
     pthread_mutex_destroy(&st->mu);
     pthread_cond_destroy(&st->cv);
     free(st->wbuf);

@@ -154,6 +154,16 @@ int store_lsn_state(const store *st, uint64_t lsn);
  * queue as handle; or deleted. */
 int store_queue_declared(store *st, const store_queue_def *d, void *handle, uint32_t *id);
 void store_queue_deleted(store *st, uint32_t qid);
+/* A queue of a vhost whose deletion is recorded (store_vhost(false)
+ * first): forgotten, no record of its own. */
+void store_queue_forget(store *st, uint32_t qid);
+/* Queue qid was purged: its messages up to seq are gone, except those
+ * unacked (that have a "delivered" mark), and those among them that are
+ * the ready also[0..nalso) (seqs) are gone too.  Recorded and synced in
+ * one record before it returns (0), so a crash brings none of them back
+ * whatever of their acks were written; the caller then acks them at its
+ * pace, for the disk space.  -1: not recorded (ack them all now). */
+int store_queue_purged(store *st, uint32_t qid, uint64_t seq, const uint64_t *also, uint32_t nalso);
 
 /* Durable exchanges and bindings between durable ends: recorded and
  * synced before the client hears of them. */
@@ -164,16 +174,21 @@ int store_binding(store *st, const store_binding_def *d, bool add);
  * recorded and synced; 0 or -1 (logged). */
 int store_user(store *st, const store_user_def *d, bool add);
 int store_permission(store *st, const store_perm_def *d, bool add);
-/* A vhost beyond "/" made (add) or deleted (after everything in it). */
+/* A vhost beyond "/" made (add) or deleted: the deletion takes every
+ * queue of the vhost still recorded (store_queue_forget them). */
 int store_vhost(store *st, amqp_str name, bool add);
-/* Many definitions, one fdatasync (a definitions import): between the two
- * calls, which must come in one loop turn, the records above are written
- * but not synced; store_defs_batch_end syncs them (0, or -1 logged). */
-void store_defs_batch_begin(store *st);
-int store_defs_batch_end(store *st);
 /* Every limit of a vhost or a user, replacing the ones recorded before
  * (d->n 0: none any more): recorded and synced; 0 or -1 (logged). */
 int store_limits(store *st, const store_limits_def *d);
+
+/* Definitions are written when declared and synced once per loop turn
+ * (group commit, store_sync_defs), not each with an fdatasync of its own:
+ * a client that pipelines 500 declares waits for one sync, not 500.  The
+ * caller must sync before any reply that depends on them leaves. */
+void store_defs_group_commit(store *st, bool on);
+/* Sync the definitions written since the last call: before the turn's
+ * replies go out.  -1 (logged) when the sync failed. */
+int store_sync_defs(store *st);
 
 /* Before sleep, first: write this turn's ack entries (acks and
  * "delivered" marks) with one write per ack file, so they are in the

@@ -139,6 +139,8 @@ struct store {
     defs *defs;
     uint32_t next_qid;
     map qids;                   /* "qid" (4 bytes) -> the broker's handle for the queue */
+    map purges;                 /* "qid" -> its purge mark (purge.c) */
+    map replay_vq;              /* while the definitions replay: vhost name -> its queue ids */
     /* read-ahead */
     uint8_t *rbuf;
     uint32_t rseg;
@@ -192,7 +194,23 @@ void store_compact_abort(store *st, segment *s);
 
 /* defs_log.c: the definitions log, replayed through st->rec */
 int store_replay_def(void *ctx, const store_def *d);
+/* The replay is over: let go of what it kept. */
+void store_replay_done(store *st);
 int store_rewrite_defs(store *st);
+
+/* store.c: fdatasync every ack file with entries not yet synced, now, on
+ * the loop thread (a purge mark needs them on disk); 0 or -1 (logged). */
+int store_sync_acks_now(store *st);
+
+/* purge.c: purge marks */
+int store_purge_replay(store *st, const store_def *d);
+void store_purge_forget(store *st, uint32_t qid);
+/* Is the message seq of queue qid (with a "delivered" mark or not) gone
+ * by a purge? */
+bool store_purge_covers(const store *st, uint32_t qid, uint64_t seq, bool delivered);
+/* For the rewrite: the mark of each queue that still exists. */
+int store_purge_emit(store *st, int (*emit)(void *sink, const store_def *d), void *sink);
+void store_purge_free(store *st);
 
 /* recover.c */
 int store_recover_messages(store *st);

@@ -134,6 +134,8 @@ typedef struct dq {
     uint32_t order;             /* place in the definitions file */
     bool exists;
     char name[256];
+    const uint8_t *vhost;       /* while the definitions are read: its vhost beyond "/" (a kind 14 */
+    uint8_t vhostlen;           /* deletes the queues it still has), NULL for "/" */
 } dq;
 
 /* The durable queues: while the definitions are read, every declaration
@@ -182,9 +184,69 @@ static void queue_set(uint32_t id, bool exists, const uint8_t *name, size_t name
     queues[nqids].id = id;
     queues[nqids].order = (uint32_t)nqids;
     queues[nqids].exists = exists;
+    queues[nqids].vhost = NULL;
+    queues[nqids].vhostlen = 0;
     memcpy(queues[nqids].name, name, namelen);
     queues[nqids].name[namelen] = 0;
     nqids++;
+}
+
+/* Purge marks (definitions kind 15, src/store/purge.c): the last one of
+ * each queue decides, as in the broker. */
+typedef struct pmark {
+    uint32_t qid;
+    uint64_t seq;
+    uint32_t nalso;
+    uint64_t *also;
+} pmark;
+static pmark *marks;
+static size_t nmarks;
+
+static void mark_set(const uint8_t *q, uint32_t len)
+{
+    pmark m = {0}, *v;
+    size_t i;
+    if (len < 17)
+        return;
+    m.qid = amqp_get32(q + 1);
+    m.seq = amqp_get64(q + 5);
+    m.nalso = amqp_get32(q + 13);
+    if ((uint64_t)len != 17 + (uint64_t)m.nalso * 8 || (m.nalso && !(m.also = malloc((size_t)m.nalso * 8))))
+        return;
+    for (i = 0; i < m.nalso; i++)
+        m.also[i] = amqp_get64(q + 17 + 8 * i);
+    for (i = 0; i < nmarks; i++)
+        if (marks[i].qid == m.qid) {
+            free(marks[i].also);
+            marks[i] = m;
+            return;
+        }
+    if (!(v = realloc(marks, (nmarks + 1) * sizeof *v))) {
+        free(m.also);
+        return;
+    }
+    marks = v;
+    marks[nmarks++] = m;
+}
+
+/* Is message seq of queue qid gone by its queue's purge mark? */
+static bool purged(uint32_t qid, uint64_t seq, uint8_t kind)
+{
+    size_t i;
+    uint32_t j;
+    for (i = 0; i < nmarks; i++) {
+        if (marks[i].qid != qid)
+            continue;
+        if (seq > marks[i].seq)
+            return false;
+        if (!(kind & ACK_KIND_DELIVERED))
+            return true;
+        for (j = 0; j < marks[i].nalso; j++)
+            if (marks[i].also[j] == seq)
+                return true;
+        return false;
+    }
+    return false;
 }
 
 static void queues_settle(void)
@@ -303,16 +365,35 @@ static int check_defs(const char *dir)
             {
                 /* a record of a vhost other than "/" (kind 12) wraps the
                  * queue record after the vhost's name */
-                const uint8_t *q = p;
+                const uint8_t *q = p, *vh = NULL;
                 uint32_t qlen = len;
+                uint8_t vhlen = 0;
                 if (q[0] == 12 && qlen >= 2u + q[1] + 6) {
+                    vh = q + 2;
+                    vhlen = q[1];
                     qlen -= 2u + q[1];
                     q += 2u + q[1];
                 }
-                if (q[0] == 1 && qlen >= 6 && qlen >= 6u + q[5])
+                if (q[0] == 1 && qlen >= 6 && qlen >= 6u + q[5]) {
                     queue_set(amqp_get32(q + 1), true, q + 6, q[5]);
+                    if (vh && nqids && queues[nqids - 1].id == amqp_get32(q + 1)) {
+                        queues[nqids - 1].vhost = vh;
+                        queues[nqids - 1].vhostlen = vhlen;
+                    }
+                } else if (q[0] == 14 && qlen >= 2 && qlen == 2u + q[1]) {
+                    /* a vhost deleted: with every queue it still has */
+                    size_t k, nq = nqids;
+                    for (k = 0; k < nq; k++)
+                        if (queues[k].exists && queues[k].vhost && queues[k].vhostlen == q[1] &&
+                            memcmp(queues[k].vhost, q + 2, q[1]) == 0) {
+                            queues[k].vhost = NULL; /* this word about it is the last */
+                            queue_set(queues[k].id, false, NULL, 0);
+                        }
+                }
                 else if (q[0] == 2 && qlen == 5)
                     queue_set(amqp_get32(q + 1), false, NULL, 0);
+                else if (q[0] == 15)
+                    mark_set(q, qlen);
             }
             off += REC_HEADER + len;
         }
@@ -497,7 +578,8 @@ static void list_lost(const char *path, const uint8_t *buf, size_t off, size_t e
     for (i = 0; i < r.nq; i++) {
         uint32_t qid = amqp_get32(r.qids + 4 * i);
         const dq *q = queue_find(qid);
-        if (!q || (ack_kind(acks, nacks, qid, (uint32_t)off) & ACK_KIND_ACK))
+        uint8_t kind = ack_kind(acks, nacks, qid, (uint32_t)off);
+        if (!q || (kind & ACK_KIND_ACK) || purged(qid, r.seq, kind))
             continue;
         printf("LOST %s at offset %zu: message seq %llu of queue '%s' (id %u), %u body bytes\n", path, off,
                (unsigned long long)r.seq, q->name, qid, r.body_len);
@@ -627,7 +709,8 @@ static int check_segment(const char *dir, uint32_t segid, bool tail)
             records++;
             for (i = 0; i < r.nq; i++) {
                 uint32_t qid = amqp_get32(r.qids + 4 * i);
-                if (queue_exists(qid) && !(ack_kind(acks, nacks, qid, (uint32_t)off) & ACK_KIND_ACK))
+                uint8_t kind = ack_kind(acks, nacks, qid, (uint32_t)off);
+                if (queue_exists(qid) && !(kind & ACK_KIND_ACK) && !purged(qid, r.seq, kind))
                     live++;
             }
             if (verbose)
