@@ -22,6 +22,8 @@ typedef struct args {
     bool if_empty, if_unused;
     bool unacked;
     long count;
+    bool count_set;
+    long window;
     const char *description, *tags;
     int argc;        /* positional arguments after the verb */
     char **argv;
@@ -771,6 +773,13 @@ static void run_browse(const verb *v, args *a)
 
 static void run_help(const verb *v, args *a);
 
+static void run_shovel(const verb *v, args *a)
+{
+    (void)v;
+    shovel_run(a->argv[0], a->argv[1], a->argv[2], a->argv[3], a->count_set ? a->count : 0,
+               a->window);
+}
+
 static const verb verbs[] = {
     {"status", "status", "Shows the broker's version, node, memory, disk, listeners and totals.", 0, 0, run_status,
      NULL},
@@ -831,6 +840,10 @@ static const verb verbs[] = {
      1, run_import_definitions, NULL},
     {"browse", "browse [-p VHOST] QUEUE [--unacked] [--count N] [COLUMN ...]",
      "Shows a queue's ready (or unacked) messages without taking them (warren only).", 1, -1, run_browse, NULL},
+    {"shovel", "shovel SRC_URL SRC_QUEUE DST_URL DST_QUEUE [--count N] [--window N]",
+     "Moves a queue's messages to another broker over AMQP (amqp://user:pass@host:port/vhost URLs), acking each "
+     "at the source only once the destination confirmed it: the backlog at start, or N messages.", 4, 4,
+     run_shovel, NULL},
     {"help", "help [VERB]", "Lists the verbs, or shows one verb's usage.", 0, 1, run_help, NULL},
 };
 
@@ -892,6 +905,7 @@ enum {
     OPT_COUNT,
     OPT_DESCRIPTION,
     OPT_TAGS,
+    OPT_WINDOW,
 };
 
 int main(int argc, char **argv)
@@ -913,10 +927,11 @@ int main(int argc, char **argv)
         {"count", required_argument, NULL, OPT_COUNT},
         {"description", required_argument, NULL, OPT_DESCRIPTION},
         {"tags", required_argument, NULL, OPT_TAGS},
+        {"window", required_argument, NULL, OPT_WINDOW},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    args a = {.vhost = "/", .count = 10};
+    args a = {.vhost = "/", .count = 10, .window = 1000};
     ctl.timeout = 60;
     bool help = false;
 
@@ -934,7 +949,7 @@ int main(int argc, char **argv)
         /* skip an option's separate value */
         static const char *const with_value[] = {"--url", "-u", "--username", "--password", "--config",
                                                  "--formatter", "-t", "--timeout", "-p", "--vhost", "--count",
-                                                 "--description", "--tags", NULL};
+                                                 "--description", "--tags", "--window", NULL};
         for (const char *const *w = with_value; *w; w++)
             if (!strcmp(argv[i], *w)) {
                 i++;
@@ -989,6 +1004,14 @@ int main(int argc, char **argv)
             a.count = strtol(optarg, &end, 10);
             if (*end || a.count <= 0)
                 usage_fail(NULL, "bad --count '%s' (a number > 0)", optarg);
+            a.count_set = true;
+            break;
+        }
+        case OPT_WINDOW: {
+            char *end;
+            a.window = strtol(optarg, &end, 10);
+            if (*end || a.window <= 0 || a.window > 65535)
+                usage_fail(NULL, "bad --window '%s' (1 to 65535)", optarg);
             break;
         }
         case OPT_DESCRIPTION: a.description = optarg; break;
