@@ -4,6 +4,7 @@
 #   make run        install missing packages, build every program, run the broker (foreground)
 #   make test       install missing packages, build, run every test
 #   make test-slow  the slow tests (tests/slow/: 66,000 queues through AMQP, minutes)
+#   make cluster-shovel-1m  a million-message backlog warren -> RabbitMQ cluster -> warren (minutes)
 #   make codegen    regenerate src/amqp/spec.[ch] from the AMQP spec JSON
 #   make install    install (PREFIX=/usr/local, DESTDIR=); make deb: build/warren_*.deb (doc/install.md)
 #   make fuzz       build the libFuzzer targets (clang)
@@ -82,6 +83,7 @@ FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
 .PHONY: all run test test-slow deps codegen codegen-check unit pytest fuzz fuzz-run fuzz-long clean crash-loop power-cut
+.PHONY: cluster-shovel-1m
 all: $(PROGRAMS)
 
 deps:
@@ -141,10 +143,11 @@ bin/warren-check-store: $(call obj,rel,$(CHECK_SRC) src/store/segment.c src/stor
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-# rabbitmqctl's verbs over the HTTP API (Debian's libcurl4-openssl-dev, libjansson-dev)
+# rabbitmqctl's verbs over the HTTP API (Debian's libcurl4-openssl-dev, libjansson-dev);
+# its shovel verb speaks AMQP (rabbitmq-c, librabbitmq-dev)
 bin/warrenctl: $(call obj,rel,$(CTL_SRC))
 	@mkdir -p bin
-	$(CC) $(CFLAGS) -o $@ $^ -lcurl -ljansson $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ -lcurl -ljansson -lrabbitmq $(LDLIBS)
 
 bin/warren-roundtrip: build/rel/tools/bench/roundtrip.o
 	@mkdir -p bin
@@ -323,3 +326,10 @@ install: $(INSTALL_SBIN) $(INSTALL_BIN)
 
 deb: $(INSTALL_SBIN) $(INSTALL_BIN)
 	sh scripts/mkdeb.sh $(VERSION)
+# A 1,000,000-message persistent backlog moved from warren into a 3-node
+# RabbitMQ cluster by rabbitmq_shovel and back by `warrenctl shovel`
+# (tests/cluster/test_cluster_shovel.py; `make test` moves a few thousand).
+# Figures in doc/benchmarks.md and doc/scaling.md.  COUNT=n for another size.
+COUNT ?= 1000000
+cluster-shovel-1m: bin/warren bin/warrenctl
+	nice -n 10 $(PYTHON) tests/cluster/test_cluster_shovel.py --count $(COUNT)

@@ -123,6 +123,37 @@ void tut_target_free(struct tut_target *t)
     t->buf = NULL;
 }
 
+int tut_targets_add(struct tut_targets *ts, const char *urls, struct tut_err *err)
+{
+    char *copy = strdup(urls);
+    if (!copy)
+        return tut_fail(err, TUT_EXIT_ERROR, false, "out of memory");
+    int rc = 0;
+    char *save = NULL;
+    bool any = false;
+    for (char *u = strtok_r(copy, ",", &save); u && !rc; u = strtok_r(NULL, ",", &save)) {
+        if (ts->n == TUT_MAX_TARGETS) {
+            rc = tut_fail(err, TUT_EXIT_USAGE, false, "at most %d URLs", TUT_MAX_TARGETS);
+            break;
+        }
+        rc = tut_target_parse(&ts->t[ts->n], u, err);
+        if (!rc)
+            ts->n++;
+        any = true;
+    }
+    if (!rc && !any)
+        rc = tut_fail(err, TUT_EXIT_USAGE, false, "bad URL '%s': no URL in it", urls);
+    free(copy);
+    return rc;
+}
+
+void tut_targets_free(struct tut_targets *ts)
+{
+    for (int i = 0; i < ts->n; i++)
+        tut_target_free(&ts->t[i]);
+    ts->n = 0;
+}
+
 /* ---- replies and errors ------------------------------------------------- */
 
 static const char *status_text(int status)
@@ -330,6 +361,27 @@ int tut_connect(struct tut_conn *c, const struct tut_target *t,
     return 0;
 }
 
+int tut_connect_any(struct tut_conn *c, struct tut_targets *ts, bool start_next,
+                    const struct tut_conn_opts *o, const char *prog, struct tut_err *err)
+{
+    int first = start_next ? (ts->cur + 1) % ts->n : ts->cur;
+    int rc = 0;
+    for (int k = 0; k < ts->n; k++) {
+        int i = (first + k) % ts->n;
+        rc = tut_connect(c, &ts->t[i], o, err);
+        if (!rc) {
+            ts->cur = i;
+            return 0;
+        }
+        /* A refused login or vhost is the same everywhere in a cluster,
+         * but not necessarily across brokers: go on with the others. */
+        if (k + 1 < ts->n)
+            fprintf(stderr, "%s: %s; trying %s\n", prog, err->msg,
+                    ts->t[(i + 1) % ts->n].shown);
+    }
+    return rc;
+}
+
 void tut_drop(struct tut_conn *c)
 {
     if (c->state)
@@ -361,34 +413,42 @@ const char *tut_queue_check(const struct tut_queue *q)
         return "--dead-letter-routing-key needs --dead-letter-exchange";
     if ((q->dlx && strlen(q->dlx) > 255) || (q->dlrk && strlen(q->dlrk) > 255))
         return "an exchange name or routing key has at most 255 bytes";
+    if (q->type && strcmp(q->type, "classic") != 0 && strcmp(q->type, "quorum") != 0)
+        return "--queue-type wants classic or quorum";
+    if (q->passive && q->type)
+        return "--passive uses the queue as it is: it takes no --queue-type";
     return NULL;
 }
 
 int tut_declare_queue(struct tut_conn *c, const struct tut_queue *q, struct tut_err *err)
 {
-    amqp_table_entry_t arg[3];
-    amqp_table_t args = amqp_empty_table;
-    if (!q->passive && q->has_limit) {
-        arg[0].key = amqp_cstring_bytes("x-delivery-limit");
-        arg[0].value.kind = AMQP_FIELD_KIND_I64;
-        arg[0].value.value.i64 = q->limit;
-        args.num_entries = 1;
-        args.entries = arg;
-    }
+    amqp_table_entry_t arg[4];
+    int n = 0;
+    const char *key[3], *val[3];
     if (!q->passive && q->dlx) {
-        amqp_table_entry_t *a = &arg[args.num_entries];
-        a[0].key = amqp_cstring_bytes("x-dead-letter-exchange");
-        a[0].value.kind = AMQP_FIELD_KIND_UTF8;
-        a[0].value.value.bytes = amqp_cstring_bytes(q->dlx);
-        args.num_entries++;
+        key[n] = "x-dead-letter-exchange";
+        val[n++] = q->dlx;
         if (q->dlrk) {
-            a[1].key = amqp_cstring_bytes("x-dead-letter-routing-key");
-            a[1].value.kind = AMQP_FIELD_KIND_UTF8;
-            a[1].value.value.bytes = amqp_cstring_bytes(q->dlrk);
-            args.num_entries++;
+            key[n] = "x-dead-letter-routing-key";
+            val[n++] = q->dlrk;
         }
-        args.entries = arg;
     }
+    if (!q->passive && q->type) {
+        key[n] = "x-queue-type";
+        val[n++] = q->type;
+    }
+    for (int i = 0; i < n; i++) {
+        arg[i].key = amqp_cstring_bytes(key[i]);
+        arg[i].value.kind = AMQP_FIELD_KIND_UTF8;
+        arg[i].value.value.bytes = amqp_cstring_bytes(val[i]);
+    }
+    if (!q->passive && q->has_limit) {
+        arg[n].key = amqp_cstring_bytes("x-delivery-limit");
+        arg[n].value.kind = AMQP_FIELD_KIND_I64;
+        arg[n].value.value.i64 = q->limit;
+        n++;
+    }
+    amqp_table_t args = {n, arg};
     amqp_queue_declare(c->state, TUT_CHANNEL, amqp_cstring_bytes(q->name), q->passive,
                        /*durable*/ 1, /*exclusive*/ 0, /*auto_delete*/ 0, args);
     char what[300];

@@ -76,6 +76,23 @@ int tut_tls_option(struct tut_tls *tls, int opt, const char *arg);
 int tut_target_tls(struct tut_target *t, const struct tut_tls *tls, struct tut_err *err);
 void tut_target_free(struct tut_target *t);
 
+/* The brokers to fail over between: every --url given (each may also be a
+ * comma-separated list), tried in order.  `cur` is the one connected to
+ * last; a reconnect starts with the one after it, so a program whose node
+ * died moves on to a surviving node of the cluster rather than knocking at
+ * the dead one first. */
+#define TUT_MAX_TARGETS 16
+
+struct tut_targets {
+    struct tut_target t[TUT_MAX_TARGETS];
+    int n;
+    int cur;
+};
+
+/* Add the URL(s) in `urls` ("amqp://a,amqp://b" or one URL). */
+int tut_targets_add(struct tut_targets *ts, const char *urls, struct tut_err *err);
+void tut_targets_free(struct tut_targets *ts);
+
 struct tut_conn_opts {
     const char *name;         /* connection_name client property */
     int heartbeat;            /* seconds, 0 = off */
@@ -97,6 +114,14 @@ struct tut_conn {
  * says which of TUT_EXIT_CONNECT / _LOGIN / _LOST it was. */
 int tut_connect(struct tut_conn *c, const struct tut_target *t,
                 const struct tut_conn_opts *o, struct tut_err *err);
+
+/* Connect to the first of the targets that answers, starting with
+ * ts->cur (start_next: with the one after it), each tried once; on
+ * success ts->cur is the one connected to.  `prog` prefixes the line
+ * printed to stderr for each one that failed before another is tried.
+ * On failure, err is the last target's error. */
+int tut_connect_any(struct tut_conn *c, struct tut_targets *ts, bool start_next,
+                    const struct tut_conn_opts *o, const char *prog, struct tut_err *err);
 
 /* Close politely (channel, connection) when the connection still works,
  * then free it.  Safe to call on a closed or never-opened tut_conn. */
@@ -124,7 +149,9 @@ int tut_async_method(struct tut_conn *c, const amqp_frame_t *frame, struct tut_e
  * `passive` only checks that the queue exists and uses it as it is (with
  * whatever arguments or policies it was made with); `dlx`/`dlrk` add
  * x-dead-letter-exchange / x-dead-letter-routing-key to the declaration,
- * so a rejected task is dead-lettered even on a broker without policies.
+ * so a rejected task is dead-lettered even on a broker without policies;
+ * `type` adds x-queue-type ("quorum": a replicated queue on a RabbitMQ
+ * cluster, which warren accepts as a durable queue).
  * new_task and worker must be given the same ones, or the second
  * declaration is refused (406 PRECONDITION_FAILED). */
 struct tut_queue {
@@ -134,6 +161,7 @@ struct tut_queue {
     const char *dlrk;         /* NULL: no x-dead-letter-routing-key */
     bool has_limit;           /* x-delivery-limit `limit` (with passive: what */
     long limit;               /* the queue has, for the worker's messages) */
+    const char *type;         /* NULL: no x-queue-type; "classic" or "quorum" */
 };
 
 int tut_declare_queue(struct tut_conn *c, const struct tut_queue *q, struct tut_err *err);

@@ -15,7 +15,17 @@
  *
  * Confirm tracking: delivery tags are 1, 2, 3... in publish order.  Tags
  * not yet confirmed live in a ring of --window slots indexed by
- * tag % window, each remembering its line number for error messages.
+ * tag % window, each remembering its line number for error messages and
+ * a copy of its body.
+ *
+ * Failover.  Given several URLs (the nodes of a cluster), a connection
+ * lost mid-run is not the end: new_task connects to the next node that
+ * answers, declares the queue again, and publishes again every task not
+ * yet confirmed, in order (delivery tags start again at 1 on the new
+ * channel).  A task whose confirm was lost with the connection may so be
+ * queued twice: at-least-once, as the worker's side is; none is lost.
+ * With one URL a lost connection still ends the run (exit 7), saying how
+ * many tasks were confirmed.
  */
 #include "common.h"
 
@@ -26,17 +36,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 
 static const char usage_text[] =
-    "usage: new_task [--url URL] [--queue NAME] [WORDS...]\n"
-    "       new_task [--url URL] [--queue NAME] --file FILE|-\n"
+    "usage: new_task [--url URL]... [--queue NAME] [WORDS...]\n"
+    "       new_task [--url URL]... [--queue NAME] --file FILE|-\n"
     "\n"
     "Put a task on a durable work queue as a persistent message and wait for\n"
     "the broker's publisher confirm.  The task is WORDS joined by spaces\n"
     "(default 'Hello World!'); each '.' in it is a second of work for worker.\n"
     "\n"
-    "  --url URL            broker (default amqp://guest:guest@localhost:5672/)\n"
+    "  --url URL            broker (default amqp://guest:guest@localhost:5672/);\n"
+    "                       repeat it (or give URL,URL,...) for the nodes of a\n"
+    "                       cluster: a lost connection moves on to the next one\n"
+    "                       and the unconfirmed tasks are published again\n"
     "  --queue NAME         queue (default task_queue)\n"
+    "  --queue-type T       declare the queue with x-queue-type T: classic or\n"
+    "                       quorum (a replicated queue on a RabbitMQ cluster)\n"
     "  --passive            use the queue as it exists (passive declare); fail if\n"
     "                       it does not\n"
     "  --dead-letter-exchange X\n"
@@ -58,7 +74,7 @@ static const char usage_text[] =
     "6 a message was nacked; 7 connection lost or no confirm in time.\n";
 
 struct options {
-    const char *url;
+    struct tut_targets targets;
     struct tut_tls tls;          /* --cacert, --cert, --key (amqps://) */
     struct tut_queue queue;
     const char *file;
@@ -72,6 +88,7 @@ struct pending {
     long window;
     unsigned char *used;      /* used[tag % window]: still unconfirmed */
     long *line;               /* line[tag % window]: its line number */
+    amqp_bytes_t *body;       /* body[tag % window]: a copy of it, to publish again */
     uint64_t next_tag;        /* tag of the next publish */
     uint64_t low;             /* every tag below this is confirmed */
     long outstanding;
@@ -85,24 +102,35 @@ static int pending_init(struct pending *p, long window)
     p->window = window;
     p->used = calloc((size_t)window, 1);
     p->line = calloc((size_t)window, sizeof *p->line);
+    p->body = calloc((size_t)window, sizeof *p->body);
     p->next_tag = 1;
     p->low = 1;
-    return p->used && p->line ? 0 : -1;
+    return p->used && p->line && p->body ? 0 : -1;
 }
 
 static void pending_free(struct pending *p)
 {
+    for (long i = 0; p->body && i < p->window; i++)
+        free(p->body[i].bytes);
     free(p->used);
     free(p->line);
+    free(p->body);
 }
 
-static void pending_add(struct pending *p, long line)
+static int pending_add(struct pending *p, long line, const char *body, size_t len)
 {
     size_t i = (size_t)(p->next_tag % (uint64_t)p->window);
+    free(p->body[i].bytes);
+    p->body[i].bytes = malloc(len ? len : 1);
+    if (!p->body[i].bytes)
+        return -1;
+    memcpy(p->body[i].bytes, body, len);
+    p->body[i].len = len;
     p->used[i] = 1;
     p->line[i] = line;
     p->next_tag++;
     p->outstanding++;
+    return 0;
 }
 
 static void settle_one(struct pending *p, uint64_t tag, bool nack)
@@ -113,6 +141,8 @@ static void settle_one(struct pending *p, uint64_t tag, bool nack)
     if (!p->used[i])
         return;
     p->used[i] = 0;
+    free(p->body[i].bytes);
+    p->body[i] = amqp_empty_bytes;
     p->outstanding--;
     if (nack) {
         if (p->nacked++ == 0)
@@ -179,14 +209,13 @@ static int await_confirms(struct tut_conn *c, struct pending *p, long limit, dou
     return 0;
 }
 
-static int publish(struct tut_conn *c, const struct options *o, const char *body, size_t len,
-                   struct tut_err *err)
+static int publish_bytes(struct tut_conn *c, const struct options *o, amqp_bytes_t b,
+                         struct tut_err *err)
 {
     amqp_basic_properties_t props;
     memset(&props, 0, sizeof props);
     props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
     props.delivery_mode = 2;   /* persistent */
-    amqp_bytes_t b = {len, (void *)body};
     int st = amqp_basic_publish(c->state, TUT_CHANNEL, amqp_empty_bytes,
                                 amqp_cstring_bytes(o->queue.name), 0, 0, &props, b);
     if (st != AMQP_STATUS_OK) {
@@ -196,8 +225,108 @@ static int publish(struct tut_conn *c, const struct options *o, const char *body
     return 0;
 }
 
+/* Connect to a broker of the list, declare the queue, select confirms. */
+static int prepare(struct tut_conn *c, const struct options *o, struct tut_targets *ts,
+                   bool start_next, struct tut_err *err)
+{
+    struct tut_conn_opts co = {.name = "new_task", .heartbeat = (int)o->heartbeat,
+                               .connect_timeout = 10};
+    int rc = tut_connect_any(c, ts, start_next, &co, "new_task", err);
+    if (!rc)
+        rc = tut_declare_queue(c, &o->queue, err);
+    if (!rc) {
+        amqp_confirm_select(c->state, TUT_CHANNEL);
+        rc = tut_check_reply(c, amqp_get_rpc_reply(c->state), "confirm.select", err);
+    }
+    return rc;
+}
+
+#define FAILOVER_ROUNDS 6
+
+/* After `err` (a lost connection), move to another broker of the list and
+ * publish the unconfirmed tasks of p there again, in order, under new
+ * delivery tags.  Returns 0 when all of them are out again, else the
+ * error (err) to end with: no list to fail over in, or no broker of it
+ * answered in FAILOVER_ROUNDS rounds (0.5 s, 1 s, 2 s... apart). */
+static int failover(struct tut_conn *c, const struct options *o, struct tut_targets *ts,
+                    struct pending *p, struct tut_err *err)
+{
+    if (ts->n < 2 || !err->retry)
+        return err->exit;
+    double delay = 0.5;
+    for (int round = 0; round < FAILOVER_ROUNDS; round++) {
+        fprintf(stderr, "new_task: %s; failing over (%ld unconfirmed task(s) to publish again)\n",
+                err->msg, p->outstanding);
+        if (c->conn_ok)
+            tut_close(c);
+        else
+            tut_drop(c);
+        if (round > 0) {
+            struct timespec ts_wait = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)};
+            nanosleep(&ts_wait, NULL);
+            delay *= 2;
+        }
+        if (prepare(c, o, ts, round == 0, err)) {
+            if (!err->retry)
+                return err->exit;
+            continue;
+        }
+        /* Take the unconfirmed ones out of the ring, oldest first, and
+         * publish them again as tags 1, 2, ... of the new channel. */
+        struct pending old = *p;
+        struct pending fresh;
+        if (pending_init(&fresh, p->window))
+            return tut_fail(err, TUT_EXIT_ERROR, false, "out of memory");
+        int rc = 0;
+        for (uint64_t t = old.low; t < old.next_tag && !rc; t++) {
+            size_t i = (size_t)(t % (uint64_t)old.window);
+            if (!old.used[i])
+                continue;
+            rc = publish_bytes(c, o, old.body[i], err);
+            if (!rc && pending_add(&fresh, old.line[i], old.body[i].bytes, old.body[i].len))
+                rc = tut_fail(err, TUT_EXIT_ERROR, false, "out of memory");
+        }
+        fresh.nacked = old.nacked;
+        fresh.first_nacked_line = old.first_nacked_line;
+        if (rc) {
+            pending_free(&fresh);   /* old still holds them all */
+            if (!err->retry)
+                return err->exit;
+            continue;
+        }
+        pending_free(&old);
+        *p = fresh;
+        fprintf(stderr, "new_task: failed over to %s\n", ts->t[ts->cur].shown);
+        return 0;
+    }
+    return err->exit;
+}
+
+/* Publish a task already added to p as its newest; after a failure,
+ * fail over (which publishes it again with the other unconfirmed ones). */
+static int publish_newest(struct tut_conn *c, const struct options *o, struct tut_targets *ts,
+                          struct pending *p, struct tut_err *err)
+{
+    size_t i = (size_t)((p->next_tag - 1) % (uint64_t)p->window);
+    int rc = publish_bytes(c, o, p->body[i], err);
+    return rc ? failover(c, o, ts, p, err) : 0;
+}
+
+/* Wait until at most `limit` tasks are unconfirmed, failing over as often
+ * as a connection is lost meanwhile. */
+static int settle(struct tut_conn *c, const struct options *o, struct tut_targets *ts,
+                  struct pending *p, long limit, double timeout, struct tut_err *err)
+{
+    int rc;
+    while ((rc = await_confirms(c, p, limit, timeout, err)) &&
+           !(rc = failover(c, o, ts, p, err)))
+        ;
+    return rc;
+}
+
 /* One task per non-empty line ("\n" or "\r\n" ended) of `in`. */
-static int send_lines(struct tut_conn *c, const struct options *o, FILE *in, struct tut_err *err)
+static int send_lines(struct tut_conn *c, const struct options *o, struct tut_targets *ts,
+                      FILE *in, struct tut_err *err)
 {
     struct pending p;
     if (pending_init(&p, o->window))
@@ -216,22 +345,25 @@ static int send_lines(struct tut_conn *c, const struct options *o, FILE *in, str
         if (n == 0)
             continue;
         if (span(&p) >= (uint64_t)p.window &&
-            (rc = await_confirms(c, &p, p.window - 1, o->confirm_timeout, err)))
+            (rc = settle(c, o, ts, &p, p.window - 1, o->confirm_timeout, err)))
             break;
-        if ((rc = publish(c, o, line, (size_t)n, err)))
+        if (pending_add(&p, lineno, line, (size_t)n)) {
+            rc = tut_fail(err, TUT_EXIT_ERROR, false, "out of memory");
             break;
-        pending_add(&p, lineno);
+        }
         sent++;
+        if ((rc = publish_newest(c, o, ts, &p, err)))
+            break;
         /* Take the confirms already here now and then, so they do not
          * pile up in the socket while we write. */
-        if (sent % 256 == 0 && (rc = await_confirms(c, &p, 0, 0, err)))
+        if (sent % 256 == 0 && (rc = settle(c, o, ts, &p, 0, 0, err)))
             break;
     }
     if (!rc && ferror(in))
         rc = tut_fail(err, TUT_EXIT_ERROR, false, "cannot read %s: %s",
                       strcmp(o->file, "-") == 0 ? "stdin" : o->file, strerror(errno));
     if (!rc)
-        rc = await_confirms(c, &p, 0, o->confirm_timeout, err);
+        rc = settle(c, o, ts, &p, 0, o->confirm_timeout, err);
     if (rc && sent > 0)
         fprintf(stderr, "new_task: %ld of %ld task(s) were confirmed before the error; "
                         "the rest may or may not be queued\n",
@@ -249,17 +381,17 @@ static int send_lines(struct tut_conn *c, const struct options *o, FILE *in, str
     return rc;
 }
 
-static int send_words(struct tut_conn *c, const struct options *o, const char *message,
-                      struct tut_err *err)
+static int send_words(struct tut_conn *c, const struct options *o, struct tut_targets *ts,
+                      const char *message, struct tut_err *err)
 {
     struct pending p;
-    if (pending_init(&p, 1))
+    if (pending_init(&p, 1) || pending_add(&p, 0, message, strlen(message))) {
+        pending_free(&p);
         return tut_fail(err, TUT_EXIT_ERROR, false, "out of memory");
-    int rc = publish(c, o, message, strlen(message), err);
-    if (!rc) {
-        pending_add(&p, 0);
-        rc = await_confirms(c, &p, 0, o->confirm_timeout, err);
     }
+    int rc = publish_newest(c, o, ts, &p, err);
+    if (!rc)
+        rc = settle(c, o, ts, &p, 0, o->confirm_timeout, err);
     if (!rc && p.nacked)
         rc = tut_fail(err, TUT_EXIT_NACKED, false,
                       "the broker refused (nacked) the message; it is not queued");
@@ -301,7 +433,6 @@ static int usage_error(const char *fmt, const char *arg)
 int main(int argc, char **argv)
 {
     struct options o = {
-        .url = "amqp://guest:guest@localhost:5672/",
         .queue = {.name = "task_queue"},
         .window = 1000,
         .confirm_timeout = 30,
@@ -311,6 +442,7 @@ int main(int argc, char **argv)
         {"url", required_argument, NULL, 'u'},
         {"queue", required_argument, NULL, 'q'},
         {"passive", no_argument, NULL, 'P'},
+        {"queue-type", required_argument, NULL, 'T'},
         {"dead-letter-exchange", required_argument, NULL, 'x'},
         {"dead-letter-routing-key", required_argument, NULL, 'k'},
         {"delivery-limit", required_argument, NULL, 'l'},
@@ -322,11 +454,16 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    struct tut_err err = {0};
     int opt;
     /* '+': stop at the first word, so a task may contain "-x". */
     while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'u': o.url = optarg; break;
+        case 'u':
+            if (tut_targets_add(&o.targets, optarg, &err))
+                return usage_error("%s", err.msg);
+            break;
+        case 'T': o.queue.type = optarg; break;
         case 'q': o.queue.name = optarg; break;
         case 'P': o.queue.passive = true; break;
         case 'x': o.queue.dlx = optarg; break;
@@ -366,12 +503,14 @@ int main(int argc, char **argv)
     if (bad)
         return usage_error("%s", bad);
 
-    struct tut_err err = {0};
-    struct tut_target target;
-    if (tut_target_parse(&target, o.url, &err) || tut_target_tls(&target, &o.tls, &err)) {
-        fprintf(stderr, "new_task: %s\n", err.msg);
-        return err.exit;
-    }
+    if (o.targets.n == 0 && tut_targets_add(&o.targets, "amqp://guest:guest@localhost:5672/", &err))
+        return usage_error("%s", err.msg);
+    for (int i = 0; i < o.targets.n; i++)
+        if (tut_target_tls(&o.targets.t[i], &o.tls, &err)) {
+            fprintf(stderr, "new_task: %s\n", err.msg);
+            tut_targets_free(&o.targets);
+            return err.exit;
+        }
 
     FILE *in = NULL;
     char *message = NULL;
@@ -379,27 +518,20 @@ int main(int argc, char **argv)
         in = strcmp(o.file, "-") == 0 ? stdin : fopen(o.file, "r");
         if (!in) {
             fprintf(stderr, "new_task: cannot open %s: %s\n", o.file, strerror(errno));
-            tut_target_free(&target);
+            tut_targets_free(&o.targets);
             return TUT_EXIT_ERROR;
         }
     } else if (!(message = join_words(argc - optind, argv + optind))) {
         fprintf(stderr, "new_task: out of memory\n");
-        tut_target_free(&target);
+        tut_targets_free(&o.targets);
         return TUT_EXIT_ERROR;
     }
 
     struct tut_conn c;
-    struct tut_conn_opts co = {.name = "new_task", .heartbeat = (int)o.heartbeat,
-                               .connect_timeout = 10};
-    int rc = tut_connect(&c, &target, &co, &err);
+    int rc = prepare(&c, &o, &o.targets, false, &err);
     if (!rc)
-        rc = tut_declare_queue(&c, &o.queue, &err);
-    if (!rc) {
-        amqp_confirm_select(c.state, TUT_CHANNEL);
-        rc = tut_check_reply(&c, amqp_get_rpc_reply(c.state), "confirm.select", &err);
-    }
-    if (!rc)
-        rc = in ? send_lines(&c, &o, in, &err) : send_words(&c, &o, message, &err);
+        rc = in ? send_lines(&c, &o, &o.targets, in, &err)
+                : send_words(&c, &o, &o.targets, message, &err);
     if (rc)
         fprintf(stderr, "new_task: %s\n", err.msg);
     tut_close(&c);
@@ -407,6 +539,6 @@ int main(int argc, char **argv)
     if (in && in != stdin)
         fclose(in);
     free(message);
-    tut_target_free(&target);
+    tut_targets_free(&o.targets);
     return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * worker.c - the work-queue tutorial's consumer, in C on rabbitmq-c.
  *
- *   worker [--url URL] [--queue NAME] [--prefetch N] [--exec CMD ...]
+ *   worker [--url URL]... [--queue NAME] [--queue-type quorum] [--prefetch N] [--exec CMD ...]
  *
  * Does what the Python tutorial's worker.py does, with the same output:
  * declare the durable queue, basic.qos prefetch 1, consume with manual
@@ -25,7 +25,9 @@
  * requeues the task and it is done again (at-least-once).  After a lost
  * connection the worker reconnects with exponential backoff, declares the
  * queue again and consumes again; the delivery tags of the old connection
- * are never used on the new one.  Before it acks, the worker looks at the
+ * are never used on the new one.  Given several URLs (the nodes of a
+ * cluster), it reconnects to the next one that answers, starting after the
+ * one it lost.  Before it acks, the worker looks at the
  * socket (tut_peer_closed): if the broker closed the connection while the
  * task ran, the ack could not arrive, and the worker says so.
  *
@@ -54,13 +56,17 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-    "usage: worker [--url URL] [--queue NAME] [--prefetch N] [options]\n"
+    "usage: worker [--url URL]... [--queue NAME] [--prefetch N] [options]\n"
     "\n"
     "Take tasks from a durable work queue one at a time and ack each when done.\n"
     "By default a task is the tutorial's fake work: one second per '.' in it.\n"
     "\n"
-    "  --url URL            broker (default amqp://guest:guest@localhost:5672/)\n"
+    "  --url URL            broker (default amqp://guest:guest@localhost:5672/);\n"
+    "                       repeat it (or give URL,URL,...) for the nodes of a\n"
+    "                       cluster: a lost connection moves on to the next one\n"
     "  --queue NAME         queue (default task_queue)\n"
+    "  --queue-type T       declare the queue with x-queue-type T: classic or\n"
+    "                       quorum (a replicated queue on a RabbitMQ cluster)\n"
     "  --passive            use the queue as it exists (passive declare), with\n"
     "                       whatever arguments it was declared with\n"
     "  --dead-letter-exchange X\n"
@@ -99,7 +105,7 @@ static const char usage_text[] =
 enum failure_action { FAIL_REJECT, FAIL_REQUEUE };
 
 struct options {
-    const char *url;
+    struct tut_targets targets;
     struct tut_tls tls;          /* --cacert, --cert, --key (amqps://) */
     struct tut_queue queue;
     long prefetch;
@@ -442,12 +448,12 @@ static int step(struct tut_conn *c, const struct options *o, struct tut_err *err
 }
 
 /* Connect, declare the queue, set the prefetch, start consuming. */
-static int setup(struct tut_conn *c, const struct tut_target *t, const struct options *o,
-                 struct tut_err *err)
+static int setup(struct tut_conn *c, struct tut_targets *ts, bool start_next,
+                 const struct options *o, struct tut_err *err)
 {
     struct tut_conn_opts co = {.name = "worker", .heartbeat = (int)o->heartbeat,
                                .connect_timeout = 10};
-    int rc = tut_connect(c, t, &co, err);
+    int rc = tut_connect_any(c, ts, start_next, &co, "worker", err);
     if (rc)
         return rc;
     rc = tut_declare_queue(c, &o->queue, err);
@@ -469,16 +475,16 @@ static int setup(struct tut_conn *c, const struct tut_target *t, const struct op
 /* Reconnect with exponential backoff (with jitter, so a crowd of workers
  * does not knock in step).  Returns 0 when consuming again, -1 when a
  * signal asked us to stop meanwhile, or an error that retrying cannot fix. */
-static int reconnect(struct tut_conn *c, const struct tut_target *t, const struct options *o,
+static int reconnect(struct tut_conn *c, struct tut_targets *ts, const struct options *o,
                      struct tut_err *err)
 {
     double delay = 0.1;
     for (;;) {
         if (g_signals)
             return -1;
-        int rc = setup(c, t, o, err);
+        int rc = setup(c, ts, true, o, err);
         if (!rc) {
-            fprintf(stderr, "worker: reconnected to %s\n", t->shown);
+            fprintf(stderr, "worker: reconnected to %s\n", ts->t[ts->cur].shown);
             return 0;
         }
         if (!err->retry)
@@ -505,6 +511,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"url", required_argument, NULL, 'u'},
         {"queue", required_argument, NULL, 'q'},
         {"passive", no_argument, NULL, 'P'},
+        {"queue-type", required_argument, NULL, 'T'},
         {"dead-letter-exchange", required_argument, NULL, 'x'},
         {"dead-letter-routing-key", required_argument, NULL, 'k'},
         {"prefetch", required_argument, NULL, 'p'},
@@ -525,7 +532,13 @@ static int parse_options(int argc, char **argv, struct options *o)
     int opt;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'u': o->url = optarg; break;
+        case 'u': {
+            struct tut_err err;
+            if (tut_targets_add(&o->targets, optarg, &err))
+                return usage_error("%s", err.msg);
+            break;
+        }
+        case 'T': o->queue.type = optarg; break;
         case 'q': o->queue.name = optarg; break;
         case 'P': o->queue.passive = true; break;
         case 'x': o->queue.dlx = optarg; break;
@@ -590,13 +603,17 @@ static int parse_options(int argc, char **argv, struct options *o)
     const char *bad = tut_queue_check(&o->queue);
     if (bad)
         return usage_error("%s", bad);
+    if (o->targets.n == 0) {
+        struct tut_err err;
+        if (tut_targets_add(&o->targets, "amqp://guest:guest@localhost:5672/", &err))
+            return usage_error("%s", err.msg);
+    }
     return 0;
 }
 
 int main(int argc, char **argv)
 {
     struct options o = {
-        .url = "amqp://guest:guest@localhost:5672/",
         .queue = {.name = "task_queue"},
         .prefetch = 1,
         .dot_seconds = 1,
@@ -606,24 +623,27 @@ int main(int argc, char **argv)
         .reconnect_max = 5,
     };
     int rc = parse_options(argc, argv, &o);
-    if (rc)
+    if (rc) {
+        tut_targets_free(&o.targets);
         return rc < 0 ? TUT_EXIT_OK : rc;
+    }
 
     struct tut_err err = {0};
-    struct tut_target target;
-    if (tut_target_parse(&target, o.url, &err) || tut_target_tls(&target, &o.tls, &err)) {
-        fprintf(stderr, "worker: %s\n", err.msg);
-        return err.exit;
-    }
+    for (int i = 0; i < o.targets.n; i++)
+        if (tut_target_tls(&o.targets.t[i], &o.tls, &err)) {
+            fprintf(stderr, "worker: %s\n", err.msg);
+            tut_targets_free(&o.targets);
+            return err.exit;
+        }
     install_signals();
     srand((unsigned)getpid());
 
     /* At start-up every failure is final: a wrong URL or password should
      * be reported, not retried forever. */
     struct tut_conn c;
-    if ((rc = setup(&c, &target, &o, &err))) {
+    if ((rc = setup(&c, &o.targets, false, &o, &err))) {
         fprintf(stderr, "worker: %s\n", err.msg);
-        tut_target_free(&target);
+        tut_targets_free(&o.targets);
         return rc;
     }
     puts(" [*] Waiting for messages. To exit press CTRL+C");
@@ -632,7 +652,7 @@ int main(int argc, char **argv)
     rc = 0;
     while (!g_signals) {
         if (!c.state) {
-            rc = reconnect(&c, &target, &o, &err);
+            rc = reconnect(&c, &o.targets, &o, &err);
             if (rc < 0) {
                 rc = 0;   /* stopped while disconnected */
                 break;
@@ -662,6 +682,6 @@ int main(int argc, char **argv)
         }
     }
     tut_close(&c);
-    tut_target_free(&target);
+    tut_targets_free(&o.targets);
     return rc;
 }

@@ -120,4 +120,10 @@ json_t *ctl_lookup(json_t *obj, const char *path);
 /* Reads a whole file ("-": stdin); ends the program on failure. */
 char *ctl_read_file(const char *path, size_t *len);
 
+/* shovel.c: move COUNT messages (0: the backlog at start) from SRC_QUEUE at
+ * the AMQP URL SRC_URL to DST_QUEUE at DST_URL, at least once, with WINDOW
+ * unconfirmed at most; ends the program on failure. */
+void shovel_run(const char *src_url, const char *src_queue, const char *dst_url,
+                const char *dst_queue, long count, long window);
+
 #endif

@@ -27,6 +27,7 @@ typedef struct args {
     bool count_set;
     const char *to;  /* redrive --to */
     long rate;       /* redrive --rate */
+    long window;
     const char *description, *tags;
     bool global;     /* list_vhost_limits, list_user_limits: every vhost / user */
     const char *limits_user;    /* list_user_limits --user */
@@ -799,6 +800,13 @@ static void run_redrive(const verb *v, args *a)
 
 static void run_help(const verb *v, args *a);
 
+static void run_shovel(const verb *v, args *a)
+{
+    (void)v;
+    shovel_run(a->argv[0], a->argv[1], a->argv[2], a->argv[3], a->count_set ? a->count : 0,
+               a->window);
+}
+
 static const verb verbs[] = {
     {"status", "status", "Shows the broker's version, node, memory, disk, listeners and totals.", 0, 0, run_status,
      NULL},
@@ -877,6 +885,10 @@ static const verb verbs[] = {
      "Moves a queue's messages (a dead-letter queue's) back to the queue each came from (its x-death), or to "
      "--to QUEUE; at most N a second, N messages (warren only).",
      1, 1, run_redrive, NULL},
+    {"shovel", "shovel SRC_URL SRC_QUEUE DST_URL DST_QUEUE [--count N] [--window N]",
+     "Moves a queue's messages to another broker over AMQP (amqp://user:pass@host:port/vhost URLs), acking each "
+     "at the source only once the destination confirmed it: the backlog at start, or N messages.", 4, 4,
+     run_shovel, NULL},
     {"help", "help [VERB]", "Lists the verbs, or shows one verb's usage.", 0, 1, run_help, NULL},
 };
 
@@ -947,6 +959,7 @@ enum {
     OPT_LIMITS_USER,
     OPT_TO,
     OPT_RATE,
+    OPT_WINDOW,
 };
 
 int main(int argc, char **argv)
@@ -976,10 +989,11 @@ int main(int argc, char **argv)
         {"user", required_argument, NULL, OPT_LIMITS_USER},
         {"to", required_argument, NULL, OPT_TO},
         {"rate", required_argument, NULL, OPT_RATE},
+        {"window", required_argument, NULL, OPT_WINDOW},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    args a = {.vhost = "/", .count = 10};
+    args a = {.vhost = "/", .count = 10, .window = 1000};
     ctl.timeout = 60;
     bool help = false;
 
@@ -998,7 +1012,7 @@ int main(int argc, char **argv)
         static const char *const with_value[] = {"--url", "-u", "--username", "--password", "--config",
                                                  "--formatter", "-t", "--timeout", "-p", "--vhost", "--count",
                                                  "--description", "--tags", "--cacert", "--cert", "--key", "--user",
-                                                 "--to", "--rate", NULL};
+                                                 "--to", "--rate", "--window", NULL};
         for (const char *const *w = with_value; *w; w++)
             if (!strcmp(argv[i], *w)) {
                 i++;
@@ -1065,6 +1079,13 @@ int main(int argc, char **argv)
             a.rate = strtol(optarg, &end, 10);
             if (*end || a.rate <= 0 || a.rate > 1000000)
                 usage_fail(NULL, "bad --rate '%s' (messages a second, 1 to 1000000)", optarg);
+            break;
+        }
+        case OPT_WINDOW: {
+            char *end;
+            a.window = strtol(optarg, &end, 10);
+            if (*end || a.window <= 0 || a.window > 65535)
+                usage_fail(NULL, "bad --window '%s' (1 to 65535)", optarg);
             break;
         }
         case OPT_DESCRIPTION: a.description = optarg; break;
