@@ -61,8 +61,16 @@
 #define CLOSE_NORMAL_TIMEOUT_S 3
 #define CLOSE_MAX_TIMEOUT_S 30
 
+/* How long one connection's input may hold the loop per turn: a client
+ * that pipelines thousands of cheap frames (channel.open floods) leaves
+ * the rest in its `in` buffer, is not read meanwhile, and goes on in the
+ * next turn, after everyone else has been served (doc/limits.md). */
+#define INPUT_BUDGET_NS 1000000
+
 static void on_io(ev_loop *loop, ev_io *io, uint32_t events);
 static void on_timer(ev_loop *loop, ev_timer *t);
+static void defer_input(conn *c);
+static void forget_backlog(conn *c);
 
 void conn_accept(broker *b, int fd, const struct sockaddr *sa, socklen_t salen)
 {
@@ -222,7 +230,7 @@ static void update_events(conn *c)
     uint32_t ev = 0;
     if (c->state == CONN_DEAD)
         return;
-    if (!c->read_paused && !held(c))
+    if (!c->read_paused && !held(c) && !c->input_backlog)
         ev |= EPOLLIN;
     if (c->out.bytes > 0)
         ev |= EPOLLOUT;
@@ -357,6 +365,7 @@ void conn_free(conn *c)
     b->nconns--;
     b->conns_closed++;
     conn_limits_release(c);
+    forget_backlog(c);
     ev_timer_stop(b->loop, &c->timer);
     if (c->io.fd >= 0)
         close(c->io.fd);
@@ -995,6 +1004,8 @@ static void frame_error(conn *c, long rc, const uint8_t *p)
 static long process(conn *c, const uint8_t *p, size_t n)
 {
     size_t used = 0;
+    uint64_t t0 = ev_clock_ns();
+    unsigned frames = 0;
 
     if (c->state == CONN_HEADER) {
         size_t k = n < AMQP_PROTOCOL_HEADER_SIZE ? n : AMQP_PROTOCOL_HEADER_SIZE;
@@ -1019,6 +1030,10 @@ static long process(conn *c, const uint8_t *p, size_t n)
         used += (size_t)rc;
         if (c->read_paused || held(c))
             break;
+        if (++frames % 64 == 0 && used < n && ev_clock_ns() - t0 > INPUT_BUDGET_NS) {
+            c->input_backlog = true;
+            break;
+        }
     }
     return (long)used;
 bad_header:
@@ -1074,7 +1089,9 @@ static void conn_read(conn *c)
         return;
     }
     keep_rest(c, have, (size_t)used);
-    if (held(c))
+    if (c->input_backlog)
+        defer_input(c);
+    else if (held(c))
         update_events(c);
 }
 
@@ -1115,8 +1132,58 @@ static void conn_resume(conn *c)
             return;
         }
         keep_rest(c, have, (size_t)used);
+        if (c->input_backlog && c->state != CONN_DEAD)
+            defer_input(c);
     }
     update_events(c);
+}
+
+/* Connections with input left over from their budget, resumed by a 0 ms
+ * timer: after this turn's other events, before the next epoll_wait. */
+static conn *backlog;
+static ev_timer backlog_timer;
+
+static void on_backlog(ev_loop *loop, ev_timer *t)
+{
+    conn *c = backlog;
+    (void)t;
+    (void)loop;
+    backlog = NULL;
+    while (c) {
+        conn *next = c->backlog_next;
+        c->backlog_next = NULL;
+        c->input_backlog = false;
+        conn_resume(c);
+        c = next;
+    }
+}
+
+static void defer_input(conn *c)
+{
+    conn **pp;
+
+    for (pp = &backlog; *pp; pp = &(*pp)->backlog_next)
+        if (*pp == c)
+            break;
+    if (!*pp)
+        *pp = c;
+    log_debug("%s: input budget used; the rest waits for the next turn", c->peer);
+    update_events(c);
+    if (!backlog_timer.cb)
+        ev_timer_init(&backlog_timer, on_backlog);
+    if (!ev_timer_active(&backlog_timer))
+        ev_timer_start(c->b->loop, &backlog_timer, 0);
+}
+
+/* c is freed: off the backlog. */
+static void forget_backlog(conn *c)
+{
+    conn **pp;
+    for (pp = &backlog; *pp; pp = &(*pp)->backlog_next)
+        if (*pp == c) {
+            *pp = c->backlog_next;
+            break;
+        }
 }
 
 static void on_io(ev_loop *loop, ev_io *io, uint32_t events)

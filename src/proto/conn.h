@@ -77,6 +77,8 @@ struct conn {
     uint8_t addr_len;
     bool unauth_counted, open_counted;
     uint64_t accepted;          /* loop ms: the handshake's deadline counts from here */
+    bool input_backlog;         /* used its input budget: the rest of `in` waits for the next turn */
+    conn *backlog_next;
 };
 
 enum {
