@@ -93,12 +93,6 @@ static size_t addr_key(const struct sockaddr *sa, uint8_t key[16])
     return 0;
 }
 
-static size_t addr_len(const conn *c)
-{
-    /* the key's length is kept nowhere else: 4 or 16 by the family */
-    return c->addr_len;
-}
-
 static bool refuse(conn *c, const char *why, uint32_t limit)
 {
     conn_limits *l = c->b->limits;
@@ -248,7 +242,7 @@ void conn_limits_release(conn *c)
     conn_limits_unopen(c, c->vh);
     if (c->addr_use) {
         c->addr_use->conns--;
-        use_drop(&l->addrs, c->addr_use, addr_len(c));
+        use_drop(&l->addrs, c->addr_use, c->addr_len);
         c->addr_use = NULL;
     }
 }
