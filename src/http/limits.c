@@ -75,7 +75,8 @@ static void erlang_term(json_t *v, char *out, size_t n)
 }
 
 /* A limit's value from a body's "value" (or an import's map): 0, or -1
- * with RabbitMQ's 400.  prefix: "Validation failed\n\n" for a vhost's. */
+ * with RabbitMQ's 400 (a vhost's starts "Validation failed\n\n", a user's
+ * does not, as in RabbitMQ). */
 static int limit_value(http_reply *r, const char *name, json_t *v, bool of_vhost, int64_t *out)
 {
     char term[300];

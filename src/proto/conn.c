@@ -63,9 +63,21 @@
 #define CLOSE_NORMAL_TIMEOUT_S 3
 #define CLOSE_MAX_TIMEOUT_S 30
 
+/* How long one connection's input may hold the loop per turn: a client
+ * that pipelines thousands of cheap frames (channel.open floods) leaves
+ * the rest in its `in` buffer, is not read meanwhile, and goes on in the
+ * next turn, after everyone else has been served (doc/limits.md). */
+#define INPUT_BUDGET_NS 1000000
+/* How often a connection slowed for opening channels too fast is looked
+ * at again (proto/limits.h, LIMITS_CHANNEL_OPEN_RATE). */
+#define THROTTLE_MS 10
+
 static void on_io(ev_loop *loop, ev_io *io, uint32_t events);
 static void on_timer(ev_loop *loop, ev_timer *t);
 static void on_tls_again(ev_loop *loop, ev_timer *t);
+static void defer_input(conn *c);
+static void throttle_input(conn *c);
+static void forget_backlog(conn *c);
 
 static void accept_conn(broker *b, tls_server *ts, int fd, const struct sockaddr *sa, socklen_t salen)
 {
@@ -261,7 +273,7 @@ static void update_events(conn *c)
     uint32_t ev = 0;
     if (c->state == CONN_DEAD)
         return;
-    if (!c->read_paused && !held(c))
+    if (!c->read_paused && !held(c) && !c->input_backlog && !c->throttled)
         ev |= EPOLLIN;
     if (c->out.bytes > 0)
         ev |= EPOLLOUT;
@@ -407,6 +419,7 @@ void conn_free(conn *c)
     b->nconns--;
     b->conns_closed++;
     conn_limits_release(c);
+    forget_backlog(c);
     ev_timer_stop(b->loop, &c->timer);
     ev_timer_stop(b->loop, &c->tls_again);
     tls_conn_free(c->tls);
@@ -683,7 +696,7 @@ static int on_open(conn *c, const amqp_connection_open *m, amqp_error *err)
     if (conn_limits_open(c, vh, err) < 0)
         return -1;
     if (auth_vhost_access(&c->b->auth, c->user, vh->name, err) < 0) {
-        conn_limits_release(c);
+        conn_limits_unopen(c, vh);
         return -1;
     }
     c->vh = vh;
@@ -905,6 +918,10 @@ static int frame_on_channel(conn *c, const amqp_frame *f, amqp_error *err, chann
             return amqp_fail(err, AMQP_FRAME_ERROR, "cannot decode channel.open: %s", amqp_strerror(rc));
         if (conn_limits_channel(c, err) < 0)
             return -1;
+        if (!conn_limits_channel_token(c)) {
+            c->throttled = true; /* this frame waits (process() leaves it unread) */
+            return 0;
+        }
         return open_channel(c, f->channel, err);
     }
     err->method = id;
@@ -1048,6 +1065,8 @@ static void frame_error(conn *c, long rc, const uint8_t *p)
 static long process(conn *c, const uint8_t *p, size_t n)
 {
     size_t used = 0;
+    uint64_t t0 = ev_clock_ns();
+    unsigned frames = 0;
 
     if (c->state == CONN_HEADER) {
         size_t k = n < AMQP_PROTOCOL_HEADER_SIZE ? n : AMQP_PROTOCOL_HEADER_SIZE;
@@ -1069,9 +1088,15 @@ static long process(conn *c, const uint8_t *p, size_t n)
         }
         if (conn_frame(c, &f) < 0)
             return -1;
+        if (c->throttled)
+            break;
         used += (size_t)rc;
         if (c->read_paused || held(c))
             break;
+        if (++frames % 64 == 0 && used < n && ev_clock_ns() - t0 > INPUT_BUDGET_NS) {
+            c->input_backlog = true;
+            break;
+        }
     }
     return (long)used;
 bad_header:
@@ -1136,7 +1161,11 @@ static void conn_read(conn *c)
         return;
     }
     keep_rest(c, have, (size_t)used);
-    if (held(c) || c->tls)
+    if (c->throttled)
+        throttle_input(c);
+    else if (c->input_backlog)
+        defer_input(c);
+    else if (held(c) || c->tls)
         update_events(c);
 }
 
@@ -1177,8 +1206,88 @@ static void conn_resume(conn *c)
             return;
         }
         keep_rest(c, have, (size_t)used);
+        if (c->throttled && c->state != CONN_DEAD)
+            throttle_input(c);
+        else if (c->input_backlog && c->state != CONN_DEAD)
+            defer_input(c);
     }
     update_events(c);
+}
+
+/* Connections with input left over from their budget, resumed by a 0 ms
+ * timer: after this turn's other events, before the next epoll_wait. */
+static conn *backlog;
+static ev_timer backlog_timer;
+
+static void on_backlog(ev_loop *loop, ev_timer *t)
+{
+    conn *c = backlog, *wait = NULL, **tail = &wait;
+    (void)t;
+    backlog = NULL;
+    while (c) {
+        conn *next = c->backlog_next;
+        c->backlog_next = NULL;
+        if (c->throttled && ev_now(loop) < c->chan_tokens_at + THROTTLE_MS) {
+            *tail = c; /* not yet */
+            tail = &c->backlog_next;
+        } else {
+            c->input_backlog = false;
+            c->throttled = false;
+            conn_resume(c);
+        }
+        c = next;
+    }
+    if (wait) {
+        *tail = backlog;
+        backlog = wait;
+    }
+    if (backlog && !ev_timer_active(&backlog_timer)) {
+        bool now = false;
+        for (c = backlog; c && !now; c = c->backlog_next)
+            now = !c->throttled;
+        ev_timer_start(loop, &backlog_timer, now ? 0 : THROTTLE_MS);
+    }
+}
+
+static void add_backlog(conn *c, uint64_t ms)
+{
+    conn **pp;
+
+    for (pp = &backlog; *pp; pp = &(*pp)->backlog_next)
+        if (*pp == c)
+            break;
+    if (!*pp)
+        *pp = c;
+    update_events(c);
+    if (!backlog_timer.cb)
+        ev_timer_init(&backlog_timer, on_backlog);
+    if (!ev_timer_active(&backlog_timer) || (ms == 0 && backlog_timer.when > ev_now(c->b->loop)))
+        ev_timer_start(c->b->loop, &backlog_timer, ms);
+}
+
+static void defer_input(conn *c)
+{
+    log_debug("%s: input budget used; the rest waits for the next turn", c->peer);
+    add_backlog(c, 0);
+}
+
+/* Opening channels faster than the allowance: its input waits until the
+ * allowance has grown (THROTTLE_MS), unread; nothing is refused. */
+static void throttle_input(conn *c)
+{
+    log_debug("%s: opens channels faster than %d a second; slowed", c->peer, LIMITS_CHANNEL_OPEN_RATE);
+    add_backlog(c, THROTTLE_MS);
+}
+
+/* c is freed: off the backlog. */
+static void forget_backlog(conn *c)
+{
+    conn **pp;
+    for (pp = &backlog; *pp; pp = &(*pp)->backlog_next)
+        if (*pp == c) {
+            *pp = c->backlog_next;
+            break;
+        }
 }
 
 static void on_io(ev_loop *loop, ev_io *io, uint32_t events)

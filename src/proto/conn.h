@@ -82,6 +82,11 @@ struct conn {
     uint8_t addr_len;
     bool unauth_counted, open_counted;
     uint64_t accepted;          /* loop ms: the handshake's deadline counts from here */
+    bool input_backlog;         /* used its input budget: the rest of `in` waits for the next turn */
+    bool throttled;             /* opens channels faster than proto/limits.c allows: `in` waits */
+    conn *backlog_next;
+    uint32_t chan_tokens;       /* channel.open allowance (proto/limits.c) */
+    uint64_t chan_tokens_at;    /* loop ms of its last refill; 0: never */
 };
 
 enum {

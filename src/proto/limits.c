@@ -93,12 +93,6 @@ static size_t addr_key(const struct sockaddr *sa, uint8_t key[16])
     return 0;
 }
 
-static size_t addr_len(const conn *c)
-{
-    /* the key's length is kept nowhere else: 4 or 16 by the family */
-    return c->addr_len;
-}
-
 static bool refuse(conn *c, const char *why, uint32_t limit)
 {
     conn_limits *l = c->b->limits;
@@ -196,10 +190,48 @@ int conn_limits_channel(conn *c, amqp_error *err)
     return 0;
 }
 
+bool conn_limits_channel_token(conn *c)
+{
+    uint64_t now = ev_now(c->b->loop);
+
+    if (!c->chan_tokens_at) {
+        c->chan_tokens = LIMITS_CHANNEL_OPEN_BURST;
+        c->chan_tokens_at = now;
+    } else {
+        uint64_t add = (now - c->chan_tokens_at) * LIMITS_CHANNEL_OPEN_RATE / 1000;
+        if (add) {
+            add += c->chan_tokens;
+            c->chan_tokens = add > LIMITS_CHANNEL_OPEN_BURST ? LIMITS_CHANNEL_OPEN_BURST : (uint32_t)add;
+            c->chan_tokens_at = now;
+        }
+    }
+    if (!c->chan_tokens)
+        return false;
+    c->chan_tokens--;
+    return true;
+}
+
 void conn_limits_channels(conn *c, int n)
 {
     if (c->user_use)
         c->user_use->chans = (uint32_t)((int64_t)c->user_use->chans + n);
+}
+
+void conn_limits_unopen(conn *c, vhost *vh)
+{
+    conn_limits *l = c->b->limits;
+
+    if (c->open_counted) {
+        c->open_counted = false;
+        l->open--;
+        if (vh)
+            vh->nconns--;
+    }
+    if (c->user_use) {
+        c->user_use->conns--;
+        use_drop(&l->users, c->user_use, strlen(c->user_use->key));
+        c->user_use = NULL;
+    }
 }
 
 void conn_limits_release(conn *c)
@@ -207,20 +239,10 @@ void conn_limits_release(conn *c)
     conn_limits *l = c->b->limits;
 
     conn_limits_logged_in(c);
-    if (c->open_counted) {
-        c->open_counted = false;
-        l->open--;
-        if (c->vh)
-            c->vh->nconns--;
-    }
-    if (c->user_use) {
-        c->user_use->conns--;
-        use_drop(&l->users, c->user_use, strlen(c->user_use->key));
-        c->user_use = NULL;
-    }
+    conn_limits_unopen(c, c->vh);
     if (c->addr_use) {
         c->addr_use->conns--;
-        use_drop(&l->addrs, c->addr_use, addr_len(c));
+        use_drop(&l->addrs, c->addr_use, c->addr_len);
         c->addr_use = NULL;
     }
 }

@@ -56,8 +56,18 @@ bool conn_limits_accept(conn *c, const struct sockaddr *sa);
 void conn_limits_logged_in(conn *c);
 /* connection.open into vh: 0 and counted, or -1 with 530 in *err. */
 int conn_limits_open(conn *c, vhost *vh, amqp_error *err);
+/* Undo conn_limits_open (the open was refused after it, vh's). */
+void conn_limits_unopen(conn *c, vhost *vh);
 /* channel.open: may the user open one more?  0, or -1 with 530. */
 int conn_limits_channel(conn *c, amqp_error *err);
+/* The rate of channel.open on one connection: LIMITS_CHANNEL_OPEN_BURST
+ * at once, then LIMITS_CHANNEL_OPEN_RATE a second.  A connection past it
+ * is not refused but slowed: the channel.open waits in its input (conn.c
+ * stops reading it) until the allowance has grown again.  true: go on
+ * (one taken); false: wait. */
+#define LIMITS_CHANNEL_OPEN_RATE 1000
+#define LIMITS_CHANNEL_OPEN_BURST 2048
+bool conn_limits_channel_token(conn *c);
 /* n channels of c opened (n > 0) or closed (n < 0). */
 void conn_limits_channels(conn *c, int n);
 /* c is being freed: give back its counts. */

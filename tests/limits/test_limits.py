@@ -297,3 +297,15 @@ def test_warrenctl_verbs(lim):
     assert ctl(lim, '-q', 'list_user_limits').stdout == '{}\n'   # guest, rabbitmqctl's default
     p = ctl(lim, 'set_user_limits', 'nosuch', '{"max-channels": 1}', check=False)
     assert p.returncode == 67 and 'User "nosuch" does not exist' in p.stderr
+
+
+def test_refused_open_gives_its_slot_back(lim):
+    setup_tenant(lim)
+    assert call(lim, 'PUT', '/api/users/bob', {'password': 'pw', 'tags': ''})[0] == 201   # no permission on tenant
+    assert call(lim, 'PUT', '/api/vhost-limits/tenant/max-connections', {'value': 1})[0] == 204
+    assert call(lim, 'PUT', '/api/user-limits/bob/max-connections', {'value': 1})[0] == 204
+    for _ in range(3):
+        why = refused(lim, user='bob')
+        assert "access to vhost 'tenant' refused for user 'bob'" in why and 'limit' not in why
+    connect(lim).close()                           # the vhost's one slot is still free
+    connect(lim, vhost='/', user='guest', password='guest').close()
