@@ -198,7 +198,7 @@ static void test_rewrite_fresh_and_foreign(void **state)
         fputc('y', f);
         fclose(f);
         assert_null(dedup_log_open(dir, S(""), S("ex"), false, collect, &s));
-        assert_int_equal(file_bytes(dir, path, sizeof path, buf, sizeof buf), 17);
+        assert_int_equal(file_bytes(dir, path, sizeof path, buf, sizeof buf), 16);
         assert_int_equal(buf[11], 'y');
     }
     rm_rf(dir);
