@@ -252,3 +252,18 @@ def test_warrenctl_redrive(mgmt):
     r = ctl(mgmt, 'redrive', 'dlq', '--rate', '0')
     assert r.returncode == 64, r
     conn.close()
+
+
+def test_redriven_message_arrives_now(mgmt):
+    """The destination's x-message-ttl counts from the move (as a shovel
+    republishes), not from the first publish: a message that waited longer
+    than that TTL in the DLQ is not expired on arrival."""
+    conn, ch = channel_of(mgmt)
+    ch.queue_declare('retry-ttl', durable=True, arguments={'x-message-ttl': 1000})
+    ch.queue_declare('parked-ttl', durable=True)
+    ch.basic_publish('', 'parked-ttl', 'old', PERSISTENT)
+    time.sleep(1.3)
+    assert redrive(mgmt, 'parked-ttl', {'destination': 'retry-ttl'}).status == 201
+    assert wait_done(mgmt, 'parked-ttl')['moved'] == 1
+    assert [m[0] for m in drain(ch, 'retry-ttl')] == ['old']
+    conn.close()
