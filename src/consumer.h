@@ -45,6 +45,7 @@ struct consumer {
     uint16_t prefetch;          /* 0: unlimited */
     uint32_t unacked;           /* deliveries waiting for their ack */
     int32_t priority;           /* x-priority: higher is served first */
+    int64_t timeout;            /* basic.consume's x-consumer-timeout ms, -1 none (proto/consumer_timeout.c) */
     consumer *next;             /* the owner's consumers */
 };
 
