@@ -293,3 +293,28 @@ def test_bad_consumer_argument_refused(broker, value, why):
     assert e.value.reply_text == ("PRECONDITION_FAILED - invalid arg 'x-consumer-timeout' for queue 'cq' in "
                                   "vhost '/': " + why)
     conn.close()
+
+
+def test_transactions(broker):
+    """An ack inside an open transaction stops the clock; a late ack inside
+    one is ignored as outside, and the commit goes through."""
+    conn = pika.BlockingConnection(pika.URLParameters(broker.url))
+    ch = conn.channel()
+    ch.queue_declare('txq', durable=True, arguments={'x-consumer-timeout': 300})
+    for body in (b'acked in tx', b'late in tx'):
+        ch.basic_publish('', 'txq', body, PERSISTENT)
+    ch.tx_select()
+    m1, _, b1 = ch.basic_get('txq')
+    m2, _, b2 = ch.basic_get('txq')
+    assert (b1, b2) == (b'acked in tx', b'late in tx')
+    ch.basic_ack(m1.delivery_tag)  # held by the transaction
+    time.sleep(0.8)
+    conn.process_data_events(time_limit=0.1)
+    ch.basic_ack(m2.delivery_tag)  # m2 timed out meanwhile: a late ack, ignored
+    ch.tx_commit()
+    assert ch.is_open
+    m, _, body = ch.basic_get('txq', auto_ack=True)  # m2 came back; m1 is gone for good
+    assert body == b'late in tx' and m.redelivered
+    assert ch.basic_get('txq', auto_ack=True)[0] is None
+    ch.tx_commit()
+    conn.close()
