@@ -59,6 +59,7 @@ consumer *consumer_new(const consumer_ops *ops, void *owner, amqp_str tag, uint3
     c->exclusive = exclusive;
     c->prefetch = prefetch;
     c->priority = priority;
+    c->timeout = -1;
     return c;
 }
 

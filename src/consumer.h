@@ -46,6 +46,7 @@ struct consumer {
     uint32_t unacked;           /* deliveries waiting for their ack */
     int32_t priority;           /* x-priority: higher is served first */
     bool in_turns;              /* in its queue's turns ring */
+    int64_t timeout;            /* basic.consume's x-consumer-timeout ms, -1 none (proto/consumer_timeout.c) */
     consumer *next;             /* the owner's consumers */
 };
 

@@ -165,6 +165,24 @@ static queue *destination(redrive *j, const msg *m)
     return q;
 }
 
+/* m as it arrives in its destination: the same bytes, arrived now (as a
+ * shovel republishes it), so the destination's x-message-ttl counts from
+ * the move and not from the first publish; NULL out of memory. */
+static msg *arrived_now(vhost *vh, const msg *m)
+{
+    msg *c = msg_new((amqp_str){msg_exchange(m), m->exlen}, (amqp_str){msg_rk(m), m->rklen}, msg_props(m),
+                     m->props_len, m->body_len);
+    if (!c)
+        return NULL;
+    memcpy(msg_body(c), msg_cbody(m), m->body_len);
+    c->body_have = m->body_len;
+    c->flags = m->flags;
+    c->priority = m->priority;
+    c->expiration = m->expiration;
+    c->published = vhost_now_ms(vh);
+    return c;
+}
+
 static int push(redrive *j, const qentry *e, uint64_t lsn)
 {
     if (j->pn == j->pcap) {
@@ -211,7 +229,7 @@ static int move_one(redrive *j)
     vhost *vh = j->vh;
     queue *src = j->src, *dq;
     qentry e;
-    msg *m;
+    msg *m, *fresh;
     route_set rs;
     deliver_result res;
     int why, rc;
@@ -235,14 +253,20 @@ static int move_one(redrive *j)
         queue_unget(src, &e);
         return -1;
     }
+    if (!(fresh = arrived_now(vh, m))) {
+        msg_unref(m);
+        queue_unget(src, &e);
+        return 0; /* out of memory: again on the next tick */
+    }
+    msg_unref(m);
     if ((e.flags & QE_STORED) && vh->st)
         store_delivered(vh->st, src->id, e.seg, e.off, e.returns);
     route_set_init(&rs);
     rc = route_set_add(&rs, dq);
     if (rc == 0)
-        rc = vhost_publish_routed(vh, m, &rs, &res);
+        rc = vhost_publish_routed(vh, fresh, &rs, &res);
     route_set_done(&rs);
-    msg_unref(m);
+    msg_unref(fresh);
     if (rc < 0 || res.queues == 0) {
         queue_unget(src, &e);
         if (rc < 0)

@@ -309,7 +309,7 @@ static void deliver(void *owner, consumer *cons, queue *q, qentry *e)
             ch->global_volume++;
         if (e->flags & QE_STORED)
             store_delivered(ch->c->b->st, q->id, e->seg, e->off, e->returns);
-        ct_delivered(&ch->ct, q, u.at);
+        ct_delivered(&ch->ct, q, cons->timeout);
     }
 }
 
@@ -616,6 +616,17 @@ static int basic_consume(channel *ch, const amqp_basic_consume *m, amqp_error *e
             return amqp_fail(err, AMQP_PRECONDITION_FAILED,
                              "invalid arg 'x-priority' for queue '%s' in vhost '%s': \"expected integer, got %s\"",
                              q->name, q->vh->name, amqp_type_name(v.type));
+        if (amqp_table_get(m->arguments, "x-consumer-timeout", &v)) {
+            /* as the queue argument of that name (queue_args.c) */
+            if (!amqp_value_int(&v, &prio) || v.type == 'T')
+                return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                                 "invalid arg 'x-consumer-timeout' for queue '%s' in vhost '%s': "
+                                 "\"expected integer, got %s\"", q->name, q->vh->name, amqp_type_name(v.type));
+            if (prio < 0 || prio > CONSUMER_TIMEOUT_MAX)
+                return amqp_fail(err, AMQP_PRECONDITION_FAILED,
+                                 "invalid arg 'x-consumer-timeout' for queue '%s' in vhost '%s': {%s,%lld}", q->name,
+                                 q->vh->name, prio < 0 ? "value_negative" : "value_too_large", (long long)prio);
+        }
         if (amqp_table_get(m->arguments, "x-cancel-on-ha-failover", &v) && v.type != 't')
             return amqp_fail(err, AMQP_PRECONDITION_FAILED,
                              "invalid arg 'x-cancel-on-ha-failover' for queue '%s' in vhost '%s': "
@@ -635,6 +646,12 @@ static int basic_consume(channel *ch, const amqp_basic_consume *m, amqp_error *e
                         ch->prefetch, priority);
     if (!cons)
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
+    {
+        amqp_value v;
+        int64_t ms;
+        if (amqp_table_get(m->arguments, "x-consumer-timeout", &v) && amqp_value_int(&v, &ms))
+            cons->timeout = ms; /* checked above */
+    }
     if (consumer_attach(q, cons) < 0) {
         consumer_free(cons);
         return amqp_fail(err, AMQP_INTERNAL_ERROR, "out of memory");
@@ -763,7 +780,7 @@ static int basic_get(channel *ch, const amqp_basic_get *m, amqp_error *err)
             ch->unacked_count++;
             if (e.flags & QE_STORED)
                 store_delivered(ch->c->b->st, q->id, e.seg, e.off, e.returns);
-            ct_delivered(&ch->ct, q, u.at);
+            ct_delivered(&ch->ct, q, -1);
         }
     }
     return 0;

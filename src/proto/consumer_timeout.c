@@ -15,8 +15,9 @@
  * message may be handled twice; that is the price of at-least-once with a
  * timeout, as with RabbitMQ's (whose channel close requeues it too).
  *
- * The timeout of a delivery is its queue's x-consumer-timeout (ms; 0 none)
- * or, without one, the broker's --consumer-timeout (0, off, by default:
+ * The timeout of a delivery is its consumer's x-consumer-timeout (a
+ * basic.consume argument, as RabbitMQ 3.12 reads it), else its queue's
+ * x-consumer-timeout (ms; 0 none), else the broker's --consumer-timeout (0, off, by default:
  * the tutorial's "no timeout while processing" stands).  Deliveries by
  * basic.get that need an ack count too, as in RabbitMQ; one acked inside
  * an open transaction does not.
@@ -33,6 +34,7 @@
 #include <string.h>
 
 #include "broker.h"
+#include "consumer.h"
 #include "log.h"
 #include "proto/channel.h"
 #include "proto/conn.h"
@@ -40,10 +42,21 @@
 
 #define CT_LATE_MAX 4096
 
-/* q's timeout for deliveries on ch, ms; 0 none. */
-static uint64_t timeout_of(const channel *ch, const queue *q)
+/* The timeout of a delivery from q to a consumer whose own is consumer_ms
+ * (-1 none), ms; 0 none. */
+static uint64_t timeout_of(const channel *ch, const queue *q, int64_t consumer_ms)
 {
+    if (consumer_ms >= 0)
+        return (uint64_t)consumer_ms;
     return q->set.consumer_timeout >= 0 ? (uint64_t)q->set.consumer_timeout : ch->c->b->cfg.consumer_timeout;
+}
+
+/* The timeout of an unacked delivery: its consumer's (while it exists; a
+ * cancelled consumer's deliveries fall back to their queue's). */
+static uint64_t slot_timeout(const channel *ch, const unacked *u)
+{
+    consumer *c = u->consumer_id ? consumer_by_id(ch->consumers, u->consumer_id) : NULL;
+    return timeout_of(ch, u->q, c ? c->timeout : -1);
 }
 
 static void forget(ct_state *ct, size_t i)
@@ -90,7 +103,7 @@ static void on_timer(ev_loop *loop, ev_timer *t)
         uint64_t limit, held;
         if (u->e.flags & (QE_ACKED | QE_TXACK))
             continue;
-        if (!(limit = timeout_of(ch, u->q)))
+        if (!(limit = slot_timeout(ch, u)))
             continue;
         held = (uint32_t)(now - u->at);
         if (held < limit) {
@@ -118,10 +131,10 @@ void ct_init(ct_state *ct, channel *ch)
     ev_timer_init(&ct->timer, on_timer);
 }
 
-void ct_delivered(ct_state *ct, const queue *q, uint32_t at)
+void ct_delivered(ct_state *ct, const queue *q, int64_t consumer_ms)
 {
     ev_loop *loop = ct->ch->c->b->loop;
-    uint64_t limit = timeout_of(ct->ch, q);
+    uint64_t limit = timeout_of(ct->ch, q, consumer_ms);
 
     if (!limit)
         return;

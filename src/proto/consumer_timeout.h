@@ -32,8 +32,9 @@ typedef struct ct_state {
 
 /* Set up in channel_new. */
 void ct_init(ct_state *ct, struct channel *ch);
-/* A delivery needing an ack went out from q at loop time `at`. */
-void ct_delivered(ct_state *ct, const queue *q, uint32_t at);
+/* A delivery needing an ack went out from q just now, to a consumer whose
+ * own x-consumer-timeout is consumer_ms (-1: none, or basic.get). */
+void ct_delivered(ct_state *ct, const queue *q, int64_t consumer_ms);
 /* The client acked, nacked or rejected `tag` (multiple: every tag up to
  * it, 0 all), which the channel no longer holds: true when it is (or,
  * multiple, those are) a delivery requeued for being overdue, counted and

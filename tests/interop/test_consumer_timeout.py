@@ -240,3 +240,81 @@ def test_bad_broker_option_refused(tmp_path):
     r = subprocess.run([os.path.join(root, 'bin', 'warren'), '--consumer-timeout', '-5', '--data-dir',
                         str(tmp_path)], capture_output=True, text=True, timeout=10)
     assert r.returncode != 0 and '--consumer-timeout' in r.stderr
+
+
+def test_consumer_argument_overrides_the_queue(broker_factory):
+    """basic.consume's x-consumer-timeout (RabbitMQ 3.12's per-consumer
+    timeout) comes before the queue's and the broker's."""
+    b = broker_factory('--consumer-timeout', '300')
+    conn = pika.BlockingConnection(pika.URLParameters(b.url))
+    ch = conn.channel()
+    ch.queue_declare('q', durable=True, arguments={'x-consumer-timeout': 300})
+    ch.basic_publish('', 'q', b'patient', PERSISTENT)
+    ch.basic_publish('', 'q', b'quick', PERSISTENT)
+    wc = pika.BlockingConnection(pika.URLParameters(b.url))
+    wch = wc.channel()
+    wch.basic_qos(prefetch_count=1)
+    got = []
+    wch.basic_consume('q', lambda c, m, p, body: got.append((m, body)), arguments={'x-consumer-timeout': 0})
+    end = time.time() + 1.5
+    while time.time() < end:
+        wc.process_data_events(time_limit=0.05)
+    assert [g[1] for g in got] == [b'patient']  # its own timeout: none, though queue and broker say 300 ms
+    wch.basic_ack(got[0][0].delivery_tag)
+    wc.process_data_events(time_limit=0.2)
+    assert [g[1] for g in got] == [b'patient', b'quick']
+    wch.basic_ack(got[1][0].delivery_tag)
+    # and a consumer's shorter timeout on a queue without one
+    ch.queue_declare('q2', durable=True, arguments={'x-consumer-timeout': 0})
+    ch.basic_publish('', 'q2', b'x', PERSISTENT)
+    got2 = []
+    wch.basic_consume('q2', lambda c, m, p, body: got2.append(m), arguments={'x-consumer-timeout': 200})
+    end = time.time() + 5
+    while len(got2) < 2 and time.time() < end:
+        wc.process_data_events(time_limit=0.05)
+    assert len(got2) == 2 and got2[1].redelivered
+    wch.basic_ack(got2[1].delivery_tag)
+    wc.process_data_events(time_limit=0.1)
+    wc.close()
+    conn.close()
+
+
+@pytest.mark.parametrize('value,why', [
+    (-1, '{value_negative,-1}'),
+    ('abc', '"expected integer, got longstr"'),
+])
+def test_bad_consumer_argument_refused(broker, value, why):
+    conn = pika.BlockingConnection(pika.URLParameters(broker.url))
+    ch = conn.channel()
+    ch.queue_declare('cq')
+    with pytest.raises(ChannelClosedByBroker) as e:
+        ch.basic_consume('cq', lambda *a: None, arguments={'x-consumer-timeout': value})
+    assert e.value.reply_code == 406
+    assert e.value.reply_text == ("PRECONDITION_FAILED - invalid arg 'x-consumer-timeout' for queue 'cq' in "
+                                  "vhost '/': " + why)
+    conn.close()
+
+
+def test_transactions(broker):
+    """An ack inside an open transaction stops the clock; a late ack inside
+    one is ignored as outside, and the commit goes through."""
+    conn = pika.BlockingConnection(pika.URLParameters(broker.url))
+    ch = conn.channel()
+    ch.queue_declare('txq', durable=True, arguments={'x-consumer-timeout': 300})
+    for body in (b'acked in tx', b'late in tx'):
+        ch.basic_publish('', 'txq', body, PERSISTENT)
+    ch.tx_select()
+    m1, _, b1 = ch.basic_get('txq')
+    m2, _, b2 = ch.basic_get('txq')
+    assert (b1, b2) == (b'acked in tx', b'late in tx')
+    ch.basic_ack(m1.delivery_tag)  # held by the transaction
+    time.sleep(0.8)
+    conn.process_data_events(time_limit=0.1)
+    ch.basic_ack(m2.delivery_tag)  # m2 timed out meanwhile: a late ack, ignored
+    ch.tx_commit()
+    assert ch.is_open
+    m, _, body = ch.basic_get('txq', auto_ack=True)  # m2 came back; m1 is gone for good
+    assert body == b'late in tx' and m.redelivered
+    assert ch.basic_get('txq', auto_ack=True)[0] is None
+    ch.tx_commit()
+    conn.close()

@@ -252,3 +252,16 @@ def test_queue_argument_must_be_a_boolean(broker):
     assert e.value.reply_text == ("PRECONDITION_FAILED - invalid arg 'x-message-deduplication' for queue 'bad' "
                                   "in vhost '/': {unacceptable_type,longstr}")
     conn.close()
+
+
+def test_duplicate_goes_to_the_alternate_exchange(broker):
+    conn, ch = chan(broker)
+    ch.exchange_declare('dups', 'fanout')
+    ch.queue_declare('dups-q')
+    ch.queue_bind('dups-q', 'dups')
+    declare(ch, **{'alternate-exchange': 'dups'})
+    send(ch, 'first', 'k')
+    send(ch, 'second', 'k')
+    assert drain(ch) == ['first']
+    assert drain(ch, 'dups-q') == ['second']  # unroutable here: to the alternate exchange, as with the plugin
+    conn.close()
