@@ -191,7 +191,7 @@ static void queue_set(uint32_t id, bool exists, const uint8_t *name, size_t name
     nqids++;
 }
 
-/* Purge marks (definitions kind 15, src/store/purge.c): the last one of
+/* Purge marks (definitions kind 16, src/store/purge.c): the last one of
  * each queue decides, as in the broker. */
 typedef struct pmark {
     uint32_t qid;
@@ -392,7 +392,7 @@ static int check_defs(const char *dir)
                 }
                 else if (q[0] == 2 && qlen == 5)
                     queue_set(amqp_get32(q + 1), false, NULL, 0);
-                else if (q[0] == 15)
+                else if (q[0] == 16) /* a purge mark (15 is a vhost's or user's limits) */
                     mark_set(q, qlen);
             }
             off += REC_HEADER + len;
