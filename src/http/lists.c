@@ -1056,6 +1056,19 @@ static json_t *connection_json(http_ctx *x, const stats_connection *s)
                   rate(s->send_oct_rate), "send_pend", 0, "ssl", 0, "state", s->state, "timeout",
                   (int)s->heartbeat, "type", "network", "user", s->user, "user_who_performed_action", s->user,
                   "vhost", s->vhost);
+    /* TLS, in RabbitMQ's field names (the cipher in OpenSSL's words) */
+    if (o) {
+        json_object_set_new(o, "auth_mechanism", json_string(s->auth_mechanism ? s->auth_mechanism : "PLAIN"));
+        json_object_set_new(o, "ssl", json_boolean(s->ssl));
+        json_object_set_new(o, "ssl_protocol", s->ssl ? json_string(s->ssl_protocol) : json_null());
+        json_object_set_new(o, "ssl_cipher", s->ssl && s->ssl_cipher ? json_string(s->ssl_cipher) : json_null());
+        json_object_set_new(o, "peer_cert_subject",
+                            s->peer_cert_subject[0] ? json_string(s->peer_cert_subject) : json_null());
+        json_object_set_new(o, "peer_cert_issuer", json_null());
+        json_object_set_new(o, "peer_cert_validity", json_null());
+        json_object_set_new(o, "ssl_hash", json_null());
+        json_object_set_new(o, "ssl_key_exchange", json_null());
+    }
     return o;
 }
 

@@ -664,6 +664,8 @@ static int on_start_ok(conn *c, const amqp_connection_start_ok *m, amqp_error *e
                          "Login was refused using authentication mechanism %.*s. For details see the broker logfile.",
                          (int)m->mechanism.len, m->mechanism.ptr);
     }
+    c->auth_mechanism = amqp_str_eqc(m->mechanism, "EXTERNAL") ? "EXTERNAL"
+                        : amqp_str_eqc(m->mechanism, "AMQPLAIN") ? "AMQPLAIN" : "PLAIN";
     conn_send_method(c, 0, AMQP_CONNECTION_TUNE, &tune);
     c->state = CONN_TUNE;
     return 0;

@@ -77,6 +77,7 @@ struct conn {
      * which epoll cannot signal */
     struct tls_conn *tls;
     ev_timer tls_again;
+    const char *auth_mechanism; /* how the user logged in (static), for the lists */
 };
 
 enum {

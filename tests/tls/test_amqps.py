@@ -7,7 +7,6 @@ import os
 import shutil
 import signal
 import socket
-import ssl
 import subprocess
 import time
 
@@ -15,8 +14,7 @@ import pika
 import pytest
 
 import pki as pki_mod
-from conftest import free_port
-from tls_helpers import connect, s_client, wait_for
+from tls_helpers import connect, free_port, s_client, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

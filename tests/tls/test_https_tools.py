@@ -8,10 +8,10 @@ import signal
 import socket
 import ssl
 import subprocess
+import urllib.error
 import urllib.request
 
-from conftest import free_port
-from tls_helpers import s_client, wait_for
+from tls_helpers import free_port, s_client
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, 'bin')

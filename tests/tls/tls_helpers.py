@@ -1,4 +1,5 @@
 """Helpers for the TLS tests: openssl s_client runs, pika over TLS."""
+import socket
 import subprocess
 import threading
 import time
@@ -6,6 +7,12 @@ import time
 import pika
 
 AMQP_HEADER = b'AMQP\x00\x00\x09\x01'
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
 
 
 def s_client(port, *opts, timeout=8.0, send=AMQP_HEADER):
