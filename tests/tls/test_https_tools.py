@@ -71,7 +71,11 @@ def test_https_refuses_old_tls_and_stalls(tls_broker, pki):
     st, _ = get('https://localhost:%d/api/overview' % b.https_port, ssl.create_default_context(cafile=pki['ca']))
     assert st == 200
     s.settimeout(15)
-    assert s.recv(10) == b''
+    try:
+        data = s.recv(100)
+    except ConnectionResetError:
+        data = b''  # closed with the unread part of its record: a reset
+    assert data == b''
     s.close()
 
 
