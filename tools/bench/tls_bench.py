@@ -125,16 +125,25 @@ def open_tls_amqp(host, port, ctx):
                 return s
 
 
+def settled_rss_kb(pid, seconds=3.0):
+    """The median of RSS readings over a few seconds (RabbitMQ's garbage
+    collector moves it up and down)."""
+    xs = []
+    for _ in range(7):
+        xs.append(bench.proc_status_kb(pid))
+        time.sleep(seconds / 7)
+    return statistics.median(xs)
+
+
 def idle_rss(pid, url, ctx, n):
     p = bench.parse_url(url)
-    time.sleep(1)
-    before = bench.proc_status_kb(pid)
+    before = settled_rss_kb(pid)
     socks = []
     try:
         for _ in range(n):
             socks.append(open_tls_amqp(p['host'], p['port'], ctx))
         time.sleep(2)
-        after = bench.proc_status_kb(pid)
+        after = settled_rss_kb(pid)
     finally:
         for s in socks:
             try:
