@@ -25,6 +25,10 @@ PKGS="$PKGS prometheus python3-prometheus-client"
 # the dashboard's tests (tests/http/test_dashboard.py): headless Chromium
 PKGS="$PKGS chromium chromium-driver python3-selenium"
 
+# the TLS tests (tests/tls/): the openssl CLI makes their certificates and
+# plays the client that old or broken TLS needs (s_client)
+PKGS="$PKGS openssl"
+
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

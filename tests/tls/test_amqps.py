@@ -286,3 +286,18 @@ def test_tls_options_are_checked(broker_factory, pki, tmp_path):
     for extra, text in cases:
         r = subprocess.run(base + extra, capture_output=True, timeout=20)
         assert r.returncode != 0 and text in (r.stderr + r.stdout).decode(), (extra, r)
+
+
+def test_tls_options_from_the_config_file(broker_factory, pki, tmp_path, ssl_context):
+    """The TLS options go in the config file too, under their long names."""
+    if os.environ.get('WARREN_TEST_URL'):
+        pytest.skip("warren's own options")
+    port = free_port()
+    cfg = tmp_path / 'warren.conf'
+    cfg.write_text('tls-port %d\ntls-cert %s\ntls-key %s\ntls-ca %s\ntls-verify require\n'
+                   % (port, pki['server'], pki['server.key'], pki['ca']))
+    broker_factory('--config', str(cfg))
+    conn = connect(port, ssl_context('alice'))
+    conn.close()
+    ok, out = s_client(port, '-CAfile', pki['ca'])
+    assert not ok, out
