@@ -8,13 +8,15 @@
  * and stateless tickets (1.2 and 1.3), whose keys survive a reload so a
  * SIGHUP does not cost every client a full handshake.
  *
- * Memory: SSL_MODE_RELEASE_BUFFERS gives back the read and write buffers
- * (some 34 KiB) whenever a session has nothing in flight, so an idle TLS
+ * Memory: no SSL object exists until the client's first record is whole
+ * in the socket (wait_hello), so a client that connects and stalls, even
+ * half way through its ClientHello, costs the caller's connection only.
+ * SSL_MODE_RELEASE_BUFFERS gives back the read and write buffers (some 34
+ * KiB) whenever a session has nothing in flight, so an idle TLS
  * connection costs OpenSSL's session state only (doc/tls.md has the
- * figure).  A client that stalls mid-handshake holds at most the
- * handshake message it is sending, which OpenSSL bounds (the largest
- * certificate list it accepts is set below), until the caller's handshake
- * timer drops it.
+ * figures).  Mid-handshake a session holds at most the handshake message
+ * in flight, which OpenSSL bounds (the largest certificate list it
+ * accepts is set below), until the caller's handshake timer drops it.
  *
  * Nothing here blocks and nothing here knows the loop: the caller's
  * socket is non-blocking, and every call reports what it waits for.

@@ -30,6 +30,13 @@
  * quote them as it does.  A closed connection is marked dead and freed
  * before the loop sleeps, never inside its own callback.
  *
+ * TLS (amqps, tls.h): the same connection with `tls` set; every read and
+ * write goes through the session (sock_read, sock_flush), the handshake
+ * happens inside the first reads under the same 10 s handshake timer, and
+ * plaintext the session decrypted but did not hand over yet (epoll cannot
+ * see it) is read on a zero-delay timer (tls_again).  EXTERNAL logs in
+ * the verified client certificate's name.
+ *
  * Channels: a table of the open ones sorted by number, so any number
  * 1..65535 can be used and an idle connection holds none; channel_max
  * limits how many are open, as in RabbitMQ.
