@@ -301,3 +301,13 @@ def test_tls_options_from_the_config_file(broker_factory, pki, tmp_path, ssl_con
     conn.close()
     ok, out = s_client(port, '-CAfile', pki['ca'])
     assert not ok, out
+
+
+def test_tls_bind_addresses(tls_broker, pki):
+    """--tls-bind (repeatable) replaces --bind's addresses for amqps."""
+    b = tls_broker('none', '--tls-bind', '::1')
+    ok, out = s_client(b.tls_port, '-CAfile', pki['ca'], connect='[::1]')
+    assert ok, out
+    with pytest.raises(OSError):
+        socket.create_connection(('127.0.0.1', b.tls_port), timeout=5).close()
+    assert 'amqps (TLS) listening on [::1]:%d' % b.tls_port in b.log_text()
