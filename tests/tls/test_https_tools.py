@@ -152,3 +152,11 @@ def test_warren_perf_over_amqps(tls_broker, pki, qname):
                         '--cert', pki['alice'], '--key', pki['alice.key'], '--quiet'],
                        capture_output=True, timeout=60)
     assert r.returncode != 0 and b'certificate verify failed' in r.stderr + r.stdout, r
+
+
+def test_overview_lists_the_tls_listeners(tls_broker, ssl_context):
+    """/api/overview's listeners: amqp/ssl and https, RabbitMQ's names."""
+    b = https_broker(tls_broker)
+    st, body = get('https://localhost:%d/api/overview' % b.https_port, ssl_context())
+    ls = {(x['protocol'], x['port']) for x in json.loads(body)['listeners']}
+    assert ('amqp/ssl', b.tls_port) in ls and ('https', b.https_port) in ls and ('amqp', b.port) in ls, ls
