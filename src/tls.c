@@ -23,6 +23,8 @@
  */
 #include "tls.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -80,6 +82,22 @@ static void ssl_errors(char *why, size_t n, const char *what)
     }
 }
 
+/* Clients will refuse an expired (or not yet valid) certificate: say so
+ * in the log at start and at each reload, and warn two weeks ahead. */
+static void check_dates(X509 *x, const char *path)
+{
+    int days = 0, secs = 0;
+
+    if (!x)
+        return;
+    if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0)
+        log_warn("TLS: the certificate %s is not valid yet", path);
+    else if (X509_cmp_current_time(X509_get0_notAfter(x)) < 0)
+        log_warn("TLS: the certificate %s has expired: clients will refuse it", path);
+    else if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x)) && days < 14)
+        log_warn("TLS: the certificate %s expires in %d days", path, days);
+}
+
 static SSL_CTX *make_ctx(const tls_options *o, char *why, size_t n)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -122,6 +140,7 @@ static SSL_CTX *make_ctx(const tls_options *o, char *why, size_t n)
         ssl_errors(why, n, "the private key does not match the certificate");
         goto fail;
     }
+    check_dates(SSL_CTX_get0_certificate(ctx), o->cert);
     if (o->ca) {
         STACK_OF(X509_NAME) *names;
         if (SSL_CTX_load_verify_locations(ctx, o->ca, NULL) != 1) {

@@ -311,3 +311,12 @@ def test_tls_bind_addresses(tls_broker, pki):
     with pytest.raises(OSError):
         socket.create_connection(('127.0.0.1', b.tls_port), timeout=5).close()
     assert 'amqps (TLS) listening on [::1]:%d' % b.tls_port in b.log_text()
+
+
+def test_an_expired_server_certificate_is_logged(tls_broker, pki):
+    """warren starts with it (the operator may be renewing it), says so in
+    the log, and a client checking dates refuses it."""
+    b = tls_broker('none', '--tls-cert', pki['expired'], '--tls-key', pki['expired.key'])
+    assert 'TLS: the certificate %s has expired: clients will refuse it' % pki['expired'] in b.log_text()
+    ok, out = s_client(b.tls_port, '-CAfile', pki['ca'], '-verify_return_error')
+    assert not ok and 'certificate has expired' in out, out
