@@ -49,7 +49,7 @@ static X509 *make_cert(EVP_PKEY *key, const char *o, const char *cn, X509 *issue
     X509_set_version(x, 2);
     ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
     X509_gmtime_adj(X509_getm_notBefore(x), -60);
-    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    X509_gmtime_adj(X509_getm_notAfter(x), 30L * 86400);
     X509_set_pubkey(x, key);
     if (o)
         X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC, (const unsigned char *)o, -1, -1, 0);
