@@ -213,7 +213,7 @@ fuzz_fuzz_http_route_SRC := src/http/routes.c src/http/page.c
 fuzz_fuzz_http_body_SRC := src/http/body.c src/http/json.c
 fuzz_fuzz_http_body_LIBS := -ljansson
 # the TLS server side through memory BIOs (src/tls.c, OpenSSL)
-fuzz_fuzz_tls_SRC := src/tls.c
+fuzz_fuzz_tls_SRC := src/tls.c src/log.c
 fuzz_fuzz_tls_LIBS := -lssl -lcrypto
 fuzz_fuzz_props_SRC := src/http/body.c src/http/json.c
 fuzz_fuzz_props_LIBS := -ljansson

@@ -29,6 +29,9 @@ PKGS="$PKGS chromium chromium-driver python3-selenium"
 # lintian, man to find the pages, systemd-analyze to verify the unit,
 # adduser for the package's postinst
 PKGS="$PKGS dpkg-dev lintian man-db systemd adduser"
+# the TLS tests (tests/tls/): the openssl CLI makes their certificates and
+# plays the client that old or broken TLS needs (s_client)
+PKGS="$PKGS openssl"
 
 missing=""
 for p in $PKGS; do

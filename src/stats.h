@@ -243,6 +243,11 @@ typedef struct stats_connection {
     double recv_oct_rate, send_oct_rate;    /* per second, over the last interval */
     int64_t connected_at;       /* wall ms */
     amqp_table client_properties;   /* borrowed: product, version, platform, capabilities */
+    const char *auth_mechanism;     /* PLAIN, AMQPLAIN, EXTERNAL (static) */
+    bool ssl;                       /* amqps (doc/tls.md) */
+    char ssl_protocol[16];          /* RabbitMQ's form: "tlsv1.3" */
+    const char *ssl_cipher;         /* OpenSSL's name, borrowed for the call */
+    char peer_cert_subject[256];    /* a verified client certificate's DN, else "" */
 } stats_connection;
 
 typedef struct stats_channel {

@@ -8,24 +8,32 @@
  * and stateless tickets (1.2 and 1.3), whose keys survive a reload so a
  * SIGHUP does not cost every client a full handshake.
  *
- * Memory: SSL_MODE_RELEASE_BUFFERS gives back the read and write buffers
- * (some 34 KiB) whenever a session has nothing in flight, so an idle TLS
+ * Memory: no SSL object exists until the client's first record is whole
+ * in the socket (wait_hello), so a client that connects and stalls, even
+ * half way through its ClientHello, costs the caller's connection only.
+ * SSL_MODE_RELEASE_BUFFERS gives back the read and write buffers (some 34
+ * KiB) whenever a session has nothing in flight, so an idle TLS
  * connection costs OpenSSL's session state only (doc/tls.md has the
- * figure).  A client that stalls mid-handshake holds at most the
- * handshake message it is sending, which OpenSSL bounds (the largest
- * certificate list it accepts is set below), until the caller's handshake
- * timer drops it.
+ * figures).  Mid-handshake a session holds at most the handshake message
+ * in flight, which OpenSSL bounds (the largest certificate list it
+ * accepts is set below), until the caller's handshake timer drops it.
  *
  * Nothing here blocks and nothing here knows the loop: the caller's
  * socket is non-blocking, and every call reports what it waits for.
  */
 #include "tls.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -40,6 +48,8 @@
 #define TLS_MAX_CERT_LIST (32 * 1024)
 #define TICKET_KEYS_LEN 80
 #define TLS_READ_BUFFER (64 * 1024)
+/* the largest record TLS allows on the wire (RFC 8446: 2^14 + 256) */
+#define TLS_MAX_RECORD (16384 + 256)
 
 struct tls_server {
     SSL_CTX *ctx;
@@ -47,8 +57,11 @@ struct tls_server {
 };
 
 struct tls_conn {
-    SSL *ssl;
+    SSL *ssl;                   /* NULL until the first record is in (wait_hello) */
+    tls_server *s;
+    int fd;
     bool want_write;
+    bool reading_ahead;
     bool closed;
     char err[160];
 };
@@ -69,6 +82,22 @@ static void ssl_errors(char *why, size_t n, const char *what)
     }
 }
 
+/* Clients will refuse an expired (or not yet valid) certificate: say so
+ * in the log at start and at each reload, and warn two weeks ahead. */
+static void check_dates(X509 *x, const char *path)
+{
+    int days = 0, secs = 0;
+
+    if (!x)
+        return;
+    if (X509_cmp_current_time(X509_get0_notBefore(x)) > 0)
+        log_warn("TLS: the certificate %s is not valid yet", path);
+    else if (X509_cmp_current_time(X509_get0_notAfter(x)) < 0)
+        log_warn("TLS: the certificate %s has expired: clients will refuse it", path);
+    else if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x)) && days < 14)
+        log_warn("TLS: the certificate %s expires in %d days", path, days);
+}
+
 static SSL_CTX *make_ctx(const tls_options *o, char *why, size_t n)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -85,11 +114,6 @@ static SSL_CTX *make_ctx(const tls_options *o, char *why, size_t n)
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                               SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_max_cert_list(ctx, TLS_MAX_CERT_LIST);
-    /* read what the socket has in one read(), not a record header and
-     * then its body: half the syscalls under load (SSL_has_pending covers
-     * what was read ahead) */
-    SSL_CTX_set_read_ahead(ctx, 1);
-    SSL_CTX_set_default_read_buffer_len(ctx, TLS_READ_BUFFER);
     SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
     if (SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1) {
@@ -116,6 +140,7 @@ static SSL_CTX *make_ctx(const tls_options *o, char *why, size_t n)
         ssl_errors(why, n, "the private key does not match the certificate");
         goto fail;
     }
+    check_dates(SSL_CTX_get0_certificate(ctx), o->cert);
     if (o->ca) {
         STACK_OF(X509_NAME) *names;
         if (SSL_CTX_load_verify_locations(ctx, o->ca, NULL) != 1) {
@@ -199,41 +224,92 @@ int tls_server_verify(const tls_server *s)
 
 /* ------------------------------------------------------------- sessions */
 
-static tls_conn *conn_new(tls_server *s)
+static int start_ssl(tls_conn *t)
 {
-    tls_conn *t = calloc(1, sizeof *t);
-    if (!t)
-        return NULL;
-    if (!(t->ssl = SSL_new(s->ctx))) {
+    if (!(t->ssl = SSL_new(t->s->ctx))) {
         ERR_clear_error();
-        free(t);
-        return NULL;
+        return -1;
     }
     SSL_set_accept_state(t->ssl);
-    return t;
+    return 0;
 }
 
 tls_conn *tls_conn_new(tls_server *s, int fd)
 {
-    tls_conn *t = conn_new(s);
-    if (t && SSL_set_fd(t->ssl, fd) != 1) {
-        ERR_clear_error();
-        tls_conn_free(t);
-        return NULL;
+    tls_conn *t = calloc(1, sizeof *t);
+    if (t) {
+        t->s = s;
+        t->fd = fd;
     }
     return t;
 }
 
 tls_conn *tls_conn_new_bio(tls_server *s, void *rbio, void *wbio)
 {
-    tls_conn *t = conn_new(s);
-    if (!t) {
+    tls_conn *t = calloc(1, sizeof *t);
+    if (!t || (t->s = s, t->fd = -1, start_ssl(t) < 0)) {
+        free(t);
         BIO_free(rbio);
         BIO_free(wbio);
         return NULL;
     }
     SSL_set_bio(t->ssl, rbio, wbio);
     return t;
+}
+
+/* The session is made only once the client's first TLS record (its
+ * ClientHello) is whole in the socket's receive queue: until then the
+ * connection costs this struct and nothing of OpenSSL's (some 30 KiB once
+ * a session has started reading).  The socket is not read meanwhile;
+ * SO_RCVLOWAT keeps epoll quiet until enough bytes are queued, so the
+ * wait is neither a busy loop nor a buffer of ours.  0: the session is
+ * made; -1 with errno EAGAIN (wait), or another errno (not TLS). */
+static int wait_hello(tls_conn *t)
+{
+    uint8_t h[5];
+    ssize_t n = recv(t->fd, h, sizeof h, MSG_PEEK | MSG_DONTWAIT);
+    int queued = 0, want, one = 1;
+
+    if (n < 0)
+        return -1;
+    if (n == 0)
+        return 1; /* EOF before anything */
+    if (h[0] != 0x16) {
+        snprintf(t->err, sizeof t->err, "TLS handshake failed: the client did not start with a TLS handshake "
+                 "record (plain AMQP or HTTP on the TLS port?)");
+        errno = EPROTO;
+        return -1;
+    }
+    want = n < 5 ? 5 : 5 + (h[3] << 8 | h[4]);
+    if (n == 5 && want > 5 + TLS_MAX_RECORD) {
+        snprintf(t->err, sizeof t->err, "TLS handshake failed: a first record of %d bytes", want - 5);
+        errno = EPROTO;
+        return -1;
+    }
+    if (ioctl(t->fd, FIONREAD, &queued) < 0 || queued < want) {
+        struct tcp_info ti;
+        socklen_t tl = sizeof ti;
+        /* a client that hung up after part of a record: epoll says
+         * readable for ever (an EOF ignores SO_RCVLOWAT), so this is it */
+        if (getsockopt(t->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 && ti.tcpi_state == TCP_CLOSE_WAIT)
+            return 1;
+        setsockopt(t->fd, SOL_SOCKET, SO_RCVLOWAT, &want, sizeof want);
+        errno = EAGAIN;
+        return -1;
+    }
+    setsockopt(t->fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one);
+    if (start_ssl(t) < 0) {
+        snprintf(t->err, sizeof t->err, "out of memory for a TLS session");
+        errno = ENOMEM;
+        return -1;
+    }
+    if (SSL_set_fd(t->ssl, t->fd) != 1) {
+        ERR_clear_error();
+        snprintf(t->err, sizeof t->err, "cannot make a TLS session");
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
 }
 
 void tls_conn_free(tls_conn *t)
@@ -287,12 +363,27 @@ ssize_t tls_read(tls_conn *t, void *buf, size_t n)
     int eof;
 
     t->want_write = false;
+    if (!t->ssl) {
+        int r = wait_hello(t);
+        if (r != 0)
+            return r > 0 ? 0 : -1;
+    }
     while (total < n) {
         size_t want = n - total;
         int r;
         ERR_clear_error();
         errno = 0;
         r = SSL_read(t->ssl, (char *)buf + total, want > INT_MAX ? INT_MAX : (int)want);
+        if (!t->reading_ahead && SSL_is_init_finished(t->ssl)) {
+            /* once the handshake is done, read what the socket has in one
+             * read() rather than a record header and then its body: a
+             * quarter of the syscalls under load (SSL_has_pending covers
+             * what was read ahead).  Not before: a client stalling with
+             * half a ClientHello would hold the larger buffer. */
+            SSL_set_read_ahead(t->ssl, 1);
+            SSL_set_default_read_buffer_len(t->ssl, TLS_READ_BUFFER);
+            t->reading_ahead = true;
+        }
         if (r > 0) {
             total += (size_t)r;
             continue;
@@ -315,7 +406,7 @@ ssize_t tls_write(tls_conn *t, const void *p, size_t n)
     int r, eof;
 
     t->want_write = false;
-    if (n == 0)
+    if (n == 0 || !t->ssl)
         return 0;
     ERR_clear_error();
     errno = 0;
@@ -331,7 +422,7 @@ ssize_t tls_write(tls_conn *t, const void *p, size_t n)
 
 bool tls_pending(const tls_conn *t)
 {
-    return SSL_has_pending(t->ssl) == 1;
+    return t->ssl && SSL_has_pending(t->ssl) == 1;
 }
 
 bool tls_wants_write(const tls_conn *t)
@@ -341,12 +432,12 @@ bool tls_wants_write(const tls_conn *t)
 
 bool tls_handshake_done(const tls_conn *t)
 {
-    return SSL_is_init_finished(t->ssl);
+    return t->ssl && SSL_is_init_finished(t->ssl);
 }
 
 void tls_close_notify(tls_conn *t)
 {
-    if (t->closed || !SSL_is_init_finished(t->ssl))
+    if (t->closed || !tls_handshake_done(t))
         return;
     t->closed = true;
     ERR_clear_error();
@@ -361,7 +452,7 @@ const char *tls_error(const tls_conn *t)
 
 bool tls_peer_verified(const tls_conn *t)
 {
-    return SSL_is_init_finished(t->ssl) && SSL_get0_peer_certificate(t->ssl) &&
+    return tls_handshake_done(t) && SSL_get0_peer_certificate(t->ssl) &&
            SSL_get_verify_result(t->ssl) == X509_V_OK;
 }
 
@@ -416,10 +507,10 @@ int tls_peer_name(const tls_conn *t, bool dn, char *out, size_t n)
 
 const char *tls_protocol(const tls_conn *t)
 {
-    return SSL_get_version(t->ssl);
+    return t->ssl ? SSL_get_version(t->ssl) : "";
 }
 
 const char *tls_cipher(const tls_conn *t)
 {
-    return SSL_get_cipher_name(t->ssl);
+    return t->ssl ? SSL_get_cipher_name(t->ssl) : "";
 }

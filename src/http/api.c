@@ -17,6 +17,7 @@
 #include "http/redrive_api.h"
 #include "http/users.h"
 #include "http/history.h"
+#include "http/https.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -118,6 +119,10 @@ static void get_overview(http_ctx *x, http_reply *r)
         add_listeners(listeners, node, http_server_listeners(x->srv), "http");
         if (b->metrics) /* as RabbitMQ lists its prometheus plugin's */
             add_listeners(listeners, node, http_server_listeners(b->metrics), "http/prometheus");
+        /* TLS, in RabbitMQ's protocol names (doc/tls.md) */
+        add_listeners(listeners, node, &b->amqps, "amqp/ssl");
+        if (b->https)
+            add_listeners(listeners, node, https_listeners(b->https), "https");
     }
     o = json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:i,s:s,s:o,s:o}", "management_version", RABBITMQ_COMPAT_VERSION,
                   "exchange_types", exchange_types(), "product_version", WARREN_VERSION, "product_name", "warren",

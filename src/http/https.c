@@ -304,6 +304,11 @@ void https_close_listeners(https_server *s)
         listeners_close(&s->ls, s->loop);
 }
 
+const listener_set *https_listeners(const https_server *s)
+{
+    return &s->ls;
+}
+
 void https_free(https_server *s)
 {
     if (!s)

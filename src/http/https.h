@@ -22,5 +22,8 @@ int https_listen(https_server *s, ev_loop *loop);
 void https_close_listeners(https_server *s);
 /* Close every connection and free (NULL is fine). */
 void https_free(https_server *s);
+/* Its listening addresses (the overview's listeners). */
+struct listener_set;
+const struct listener_set *https_listeners(const https_server *s);
 
 #endif

@@ -1092,6 +1092,19 @@ static json_t *connection_json(http_ctx *x, const stats_connection *s)
         if (json_is_string(named))
             json_object_set(o, "user_provided_name", named);
     }
+    /* TLS, in RabbitMQ's field names (the cipher in OpenSSL's words) */
+    if (o) {
+        json_object_set_new(o, "auth_mechanism", json_string(s->auth_mechanism ? s->auth_mechanism : "PLAIN"));
+        json_object_set_new(o, "ssl", json_boolean(s->ssl));
+        json_object_set_new(o, "ssl_protocol", s->ssl ? json_string(s->ssl_protocol) : json_null());
+        json_object_set_new(o, "ssl_cipher", s->ssl && s->ssl_cipher ? json_string(s->ssl_cipher) : json_null());
+        json_object_set_new(o, "peer_cert_subject",
+                            s->peer_cert_subject[0] ? json_string(s->peer_cert_subject) : json_null());
+        json_object_set_new(o, "peer_cert_issuer", json_null());
+        json_object_set_new(o, "peer_cert_validity", json_null());
+        json_object_set_new(o, "ssl_hash", json_null());
+        json_object_set_new(o, "ssl_key_exchange", json_null());
+    }
     return o;
 }
 

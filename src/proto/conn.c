@@ -30,6 +30,13 @@
  * quote them as it does.  A closed connection is marked dead and freed
  * before the loop sleeps, never inside its own callback.
  *
+ * TLS (amqps, tls.h): the same connection with `tls` set; every read and
+ * write goes through the session (sock_read, sock_flush), the handshake
+ * happens inside the first reads under the same 10 s handshake timer, and
+ * plaintext the session decrypted but did not hand over yet (epoll cannot
+ * see it) is read on a zero-delay timer (tls_again).  EXTERNAL logs in
+ * the verified client certificate's name.
+ *
  * Channels: a table of the open ones sorted by number, so any number
  * 1..65535 can be used and an idle connection holds none; channel_max
  * limits how many are open, as in RabbitMQ.
@@ -650,6 +657,8 @@ static int on_start_ok(conn *c, const amqp_connection_start_ok *m, amqp_error *e
                          "Login was refused using authentication mechanism %.*s. For details see the broker logfile.",
                          (int)m->mechanism.len, m->mechanism.ptr);
     }
+    c->auth_mechanism = amqp_str_eqc(m->mechanism, "EXTERNAL") ? "EXTERNAL"
+                        : amqp_str_eqc(m->mechanism, "AMQPLAIN") ? "AMQPLAIN" : "PLAIN";
     conn_send_method(c, 0, AMQP_CONNECTION_TUNE, &tune);
     c->state = CONN_TUNE;
     conn_limits_logged_in(c);

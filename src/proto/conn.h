@@ -87,6 +87,7 @@ struct conn {
     conn *backlog_next;
     uint32_t chan_tokens;       /* channel.open allowance (proto/limits.c) */
     uint64_t chan_tokens_at;    /* loop ms of its last refill; 0: never */
+    const char *auth_mechanism; /* how the user logged in (static), for the lists */
 };
 
 enum {

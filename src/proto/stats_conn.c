@@ -13,8 +13,10 @@
  * only when asked.
  */
 #include "proto/conn.h"
+#include "tls.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,6 +216,16 @@ static void fill_connection(conn *c, stats_connection *s)
     s->send_oct_rate = c->stats.send_rate;
     s->connected_at = c->stats.connected_at;
     s->client_properties = (amqp_table){c->stats.client_props, c->stats.client_props_len};
+    s->auth_mechanism = c->auth_mechanism ? c->auth_mechanism : "PLAIN";
+    if (c->tls && tls_handshake_done(c->tls)) {
+        const char *p = tls_protocol(c->tls);
+        size_t i;
+        s->ssl = true;
+        for (i = 0; p[i] && i + 1 < sizeof s->ssl_protocol; i++)
+            s->ssl_protocol[i] = (char)tolower((unsigned char)p[i]);
+        s->ssl_cipher = tls_cipher(c->tls);
+        tls_peer_name(c->tls, true, s->peer_cert_subject, sizeof s->peer_cert_subject);
+    }
 }
 
 int stats_connection_get(broker *b, const char *name, stats_connection *out)

@@ -13,7 +13,6 @@ and alarm_seconds (60) for the per-test alarm.  These tests run warren's
 own options, so they are skipped against an external broker.
 """
 import os
-import socket
 import ssl
 import sys
 
@@ -24,12 +23,7 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 import pki as pki_mod  # noqa: E402
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+from tls_helpers import free_port  # noqa: E402
 
 
 @pytest.fixture

@@ -66,3 +66,23 @@ def test_external_not_offered_without_a_verified_certificate(tls_broker, ssl_con
     b2 = tls_broker('none', '--user', 'alice:pw')
     ok, out = s_client(b2.tls_port, '-CAfile', pki['ca'], '-cert', pki['alice'], '-key', pki['alice.key'])
     assert ok and 'EXTERNAL' not in out.split('AMQP', 1)[-1]
+
+
+def test_connection_list_shows_tls_and_mechanism(tls_broker, ssl_context):
+    """/api/connections: RabbitMQ's ssl, ssl_protocol, auth_mechanism and
+    peer_cert_subject fields, for a TLS + EXTERNAL and a plain connection."""
+    import json
+    import urllib.request
+    b = tls_broker('peer', '--user', 'alice:x', '--user', 'guest:guest', management=True)
+    tls = connect(b.tls_port, ssl_context('alice'), credentials=EXTERNAL)
+    plain = pika.BlockingConnection(pika.URLParameters(b.url))
+    req = urllib.request.Request('http://127.0.0.1:%d/api/connections' % b.mgmt_port,
+                                 headers={'Authorization': 'Basic Z3Vlc3Q6Z3Vlc3Q='})
+    conns = {c['user']: c for c in json.loads(urllib.request.urlopen(req, timeout=10).read())}
+    a, g = conns['alice'], conns['guest']
+    assert a['ssl'] is True and a['ssl_protocol'] == 'tlsv1.3' and a['auth_mechanism'] == 'EXTERNAL'
+    assert a['peer_cert_subject'] == 'CN=alice,O=warren tests' and a['ssl_cipher']
+    assert g['ssl'] is False and g['ssl_protocol'] is None and g['auth_mechanism'] == 'PLAIN'
+    assert g['peer_cert_subject'] is None
+    tls.close()
+    plain.close()

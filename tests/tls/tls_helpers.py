@@ -1,4 +1,5 @@
 """Helpers for the TLS tests: openssl s_client runs, pika over TLS."""
+import socket
 import subprocess
 import threading
 import time
@@ -8,12 +9,18 @@ import pika
 AMQP_HEADER = b'AMQP\x00\x00\x09\x01'
 
 
-def s_client(port, *opts, timeout=8.0, send=AMQP_HEADER):
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def s_client(port, *opts, timeout=8.0, send=AMQP_HEADER, connect='127.0.0.1'):
     """Run `openssl s_client` against the port, send the AMQP header, and
     wait for connection.start (its mechanisms list) or the end.  Returns
     (answered, output): answered is True when the broker spoke AMQP over
     the session, i.e. the handshake was accepted."""
-    cmd = ['openssl', 's_client', '-connect', '127.0.0.1:%d' % port, '-ign_eof'] + list(opts)
+    cmd = ['openssl', 's_client', '-connect', '%s:%d' % (connect, port), '-ign_eof'] + list(opts)
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = []
 
