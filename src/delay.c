@@ -58,14 +58,16 @@ struct qdelay {
 
 /* ------------------------------------------------------------ the heaps */
 
-/* One sift-up / sift-down per heap type: the key is the first field. */
-#define HEAP_FNS(T, KEY)                                                       \
+/* One sift-up / sift-down per heap type, ordered by BEFORE(a, b). */
+#define HELD_BEFORE(a, b) ((a).due < (b).due || ((a).due == (b).due && (a).e.seq < (b).e.seq))
+#define EXP_BEFORE(a, b) ((a).expires < (b).expires || ((a).expires == (b).expires && (a).seq < (b).seq))
+#define HEAP_FNS(T, BEFORE)                                                    \
     static void T##_up(T *v, uint32_t i)                                       \
     {                                                                          \
         T x = v[i];                                                            \
         while (i > 0) {                                                        \
             uint32_t p = (i - 1) / 2;                                          \
-            if (v[p].KEY <= x.KEY)                                             \
+            if (!BEFORE(x, v[p]))                                              \
                 break;                                                         \
             v[i] = v[p];                                                       \
             i = p;                                                             \
@@ -79,9 +81,9 @@ struct qdelay {
             uint32_t c = 2 * i + 1;                                            \
             if (c >= n)                                                        \
                 break;                                                         \
-            if (c + 1 < n && v[c + 1].KEY < v[c].KEY)                          \
+            if (c + 1 < n && BEFORE(v[c + 1], v[c]))                           \
                 c++;                                                           \
-            if (x.KEY <= v[c].KEY)                                             \
+            if (!BEFORE(v[c], x))                                              \
                 break;                                                         \
             v[i] = v[c];                                                       \
             i = c;                                                             \
@@ -89,8 +91,8 @@ struct qdelay {
         v[i] = x;                                                              \
     }
 
-HEAP_FNS(held_item, due)
-HEAP_FNS(exp_item, expires)
+HEAP_FNS(held_item, HELD_BEFORE)
+HEAP_FNS(exp_item, EXP_BEFORE)
 
 static int grow(void **v, uint32_t *cap, uint32_t n, size_t size)
 {
