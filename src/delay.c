@@ -313,6 +313,36 @@ int64_t delay_header_ms(const uint8_t *props, uint32_t props_len)
     return ms > 0 && ms <= DELAY_MAX_MS ? ms : 0;
 }
 
+int delay_each_held(const queue *q, uint32_t count, int (*fn)(void *arg, const qentry *e, int64_t due), void *arg)
+{
+    const struct qdelay *d = q->delay;
+    uint32_t *cand, n = 0, got = 0;
+    int rc = 0;
+
+    if (!d || !d->nheld || !count)
+        return 0;
+    /* the k earliest of a binary heap: a small heap of candidates (heap
+     * indices), seeded with the root; each one taken adds its children */
+    if (!(cand = malloc(((size_t)count * 2 + 1) * sizeof *cand)))
+        return -1;
+    cand[n++] = 0;
+    while (n && got < count && !rc) {
+        uint32_t best = 0, i, top, c;
+        for (i = 1; i < n; i++) /* count is at most a thousand: a scan will do */
+            if (HELD_BEFORE(d->held[cand[i]], d->held[cand[best]]))
+                best = i;
+        top = cand[best];
+        cand[best] = cand[--n];
+        rc = fn(arg, &d->held[top].e, d->held[top].due);
+        got++;
+        for (c = 2 * top + 1; c <= 2 * top + 2; c++)
+            if (c < d->nheld)
+                cand[n++] = c;
+    }
+    free(cand);
+    return rc;
+}
+
 uint32_t delay_held(const queue *q)
 {
     return q->delay ? q->delay->nheld : 0;

@@ -245,6 +245,7 @@ const http_route http_api_routes[] = {
     {HTTP_GET, "/api/queues/{vhost}/{queue}", http_show_queue, false},
     {HTTP_GET, "/api/queues/{vhost}/{queue}/bindings", http_queue_bindings, false},
     {HTTP_GET, "/api/queues/{vhost}/{queue}/messages", http_browse_queue, false},
+    {HTTP_GET, "/api/exchanges/{vhost}/{exchange}/messages", http_browse_exchange, false},
     {HTTP_GET, "/api/exchanges", http_list_exchanges, false},
     {HTTP_GET, "/api/exchanges/{vhost}", http_list_exchanges, false},
     {HTTP_GET, "/api/exchanges/{vhost}/{exchange}", http_show_exchange, false},

@@ -126,12 +126,18 @@ def test_confirmed_and_counted_in_management(broker_factory):
         ch = amqp.channel()
         ch.confirm_delivery()
         declare_delayed(ch, x, q, durable=True)
-        for _ in range(3):
-            ch.basic_publish(x, 'k', b'p', delayed(1000, persistent=True))
+        for ms in (1000, 600, 800):
+            ch.basic_publish(x, 'k', b'p%d' % ms, delayed(ms, persistent=True))
         info = mgmt_get(broker, 'exchanges/%%2F/%s' % x)
         assert info['type'] == 'x-delayed-message'
         assert info['messages_delayed'] == 3
-        assert [get_wait(ch, q)[2] for _ in range(3)] == [b'p'] * 3
+        # browsed in the order they fire, bodies read back from the store
+        seen = mgmt_get(broker, 'exchanges/%%2F/%s/messages?count=2' % x)
+        assert [m['payload'] for m in seen] == ['p600', 'p800']
+        assert seen[0]['due'] <= seen[1]['due'] and 0 < seen[0]['due_in_ms'] <= 600
+        assert seen[0]['routing_key'] == 'k' and seen[0]['properties']['headers']['x-delay'] == 600
+        assert mgmt_get(broker, 'exchanges/%%2F/%s' % x)['messages_delayed'] == 3  # browsing took nothing
+        assert [get_wait(ch, q)[2] for _ in range(3)] == [b'p600', b'p800', b'p1000']
         assert mgmt_get(broker, 'exchanges/%%2F/%s' % x)['messages_delayed'] == 0
         names = [o['name'] for o in mgmt_get(broker, 'queues')]
         assert q in names and not [n for n in names if n.startswith('amq.delayed.')]
