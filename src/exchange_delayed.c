@@ -236,6 +236,8 @@ static void delayed_gone(exchange *x)
     for (i = 0; i < d->npend; i++)
         queue_settle(d->hold, &d->pend[i].e);
     d->npend = 0;
+    if (!d->hold->id)
+        d->hold->durable = false; /* never recorded: nothing to record of its deletion */
     queue_delete(d->hold); /* its messages go with it (as the plugin's) */
 }
 

@@ -248,7 +248,8 @@ uint32_t queue_delete(queue *q)
     if (q->durable && q->vh->st)
         store_queue_deleted(q->vh->st, q->id);
     stats_queue_gone(q);
-    q->vh->stats.queues_deleted++;
+    if (!q->fire)
+        q->vh->stats.queues_deleted++; /* a delayed exchange's hold was never a queue to its clients */
     log_debug("queue '%s' deleted", q->name);
     queue_unref(q);
     return n;
@@ -341,8 +342,7 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
             drop_entry(q, &e);
             return -1;
         }
-        q->ctr.publish++;
-        return QUEUE_OK;
+        return QUEUE_OK; /* counted by its exchange (messages_delayed), not as a queue's publish */
     }
     if (over_limit(q, 1, m->body_len) && q->set.overflow != OVERFLOW_DROP_HEAD) {
         /* full: refused, and for reject-publish-dlx dead-lettered */
