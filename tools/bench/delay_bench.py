@@ -66,6 +66,11 @@ class Broker:
             except OSError:
                 time.sleep(0.01)
 
+    def cpu_s(self):
+        with open('/proc/%d/stat' % self.proc.pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
     def rss_kb(self):
         with open('/proc/%d/status' % self.proc.pid) as f:
             return int([l for l in f if l.startswith('VmRSS')][0].split()[1])
@@ -97,16 +102,23 @@ def tutorial(rounds=3):
     ch.queue_declare('backoff', durable=True, arguments={'x-backoff-initial': 1000, 'x-backoff-max': 60000,
                                                          'x-delivery-limit': 5})
     res = {'plain': [], 'backoff': []}
+    cpu = {'plain': [], 'backoff': []}
     for _ in range(rounds):
         for q in ('plain', 'backoff'):
+            c0 = b.cpu_s()
             r = perf(b, '--queue', q, '--predeclared', '--persistent', '--prefetch', '1', '--consumers', '4',
-                     '--duration', '5', '--count', '200000')
+                     '--duration', '3', '--count', '200000')
             assert r['complete'], r
             res[q].append(r['consume_rate'])
+            cpu[q].append(round((b.cpu_s() - c0) * 1e6 / r['received'], 2))
     b.stop()
     for q, v in res.items():
-        print('%-8s consume msg/s %s median %.0f' % (q, v, statistics.median(v)))
-    print('backoff / plain = %.3f' % (statistics.median(res['backoff']) / statistics.median(res['plain'])))
+        print('%-8s consume msg/s %s median %.0f; broker CPU us/msg %s median %.2f' % (
+            q, v, statistics.median(v), cpu[q], statistics.median(cpu[q])))
+    pairs = sorted(a / p for a, p in zip(res['backoff'], res['plain']))
+    print('backoff / plain: medians %.3f, per-round ratios %s (median %.3f); CPU per message %.3f' % (
+        statistics.median(res['backoff']) / statistics.median(res['plain']), [round(x, 3) for x in pairs],
+        statistics.median(pairs), statistics.median(cpu['backoff']) / statistics.median(cpu['plain'])))
 
 
 def poison_round(args, npoison, ngood=20000):
