@@ -46,12 +46,14 @@ static void vhost_totals(vhost *vh, totals *t)
 
 static json_t *exchange_types(void)
 {
-    return json_pack("[{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b}]", "name", "direct", "description",
+    /* the last as the delayed-message plugin registers it (exchange_delayed.c) */
+    return json_pack("[{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b}]", "name", "direct",
+                     "description",
                      "AMQP direct exchange, as per the AMQP specification", "enabled", 1, "name", "fanout",
                      "description", "AMQP fanout exchange, as per the AMQP specification", "enabled", 1, "name",
                      "headers", "description", "AMQP headers exchange, as per the AMQP specification", "enabled", 1,
                      "name", "topic", "description", "AMQP topic exchange, as per the AMQP specification", "enabled",
-                     1);
+                     1, "name", "x-delayed-message", "description", "Delayed Message Exchange.", "enabled", 1);
 }
 
 /* "127.0.0.1", "::1": a listener's address without the brackets. */
