@@ -79,7 +79,7 @@ def test_backoff_capped_by_max(amqp):
     ch.basic_nack(m.delivery_tag, requeue=True)  # 1000 ms, capped at 200
     t0 = time.monotonic()
     m, _, _ = get_wait(ch, q)
-    assert m is not None and time.monotonic() - t0 < 0.5
+    assert m is not None and 0.18 <= time.monotonic() - t0 < 0.5
 
 
 def test_consumer_channel_closed_backs_off(amqp):
@@ -107,6 +107,7 @@ def test_purge_drops_held_messages(amqp):
     ch.basic_publish('', q, b'x')
     m, _, _ = get_wait(ch, q)
     ch.basic_nack(m.delivery_tag, requeue=True)
+    assert ready(ch, q) == 0  # held back, not ready
     assert ch.queue_purge(q).method.message_count == 1
     ch.queue_delete(q)
 
@@ -120,10 +121,15 @@ def test_backoff_with_delivery_limit_dead_letters(amqp):
     ch.queue_declare(q, arguments={'x-backoff-initial': 50, 'x-delivery-limit': 2,
                                    'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq})
     ch.basic_publish('', q, b'x')
-    for _ in range(3):
+    for i in range(3):
+        t0 = time.monotonic()
         m, _, _ = get_wait(ch, q)
+        if i:
+            assert time.monotonic() - t0 >= 0.04  # 50 ms, 100 ms
         ch.basic_nack(m.delivery_tag, requeue=True)
+    t0 = time.monotonic()
     m, props, body = get_wait(ch, dlq)
+    assert time.monotonic() - t0 < 0.04  # the return past the limit does not wait
     assert body == b'x'
     assert props.headers['x-death'][0]['reason'] == 'delivery_limit'
 
