@@ -16,10 +16,12 @@
  *
  * The arguments are read once, at creation, into q->set (queue_args.c,
  * the one table of them); this file gives them their meaning: message TTL
- * (x-message-ttl and the per-message expiration: a message expires when it
- * reaches the head past its time, and a timer takes it even with no
- * consumer), x-expires, x-max-length(-bytes) with x-overflow,
- * dead-lettering (deadletter.c), x-max-priority, x-single-active-consumer.
+ * (x-message-ttl and the per-message expiration: a timer takes the head
+ * when it expires, even with no consumer, and delay.c's expiry index takes
+ * a message that expires before one ahead of it, where it is), x-expires,
+ * x-max-length(-bytes) with x-overflow, dead-lettering (deadletter.c),
+ * x-max-priority, x-single-active-consumer, and back-off on requeue
+ * (x-backoff-*: delay.c holds a returned message for its delay).
  */
 #include "exchange.h"
 #include "queue.h"
