@@ -361,8 +361,9 @@ void delay_note_expiry(queue *q, const qentry *e, bool anywhere)
     int64_t hi = d ? d->exp_hi : 0;
     if (!e->expires)
         return;
-    if (!anywhere && q->nlevels == 1 && e->expires >= hi) {
-        /* as late as everything ahead of it: the head timer finds it */
+    if (!anywhere && q->nlevels == 1 && (e->expires >= hi || q->nready <= 1)) {
+        /* as late as everything ahead of it, or nothing is: the head
+         * timer finds it (a requeued one is noted anywhere) */
         if (d)
             d->exp_hi = e->expires;
         else if ((d = side_of(q)))
