@@ -94,6 +94,17 @@ struct qdelay {
 HEAP_FNS(held_item, HELD_BEFORE)
 HEAP_FNS(exp_item, EXP_BEFORE)
 
+/* A heap drained after a burst gives its memory back (a quarter used:
+ * halved; on failure it keeps it). */
+static void shrink(void **v, uint32_t *cap, uint32_t n, size_t size)
+{
+    void *nv;
+    if (*cap <= 1024 || n >= *cap / 4 || !(nv = realloc(*v, (size_t)(*cap / 2) * size)))
+        return;
+    *v = nv;
+    *cap /= 2;
+}
+
 static int grow(void **v, uint32_t *cap, uint32_t n, size_t size)
 {
     uint32_t c;
@@ -141,6 +152,7 @@ static void on_held(ev_loop *loop, ev_timer *t)
     }
     if (!q->deleted && d->nheld)
         arm(q, &d->held_timer, d->held[0].due);
+    shrink((void **)&d->held, &d->capheld, d->nheld, sizeof *d->held);
     queue_unref(q);
 }
 
@@ -168,6 +180,7 @@ static void on_exp(ev_loop *loop, ev_timer *t)
     }
     if (!q->deleted && d->nexp)
         arm(q, &d->exp_timer, d->exp[0].expires + 1);
+    shrink((void **)&d->exp, &d->capexp, d->nexp, sizeof *d->exp);
     queue_unref(q);
 }
 
@@ -400,6 +413,11 @@ uint32_t delay_purge(queue *q, void (*drop)(queue *q, qentry *e))
     d->held_bytes = 0;
     d->nexp = 0;
     d->exp_hi = 0;
+    free(d->held); /* its memory back at once */
+    free(d->exp);
+    d->held = NULL;
+    d->exp = NULL;
+    d->capheld = d->capexp = 0;
     ev_timer_stop(q->vh->loop, &d->held_timer);
     ev_timer_stop(q->vh->loop, &d->exp_timer);
     return n;
