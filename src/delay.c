@@ -58,7 +58,11 @@ struct qdelay {
 
 /* ------------------------------------------------------------ the heaps */
 
-/* One sift-up / sift-down per heap type, ordered by BEFORE(a, b). */
+/* One sift-up / sift-down per heap type, ordered by BEFORE(a, b).  Four
+ * children a node: half the levels of a binary heap, and a node's
+ * children side by side, so a pop from a million touches fewer cache
+ * lines (firing is pop after pop). */
+#define HEAP_D 4
 #define HELD_BEFORE(a, b) ((a).due < (b).due || ((a).due == (b).due && (a).e.seq < (b).e.seq))
 #define EXP_BEFORE(a, b) ((a).expires < (b).expires || ((a).expires == (b).expires && (a).seq < (b).seq))
 #define HEAP_FNS(T, BEFORE)                                                    \
@@ -66,7 +70,7 @@ struct qdelay {
     {                                                                          \
         T x = v[i];                                                            \
         while (i > 0) {                                                        \
-            uint32_t p = (i - 1) / 2;                                          \
+            uint32_t p = (i - 1) / HEAP_D;                                     \
             if (!BEFORE(x, v[p]))                                              \
                 break;                                                         \
             v[i] = v[p];                                                       \
@@ -78,15 +82,17 @@ struct qdelay {
     {                                                                          \
         T x = v[i];                                                            \
         for (;;) {                                                             \
-            uint32_t c = 2 * i + 1;                                            \
+            uint64_t c = (uint64_t)HEAP_D * i + 1, k, end;                     \
             if (c >= n)                                                        \
                 break;                                                         \
-            if (c + 1 < n && BEFORE(v[c + 1], v[c]))                           \
-                c++;                                                           \
+            end = c + HEAP_D < n ? c + HEAP_D : n;                             \
+            for (k = c + 1; k < end; k++)                                      \
+                if (BEFORE(v[k], v[c]))                                        \
+                    c = k;                                                     \
             if (!BEFORE(v[c], x))                                              \
                 break;                                                         \
             v[i] = v[c];                                                       \
-            i = c;                                                             \
+            i = (uint32_t)c;                                                   \
         }                                                                      \
         v[i] = x;                                                              \
     }
@@ -334,9 +340,9 @@ int delay_each_held(const queue *q, uint32_t count, int (*fn)(void *arg, const q
 
     if (!d || !d->nheld || !count)
         return 0;
-    /* the k earliest of a binary heap: a small heap of candidates (heap
-     * indices), seeded with the root; each one taken adds its children */
-    if (!(cand = malloc(((size_t)count * 2 + 1) * sizeof *cand)))
+    /* the k earliest of the heap: candidates (heap indices), seeded with
+     * the root; each one taken adds its children */
+    if (!(cand = malloc(((size_t)count * HEAP_D + 1) * sizeof *cand)))
         return -1;
     cand[n++] = 0;
     while (n && got < count && !rc) {
@@ -348,7 +354,7 @@ int delay_each_held(const queue *q, uint32_t count, int (*fn)(void *arg, const q
         cand[best] = cand[--n];
         rc = fn(arg, &d->held[top].e, d->held[top].due);
         got++;
-        for (c = 2 * top + 1; c <= 2 * top + 2; c++)
+        for (c = HEAP_D * top + 1; c <= HEAP_D * top + HEAP_D; c++)
             if (c < d->nheld)
                 cand[n++] = c;
     }
