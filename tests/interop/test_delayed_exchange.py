@@ -133,6 +133,31 @@ def test_routes_by_the_delayed_type_at_fire_time(amqp):
     assert ch.queue_declare(q1, passive=True).method.message_count == 0
 
 
+def test_exchange_to_exchange_bindings(amqp):
+    """A fanout exchange bound to a delayed one delays what it routes there;
+    a delayed exchange bound to a fanout one hands it on when it fires."""
+    up, x, down = amqp.name('up'), amqp.name('dx'), amqp.name('down')
+    q1, q2 = amqp.name('dq'), amqp.name('dq2')
+    ch = amqp.channel()
+    ch.exchange_declare(up, 'fanout')
+    ch.exchange_declare(down, 'fanout')
+    declare_delayed(ch, x, q1)
+    ch.exchange_bind(x, up, '')          # up -> x
+    ch.exchange_bind(down, x, 'k')       # x -> down
+    ch.queue_declare(q2)
+    ch.queue_bind(q2, down, '')
+    try:
+        t0 = time.monotonic()
+        ch.basic_publish(up, 'k', b'e2e', delayed(300))
+        assert ch.basic_get(q1)[0] is None and ch.basic_get(q2)[0] is None
+        bodies = [get_wait(ch, q)[2] for q in (q1, q2)]
+        assert bodies == [b'e2e', b'e2e']
+        assert time.monotonic() - t0 >= 0.29
+    finally:
+        ch.exchange_delete(up)
+        ch.exchange_delete(down)
+
+
 def mgmt_get(broker, path):
     req = urllib.request.Request('http://127.0.0.1:%d/api/%s' % (broker.mgmt_port, path))
     req.add_header('Authorization', 'Basic Z3Vlc3Q6Z3Vlc3Q=')  # guest:guest
