@@ -58,14 +58,20 @@ struct qdelay {
 
 /* ------------------------------------------------------------ the heaps */
 
-/* One sift-up / sift-down per heap type: the key is the first field. */
-#define HEAP_FNS(T, KEY)                                                       \
+/* One sift-up / sift-down per heap type, ordered by BEFORE(a, b).  Four
+ * children a node: half the levels of a binary heap, and a node's
+ * children side by side, so a pop from a million touches fewer cache
+ * lines (firing is pop after pop). */
+#define HEAP_D 4
+#define HELD_BEFORE(a, b) ((a).due < (b).due || ((a).due == (b).due && (a).e.seq < (b).e.seq))
+#define EXP_BEFORE(a, b) ((a).expires < (b).expires || ((a).expires == (b).expires && (a).seq < (b).seq))
+#define HEAP_FNS(T, BEFORE)                                                    \
     static void T##_up(T *v, uint32_t i)                                       \
     {                                                                          \
         T x = v[i];                                                            \
         while (i > 0) {                                                        \
-            uint32_t p = (i - 1) / 2;                                          \
-            if (v[p].KEY <= x.KEY)                                             \
+            uint32_t p = (i - 1) / HEAP_D;                                     \
+            if (!BEFORE(x, v[p]))                                              \
                 break;                                                         \
             v[i] = v[p];                                                       \
             i = p;                                                             \
@@ -76,21 +82,34 @@ struct qdelay {
     {                                                                          \
         T x = v[i];                                                            \
         for (;;) {                                                             \
-            uint32_t c = 2 * i + 1;                                            \
+            uint64_t c = (uint64_t)HEAP_D * i + 1, k, end;                     \
             if (c >= n)                                                        \
                 break;                                                         \
-            if (c + 1 < n && v[c + 1].KEY < v[c].KEY)                          \
-                c++;                                                           \
-            if (x.KEY <= v[c].KEY)                                             \
+            end = c + HEAP_D < n ? c + HEAP_D : n;                             \
+            for (k = c + 1; k < end; k++)                                      \
+                if (BEFORE(v[k], v[c]))                                        \
+                    c = k;                                                     \
+            if (!BEFORE(v[c], x))                                              \
                 break;                                                         \
             v[i] = v[c];                                                       \
-            i = c;                                                             \
+            i = (uint32_t)c;                                                   \
         }                                                                      \
         v[i] = x;                                                              \
     }
 
-HEAP_FNS(held_item, due)
-HEAP_FNS(exp_item, expires)
+HEAP_FNS(held_item, HELD_BEFORE)
+HEAP_FNS(exp_item, EXP_BEFORE)
+
+/* A heap drained after a burst gives its memory back (a quarter used:
+ * halved; on failure it keeps it). */
+static void shrink(void **v, uint32_t *cap, uint32_t n, size_t size)
+{
+    void *nv;
+    if (*cap <= 1024 || n >= *cap / 4 || !(nv = realloc(*v, (size_t)(*cap / 2) * size)))
+        return;
+    *v = nv;
+    *cap /= 2;
+}
 
 static int grow(void **v, uint32_t *cap, uint32_t n, size_t size)
 {
@@ -139,6 +158,7 @@ static void on_held(ev_loop *loop, ev_timer *t)
     }
     if (!q->deleted && d->nheld)
         arm(q, &d->held_timer, d->held[0].due);
+    shrink((void **)&d->held, &d->capheld, d->nheld, sizeof *d->held);
     queue_unref(q);
 }
 
@@ -166,6 +186,7 @@ static void on_exp(ev_loop *loop, ev_timer *t)
     }
     if (!q->deleted && d->nexp)
         arm(q, &d->exp_timer, d->exp[0].expires + 1);
+    shrink((void **)&d->exp, &d->capexp, d->nexp, sizeof *d->exp);
     queue_unref(q);
 }
 
@@ -311,6 +332,36 @@ int64_t delay_header_ms(const uint8_t *props, uint32_t props_len)
     return ms > 0 && ms <= DELAY_MAX_MS ? ms : 0;
 }
 
+int delay_each_held(const queue *q, uint32_t count, int (*fn)(void *arg, const qentry *e, int64_t due), void *arg)
+{
+    const struct qdelay *d = q->delay;
+    uint32_t *cand, n = 0, got = 0;
+    int rc = 0;
+
+    if (!d || !d->nheld || !count)
+        return 0;
+    /* the k earliest of the heap: candidates (heap indices), seeded with
+     * the root; each one taken adds its children */
+    if (!(cand = malloc(((size_t)count * HEAP_D + 1) * sizeof *cand)))
+        return -1;
+    cand[n++] = 0;
+    while (n && got < count && !rc) {
+        uint32_t best = 0, i, top, c;
+        for (i = 1; i < n; i++) /* count is at most a thousand: a scan will do */
+            if (HELD_BEFORE(d->held[cand[i]], d->held[cand[best]]))
+                best = i;
+        top = cand[best];
+        cand[best] = cand[--n];
+        rc = fn(arg, &d->held[top].e, d->held[top].due);
+        got++;
+        for (c = HEAP_D * top + 1; c <= HEAP_D * top + HEAP_D; c++)
+            if (c < d->nheld)
+                cand[n++] = c;
+    }
+    free(cand);
+    return rc;
+}
+
 uint32_t delay_held(const queue *q)
 {
     return q->delay ? q->delay->nheld : 0;
@@ -329,8 +380,9 @@ void delay_note_expiry(queue *q, const qentry *e, bool anywhere)
     int64_t hi = d ? d->exp_hi : 0;
     if (!e->expires)
         return;
-    if (!anywhere && q->nlevels == 1 && e->expires >= hi) {
-        /* as late as everything ahead of it: the head timer finds it */
+    if (!anywhere && q->nlevels == 1 && (e->expires >= hi || q->nready <= 1)) {
+        /* as late as everything ahead of it, or nothing is: the head
+         * timer finds it (a requeued one is noted anywhere) */
         if (d)
             d->exp_hi = e->expires;
         else if ((d = side_of(q)))
@@ -367,6 +419,11 @@ uint32_t delay_purge(queue *q, void (*drop)(queue *q, qentry *e))
     d->held_bytes = 0;
     d->nexp = 0;
     d->exp_hi = 0;
+    free(d->held); /* its memory back at once */
+    free(d->exp);
+    d->held = NULL;
+    d->exp = NULL;
+    d->capheld = d->capexp = 0;
     ev_timer_stop(q->vh->loop, &d->held_timer);
     ev_timer_stop(q->vh->loop, &d->exp_timer);
     return n;

@@ -58,6 +58,11 @@ void delay_note_expiry(queue *q, const qentry *e, bool anywhere);
  * expiry needs the index. */
 void delay_note_forever(queue *q);
 
+/* For a browse: fn on the first `count` held entries in the order they
+ * come due (O(count^2), nothing moved); 0, fn's non-zero to stop, -1 out
+ * of memory. */
+int delay_each_held(const queue *q, uint32_t count, int (*fn)(void *arg, const qentry *e, int64_t due), void *arg);
+
 /* Messages held back (back-off), and their bytes. */
 uint32_t delay_held(const queue *q);
 uint64_t delay_held_bytes(const queue *q);

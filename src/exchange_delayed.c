@@ -55,6 +55,7 @@ typedef struct delayed {
     pending *pend;
     uint32_t npend, cappend;
     ev_timer pend_timer;
+    bool firing;                /* fire() is routing: its x-delay is spent */
 } delayed;
 
 /* ------------------------------------------------------ the inner type */
@@ -151,7 +152,9 @@ static void fire(void *ctx, queue *q, qentry *e)
     }
     out->published = vhost_now_ms(x->vh); /* a TTL counts from now, as when the plugin publishes it */
     route_set_init(&rs);
+    d->firing = true; /* x-delay is -delay now: route by the delayed type, no header to read again */
     exchange_route_cc(x, (amqp_str){msg_rk(out), out->rklen}, out, &rs);
+    d->firing = false;
     if (vhost_publish_routed(x->vh, out, &rs, &res) < 0) {
         route_set_done(&rs);
         msg_unref(out);
@@ -236,6 +239,8 @@ static void delayed_gone(exchange *x)
     for (i = 0; i < d->npend; i++)
         queue_settle(d->hold, &d->pend[i].e);
     d->npend = 0;
+    if (!d->hold->id)
+        d->hold->durable = false; /* never recorded: nothing to record of its deletion */
     queue_delete(d->hold); /* its messages go with it (as the plugin's) */
 }
 
@@ -281,7 +286,7 @@ static void delayed_unbind(exchange *x, binding *b)
 static void delayed_route(exchange *x, amqp_str rk, const msg *m, route_set *rs)
 {
     delayed *d = x->index;
-    if (!d->hold->deleted && delay_header_ms(msg_props(m), m->props_len) > 0) {
+    if (!d->firing && !d->hold->deleted && delay_header_ms(msg_props(m), m->props_len) > 0) {
         hold_recorded(d); /* if it cannot be, the message is held in memory */
         route_set_add(rs, d->hold);
         return;

@@ -16,10 +16,12 @@
  *
  * The arguments are read once, at creation, into q->set (queue_args.c,
  * the one table of them); this file gives them their meaning: message TTL
- * (x-message-ttl and the per-message expiration: a message expires when it
- * reaches the head past its time, and a timer takes it even with no
- * consumer), x-expires, x-max-length(-bytes) with x-overflow,
- * dead-lettering (deadletter.c), x-max-priority, x-single-active-consumer.
+ * (x-message-ttl and the per-message expiration: a timer takes the head
+ * when it expires, even with no consumer, and delay.c's expiry index takes
+ * a message that expires before one ahead of it, where it is), x-expires,
+ * x-max-length(-bytes) with x-overflow, dead-lettering (deadletter.c),
+ * x-max-priority, x-single-active-consumer, and back-off on requeue
+ * (x-backoff-*: delay.c holds a returned message for its delay).
  */
 #include "exchange.h"
 #include "queue.h"
@@ -339,7 +341,8 @@ uint32_t queue_delete(queue *q)
             store_queue_deleted(q->vh->st, q->id);
     }
     stats_queue_gone(q);
-    q->vh->stats.queues_deleted++;
+    if (!q->fire)
+        q->vh->stats.queues_deleted++; /* a delayed exchange's hold was never a queue to its clients */
     log_debug("queue '%s' deleted", q->name);
     queue_unref(q);
     return n;
@@ -442,8 +445,7 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
             drop_entry(q, &e);
             return -1;
         }
-        q->ctr.publish++;
-        return QUEUE_OK;
+        return QUEUE_OK; /* counted by its exchange (messages_delayed), not as a queue's publish */
     }
     if (over_limit(q, 1, m->body_len) && q->set.overflow != OVERFLOW_DROP_HEAD) {
         /* full: refused, and for reject-publish-dlx dead-lettered */

@@ -35,6 +35,7 @@
 
 #include "broker.h"
 #include "consumer.h"
+#include "delay.h"
 #include "log.h"
 #include "recovery.h"
 #include "redrive.h"
@@ -536,10 +537,44 @@ static int browse_unacked(void *arg, const stats_unacked *u)
         return 1;
     w->left--;
     m = browse_msg(w->vh, u->e);
-    rc = w->fn(w->arg, &(vhost_browsed){m, u->e->size, (u->e->flags & QE_REDELIVERED) != 0, -1, u});
+    rc = w->fn(w->arg, &(vhost_browsed){m, u->e->size, (u->e->flags & QE_REDELIVERED) != 0, -1, u, 0});
     if (m)
         msg_unref(m);
     return rc;
+}
+
+typedef struct browse_held {
+    vhost *vh;
+    int (*fn)(void *arg, const vhost_browsed *b);
+    void *arg;
+} browse_held;
+
+static int browse_one_held(void *arg, const qentry *e, int64_t due)
+{
+    browse_held *w = arg;
+    int64_t now = vhost_now_ms(w->vh), t = e->m ? e->m->published : stats_seq_time(w->vh, e->seq);
+    msg *m = browse_msg(w->vh, e);
+    int rc = w->fn(w->arg, &(vhost_browsed){m, e->size, (e->flags & QE_REDELIVERED) != 0,
+                                            t < 0 ? -1 : (now > t ? now - t : 0), NULL, due});
+    if (m)
+        msg_unref(m);
+    return rc;
+}
+
+int vhost_browse_delayed(vhost *vh, amqp_str name, bool of_exchange, uint32_t count,
+                         int (*fn)(void *arg, const vhost_browsed *b), void *arg, amqp_error *err)
+{
+    browse_held w = {vh, fn, arg};
+    queue *q;
+    if (of_exchange) {
+        exchange *x = vhost_exchange(vh, name);
+        if (!x)
+            return no_exchange(vh, name, err);
+        q = exchange_delayed_hold(x);
+    } else if (!(q = vhost_queue(vh, name))) {
+        return no_queue(vh, name, err);
+    }
+    return q ? delay_each_held(q, count, browse_one_held, &w) : 0;
 }
 
 int vhost_browse(vhost *vh, amqp_str name, bool unacked, uint32_t count,
@@ -568,7 +603,7 @@ int vhost_browse(vhost *vh, amqp_str name, bool unacked, uint32_t count,
             msg *m = browse_msg(vh, e);
             w.left--;
             rc = fn(arg, &(vhost_browsed){m, e->size, (e->flags & QE_REDELIVERED) != 0,
-                                          t < 0 ? -1 : (now > t ? now - t : 0), NULL});
+                                          t < 0 ? -1 : (now > t ? now - t : 0), NULL, 0});
             if (m)
                 msg_unref(m);
         }

@@ -230,6 +230,7 @@ typedef struct vhost_browsed {
     bool redelivered;
     int64_t age_ms;             /* ready: since it was published (-1 unknown) */
     const stats_unacked *held;  /* unacked: who holds it and since when; NULL for ready */
+    int64_t due;                /* delayed: wall ms it is ready again / fires; 0 otherwise */
 } vhost_browsed;
 
 /* Look at a queue's messages without touching it: the first `count` ready
@@ -241,5 +242,12 @@ typedef struct vhost_browsed {
  * to stop), -1 with *err 404 when there is no such queue. */
 int vhost_browse(vhost *vh, amqp_str name, bool unacked, uint32_t count,
                  int (*fn)(void *arg, const vhost_browsed *b), void *arg, amqp_error *err);
+/* The same for the messages held back (delay.c): a queue's back-off holds,
+ * or (of_exchange) an x-delayed-message exchange's delayed messages, in
+ * the order they come due, each with its due time.  -1 with *err 404 when
+ * there is no such queue or exchange (an exchange of another type has
+ * none: 0). */
+int vhost_browse_delayed(vhost *vh, amqp_str name, bool of_exchange, uint32_t count,
+                         int (*fn)(void *arg, const vhost_browsed *b), void *arg, amqp_error *err);
 
 #endif

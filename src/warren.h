@@ -32,6 +32,7 @@
 #include "broker.h"
 #include "config.h"
 #include "consumer.h"
+#include "delay.h"
 #include "error.h"
 #include "ev/buf.h"
 #include "ev/loop.h"

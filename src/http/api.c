@@ -30,12 +30,18 @@
 
 static json_t *exchange_types(void)
 {
-    return json_pack("[{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b}]", "name", "direct", "description",
+    /* the last two as the delayed-message and message-deduplication plugins
+     * register them (exchange_delayed.c, exchange_dedup.c) */
+    return json_pack("[{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b},{s:s,s:s,s:b}]",
+                     "name", "direct",
+                     "description",
                      "AMQP direct exchange, as per the AMQP specification", "enabled", 1, "name", "fanout",
                      "description", "AMQP fanout exchange, as per the AMQP specification", "enabled", 1, "name",
                      "headers", "description", "AMQP headers exchange, as per the AMQP specification", "enabled", 1,
                      "name", "topic", "description", "AMQP topic exchange, as per the AMQP specification", "enabled",
-                     1);
+                     1, "name", "x-delayed-message", "description", "Delayed Message Exchange.", "enabled", 1,
+                     "name", "x-message-deduplication", "description", "Message Deduplication Exchange.",
+                     "enabled", 1);
 }
 
 /* "127.0.0.1", "::1": a listener's address without the brackets. */
@@ -219,6 +225,7 @@ const http_route http_api_routes[] = {
     {HTTP_POST, "/api/queues/{vhost}/{queue}/redrive", http_post_redrive, true},
     {HTTP_GET, "/api/queues/{vhost}/{queue}/redrive", http_get_redrive, false},
     {HTTP_DELETE, "/api/queues/{vhost}/{queue}/redrive", http_delete_redrive, false},
+    {HTTP_GET, "/api/exchanges/{vhost}/{exchange}/messages", http_browse_exchange, false},
     {HTTP_GET, "/api/exchanges", http_list_exchanges, false},
     {HTTP_GET, "/api/exchanges/{vhost}", http_list_exchanges, false},
     {HTTP_GET, "/api/exchanges/{vhost}/{exchange}", http_show_exchange, false},

@@ -1369,6 +1369,12 @@ static int browsed(void *arg, const vhost_browsed *b)
     } else {
         json_object_set_new(o, "age_ms", age(b->age_ms));
     }
+    if (b->due) {
+        /* held back (back-off) or delayed (x-delayed-message): when it
+         * is ready again / fires */
+        json_object_set_new(o, "due", json_integer((json_int_t)b->due));
+        json_object_set_new(o, "due_in_ms", json_integer((json_int_t)(b->due > w->wall ? b->due - w->wall : 0)));
+    }
     json_array_append_new(w->arr, o);
     return 0;
 }
@@ -1388,20 +1394,27 @@ static bool query_long(http_ctx *x, const char *key, long lo, long hi, long *out
     return true;
 }
 
-void http_browse_queue(http_ctx *x, http_reply *r)
+/* A browse of a queue (ready, unacked, or delayed: its back-off holds) or
+ * of an x-delayed-message exchange (its delayed messages). */
+static void browse(http_ctx *x, http_reply *r, bool of_exchange)
 {
     const http_str *state = http_query(x->t, "state");
     vhost *vh = path_vhost(x, r);
     browse_out w = {x, NULL, HTTP_BROWSE_TRUNCATE, (uint32_t)ev_now(x->b->loop), 0};
     long count = 10;
-    bool want_unacked;
+    bool want_unacked, want_delayed;
     amqp_error err;
+    int rc;
 
     if (!vh)
         return;
     w.wall = vhost_now_ms(vh);
-    if (state && strcmp(state->ptr, "ready") && strcmp(state->ptr, "unacked")) {
-        http_reply_error(r, 400, "bad_request", "state must be ready or unacked");
+    if (of_exchange && state && strcmp(state->ptr, "delayed")) {
+        http_reply_error(r, 400, "bad_request", "state must be delayed");
+        return;
+    }
+    if (state && strcmp(state->ptr, "ready") && strcmp(state->ptr, "unacked") && strcmp(state->ptr, "delayed")) {
+        http_reply_error(r, 400, "bad_request", "state must be ready, unacked or delayed");
         return;
     }
     if (!query_long(x, "count", 1, HTTP_BROWSE_MAX, &count)) {
@@ -1413,17 +1426,32 @@ void http_browse_queue(http_ctx *x, http_reply *r)
         return;
     }
     want_unacked = state && !strcmp(state->ptr, "unacked");
+    want_delayed = of_exchange || (state && !strcmp(state->ptr, "delayed"));
     w.arr = json_array();
     if (!w.arr) {
         http_reply_json(r, 500, NULL);
         return;
     }
-    if (vhost_browse(vh, param(x, 1), want_unacked, (uint32_t)count, browsed, &w, &err) < 0) {
+    if (want_delayed)
+        rc = vhost_browse_delayed(vh, param(x, 1), of_exchange, (uint32_t)count, browsed, &w, &err);
+    else
+        rc = vhost_browse(vh, param(x, 1), want_unacked, (uint32_t)count, browsed, &w, &err);
+    if (rc < 0) {
         json_decref(w.arr);
         http_reply_not_found(r);
         return;
     }
     http_reply_json(r, 200, w.arr);
+}
+
+void http_browse_queue(http_ctx *x, http_reply *r)
+{
+    browse(x, r, false);
+}
+
+void http_browse_exchange(http_ctx *x, http_reply *r)
+{
+    browse(x, r, true);
 }
 
 /* ----------------------------------------------------------- overview */

@@ -10,7 +10,7 @@
 #include "http/api.h"
 #include "stats.h"
 
-http_handler http_list_queues, http_show_queue, http_browse_queue;
+http_handler http_list_queues, http_show_queue, http_browse_queue, http_browse_exchange;
 http_handler http_list_exchanges, http_show_exchange;
 http_handler http_list_bindings, http_exchange_bindings_source, http_exchange_bindings_destination;
 http_handler http_queue_bindings, http_bindings_between_queue, http_bindings_between_exchange;

@@ -158,7 +158,8 @@ def test_overview_and_nodes(mgmt, qname):
     protocols = sorted((x['protocol'], x['port']) for x in o['listeners'])
     assert ('amqp', mgmt.port) in protocols and ('http', mgmt.mgmt_port) in protocols, protocols
     assert all(set(x) == RMQ_LISTENER for x in o['listeners'])
-    assert sorted(t['name'] for t in o['exchange_types']) == ['direct', 'fanout', 'headers', 'topic']
+    assert sorted(t['name'] for t in o['exchange_types']) == ['direct', 'fanout', 'headers', 'topic',
+                                                              'x-delayed-message', 'x-message-deduplication']
     vh = api.get('/api/vhosts/%2F').json()
     assert (vh['messages'], vh['messages_ready'], vh['messages_unacknowledged']) == (2, 1, 1)
     nodes = api.get('/api/nodes').json()

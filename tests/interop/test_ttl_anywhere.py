@@ -102,3 +102,29 @@ def test_requeued_message_expires_in_place(amqp):
     ch.basic_nack(m1.delivery_tag, requeue=True)
     m, props, body = get_wait(ch, dlq)
     assert body == b'b'
+
+
+@pytest.mark.parametrize('kill', [False, True], ids=['restart', 'kill9'])
+def test_expires_in_place_after_restart(broker, amqp, kill):
+    """Persistent: a 1.5 s message behind a 1 h one, the broker restarted
+    (or killed) before it expires: after the restart it still expires on
+    time, where it is, and is dead-lettered."""
+    broker.require_control()
+    q, dlq = amqp.name('ttl'), amqp.name('ttl-dlq')
+    ch = amqp.channel()
+    ch.confirm_delivery()
+    declare(ch, q, dlq, durable=True)
+    t0 = time.monotonic()
+    ch.basic_publish('', q, b'long', pika.BasicProperties(expiration='3600000', delivery_mode=2))
+    ch.basic_publish('', q, b'short', pika.BasicProperties(expiration='1500', delivery_mode=2))
+    if kill:
+        broker.kill()
+        broker.start()
+    else:
+        broker.restart()
+    ch = amqp.channel()
+    m, props, body = get_wait(ch, dlq, timeout=5)
+    assert body == b'short'
+    assert 1.4 <= time.monotonic() - t0 < 3.0
+    assert props.headers['x-death'][0]['reason'] == 'expired'
+    assert ch.queue_declare(q, durable=True, passive=True).method.message_count == 1

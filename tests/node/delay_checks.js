@@ -12,6 +12,9 @@
 //        a queue with x-backoff-initial 200, x-backoff-multiplier 1.5 (a
 //        double); a poison message nacked with requeue three times while
 //        five good ones behind it are acked: when each arrived (ms)
+//   node delay_checks.js nack-once QUEUE
+//        a durable queue with x-backoff-initial 1500; one persistent message,
+//        got and nacked with requeue (held back); checkQueue's count after
 //   node delay_checks.js ttl QUEUE DLQ
 //        a 60 s message, then a 300 ms one behind it; when the short one
 //        reached the dead-letter queue, and its x-death
@@ -81,6 +84,17 @@ var commands = {
         ch.ack(m);
     });
     return { got: got };
+  },
+  'nack-once': async function (conn, q) {
+    var ch = await conn.createConfirmChannel();
+    await ch.assertQueue(q, { durable: true, arguments: { 'x-backoff-initial': 1500 } });
+    ch.sendToQueue(q, Buffer.from('retry me'), { persistent: true });
+    await ch.waitForConfirms();
+    var m = await ch.get(q);
+    ch.nack(m, false, true);
+    var ok = await ch.checkQueue(q);
+    await new Promise(function (resolve) { setTimeout(resolve, 300); }); // its mark reaches the ack file
+    return { redelivered: m.fields.redelivered, ready_after_nack: ok.messageCount };
   },
   ttl: async function (conn, q, dlq) {
     var ch = await conn.createChannel();

@@ -58,6 +58,25 @@ def test_delayed_exchange_across_restart(broker, node, qname, kill):
     assert elapsed >= 1.8
 
 
+@pytest.mark.parametrize('kill', [False, True], ids=['restart', 'kill9'])
+def test_backoff_hold_across_restart(broker, node, qname, kill):
+    """A message nacked by one amqplib program is held back; after a
+    restart (or kill -9) another program gets it only after its delay,
+    marked redelivered."""
+    broker.require_control()
+    out = check(node, 'nack-once', qname)
+    assert out == {'redelivered': False, 'ready_after_nack': 0}
+    if kill:
+        broker.kill()
+        broker.start()
+    else:
+        broker.restart()
+    t0 = time.monotonic()
+    got = check(node, 'consume', qname, '1')['got']
+    assert got[0]['body'] == 'retry me' and got[0]['redelivered']
+    assert time.monotonic() - t0 >= 1.2  # held again for its delay after the start
+
+
 def test_ttl_fires_behind_a_longer_one(node, amqp, qname):
     dlq = qname + '-dlq'
     amqp.names += [qname, dlq]

@@ -125,7 +125,8 @@ static int on_message(consumer *k, const uint8_t *tmpl, uint64_t now)
         perf_add(&k->foreign, 1);
         return r;
     }
-    hist_record(&k->lat, now - ts);
+    /* --delay: how late it came, not how long it was held */
+    hist_record(&k->lat, now - ts > (uint64_t)o->delay_ms * 1000000 ? now - ts - (uint64_t)o->delay_ms * 1000000 : 0);
     switch (seqtrack_mark(&run->track[pid], seq)) {
     case 1:
         perf_add(&k->unique, 1);

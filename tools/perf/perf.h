@@ -243,6 +243,7 @@ typedef struct perf_opts {
     int producers, consumers;
     uint32_t size;
     bool persistent;
+    uint32_t delay_ms;      /* --delay: x-delay header; latency recorded less it */
     uint32_t confirm;       /* window; 0: no confirms */
     bool autoack;
     uint16_t prefetch;

@@ -39,8 +39,19 @@ static int build_template(producer *p)
         .flags = AMQP_BASIC_DELIVERY_MODE_FLAG,
         .delivery_mode = run->o.persistent ? 2 : 1,
     };
-    uint8_t pbuf[16];
-    size_t plen = (size_t)(amqp_basic_properties_encode(pbuf, &props) - pbuf);
+    uint8_t pbuf[64];
+    amqp_tbuf hb = {0};
+    size_t plen;
+    if (run->o.delay_ms) {
+        /* --delay: the delayed-message exchange's header */
+        amqp_tbuf_long(&hb, "x-delay", run->o.delay_ms);
+        if (hb.oom)
+            return PERF_ENOMEM;
+        props.flags |= AMQP_BASIC_HEADERS_FLAG;
+        props.headers = amqp_tbuf_done(&hb);
+    }
+    plen = (size_t)(amqp_basic_properties_encode(pbuf, &props) - pbuf);
+    amqp_tbuf_free(&hb);
     size_t chunk = c->frame_max - AMQP_FRAME_OVERHEAD;
     size_t size = run->o.size, nframes = (size + chunk - 1) / chunk;
     size_t mlen = amqp_method_frame_size(AMQP_BASIC_PUBLISH, &pub);
