@@ -192,11 +192,13 @@ class Node:
         return '\n'.join(out)
 
     def kill9(self):
-        """SIGKILL the node's Erlang VM, as a crash of its host would."""
+        """SIGKILL the node's Erlang VM, as a crash of its host would;
+        self.killed_at is when (time.monotonic())."""
         pid = self.beam_pid()
         if pid is None:
             raise RuntimeError('%s has no pid file' % self.name)
         os.kill(pid, signal.SIGKILL)
+        self.killed_at = time.monotonic()
         if self.proc is not None:
             try:
                 self.proc.wait(30)
