@@ -237,7 +237,7 @@ def main():
                           str(port), '--data-dir', os.path.join(tmp, 'data'),
                           '--management-port', '0', '--prometheus-port', '0'],
                          stdout=log, stderr=subprocess.STDOUT)
-    cluster = rmq_cluster.Cluster(os.path.join(tmp, 'cluster'))
+    cluster = rmq_cluster.Cluster(os.path.join(tmp, 'cluster'), amqp_base=None)
     try:
         wait_port('127.0.0.1', port, proc=w)
         cluster.start()
