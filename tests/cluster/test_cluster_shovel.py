@@ -249,6 +249,8 @@ def main():
         cluster.stop()
         w.terminate()
         w.wait(60)
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == '__main__':
