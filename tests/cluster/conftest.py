@@ -32,7 +32,7 @@ def cluster(tmp_path_factory):
     why = rmq_cluster.available()
     if why:
         pytest.skip(why)
-    c = rmq_cluster.Cluster(str(tmp_path_factory.mktemp('rmq-cluster')))
+    c = rmq_cluster.Cluster(str(tmp_path_factory.mktemp('rmq-cluster')), amqp_base=None)
     c.start()
     print('\ncluster up in %.1f s: %s' % (c.start_seconds, ' '.join(c.urls)))
     _running.append(c)

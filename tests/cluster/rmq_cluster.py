@@ -9,7 +9,8 @@ per session) and as a script, to have a cluster to try things on:
         Ctrl-C, stops them.
 
 Node i (1-based) is c<i>@localhost, AMQP on 127.0.0.1:<5680+i>,
-distribution on 25680+i, management off (the HTTP API is not needed: the
+distribution on 25680+i (the tests take the next free ten, 5690+i and
+c<i>_5690@localhost, ..., when another run holds those), management off (the HTTP API is not needed: the
 CLI does everything), the rabbitmq_shovel plugin enabled.  Each node has its
 own directory under the harness's temp dir: mnesia/, log/, rabbitmq.conf,
 enabled_plugins, a pid file, and a HOME with the cluster's shared
@@ -76,7 +77,10 @@ class Node:
     def __init__(self, cluster, index):
         self.cluster = cluster
         self.index = index
-        self.name = 'c%d@localhost' % index
+        # c1@localhost...; a cluster on other ports (another run holds
+        # these) has names of its own too, as epmd wants them unique
+        self.name = ('c%d@localhost' % index if cluster.amqp_base == 5680
+                     else 'c%d_%d@localhost' % (index, cluster.amqp_base))
         self.port = cluster.amqp_base + index
         self.dist_port = cluster.dist_base + index
         self.dir = os.path.join(cluster.dir, 'c%d' % index)
@@ -192,11 +196,13 @@ class Node:
         return '\n'.join(out)
 
     def kill9(self):
-        """SIGKILL the node's Erlang VM, as a crash of its host would."""
+        """SIGKILL the node's Erlang VM, as a crash of its host would;
+        self.killed_at is when (time.monotonic())."""
         pid = self.beam_pid()
         if pid is None:
             raise RuntimeError('%s has no pid file' % self.name)
         os.kill(pid, signal.SIGKILL)
+        self.killed_at = time.monotonic()
         if self.proc is not None:
             try:
                 self.proc.wait(30)
@@ -227,11 +233,26 @@ class Node:
             self.proc = None
 
 
+def free_bases(nodes, first=5680, step=10, tries=20):
+    """(amqp_base, dist_base) from 5680/25680 up in tens, the first where
+    every port of the cluster is free now: two test runs at once (another
+    checkout's) do not collide."""
+    for k in range(tries):
+        a, d = first + k * step, 20000 + first + k * step
+        ports = [a + i for i in range(1, nodes + 1)] + [d + i for i in range(1, nodes + 1)]
+        if not RESERVED_PORTS & set(ports) and all(port_free(p) for p in ports):
+            return a, d
+    raise RuntimeError('no free ports for a cluster from %d up' % first)
+
+
 class Cluster:
-    """Start with start(), stop with stop() (or use as a context manager)."""
+    """Start with start(), stop with stop() (or use as a context manager).
+    amqp_base=None: the first free bases from 5680/25680 (free_bases)."""
 
     def __init__(self, base_dir=None, nodes=3, amqp_base=5680, dist_base=25680,
                  plugins=('rabbitmq_shovel',)):
+        if amqp_base is None:
+            amqp_base, dist_base = free_bases(nodes)
         for i in range(1, nodes + 1):
             if amqp_base + i in RESERVED_PORTS or dist_base + i in RESERVED_PORTS:
                 raise ValueError('ports %d/%d belong to another broker'

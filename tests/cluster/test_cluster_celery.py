@@ -6,9 +6,7 @@ run here unchanged against node c2 of the cluster.
 The fixtures and the test functions are taken from tests/celery/ as they are
 (loaded under other module names), with a `celery_run` whose broker is the
 cluster node; the queues are deleted at the end, as on any external broker.
-The countdown check is left to warren: it tests warren's LavinMQ-like
-reading of a per-consumer basic.qos, which RabbitMQ does not share
-(doc/clients.md).
+All four pass on the cluster as on warren.
 """
 import importlib.util
 import os
@@ -52,3 +50,5 @@ test_acks_late_task_of_killed_worker_completed_by_another = \
     celery_tests.test_acks_late_task_of_killed_worker_completed_by_another
 test_reject_on_worker_lost_prefork_child_killed = \
     celery_tests.test_reject_on_worker_lost_prefork_child_killed
+test_countdown_tasks_do_not_stall_the_worker = \
+    celery_tests.test_countdown_tasks_do_not_stall_the_worker

@@ -10,7 +10,10 @@
      queue ends empty (this is also RabbitMQ's Erlang AMQP client against
      warren);
   3. `warrenctl shovel` moves them back from the cluster into another queue in
-     warren: the cluster's queue ends empty, and every message is there once,
+     warren: the cluster's queue ends empty, and exactly N are there;
+  4. `warrenctl shovel` moves them into the cluster once more (the direction
+     of step 2, into a second quorum queue, so the two shovels' rates
+     compare): warren ends empty, and every message is in the cluster once,
      its body, properties and headers as they were published.
 
 `make test` runs this with a small N; as a script it moves a million
@@ -136,10 +139,12 @@ def warrenctl_shovel(src_url, src_q, dst_url, dst_q):
 def round_trip(warren_url, cluster, n, log=print):
     tag = uuid.uuid4().hex[:8]
     q_src, q_cluster, q_back = 'backlog-' + tag, 'moved-' + tag, 'back-' + tag
+    q_again = 'again-' + tag
     c1url = cluster.nodes[0].url
     figures = {'count': n}
     c = connect(c1url)
-    c.channel().queue_declare(q_cluster, durable=True, arguments={'x-queue-type': 'quorum'})
+    for q in (q_cluster, q_again):
+        c.channel().queue_declare(q, durable=True, arguments={'x-queue-type': 'quorum'})
     c.close()
     try:
         t0 = time.monotonic()
@@ -164,15 +169,23 @@ def round_trip(warren_url, cluster, n, log=print):
         assert queue_count(c1url, q_cluster) == 0
         assert queue_count(warren_url, q_back) == n
 
-        got, missing, twice, bad = check_all(warren_url, q_back, n)
+        secs, out = warrenctl_shovel(warren_url, q_back, c1url, q_again)
+        figures['warrenctl_shovel_to_cluster_s'] = secs
+        log('warrenctl shovel warren -> cluster (quorum): %d in %.1f s, %.0f msg/s'
+            % (n, secs, n / secs))
+        assert queue_count(warren_url, q_back) == 0
+        assert queue_count(c1url, q_again) == n
+
+        got, missing, twice, bad = check_all(c1url, q_again, n)
         figures.update(got=got, missing=missing, twice=twice)
-        log('back in warren: %d messages, %d missing, %d twice, %d damaged'
+        log('in the cluster after three moves: %d messages, %d missing, %d twice, %d damaged'
             % (got, missing, twice, len(bad)))
         assert (got, missing, twice, bad) == (n, 0, 0, [])
         return figures
     finally:
         c = connect(c1url)
-        c.channel().queue_delete(q_cluster)
+        for q in (q_cluster, q_again):
+            c.channel().queue_delete(q)
         c.close()
 
 
@@ -224,7 +237,7 @@ def main():
                           str(port), '--data-dir', os.path.join(tmp, 'data'),
                           '--management-port', '0', '--prometheus-port', '0'],
                          stdout=log, stderr=subprocess.STDOUT)
-    cluster = rmq_cluster.Cluster(os.path.join(tmp, 'cluster'))
+    cluster = rmq_cluster.Cluster(os.path.join(tmp, 'cluster'), amqp_base=None)
     try:
         wait_port('127.0.0.1', port, proc=w)
         cluster.start()
@@ -236,6 +249,8 @@ def main():
         cluster.stop()
         w.terminate()
         w.wait(60)
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == '__main__':

@@ -180,10 +180,16 @@ def test_queue_type_is_checked():
 
 
 def test_kill_9_of_the_workers_node_loses_no_confirmed_task(cluster, tq, progs):
-    """kill -9 of c2's beam.smp while new_task publishes to it and worker 1
-    consumes from it."""
+    """kill -9 of c2's beam.smp while new_task publishes to it, worker 1
+    consumes from it and the queue's leader is there."""
     c1, c2, c3 = cluster.nodes
     common = ['--queue', tq, '--queue-type', 'quorum']
+    # declared through c2, the quorum queue's leader is on c2
+    c = pika.BlockingConnection(pika.URLParameters(c2.url))
+    c.channel().queue_declare(tq, durable=True, arguments={'x-queue-type': 'quorum'})
+    c.close()
+    r = c1.ctl('list_queues', '-q', '--no-table-headers', 'name', 'leader')
+    assert '%s\t%s' % (tq, c2.name) in r.stdout.splitlines(), r.stdout
     w1 = progs(WORKER, *url_args([c2.url, c3.url, c1.url]), *common, '--dot-seconds', '0',
                '--prefetch', '20', '--reconnect-max', '1')
     w2 = progs(WORKER, *url_args([c3.url, c1.url, c2.url]), *common, '--dot-seconds', '0',
@@ -206,9 +212,9 @@ def test_kill_9_of_the_workers_node_loses_no_confirmed_task(cluster, tq, progs):
                 wait_until(lambda: len(w1.done()) > 50, 30, 'worker 1 at work')
                 prod.proc.stdin.flush()
                 pid = c2.kill9()
-                killed_at = time.monotonic()
+                killed_at = c2.killed_at
         prod.proc.stdin.close()
-        assert prod.proc.wait(120) == 0, prod.errors()
+        assert prod.proc.wait(120) == 0, '\n'.join(prod.errors())
         prod.stop()
         assert prod.lines() == [' [x] Sent %d tasks' % total]
         # every confirmed task (here all of them) done at least once
@@ -229,8 +235,9 @@ def test_kill_9_of_the_workers_node_loses_no_confirmed_task(cluster, tq, progs):
         gap = max(b - a for a, b in zip(dones, dones[1:]) if b > killed_at)
         print('\nkill -9 of %s (beam.smp pid %d) mid-run: %d tasks confirmed, %d lost, '
               '%d done twice; worker reconnected after %.2f s, new_task after %.2f s; '
-              'longest pause in the work %.2f s'
-              % (c2.name, pid, total, lost, dups, back[0] - killed_at, moved[0] - killed_at, gap))
+              'longest pause in the work %.2f s; new_task: %s'
+              % (c2.name, pid, total, lost, dups, back[0] - killed_at, moved[0] - killed_at, gap,
+                 ' | '.join(prod.errors())))
         assert lost == 0
         assert w1.proc.poll() is None and w2.proc.poll() is None
         assert w1.stop() == 0 and w2.stop() == 0

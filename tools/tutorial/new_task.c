@@ -26,6 +26,17 @@
  * queued twice: at-least-once, as the worker's side is; none is lost.
  * With one URL a lost connection still ends the run (exit 7), saying how
  * many tasks were confirmed.
+ *
+ * Nacks.  A cluster nacks what it cannot take for a moment (a quorum
+ * queue electing a new leader after its node died), so with several URLs
+ * the nacked tasks are kept and published again, NACK_ROUNDS times at most
+ * (0.5 s, 1 s, 2 s... apart), before the run ends with exit 6.  Each time
+ * on a new connection: RabbitMQ 3.10 keeps nacking, for as long as it
+ * lives, a channel that published to a quorum queue while its leader was
+ * down, even once a new leader is elected (seen here after kill -9 of the
+ * leader's node).  With one
+ * URL a nack is final at once (a full queue with x-overflow reject-publish
+ * will not make room by itself), as before.
  */
 #include "common.h"
 
@@ -94,7 +105,46 @@ struct pending {
     long outstanding;
     long nacked;
     long first_nacked_line;
+    struct nacked *retry;     /* NULL: a nack is final; else where nacked tasks wait */
 };
+
+/* Nacked tasks to publish again: their line numbers and bodies (owned). */
+struct nacked {
+    size_t n, cap;
+    long *line;
+    amqp_bytes_t *body;
+};
+
+static void nacked_free(struct nacked *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->body[i].bytes);
+    free(r->line);
+    free(r->body);
+    memset(r, 0, sizeof *r);
+}
+
+/* Take over `body`; -1 when out of memory (body is then freed). */
+static int nacked_push(struct nacked *r, long line, amqp_bytes_t body)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 64;
+        long *l = realloc(r->line, cap * sizeof *l);
+        if (l)
+            r->line = l;
+        amqp_bytes_t *b = l ? realloc(r->body, cap * sizeof *b) : NULL;
+        if (!b) {
+            free(body.bytes);
+            return -1;
+        }
+        r->body = b;
+        r->cap = cap;
+    }
+    r->line[r->n] = line;
+    r->body[r->n] = body;
+    r->n++;
+    return 0;
+}
 
 static int pending_init(struct pending *p, long window)
 {
@@ -141,9 +191,13 @@ static void settle_one(struct pending *p, uint64_t tag, bool nack)
     if (!p->used[i])
         return;
     p->used[i] = 0;
+    p->outstanding--;
+    if (nack && p->retry && nacked_push(p->retry, p->line[i], p->body[i]) == 0) {
+        p->body[i] = amqp_empty_bytes;   /* the retry list has it now */
+        return;
+    }
     free(p->body[i].bytes);
     p->body[i] = amqp_empty_bytes;
-    p->outstanding--;
     if (nack) {
         if (p->nacked++ == 0)
             p->first_nacked_line = p->line[i];
@@ -288,6 +342,7 @@ static int failover(struct tut_conn *c, const struct options *o, struct tut_targ
         }
         fresh.nacked = old.nacked;
         fresh.first_nacked_line = old.first_nacked_line;
+        fresh.retry = old.retry;
         if (rc) {
             pending_free(&fresh);   /* old still holds them all */
             if (!err->retry)
@@ -324,13 +379,63 @@ static int settle(struct tut_conn *c, const struct options *o, struct tut_target
     return rc;
 }
 
+#define NACK_ROUNDS 6
+
+/* Publish the nacked tasks again until none is nacked or NACK_ROUNDS
+ * rounds are over; what is still nacked then counts in p->nacked. */
+static int resend_nacked(struct tut_conn *c, const struct options *o, struct tut_targets *ts,
+                         struct pending *p, struct tut_err *err)
+{
+    double delay = 0.5;
+    for (int round = 0; p->retry && p->retry->n && round < NACK_ROUNDS; round++) {
+        struct nacked batch = *p->retry;
+        memset(p->retry, 0, sizeof *p->retry);
+        fprintf(stderr, "new_task: the broker nacked %zu task(s) (the queue unavailable for a "
+                        "moment?); publishing them again in %.1f s on a new connection\n",
+                batch.n, delay);
+        struct timespec ts_wait = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)};
+        nanosleep(&ts_wait, NULL);
+        delay *= 2;
+        /* everything else is settled: the new channel's tags start at 1 */
+        tut_close(c);
+        p->low = p->next_tag = 1;
+        int rc = prepare(c, o, ts, false, err);
+        if (rc && err->retry)
+            rc = failover(c, o, ts, p, err);
+        for (size_t k = 0; k < batch.n && !rc; k++) {
+            if (span(p) >= (uint64_t)p->window &&
+                (rc = settle(c, o, ts, p, p->window - 1, o->confirm_timeout, err)))
+                break;
+            if (pending_add(p, batch.line[k], batch.body[k].bytes, batch.body[k].len))
+                rc = tut_fail(err, TUT_EXIT_ERROR, false, "out of memory");
+            else
+                rc = publish_newest(c, o, ts, p, err);
+        }
+        nacked_free(&batch);
+        if (!rc)
+            rc = settle(c, o, ts, p, 0, o->confirm_timeout, err);
+        if (rc)
+            return rc;
+    }
+    if (p->retry && p->retry->n) {
+        if (p->nacked == 0)
+            p->first_nacked_line = p->retry->line[0];
+        p->nacked += (long)p->retry->n;
+        nacked_free(p->retry);
+    }
+    return 0;
+}
+
 /* One task per non-empty line ("\n" or "\r\n" ended) of `in`. */
 static int send_lines(struct tut_conn *c, const struct options *o, struct tut_targets *ts,
                       FILE *in, struct tut_err *err)
 {
     struct pending p;
+    struct nacked retry = {0};
     if (pending_init(&p, o->window))
         return tut_fail(err, TUT_EXIT_ERROR, false, "out of memory");
+    if (ts->n > 1)
+        p.retry = &retry;
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -364,10 +469,12 @@ static int send_lines(struct tut_conn *c, const struct options *o, struct tut_ta
                       strcmp(o->file, "-") == 0 ? "stdin" : o->file, strerror(errno));
     if (!rc)
         rc = settle(c, o, ts, &p, 0, o->confirm_timeout, err);
+    if (!rc)
+        rc = resend_nacked(c, o, ts, &p, err);
     if (rc && sent > 0)
         fprintf(stderr, "new_task: %ld of %ld task(s) were confirmed before the error; "
                         "the rest may or may not be queued\n",
-                sent - p.outstanding - p.nacked, sent);
+                sent - p.outstanding - p.nacked - (long)retry.n, sent);
     if (!rc && p.nacked)
         rc = tut_fail(err, TUT_EXIT_NACKED, false,
                       "the broker refused (nacked) %ld of %ld task(s), the first from line %ld",
@@ -378,6 +485,7 @@ static int send_lines(struct tut_conn *c, const struct options *o, struct tut_ta
     }
     free(line);
     pending_free(&p);
+    nacked_free(&retry);
     return rc;
 }
 
@@ -385,13 +493,19 @@ static int send_words(struct tut_conn *c, const struct options *o, struct tut_ta
                       const char *message, struct tut_err *err)
 {
     struct pending p;
+    struct nacked retry = {0};
     if (pending_init(&p, 1) || pending_add(&p, 0, message, strlen(message))) {
         pending_free(&p);
         return tut_fail(err, TUT_EXIT_ERROR, false, "out of memory");
     }
+    if (ts->n > 1)
+        p.retry = &retry;
     int rc = publish_newest(c, o, ts, &p, err);
     if (!rc)
         rc = settle(c, o, ts, &p, 0, o->confirm_timeout, err);
+    if (!rc)
+        rc = resend_nacked(c, o, ts, &p, err);
+    nacked_free(&retry);
     if (!rc && p.nacked)
         rc = tut_fail(err, TUT_EXIT_NACKED, false,
                       "the broker refused (nacked) the message; it is not queued");
