@@ -143,6 +143,19 @@ void queue_touch(queue *q)
 
 /* ----------------------------------------------------------------- queue */
 
+static uint8_t no_args[1];     /* the arguments of a queue declared without any */
+
+/* What queue_new allocates besides the struct (levels and arguments may
+ * be the struct's own, or a shared empty table). */
+static void free_parts(queue *q)
+{
+    if (q->levels != &q->level0)
+        free(q->levels);
+    if (q->argslen)
+        free(q->args);
+    free(q->name);
+}
+
 queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool auto_delete,
                  amqp_table args, queue_owner *owner)
 {
@@ -151,7 +164,8 @@ queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool au
         return NULL;
     q->vh = vh;
     q->name = malloc(name.len + 1);
-    q->args = malloc(args.len ? args.len : 1);
+    q->args = args.len ? malloc(args.len) : no_args; /* most queues have none */
+    q->argslen = q->args ? args.len : 0;
     if (!q->name || !q->args)
         goto fail;
     memcpy(q->name, name.ptr, name.len);
@@ -159,11 +173,12 @@ queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool au
     q->namelen = (uint8_t)name.len;
     if (args.len)
         memcpy(q->args, args.ptr, args.len);
-    q->argslen = args.len;
-    queue_args_read(&q->set, args);
+    queue_args_read(&q->set, (amqp_table){q->args, q->argslen}); /* its strings point into q->args */
     q->expiring = q->set.msg_ttl >= 0;
     q->nlevels = (uint16_t)(q->set.max_priority + 1);
-    if (!(q->levels = calloc(q->nlevels, sizeof *q->levels)))
+    if (q->nlevels == 1)
+        q->levels = &q->level0;
+    else if (!(q->levels = calloc(q->nlevels, sizeof *q->levels)))
         goto fail;
     q->durable = durable;
     q->exclusive = exclusive;
@@ -180,9 +195,7 @@ queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool au
     queue_touch(q);
     return q;
 fail:
-    free(q->levels);
-    free(q->name);
-    free(q->args);
+    free_parts(q);
     free(q);
     return NULL;
 }
@@ -336,11 +349,9 @@ void queue_unref(queue *q)
     queue_deadletter_forget(q, false);
     for (i = 0; i < q->nlevels; i++)
         qdeque_free(&q->levels[i]);
-    free(q->levels);
     consumer_ring_free(&q->turns);
     free(q->cons);
-    free(q->args);
-    free(q->name);
+    free_parts(q);
     free(q);
 }
 
