@@ -328,10 +328,10 @@ def queues(a):
         c.close()
         out.update(declare_per_s=a.queues / (t1 - t0), bind_per_s=a.queues / (t2 - t1),
                    declare_and_bind_s=t2 - t0, rss_before_mb=rss0, rss_after_mb=rss1,
-                   rss_per_queue_bytes=(rss1 - rss0) * bench.MB / a.queues,
-                   defs_file_mb=os.path.getsize(os.path.join(w.data_dir, 'definitions')) / bench.MB)
+                   rss_per_queue_bytes=(rss1 - rss0) * bench.MB / a.queues)
         if a.rabbitmq_url:
             return out
+        out['defs_file_mb'] = os.path.getsize(os.path.join(w.data_dir, 'definitions')) / bench.MB
         w.stop()
         restarts = []
         for _ in range(3):
