@@ -153,17 +153,16 @@ static void free_parts(queue *q)
         free(q->levels);
     if (q->argslen)
         free(q->args);
-    free(q->name);
 }
 
 queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool auto_delete,
                  amqp_table args, queue_owner *owner)
 {
-    queue *q = calloc(1, sizeof *q);
+    queue *q = calloc(1, sizeof *q + name.len + 1); /* its name in the same allocation */
     if (!q)
         return NULL;
     q->vh = vh;
-    q->name = malloc(name.len + 1);
+    q->name = (char *)(q + 1);
     q->args = args.len ? malloc(args.len) : no_args; /* most queues have none */
     q->argslen = q->args ? args.len : 0;
     if (!q->name || !q->args)

@@ -307,7 +307,9 @@ def queues(a):
         w = bench.Warren(a.warren_bin, a.workdir, 'queues-%d' % os.getpid())
         w.start()
     out = {'shape': 'queues', 'queues': a.queues, 'broker': 'rabbitmq' if a.rabbitmq_url else 'warren'}
-    pre = 'q%d-%s-' % (os.getpid(), os.urandom(2).hex())
+    # short names on a fresh warren (as the figures in doc/benchmarks.md),
+    # unique ones on a shared RabbitMQ
+    pre = 'q%d-%s-' % (os.getpid(), os.urandom(2).hex()) if a.rabbitmq_url else 'q'
     xn = pre + 'x'
     names = [pre + '%06d' % i for i in range(a.queues)]
     try:
@@ -563,9 +565,56 @@ def backlog(a):
     return {'shape': 'backlog', 'rows': rows}
 
 
+def compact(a):
+    """Compaction of many segments while another client does round trips:
+    queue A gets --messages persistent messages while queue B gets one for
+    every 20 (two warren-perf producers at once, so each segment holds
+    both); A is consumed; the segments are then 95 % acked, pinned by B's
+    messages, and compacted one after another.  The round trips from the
+    end of the consume until the disk stops shrinking."""
+    w = bench.Warren(a.warren_bin, a.workdir, 'compact-%d' % os.getpid(), ['--log-level', 'info'])
+    w.start()
+    out = {'shape': 'compact', 'messages': a.messages}
+    try:
+        base = [a.perf_bin, '--url', w.url, '--quiet', '--consumers', '0', '--persistent', '--confirm', '500',
+                '--durable']
+        pa = subprocess.Popen(base + ['--queue', 'A', '--count', str(a.messages)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pb = subprocess.Popen(base + ['--queue', 'B', '--count', str(a.messages // 20), '--rate', '5000'],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pa.wait()
+        pb.terminate()
+        pb.wait()
+        msgs = os.path.join(w.data_dir, 'msgs')
+        subprocess.run([a.perf_bin, '--url', w.url, '--quiet', '--producers', '0', '--consumers', '1',
+                        '--count', str(a.messages), '--queue', 'A', '--predeclared', '--autoack'],
+                       check=True, capture_output=True)
+        out['disk_before_mb'] = bench.disk_usage(msgs) / bench.MB
+        p = Pinger(w.url, 'ping')
+        p.start()
+        t0 = time.monotonic()
+        last, last_change = bench.disk_usage(msgs), time.monotonic()
+        while time.monotonic() - last_change < a.settle and time.monotonic() - t0 < a.timeout:
+            time.sleep(0.1)
+            d = bench.disk_usage(msgs)
+            if d != last:
+                last, last_change = d, time.monotonic()
+        t1 = last_change
+        p.stop_flag = True
+        p.join()
+        during = [s_ for t, s_ in p.samples if t0 <= t <= t1]
+        out.update(disk_after_mb=last / bench.MB, compacting_s=t1 - t0,
+                   rtt_during_ms={'p50': pct(during, 50) * 1e3, 'p99': pct(during, 99) * 1e3,
+                                  'max': max(during) * 1e3 if during else None, 'n': len(during)},
+                   compactions_logged=w.log_tail(10 ** 7).count('compacted'))
+    finally:
+        w.stop()
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('what', choices=['huge', 'crash', 'consumers', 'queues', 'conns', 'backlog'])
+    ap.add_argument('what', choices=['huge', 'crash', 'consumers', 'queues', 'conns', 'backlog', 'compact'])
     ap.add_argument('--connections', type=int, default=50000)
     ap.add_argument('--heartbeat', type=int, default=10)
     ap.add_argument('--idle', type=float, default=20.0)
@@ -580,13 +629,14 @@ def main():
     ap.add_argument('--sizes', type=int, nargs='+', default=[100000, 1000000, 10000000])
     ap.add_argument('--plot', default=None, help='backlog: write the PNG here')
     ap.add_argument('--rabbitmq-url', default=None, help='queues, consumers: run against this broker instead')
+    ap.add_argument('--settle', type=float, default=5.0, help='compact: seconds without change that end it')
     ap.add_argument('--keep', action='store_true', help='keep the work directory (logs, data)')
     a = ap.parse_args()
     import tempfile
     a.workdir = a.workdir or tempfile.mkdtemp(prefix='warren-scale-')
     try:
         res = {'huge': huge, 'crash': crash_consistency, 'consumers': consumers, 'queues': queues,
-               'conns': conns, 'backlog': backlog}[a.what](a)
+               'conns': conns, 'backlog': backlog, 'compact': compact}[a.what](a)
     finally:
         if not a.keep:
             bench.shutil_rmtree(a.workdir)
