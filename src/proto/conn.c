@@ -38,6 +38,7 @@
 
 #include "broker.h"
 #include "proto/channel.h"
+#include "store/store.h"
 #include "vhost.h"
 
 #include <arpa/inet.h>
@@ -314,8 +315,10 @@ void conn_kill(conn *c, const char *why)
         log_debug("closing connection %s: %s", c->peer, why);
     else
         log_info("closing connection %s: %s", c->peer, why);
-    /* what could still be written goes now (e.g. close-ok, an error frame) */
-    if (c->out.bytes > 0)
+    /* what could still be written goes now (e.g. close-ok, an error frame),
+     * after the definitions it may answer for are on disk (they are
+     * synced once a turn, before the turn's output: this is early) */
+    if (c->out.bytes > 0 && (!b->st || store_sync_defs(b->st) == 0))
         obuf_flush(&c->out, c->io.fd);
     release_channels(c);
     release_exclusive(c);
