@@ -103,7 +103,42 @@ def http_put(port, path, body=None):
     urllib.request.urlopen(req, timeout=60).read()
 
 
+def huge_rabbitmq(a):
+    """The purge and delete shapes on RabbitMQ (--rabbitmq-url): the same
+    fill and round trips, unique queue names, deleted after; its disk is
+    not watched, so "during" ends 2 s after the answer."""
+    w = External(a.rabbitmq_url)
+    tag = '%d-%s' % (os.getpid(), os.urandom(3).hex())
+    qn, pn = 'huge-' + tag, 'ping-' + tag
+    out = {'shape': 'huge-' + a.op, 'broker': 'rabbitmq', 'messages': a.messages}
+    try:
+        out['fill_s'] = fill(a.perf_bin, w.url, qn, a.messages)
+        p = Pinger(w.url, pn)
+        p.start()
+        time.sleep(1.0)
+        c = Amqp(w.url)
+        t0 = time.monotonic()
+        if a.op == 'purge':
+            out['purged'] = purge(c, qn)
+        else:
+            c.queue_delete(qn)
+        out['op_s'] = time.monotonic() - t0
+        time.sleep(2.0)
+        t1 = time.monotonic()
+        p.stop_flag = True
+        p.join()
+        c.close()
+        during = [s_ for t, s_ in p.samples if t0 <= t <= t1]
+        out['rtt_during_ms'] = {'p50': pct(during, 50) * 1e3, 'p99': pct(during, 99) * 1e3,
+                                'max': max(during) * 1e3 if during else None, 'n': len(during)}
+    finally:
+        bench.try_delete(a.rabbitmq_url, queues=[qn, pn])
+    return out
+
+
 def huge(a):
+    if a.rabbitmq_url:
+        return huge_rabbitmq(a)
     workdir = a.workdir
     out = {'shape': 'huge-' + a.op, 'messages': a.messages}
     extra = []
