@@ -316,21 +316,32 @@ static void push_dst(binding **head, binding *b)
     *head = b;
 }
 
+static uint8_t no_args[1];     /* the arguments of a binding made without any */
+
+static void binding_free(binding *b)
+{
+    if (b->argslen)
+        free(b->args);
+    free(b); /* its key is in the same allocation */
+}
+
 binding *binding_add(exchange *src, queue *q, exchange *dst, amqp_str key, amqp_table args)
 {
-    binding *b = calloc(1, sizeof *b);
+    /* one allocation for the binding and its key, none for no arguments
+     * (the usual binding): 100,000 bound queues are 6 MB smaller */
+    binding *b = calloc(1, sizeof *b + key.len + 1);
     if (!b)
         return NULL;
-    b->key = malloc(key.len + 1);
-    b->args = malloc(args.len ? args.len : 1);
-    if (!b->key || !b->args)
+    b->key = (char *)(b + 1);
+    b->args = args.len ? malloc(args.len) : no_args;
+    b->argslen = b->args ? args.len : 0;
+    if (!b->args)
         goto fail;
     memcpy(b->key, key.ptr, key.len);
     b->key[key.len] = 0;
     b->keylen = (uint8_t)key.len;
     if (args.len)
         memcpy(b->args, args.ptr, args.len);
-    b->argslen = args.len;
     b->src = src;
     b->q = q;
     b->dst = dst;
@@ -345,9 +356,7 @@ binding *binding_add(exchange *src, queue *q, exchange *dst, amqp_str key, amqp_
     push_dst(q ? &q->bindings : &dst->dst_bindings, b);
     return b;
 fail:
-    free(b->key);
-    free(b->args);
-    free(b);
+    binding_free(b);
     return NULL;
 }
 
@@ -370,9 +379,7 @@ static exchange *drop_binding(binding *b)
     unlink_binding(b);
     index_del(src->vh, b);
     src->nbindings--;
-    free(b->key);
-    free(b->args);
-    free(b);
+    binding_free(b);
     return src;
 }
 

@@ -43,7 +43,7 @@ static int direct_bind(exchange *x, binding *b)
         }
     }
     if (ks->n == ks->cap) {
-        uint32_t cap = ks->cap ? ks->cap * 2 : 4;
+        uint32_t cap = ks->cap ? ks->cap * 2 : 1; /* a key has one binding, mostly */
         binding **v = realloc(ks->v, cap * sizeof *v);
         if (!v)
             return -1;

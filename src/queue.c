@@ -147,15 +147,28 @@ void queue_touch(queue *q)
 
 /* ----------------------------------------------------------------- queue */
 
+static uint8_t no_args[1];     /* the arguments of a queue declared without any */
+
+/* What queue_new allocates besides the struct (levels and arguments may
+ * be the struct's own, or a shared empty table). */
+static void free_parts(queue *q)
+{
+    if (q->levels != &q->level0)
+        free(q->levels);
+    if (q->argslen)
+        free(q->args);
+}
+
 queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool auto_delete,
                  amqp_table args, queue_owner *owner)
 {
-    queue *q = calloc(1, sizeof *q);
+    queue *q = calloc(1, sizeof *q + name.len + 1); /* its name in the same allocation */
     if (!q)
         return NULL;
     q->vh = vh;
-    q->name = malloc(name.len + 1);
-    q->args = malloc(args.len ? args.len : 1);
+    q->name = (char *)(q + 1);
+    q->args = args.len ? malloc(args.len) : no_args; /* most queues have none */
+    q->argslen = q->args ? args.len : 0;
     if (!q->name || !q->args)
         goto fail;
     memcpy(q->name, name.ptr, name.len);
@@ -163,13 +176,14 @@ queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool au
     q->namelen = (uint8_t)name.len;
     if (args.len)
         memcpy(q->args, args.ptr, args.len);
-    q->argslen = args.len;
-    queue_args_read(&q->set, args);
+    queue_args_read(&q->set, (amqp_table){q->args, q->argslen}); /* its strings point into q->args */
     if (q->set.dedup && !(q->dedup = queue_dedup_new()))
         goto fail;
     q->expiring = q->set.msg_ttl >= 0;
     q->nlevels = (uint16_t)(q->set.max_priority + 1);
-    if (!(q->levels = calloc(q->nlevels, sizeof *q->levels)))
+    if (q->nlevels == 1)
+        q->levels = &q->level0;
+    else if (!(q->levels = calloc(q->nlevels, sizeof *q->levels)))
         goto fail;
     q->durable = durable;
     q->exclusive = exclusive;
@@ -187,9 +201,7 @@ queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool au
     return q;
 fail:
     queue_dedup_free(q->dedup);
-    free(q->levels);
-    free(q->name);
-    free(q->args);
+    free_parts(q);
     free(q);
     return NULL;
 }
@@ -363,12 +375,10 @@ void queue_unref(queue *q)
     delay_free(q);
     for (i = 0; i < q->nlevels; i++)
         qdeque_free(&q->levels[i]);
-    free(q->levels);
     queue_dedup_free(q->dedup);
     consumer_ring_free(&q->turns);
     free(q->cons);
-    free(q->args);
-    free(q->name);
+    free_parts(q);
     free(q);
 }
 

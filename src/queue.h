@@ -86,6 +86,7 @@ struct queue {
     queue_settings set;         /* what the arguments set, read once (queue_args.c) */
     /* ready messages: one deque per priority level, highest served first */
     qdeque *levels;
+    qdeque level0;              /* levels, when there is one (no x-max-priority) */
     uint16_t nlevels;
     uint32_t nready;
     uint32_t ready_redelivered;  /* of nready, back from a consumer (a purge lists them) */

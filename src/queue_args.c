@@ -264,10 +264,10 @@ static void set_bool(void *field, const amqp_value *v)
 static void set_str(void *field, const amqp_value *v)
 {
     queue_setting_str *s = field;
-    if (v->type == 'S' && v->v.s.len < sizeof s->s) {
+    if (v->type == 'S' && v->v.s.len < 256) {
         s->set = true;
         s->len = (uint8_t)v->v.s.len;
-        memcpy(s->s, v->v.s.ptr, v->v.s.len);
+        s->s = (const char *)v->v.s.ptr;
     }
 }
 

@@ -31,9 +31,9 @@ SRC = os.path.join(ROOT, 'src')
 DOMAIN_C = ['queue.c', 'consumer.c', 'exchange.c', 'exchange_direct.c', 'exchange_fanout.c',
             'exchange_headers.c', 'exchange_topic.c', 'vhost.c', 'publish.c', 'deadletter.c',
             'queue_args.c', 'message.c', 'recovery.c', 'stats.c', 'stats_node.c', 'redrive.c', 'dedup.c',
-            'queue_dedup.c', 'exchange_dedup.c', 'delay.c', 'exchange_delayed.c']
+            'queue_dedup.c', 'exchange_dedup.c', 'delay.c', 'exchange_delayed.c', 'drain.c']
 DOMAIN_H = ['queue.h', 'consumer.h', 'exchange.h', 'vhost.h', 'message.h', 'queue_args.h',
-            'recovery.h', 'stats.h', 'redrive.h', 'dedup.h', 'queue_dedup.h', 'delay.h']
+            'recovery.h', 'stats.h', 'redrive.h', 'dedup.h', 'queue_dedup.h', 'delay.h', 'drain.h']
 DOMAIN = DOMAIN_C + DOMAIN_H
 
 # The domain files that may include broker.h: vhost.c makes a vhost of

@@ -382,8 +382,10 @@ void conn_kill(conn *c, const char *why)
         log_debug("closing connection %s: %s", c->peer, why);
     else
         log_info("closing connection %s: %s", c->peer, why);
-    /* what could still be written goes now (e.g. close-ok, an error frame) */
-    if (c->out.bytes > 0)
+    /* what could still be written goes now (e.g. close-ok, an error frame),
+     * after the definitions it may answer for are on disk (they are
+     * synced once a turn, before the turn's output: this is early) */
+    if (c->out.bytes > 0 && broker_sync_defs(b) == 0)
         sock_flush(c);
     if (c->tls)
         tls_close_notify(c->tls);

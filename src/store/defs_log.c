@@ -44,13 +44,11 @@ int store_binding(store *st, const store_binding_def *d, bool add)
 int store_queue_declared(store *st, const store_queue_def *d, void *handle, uint32_t *id)
 {
     store_def def = {.kind = DEF_QUEUE, .vhost = d->vhost, .queue = *d};
-    char k[4];
 
     *id = def.queue.id = st->next_qid++;
     if (defs_append(st->defs, &def) < 0)
         return -1;
-    qid_key(k, *id);
-    return map_put(&st->qids, k, 4, handle);
+    return qidmap_put(&st->qids, *id, handle);
 }
 
 void store_defs_group_commit(store *st, bool on)
@@ -65,18 +63,14 @@ int store_sync_defs(store *st)
 
 void store_queue_forget(store *st, uint32_t qid)
 {
-    char k[4];
-    qid_key(k, qid);
-    map_del(&st->qids, k, 4);
+    qidmap_del(&st->qids, qid);
     store_purge_forget(st, qid);
 }
 
 void store_queue_deleted(store *st, uint32_t qid)
 {
     store_def def = {.kind = DEF_QUEUE_GONE, .qid = qid};
-    char k[4];
-    qid_key(k, qid);
-    map_del(&st->qids, k, 4);
+    qidmap_del(&st->qids, qid);
     store_purge_forget(st, qid);
     if (defs_append(st->defs, &def) < 0)
         log_error("store: could not record the deletion of queue %u; it will come back after a restart", qid);
@@ -141,14 +135,12 @@ static void drop_vhost_queues(store *st, amqp_str name)
     const store_recovery *r = st->rec;
     vhost_qids *v = map_del(&st->replay_vq, (const char *)name.ptr, name.len);
     size_t i;
-    char k[4];
 
     if (!v)
         return;
     for (i = 0; i < v->n; i++) {
         void *q;
-        qid_key(k, v->ids[i]);
-        if ((q = map_del(&st->qids, k, 4))) {
+        if ((q = qidmap_del(&st->qids, v->ids[i]))) {
             store_purge_forget(st, v->ids[i]);
             if (r->delete_queue)
                 r->delete_queue(r->ctx, q);
@@ -175,7 +167,6 @@ int store_replay_def(void *ctx, const store_def *d)
     store *st = ctx;
     const store_recovery *r = st->rec;
     void *vctx = r->ctx;
-    char k[4];
 
     if (d->vhost.len && (!r->ctx_of_vhost || !(vctx = r->ctx_of_vhost(r->vhosts_ctx, d->vhost)))) {
         log_error("store: a definition in vhost '%.*s', which the log never created", (int)d->vhost.len,
@@ -187,8 +178,7 @@ int store_replay_def(void *ctx, const store_def *d)
         void *q;
         if (!r->declare_queue || !(q = r->declare_queue(vctx, &d->queue)))
             return -1;
-        qid_key(k, d->queue.id);
-        if (map_put(&st->qids, k, 4, q) < 0)
+        if (qidmap_put(&st->qids, d->queue.id, q) < 0)
             return -1;
         if (d->queue.id >= st->next_qid)
             st->next_qid = d->queue.id + 1;
@@ -201,8 +191,7 @@ int store_replay_def(void *ctx, const store_def *d)
     case DEF_QUEUE_GONE: {
         void *q;
         store_purge_forget(st, d->qid);
-        qid_key(k, d->qid);
-        q = map_del(&st->qids, k, 4);
+        q = qidmap_del(&st->qids, d->qid);
         if (q && r->delete_queue)
             r->delete_queue(r->ctx, q);
         return 0;

@@ -88,9 +88,7 @@
 
 void *store_queue_by_id(store *st, uint32_t qid)
 {
-    char k[4];
-    qid_key(k, qid);
-    return map_get(&st->qids, k, 4);
+    return qidmap_get(&st->qids, qid);
 }
 
 segment *store_seg_find(store *st, uint32_t id)
@@ -1318,7 +1316,6 @@ int store_open(store **out, ev_loop *loop, const char *dir, const store_options 
     st->disk_free_limit = opt->disk_free_limit;
     st->next_qid = 1;
     st->efd = -1;
-    map_init(&st->qids);
     map_init(&st->purges);
     map_init(&st->replay_vq);
     pthread_mutex_init(&st->mu, NULL);
@@ -1362,7 +1359,7 @@ int store_open(store **out, ev_loop *loop, const char *dir, const store_options 
         for (i = 0; i < st->nsegs; i++)
             msgs += st->segs[i]->live;
         log_info("store: %zu durable queues, %" PRIu64 " messages in %zu segments recovered in %" PRIu64 " ms",
-                 map_count(&st->qids), msgs, st->nsegs, now_ms() - t0);
+                 st->qids.live, msgs, st->nsegs, now_ms() - t0);
     }
     *out = st;
     store_tick(st);
@@ -1413,7 +1410,7 @@ void store_close(store *st)
     if (st->efd >= 0)
         close(st->efd);
     defs_close(st->defs);
-    map_free(&st->qids);
+    qidmap_free(&st->qids);
     store_purge_free(st);
     pthread_mutex_destroy(&st->mu);
     pthread_cond_destroy(&st->cv);

@@ -76,6 +76,20 @@ typedef struct sync_item {
 
 #define MAX_FAILED_SEGS 16
 
+/* Queue id -> handle (qidmap.c). */
+typedef struct qidmap_slot {
+    uint32_t id;                /* 0: empty */
+    void *handle;               /* NULL with an id: deleted */
+} qidmap_slot;
+typedef struct qidmap {
+    qidmap_slot *slots;
+    size_t cap, used, live;     /* used counts the deleted too */
+} qidmap;
+void *qidmap_get(const qidmap *m, uint32_t id);
+int qidmap_put(qidmap *m, uint32_t id, void *handle);
+void *qidmap_del(qidmap *m, uint32_t id);
+void qidmap_free(qidmap *m);
+
 struct store {
     store_hooks hooks;
     const store_recovery *rec; /* during store_open only, else NULL */
@@ -138,7 +152,7 @@ struct store {
     /* definitions */
     defs *defs;
     uint32_t next_qid;
-    map qids;                   /* "qid" (4 bytes) -> the broker's handle for the queue */
+    qidmap qids;                /* queue id -> the broker's handle for the queue (qidmap.c) */
     map purges;                 /* "qid" -> its purge mark (purge.c) */
     map replay_vq;              /* while the definitions replay: vhost name -> its queue ids */
     /* read-ahead */

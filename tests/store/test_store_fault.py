@@ -378,3 +378,50 @@ def test_ack_file_enospc_is_logged_once_a_second(failio_built, release_bin, monk
     assert len(lines) <= elapsed + 4, '%d lines in %.1f s:\n%s' % (len(lines), elapsed, '\n'.join(lines[:5]))
     # and none is forgotten: the count of those left out follows
     assert 'more failures' in lines[-1], lines
+
+
+def test_failed_definitions_sync_sends_no_declare_ok(failio_built, release_bin, monkeypatch, tmp_path,
+                                                     broker_factory, qname):
+    """Durable declarations are synced once a loop turn, before the turn's
+    replies (group commit, issue 16).  When that fdatasync fails, the
+    declare-ok must not go out: the connection waiting for it is dropped
+    instead (as if the broker had crashed there), others are not, and
+    the declarations after the disk is back work and survive."""
+    import pika
+    trigger = tmp_path / 'fail-now'
+    monkeypatch.setenv('LD_PRELOAD', failio_built)
+    monkeypatch.setenv('FAILIO_TRIGGER', str(trigger))
+    monkeypatch.setenv('FAILIO_OPS', 'fdatasync')
+    monkeypatch.setenv('FAILIO_SUFFIX', '/definitions')
+    monkeypatch.setenv('FAILIO_ERRNO', 'EIO')
+    monkeypatch.setenv('FAILIO_LOG', str(tmp_path / 'failio.log'))
+    broker = broker_factory()
+    need_control(broker)
+    idle = connect(broker)
+    c = connect(broker)
+    ch = c.channel()
+    ch.queue_declare(qname + '-before', durable=True)
+
+    trigger.touch()
+    with pytest.raises(pika.exceptions.AMQPError):
+        ch.queue_declare(qname + '-unsynced', durable=True)
+    os.unlink(trigger)
+    assert (tmp_path / 'failio.log').exists(), 'the shim failed nothing'
+    log = broker.log_text()
+    assert 'cannot sync' in log and 'the definitions could not be synced' in log, log[-2000:]
+    idle.process_data_events(0.1)
+    assert idle.is_open
+
+    c = connect(broker)
+    ch = c.channel()
+    ch.queue_declare(qname + '-after', durable=True)
+    c.close()
+    idle.close()
+    broker.kill()
+    monkeypatch.delenv('LD_PRELOAD')
+    start_or_fail(broker)
+    c = connect(broker)
+    ch = c.channel()
+    ch.queue_declare(qname + '-before', passive=True)
+    ch.queue_declare(qname + '-after', passive=True)
+    c.close()

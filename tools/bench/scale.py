@@ -103,7 +103,42 @@ def http_put(port, path, body=None):
     urllib.request.urlopen(req, timeout=60).read()
 
 
+def huge_rabbitmq(a):
+    """The purge and delete shapes on RabbitMQ (--rabbitmq-url): the same
+    fill and round trips, unique queue names, deleted after; its disk is
+    not watched, so "during" ends 2 s after the answer."""
+    w = External(a.rabbitmq_url)
+    tag = '%d-%s' % (os.getpid(), os.urandom(3).hex())
+    qn, pn = 'huge-' + tag, 'ping-' + tag
+    out = {'shape': 'huge-' + a.op, 'broker': 'rabbitmq', 'messages': a.messages}
+    try:
+        out['fill_s'] = fill(a.perf_bin, w.url, qn, a.messages)
+        p = Pinger(w.url, pn)
+        p.start()
+        time.sleep(1.0)
+        c = Amqp(w.url)
+        t0 = time.monotonic()
+        if a.op == 'purge':
+            out['purged'] = purge(c, qn)
+        else:
+            c.queue_delete(qn)
+        out['op_s'] = time.monotonic() - t0
+        time.sleep(2.0)
+        t1 = time.monotonic()
+        p.stop_flag = True
+        p.join()
+        c.close()
+        during = [s_ for t, s_ in p.samples if t0 <= t <= t1]
+        out['rtt_during_ms'] = {'p50': pct(during, 50) * 1e3, 'p99': pct(during, 99) * 1e3,
+                                'max': max(during) * 1e3 if during else None, 'n': len(during)}
+    finally:
+        bench.try_delete(a.rabbitmq_url, queues=[qn, pn])
+    return out
+
+
 def huge(a):
+    if a.rabbitmq_url:
+        return huge_rabbitmq(a)
     workdir = a.workdir
     out = {'shape': 'huge-' + a.op, 'messages': a.messages}
     extra = []
@@ -194,15 +229,30 @@ def crash_consistency(a):
         w.stop()
 
 
+class External:
+    """An already-running broker (RabbitMQ): its url, its pid by port."""
+
+    def __init__(self, url):
+        self.url = url
+        self.pid = bench.listening_pid(bench.parse_url(url)['port'])
+
+    def stop(self):
+        pass
+
+
 def consumers(a):
     """n consumers (no-ack, one channel) on one queue; a producer publishes
     --messages transient 16-byte messages; the rate they are delivered at."""
-    w = bench.Warren(a.warren_bin, a.workdir, 'cons-%d-%d' % (a.consumers, os.getpid()))
-    w.start()
+    if a.rabbitmq_url:
+        w = External(a.rabbitmq_url)
+    else:
+        w = bench.Warren(a.warren_bin, a.workdir, 'cons-%d-%d' % (a.consumers, os.getpid()))
+        w.start()
+    qn = 'many-%d-%s' % (os.getpid(), os.urandom(3).hex())
     try:
         c = Amqp(w.url)
-        c.queue_declare('many')
-        frames = [method(1, 60, 20, struct.pack('>H', 0) + shortstr('many') + shortstr('c%06d' % i) + bytes([2]) + table({}))
+        c.queue_declare(qn)
+        frames = [method(1, 60, 20, struct.pack('>H', 0) + shortstr(qn) + shortstr('c%06d' % i) + bytes([2]) + table({}))
                   for i in range(a.consumers)]
         t0 = time.monotonic()
         c.pipeline(frames, 60, 21)
@@ -232,7 +282,7 @@ def consumers(a):
         th = threading.Thread(target=reader, daemon=True)
         th.start()
         cmd = [a.perf_bin, '--url', w.url, '--quiet', '--producers', '1', '--consumers', '0',
-               '--count', str(a.messages), '--queue', 'many', '--predeclared']
+               '--count', str(a.messages), '--queue', qn, '--predeclared']
         cpu0 = bench.proc_cpu_s(w.pid)
         t0 = time.monotonic()
         subprocess.run(cmd, check=True, capture_output=True)
@@ -247,11 +297,15 @@ def consumers(a):
         cpu = bench.proc_cpu_s(w.pid) - cpu0
         delivered = count['bytes'] // per if per else 0
         span = (count['last'] - t0) if count['last'] else float('nan')
-        return {'shape': 'consumers', 'consumers': a.consumers, 'messages': a.messages,
+        rss = bench.rss_mb(w.pid)
+        c.close()
+        if a.rabbitmq_url:
+            bench.try_delete(a.rabbitmq_url, queues=[qn])
+        return {'shape': 'consumers', 'broker': 'rabbitmq' if a.rabbitmq_url else 'warren',
+                'consumers': a.consumers, 'messages': a.messages,
                 'basic_consume_s': consume_s, 'publish_s': pub_s, 'delivered': delivered,
                 'delivered_per_s': delivered / span if span else None,
-                'broker_cpu_us_per_msg': cpu / max(delivered, 1) * 1e6,
-                'rss_mb': bench.rss_mb(w.pid)}
+                'broker_cpu_us_per_msg': cpu / max(delivered, 1) * 1e6, 'rss_mb': rss}
     finally:
         w.stop()
 
@@ -282,30 +336,43 @@ def queues(a):
     """--queues durable queues, each bound to a durable direct exchange
     (pipelined declares and binds, 500 in flight): the declare rate, RSS
     per idle queue, and the restart (spawn to the last queue answering)."""
-    w = bench.Warren(a.warren_bin, a.workdir, 'queues-%d' % os.getpid())
-    w.start()
-    out = {'shape': 'queues', 'queues': a.queues}
+    if a.rabbitmq_url:
+        w = External(a.rabbitmq_url)
+    else:
+        w = bench.Warren(a.warren_bin, a.workdir, 'queues-%d' % os.getpid())
+        w.start()
+    out = {'shape': 'queues', 'queues': a.queues, 'broker': 'rabbitmq' if a.rabbitmq_url else 'warren'}
+    # short names on a fresh warren (as the figures in doc/benchmarks.md),
+    # unique ones on a shared RabbitMQ
+    pre = 'q%d-%s-' % (os.getpid(), os.urandom(2).hex()) if a.rabbitmq_url else 'q'
+    xn = pre + 'x'
+    names = [pre + '%06d' % i for i in range(a.queues)]
     try:
         c = Amqp(w.url)
-        c.exchange_declare('qx', 'direct', durable=True)
+        c.exchange_declare(xn, 'direct', durable=True)
         time.sleep(0.5)
         rss0 = bench.rss_mb(w.pid)
         t0 = time.monotonic()
-        c.pipeline([c.queue_declare_frame('q%06d' % i, durable=True) for i in range(a.queues)], 50, 11)
+        c.pipeline([c.queue_declare_frame(q, durable=True) for q in names], 50, 11)
         t1 = time.monotonic()
-        c.pipeline([c.bind_frame('q%06d' % i, 'qx', 'q%06d' % i) for i in range(a.queues)], 50, 21)
+        c.pipeline([c.bind_frame(q, xn, q) for q in names], 50, 21)
         t2 = time.monotonic()
-        c.close()
         time.sleep(1.0)
         rss1 = bench.rss_mb(w.pid)
+        if a.rabbitmq_url:
+            c.pipeline([method(1, 50, 40, struct.pack('>H', 0) + shortstr(q) + b'\0') for q in names], 50, 41)
+            c.exchange_delete(xn)
+        c.close()
         out.update(declare_per_s=a.queues / (t1 - t0), bind_per_s=a.queues / (t2 - t1),
                    declare_and_bind_s=t2 - t0, rss_before_mb=rss0, rss_after_mb=rss1,
-                   rss_per_queue_bytes=(rss1 - rss0) * bench.MB / a.queues,
-                   defs_file_mb=os.path.getsize(os.path.join(w.data_dir, 'definitions')) / bench.MB)
+                   rss_per_queue_bytes=(rss1 - rss0) * bench.MB / a.queues)
+        if a.rabbitmq_url:
+            return out
+        out['defs_file_mb'] = os.path.getsize(os.path.join(w.data_dir, 'definitions')) / bench.MB
         w.stop()
         restarts = []
         for _ in range(3):
-            restarts.append(serving_after_restart(w, 'q%06d' % (a.queues - 1)))
+            restarts.append(serving_after_restart(w, names[-1]))
             out.setdefault('rss_after_restart_mb', bench.rss_mb(w.pid))
             w.stop()
         out['restart_s'] = restarts
@@ -453,9 +520,136 @@ def conns(a):
     return out
 
 
+def first_delivery_after_restart(w, queue, timeout=300.0):
+    """Start w, then basic.get (no-ack) on `queue` until a message comes:
+    seconds from the spawn to the first delivery."""
+    t0 = time.monotonic()
+    w.spawn()
+    while True:
+        try:
+            c = Amqp(w.url, timeout=30)
+            try:
+                c.sock.sendall(method(1, 60, 70, struct.pack('>H', 0) + shortstr(queue) + b'\x01'))
+                while True:
+                    ftype, ch, payload = c.next_frame()
+                    if ftype == bench.FRAME_METHOD:
+                        cm = struct.unpack_from('>HH', payload)
+                        if cm == (60, 71):
+                            return time.monotonic() - t0
+                        if cm == (60, 72):
+                            raise RuntimeError('queue %s is empty after the restart' % queue)
+            finally:
+                c.close()
+        except (OSError, bench.AmqpError):
+            if w.proc.poll() is not None:
+                raise RuntimeError('warren exited: ' + w.log_tail())
+            if time.monotonic() - t0 > timeout:
+                raise
+            time.sleep(0.005)
+
+
+def backlog(a):
+    """The cost curve of a backlog: for each --sizes N, N persistent 16-byte
+    messages in one durable queue; RSS, then kill -9 and the time from the
+    restart's spawn to the first delivery, and RSS after it.  A PNG of both
+    curves with --plot (matplotlib, Debian's python3-matplotlib)."""
+    rows = []
+    for n in a.sizes:
+        w = bench.Warren(a.warren_bin, a.workdir, 'backlog-%d-%d' % (n, os.getpid()))
+        w.start()
+        try:
+            fill_s = fill(a.perf_bin, w.url, 'backlog', n)
+            time.sleep(1.0)
+            rss = bench.rss_mb(w.pid)
+            disk = bench.disk_usage(os.path.join(w.data_dir, 'msgs')) / bench.MB
+            w.proc.kill()
+            w.proc.wait()
+            w.proc = None
+            first = first_delivery_after_restart(w, 'backlog')
+            time.sleep(0.5)
+            rows.append({'messages': n, 'fill_s': fill_s, 'rss_mb': rss, 'disk_mb': disk,
+                         'first_delivery_after_kill9_s': first, 'rss_after_restart_mb': bench.rss_mb(w.pid),
+                         'bytes_per_message': rss * bench.MB / n})
+            print('backlog %d: %s' % (n, json.dumps(rows[-1])), file=sys.stderr)
+        finally:
+            w.stop()
+    if a.plot:
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+        xs = [r['messages'] for r in rows]
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
+        ax1.plot(xs, [r['rss_mb'] for r in rows], 'o-', label='RSS, backlog built')
+        ax1.plot(xs, [r['rss_after_restart_mb'] for r in rows], 's--', label='RSS after kill -9 + restart')
+        ax1.axhline(50, color='grey', lw=0.8, ls=':', label='goal at 10 M: 50 MB')
+        ax1.set_xscale('log')
+        ax1.set_yscale('log')
+        ax1.set_xlabel('persistent 16-byte messages queued')
+        ax1.set_ylabel('MB')
+        ax1.legend(fontsize=7)
+        ax2.plot(xs, [r['first_delivery_after_kill9_s'] for r in rows], 'o-', label='kill -9 to first delivery')
+        ax2.axhline(0.2, color='grey', lw=0.8, ls=':', label='goal at 10 M: 0.2 s')
+        ax2.set_xscale('log')
+        ax2.set_yscale('log')
+        ax2.set_xlabel('persistent 16-byte messages queued')
+        ax2.set_ylabel('seconds')
+        ax2.legend(fontsize=7)
+        fig.suptitle('warren: memory and restart against the backlog (one durable queue)', fontsize=9)
+        fig.tight_layout()
+        fig.savefig(a.plot, dpi=110)
+    return {'shape': 'backlog', 'rows': rows}
+
+
+def compact(a):
+    """Compaction of many segments while another client does round trips:
+    queue A gets --messages persistent messages while queue B gets one for
+    every 20 (two warren-perf producers at once, so each segment holds
+    both); A is consumed; the segments are then 95 % acked, pinned by B's
+    messages, and compacted one after another.  The round trips from the
+    end of the consume until the disk stops shrinking."""
+    w = bench.Warren(a.warren_bin, a.workdir, 'compact-%d' % os.getpid(), ['--log-level', 'info'])
+    w.start()
+    out = {'shape': 'compact', 'messages': a.messages}
+    try:
+        base = [a.perf_bin, '--url', w.url, '--quiet', '--consumers', '0', '--persistent', '--confirm', '500',
+                '--durable']
+        pa = subprocess.Popen(base + ['--queue', 'A', '--count', str(a.messages)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pb = subprocess.Popen(base + ['--queue', 'B', '--count', str(a.messages // 20), '--rate', '5000'],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pa.wait()
+        pb.terminate()
+        pb.wait()
+        msgs = os.path.join(w.data_dir, 'msgs')
+        subprocess.run([a.perf_bin, '--url', w.url, '--quiet', '--producers', '0', '--consumers', '1',
+                        '--count', str(a.messages), '--queue', 'A', '--predeclared', '--autoack'],
+                       check=True, capture_output=True)
+        out['disk_before_mb'] = bench.disk_usage(msgs) / bench.MB
+        p = Pinger(w.url, 'ping')
+        p.start()
+        t0 = time.monotonic()
+        last, last_change = bench.disk_usage(msgs), time.monotonic()
+        while time.monotonic() - last_change < a.settle and time.monotonic() - t0 < a.timeout:
+            time.sleep(0.1)
+            d = bench.disk_usage(msgs)
+            if d != last:
+                last, last_change = d, time.monotonic()
+        t1 = last_change
+        p.stop_flag = True
+        p.join()
+        during = [s_ for t, s_ in p.samples if t0 <= t <= t1]
+        out.update(disk_after_mb=last / bench.MB, compacting_s=t1 - t0,
+                   rtt_during_ms={'p50': pct(during, 50) * 1e3, 'p99': pct(during, 99) * 1e3,
+                                  'max': max(during) * 1e3 if during else None, 'n': len(during)},
+                   compactions_logged=w.log_tail(10 ** 7).count('compacted'))
+    finally:
+        w.stop()
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('what', choices=['huge', 'crash', 'consumers', 'queues', 'conns'])
+    ap.add_argument('what', choices=['huge', 'crash', 'consumers', 'queues', 'conns', 'backlog', 'compact'])
     ap.add_argument('--connections', type=int, default=50000)
     ap.add_argument('--heartbeat', type=int, default=10)
     ap.add_argument('--idle', type=float, default=20.0)
@@ -467,13 +661,17 @@ def main():
     ap.add_argument('--op', choices=['purge', 'delete', 'vhost'], default='purge')
     ap.add_argument('--timeout', type=float, default=300)
     ap.add_argument('--workdir', default=None)
+    ap.add_argument('--sizes', type=int, nargs='+', default=[100000, 1000000, 10000000])
+    ap.add_argument('--plot', default=None, help='backlog: write the PNG here')
+    ap.add_argument('--rabbitmq-url', default=None, help='queues, consumers: run against this broker instead')
+    ap.add_argument('--settle', type=float, default=5.0, help='compact: seconds without change that end it')
     ap.add_argument('--keep', action='store_true', help='keep the work directory (logs, data)')
     a = ap.parse_args()
     import tempfile
     a.workdir = a.workdir or tempfile.mkdtemp(prefix='warren-scale-')
     try:
         res = {'huge': huge, 'crash': crash_consistency, 'consumers': consumers, 'queues': queues,
-               'conns': conns}[a.what](a)
+               'conns': conns, 'backlog': backlog, 'compact': compact}[a.what](a)
     finally:
         if not a.keep:
             bench.shutil_rmtree(a.workdir)
