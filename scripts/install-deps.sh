@@ -32,6 +32,8 @@ PKGS="$PKGS dpkg-dev lintian man-db systemd adduser"
 # the TLS tests (tests/tls/): the openssl CLI makes their certificates and
 # plays the client that old or broken TLS needs (s_client)
 PKGS="$PKGS openssl"
+# the benchmarks' plots (tools/bench/scale.py draws doc/scale-backlog.png)
+PKGS="$PKGS python3-matplotlib"
 
 missing=""
 for p in $PKGS; do
