@@ -9,12 +9,16 @@ start.
     next start the exchange, the queue and the queue's persistent
     messages were gone.  The log holds durable things only: they are
     recovered durable now, and a second start finds what the first did.
+  - A queue record with id 0 (ids start at 1; 0 is "no number" to the
+    store) was recovered, then left out of the same rewrite: the queue
+    was gone at the next start.  It is a bad definition now: the start
+    is refused, naming its offset, and warren-check-store reports it.
 """
 import os
 import struct
 
-from store_helpers import (alarm_seconds, connect, crc32c, need_control, queue_depth, start_or_fail,  # noqa: F401
-                           PERSISTENT)
+from store_helpers import (alarm_seconds, check_store, connect, crc32c, need_control, queue_depth,  # noqa: F401
+                           start_or_fail, start_refused, PERSISTENT)
 
 
 def clear_durable_flags(data_dir, names):
@@ -71,3 +75,31 @@ def test_record_without_durable_flag_survives_two_restarts(broker, qname):
         assert q.method.message_count == 3
         c.close()
         broker.stop()
+
+
+def test_queue_record_with_id_0_is_refused_not_lost(broker, qname):
+    need_control(broker)
+    c = connect(broker)
+    ch = c.channel()
+    ch.queue_declare(qname, durable=True)
+    c.close()
+    broker.stop()
+    path = os.path.join(broker.data_dir, 'definitions')
+    data = bytearray(open(path, 'rb').read())
+    off, at = 16, None
+    while off + 8 <= len(data):
+        n = struct.unpack('>I', data[off:off + 4])[0]
+        p = data[off + 8:off + 8 + n]
+        if p[0] == 1 and bytes(p[6:6 + p[5]]) == qname.encode():
+            p[1:5] = b'\0\0\0\0'
+            data[off + 8:off + 8 + n] = p
+            data[off + 4:off + 8] = struct.pack('>I', crc32c(bytes(p)))
+            at = off
+        off += 8 + n
+    assert at is not None
+    open(path, 'wb').write(bytes(data))
+    rc, out = check_store(broker.data_dir)
+    assert rc == 1 and 'a queue record with id 0' in out, out
+    rc, log = start_refused(broker)
+    assert rc != 0
+    assert 'bad definition at offset %d' % at in log, log[-2000:]
