@@ -78,7 +78,11 @@ static void *declare_queue(void *ctx, const store_queue_def *d)
         return q; /* a delayed exchange's hold (exchange_delayed.c) */
     if (vhost_queue(vh, d->name))
         return NULL;
-    q = queue_new(vh, d->name, d->durable, false, d->auto_delete, d->arguments, NULL);
+    /* durable whatever the record's flag says: the log holds durable
+     * queues only, and one made transient here (a damaged or hand-made
+     * record) would be left out of the rewrite that ends recovery, its
+     * messages lost at the next start (found by tests/fuzz/fuzz_store.c) */
+    q = queue_new(vh, d->name, true, false, d->auto_delete, d->arguments, NULL);
     if (!q)
         return NULL;
     q->id = d->id;
@@ -103,7 +107,8 @@ static int declare_exchange(void *ctx, const store_exchange_def *d)
         return -1;
     if ((x = vhost_exchange(vh, d->name)))
         exchange_delete(x);
-    if (!exchange_new(vh, d->name, t, d->durable, d->auto_delete, d->internal, d->arguments))
+    /* durable, as a queue above: the rewrite keeps durable exchanges only */
+    if (!exchange_new(vh, d->name, t, true, d->auto_delete, d->internal, d->arguments))
         return -1;
     return 0;
 }

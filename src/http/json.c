@@ -8,10 +8,10 @@
  */
 #include "http/json.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "amqp/wire.h"
 
 void http_reply_json(http_reply *r, int status, json_t *body)
 {
@@ -25,9 +25,39 @@ void http_reply_json(http_reply *r, int status, json_t *body)
     r->body = body;
 }
 
-/* s as UTF-8: each byte that begins no valid sequence becomes U+FFFD,
- * as RabbitMQ's management writes a name that is not UTF-8 into a
- * reason; malloc'd (NULL: out of memory). */
+/* The length of the UTF-8 sequence at p (at most n bytes) if it is a
+ * Unicode scalar value as jansson takes it (no overlong form, no
+ * surrogate, nothing past U+10FFFF), else 0. */
+static size_t scalar_len(const unsigned char *p, size_t n)
+{
+    size_t len, i;
+    uint32_t cp;
+
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xC2 && p[0] <= 0xDF)
+        len = 2, cp = p[0] & 0x1F;
+    else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+        len = 3, cp = p[0] & 0x0F;
+    else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+        len = 4, cp = p[0] & 0x07;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+/* s as UTF-8 that jansson takes: each byte that begins no valid sequence
+ * becomes U+FFFD, as RabbitMQ's management writes a name that is not
+ * UTF-8 into a reason; malloc'd (NULL: out of memory). */
 static char *utf8_repaired(const char *s)
 {
     size_t n = strlen(s), i = 0, o = 0, k;
@@ -36,17 +66,20 @@ static char *utf8_repaired(const char *s)
     if (!out)
         return NULL;
     while (i < n) {
-        for (k = 1; k <= 4 && i + k <= n; k++)
-            if (amqp_utf8_ok(s + i, k))
-                break;
-        if (k <= 4 && i + k <= n) {
+        if ((k = scalar_len((const unsigned char *)s + i, n - i))) {
             memcpy(out + o, s + i, k);
             o += k;
             i += k;
         } else {
+            /* one U+FFFD for a lead byte and the continuation bytes it
+             * would take (RabbitMQ's), one for each stray continuation */
+            unsigned char c = (unsigned char)s[i];
+            size_t want = c >= 0xF0 && c <= 0xF7 ? 4 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xC0 && c <= 0xDF ? 2 : 1;
             memcpy(out + o, "\xef\xbf\xbd", 3);
             o += 3;
             i++;
+            while (--want && i < n && ((unsigned char)s[i] & 0xC0) == 0x80)
+                i++;
         }
     }
     out[o] = 0;
@@ -55,16 +88,17 @@ static char *utf8_repaired(const char *s)
 
 void http_reply_error(http_reply *r, int status, const char *error, const char *reason)
 {
+    json_t *body = json_pack("{s:s,s:s}", "error", error, "reason", reason);
     char *fixed;
 
-    /* a reason quotes what the client named, which may not be UTF-8
-     * (a path's %F4): jansson refuses such a string */
-    if (amqp_utf8_ok(reason, strlen(reason)) || !(fixed = utf8_repaired(reason))) {
-        http_reply_json(r, status, json_pack("{s:s,s:s}", "error", error, "reason", reason));
-        return;
+    /* a reason quotes what the client named, which may not be UTF-8 (a
+     * path's %F4) or hold what AMQP's check lets through but JSON does
+     * not (a surrogate, a code point past U+10FFFF): jansson refuses it */
+    if (!body && (fixed = utf8_repaired(reason))) {
+        body = json_pack("{s:s,s:s}", "error", error, "reason", fixed);
+        free(fixed);
     }
-    http_reply_json(r, status, json_pack("{s:s,s:s}", "error", error, "reason", fixed));
-    free(fixed);
+    http_reply_json(r, status, body);
 }
 
 void http_reply_not_found(http_reply *r)

@@ -253,6 +253,11 @@ int defs_decode(const uint8_t *p, uint32_t len, store_def *d)
             return -1;
         d->queue.id = amqp_get32(q);
         q += 4;
+        /* ids start at 1, and 0 means "no number" to the store: a queue
+         * recovered with it would be left out of the rewrite that ends
+         * recovery (found by tests/fuzz/fuzz_store.c) */
+        if (d->queue.id == 0)
+            return -1;
         if (get_str(&q, end, &d->queue.name) < 0 || end - q < 1)
             return -1;
         d->queue.durable = (*q & 1) != 0;

@@ -10,7 +10,10 @@
  *
  * kind 'd' definitions, 's' msgs/NNNNNNNNNN.seg, 'a' its .ack, 'n' its
  * .acn (a compaction's new ack file), 'c' its .cmp (a compaction's copy),
- * for segment index % 4 + 1; a short last file takes what is left.  The
+ * for segment index % 4 + 1; a short last file takes what is left.  An
+ * upper-case kind ('D', 'S', 'A', 'N', 'C') has its checksums made right
+ * before it is written (fix_checksums), so that mutations reach what the
+ * records say past their CRC-32C.  The
  * files are written into an empty data directory (under /dev/shm, so the
  * syncs cost nothing) and the store is opened on it through the broker's
  * own recovery hooks (src/recovery.c, auth.c, vhosts as broker.c keeps
@@ -44,6 +47,7 @@
 #include "log.h"
 #include "queue.h"
 #include "recovery.h"
+#include "store/crc32c.h"
 #include "store/store.h"
 #include "vhost.h"
 
@@ -122,6 +126,41 @@ static void put_file(const char *path, const uint8_t *p, size_t n)
     close(fd);
 }
 
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+}
+
+/* An upper-case kind: the file's checksums are made right before it is
+ * written, so that mutations reach what the records say, not only
+ * whether their CRC-32C holds.  Segments and definitions: every whole
+ * record after the 16-byte header; ack files: every entry not blank. */
+static void fix_checksums(uint8_t kind, uint8_t *p, size_t n)
+{
+    size_t off = 16;
+
+    if (kind == 'A' || kind == 'N') {
+        for (; off + 16 <= n; off += 16) {
+            static const uint8_t zero[16];
+            if (memcmp(p + off, zero, 16))
+                put32(p + off + 12, crc32c(0, p + off, 12));
+        }
+        return;
+    }
+    while (off + 8 <= n) {
+        uint32_t len = get32(p + off);
+        if (len > n - off - 8)
+            break;
+        put32(p + off + 4, crc32c(0, p + off + 8, len));
+        off += 8 + (size_t)len;
+    }
+}
+
 /* The input's files into an empty dir. */
 static void unpack(const uint8_t *data, size_t size)
 {
@@ -143,7 +182,7 @@ static void unpack(const uint8_t *data, size_t size)
         }
         if (len > size - off)
             len = size - off;
-        switch (kind) {
+        switch (kind | 0x20) {
         case 'd': snprintf(path, sizeof path, "%s/definitions", dir); break;
         case 's': ext = "seg"; break;
         case 'a': ext = "ack"; break;
@@ -153,7 +192,16 @@ static void unpack(const uint8_t *data, size_t size)
         }
         if (ext)
             snprintf(path, sizeof path, "%s/msgs/%010u.%s", dir, idx, ext);
-        put_file(path, data + off, len);
+        if (kind & 0x20) {
+            put_file(path, data + off, len);
+        } else {
+            uint8_t *copy = malloc(len ? len : 1);
+            assert(copy);
+            memcpy(copy, data + off, len);
+            fix_checksums(kind, copy, len);
+            put_file(path, copy, len);
+            free(copy);
+        }
         off += len;
     }
 }
@@ -243,6 +291,16 @@ static int open_store(store **st, summary *s)
         s->vhosts++;
         s->queues += map_count(&vh->queues);
         s->exchanges += map_count(&vh->exchanges);
+        if (getenv("WARREN_FUZZ_VERBOSE")) {
+            const char *k;
+            size_t klen;
+            j = 0;
+            while (map_next(&vh->exchanges, &j, &k, &klen, NULL))
+                fprintf(stderr, "fuzz_store: vhost '%s' exchange '%.*s'\n", vh->name, (int)klen, k);
+            j = 0;
+            while (map_next(&vh->queues, &j, &k, &klen, NULL))
+                fprintf(stderr, "fuzz_store: vhost '%s' queue '%.*s'\n", vh->name, (int)klen, k);
+        }
         j = 0;
         while (map_next(&vh->queues, &j, NULL, NULL, &q)) {
             uint32_t n = queue_message_count(q);

@@ -7,6 +7,9 @@ checked the way a client meets it.
     jansson refuses to make a JSON string of those bytes, and the reply
     was taken for out of memory.  RabbitMQ 3.10 answers 404 with the
     name in the reason, each such byte as U+FFFD; so does warren now.
+    The same for bytes AMQP's UTF-8 check lets through (RabbitMQ's check
+    is of UTF-8's structure) but JSON does not: a surrogate (ED A0 80),
+    a code point past U+10FFFF (F5 B5 B5 B5).
 """
 import json
 
@@ -26,3 +29,15 @@ def test_not_utf8_name_in_a_refusal_is_a_404_not_a_500(mgmt):
     r = api.request('POST', '/api/bindings/%2F/e/amq.topic/q/%C3%A9%FF', body=body, headers=hdr)
     assert r.status == 404, r
     assert r.json()['reason'] == "no queue '\u00e9\ufffd' in vhost '/'"
+
+
+def test_surrogates_and_past_unicode_in_a_refusal_are_not_a_500(mgmt):
+    api = mgmt.api
+    hdr = {'Content-Type': 'application/json'}
+    body = json.dumps({'durable': True, 'arguments': {'x-queue-type': 10}})
+    # one U+FFFD for a lead byte and its continuation bytes, as RabbitMQ 3.10
+    for raw, shown in (('%ED%A0%80', '\ufffd'), ('%F5%B5%B5%B5', '\ufffd'), ('%F5%B5%B5%B5%B5', '\ufffd' * 2)):
+        r = api.request('PUT', '/api/queues/%2F/q' + raw, body=body, headers=hdr)
+        assert r.status == 400, r
+        assert r.json()['reason'] == ("invalid arg 'x-queue-type' for queue 'q%s' in vhost '/': "
+                                      "{unacceptable_type,long}" % shown), r

@@ -374,7 +374,9 @@ static int check_defs(const char *dir)
                     qlen -= 2u + q[1];
                     q += 2u + q[1];
                 }
-                if (q[0] == 1 && qlen >= 6 && qlen >= 6u + q[5]) {
+                if (q[0] == 1 && qlen >= 6 && qlen >= 6u + q[5] && amqp_get32(q + 1) == 0) {
+                    problem(path, off, "a queue record with id 0 (the broker refuses it: ids start at 1)");
+                } else if (q[0] == 1 && qlen >= 6 && qlen >= 6u + q[5]) {
                     queue_set(amqp_get32(q + 1), true, q + 6, q[5]);
                     if (vh && nqids && queues[nqids - 1].id == amqp_get32(q + 1)) {
                         queues[nqids - 1].vhost = vh;

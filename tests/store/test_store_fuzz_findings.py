@@ -1,0 +1,105 @@
+"""What tests/fuzz/fuzz_store.c found in the store's recovery, each
+checked the way an operator meets it: a data directory, a start, another
+start.
+
+  - A definitions record of a queue or an exchange whose durable flag is
+    off (a damaged or hand-edited file: warren writes durable ones only)
+    was recovered as a transient queue or exchange; the rewrite of the
+    definitions that ends recovery keeps durable ones only, so at the
+    next start the exchange, the queue and the queue's persistent
+    messages were gone.  The log holds durable things only: they are
+    recovered durable now, and a second start finds what the first did.
+  - A queue record with id 0 (ids start at 1; 0 is "no number" to the
+    store) was recovered, then left out of the same rewrite: the queue
+    was gone at the next start.  It is a bad definition now: the start
+    is refused, naming its offset, and warren-check-store reports it.
+"""
+import os
+import struct
+
+from store_helpers import (alarm_seconds, check_store, connect, crc32c, need_control, queue_depth,  # noqa: F401
+                           start_or_fail, start_refused, PERSISTENT)
+
+
+def clear_durable_flags(data_dir, names):
+    """Turn the durable bit off in the records of queues and exchanges
+    named in names (CRCs made right again, as a hand edit would)."""
+    path = os.path.join(data_dir, 'definitions')
+    data = bytearray(open(path, 'rb').read())
+    off, changed = 16, []
+    while off + 8 <= len(data):
+        n = struct.unpack('>I', data[off:off + 4])[0]
+        p = data[off + 8:off + 8 + n]
+        if len(p) < n:
+            break
+        at = None
+        if p[0] == 1:                              # queue: id, name, flags
+            nl = p[5]
+            name, at = bytes(p[6:6 + nl]), 6 + nl
+        elif p[0] == 3:                            # exchange: name, type, flags
+            nl = p[1]
+            name = bytes(p[2:2 + nl])
+            at = 2 + nl + 1 + p[2 + nl]
+        if at is not None and name.decode() in names and p[at] & 1:
+            p[at] &= ~1
+            data[off + 8:off + 8 + n] = p
+            data[off + 4:off + 8] = struct.pack('>I', crc32c(bytes(p)))
+            changed.append(name.decode())
+        off += 8 + n
+    open(path, 'wb').write(bytes(data))
+    return changed
+
+
+def test_record_without_durable_flag_survives_two_restarts(broker, qname):
+    need_control(broker)
+    ex = qname + '-x'
+    c = connect(broker)
+    ch = c.channel()
+    ch.confirm_delivery()
+    ch.queue_declare(qname, durable=True)
+    ch.exchange_declare(ex, 'fanout', durable=True)
+    ch.queue_bind(qname, ex)
+    for i in range(3):
+        ch.basic_publish(ex, '', b'm%d' % i, PERSISTENT)
+    c.close()
+    broker.stop()
+    assert sorted(clear_durable_flags(broker.data_dir, {qname, ex})) == sorted([qname, ex])
+
+    for start in ('first', 'second'):
+        start_or_fail(broker)
+        c = connect(broker)
+        ch = c.channel()
+        assert queue_depth(ch, qname) == 3, 'after the %s start' % start
+        ch.exchange_declare(ex, 'fanout', passive=True)
+        q = ch.queue_declare(qname, durable=True)      # durable: an equivalent redeclare
+        assert q.method.message_count == 3
+        c.close()
+        broker.stop()
+
+
+def test_queue_record_with_id_0_is_refused_not_lost(broker, qname):
+    need_control(broker)
+    c = connect(broker)
+    ch = c.channel()
+    ch.queue_declare(qname, durable=True)
+    c.close()
+    broker.stop()
+    path = os.path.join(broker.data_dir, 'definitions')
+    data = bytearray(open(path, 'rb').read())
+    off, at = 16, None
+    while off + 8 <= len(data):
+        n = struct.unpack('>I', data[off:off + 4])[0]
+        p = data[off + 8:off + 8 + n]
+        if p[0] == 1 and bytes(p[6:6 + p[5]]) == qname.encode():
+            p[1:5] = b'\0\0\0\0'
+            data[off + 8:off + 8 + n] = p
+            data[off + 4:off + 8] = struct.pack('>I', crc32c(bytes(p)))
+            at = off
+        off += 8 + n
+    assert at is not None
+    open(path, 'wb').write(bytes(data))
+    rc, out = check_store(broker.data_dir)
+    assert rc == 1 and 'a queue record with id 0' in out, out
+    rc, log = start_refused(broker)
+    assert rc != 0
+    assert 'bad definition at offset %d' % at in log, log[-2000:]
