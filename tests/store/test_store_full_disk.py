@@ -35,6 +35,7 @@ from test_store_fault import failio_built  # noqa: F401
 PUBLISHERS = 3
 CONSUMERS = 2
 WINDOW = 20
+PACE = 0.005                # a consumer's pause after each ack (at most 200 msg/s each)
 
 
 class Publisher(threading.Thread):
@@ -106,6 +107,7 @@ class Consumer(threading.Thread):
                     continue
                 self.got.append((time.monotonic(), body_id(body), method.redelivered))
                 self.ch.basic_ack(method.delivery_tag)
+                time.sleep(PACE)  # slower than the publishers: a backlog stays to drain
             self.ch.cancel()
             self.c.close()
         except Exception as e:   # noqa: BLE001
@@ -132,9 +134,14 @@ def test_full_disk_under_confirmed_load(failio_built, release_bin, monkeypatch, 
     setup.close()
     pubs = [Publisher(broker, qname, n) for n in range(PUBLISHERS)]
     cons = [Consumer(broker, qname) for _ in range(CONSUMERS)]
-    for t in pubs + cons:
+    # the publishers get a head start, so a backlog is queued when the disk
+    # fills (the consumers, paced, cannot drain it before the block)
+    for t in pubs:
         t.start()
     time.sleep(1.5)
+    for t in cons:
+        t.start()
+    time.sleep(0.3)
     assert all(p.pub.acked for p in pubs), 'no publisher confirmed before the disk filled'
 
     # the disk fills: ENOSPC on the segments at once, the alarm at the next look
