@@ -1,6 +1,6 @@
 """Helpers shared by the interop tests (imported by conftest.py and tests).
 
-wait_for polls instead of sleeping; Amqp hands out pika connections and unique
+wait_for polls instead of sleeping, get_wait for a message; Amqp hands out pika connections and unique
 queue names and cleans both up; Procs starts helper processes and kills them by
 pid; broker_still_serves proves a broker survived some abuse.
 """
@@ -27,6 +27,18 @@ def wait_for(predicate, timeout=5.0, interval=0.02, conn=None, what='condition')
             conn.process_data_events(time_limit=interval)
         else:
             time.sleep(interval)
+
+
+def get_wait(ch, q, timeout=5, interval=0.005):
+    """basic.get from q until a message comes (method, properties, body), or
+    (None, None, None) after timeout seconds."""
+    end = time.time() + timeout
+    while time.time() < end:
+        m, props, body = ch.basic_get(q)
+        if m:
+            return m, props, body
+        time.sleep(interval)
+    return None, None, None
 
 
 def url_params(url, **overrides):

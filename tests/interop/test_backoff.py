@@ -14,6 +14,8 @@ from decimal import Decimal
 
 import pika
 import pytest
+
+from helpers import get_wait
 from pika.exceptions import ChannelClosedByBroker
 
 EXTERNAL = bool(os.environ.get('WARREN_TEST_URL'))
@@ -21,15 +23,6 @@ pytestmark = pytest.mark.skipif(EXTERNAL, reason='warren-only: RabbitMQ has no b
 
 PERSISTENT = pika.BasicProperties(delivery_mode=2)
 
-
-def get_wait(ch, q, timeout=5):
-    end = time.time() + timeout
-    while time.time() < end:
-        m, props, body = ch.basic_get(q)
-        if m:
-            return m, props, body
-        time.sleep(0.005)
-    return None, None, None
 
 
 def ready(ch, q):

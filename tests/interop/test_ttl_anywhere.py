@@ -12,18 +12,11 @@ import time
 import pika
 import pytest
 
+from helpers import get_wait
+
 EXTERNAL = bool(os.environ.get('WARREN_TEST_URL'))
 pytestmark = pytest.mark.skipif(EXTERNAL, reason='warren-only: RabbitMQ expires at the head only')
 
-
-def get_wait(ch, q, timeout=5):
-    end = time.time() + timeout
-    while time.time() < end:
-        m, props, body = ch.basic_get(q)
-        if m:
-            return m, props, body
-        time.sleep(0.005)
-    return None, None, None
 
 
 def declare(ch, q, dlq, args=None, durable=False):

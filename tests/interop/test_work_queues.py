@@ -17,6 +17,8 @@ import time
 
 import pika
 import pytest
+
+from helpers import get_wait
 from pika.exceptions import ChannelClosedByBroker
 
 EXTERNAL = bool(os.environ.get('WARREN_TEST_URL'))
@@ -33,15 +35,6 @@ def declare_poison(ch, q, dlq, args):
     ch.basic_publish('', q, b'poison', PERSISTENT)
 
 
-def get_wait(ch, q, timeout=5):
-    end = time.time() + timeout
-    while time.time() < end:
-        m, props, body = ch.basic_get(q)
-        if m:
-            return m, props, body
-        time.sleep(0.05)
-    return None, None, None
-
 
 def count_header(props):
     return (props.headers or {}).get('x-delivery-count')
@@ -52,11 +45,11 @@ def nack_until_dead(amqp, q, dlq, args, limit):
     declare_poison(ch, q, dlq, args)
     seen = []
     for _ in range(limit + 1):
-        m, props, body = get_wait(ch, q)
+        m, props, body = get_wait(ch, q, interval=0.05)
         assert body == b'poison'
         seen.append((m.redelivered, count_header(props)))
         ch.basic_nack(m.delivery_tag, requeue=True)
-    m, props, body = get_wait(ch, dlq)
+    m, props, body = get_wait(ch, dlq, interval=0.05)
     assert body == b'poison'
     assert ch.queue_declare(q, passive=True).method.message_count == 0
     return seen, props
@@ -103,7 +96,7 @@ def test_classic_delivery_limit_zero_without_dlx_drops(amqp):
     ch = amqp.channel()
     ch.queue_declare(q, durable=True, arguments={'x-delivery-limit': 0})
     ch.basic_publish('', q, b'once', PERSISTENT)
-    m, _, body = get_wait(ch, q)
+    m, _, body = get_wait(ch, q, interval=0.05)
     assert body == b'once'
     ch.basic_reject(m.delivery_tag, requeue=True)
     assert ch.queue_declare(q, passive=True).method.message_count == 0
@@ -131,7 +124,7 @@ def test_quorum_counts_on_consume_reject_and_channel_close(amqp):
         conn.process_data_events(0.05)
     ch.close()  # the second delivery is unacked: it returns
     ch2 = conn.channel()
-    m, props, _ = get_wait(ch2, q)
+    m, props, _ = get_wait(ch2, q, interval=0.05)
     ch2.basic_ack(m.delivery_tag)
     assert got[0] == (False, {'a': 1})
     assert got[1] == (True, {'a': 1, 'x-delivery-count': 1})
@@ -146,7 +139,7 @@ def test_classic_without_limit_has_no_count_header(amqp):
     ch.queue_declare(q, durable=True)
     ch.basic_publish('', q, b'x', PERSISTENT)
     for _ in range(3):
-        m, props, _ = get_wait(ch, q)
+        m, props, _ = get_wait(ch, q, interval=0.05)
         assert props.headers is None
         ch.basic_nack(m.delivery_tag, requeue=True)
 
@@ -162,10 +155,10 @@ def test_delivery_count_survives_restart(broker, amqp, kill):
     ch = amqp.channel()
     declare_poison(ch, q, dlq, {'x-delivery-limit': 3})
     for want in (None, 1):
-        m, props, _ = get_wait(ch, q)
+        m, props, _ = get_wait(ch, q, interval=0.05)
         assert count_header(props) == want
         ch.basic_nack(m.delivery_tag, requeue=True)
-    m, props, _ = get_wait(ch, q)
+    m, props, _ = get_wait(ch, q, interval=0.05)
     assert count_header(props) == 2
     time.sleep(0.3)  # its "delivered" mark reaches the ack file
     if kill:
@@ -174,11 +167,11 @@ def test_delivery_count_survives_restart(broker, amqp, kill):
     else:
         broker.restart()
     ch = amqp.channel()
-    m, props, _ = get_wait(ch, q)
+    m, props, _ = get_wait(ch, q, interval=0.05)
     assert m.redelivered
     assert count_header(props) == 3
     ch.basic_nack(m.delivery_tag, requeue=True)
-    m, props, body = get_wait(ch, dlq)
+    m, props, body = get_wait(ch, dlq, interval=0.05)
     assert body == b'poison'
     assert props.headers['x-death'][0]['reason'] == 'delivery_limit'
 
@@ -193,12 +186,12 @@ def test_requeued_count_survives_restart(broker, amqp):
     ch.queue_declare(q, durable=True, arguments={'x-queue-type': 'quorum'})
     ch.basic_publish('', q, b'x', PERSISTENT)
     for _ in range(2):
-        m, _, _ = get_wait(ch, q)
+        m, _, _ = get_wait(ch, q, interval=0.05)
         ch.basic_nack(m.delivery_tag, requeue=True)
     time.sleep(0.3)
     broker.restart()
     ch = amqp.channel()
-    m, props, _ = get_wait(ch, q)
+    m, props, _ = get_wait(ch, q, interval=0.05)
     assert m.redelivered
     assert count_header(props) == 2
 
