@@ -74,6 +74,18 @@ def queue_count(url, queue):
         c.close()
 
 
+def settled_count(url, queue, want, timeout=30):
+    """The queue's count once it is `want`, or what it is after timeout: a
+    quorum queue applies the acks it got through its Raft log, so its
+    count can lag the acks by a moment after the client is done."""
+    deadline = time.monotonic() + timeout
+    while True:
+        n = queue_count(url, queue)
+        if n == want or time.monotonic() > deadline:
+            return n
+        time.sleep(0.1)
+
+
 def check_all(url, queue, n):
     """Consume every message of queue: each of 0..n-1 once, intact."""
     c = connect(url)
@@ -157,7 +169,7 @@ def round_trip(warren_url, cluster, n, log=print):
         log('rabbitmq_shovel warren -> cluster (quorum): %d in %.1f s, %.0f msg/s'
             % (n, secs, n / secs))
         assert queue_count(warren_url, q_src) == 0
-        assert queue_count(c1url, q_cluster) == n
+        assert settled_count(c1url, q_cluster, n) == n
 
         c = connect(warren_url)
         c.channel().queue_declare(q_back, durable=True)
@@ -166,7 +178,7 @@ def round_trip(warren_url, cluster, n, log=print):
         figures['warrenctl_shovel_s'] = secs
         log('warrenctl shovel cluster -> warren: %d in %.1f s, %.0f msg/s; it said: %s'
             % (n, secs, n / secs, out.strip().splitlines()[-1]))
-        assert queue_count(c1url, q_cluster) == 0
+        assert settled_count(c1url, q_cluster, 0) == 0
         assert queue_count(warren_url, q_back) == n
 
         secs, out = warrenctl_shovel(warren_url, q_back, c1url, q_again)
@@ -174,7 +186,7 @@ def round_trip(warren_url, cluster, n, log=print):
         log('warrenctl shovel warren -> cluster (quorum): %d in %.1f s, %.0f msg/s'
             % (n, secs, n / secs))
         assert queue_count(warren_url, q_back) == 0
-        assert queue_count(c1url, q_again) == n
+        assert settled_count(c1url, q_again, n) == n
 
         got, missing, twice, bad = check_all(c1url, q_again, n)
         figures.update(got=got, missing=missing, twice=twice)

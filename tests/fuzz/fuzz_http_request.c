@@ -46,6 +46,8 @@
 
 #include <sanitizer/common_interface_defs.h>
 
+#include "fuzz_quiet.h"
+
 #include "broker.h"
 #include "http/server.h"
 #include "log.h"
@@ -58,52 +60,6 @@ static broker b;
 static bool running;
 static unsigned long inputs, held;
 static char amqp_port[8], mgmt_port[8];
-
-/* The broker logs its errors (refusals of bad input) whatever the log
- * level: fd 2 is pointed at /dev/null around the broker's work, and the
- * sanitizers report on a copy of the real stderr (WARREN_FUZZ_VERBOSE=1
- * keeps everything). */
-static int real_stderr = -1, devnull = -1;
-
-static void quiet_init(void)
-{
-    if (getenv("WARREN_FUZZ_VERBOSE"))
-        return;
-    real_stderr = dup(2);
-    devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    assert(real_stderr >= 0 && devnull >= 0);
-    __sanitizer_set_report_fd((void *)(intptr_t)real_stderr);
-}
-
-static void quiet(bool on)
-{
-    if (real_stderr >= 0)
-        dup2(on ? devnull : real_stderr, 2);
-}
-
-static void rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *de;
-    char sub[600];
-
-    if (!d) {
-        unlink(path);
-        return;
-    }
-    while ((de = readdir(d))) {
-        struct stat sb;
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-        if (lstat(sub, &sb) == 0 && S_ISDIR(sb.st_mode))
-            rm_rf(sub);
-        else
-            unlink(sub);
-    }
-    closedir(d);
-    rmdir(path);
-}
 
 static int free_port(void)
 {

@@ -42,6 +42,8 @@
 
 #include <sanitizer/common_interface_defs.h>
 
+#include "fuzz_quiet.h"
+
 #include "auth.h"
 #include "broker.h"
 #include "log.h"
@@ -52,28 +54,6 @@
 #include "vhost.h"
 
 static char root[128], dir[160];
-
-/* The broker logs its errors (refusals of bad input) whatever the log
- * level: fd 2 is pointed at /dev/null around the broker's work, and the
- * sanitizers report on a copy of the real stderr (WARREN_FUZZ_VERBOSE=1
- * keeps everything). */
-static int real_stderr = -1, devnull = -1;
-
-static void quiet_init(void)
-{
-    if (getenv("WARREN_FUZZ_VERBOSE"))
-        return;
-    real_stderr = dup(2);
-    devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    assert(real_stderr >= 0 && devnull >= 0);
-    __sanitizer_set_report_fd((void *)(intptr_t)real_stderr);
-}
-
-static void quiet(bool on)
-{
-    if (real_stderr >= 0)
-        dup2(on ? devnull : real_stderr, 2);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -90,32 +70,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     log_level = getenv("WARREN_FUZZ_VERBOSE") ? LOG_DEBUG : (enum log_level)(LOG_ERROR + 1);
     quiet_init();
     return 0;
-}
-
-/* Remove a directory two levels deep (data/, data/msgs/, data/corrupt/). */
-static void rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *de;
-    char sub[600];
-
-    if (!d) {
-        assert(errno == ENOENT || errno == ENOTDIR);
-        unlink(path);
-        return;
-    }
-    while ((de = readdir(d))) {
-        struct stat sb;
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-        if (lstat(sub, &sb) == 0 && S_ISDIR(sb.st_mode))
-            rm_rf(sub);
-        else
-            unlink(sub);
-    }
-    closedir(d);
-    assert(rmdir(path) == 0);
 }
 
 static void put_file(const char *path, const uint8_t *p, size_t n)
