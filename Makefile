@@ -209,7 +209,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,und
 
 # A target links the codec and what its fuzz_<name>_SRC names (and
 # fuzz_<name>_LIBS), e.g. the HTTP API's route matching.
-fuzz_fuzz_http_route_SRC := src/http/routes.c src/http/page.c
+fuzz_fuzz_http_route_SRC := src/http/routes.c src/http/page.c src/util.c
 fuzz_fuzz_http_body_SRC := src/http/body.c src/http/json.c
 fuzz_fuzz_http_body_LIBS := -ljansson
 # the TLS server side through memory BIOs (src/tls.c, OpenSSL)

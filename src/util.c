@@ -3,6 +3,8 @@
  */
 #include "util.h"
 
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/random.h>
@@ -22,4 +24,60 @@ void random_name(char *out, size_t n)
     }
     for (i = 0; i < n; i++)
         out[i] = alphabet[bytes[i] & 63];
+}
+
+static bool repeats(char c)
+{
+    return c == '*' || c == '+' || c == '?' || c == '{';
+}
+
+const char *regex_untamed(const char *pat, size_t len)
+{
+    bool after_repeat = false;  /* the last token was a repetition operator */
+    unsigned nrepeats = 0;
+    size_t i;
+
+    if (len > REGEX_MAX)
+        return "longer than 512 bytes";
+    for (i = 0; i < len; i++) {
+        char c = pat[i];
+        if (c == '\\' && i + 1 < len) {
+            char n = pat[++i];
+            if (isdigit((unsigned char)n))
+                return "a back-reference";
+            if (n == '`' || n == '\'')
+                return "a buffer anchor (\\` or \\')";
+            after_repeat = false;
+        } else if (c == '[') {
+            /* a bracket expression: its characters are literals ("[]a]"
+             * and "[^]a]" start with a literal "]") */
+            size_t j = i + 1;
+            if (j < len && pat[j] == '^')
+                j++;
+            if (j < len && pat[j] == ']')
+                j++;
+            while (j < len && pat[j] != ']')
+                j++;
+            i = j;
+            after_repeat = false;
+        } else if (repeats(c)) {
+            if (after_repeat)
+                return "nothing to repeat (a repetition operator after another)";
+            if (++nrepeats > REGEX_MAX_REPEATS)
+                return "more than 16 repetition operators";
+            if (c == '{') {
+                unsigned long bound = 0;
+                while (++i < len && pat[i] != '}') {
+                    if (isdigit((unsigned char)pat[i]) && (bound = bound * 10 + (unsigned)(pat[i] - '0')) > 100)
+                        return "a repetition count over 100";
+                    if (pat[i] == ',')
+                        bound = 0;
+                }
+            }
+            after_repeat = true;
+        } else {
+            after_repeat = false;
+        }
+    }
+    return NULL;
 }

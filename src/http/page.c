@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util.h"
+
 /* An integer as Erlang's list_to_integer takes it: an optional sign and
  * digits, nothing else.  false when it is not one (or is too long). */
 static bool parse_int(const http_str *v, long *out)
@@ -28,19 +30,6 @@ static bool parse_int(const http_str *v, long *out)
     }
     *out = neg ? -n : n;
     return true;
-}
-
-static bool has_backref(const http_str *v)
-{
-    size_t i;
-    for (i = 0; i + 1 < v->len; i++) {
-        if (v->ptr[i] != '\\')
-            continue;
-        if (isdigit((unsigned char)v->ptr[i + 1]))
-            return true;
-        i++; /* an escaped character: "\\1" is a backslash and a 1 */
-    }
-    return false;
 }
 
 int http_page_parse(http_page *p, const http_target *t, const char **error, char *reason, size_t cap)
@@ -75,10 +64,10 @@ int http_page_parse(http_page *p, const http_target *t, const char **error, char
         p->name = name->ptr;
         p->namelen = name->len;
         if (re && !strcmp(re->ptr, "true")) {
-            /* POSIX extended syntax; back-references are refused, as
-             * glibc matches them by backtracking, and a match runs on the
-             * loop once per queue */
-            if (has_backref(name) || regcomp(&p->re, name->ptr, REG_EXTENDED | REG_ICASE | REG_NOSUB)) {
+            /* POSIX extended syntax, what glibc compiles and matches in
+             * bounded time (util.h): a match runs on the loop once per
+             * queue */
+            if (regex_untamed(name->ptr, name->len) || regcomp(&p->re, name->ptr, REG_EXTENDED | REG_ICASE | REG_NOSUB)) {
                 *error = "bad_request";
                 snprintf(reason, cap, "Pagination parameters are invalid");
                 return -1;

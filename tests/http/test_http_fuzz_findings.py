@@ -41,3 +41,31 @@ def test_surrogates_and_past_unicode_in_a_refusal_are_not_a_500(mgmt):
         assert r.status == 400, r
         assert r.json()['reason'] == ("invalid arg 'x-queue-type' for queue 'q%s' in vhost '/': "
                                       "{unacceptable_type,long}" % shown), r
+
+
+def test_slow_regex_name_filter_and_permission_are_refused_at_once(mgmt):
+    """tests/fuzz/fuzz_http_route found a name filter that held the loop:
+    glibc compiled `\\`a` followed by a hundred stars in 1.6 s (more stars,
+    minutes). Stacked repetition operators (PCRE, RabbitMQ's engine, calls
+    them "nothing to repeat"), glibc's buffer anchors, more than 16
+    operators or a count over 100 are refused before regcomp, in a list's
+    name filter and in a permission; AMQP is served meanwhile."""
+    import time
+    import urllib.parse
+    api = mgmt.api
+    slow = '\\`a' + '*' * 100
+    t0 = time.monotonic()
+    r = api.request('GET', '/api/queues?page=1&use_regex=true&name=' + urllib.parse.quote(slow, safe=''))
+    took = time.monotonic() - t0
+    assert r.status == 400, r
+    assert r.json() == {'error': 'bad_request', 'reason': 'Pagination parameters are invalid'}
+    assert took < 1.0, 'the refusal took %.2f s' % took
+    r = api.request('GET', '/api/queues?page=1&use_regex=true&name=' + urllib.parse.quote('^fz-[0-9]+$', safe=''))
+    assert r.status == 200, r
+    hdr = {'Content-Type': 'application/json'}
+    body = json.dumps({'configure': 'a**', 'write': '.*', 'read': '.*'})
+    r = api.request('PUT', '/api/permissions/%2F/guest', body=body, headers=hdr)
+    assert r.status == 400, r
+    assert 'nothing to repeat' in r.json()['reason']
+    body = json.dumps({'configure': '^amq\\.gen.*', 'write': '.*', 'read': '.*'})
+    assert api.request('PUT', '/api/permissions/%2F/guest', body=body, headers=hdr).status in (201, 204)

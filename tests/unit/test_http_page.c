@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "http/page.h"
+#include "util.h"
 
 static int plan(http_page *p, const char *uri, const char **error, char *reason)
 {
@@ -71,6 +72,42 @@ static void test_parameters(void **state)
     http_page_free(&p);
     assert_int_equal(plan(&p, "/api/queues?page=1&name=(a)%5C1&use_regex=true", &error, reason), -1);
     http_page_free(&p);
+}
+
+/* Patterns glibc would take seconds to compile or match, on the loop, are
+ * refused before regcomp (util.h): the fuzzer's slow input (a buffer
+ * anchor and a hundred stars: 1.6 s in regcomp), stacked stars alone,
+ * nested group stars past 16 operators, a count over 100, an over-long
+ * one.  What RabbitMQ users write still compiles. */
+static void test_untamed_regexes(void **state)
+{
+    char stars[600];
+    char groups[200] = "^";
+    int i;
+    (void)state;
+
+    memcpy(stars, "\\`a", 3);
+    memset(stars + 3, '*', 100);
+    stars[103] = 0;
+    assert_non_null(regex_untamed(stars, strlen(stars)));
+    assert_non_null(regex_untamed("a**", 3));
+    assert_non_null(regex_untamed("a+*", 3));
+    assert_non_null(regex_untamed("a*{2}", 5));
+    assert_non_null(regex_untamed("\\`q", 3));
+    assert_non_null(regex_untamed("(a)\\1", 6));
+    for (i = 0; i < 9; i++)
+        strcat(groups, "(a*)*");
+    assert_non_null(regex_untamed(groups, strlen(groups)));  /* 18 operators */
+    assert_non_null(regex_untamed("a{1,101}", 8));
+    memset(stars, 'a', 600);
+    assert_non_null(regex_untamed(stars, 513));
+
+    assert_null(regex_untamed("^q-[0-9]+$", 10));
+    assert_null(regex_untamed("amq\\.gen.*", 10));
+    assert_null(regex_untamed("^(orders|payments)\\..*$", 23));
+    assert_null(regex_untamed("[*+?]+x{1,100}", 14));  /* operators inside brackets are literals */
+    assert_null(regex_untamed("\\**", 3));             /* an escaped star, then one */
+    assert_null(regex_untamed(".*", 2));
 }
 
 static void test_name_filter(void **state)
@@ -161,6 +198,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parameters),
         cmocka_unit_test(test_name_filter),
+        cmocka_unit_test(test_untamed_regexes),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_select_matches_sort),
     };
