@@ -9,95 +9,16 @@ cluster with a quorum task queue, and on warren with the same flags.
     once (none lost), the workers and new_task move to a surviving node; the
     counts and the failover time are printed (pytest -s) for doc/scaling.md.
 """
-import os
 import subprocess
-import threading
 import time
 import uuid
 
 import pika
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-NEW_TASK = os.path.join(ROOT, 'bin', 'new_task')
-WORKER = os.path.join(ROOT, 'bin', 'worker')
+from tutorial_progs import WORKER, NEW_TASK, not_built, progs, wait_until  # noqa: F401
 
-pytestmark = pytest.mark.skipif(
-    not (os.path.exists(NEW_TASK) and os.path.exists(WORKER)),
-    reason='bin/new_task and bin/worker are not built')
-
-
-def wait_until(cond, timeout=10.0, what='condition'):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError('timed out after %ss waiting for %s' % (timeout, what))
-        time.sleep(0.05)
-
-
-class Prog:
-    """A program whose stdout and stderr lines are collected with the time read."""
-
-    def __init__(self, args, stdin=subprocess.DEVNULL):
-        self.args = [str(a) for a in args]
-        self.proc = subprocess.Popen(self.args, stdin=stdin, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        self.out, self.err = [], []
-        self.threads = [threading.Thread(target=self._read, args=(s, dst), daemon=True)
-                        for s, dst in ((self.proc.stdout, self.out), (self.proc.stderr, self.err))]
-        for t in self.threads:
-            t.start()
-
-    @staticmethod
-    def _read(stream, dst):
-        for line in stream:
-            dst.append((time.monotonic(), line.rstrip('\n')))
-
-    def lines(self):
-        return [l for _t, l in list(self.out)]
-
-    def errors(self):
-        return [l for _t, l in list(self.err)]
-
-    def done(self):
-        """Bodies whose work finished: a Received line followed by Done."""
-        out, current = [], None
-        for line in self.lines():
-            if line.startswith(" [x] Received '"):
-                current = line[len(" [x] Received '"):].rsplit("'", 1)[0]
-            elif line == ' [x] Done' and current is not None:
-                out.append(current)
-                current = None
-        return out
-
-    def stop(self, timeout=15):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        rc = self.proc.wait(timeout)
-        for t in self.threads:
-            t.join(5)
-        return rc
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-
-@pytest.fixture
-def progs():
-    started = []
-
-    def start(*args, **kw):
-        p = Prog(args, **kw)
-        started.append(p)
-        return p
-    yield start
-    for p in started:
-        p.kill()
+pytestmark = pytest.mark.skipif(bool(not_built()), reason=str(not_built()))
 
 
 @pytest.fixture
@@ -136,7 +57,7 @@ def run_flow(urls, tq, progs):
     """The tutorial: a worker, new_task with three tasks, the worker does them."""
     w = progs(WORKER, *url_args(urls), '--queue', tq, '--queue-type', 'quorum',
               '--dot-seconds', '0.05')
-    wait_until(lambda: ' [*] Waiting for messages. To exit press CTRL+C' in w.lines(), 30,
+    wait_until(lambda: ' [*] Waiting for messages. To exit press CTRL+C' in w.lines, 30,
                'the worker to start')
     tasks = ['First message.', 'Second message..', 'Third message...']
     for t in tasks:
@@ -195,7 +116,7 @@ def test_kill_9_of_the_workers_node_loses_no_confirmed_task(cluster, tq, progs):
     w2 = progs(WORKER, *url_args([c3.url, c1.url, c2.url]), *common, '--dot-seconds', '0',
                '--prefetch', '20', '--reconnect-max', '1')
     for w in (w1, w2):
-        wait_until(lambda: len(w.lines()) >= 1, 30, 'the workers to start')
+        wait_until(lambda: len(w.lines) >= 1, 30, 'the workers to start')
     total = 4000
     tasks = ['task %d' % i for i in range(total)]
     prod = progs(NEW_TASK, *url_args([c2.url, c1.url, c3.url]), *common, '--file', '-',
@@ -214,30 +135,30 @@ def test_kill_9_of_the_workers_node_loses_no_confirmed_task(cluster, tq, progs):
                 pid = c2.kill9()
                 killed_at = c2.killed_at
         prod.proc.stdin.close()
-        assert prod.proc.wait(120) == 0, '\n'.join(prod.errors())
+        assert prod.proc.wait(120) == 0, '\n'.join(prod.errors)
         prod.stop()
-        assert prod.lines() == [' [x] Sent %d tasks' % total]
+        assert prod.lines == [' [x] Sent %d tasks' % total]
         # every confirmed task (here all of them) done at least once
         wait_until(lambda: set(tasks) <= set(w1.done() + w2.done()), 120,
                    'every confirmed task done')
         done = w1.done() + w2.done()
         lost = len(set(tasks) - set(done))
         dups = len(done) - len(set(done))
-        back = [t for t, l in list(w1.err) if l.startswith('worker: reconnected to')]
-        assert back, w1.errors()
+        back = [t for t, l in list(w1.err_stamps) if l.startswith('worker: reconnected to')]
+        assert back, w1.errors
         assert 'amqp://guest@127.0.0.1:%d' % c2.port not in ' '.join(
-            l for l in w1.errors() if l.startswith('worker: reconnected to'))
-        moved = [t for t, l in list(prod.err) if l.startswith('new_task: failed over to')]
-        assert moved, prod.errors()
+            l for l in w1.errors if l.startswith('worker: reconnected to'))
+        moved = [t for t, l in list(prod.err_stamps) if l.startswith('new_task: failed over to')]
+        assert moved, prod.errors
         # the longest time no task was done, around the kill: the queue's
         # leader election on the surviving nodes and the reconnects
-        dones = sorted(t for w in (w1, w2) for t, l in list(w.out) if l == ' [x] Done')
+        dones = sorted(t for w in (w1, w2) for t, l in list(w.stamps) if l == ' [x] Done')
         gap = max(b - a for a, b in zip(dones, dones[1:]) if b > killed_at)
         print('\nkill -9 of %s (beam.smp pid %d) mid-run: %d tasks confirmed, %d lost, '
               '%d done twice; worker reconnected after %.2f s, new_task after %.2f s; '
               'longest pause in the work %.2f s; new_task: %s'
               % (c2.name, pid, total, lost, dups, back[0] - killed_at, moved[0] - killed_at, gap,
-                 ' | '.join(prod.errors())))
+                 ' | '.join(prod.errors)))
         assert lost == 0
         assert w1.proc.poll() is None and w2.proc.poll() is None
         assert w1.stop() == 0 and w2.stop() == 0

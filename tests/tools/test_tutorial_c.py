@@ -20,6 +20,8 @@ import pika
 import pytest
 
 from fake_broker import FakeBroker
+from tutorial_progs import (ACK_LOST, NEW_TASK, RECEIVED, WAITING, WORKER, Prog,  # noqa: F401
+                            not_built, progs, wait_until)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, 'bin')
@@ -32,108 +34,7 @@ def free_port():
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
-NEW_TASK = os.path.join(BIN, 'new_task')
-WORKER = os.path.join(BIN, 'worker')
-WAITING = ' [*] Waiting for messages. To exit press CTRL+C'
-ACK_LOST = ' [!] ack lost: connection closed; the broker will redeliver the task'
-RECEIVED = re.compile(r"^ \[x\] Received '(.*)'( \(redelivered\))?$")
-
-pytestmark = pytest.mark.skipif(
-    not (os.path.exists(NEW_TASK) and os.path.exists(WORKER)),
-    reason='bin/new_task and bin/worker are not built (make bin/new_task bin/worker)')
-
-
-def wait_until(cond, timeout=10.0, what='condition'):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError('timed out after %ss waiting for %s' % (timeout, what))
-        time.sleep(0.02)
-
-
-class Prog:
-    """A running program whose stdout and stderr lines are collected."""
-
-    def __init__(self, args, stdin=subprocess.DEVNULL):
-        self.args = args
-        self.proc = subprocess.Popen(args, stdin=stdin, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        self.lines = []
-        self.errors = []
-        self.stamps = []          # (monotonic time read, line) for stdout
-        self._threads = [threading.Thread(target=self._read, args=(s, out, st), daemon=True)
-                         for s, out, st in ((self.proc.stdout, self.lines, self.stamps),
-                                            (self.proc.stderr, self.errors, None))]
-        for t in self._threads:
-            t.start()
-
-    @staticmethod
-    def _read(stream, out, stamps):
-        for line in stream:
-            line = line.rstrip('\n')
-            if stamps is not None:
-                stamps.append((time.monotonic(), line))
-            out.append(line)
-
-    def when(self, match):
-        """When the first stdout line equal to `match` was read."""
-        return next(t for t, line in list(self.stamps) if line == match)
-
-    def wait_line(self, match, timeout=10.0, count=1):
-        """Wait until `count` stdout lines equal `match` (or satisfy it)."""
-        pred = match if callable(match) else (lambda line: line == match)
-        return wait_until(lambda: sum(1 for l in list(self.lines) if pred(l)) >= count,
-                          timeout, '%r in output of %s; got %r, stderr %r'
-                          % (match, self.args[0], self.lines, self.errors))
-
-    def received(self):
-        return [m.group(1) for m in map(RECEIVED.match, list(self.lines)) if m]
-
-    def done(self):
-        """Bodies whose work finished (a Received line followed by Done)."""
-        out, current = [], None
-        for line in list(self.lines):
-            m = RECEIVED.match(line)
-            if m:
-                current = m.group(1)
-            elif line.startswith(' [x] Done') and current is not None:
-                out.append(current)
-                current = None
-        return out
-
-    def stop(self, sig=signal.SIGTERM, timeout=10.0):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        return self.wait(timeout)
-
-    def wait(self, timeout=10.0):
-        """Wait for the exit; then all the output is in."""
-        rc = self.proc.wait(timeout)
-        for t in self._threads:
-            t.join(5)
-        return rc
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-
-
-@pytest.fixture
-def progs():
-    """Start programs; whatever is still running at the end is killed."""
-    started = []
-
-    def start(*args, **kw):
-        p = Prog([str(a) for a in args], **kw)
-        started.append(p)
-        return p
-    yield start
-    for p in started:
-        p.kill()
+pytestmark = pytest.mark.skipif(bool(not_built()), reason=str(not_built()))
 
 
 @pytest.fixture

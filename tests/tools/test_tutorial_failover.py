@@ -8,28 +8,13 @@ here two warrens (the RabbitMQ cluster version is tests/cluster/).
     one of the two brokers (some maybe in both), and it exits 0;
   - with one URL, a lost connection still ends new_task with exit 7.
 """
-import os
 import subprocess
 import time
 
 import pika
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-NEW_TASK = os.path.join(ROOT, 'bin', 'new_task')
-WORKER = os.path.join(ROOT, 'bin', 'worker')
-
-
-def wait_until(cond, timeout=10.0, what='condition'):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError('timed out after %ss waiting for %s' % (timeout, what))
-        time.sleep(0.02)
-
+from tutorial_progs import NEW_TASK, WORKER, wait_until
 
 def drain(url, queue):
     """Every body in the queue (taken and acked)."""
