@@ -16,17 +16,8 @@
 // on stderr.
 'use strict';
 
-var amqp = require('amqplib');
-
-var URL = process.env.AMQP_URL || 'amqp://localhost';
-
-function within(promise, what, ms) {
-  var timer;
-  var timeout = new Promise(function (_resolve, reject) {
-    timer = setTimeout(function () { reject(new Error('timed out waiting for ' + what)); }, ms || 10000);
-  });
-  return Promise.race([promise, timeout]).finally(function () { clearTimeout(timer); });
-}
+var runner = require('./check_runner');
+var within = runner.within;
 
 function errorFields(err) {
   return { code: err.code, classId: err.classId, methodId: err.methodId, message: err.message };
@@ -134,7 +125,7 @@ checks['close-redeliver'] = async function (conn, queue) {
   await within(ch1.waitForConfirms(), 'publish confirms');
   await within(first.done, 'the first consumer\'s deliveries');
 
-  var conn2 = await amqp.connect(URL);
+  var conn2 = await require('amqplib').connect(runner.URL);
   var ch2 = await conn2.createChannel();
   var second = collector(bodies.length);
   var early = [];
@@ -220,20 +211,4 @@ checks.get = async function (conn, queue) {
   return out;
 };
 
-async function main() {
-  var name = process.argv[2];
-  if (!checks[name]) {
-    console.error('usage: amqplib_checks.js ' + Object.keys(checks).join('|') + ' ARGS...');
-    process.exit(2);
-  }
-  var conn = await amqp.connect(URL);
-  conn.on('error', function (err) { console.error('connection error: ' + err.message); });
-  var result = await checks[name].apply(null, [conn].concat(process.argv.slice(3)));
-  await conn.close();
-  console.log(JSON.stringify(result));
-}
-
-main().catch(function (err) {
-  console.error(err && err.stack || String(err));
-  process.exit(1);
-});
+runner.run('amqplib_checks.js', checks);

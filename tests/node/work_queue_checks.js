@@ -11,17 +11,8 @@
 // It deletes what it declares.
 'use strict';
 
-var amqp = require('amqplib');
-
-var URL = process.env.AMQP_URL || 'amqp://localhost';
-
-function within(promise, what, ms) {
-  var timer;
-  var timeout = new Promise(function (_resolve, reject) {
-    timer = setTimeout(function () { reject(new Error('timed out waiting for ' + what)); }, ms || 10000);
-  });
-  return Promise.race([promise, timeout]).finally(function () { clearTimeout(timer); });
-}
+var runner = require('./check_runner');
+var within = runner.within;
 
 async function drain(ch, queue) {
   var bodies = [];
@@ -110,20 +101,4 @@ checks['consumer-timeout'] = async function (conn, queue) {
   return out;
 };
 
-async function main() {
-  var name = process.argv[2];
-  if (!checks[name]) {
-    console.error('usage: work_queue_checks.js ' + Object.keys(checks).join('|') + ' ARGS...');
-    process.exit(2);
-  }
-  var conn = await amqp.connect(URL);
-  conn.on('error', function (err) { console.error('connection error: ' + err.message); });
-  var result = await checks[name].apply(null, [conn].concat(process.argv.slice(3)));
-  await conn.close();
-  console.log(JSON.stringify(result));
-}
-
-main().catch(function (err) {
-  console.error(err && err.stack || String(err));
-  process.exit(1);
-});
+runner.run('work_queue_checks.js', checks);
