@@ -147,11 +147,11 @@ static void on_held(ev_loop *loop, ev_timer *t)
         if (d->nheld)
             held_item_down(d->held, d->nheld, 0);
         d->held_bytes -= e.size;
-        if (q->fire) {
+        if (q->hold) {
             /* a delayed exchange's hold: handed out as a delivery is */
             q->unacked++;
             q->unacked_bytes += e.size;
-            q->fire(q->fire_ctx, q, &e);
+            q->rare->fire(q->rare->fire_ctx, q, &e);
         } else {
             queue_ready_insert(q, &e);
         }
@@ -206,21 +206,21 @@ static struct qdelay *side_of(queue *q)
 
 /* -------------------------------------------------------------- back-off */
 
-int64_t delay_backoff_ms(const queue_settings *s, uint32_t n, uint64_t rnd)
+int64_t delay_backoff_ms(const queue_backoff *s, uint32_t n, uint64_t rnd)
 {
     double ms;
     uint32_t i;
-    if (s->backoff_initial <= 0 || n == 0)
+    if (s->initial <= 0 || n == 0)
         return 0;
-    ms = (double)s->backoff_initial;
-    for (i = 1; i < n && (s->backoff_max < 0 || ms < (double)s->backoff_max) && ms < 1e15; i++)
-        ms *= s->backoff_multiplier;
-    if (s->backoff_max >= 0 && ms > (double)s->backoff_max)
-        ms = (double)s->backoff_max;
+    ms = (double)s->initial;
+    for (i = 1; i < n && (s->max < 0 || ms < (double)s->max) && ms < 1e15; i++)
+        ms *= s->multiplier;
+    if (s->max >= 0 && ms > (double)s->max)
+        ms = (double)s->max;
     if (ms > 1e15)
         ms = 1e15;
-    if (s->backoff_jitter > 0)
-        ms -= ms * s->backoff_jitter * ((double)(rnd >> 11) / (double)(1ull << 53));
+    if (s->jitter > 0)
+        ms -= ms * s->jitter * ((double)(rnd >> 11) / (double)(1ull << 53));
     return (int64_t)ms;
 }
 
@@ -237,7 +237,7 @@ static uint64_t next_random(void)
 
 bool delay_hold(queue *q, qentry *e)
 {
-    int64_t ms = delay_backoff_ms(&q->set, e->returns, next_random());
+    int64_t ms = q->set.backoff && q->rare ? delay_backoff_ms(&q->rare->backoff, e->returns, next_random()) : 0;
     if (ms <= 0)
         return false;
     if (delay_hold_until(q, e, vhost_now_ms(q->vh) + ms) < 0) {
