@@ -311,9 +311,8 @@ static bool to_index(queue *q, struct qdelay *d, const qentry *e, int64_t due)
         return false;
     }
     delay_index_advance(d->ix, now);
-    if (due < delay_index_loaded(d->ix) || delay_index_add(d->ix, due, e) < 0)
+    if (due < delay_index_loaded(d->ix) || delay_index_add(d->ix, due, e, from_index, q) < 0)
         return false;
-    delay_index_flush_full(d->ix, from_index, q);
     if (!ev_timer_active(&d->flush_timer))
         ev_timer_start(q->vh->loop, &d->flush_timer, FLUSH_MS);
     arm_load(q, d);

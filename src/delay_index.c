@@ -251,12 +251,11 @@ static bool flush_bucket(delay_index *ix, uint32_t i, delay_index_back *back, vo
     if (fd >= 0)
         close(fd);
     if (done == len) {
+        /* no buffer kept: a bucket of a far day may wait weeks */
         b->nbuf = 0;
-        if (b->capbuf > BUF_MAX) {
-            free(b->buf);
-            b->buf = NULL;
-            b->capbuf = 0;
-        }
+        free(b->buf);
+        b->buf = NULL;
+        b->capbuf = 0;
         return false;
     }
     log_error("cannot write %s (%s): %u delayed messages stay in RAM", p, strerror(errno), b->nbuf);
@@ -290,7 +289,7 @@ void delay_index_advance(delay_index *ix, int64_t now)
         ix->loaded = target;
 }
 
-int delay_index_add(delay_index *ix, int64_t due, const qentry *e)
+int delay_index_add(delay_index *ix, int64_t due, const qentry *e, delay_index_back *back, void *arg)
 {
     const delay_index_params *pr = delay_index_params_get();
     int64_t start = floor_to(due, pr->bucket_ms);
@@ -327,6 +326,8 @@ int delay_index_add(delay_index *ix, int64_t due, const qentry *e)
     b->n++;
     ix->count++;
     ix->bytes += e->size;
+    if (b->nbuf >= BUF_MAX)
+        flush_bucket(ix, i, back, arg);
     return 0;
 }
 
@@ -346,13 +347,6 @@ void delay_index_flush(delay_index *ix, delay_index_back *back, void *arg)
             i++;
 }
 
-void delay_index_flush_full(delay_index *ix, delay_index_back *back, void *arg)
-{
-    uint32_t i = 0;
-    while (i < ix->nb)
-        if (ix->b[i].nbuf < BUF_MAX || !flush_bucket(ix, i, back, arg))
-            i++;
-}
 
 /* ------------------------------------------------------------- loading */
 

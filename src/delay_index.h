@@ -50,18 +50,17 @@ int64_t delay_index_loaded(const delay_index *ix);
 /* Move loaded up to the horizon from now when no bucket is in the way
  * (so that what comes due soon is not written only to be read back). */
 void delay_index_advance(delay_index *ix, int64_t now);
-/* Take e (its body on disk only), due at due >= loaded: buffered, written
- * within DELAY_INDEX_FLUSH_MS or when its bucket's buffer fills.  -1 out
- * of memory: not taken. */
-int delay_index_add(delay_index *ix, int64_t due, const qentry *e);
-/* Write every buffered entry.  Those that cannot be written are given
- * back through back (the caller holds them in RAM), and are no longer
- * counted here.  True when something is still buffered (never, after). */
+/* What cannot be written is given back (the caller holds it in RAM), and
+ * is no longer counted here. */
 typedef void delay_index_back(void *arg, int64_t due, qentry *e);
+/* Take e (its body on disk only), due at due >= loaded: buffered, and
+ * written when its bucket's buffer fills (through back if that fails) or
+ * at the next delay_index_flush.  -1 out of memory: not taken. */
+int delay_index_add(delay_index *ix, int64_t due, const qentry *e, delay_index_back *back, void *arg);
+/* Write every buffered entry (delay.c: within 100 ms of an add). */
 void delay_index_flush(delay_index *ix, delay_index_back *back, void *arg);
+/* Is anything buffered, not written yet? */
 bool delay_index_buffered(const delay_index *ix);
-/* Write the buckets whose buffer is full (after an add), as above. */
-void delay_index_flush_full(delay_index *ix, delay_index_back *back, void *arg);
 
 /* The wall time the next load should start at (INT64_MAX: nothing is on
  * disk); nheld is how many the caller holds in RAM. */
