@@ -43,6 +43,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "delay_index.h"
 #include "http/https.h"
 #include "http/server.h"
 #include "log.h"
@@ -635,6 +636,7 @@ int broker_init(broker *b, const config *cfg)
         rec.limits_ctx = b;
         rec.limits = replay_limits;
         rec.each_limits = each_limits;
+        delay_index_reset(cfg->data_dir); /* a cache, rebuilt by the recovery (delay_index.c) */
         if (store_open(&b->st, b->loop, cfg->data_dir, &opt, hooks, &rec) < 0)
             return -1;
         auth_db_set_store(&b->auth, b->st);

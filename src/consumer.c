@@ -147,7 +147,8 @@ int consumer_attach(queue *q, consumer *c)
         q->cons_mixed = true;
     turn_add(q, c);
     q->had_consumer = true;
-    ev_timer_stop(q->vh->loop, &q->unused_timer);
+    if (q->rare)
+        ev_timer_stop(q->vh->loop, &q->rare->unused_timer);
     return 0;
 }
 

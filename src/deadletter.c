@@ -333,72 +333,77 @@ typedef struct dl_wait {
 
 static bool wait_push(queue *q, qentry *e, const char *reason)
 {
-    dl_wait *w = malloc(sizeof *w);
+    queue_rare *r = queue_rare_of(q);
+    dl_wait *w = r ? malloc(sizeof *w) : NULL;
     if (!w)
         return false;
     w->next = NULL;
     w->e = *e;
     w->reason = reason;
-    if (q->dl_tail)
-        q->dl_tail->next = w;
+    if (r->dl_tail)
+        r->dl_tail->next = w;
     else
-        q->dl_head = w;
-    q->dl_tail = w;
-    if (!ev_timer_active(&q->dl_timer))
-        ev_timer_start(q->vh->loop, &q->dl_timer, DL_RETRY_MS);
+        r->dl_head = w;
+    r->dl_tail = w;
+    if (!ev_timer_active(&r->dl_timer))
+        ev_timer_start(q->vh->loop, &r->dl_timer, DL_RETRY_MS);
     return true;
 }
 
 static void on_retry(ev_loop *loop, ev_timer *t)
 {
-    queue *q = (queue *)((char *)t - offsetof(queue, dl_timer));
+    queue_rare *r = (queue_rare *)((char *)t - offsetof(queue_rare, dl_timer));
+    queue *q = r->q;
     uint64_t done = 0;
 
     q->refs++;
     /* a dead-lettering from here (a cycle back into q) only appends */
-    while (q->dl_head && !q->deleted) {
-        dl_wait *w = q->dl_head;
+    while (r->dl_head && !q->deleted) {
+        dl_wait *w = r->dl_head;
         if (dead_letter(q, &w->e, w->reason) == STORE_READ_AGAIN)
             break;
-        q->dl_head = w->next;
-        if (!q->dl_head)
-            q->dl_tail = NULL;
+        r->dl_head = w->next;
+        if (!r->dl_head)
+            r->dl_tail = NULL;
         free(w);
         done++;
     }
-    if (q->dl_head && !q->deleted)
-        ev_timer_start(loop, &q->dl_timer, DL_RETRY_MS);
+    if (r->dl_head && !q->deleted)
+        ev_timer_start(loop, &r->dl_timer, DL_RETRY_MS);
     else if (done)
         log_info("queue '%s': the store reads again; %llu waiting dead-lettered messages sent on", q->name,
                  (unsigned long long)done);
     queue_unref(q);
 }
 
-void queue_deadletter_init(queue *q)
+void queue_deadletter_init(queue_rare *r)
 {
-    ev_timer_init(&q->dl_timer, on_retry);
+    ev_timer_init(&r->dl_timer, on_retry);
 }
 
 void queue_deadletter_forget(queue *q, bool drop)
 {
-    ev_timer_stop(q->vh->loop, &q->dl_timer);
-    while (q->dl_head) {
-        dl_wait *w = q->dl_head;
-        q->dl_head = w->next;
+    queue_rare *r = q->rare;
+    if (!r)
+        return;
+    ev_timer_stop(q->vh->loop, &r->dl_timer);
+    while (r->dl_head) {
+        dl_wait *w = r->dl_head;
+        r->dl_head = w->next;
         if (drop)
             let_go(q, &w->e);
         else if (w->e.m)
             msg_unref(w->e.m);
         free(w);
     }
-    q->dl_tail = NULL;
+    r->dl_tail = NULL;
 }
 
 void queue_deadletter(queue *q, qentry *e, const char *reason)
 {
     /* behind those waiting, in order; an in-memory one goes now if it
      * cannot wait (out of memory) */
-    if (q->dl_head && wait_push(q, e, reason))
+    if (q->rare && q->rare->dl_head && wait_push(q, e, reason))
         return;
     if (dead_letter(q, e, reason) != STORE_READ_AGAIN)
         return;

@@ -23,10 +23,19 @@
  * if it is still there and expired, taken out and dead-lettered with
  * reason expired.  An item whose entry left meanwhile (delivered, purged)
  * finds nothing and is dropped; a requeued entry is noted again.
+ *
+ * A delayed exchange's hold keeps in the heap only what comes due before
+ * its index's horizon; a stored entry due later goes to the on-disk time
+ * buckets of delay_index.c (48 bytes of RAM a message become 32 bytes of
+ * disk), read back into the heap a slice a turn (load_timer) as their
+ * time comes near.  Transient messages to a delayed exchange stay in the
+ * heap with their bodies.
  */
 #include "delay.h"
 
 #include <stdlib.h>
+
+#include "delay_index.h"
 
 #include "amqp/spec.h"
 #include "amqp/wire.h"
@@ -54,7 +63,15 @@ struct qdelay {
     uint32_t nexp, capexp;
     int64_t exp_hi;             /* the latest expiry entered (INT64_MAX: one never expires) */
     ev_timer held_timer, exp_timer;
+    /* a hold's entries past the horizon, on disk (delay_index.c) */
+    delay_index *ix;
+    bool ix_failed;             /* could not be opened: all in RAM */
+    int64_t load_at;            /* load_timer's wall time, INT64_MAX not armed */
+    ev_timer flush_timer, load_timer;
 };
+
+#define FLUSH_MS 100            /* buffered index entries are written within this */
+#define LOAD_SLICE 16384        /* index entries read back a turn */
 
 /* ------------------------------------------------------------ the heaps */
 
@@ -133,6 +150,8 @@ static void arm(queue *q, ev_timer *t, int64_t when)
     ev_timer_start(q->vh->loop, t, wait > 0 ? (uint64_t)wait : 0);
 }
 
+static void arm_load(queue *q, struct qdelay *d);
+
 static void on_held(ev_loop *loop, ev_timer *t)
 {
     struct qdelay *d = (struct qdelay *)((char *)t - offsetof(struct qdelay, held_timer));
@@ -147,11 +166,11 @@ static void on_held(ev_loop *loop, ev_timer *t)
         if (d->nheld)
             held_item_down(d->held, d->nheld, 0);
         d->held_bytes -= e.size;
-        if (q->fire) {
+        if (q->hold) {
             /* a delayed exchange's hold: handed out as a delivery is */
             q->unacked++;
             q->unacked_bytes += e.size;
-            q->fire(q->fire_ctx, q, &e);
+            q->rare->fire(q->rare->fire_ctx, q, &e);
         } else {
             queue_ready_insert(q, &e);
         }
@@ -159,6 +178,8 @@ static void on_held(ev_loop *loop, ev_timer *t)
     if (!q->deleted && d->nheld)
         arm(q, &d->held_timer, d->held[0].due);
     shrink((void **)&d->held, &d->capheld, d->nheld, sizeof *d->held);
+    if (!q->deleted && d->ix)
+        arm_load(q, d); /* fewer in RAM: the next bucket may come in earlier */
     queue_unref(q);
 }
 
@@ -190,6 +211,9 @@ static void on_exp(ev_loop *loop, ev_timer *t)
     queue_unref(q);
 }
 
+static void on_flush(ev_loop *loop, ev_timer *t);
+static void on_load(ev_loop *loop, ev_timer *t);
+
 static struct qdelay *side_of(queue *q)
 {
     struct qdelay *d = q->delay;
@@ -198,29 +222,120 @@ static struct qdelay *side_of(queue *q)
     if (!(d = calloc(1, sizeof *d)))
         return NULL;
     d->q = q;
+    d->load_at = INT64_MAX;
     ev_timer_init(&d->held_timer, on_held);
     ev_timer_init(&d->exp_timer, on_exp);
+    ev_timer_init(&d->flush_timer, on_flush);
+    ev_timer_init(&d->load_timer, on_load);
     q->delay = d;
     return d;
 }
 
+/* ------------------------------------------------- the index on disk */
+
+/* e into the heap, due at due; -1 out of memory. */
+static int ram_hold(queue *q, struct qdelay *d, const qentry *e, int64_t due)
+{
+    held_item *it;
+    if (grow((void **)&d->held, &d->capheld, d->nheld, sizeof *d->held) < 0)
+        return -1;
+    it = &d->held[d->nheld];
+    it->due = due;
+    it->e = *e;
+    held_item_up(d->held, d->nheld++);
+    d->held_bytes += e->size;
+    if (d->held[0].due == due || !ev_timer_active(&d->held_timer))
+        arm(q, &d->held_timer, d->held[0].due);
+    return 0;
+}
+
+/* An entry the index gives to RAM (read back, or not written). */
+static void from_index(void *arg, int64_t due, qentry *e)
+{
+    queue *q = arg;
+    if (ram_hold(q, q->delay, e, due) < 0)
+        log_error("queue '%s': out of memory taking a delayed message back from disk; it stays in the store and is "
+                  "held again at the next start",
+                  q->name);
+}
+
+static void arm_load(queue *q, struct qdelay *d)
+{
+    int64_t at = delay_index_next_load(d->ix, d->nheld);
+    if (at == INT64_MAX) {
+        ev_timer_stop(q->vh->loop, &d->load_timer);
+        d->load_at = INT64_MAX;
+    } else if (at == INT64_MIN) {
+        ev_timer_start(q->vh->loop, &d->load_timer, 0); /* the rest of a bucket, next turn */
+        d->load_at = INT64_MIN;
+    } else if (at < d->load_at || !ev_timer_active(&d->load_timer)) {
+        arm(q, &d->load_timer, at);
+        d->load_at = at;
+    }
+}
+
+static void on_flush(ev_loop *loop, ev_timer *t)
+{
+    struct qdelay *d = (struct qdelay *)((char *)t - offsetof(struct qdelay, flush_timer));
+    (void)loop;
+    if (d->ix)
+        delay_index_flush(d->ix, from_index, d->q);
+}
+
+static void on_load(ev_loop *loop, ev_timer *t)
+{
+    struct qdelay *d = (struct qdelay *)((char *)t - offsetof(struct qdelay, load_timer));
+    queue *q = d->q;
+    int64_t at;
+    (void)loop;
+
+    d->load_at = INT64_MAX;
+    if (q->deleted || !d->ix)
+        return;
+    at = delay_index_next_load(d->ix, d->nheld);
+    if (at != INT64_MAX && at <= vhost_now_ms(q->vh))
+        delay_index_load(d->ix, LOAD_SLICE, from_index, q);
+    arm_load(q, d);
+}
+
+/* A hold's stored entry due past the horizon: to the index (true), or
+ * false (the caller keeps it in the heap). */
+static bool to_index(queue *q, struct qdelay *d, const qentry *e, int64_t due)
+{
+    int64_t now;
+    if (!q->hold || e->m || !(e->flags & QE_STORED) || !q->id || !q->vh->data_dir || d->ix_failed)
+        return false;
+    now = vhost_now_ms(q->vh);
+    if (!d->ix && !(d->ix = delay_index_open(q->vh->data_dir, q->id, now))) {
+        d->ix_failed = true;
+        return false;
+    }
+    delay_index_advance(d->ix, now);
+    if (due < delay_index_loaded(d->ix) || delay_index_add(d->ix, due, e, from_index, q) < 0)
+        return false;
+    if (!ev_timer_active(&d->flush_timer))
+        ev_timer_start(q->vh->loop, &d->flush_timer, FLUSH_MS);
+    arm_load(q, d);
+    return true;
+}
+
 /* -------------------------------------------------------------- back-off */
 
-int64_t delay_backoff_ms(const queue_settings *s, uint32_t n, uint64_t rnd)
+int64_t delay_backoff_ms(const queue_backoff *s, uint32_t n, uint64_t rnd)
 {
     double ms;
     uint32_t i;
-    if (s->backoff_initial <= 0 || n == 0)
+    if (s->initial <= 0 || n == 0)
         return 0;
-    ms = (double)s->backoff_initial;
-    for (i = 1; i < n && (s->backoff_max < 0 || ms < (double)s->backoff_max) && ms < 1e15; i++)
-        ms *= s->backoff_multiplier;
-    if (s->backoff_max >= 0 && ms > (double)s->backoff_max)
-        ms = (double)s->backoff_max;
+    ms = (double)s->initial;
+    for (i = 1; i < n && (s->max < 0 || ms < (double)s->max) && ms < 1e15; i++)
+        ms *= s->multiplier;
+    if (s->max >= 0 && ms > (double)s->max)
+        ms = (double)s->max;
     if (ms > 1e15)
         ms = 1e15;
-    if (s->backoff_jitter > 0)
-        ms -= ms * s->backoff_jitter * ((double)(rnd >> 11) / (double)(1ull << 53));
+    if (s->jitter > 0)
+        ms -= ms * s->jitter * ((double)(rnd >> 11) / (double)(1ull << 53));
     return (int64_t)ms;
 }
 
@@ -237,7 +352,7 @@ static uint64_t next_random(void)
 
 bool delay_hold(queue *q, qentry *e)
 {
-    int64_t ms = delay_backoff_ms(&q->set, e->returns, next_random());
+    int64_t ms = q->set.backoff && q->rare ? delay_backoff_ms(&q->rare->backoff, e->returns, next_random()) : 0;
     if (ms <= 0)
         return false;
     if (delay_hold_until(q, e, vhost_now_ms(q->vh) + ms) < 0) {
@@ -250,22 +365,16 @@ bool delay_hold(queue *q, qentry *e)
 int delay_hold_until(queue *q, qentry *e, int64_t due)
 {
     struct qdelay *d;
-    held_item *it;
 
-    if (!(d = side_of(q)) || grow((void **)&d->held, &d->capheld, d->nheld, sizeof *d->held) < 0)
+    if (!(d = side_of(q)))
         return -1;
     if (e->m && (e->flags & QE_STORED) && q->vh->st) {
         msg_unref(e->m); /* the store has it: read back when its time comes */
         e->m = NULL;
     }
-    it = &d->held[d->nheld];
-    it->due = due;
-    it->e = *e;
-    held_item_up(d->held, d->nheld++);
-    d->held_bytes += e->size;
-    if (d->held[0].due == due || !ev_timer_active(&d->held_timer))
-        arm(q, &d->held_timer, d->held[0].due);
-    return 0;
+    if (to_index(q, d, e, due))
+        return 0;
+    return ram_hold(q, d, e, due);
 }
 
 void delay_refire(queue *q, qentry *e, int64_t due)
@@ -332,14 +441,43 @@ int64_t delay_header_ms(const uint8_t *props, uint32_t props_len)
     return ms > 0 && ms <= DELAY_MAX_MS ? ms : 0;
 }
 
+typedef struct browse_walk {
+    uint32_t left;
+    int (*fn)(void *arg, const qentry *e, int64_t due);
+    void *arg;
+} browse_walk;
+
+static int browse_next(void *arg, const qentry *e, int64_t due)
+{
+    browse_walk *w = arg;
+    int rc = w->fn(w->arg, e, due);
+    if (!rc && --w->left == 0)
+        rc = 1; /* enough: stop (not an error) */
+    return rc;
+}
+
+static int browse_index(struct qdelay *d, uint32_t count, int (*fn)(void *arg, const qentry *e, int64_t due),
+                        void *arg)
+{
+    browse_walk w = {.left = count, .fn = fn, .arg = arg};
+    int rc = delay_index_each(d->ix, browse_next, &w);
+    if (rc == 1 && w.left == 0)
+        return 0;
+    return rc;
+}
+
 int delay_each_held(const queue *q, uint32_t count, int (*fn)(void *arg, const qentry *e, int64_t due), void *arg)
 {
-    const struct qdelay *d = q->delay;
+    struct qdelay *d = q->delay;
     uint32_t *cand, n = 0, got = 0;
     int rc = 0;
 
-    if (!d || !d->nheld || !count)
+    if (!d || !count)
         return 0;
+    if (d->ix)
+        delay_index_load_all(d->ix, from_index, (queue *)q); /* a bucket half read: the rest is due first */
+    if (!d->nheld)
+        return d->ix ? browse_index(d, count, fn, arg) : 0;
     /* the k earliest of the heap: candidates (heap indices), seeded with
      * the root; each one taken adds its children */
     if (!(cand = malloc(((size_t)count * HEAP_D + 1) * sizeof *cand)))
@@ -359,17 +497,21 @@ int delay_each_held(const queue *q, uint32_t count, int (*fn)(void *arg, const q
                 cand[n++] = c;
     }
     free(cand);
+    if (!rc && got < count && d->ix)
+        rc = browse_index(d, count - got, fn, arg); /* all due after those in RAM */
     return rc;
 }
 
 uint32_t delay_held(const queue *q)
 {
-    return q->delay ? q->delay->nheld : 0;
+    const struct qdelay *d = q->delay;
+    return d ? d->nheld + (d->ix ? (uint32_t)delay_index_count(d->ix) : 0) : 0;
 }
 
 uint64_t delay_held_bytes(const queue *q)
 {
-    return q->delay ? q->delay->held_bytes : 0;
+    const struct qdelay *d = q->delay;
+    return d ? d->held_bytes + (d->ix ? delay_index_bytes(d->ix) : 0) : 0;
 }
 
 /* ---------------------------------------------------------- expiry index */
@@ -406,13 +548,39 @@ void delay_note_forever(queue *q)
 
 /* ------------------------------------------------------------- lifecycle */
 
+typedef struct purge_walk {
+    queue *q;
+    void (*drop)(queue *q, qentry *e);
+} purge_walk;
+
+static void purge_one(void *arg, qentry *e)
+{
+    purge_walk *w = arg;
+    w->drop(w->q, e);
+}
+
 uint32_t delay_purge(queue *q, void (*drop)(queue *q, qentry *e))
 {
     struct qdelay *d = q->delay;
     uint32_t n, i;
     if (!d)
         return 0;
-    n = d->nheld;
+    n = 0;
+    if (d->ix) {
+        /* on disk: dropped (acked in the store), their files deleted; at
+         * shutdown (no store) there is nothing to ack, and the files are
+         * left for the next start to wipe */
+        if (q->vh->st)
+            n += (uint32_t)delay_index_drop_all(d->ix, purge_one, &(purge_walk){q, drop});
+        else
+            n += (uint32_t)delay_index_count(d->ix);
+        delay_index_close(d->ix, q->vh->st != NULL);
+        d->ix = NULL;
+        ev_timer_stop(q->vh->loop, &d->flush_timer);
+        ev_timer_stop(q->vh->loop, &d->load_timer);
+        d->load_at = INT64_MAX;
+    }
+    n += d->nheld;
     for (i = 0; i < d->nheld; i++)
         drop(q, &d->held[i].e);
     d->nheld = 0;
@@ -437,6 +605,9 @@ void delay_free(queue *q)
         return;
     ev_timer_stop(q->vh->loop, &d->held_timer);
     ev_timer_stop(q->vh->loop, &d->exp_timer);
+    ev_timer_stop(q->vh->loop, &d->flush_timer);
+    ev_timer_stop(q->vh->loop, &d->load_timer);
+    delay_index_close(d->ix, q->deleted); /* at shutdown its files stay: wiped at the next start */
     for (i = 0; i < d->nheld; i++)
         if (d->held[i].e.m)
             msg_unref(d->held[i].e.m);

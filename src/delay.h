@@ -18,9 +18,9 @@
 #include "queue.h"
 
 /* The back-off delay of an entry that came back for the n-th time
- * (n >= 1) on a queue with settings s: initial * multiplier^(n-1), capped
+ * (n >= 1) on a queue with back-off s: initial * multiplier^(n-1), capped
  * at max, less a random part of up to jitter of it.  0: no back-off. */
-int64_t delay_backoff_ms(const queue_settings *s, uint32_t n, uint64_t rnd);
+int64_t delay_backoff_ms(const queue_backoff *s, uint32_t n, uint64_t rnd);
 
 /* A returned entry of q (taken out of the ready rings, counted out of
  * unacked): held back for its back-off delay when q has one, then put
@@ -29,12 +29,12 @@ int64_t delay_backoff_ms(const queue_settings *s, uint32_t n, uint64_t rnd);
  * put back at once). */
 bool delay_hold(queue *q, qentry *e);
 
-/* Hold e back until the wall-clock ms due, then hand it to q->fire (a
+/* Hold e back until the wall-clock ms due, then hand it to rare->fire (a
  * delayed exchange's hold) or back to the ready rings.  -1 out of
  * memory (nothing done). */
 int delay_hold_until(queue *q, qentry *e, int64_t due);
 
-/* A hold's entry handed to q->fire that could not go out (a read that
+/* A hold's entry handed to rare->fire that could not go out (a read that
  * failed, its new copy lost): held again until due. */
 void delay_refire(queue *q, qentry *e, int64_t due);
 

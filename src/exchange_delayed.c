@@ -224,9 +224,15 @@ static int delayed_init(exchange *x)
      * more reference so a replayed deletion of its record (before the
      * exchange's) leaves it allocated */
     map_del(&x->vh->queues, d->hold->name, d->hold->namelen);
+    if (!queue_rare_of(d->hold)) {
+        queue_unref(d->hold); /* nothing of it is on disk yet */
+        free(d);
+        return -1;
+    }
     d->hold->refs++;
-    d->hold->fire = fire;
-    d->hold->fire_ctx = d;
+    d->hold->hold = true;
+    d->hold->rare->fire = fire;
+    d->hold->rare->fire_ctx = d;
     ev_timer_init(&d->pend_timer, settle_synced);
     x->index = d;
     return 0;

@@ -131,7 +131,7 @@ static void on_ttl(ev_loop *loop, ev_timer *t)
 
 static void on_unused(ev_loop *loop, ev_timer *t)
 {
-    queue *q = (queue *)((char *)t - offsetof(queue, unused_timer));
+    queue *q = ((queue_rare *)((char *)t - offsetof(queue_rare, unused_timer)))->q;
     (void)loop;
     if (q->ncons == 0 && !q->deleted) {
         log_info("queue '%s' expired after %lld ms unused", q->name, (long long)q->set.expires);
@@ -141,8 +141,33 @@ static void on_unused(ev_loop *loop, ev_timer *t)
 
 void queue_touch(queue *q)
 {
-    if (q->set.expires && q->ncons == 0 && !q->deleted)
-        ev_timer_start(q->vh->loop, &q->unused_timer, (uint64_t)q->set.expires);
+    if (q->set.expires && q->rare && q->ncons == 0 && !q->deleted)
+        ev_timer_start(q->vh->loop, &q->rare->unused_timer, (uint64_t)q->set.expires);
+}
+
+queue_rare *queue_rare_of(queue *q)
+{
+    queue_rare *r = q->rare;
+    if (r)
+        return r;
+    if (!(r = calloc(1, sizeof *r)))
+        return NULL;
+    r->q = q;
+    ev_timer_init(&r->unused_timer, on_unused);
+    queue_args_read_backoff(&r->backoff, (amqp_table){q->args, q->argslen});
+    queue_deadletter_init(r);
+    q->rare = r;
+    return r;
+}
+
+static void rare_free(queue *q)
+{
+    if (!q->rare)
+        return;
+    ev_timer_stop(q->vh->loop, &q->rare->unused_timer);
+    ev_timer_stop(q->vh->loop, &q->rare->dl_timer);
+    free(q->rare);
+    q->rare = NULL;
 }
 
 /* ----------------------------------------------------------------- queue */
@@ -179,6 +204,8 @@ queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool au
     queue_args_read(&q->set, (amqp_table){q->args, q->argslen}); /* its strings point into q->args */
     if (q->set.dedup && !(q->dedup = queue_dedup_new()))
         goto fail;
+    if ((q->set.expires || q->set.backoff) && !queue_rare_of(q))
+        goto fail; /* its timer, its back-off values */
     q->expiring = q->set.msg_ttl >= 0;
     q->nlevels = (uint16_t)(q->set.max_priority + 1);
     if (q->nlevels == 1)
@@ -191,8 +218,6 @@ queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool au
     q->owner = exclusive ? owner : NULL;
     q->refs = 1; /* the vhost's */
     ev_timer_init(&q->ttl_timer, on_ttl);
-    ev_timer_init(&q->unused_timer, on_unused);
-    queue_deadletter_init(q);
     if (map_put(&vh->queues, q->name, q->namelen, q) < 0)
         goto fail;
     if (q->owner)
@@ -201,6 +226,7 @@ queue *queue_new(vhost *vh, amqp_str name, bool durable, bool exclusive, bool au
     return q;
 fail:
     queue_dedup_free(q->dedup);
+    free(q->rare);
     free_parts(q);
     free(q);
     return NULL;
@@ -339,7 +365,8 @@ uint32_t queue_delete(queue *q)
         map_del(&q->vh->queues, q->name, q->namelen);
     exchange_unbind_queue(q);
     ev_timer_stop(q->vh->loop, &q->ttl_timer);
-    ev_timer_stop(q->vh->loop, &q->unused_timer);
+    if (q->rare)
+        ev_timer_stop(q->vh->loop, &q->rare->unused_timer);
     consumer_detach_all(q);
     n = queue_purge(q);
     queue_deadletter_forget(q, true);
@@ -353,7 +380,7 @@ uint32_t queue_delete(queue *q)
             store_queue_deleted(q->vh->st, q->id);
     }
     stats_queue_gone(q);
-    if (!q->fire)
+    if (!q->hold)
         q->vh->stats.queues_deleted++; /* a delayed exchange's hold was never a queue to its clients */
     log_debug("queue '%s' deleted", q->name);
     queue_unref(q);
@@ -368,11 +395,11 @@ void queue_unref(queue *q)
     /* a queue freed without queue_delete (the vhost going at shutdown)
      * must not leave its timers in the loop's heap */
     ev_timer_stop(q->vh->loop, &q->ttl_timer);
-    ev_timer_stop(q->vh->loop, &q->unused_timer);
     if (q->deleted)
         stats_queue_gone(q); /* acks of its messages that came after the deletion */
     queue_deadletter_forget(q, false);
     delay_free(q);
+    rare_free(q);
     for (i = 0; i < q->nlevels; i++)
         qdeque_free(&q->levels[i]);
     queue_dedup_free(q->dedup);
@@ -423,7 +450,7 @@ void queue_entry_times(const queue *q, qentry *e, const uint8_t *props, uint32_t
     msg_parse_props(m, &why);
     e->priority = m->priority > q->set.max_priority ? q->set.max_priority : m->priority;
     e->expires = expiry(q, published, m->expiration);
-    if (q->fire) /* a hold: when it fires, for queue_recover */
+    if (q->hold) /* a hold: when it fires, for queue_recover */
         e->expires = published + delay_header_ms(props, props_len);
     msg_unref(m);
 }
@@ -448,7 +475,7 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
         drop_entry(q, &e);
         return QUEUE_OK;
     }
-    if (q->fire) {
+    if (q->hold) {
         /* a delayed exchange's hold: held until its time (delay.c) */
         e.expires = 0;
         if (delay_hold_until(q, &e, m->published + delay_header_ms(msg_props(m), m->props_len)) < 0) {
@@ -516,12 +543,12 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
 
 int queue_recover(queue *q, const qentry *e)
 {
-    if (q->fire) {
+    if (q->hold) {
         qentry h = *e;
         h.expires = 0;
         return delay_hold_until(q, &h, e->expires);
     }
-    if (e->returns && q->set.backoff_initial > 0) {
+    if (e->returns && q->set.backoff) {
         /* came back before the restart: its back-off starts over */
         qentry h = *e;
         if (delay_hold(q, &h))
@@ -584,7 +611,7 @@ static int put_back(queue *q, qentry *e, bool returned)
         queue_deadletter(q, e, "delivery_limit");
         return 0;
     }
-    if (returned && q->set.backoff_initial > 0 && delay_hold(q, e))
+    if (returned && q->set.backoff && delay_hold(q, e))
         return 0; /* ready again after its back-off (delay.c) */
     return ready_insert(q, e);
 }

@@ -70,56 +70,73 @@ typedef struct queue_owner {
     const char *name;           /* how statistics name it (the peer address) */
 } queue_owner;
 
+/*
+ * What only some queues use, allocated on first use (queue_rare_of) and
+ * freed with the queue: an idle queue carries one pointer instead
+ * (issue 16: 100,000 idle queues).  A queue with x-expires or a back-off
+ * has it from its creation, a delayed exchange's hold from its start.
+ */
+typedef struct queue_rare {
+    queue *q;
+    ev_timer unused_timer;      /* x-expires */
+    queue_backoff backoff;      /* x-backoff-* (q->set.backoff) */
+    /* dead-letterings waiting for the store to read their message back
+     * (deadletter.c), oldest first, tried again on dl_timer */
+    struct dl_wait *dl_head, *dl_tail;
+    ev_timer dl_timer;
+    /* deliveries requeued for their consumer timeout, and the acks that
+     * came for them too late, ignored (proto/consumer_timeout.c) */
+    uint64_t consumer_timeouts, late_acks;
+    /* A delayed exchange's hold (exchange_delayed.c; q->hold): every
+     * message is held until its x-delay has passed, then handed to fire
+     * as a delivery (unacked, to be settled), not to consumers. */
+    void (*fire)(void *ctx, queue *q, qentry *e);
+    void *fire_ctx;
+} queue_rare;
+
 struct queue {
     vhost *vh;
     char *name;
-    uint8_t namelen;
+    queue_owner *owner;         /* exclusive queues: who holds it */
+    uint8_t *args;              /* declare arguments, encoded */
+    uint32_t argslen;
     uint32_t id;                /* store id of a durable queue, else 0 */
+    uint8_t namelen;
     bool durable, exclusive, auto_delete;
     bool deleted;
     bool dirty;                 /* on the vhost's dispatch list */
     bool had_consumer;          /* auto_delete applies only after one */
     bool expiring;              /* some entry may have an expiry */
-    queue_owner *owner;         /* exclusive queues: who holds it */
-    uint8_t *args;              /* declare arguments, encoded */
-    uint32_t argslen;
+    bool hold;                  /* a delayed exchange's hold, in no vhost map (rare->fire) */
+    bool cons_mixed;            /* not all of one x-priority: turns by a walk of cons */
+    uint16_t nlevels;
+    uint32_t refs;              /* unacked entries and the vhost hold it */
     queue_settings set;         /* what the arguments set, read once (queue_args.c) */
     /* ready messages: one deque per priority level, highest served first */
     qdeque *levels;
     qdeque level0;              /* levels, when there is one (no x-max-priority) */
-    uint16_t nlevels;
     uint32_t nready;
     uint32_t ready_redelivered;  /* of nready, back from a consumer (a purge lists them) */
     uint64_t ready_bytes;
-    uint32_t unacked;
     uint64_t unacked_bytes;
     stats_qcounters ctr;        /* bumped where it happens (stats.h) */
-    /* deliveries requeued for their consumer timeout, and the acks that
-     * came for them too late, ignored (proto/consumer_timeout.c) */
-    uint64_t consumer_timeouts, late_acks;
     struct queue_dedup *dedup;  /* x-message-deduplication: the values held (queue_dedup.c) */
     stats_qsample smp;          /* rates, sampled on the tick (stats.c) */
     consumer **cons;            /* in the order they came */
     uint32_t ncons, capcons, rr;
-    bool cons_mixed;            /* not all of one x-priority: turns by a walk of cons */
+    uint32_t unacked;
     consumer_ring turns;        /* else whose turn, those that may take (consumer.c) */
-    uint32_t refs;              /* unacked entries and the vhost hold it */
     queue *dirty_next;
     binding *bindings;          /* where it is the destination */
     uint64_t route_mark;        /* the route set it was last added to */
     ev_timer ttl_timer;         /* when the head message expires */
-    ev_timer unused_timer;      /* x-expires */
-    /* dead-letterings waiting for the store to read their message back
-     * (deadletter.c), oldest first, tried again on dl_timer */
-    struct dl_wait *dl_head, *dl_tail;
-    ev_timer dl_timer;
     struct qdelay *delay;       /* back-off holds, expiry index (delay.c); NULL until used */
-    /* A delayed exchange's hold (exchange_delayed.c), in no vhost map:
-     * every message is held until its x-delay has passed, then handed to
-     * fire as a delivery (unacked, to be settled), not to consumers. */
-    void (*fire)(void *ctx, queue *q, qentry *e);
-    void *fire_ctx;
+    queue_rare *rare;           /* NULL until used (queue_rare_of) */
 };
+
+/* q's rare part, allocated (zeroed, timers ready) on first use; NULL out
+ * of memory. */
+queue_rare *queue_rare_of(queue *q);
 
 /* Create and register in the vhost (arguments already validated); NULL if
  * out of memory. */
@@ -190,11 +207,12 @@ void queue_entry_recovered(queue *q, const qentry *e, const uint8_t *props, uint
 /* deadletter.c: send e (taken out of q) to q's dead-letter exchange with
  * an x-death record of `reason`, or drop it when q has none. */
 void queue_deadletter(queue *q, qentry *e, const char *reason);
-/* For queue.c: set up q's dead-letter retries (at creation); let go of
+/* For queue.c: set up q's dead-letter retries (when its rare part is
+ * allocated, queue_rare_of); let go of
  * those still waiting (at deletion, with `drop` their messages leave the
  * store; when q is freed without deletion, at shutdown, they stay there
  * for the next start). */
-void queue_deadletter_init(queue *q);
+void queue_deadletter_init(queue_rare *r);
 void queue_deadletter_forget(queue *q, bool drop);
 
 #endif

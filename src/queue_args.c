@@ -235,6 +235,15 @@ static void set_int64(void *field, const amqp_value *v)
         *(int64_t *)field = i;
 }
 
+/* A count kept in 32 bits: a larger one (checked, so not negative) is
+ * as good as INT32_MAX. */
+static void set_int32(void *field, const amqp_value *v)
+{
+    int64_t i;
+    if (amqp_value_int(v, &i))
+        *(int32_t *)field = i > INT32_MAX ? INT32_MAX : (int32_t)i;
+}
+
 static void set_double(void *field, const amqp_value *v)
 {
     int64_t i;
@@ -290,6 +299,7 @@ static void set_overflow(void *field, const amqp_value *v)
 /* --------------------------------------------------------------- table */
 
 #define AT(f) offsetof(queue_settings, f)
+#define BO(f) offsetof(queue_backoff, f)
 
 /* The arguments RabbitMQ 3.10 knows, and which of its queue types refuse
  * which (rabbit_{classic,quorum,stream}_queue:capabilities); the compared
@@ -325,19 +335,20 @@ static const queue_arg args_table[] = {
      * every queue (doc/work-queues.md). RabbitMQ 3.10 takes any value on a
      * quorum queue unchecked; warren checks it as the other counts. */
     {.name = "x-delivery-limit", .check = check_count, .refused_by = QT_STREAM,
-     .apply = set_int64, .field = AT(delivery_limit)},
+     .apply = set_int32, .field = AT(delivery_limit)},
     /* warren's back-off on requeue (delay.c); RabbitMQ has none and takes
      * any x- argument it does not know, so these are new names */
-    {.name = "x-backoff-initial", .check = check_message_ttl, .apply = set_int64, .field = AT(backoff_initial)},
-    {.name = "x-backoff-multiplier", .check = check_backoff_multiplier, .apply = set_double,
-     .field = AT(backoff_multiplier), .needs = "x-backoff-initial", .needs_why = "backoff_but_no_initial_delay"},
-    {.name = "x-backoff-max", .check = check_message_ttl, .apply = set_int64, .field = AT(backoff_max),
+    {.name = "x-backoff-initial", .check = check_message_ttl, .apply = set_int64, .field = BO(initial),
+     .backoff = true},
+    {.name = "x-backoff-multiplier", .check = check_backoff_multiplier, .apply = set_double, .field = BO(multiplier),
+     .backoff = true, .needs = "x-backoff-initial", .needs_why = "backoff_but_no_initial_delay"},
+    {.name = "x-backoff-max", .check = check_message_ttl, .apply = set_int64, .field = BO(max), .backoff = true,
      .needs = "x-backoff-initial", .needs_why = "backoff_but_no_initial_delay"},
-    {.name = "x-backoff-jitter", .check = check_backoff_jitter, .apply = set_double, .field = AT(backoff_jitter),
-     .needs = "x-backoff-initial", .needs_why = "backoff_but_no_initial_delay"},
+    {.name = "x-backoff-jitter", .check = check_backoff_jitter, .apply = set_double, .field = BO(jitter),
+     .backoff = true, .needs = "x-backoff-initial", .needs_why = "backoff_but_no_initial_delay"},
     /* RabbitMQ 3.12's (3.11.15's) per-queue consumer timeout; warren
      * requeues the overdue delivery instead of closing the channel */
-    {.name = "x-consumer-timeout", .check = check_consumer_timeout, .apply = set_int64,
+    {.name = "x-consumer-timeout", .check = check_consumer_timeout, .apply = set_int32,
      .field = AT(consumer_timeout)},
     /* the rabbitmq-message-deduplication plugin's queue-level mode */
     {.name = "x-message-deduplication", .check = check_bool, .apply = set_bool, .field = AT(dedup)},
@@ -541,14 +552,28 @@ int queue_args_check_type(amqp_table args, bool durable, bool exclusive, bool au
 
 void queue_args_read(queue_settings *s, amqp_table args)
 {
+    queue_backoff b;
     amqp_value v;
     size_t i;
 
     *s = (queue_settings){.msg_ttl = -1, .expires = 0, .max_length = -1, .max_bytes = -1, .delivery_limit = -1,
-                          .backoff_multiplier = 2, .backoff_max = -1, .consumer_timeout = -1};
+                          .consumer_timeout = -1};
     for (i = 0; i < NARGS; i++)
-        if (args_table[i].apply && amqp_table_get(args, args_table[i].name, &v))
+        if (args_table[i].apply && !args_table[i].backoff && amqp_table_get(args, args_table[i].name, &v))
             args_table[i].apply((char *)s + args_table[i].field, &v);
     if (s->quorum && s->delivery_limit < 0)
         s->delivery_limit = QUORUM_DELIVERY_LIMIT;
+    queue_args_read_backoff(&b, args);
+    s->backoff = b.initial > 0;
+}
+
+void queue_args_read_backoff(queue_backoff *b, amqp_table args)
+{
+    amqp_value v;
+    size_t i;
+
+    *b = (queue_backoff){.initial = 0, .multiplier = 2, .max = -1, .jitter = 0};
+    for (i = 0; i < NARGS; i++)
+        if (args_table[i].apply && args_table[i].backoff && amqp_table_get(args, args_table[i].name, &v))
+            args_table[i].apply((char *)b + args_table[i].field, &v);
 }

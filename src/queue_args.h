@@ -33,27 +33,37 @@ typedef struct queue_setting_str {
 } queue_setting_str;
 
 /* What a queue's arguments set, read once when it is created; without the
- * argument a field has its default (queue_args_read). */
+ * argument a field has its default (queue_args_read).  Every queue holds
+ * one, so it keeps only what is read on the way of every message (issue
+ * 16: 80 bytes, 128 before): the back-off's four values are in a
+ * queue_backoff the few queues that have one allocate (queue_rare), and
+ * the counts are 32 bits (a delivery limit past 2^31 never comes: the
+ * count saturates at 65535). */
 typedef struct queue_settings {
     int64_t msg_ttl;            /* x-message-ttl ms, -1 none */
     int64_t expires;            /* x-expires ms, 0 none */
     int64_t max_length;         /* x-max-length, -1 none */
     int64_t max_bytes;          /* x-max-length-bytes, -1 none */
+    queue_setting_str dlx;      /* x-dead-letter-exchange */
+    queue_setting_str dlrk;     /* x-dead-letter-routing-key */
+    int32_t delivery_limit;     /* x-delivery-limit, -1 none (a larger one is INT32_MAX) */
+    int32_t consumer_timeout;   /* x-consumer-timeout ms, 0 none, -1 the broker's (proto/consumer_timeout.c) */
     uint8_t max_priority;       /* x-max-priority; 0: not a priority queue */
     uint8_t overflow;           /* x-overflow: OVERFLOW_* */
     bool single_active;         /* x-single-active-consumer */
     bool quorum;                /* x-queue-type quorum: counts deliveries, limit 20 by default */
-    int64_t delivery_limit;     /* x-delivery-limit, -1 none */
-    int64_t consumer_timeout;   /* x-consumer-timeout ms, 0 none, -1 the broker's (proto/consumer_timeout.c) */
     bool dedup;                 /* x-message-deduplication (queue_dedup.c) */
-    queue_setting_str dlx;      /* x-dead-letter-exchange */
-    queue_setting_str dlrk;     /* x-dead-letter-routing-key */
-    /* back-off on requeue (delay.c, doc/work-queues.md) */
-    int64_t backoff_initial;    /* x-backoff-initial ms, 0 none */
-    double backoff_multiplier;  /* x-backoff-multiplier, 2 by default */
-    int64_t backoff_max;        /* x-backoff-max ms, -1 no cap */
-    double backoff_jitter;      /* x-backoff-jitter, 0..1 of the delay taken off at random */
+    bool backoff;               /* x-backoff-initial > 0: queue_args_read_backoff has the rest */
 } queue_settings;
+
+/* Back-off on requeue (delay.c, doc/work-queues.md), read apart from
+ * queue_settings (queue_args_read_backoff) by the queues that have it. */
+typedef struct queue_backoff {
+    int64_t initial;            /* x-backoff-initial ms, 0 none */
+    double multiplier;          /* x-backoff-multiplier, 2 by default */
+    int64_t max;                /* x-backoff-max ms, -1 no cap */
+    double jitter;              /* x-backoff-jitter, 0..1 of the delay taken off at random */
+} queue_backoff;
 
 /* The longest x-consumer-timeout and --consumer-timeout, ms (24.8 days:
  * a delivery's time is kept mod 2^32 ms). */
@@ -82,10 +92,12 @@ typedef struct queue_arg {
     int (*check)(const amqp_value *v, char *why, size_t n);
     bool compared;              /* a redeclare must give an equivalent value */
     uint8_t refused_by;         /* QT_* of the queue types that refuse it */
-    /* Read the value into the field at offset `field` of queue_settings;
-     * NULL: the argument changes nothing in a classic queue. */
+    /* Read the value into the field at offset `field` of queue_settings
+     * (of queue_backoff when `backoff`); NULL: the argument changes
+     * nothing in a classic queue. */
     void (*apply)(void *field, const amqp_value *v);
     size_t field;
+    bool backoff;
     /* compared: the string value that counts as no value at all
      * (x-queue-type "classic") */
     const char *absent_is;
@@ -123,5 +135,7 @@ int queue_args_check_type(amqp_table args, bool durable, bool exclusive, bool au
 
 /* Fill s from validated arguments: the defaults, then each argument given. */
 void queue_args_read(queue_settings *s, amqp_table args);
+/* The same for the back-off arguments (s->backoff said there are). */
+void queue_args_read_backoff(queue_backoff *b, amqp_table args);
 
 #endif

@@ -169,7 +169,7 @@ static int message(void *ctx, void *handle, const store_entry *se)
     stats_seq_mark(q->vh, se->seq, se->published); /* its age, though its body stays on disk */
     /* reading the properties costs an allocation: only when they or the
      * queue can set a priority or an expiry */
-    if (q->set.msg_ttl >= 0 || q->set.max_priority || q->fire ||
+    if (q->set.msg_ttl >= 0 || q->set.max_priority || q->hold ||
         (se->props_len >= 2 && (amqp_get16(se->props) & (AMQP_BASIC_EXPIRATION_FLAG | AMQP_BASIC_PRIORITY_FLAG))))
         queue_entry_times(q, &e, se->props, se->props_len, se->published);
     if (queue_recover(q, &e) < 0)

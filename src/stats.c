@@ -249,8 +249,8 @@ static void fill_queue(queue *q, stats_queue *s)
     s->ready_bytes = q->ready_bytes;
     s->unacked_bytes = q->unacked_bytes;
     s->consumers = q->ncons;
-    s->consumer_timeouts = q->consumer_timeouts;
-    s->late_acks = q->late_acks;
+    s->consumer_timeouts = q->rare ? q->rare->consumer_timeouts : 0;
+    s->late_acks = q->rare ? q->rare->late_acks : 0;
     msgstats_of(&q->ctr, &s->counters);
     rates_of(q->smp.rate, &s->rates);
     s->memory = queue_memory(q);

@@ -68,6 +68,7 @@ vhost *vhost_new(broker *b, const char *name)
     vh->b = b;
     vh->loop = b->loop;
     vh->paging_threshold = b->cfg.paging_threshold;
+    vh->data_dir = b->cfg.data_dir;
     vh->drain = &b->drain;
     vh->next_seq = 1;
     limits_init(&vh->limits);

@@ -59,6 +59,7 @@ struct vhost {
     ev_loop *loop;              /* timers, the wall clock */
     store *st;                  /* NULL when not persistent (vhost_set_store) */
     uint64_t paging_threshold;  /* message bytes in RAM before backlogs page out */
+    const char *data_dir;       /* its delay/ holds delayed exchanges' indexes (delay_index.c); NULL none */
     struct drainer *drain;      /* the process's slices of huge purges (drain.c) */
     bool dying;                 /* deleted, its deletion recorded: its queues go
                                  * a slice a turn, with no record of their own */

@@ -115,7 +115,8 @@ static void on_timer(ev_loop *loop, ev_timer *t)
                  "requeued, the channel stays",
                  ch->id, ch->c->peer, (unsigned long long)(ch->ua_first_tag + i), u->q->name,
                  (unsigned long long)held, (unsigned long long)limit);
-        u->q->consumer_timeouts++;
+        if (queue_rare_of(u->q)) /* out of memory: not counted */
+            u->q->rare->consumer_timeouts++;
         remember(ct, ch->ua_first_tag + i, u->q);
         channel_requeue_unacked(ch, u);
     }
@@ -152,7 +153,8 @@ bool ct_late_ack(ct_state *ct, uint64_t tag, bool multiple)
         if (l->tag == tag || (multiple && (tag == 0 || l->tag < tag))) {
             if (l->tag == tag)
                 found = true;
-            l->q->late_acks++;
+            if (queue_rare_of(l->q))
+                l->q->rare->late_acks++;
             log_info("channel %u of %s: late ack of delivery %llu (requeued for its consumer timeout): ignored",
                      ct->ch->id, ct->ch->c->peer, (unsigned long long)l->tag);
             forget(ct, i);

@@ -17,20 +17,20 @@
 #include "amqp/spec.h"
 #include "warren.h"
 
-static queue_settings backoff(int64_t initial, double mult, int64_t max, double jitter)
+static queue_backoff backoff(int64_t initial, double mult, int64_t max, double jitter)
 {
-    queue_settings s;
-    queue_args_read(&s, (amqp_table){NULL, 0});
-    s.backoff_initial = initial;
-    s.backoff_multiplier = mult;
-    s.backoff_max = max;
-    s.backoff_jitter = jitter;
+    queue_backoff s;
+    queue_args_read_backoff(&s, (amqp_table){NULL, 0});
+    s.initial = initial;
+    s.multiplier = mult;
+    s.max = max;
+    s.jitter = jitter;
     return s;
 }
 
 static void test_backoff_grows_and_caps(void **state)
 {
-    queue_settings s = backoff(100, 2, 1000, 0);
+    queue_backoff s = backoff(100, 2, 1000, 0);
     (void)state;
     assert_int_equal(delay_backoff_ms(&s, 0, 0), 0);
     assert_int_equal(delay_backoff_ms(&s, 1, 0), 100);
@@ -48,7 +48,7 @@ static void test_backoff_grows_and_caps(void **state)
 
 static void test_backoff_jitter_takes_off_up_to_its_part(void **state)
 {
-    queue_settings s = backoff(1000, 1, -1, 0.25);
+    queue_backoff s = backoff(1000, 1, -1, 0.25);
     (void)state;
     assert_int_equal(delay_backoff_ms(&s, 1, 0), 1000);            /* r = 0 */
     assert_int_equal(delay_backoff_ms(&s, 1, 1ull << 63), 875);    /* r = 1/2 */
@@ -137,21 +137,34 @@ static void test_backoff_arguments_read(void **state)
 {
     amqp_tbuf b = {0};
     queue_settings s;
+    queue_backoff bo;
+    amqp_table t;
     (void)state;
     queue_args_read(&s, (amqp_table){NULL, 0});
-    assert_int_equal(s.backoff_initial, 0);
-    assert_true(s.backoff_multiplier == 2);
-    assert_int_equal(s.backoff_max, -1);
+    queue_args_read_backoff(&bo, (amqp_table){NULL, 0});
+    assert_false(s.backoff);
+    assert_int_equal(bo.initial, 0);
+    assert_true(bo.multiplier == 2);
+    assert_int_equal(bo.max, -1);
     amqp_tbuf_long(&b, "x-backoff-initial", 250);
     amqp_tbuf_value(&b, "x-backoff-multiplier", &(amqp_value){.type = 'D', .v.dec = {1, 15}});
     amqp_tbuf_long(&b, "x-backoff-max", 9000);
     amqp_tbuf_value(&b, "x-backoff-jitter", &(amqp_value){.type = 'd', .v.d = 0.5});
+    t = amqp_tbuf_done(&b);
+    queue_args_read(&s, t);
+    queue_args_read_backoff(&bo, t);
+    amqp_tbuf_free(&b);
+    assert_true(s.backoff);
+    assert_int_equal(bo.initial, 250);
+    assert_true(bo.multiplier == 1.5);
+    assert_int_equal(bo.max, 9000);
+    assert_true(bo.jitter == 0.5);
+    /* an initial delay of 0 is none */
+    memset(&b, 0, sizeof b);
+    amqp_tbuf_long(&b, "x-backoff-initial", 0);
     queue_args_read(&s, amqp_tbuf_done(&b));
     amqp_tbuf_free(&b);
-    assert_int_equal(s.backoff_initial, 250);
-    assert_true(s.backoff_multiplier == 1.5);
-    assert_int_equal(s.backoff_max, 9000);
-    assert_true(s.backoff_jitter == 0.5);
+    assert_false(s.backoff);
 }
 
 int main(void)

@@ -11,13 +11,21 @@ the repository root after `make all`, under `nice -n 10`.
                                     tasks it nacks with requeue every time: the
                                     good tasks' rate with back-off, without it,
                                     and with no poison at all; medians
-  delay_bench.py delayed COUNT      COUNT persistent messages with x-delay 120 s
+  delay_bench.py delayed COUNT [SPREAD]  COUNT persistent messages with x-delay
+                                    120 s (or, with SPREAD ms, 60 s plus 0..SPREAD
+                                    at random: 3540000 spreads them over an hour)
                                     to a durable x-delayed-message exchange with
                                     confirms (warren-perf --delay): publish rate,
-                                    RSS holding them, restart after kill -9
-  delay_bench.py lateness COUNT RATE  COUNT delayed (3 s) messages at RATE msg/s,
-                                    consumed as they fire: lateness p50/p99
-                                    (warren-perf's latency less the delay)
+                                    RSS holding them, restart after kill -9, and
+                                    the index files (DATA/delay/)
+  delay_bench.py lateness COUNT RATE [DELAY]  COUNT delayed (3 s, or DELAY ms)
+                                    messages at RATE msg/s, consumed as they
+                                    fire: lateness p50/p99 (warren-perf's latency
+                                    less the delay); past 120 s (or the
+                                    WARREN_DELAY_HORIZON_MS the broker is given)
+                                    they wait in the index on disk
+
+WARREN_BIN runs another build (an A/B against a baseline).
 
 Each starts its own release broker (bin/warren) on a free port with a temp
 data directory and stops it after.
@@ -35,7 +43,7 @@ import time
 import pika
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WARREN = os.path.join(ROOT, 'bin', 'warren')
+WARREN = os.environ.get('WARREN_BIN', os.path.join(ROOT, 'bin', 'warren'))
 PERF = os.path.join(ROOT, 'bin', 'warren-perf')
 
 
@@ -173,35 +181,54 @@ def declare_delayed(b):
     b.conn.close()
 
 
-def delayed(count):
+def du_mb(path):
+    total = 0
+    for d, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.path.getsize(os.path.join(d, f))
+            except OSError:
+                pass
+    return total / 1e6
+
+
+def delayed(count, spread=0):
     b = Broker()
     rss0 = b.rss_kb()
     declare_delayed(b)
+    delay = ['--delay', '60000', '--delay-spread', str(spread)] if spread else ['--delay', '120000']
     r = perf(b, '--exchange', 'dx', '--queue', 'dq', '--predeclared', '--routing-key', 'dq', '--persistent',
-             '--confirm', '200', '--count', str(count), '--delay', '120000', '--consumers', '0')
+             '--confirm', '200', '--count', str(count), '--consumers', '0', *delay)
     time.sleep(2)
     rss = b.rss_kb()
+    index = du_mb(b.dir + '/data/delay')
     b.kill9()
     took = b.start()
     time.sleep(1)
     rss2 = b.rss_kb()
+    b.kill9()
+    took2 = b.start()
+    time.sleep(1)
+    rss3 = b.rss_kb()
     b.stop()
-    print('%d delayed persistent publishes with confirms: %.0f msg/s, confirm p99 %.1f ms' % (
-        count, r['publish_rate'], r['confirm_latency_us']['p99'] / 1000))
-    print('RSS: %.1f MB at start, %.1f MB holding them (%.0f B/message), %.1f MB after kill -9 and restart '
-          '(listening after %.2f s)' % (rss0 / 1024, rss / 1024, (rss - rss0) * 1024 / count, rss2 / 1024, took))
+    print('%d delayed persistent publishes with confirms%s: %.0f msg/s, confirm p99 %.1f ms' % (
+        count, ' (x-delay 60 s + 0..%d ms)' % spread if spread else '', r['publish_rate'],
+        r['confirm_latency_us']['p99'] / 1000))
+    print('RSS: %.1f MB at start, %.1f MB holding them (%.0f B/message), index on disk %.1f MB; after kill -9 and '
+          'restart %.1f MB (listening after %.2f s), again %.1f MB (%.2f s)' % (
+              rss0 / 1024, rss / 1024, (rss - rss0) * 1024 / count, index, rss2 / 1024, took, rss3 / 1024, took2))
 
 
-def lateness(count, rate):
+def lateness(count, rate, delay=3000):
     b = Broker()
     declare_delayed(b)
     r = perf(b, '--exchange', 'dx', '--queue', 'dq', '--predeclared', '--routing-key', 'dq', '--persistent',
-             '--confirm', '200', '--count', str(count), '--rate', str(rate), '--delay', '3000', '--prefetch', '200',
-             '--multi-ack', '50', '--drain-timeout', '30')
+             '--confirm', '200', '--count', str(count), '--rate', str(rate), '--delay', str(delay), '--prefetch', '200',
+             '--multi-ack', '50', '--drain-timeout', str(30 + delay // 1000))
     b.stop()
     lat = r['latency_us']
-    print('%d delayed at %s msg/s: all arrived %s, reordered %d, lateness p50 %.2f ms p99 %.2f ms max %.1f ms' % (
-        count, rate, r['complete'], r['reordered'], lat['p50'] / 1000, lat['p99'] / 1000, lat['max'] / 1000))
+    print('%d delayed %d ms at %s msg/s: all arrived %s, reordered %d, lateness p50 %.2f ms p99 %.2f ms max %.1f ms' % (
+        count, delay, rate, r['complete'], r['reordered'], lat['p50'] / 1000, lat['p99'] / 1000, lat['max'] / 1000))
 
 
 if __name__ == '__main__':

@@ -60,6 +60,8 @@ static void usage(FILE *f)
 "  --persistent         delivery mode 2 (default transient)\n"
 "  --delay MS           an x-delay header of MS ms (a delayed-message exchange);\n"
 "                       latencies are then lateness: end to end less MS\n"
+"  --delay-spread MS    each message's x-delay is --delay plus 0..MS at random\n"
+"                       (lateness is then not measured)\n"
 "  --confirm WINDOW     publisher confirms, at most WINDOW unconfirmed\n"
 "  --autoack            consume with no-ack (default: manual ack)\n"
 "  --prefetch N         basic.qos prefetch count per consumer (default none)\n"
@@ -142,7 +144,7 @@ static int parse_opts(int argc, char **argv, perf_opts *o)
     enum {
         O_URL = 256, O_COUNT, O_DURATION, O_PRODUCERS, O_CONSUMERS, O_CTHREADS, O_SIZE, O_PERSISTENT,
         O_CONFIRM, O_AUTOACK, O_PREFETCH, O_MULTI, O_RATE, O_QUEUE, O_DURABLE, O_PREDECLARED,
-        O_NODECLARE, O_EXCHANGE, O_RKEY, O_DRAIN, O_QUIET, O_CACERT, O_CERT, O_KEY, O_DELAY,
+        O_NODECLARE, O_EXCHANGE, O_RKEY, O_DRAIN, O_QUIET, O_CACERT, O_CERT, O_KEY, O_DELAY, O_DELAY_SPREAD,
     };
     static const struct option longopts[] = {
         {"url", required_argument, 0, O_URL},
@@ -170,6 +172,7 @@ static int parse_opts(int argc, char **argv, perf_opts *o)
         {"cert", required_argument, 0, O_CERT},
         {"key", required_argument, 0, O_KEY},
         {"delay", required_argument, 0, O_DELAY},
+        {"delay-spread", required_argument, 0, O_DELAY_SPREAD},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -206,6 +209,7 @@ static int parse_opts(int argc, char **argv, perf_opts *o)
         case O_SIZE: NUM(PERF_HEAD, 1 << 30, "a size of at least 16 bytes"); o->size = (uint32_t)v; break;
         case O_PERSISTENT: o->persistent = true; break;
         case O_DELAY: NUM(1, 4294967295.0, "ms"); o->delay_ms = (uint32_t)v; break;
+        case O_DELAY_SPREAD: NUM(0, 4294967295.0, "ms"); o->delay_spread = (uint32_t)v; break;
         case O_CONFIRM: NUM(1, 1 << 24, "a window of 1 or more"); o->confirm = (uint32_t)v; break;
         case O_AUTOACK: o->autoack = true; break;
         case O_PREFETCH: NUM(0, 65535, "0..65535"); o->prefetch = (uint16_t)v; break;

@@ -244,6 +244,7 @@ typedef struct perf_opts {
     uint32_t size;
     bool persistent;
     uint32_t delay_ms;      /* --delay: x-delay header; latency recorded less it */
+    uint32_t delay_spread;  /* --delay-spread: plus 0..this ms at random, a message each */
     uint32_t confirm;       /* window; 0: no confirms */
     bool autoack;
     uint16_t prefetch;
@@ -268,6 +269,8 @@ typedef struct producer {
     pconn c;
     uint8_t *tmpl;          /* one whole message: method, header, body frames */
     size_t tmpl_len, head_off;
+    size_t delay_off;       /* --delay-spread: the x-delay value's 8 bytes in tmpl, 0 none */
+    uint64_t rnd;
     uint64_t *ring;         /* confirm mode: publish time by delivery tag */
     uint64_t ring_mask, low_tag, next_tag;
     double rate_t0;         /* --rate: message rate_n0 was due at rate_t0 */

@@ -20,6 +20,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "perf.h"
 
@@ -81,6 +82,20 @@ static int build_template(producer *p)
     }
     p->tmpl = t;
     p->tmpl_len = total;
+    if (run->o.delay_spread) {
+        /* the header's value, a long-long ('l') after its name */
+        static const uint8_t key[] = "\x07x-delay";
+        for (size_t i = mlen; i + sizeof key + 8 <= mlen + hlen; i++)
+            if (!memcmp(t + i, key, sizeof key - 1) && t[i + sizeof key - 1] == 'l') {
+                p->delay_off = i + sizeof key;
+                break;
+            }
+        p->rnd = 0x9e3779b97f4a7c15ull * (uint64_t)(p->id + 1);
+        if (!p->delay_off) {
+            snprintf(c->err, sizeof c->err, "--delay-spread needs --delay");
+            return PERF_EPROTO;
+        }
+    }
     return PERF_OK;
 }
 
@@ -178,6 +193,12 @@ static int fill(producer *p, uint64_t seq, uint64_t n, uint64_t now)
         h = amqp_put16(h, (uint16_t)(seq >> 32));
         h = amqp_put32(h, (uint32_t)seq);
         amqp_put64(h, now);
+        if (p->delay_off) {
+            p->rnd ^= p->rnd << 13;
+            p->rnd ^= p->rnd >> 7;
+            p->rnd ^= p->rnd << 17;
+            amqp_put64(d + p->delay_off, p->run->o.delay_ms + p->rnd % ((uint64_t)p->run->o.delay_spread + 1));
+        }
         d += p->tmpl_len;
     }
     c->out_len += n * p->tmpl_len;
