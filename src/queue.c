@@ -81,7 +81,10 @@ static void count_out(queue *q, const qentry *e)
 
 static bool pop_head(queue *q, qentry *out)
 {
-    qdeque *d = head_level(q);
+    qdeque *d;
+    if (q->region)
+        queue_region_page_in(q); /* the window runs low: the next records from disk */
+    d = head_level(q);
     if (!d || !qdeque_pop(d, out))
         return false;
     qdeque_shrink(d); /* a drained backlog gives its memory back */
@@ -267,6 +270,11 @@ static int redelivered_seqs(queue *q, uint64_t **out, uint32_t *n)
         return 0;
     if (!(*out = malloc((size_t)want * sizeof **out)))
         return -1;
+    if (q->region) {
+        int k = queue_region_redelivered(q, *out, want);
+        seen += (uint32_t)k;
+        *n += (uint32_t)k;
+    }
     for (l = 0; l < q->nlevels && seen < want; l++) {
         qdeque *d = &q->levels[l];
         for (i = 0; i < d->len && seen < want; i++) {
@@ -299,6 +307,8 @@ static int purge_later(queue *q)
         for (l = 0; l < q->nlevels; l++)
             if (q->levels[l].len && qdeque_at(&q->levels[l], q->levels[l].len - 1)->seq > seq)
                 seq = qdeque_at(&q->levels[l], q->levels[l].len - 1)->seq;
+        if (queue_region_last_seq(q) > seq)
+            seq = queue_region_last_seq(q);
         if (redelivered_seqs(q, &also, &nalso) < 0)
             return -1;
         rc = store_queue_purged(vh->st, q->id, seq, also, nalso);
@@ -306,8 +316,10 @@ static int purge_later(queue *q)
         if (rc < 0)
             return -1;
     }
-    if (drainer_add(vh->drain, vh->st, q->id, q->levels, q->nlevels, q->nready) < 0)
+    if (queue_region_drain(q) < 0)
         return -1; /* the mark stays: the slow way acks them all anyway */
+    if (drainer_add(vh->drain, vh->st, q->id, q->levels, q->nlevels, q->nready) < 0)
+        return -1;
     q->nready = 0;
     q->ready_redelivered = 0;
     q->ready_bytes = 0;
@@ -373,6 +385,7 @@ void queue_unref(queue *q)
         stats_queue_gone(q); /* acks of its messages that came after the deletion */
     queue_deadletter_forget(q, false);
     delay_free(q);
+    queue_region_free(q);
     for (i = 0; i < q->nlevels; i++)
         qdeque_free(&q->levels[i]);
     queue_dedup_free(q->dedup);
@@ -465,6 +478,30 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
             drop_entry(q, &e);
         return QUEUE_REFUSED;
     }
+    if (queue_region_wants(q, pos != NULL)) {
+        /* past the window: it stays on disk, counted (queue_region.c) */
+        store_pos page;
+        if (!pos) {
+            /* a transient message behind the region: paged out to join it */
+            if (!q->vh->st || store_page(q->vh->st, m, seq, q->id, &page) < 0) {
+                drop_entry(q, &e);
+                return -1;
+            }
+            e.flags |= QE_STORED;
+            e.seg = page.seg;
+            e.off = page.off;
+        }
+        msg_unref(m);
+        e.m = NULL;
+        if (queue_region_join(q, &e) < 0) {
+            drop_entry(q, &e);
+            return -1;
+        }
+        q->ctr.publish++;
+        if (was_empty)
+            arm_ttl(q);
+        goto pushed;
+    }
     if (q->nready >= MEMORY_HEAD) {
         store *st = q->vh->st;
         store_pos page;
@@ -499,6 +536,7 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
     } else if (q->expiring) {
         delay_note_forever(q);
     }
+pushed:
     if (over_limit(q, 0, 0) && q->ncons) {
         /* as RabbitMQ's deliver-or-enqueue: what a consumer can take now
          * is delivered, not pushed out (even with x-max-length 0) */
@@ -506,13 +544,16 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
     }
     while (over_limit(q, 0, 0) && q->nready > 0) {
         qentry old;
-        pop_head(q, &old);
+        if (!pop_head(q, &old))
+            break; /* the region could not be read: it stays */
         queue_deadletter(q, &old, "maxlen");
     }
     if (q->ncons)
         queue_mark_dirty(q);
     return QUEUE_OK;
 }
+
+static int window_push(queue *q, const qentry *e, bool noted);
 
 int queue_recover(queue *q, const qentry *e)
 {
@@ -527,6 +568,15 @@ int queue_recover(queue *q, const qentry *e)
         if (delay_hold(q, &h))
             return 0;
     }
+    if (queue_region_wants(q, true))
+        return queue_region_join(q, e); /* past the window: left on disk */
+    return window_push(q, e, false);
+}
+
+/* Append e to the ready ring it belongs to, its expiry noted (unless the
+ * index has it already). */
+static int window_push(queue *q, const qentry *e, bool noted)
+{
     if (e->expires && !q->expiring && q->nready)
         delay_note_forever(q);
     if (qdeque_push(level_of(q, e), e) < 0)
@@ -534,12 +584,24 @@ int queue_recover(queue *q, const qentry *e)
     count_in(q, e);
     if (e->expires) {
         q->expiring = true;
-        delay_note_expiry(q, e, false);
+        if (!noted)
+            delay_note_expiry(q, e, false);
         arm_ttl(q);
     } else if (q->expiring) {
         delay_note_forever(q);
     }
     return 0;
+}
+
+int queue_window_push(queue *q, const qentry *e, bool noted)
+{
+    if (e->returns && q->set.backoff_initial > 0) {
+        /* came back before a restart: its back-off starts over */
+        qentry h = *e;
+        if (delay_hold(q, &h))
+            return 0;
+    }
+    return window_push(q, e, noted);
 }
 
 bool queue_take(queue *q, qentry *out)
@@ -625,7 +687,7 @@ bool queue_ready_remove(queue *q, uint8_t priority, uint64_t seq, qentry *out)
             hi = mid;
     }
     if (lo == d->len || qdeque_at(d, lo)->seq != seq)
-        return false;
+        return queue_region_take(q, seq, out); /* deeper, on disk? */
     *out = *qdeque_at(d, lo);
     qdeque_remove_at(d, lo);
     count_out(q, out);

@@ -114,6 +114,7 @@ struct queue {
     struct dl_wait *dl_head, *dl_tail;
     ev_timer dl_timer;
     struct qdelay *delay;       /* back-off holds, expiry index (delay.c); NULL until used */
+    struct qregion *region;     /* the backlog past the window, on disk (queue_region.c); NULL until used */
     /* A delayed exchange's hold (exchange_delayed.c), in no vhost map:
      * every message is held until its x-delay has passed, then handed to
      * fire as a delivery (unacked, to be settled), not to consumers. */
@@ -186,6 +187,38 @@ void queue_entry_gone(queue *q, const qentry *e);
 /* recovery.c: a recovered message's properties, for what q keeps of it
  * beside the entry (its x-deduplication-header). */
 void queue_entry_recovered(queue *q, const qentry *e, const uint8_t *props, uint32_t props_len);
+
+/* queue_region.c: a durable queue's backlog beyond its window in RAM,
+ * left on disk (the region) and paged in as the window empties. */
+typedef struct store_entry store_entry;
+/* Entries a window holds before new messages stay on disk
+ * (WARREN_QUEUE_WINDOW, for tests; 4,096). */
+uint32_t queue_window(void);
+/* Does a new message of q go to its region (stored: it has a record)? */
+bool queue_region_wants(const queue *q, bool stored);
+/* e (stored, its body not in memory) joins the region: counted in q's
+ * ready counts, its expiry noted.  -1 out of memory. */
+int queue_region_join(queue *q, const qentry *e);
+/* Page in the region's next records when the window is under half full. */
+void queue_region_page_in(queue *q);
+/* The region's member seq, taken out (its expiry came): *out is it. */
+bool queue_region_take(queue *q, uint64_t seq, qentry *out);
+/* Messages in the region, the newest one's seq (0: none). */
+uint64_t queue_region_count(const queue *q);
+uint64_t queue_region_last_seq(const queue *q);
+/* Up to max seqs of redelivered members into out; how many. */
+int queue_region_redelivered(const queue *q, uint64_t *out, uint32_t max);
+/* Hand the region over to the vhost's drainer (its fate on disk sealed
+ * already) and empty it; -1 out of memory (nothing done). */
+int queue_region_drain(queue *q);
+/* fn for each member, in order, up to max (browse); fn's non-zero stops. */
+int queue_region_each(queue *q, uint32_t max, int (*fn)(void *arg, const qentry *e), void *arg);
+void queue_region_free(queue *q);
+/* The entry of a stored message, as recovery and a page-in make it. */
+void queue_entry_from_store(const queue *q, const store_entry *se, qentry *e);
+/* For queue_region.c: append a paged-in entry to the window (noted: its
+ * expiry is in the index already). */
+int queue_window_push(queue *q, const qentry *e, bool noted);
 
 /* deadletter.c: send e (taken out of q) to q's dead-letter exchange with
  * an x-death record of `reason`, or drop it when q has none. */

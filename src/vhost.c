@@ -577,6 +577,27 @@ int vhost_browse_delayed(vhost *vh, amqp_str name, bool of_exchange, uint32_t co
     return q ? delay_each_held(q, count, browse_one_held, &w) : 0;
 }
 
+typedef struct browse_deep {
+    browse_walk *w;
+    int64_t now;
+} browse_deep;
+
+/* A message of the queue's region, beyond the window (queue_region.c). */
+static int browse_region(void *arg, const qentry *e)
+{
+    browse_deep *b = arg;
+    browse_walk *w = b->w;
+    int64_t t = stats_seq_time(w->vh, e->seq);
+    msg *m = browse_msg(w->vh, e);
+    int rc;
+    w->left--;
+    rc = w->fn(w->arg, &(vhost_browsed){m, e->size, (e->flags & QE_REDELIVERED) != 0,
+                                        t < 0 ? -1 : (b->now > t ? b->now - t : 0), NULL, 0});
+    if (m)
+        msg_unref(m);
+    return rc;
+}
+
 int vhost_browse(vhost *vh, amqp_str name, bool unacked, uint32_t count,
                  int (*fn)(void *arg, const vhost_browsed *b), void *arg, amqp_error *err)
 {
@@ -607,6 +628,10 @@ int vhost_browse(vhost *vh, amqp_str name, bool unacked, uint32_t count,
             if (m)
                 msg_unref(m);
         }
+    }
+    if (!rc && w.left && q->region) {
+        browse_deep b = {&w, now};
+        rc = queue_region_each(q, w.left, browse_region, &b);
     }
     return rc;
 }

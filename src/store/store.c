@@ -985,6 +985,13 @@ void store_write_acks(store *st)
     flush_acks(st);
 }
 
+void store_write_early(store *st)
+{
+    flush_acks(st);
+    if (st->cur && st->wlen)
+        write_buffer(st);
+}
+
 void store_output_done(store *st)
 {
     if (st->turn_acks)
@@ -1337,6 +1344,7 @@ int store_open(store **out, ev_loop *loop, const char *dir, const store_options 
     store_replay_done(st);
     if (store_recover_messages(st) < 0)
         goto fail;
+    st->boot_seg = st->next_seg_id;
     /* A compact copy of the log: welcome, not needed (the old file says
      * the same).  On a full disk it cannot be written, and the broker
      * starts anyway, so that consumers can drain what filled it. */
@@ -1416,6 +1424,7 @@ void store_close(store *st)
     pthread_cond_destroy(&st->cv);
     free(st->wbuf);
     free(st->rbuf);
+    free(st->sbuf);
     free(st);
 }
 

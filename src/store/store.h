@@ -145,6 +145,33 @@ int store_read_msg(store *st, uint32_t seg, uint32_t off, msg **out);
  * takes the message out of its queue. */
 void store_move_aside(store *st, uint32_t seg, uint32_t off);
 
+/*
+ * Reading one queue's records forward from a place in the log (scan.c): a
+ * durable queue's backlog beyond its window in RAM is paged in this way
+ * (queue_region.c).  The cursor is the caller's: the segment and the
+ * offset (as the broker knows offsets, whatever a compaction moved) of
+ * the next record to look at, and what the scan keeps of the ack entries
+ * there (store_cursor_free lets go of it).
+ */
+typedef struct store_cursor {
+    uint32_t seg, off;
+    struct store_scan_acks *acks;
+} store_cursor;
+void store_cursor_free(store_cursor *c);
+/* Called for each record of the queue from the cursor on that the files
+ * do not say left it (acked; with STORE_SCAN_PURGED, covered by a purge
+ * mark), in log order, e->props valid during the call.  Returns 0 (taken:
+ * counts towards max), 1 (passed over: not counted) or -1 (stop here: the
+ * cursor stays on it).  The callback must not ack, write or read with the
+ * store (it may read messages with store_read_msg). */
+typedef int (*store_scan_fn)(void *arg, const store_entry *e);
+enum { STORE_SCAN_PURGED = 1 };
+/* Up to max records taken; the cursor is moved past what was looked at.
+ * The turn's records not yet written are written first (never past them:
+ * the scan stops at the end of the log).  Returns how many were taken, or
+ * -1 (a read failed, logged; the cursor is where it failed). */
+int store_scan(store *st, uint32_t qid, store_cursor *c, uint32_t max, int flags, store_scan_fn fn, void *arg);
+
 enum { STORE_PENDING, STORE_SYNCED, STORE_FAILED };
 /* Is the log up to lsn on disk, still on its way, or lost to an error? */
 int store_lsn_state(const store *st, uint64_t lsn);

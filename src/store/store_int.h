@@ -160,6 +160,11 @@ struct store {
     uint32_t rseg;
     uint64_t roff;
     size_t rlen;
+    /* store_scan's reading buffer (scan.c), apart from the read-ahead */
+    uint8_t *sbuf;
+    /* the first segment this run wrote: a paged (transient) record in an
+     * older one is from before this start, and nobody's any more */
+    uint32_t boot_seg;
 };
 
 static inline uint64_t now_ms(void)
@@ -225,6 +230,10 @@ bool store_purge_covers(const store *st, uint32_t qid, uint64_t seq, bool delive
 /* For the rewrite: the mark of each queue that still exists. */
 int store_purge_emit(store *st, int (*emit)(void *sink, const store_def *d), void *sink);
 void store_purge_free(store *st);
+
+/* store.c: write the turn's ack entries, then its records, now (the
+ * end of the turn would): store_scan reads what the turn wrote so far. */
+void store_write_early(store *st);
 
 /* recover.c */
 int store_recover_messages(store *st);

@@ -1,0 +1,308 @@
+"""A durable queue's backlog beyond its RAM window stays on disk (issue 16
+point 1, src/queue_region.c, src/store/scan.c).
+
+The window is made small (WARREN_QUEUE_WINDOW=64), so a backlog of a few
+thousand messages is mostly "region": counted, not held, and paged in from
+the segments as consumers approach it.  Everything a client can see must be
+as if it were all in RAM: order, counts, redelivered flags and delivery
+counts across restarts and crashes, purge and delete, x-max-length, a
+per-message TTL deep in the backlog, browse, compaction; and
+warren-check-store agrees with the files.
+"""
+import base64
+import json
+import time
+import urllib.request
+
+import pika
+import pytest
+
+from store_helpers import (alarm_seconds, ConfirmPublisher, body_id, check_store, connect, consume_all,  # noqa: F401
+                           get_all, make_body, need_control, queue_depth, segment_files)
+
+WINDOW = 64
+N = 3000
+
+
+@pytest.fixture
+def small_window(monkeypatch):
+    monkeypatch.setenv('WARREN_QUEUE_WINDOW', str(WINDOW))
+
+
+def fill(broker, q, n=N, start=0, arguments=None, prefix='m', size=16, persistent=True):
+    pub = ConfirmPublisher(broker.host, broker.port)
+    pub.declare(q, arguments=arguments)
+    pub.publish_all(q, [make_body(prefix, i, size) for i in range(start, start + n)], window=300,
+                    persistent=persistent, timeout=60)
+    nacked = list(pub.nacked)
+    pub.close()
+    return nacked
+
+
+def ids(got):
+    return [body_id(b)[1] for b, _r in got]
+
+
+def depth(broker, q):
+    c = connect(broker)
+    try:
+        return queue_depth(c.channel(), q)
+    finally:
+        c.close()
+
+
+def drain_ids(broker, q, expect=None):
+    c = connect(broker)
+    try:
+        return consume_all(c.channel(), q, expect=expect, prefetch=200, idle=1.0)
+    finally:
+        c.close()
+
+
+def test_backlog_past_the_window_in_order_across_restarts(small_window, broker, qname):
+    """3,000 messages, 64 in RAM: counted, consumed in order, requeues in
+    the window, and the same after SIGTERM and after kill -9."""
+    need_control(broker)
+    assert fill(broker, qname) == []
+    assert depth(broker, qname) == N
+    c = connect(broker)
+    ch = c.channel()
+    # take 100 unacked, requeue them: back at the head, redelivered
+    ch.basic_qos(prefetch_count=100)
+    taken = []
+    for m, _p, body in ch.consume(qname, inactivity_timeout=2):
+        taken.append((m.delivery_tag, body_id(body)[1]))
+        if len(taken) == 100:
+            break
+    ch.cancel()
+    assert [i for _t, i in taken] == list(range(100))
+    ch.basic_nack(taken[-1][0], multiple=True, requeue=True)
+    assert queue_depth(ch, qname) == N
+    got = consume_all(ch, qname, expect=500, prefetch=100)
+    assert ids(got) == list(range(500))
+    assert [r for _b, r in got] == [True] * 100 + [False] * 400
+    c.close()
+    broker.restart()
+    assert depth(broker, qname) == N - 500
+    got = drain_ids(broker, qname, expect=1000)
+    # the first 100 were in the consumer's prefetch when it cancelled: redelivered
+    assert ids(got) == list(range(500, 1500)) and not any(r for _b, r in got[100:])
+    broker.kill()
+    broker.start()
+    assert depth(broker, qname) == N - 1500
+    got = drain_ids(broker, qname)
+    assert ids(got) == list(range(1500, N))
+    assert depth(broker, qname) == 0
+    broker.stop()
+    rc, out = check_store(broker.data_dir)
+    assert rc == 0, out
+
+
+def test_crash_keeps_redelivered_flags_and_delivery_counts(small_window, broker, qname):
+    """Messages delivered and unacked deep past the window come back after
+    kill -9 redelivered, with x-delivery-count, in order."""
+    need_control(broker)
+    args = {'x-delivery-limit': 10}
+    assert fill(broker, qname, n=1000, arguments=args) == []
+    c = connect(broker)
+    ch = c.channel()
+    held = []
+    for _ in range(300):
+        m, _p, body = ch.basic_get(qname, auto_ack=False)
+        held.append(body_id(body)[1])
+    assert held == list(range(300))
+    c.process_data_events(0.3)   # the "delivered" marks are written every turn
+    broker.kill()
+    c = None
+    broker.start()
+    assert depth(broker, qname) == 1000
+    c = connect(broker)
+    ch = c.channel()
+    got, counts = [], []
+    ch.basic_qos(prefetch_count=200)
+    for m, p, body in ch.consume(qname, inactivity_timeout=2):
+        if m is None:
+            break
+        got.append((body_id(body)[1], m.redelivered))
+        counts.append((p.headers or {}).get('x-delivery-count'))
+        ch.basic_ack(m.delivery_tag)
+        if len(got) == 1000:
+            break
+    ch.cancel()
+    c.close()
+    assert [i for i, _r in got] == list(range(1000))
+    assert [r for _i, r in got] == [True] * 300 + [False] * 700
+    assert counts == [1] * 300 + [None] * 700
+    broker.stop()
+    rc, out = check_store(broker.data_dir)
+    assert rc == 0, out
+
+
+def test_purge_and_delete_drop_the_region(small_window, broker, qname):
+    """A purge counts the region and nothing of it comes back, neither to
+    a consumer nor after kill -9; the disk space is given back; a deleted
+    queue declared again is empty."""
+    need_control(broker)
+    assert fill(broker, qname, n=6000, size=200) == []
+    c = connect(broker)
+    ch = c.channel()
+    assert ch.queue_purge(qname).method.message_count == 6000
+    assert queue_depth(ch, qname) == 0
+    c.close()
+    assert fill(broker, qname, n=10, start=90000) == []
+    got = drain_ids(broker, qname, expect=10)
+    assert ids(got) == list(range(90000, 90010))
+    # the drainer acked every record: the old segments go
+    deadline = time.monotonic() + 10
+    while len(segment_files(broker.data_dir)) > 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(segment_files(broker.data_dir)) <= 1
+    assert fill(broker, qname, n=5000) == []
+    broker.kill()
+    broker.start()
+    assert depth(broker, qname) == 5000
+    c = connect(broker)
+    ch = c.channel()
+    assert ch.queue_delete(qname).method.message_count == 5000
+    ch.queue_declare(qname, durable=True)
+    assert queue_depth(ch, qname) == 0
+    c.close()
+    broker.kill()
+    broker.start()
+    assert depth(broker, qname) == 0
+    broker.stop()
+    rc, out = check_store(broker.data_dir)
+    assert rc == 0, out
+
+
+def test_purge_mid_region_after_a_crash_with_redelivered(small_window, broker, qname):
+    """Recovered redelivered messages deep in the region are covered by a
+    later purge: none comes back after another crash."""
+    need_control(broker)
+    assert fill(broker, qname, n=2000) == []
+    c = connect(broker)
+    ch = c.channel()
+    for _ in range(500):
+        ch.basic_get(qname, auto_ack=False)
+    c.process_data_events(0.3)
+    broker.kill()
+    broker.start()
+    c = connect(broker)
+    assert c.channel().queue_purge(qname).method.message_count == 2000
+    c.close()
+    broker.kill()
+    broker.start()
+    assert depth(broker, qname) == 0
+    broker.stop()
+    rc, out = check_store(broker.data_dir)
+    assert rc == 0, out
+
+
+def test_max_length_counts_the_region(small_window, broker, qname):
+    """x-max-length with drop-head keeps the newest; reject-publish refuses
+    past the limit, counting what is on disk."""
+    assert fill(broker, qname, n=3000, arguments={'x-max-length': 1000}) == []
+    assert depth(broker, qname) == 1000
+    assert ids(drain_ids(broker, qname, expect=1000)) == list(range(2000, 3000))
+    q2 = qname + '-rej'
+    nacked = fill(broker, q2, n=1500, arguments={'x-max-length': 1000, 'x-overflow': 'reject-publish'})
+    assert len(nacked) == 500
+    assert depth(broker, q2) == 1000
+    assert ids(drain_ids(broker, q2, expect=1000)) == list(range(1000))
+    # once there is room again, publishes are taken and come after
+    assert fill(broker, q2, n=10, start=5000, arguments={'x-max-length': 1000, 'x-overflow': 'reject-publish'}) == []
+    assert ids(drain_ids(broker, q2, expect=10)) == list(range(5000, 5010))
+
+
+def test_message_ttl_deep_in_the_backlog(small_window, broker, qname):
+    """A message with a short expiration behind thousands that never expire
+    expires on time, dead-lettered, while it is still on disk."""
+    dlq = qname + '-dlq'
+    c = connect(broker)
+    ch = c.channel()
+    ch.queue_declare(dlq, durable=True)
+    ch.queue_declare(qname, durable=True, arguments={'x-dead-letter-exchange': '',
+                                                     'x-dead-letter-routing-key': dlq})
+    ch.confirm_delivery()
+    t_start = time.monotonic()
+    for i in range(2000):
+        props = pika.BasicProperties(delivery_mode=2, expiration='3000' if i == 1500 else None)
+        ch.basic_publish('', qname, make_body('m', i, 16), props)
+    depth_now = queue_depth(ch, qname)
+    assert depth_now == 2000 or time.monotonic() - t_start > 2.5
+    deadline = time.monotonic() + 8
+    while queue_depth(ch, dlq) == 0 and time.monotonic() < deadline:
+        c.process_data_events(0.1)
+    assert queue_depth(ch, dlq) == 1 and queue_depth(ch, qname) == 1999
+    m, p, body = ch.basic_get(dlq, auto_ack=True)
+    assert body_id(body)[1] == 1500 and p.headers['x-death'][0]['reason'] == 'expired'
+    c.close()
+    got = ids(drain_ids(broker, qname, expect=1999))
+    assert got == [i for i in range(2000) if i != 1500]
+
+
+def test_queue_ttl_expires_the_region_in_order(small_window, broker, qname):
+    """x-message-ttl: the whole backlog, mostly on disk, expires."""
+    assert fill(broker, qname, n=2000, arguments={'x-message-ttl': 300}) == []
+    deadline = time.monotonic() + 5
+    while depth(broker, qname) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert depth(broker, qname) == 0
+
+
+def test_transient_messages_behind_the_region(small_window, broker, qname):
+    """Transient messages published behind a region are paged out to join
+    it: delivered in order; a restart keeps only the persistent ones."""
+    need_control(broker)
+    assert fill(broker, qname, n=1000) == []
+    assert fill(broker, qname, n=500, start=1000, persistent=False) == []
+    assert fill(broker, qname, n=500, start=1500) == []
+    assert depth(broker, qname) == 2000
+    got = drain_ids(broker, qname, expect=100)
+    assert ids(got) == list(range(100))
+    broker.restart()
+    assert depth(broker, qname) == 1400
+    got = drain_ids(broker, qname)
+    assert ids(got) == list(range(100, 1000)) + list(range(1500, 2000))
+    broker.stop()
+    rc, out = check_store(broker.data_dir)
+    assert rc == 0, out
+
+
+def test_browse_sees_past_the_window(small_window, broker_factory, qname):
+    broker = broker_factory(management=True)
+    assert fill(broker, qname, n=500) == []
+    req = urllib.request.Request('http://127.0.0.1:%d/api/queues/%%2F/%s/messages?count=300' %
+                                 (broker.mgmt_port, qname))
+    req.add_header('Authorization', 'Basic ' + base64.b64encode(b'guest:guest').decode())
+    with urllib.request.urlopen(req, timeout=10) as r:
+        msgs = json.loads(r.read())
+    assert [int(m['payload'].split('|')[0].split('-')[1]) for m in msgs] == list(range(300))
+    assert depth(broker, qname) == 500
+    assert ids(drain_ids(broker, qname, expect=500)) == list(range(500))
+
+
+def test_many_consumers_and_publishers_meanwhile(small_window, broker, qname):
+    """Publishing while consuming across the window's edge: every message
+    once, in order for a single consumer."""
+    assert fill(broker, qname, n=1000) == []
+    c = connect(broker)
+    ch = c.channel()
+    ch.basic_qos(prefetch_count=50)
+    got = []
+    pub = ConfirmPublisher(broker.host, broker.port)
+    nxt = 1000
+    for m, _p, body in ch.consume(qname, inactivity_timeout=2):
+        if m is None:
+            break
+        got.append(body_id(body)[1])
+        ch.basic_ack(m.delivery_tag)
+        if nxt < 3000 and len(got) % 10 == 0:
+            pub.publish_all(qname, [make_body('m', i, 16) for i in range(nxt, nxt + 20)], window=20)
+            nxt += 20
+        if len(got) == 3000:
+            break
+    ch.cancel()
+    pub.close()
+    c.close()
+    assert got == list(range(3000))
