@@ -63,7 +63,7 @@ int drainer_add_region(drainer *d, store *st, uint32_t qid, store_cursor *c, uin
  * ack may delete the segment the scan is in). */
 typedef struct region_slice {
     drain_job *j;
-    struct { uint32_t seg, off, size; } *got;
+    struct { uint32_t seg, off, size; bool paged; } *got;
     uint32_t n, max;
 } region_slice;
 
@@ -80,6 +80,7 @@ static int region_one(void *arg, const store_entry *e)
     sl->got[sl->n].seg = e->seg;
     sl->got[sl->n].off = e->off;
     sl->got[sl->n].size = e->body_len;
+    sl->got[sl->n].paged = e->paged;
     sl->n++;
     return 0;
 }
@@ -98,8 +99,11 @@ static uint32_t region_step(drain_job *j, uint32_t budget)
         return 0;
     }
     n = store_scan(j->st, j->qid, &j->rc, budget, 0, region_one, &sl);
-    for (i = 0; i < sl.n; i++)
+    for (i = 0; i < sl.n; i++) {
+        if (!sl.got[i].paged)
+            store_region_ref(j->st, sl.got[i].seg, -1); /* no longer a region member: gone */
         store_ack(j->st, j->qid, sl.got[i].seg, sl.got[i].off, sl.got[i].size);
+    }
     free(sl.got);
     if (n <= 0 || (uint32_t)n < budget)
         j->left = 0; /* the end of the log, or a read that failed: the rest waits for a restart's acks */

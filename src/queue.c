@@ -493,7 +493,7 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
         }
         msg_unref(m);
         e.m = NULL;
-        if (queue_region_join(q, &e) < 0) {
+        if (queue_region_join(q, &e, !pos) < 0) {
             drop_entry(q, &e);
             return -1;
         }
@@ -569,7 +569,7 @@ int queue_recover(queue *q, const qentry *e)
             return 0;
     }
     if (queue_region_wants(q, true))
-        return queue_region_join(q, e); /* past the window: left on disk */
+        return queue_region_join(q, e, false) < 0 ? -1 : 1; /* past the window: left on disk */
     return window_push(q, e, false);
 }
 

@@ -139,7 +139,8 @@ enum { QUEUE_OK = 0, QUEUE_REFUSED = 1 };
  * put it (NULL for a message not on disk).  QUEUE_REFUSED when the queue is
  * full and its overflow is reject-publish(-dlx); -1 out of memory. */
 int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos);
-/* A message recovered from the store, appended in order. */
+/* A message recovered from the store, appended in order; 1 when it went
+ * to the region (queue_region.c). */
 int queue_recover(queue *q, const qentry *e);
 /* Set e's priority and expiry from encoded properties and publish time. */
 void queue_entry_times(const queue *q, qentry *e, const uint8_t *props, uint32_t props_len, int64_t published);
@@ -198,7 +199,16 @@ uint32_t queue_window(void);
 bool queue_region_wants(const queue *q, bool stored);
 /* e (stored, its body not in memory) joins the region: counted in q's
  * ready counts, its expiry noted.  -1 out of memory. */
-int queue_region_join(queue *q, const qentry *e);
+int queue_region_join(queue *q, const qentry *e, bool paged);
+/* From a checkpoint: run's members (in a segment recovery did not read)
+ * join the region, with those that may expire and those redelivered. */
+typedef struct store_region_run store_region_run;
+typedef struct store_region_exp store_region_exp;
+typedef struct store_region_sink store_region_sink;
+int queue_region_bulk(queue *q, const store_region_run *run, const store_region_exp *exp, size_t nexp,
+                      const uint64_t *red, size_t nred);
+/* For a checkpoint: the region's runs, expiring and redelivered members. */
+void queue_region_checkpoint(const queue *q, store_region_sink *k);
 /* Page in the region's next records when the window is under half full. */
 void queue_region_page_in(queue *q);
 /* The region's member seq, taken out (its expiry came): *out is it. */

@@ -54,6 +54,7 @@ typedef struct region_exp {
     int64_t expires;
     uint32_t seg, off, size;
     bool taken;                 /* taken out early: passed over at page-in */
+    bool paged;                 /* a transient one, paged out */
 } region_exp;
 
 struct qregion {
@@ -66,6 +67,8 @@ struct qregion {
     size_t expfirst, nexp, capexp;
     uint64_t *redeliv;          /* seqs of the redelivered members (a purge mark lists them) */
     size_t redfirst, nred, capred;
+    store_region_run *runs;     /* the members per segment, in order (checkpoints) */
+    size_t runfirst, nruns, capruns;
 };
 
 uint32_t queue_window(void)
@@ -151,9 +154,41 @@ static int64_t window_hi(const queue *q)
     return hi;
 }
 
-int queue_region_join(queue *q, const qentry *e)
+/* The run of segment seg (NULL: none). */
+static store_region_run *run_of(struct qregion *r, uint32_t seg)
+{
+    size_t i;
+    for (i = r->runfirst; i < r->nruns; i++)
+        if (r->runs[i].seg == seg)
+            return &r->runs[i];
+    return NULL;
+}
+
+static void run_out(queue *q, uint32_t seg, uint32_t size, bool paged)
 {
     struct qregion *r = q->region;
+    store_region_run *run = run_of(r, seg);
+    if (run) {
+        run->count--;
+        run->bytes -= size;
+        while (r->runfirst < r->nruns && !r->runs[r->runfirst].count)
+            r->runfirst++;
+    }
+    if (!paged && q->vh->st)
+        store_region_ref(q->vh->st, seg, -1);
+}
+
+static void reset(struct qregion *r)
+{
+    r->expfirst = r->nexp = 0;
+    r->redfirst = r->nred = 0;
+    r->runfirst = r->nruns = 0;
+}
+
+int queue_region_join(queue *q, const qentry *e, bool paged)
+{
+    struct qregion *r = q->region;
+    store_region_run *run;
 
     if (!r && !(r = q->region = calloc(1, sizeof *r)))
         return -1;
@@ -163,15 +198,21 @@ int queue_region_join(queue *q, const qentry *e)
         r->cur.off = e->off;
         store_cursor_free(&r->cur);
         r->hi = window_hi(q);
-        r->expfirst = r->nexp = 0;
-        r->redfirst = r->nred = 0;
+        reset(r);
+    }
+    run = r->nruns > r->runfirst ? &r->runs[r->nruns - 1] : NULL;
+    if (!run || run->seg != e->seg) {
+        if (grow((void **)&r->runs, &r->capruns, r->nruns, sizeof *r->runs) < 0)
+            return -1;
+        run = &r->runs[r->nruns++];
+        *run = (store_region_run){e->seg, e->off, 0, 0, e->seq, e->seq};
     }
     if (e->expires && e->expires < r->hi) {
         /* it may expire while still on disk: noted where the expiry
          * index's timer finds it (queue_region_take) */
         if (grow((void **)&r->exp, &r->capexp, r->nexp, sizeof *r->exp) < 0)
             return -1;
-        r->exp[r->nexp++] = (region_exp){e->seq, e->expires, e->seg, e->off, e->size, false};
+        r->exp[r->nexp++] = (region_exp){e->seq, e->expires, e->seg, e->off, e->size, false, paged};
     }
     if ((e->flags & QE_REDELIVERED)) {
         if (grow((void **)&r->redeliv, &r->capred, r->nred, sizeof *r->redeliv) < 0)
@@ -185,6 +226,11 @@ int queue_region_join(queue *q, const qentry *e)
     r->count++;
     r->bytes += e->size;
     r->last_seq = e->seq;
+    run->count++;
+    run->bytes += e->size;
+    run->last_seq = e->seq;
+    if (!paged && q->vh->st)
+        store_region_ref(q->vh->st, e->seg, 1); /* in recovery, the store counts it */
     q->nready++;
     q->ready_bytes += e->size;
     if (e->expires) {
@@ -236,6 +282,7 @@ bool queue_region_take(queue *q, uint64_t seq, qentry *out)
         return false;
     x->taken = true;
     count_out(q, x->size, false);
+    run_out(q, x->seg, x->size, x->paged);
     *out = (qentry){.seq = seq, .seg = x->seg, .off = x->off, .size = x->size, .flags = QE_STORED,
                     .expires = x->expires};
     return true;
@@ -296,6 +343,7 @@ static int page_one(void *arg, const store_entry *se)
         r->redfirst++;
     queue_entry_from_store(q, se, &e);
     count_out(q, e.size, se->redelivered);
+    run_out(q, se->seg, e.size, se->paged);
     if (queue_window_push(q, &e, noted) < 0) {
         log_error("queue '%s': out of memory paging a message in; it stays on disk until a restart", q->name);
         return 1;
@@ -328,10 +376,14 @@ void queue_region_page_in(queue *q)
     }
     trim(&r->exp, &r->expfirst, &r->nexp);
     trim_seqs(r->redeliv, &r->redfirst, &r->nred);
+    if (r->runfirst > 16 && r->runfirst * 2 > r->nruns) {
+        memmove(r->runs, r->runs + r->runfirst, (r->nruns - r->runfirst) * sizeof *r->runs);
+        r->nruns -= r->runfirst;
+        r->runfirst = 0;
+    }
     if (!r->count) {
         store_cursor_free(&r->cur);
-        r->expfirst = r->nexp = 0;
-        r->redfirst = r->nred = 0;
+        reset(r);
     }
 }
 
@@ -378,8 +430,7 @@ int queue_region_drain(queue *q)
     q->ready_redelivered -= r->redelivered;
     r->count = r->bytes = r->redelivered = 0;
     r->cur = (store_cursor){0};
-    r->expfirst = r->nexp = 0;
-    r->redfirst = r->nred = 0;
+    reset(r);
     return 0;
 }
 
@@ -431,6 +482,77 @@ void queue_region_free(queue *q)
     store_cursor_free(&r->cur);
     free(r->exp);
     free(r->redeliv);
+    free(r->runs);
     free(r);
     q->region = NULL;
+}
+
+int queue_region_bulk(queue *q, const store_region_run *run, const store_region_exp *exp, size_t nexp,
+                      const uint64_t *red, size_t nred)
+{
+    struct qregion *r = q->region;
+    size_t i;
+
+    if (!run->count)
+        return 0;
+    if (!r && !(r = q->region = calloc(1, sizeof *r)))
+        return -1;
+    if (grow((void **)&r->runs, &r->capruns, r->nruns, sizeof *r->runs) < 0)
+        return -1;
+    while (r->capexp < r->nexp + nexp)
+        if (grow((void **)&r->exp, &r->capexp, r->capexp, sizeof *r->exp) < 0)
+            return -1;
+    while (r->capred < r->nred + nred)
+        if (grow((void **)&r->redeliv, &r->capred, r->capred, sizeof *r->redeliv) < 0)
+            return -1;
+    if (!r->count) {
+        r->cur.seg = run->seg;
+        r->cur.off = run->off;
+        store_cursor_free(&r->cur);
+        reset(r);
+    }
+    /* what the members expire at is not known without reading them: any
+     * expiring one behind may come before one of them */
+    r->hi = INT64_MAX;
+    r->runs[r->nruns++] = *run;
+    r->count += run->count;
+    r->bytes += run->bytes;
+    r->last_seq = run->last_seq;
+    q->nready += (uint32_t)run->count;
+    q->ready_bytes += run->bytes;
+    for (i = 0; i < nexp; i++) {
+        qentry e = {.seq = exp[i].seq, .seg = exp[i].seg, .off = exp[i].off, .size = exp[i].size,
+                    .flags = QE_STORED, .expires = exp[i].expires};
+        r->exp[r->nexp++] = (region_exp){exp[i].seq, exp[i].expires, exp[i].seg, exp[i].off, exp[i].size, false,
+                                         false};
+        q->expiring = true;
+        delay_note_expiry(q, &e, true);
+    }
+    for (i = 0; i < nred; i++)
+        r->redeliv[r->nred++] = red[i];
+    r->redelivered += (uint32_t)nred;
+    q->ready_redelivered += (uint32_t)nred;
+    return 0;
+}
+
+void queue_region_checkpoint(const queue *q, store_region_sink *k)
+{
+    struct qregion *r = q->region;
+    size_t i;
+    if (!r || !r->count)
+        return;
+    for (i = r->runfirst; i < r->nruns; i++) {
+        store_region_run run = r->runs[i];
+        if (!run.count)
+            continue;
+        if (i == r->runfirst && r->cur.seg == run.seg && r->cur.off > run.off)
+            run.off = r->cur.off; /* paged in up to the cursor */
+        store_sink_run(k, &run);
+    }
+    for (i = r->expfirst; i < r->nexp; i++)
+        if (!r->exp[i].taken && !r->exp[i].paged)
+            store_sink_exp(k, &(store_region_exp){r->exp[i].seq, r->exp[i].expires, r->exp[i].seg,
+                                                   r->exp[i].off, r->exp[i].size});
+    for (i = r->redfirst; i < r->nred; i++)
+        store_sink_redelivered(k, r->redeliv[i]);
 }

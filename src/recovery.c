@@ -154,14 +154,22 @@ static int message(void *ctx, void *handle, const store_entry *se)
 {
     queue *q = handle;
     qentry e;
+    int rc;
     (void)ctx;
 
     queue_entry_from_store(q, se, &e); /* queue_region.c: as a page-in makes it */
     stats_seq_mark(q->vh, se->seq, se->published); /* its age, though its body stays on disk */
-    if (queue_recover(q, &e) < 0)
+    if ((rc = queue_recover(q, &e)) < 0)
         return -1;
     queue_entry_recovered(q, &e, se->props, se->props_len);
-    return 0;
+    return rc;
+}
+
+static int region_run(void *ctx, void *handle, const store_region_run *run, const store_region_exp *exp, size_t nexp,
+                      const uint64_t *red, size_t nred)
+{
+    (void)ctx;
+    return queue_region_bulk(handle, run, exp, nexp, red, nred);
 }
 
 static void last_seq(void *ctx, uint64_t seq)
@@ -230,6 +238,7 @@ store_recovery recovery_hooks(vhost *vh)
         .delete_exchange = delete_exchange,
         .bind = bind_def,
         .message = message,
+        .region_run = region_run,
         .last_seq = last_seq,
         .each_def = each_def,
     };

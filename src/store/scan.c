@@ -51,7 +51,7 @@ void store_cursor_free(store_cursor *c)
 
 /* The file offset of the first record at or after the broker-known
  * offset `off` of s (s->size when there is none). */
-static uint64_t file_pos(const segment *s, uint32_t off)
+uint64_t store_file_pos(const segment *s, uint32_t off)
 {
     size_t lo = 0, hi = s->nremap;
     if (!s->remap)
@@ -162,12 +162,12 @@ int store_scan(store *st, uint32_t qid, store_cursor *c, uint32_t max, int flags
             c->seg = s->id;
             c->off = SEG_HEADER;
         }
-        fpos = file_pos(s, c->off);
+        fpos = store_file_pos(s, c->off);
         if (s == st->cur && fpos >= s->size && st->wlen) {
             store_write_early(st);
             if (!(s = store_seg_find(st, c->seg)))
                 continue;
-            fpos = file_pos(s, c->off);
+            fpos = store_file_pos(s, c->off);
         }
         if (read_acks(st, c, s, qid, fpos) < 0) {
             log_error("store: cannot read the ack entries of segment %u: %s", s->id, strerror(errno));
@@ -242,6 +242,7 @@ int store_scan(store *st, uint32_t qid, store_cursor *c, uint32_t max, int flags
                         .props = r.props,
                         .props_len = r.props_len,
                         .published = (int64_t)r.timestamp,
+                        .paged = (r.flags & REC_FLAG_PAGED) != 0,
                     };
                     int rc = fn(arg, &e);
                     if (rc < 0)
