@@ -9,7 +9,7 @@
  * runs back instead of the records takes the same time for 10 M messages
  * as for 10 thousand.
  *
- * Every few seconds when anything changed (WARREN_CHECKPOINT_MS, 5,000 by
+ * Every second when anything changed (WARREN_CHECKPOINT_MS, 1,000 by
  * default, 0: never), and after a compaction, at the end of a loop turn
  * (its records and ack entries written), the store makes one: the cold
  * segments (id, generation, size, where their ack file ended, live counts)

@@ -1364,7 +1364,7 @@ int store_open(store **out, ev_loop *loop, const char *dir, const store_options 
     store_replay_done(st);
     {
         const char *ck = getenv("WARREN_CHECKPOINT_MS");
-        st->ckpt_interval_ms = ck ? strtoull(ck, NULL, 10) : 5000;
+        st->ckpt_interval_ms = ck ? strtoull(ck, NULL, 10) : 1000;
     }
     store_checkpoint_load(st);
     if (store_recover_messages(st) < 0)
