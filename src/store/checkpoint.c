@@ -158,6 +158,7 @@ void store_sink_run(store_region_sink *k, const store_region_run *r)
         k->ranges = v;
         k->capranges = cap;
     }
+    s->ckpt_members += r->count;
     k->ranges[k->nranges][0] = r->first_seq;
     k->ranges[k->nranges++][1] = r->last_seq;
     if (!(p = room(&k->runs, RUN_REC)))
@@ -258,6 +259,7 @@ static int build(store *st, obuf *out)
 
     for (i = 0; i < st->nsegs; i++) {
         segment *s = st->segs[i];
+        s->ckpt_members = 0;
         s->cold = s != st->cur && !s->broken && s->live && s->live == s->region_refs &&
                   !(st->cmp && store_compacting(st, s));
         if (s->cold && !s->ack_size && store_ack_attach(st, s) < 0)
@@ -290,6 +292,9 @@ static int build(store *st, obuf *out)
             memcpy(p, k.red.p, k.red.len);
         nq++;
     }
+    for (i = 0; i < st->nsegs; i++)
+        if (st->segs[i]->cold && st->segs[i]->ckpt_members != st->segs[i]->live)
+            k.bad = true; /* the queues' runs and the segment's count differ: say nothing */
     if (!k.bad && !qs.oom && !k.runs.oom && !k.exp.oom && !k.red.oom && (p = room(out, CKPT_HEADER + 16))) {
         p += CKPT_HEADER;
         p = amqp_put64(p, st->max_seq);
@@ -475,6 +480,20 @@ static const char *parse(store *st, struct checkpoint *c, const uint8_t *b, size
             seg_header_gen(h) != cs->gen || (uint64_t)sb.st_size < cs->ack_end) {
             close(fd);
             return "an ack file is shorter than it was, or of another generation";
+        }
+        {
+            /* every entry it saw must still be there: a power cut can
+             * leave the reserved tail zero where entries were */
+            uint8_t *a = malloc(cs->ack_end + 1);
+            uint64_t o;
+            bool whole = a && store_pread_full(fd, a, cs->ack_end, 0) == (ssize_t)cs->ack_end;
+            for (o = SEG_HEADER; whole && o + ACK_ENTRY <= cs->ack_end; o += ACK_ENTRY)
+                whole = !seg_ack_is_blank(a + o);
+            free(a);
+            if (!whole) {
+                close(fd);
+                return "an ack file lost entries it had";
+            }
         }
         close(fd);
     }

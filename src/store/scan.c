@@ -215,9 +215,16 @@ int store_scan(store *st, uint32_t qid, store_cursor *c, uint32_t max, int flags
                 avail = (size_t)len + REC_HEADER;
             }
             ck = seg_record_check(p, avail, &size, &r);
-            if (ck != SEG_OK) {
-                /* moved aside (padded) records pass; anything else is
-                 * damage the queue's own reads will meet and report */
+            if ((ck == SEG_BAD_CRC || ck == SEG_BAD_PAYLOAD) && len <= REC_MAX &&
+                fpos + REC_HEADER + (uint64_t)len <= s->size) {
+                /* damaged where the broker wrote a good one: whoever it
+                 * was for cannot have it (warren-check-store reports it);
+                 * the records after it can be */
+                log_error("store: segment %u offset %llu: %s; the message there is lost, see warren-check-store",
+                          s->id, (unsigned long long)fpos, seg_check_str(ck));
+                r.type = REC_PAD;
+                size = REC_HEADER + (size_t)len;
+            } else if (ck != SEG_OK) {
                 log_error("store: segment %u offset %llu: %s; its messages are not paged in", s->id,
                           (unsigned long long)fpos, seg_check_str(ck));
                 free(big);

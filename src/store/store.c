@@ -1370,6 +1370,7 @@ int store_open(store **out, ev_loop *loop, const char *dir, const store_options 
     if (store_recover_messages(st) < 0)
         goto fail;
     st->boot_seg = st->next_seg_id;
+    st->ckpt_soon = true; /* a checkpoint of what was just recovered, at the first turn */
     /* A compact copy of the log: welcome, not needed (the old file says
      * the same).  On a full disk it cannot be written, and the broker
      * starts anyway, so that consumers can drain what filled it. */

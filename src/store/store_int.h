@@ -48,6 +48,7 @@ typedef struct segment {
     bool no_compact;            /* a compaction of it failed: leave it be */
     uint64_t cmp_retry_live;    /* compaction gave up at this live count: wait for fewer */
     bool cold;                  /* in the checkpoint being made (checkpoint.c) */
+    uint64_t ckpt_members;      /* the queues' runs in it, as they say */
     uint64_t cmp_retry_at;      /* or gave up for now: not before this (ms) */
     uint64_t live_at_tick;      /* live at the last compaction tick */
     bool quiet;                 /* no ack between the last two ticks */
