@@ -205,8 +205,9 @@ int queue_region_join(queue *q, const qentry *e, bool paged)
         if (grow((void **)&r->runs, &r->capruns, r->nruns, sizeof *r->runs) < 0)
             return -1;
         run = &r->runs[r->nruns++];
-        *run = (store_region_run){e->seg, e->off, 0, 0, e->seq, e->seq};
+        *run = (store_region_run){e->seg, e->off, 0, 0, e->seq, e->seq, false};
     }
+    run->expiring |= e->expires != 0;
     if (e->expires && e->expires < r->hi) {
         /* it may expire while still on disk: noted where the expiry
          * index's timer finds it (queue_region_take) */
@@ -520,6 +521,8 @@ int queue_region_bulk(queue *q, const store_region_run *run, const store_region_
     r->last_seq = run->last_seq;
     q->nready += (uint32_t)run->count;
     q->ready_bytes += run->bytes;
+    if (run->expiring)
+        q->expiring = true; /* vhost_set_store pages its head in, for the head timer */
     for (i = 0; i < nexp; i++) {
         qentry e = {.seq = exp[i].seq, .seg = exp[i].seg, .off = exp[i].off, .size = exp[i].size,
                     .flags = QE_STORED, .expires = exp[i].expires};

@@ -86,7 +86,14 @@ vhost *vhost_new(broker *b, const char *name)
 
 void vhost_set_store(vhost *vh, store *st)
 {
+    size_t i = 0;
+    void *v;
     vh->st = st;
+    /* a queue recovered with nothing but a region (a checkpoint's runs)
+     * that expires messages needs its head in RAM for the head timer */
+    while (st && map_next(&vh->queues, &i, NULL, NULL, &v))
+        if (((queue *)v)->expiring && queue_region_count(v))
+            queue_region_page_in(v);
 }
 
 void vhost_free(vhost *vh)

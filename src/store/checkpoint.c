@@ -38,7 +38,8 @@
  *              u64 live | u64 live bytes
  *     queue:   u32 id | u32 runs | u32 expiring | u32 redelivered
  *              runs:      u32 segment | u32 file offset | u64 count |
- *                         u64 bytes | u64 first seq | u64 last seq
+ *                         u64 bytes | u64 first seq | u64 last seq |
+ *                         u8 flags (bit 0: some of them expire)
  *              expiring:  u64 seq | u64 expires (ms) | u32 segment |
  *                         u32 file offset | u32 body size
  *              redelivered: u64 seq
@@ -61,7 +62,7 @@
 #define CKPT_VERSION 1
 #define CKPT_HEADER 16
 #define SEG_REC 40
-#define RUN_REC 40
+#define RUN_REC 41
 #define EXP_REC 28
 
 typedef struct ckpt_seg {
@@ -168,7 +169,8 @@ void store_sink_run(store_region_sink *k, const store_region_run *r)
     p = amqp_put64(p, r->count);
     p = amqp_put64(p, r->bytes);
     p = amqp_put64(p, r->first_seq);
-    amqp_put64(p, r->last_seq);
+    p = amqp_put64(p, r->last_seq);
+    amqp_put8(p, r->expiring);
     k->nruns++;
 }
 
@@ -431,7 +433,7 @@ static const char *parse(store *st, struct checkpoint *c, const uint8_t *b, size
             return "out of memory";
         for (j = 0; j < q->nruns; j++, p += RUN_REC) {
             q->runs[j] = (store_region_run){amqp_get32(p), amqp_get32(p + 4), amqp_get64(p + 8), amqp_get64(p + 16),
-                                            amqp_get64(p + 24), amqp_get64(p + 32)};
+                                            amqp_get64(p + 24), amqp_get64(p + 32), p[40] & 1};
             if (!find_seg(c, q->runs[j].seg))
                 return "a run is in no cold segment";
             total += q->runs[j].count;

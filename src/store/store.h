@@ -37,6 +37,7 @@ typedef struct store_region_run {
     uint32_t seg, off;          /* the first member (the offset as the broker knows it) */
     uint64_t count, bytes;      /* members, their body bytes */
     uint64_t first_seq, last_seq;
+    bool expiring;              /* some of them have an expiry */
 } store_region_run;
 typedef struct store_region_exp {
     uint64_t seq;

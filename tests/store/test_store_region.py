@@ -439,3 +439,44 @@ def test_checkpoint_then_acks_and_deliveries_in_cold_segments(small_window, brok
     broker.stop()
     rc, text = check_store(broker.data_dir)
     assert rc == 0, text
+
+
+@pytest.mark.parametrize('how', ['x-message-ttl', 'expiration'])
+def test_expiry_after_a_restart_from_a_checkpoint(small_window, broker, qname, monkeypatch, how):
+    """A backlog that expires, recovered from a checkpoint with nothing of
+    it read (its segments cold): it still expires on time, with no consumer."""
+    need_control(broker)
+    monkeypatch.setenv('WARREN_CHECKPOINT_MS', '20')
+    broker.restart()
+    ttl = 6000
+    t0 = time.monotonic()
+    pub = ConfirmPublisher(broker.host, broker.port)
+    if how == 'x-message-ttl':
+        pub.declare(qname, arguments={'x-message-ttl': ttl})
+        pub.publish_all(qname, [make_body('m', i, BIG) for i in range(3000)], window=300, timeout=60)
+    else:
+        pub.c.close()
+        c = connect(broker)
+        ch = c.channel()
+        ch.queue_declare(qname, durable=True)
+        ch.confirm_delivery()
+        props = pika.BasicProperties(delivery_mode=2, expiration=str(ttl))
+        for i in range(3000):
+            ch.basic_publish('', qname, make_body('m', i, BIG), props)
+        c.close()
+    ckpt = os.path.join(broker.data_dir, 'checkpoint')
+    while not os.path.exists(ckpt) and time.monotonic() - t0 < 10:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    broker.kill()
+    broker.start()
+    assert 'cold segments are not read' in broker.log_text()
+    if time.monotonic() - t0 < ttl / 1000.0 - 1:
+        assert depth(broker, qname) > 0
+    deadline = t0 + ttl / 1000.0 + 15
+    while depth(broker, qname) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert depth(broker, qname) == 0
+    broker.stop()
+    rc, out = check_store(broker.data_dir)
+    assert rc == 0, out
