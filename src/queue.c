@@ -6,7 +6,9 @@
  * body is either in memory (shared with the other queues it was routed to)
  * or only on disk, so a queue can hold a backlog far larger than RAM.  A
  * requeued message goes back to its seq's place, which is where RabbitMQ
- * puts it (at or near the head).
+ * puts it (at or near the head).  A durable queue's backlog past its first
+ * 4,096 entries has no entries at all: it is a region of the store,
+ * counted and paged in as the ring empties (queue_region.c).
  *
  * Its consumers and dispatch are consumer.c's: a queue marks itself dirty
  * when a consumer might take a message (queue_mark_dirty), and the vhost
