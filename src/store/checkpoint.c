@@ -489,8 +489,11 @@ static const char *parse(store *st, struct checkpoint *c, const uint8_t *b, size
             uint8_t *a = malloc(cs->ack_end + 1);
             uint64_t o;
             bool whole = a && store_pread_full(fd, a, cs->ack_end, 0) == (ssize_t)cs->ack_end;
-            for (o = SEG_HEADER; whole && o + ACK_ENTRY <= cs->ack_end; o += ACK_ENTRY)
-                whole = !seg_ack_is_blank(a + o);
+            for (o = SEG_HEADER; whole && o + ACK_ENTRY <= cs->ack_end; o += ACK_ENTRY) {
+                uint32_t eq, eoff;
+                uint8_t kind;
+                whole = !seg_ack_is_blank(a + o) && seg_ack_check(a + o, &eq, &eoff, &kind) == 0;
+            }
             free(a);
             if (!whole) {
                 close(fd);
