@@ -256,7 +256,7 @@ static void count_out(queue *q, uint32_t size, bool redelivered)
     r->bytes -= size;
     q->nready--;
     q->ready_bytes -= size;
-    if (redelivered) {
+    if (redelivered && r->redelivered) {
         r->redelivered--;
         q->ready_redelivered--;
     }
