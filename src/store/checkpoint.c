@@ -559,6 +559,11 @@ void store_checkpoint_load(store *st)
     log_info("store: %s: %u cold segments are not read", c->path, c->nsegs);
 }
 
+bool store_checkpoint_cold(const store *st, uint32_t id)
+{
+    return st->ckpt && st->ckpt->valid && find_seg(st->ckpt, id);
+}
+
 uint64_t store_checkpoint_max_seq(const store *st)
 {
     return st->ckpt && st->ckpt->valid ? st->ckpt->max_seq : 0;

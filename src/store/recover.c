@@ -225,6 +225,22 @@ static int recover_segment(store *st, uint32_t id, bool tail, uint64_t *max_seq)
         goto out;
     }
     n = (size_t)sb.st_size;
+    if (store_checkpoint_cold(st, id)) {
+        /* the checkpoint has its messages: only its header is read (a
+         * mapping read ahead would read megabytes of it) */
+        uint8_t h[SEG_HEADER];
+        if (n < SEG_HEADER || store_pread_full(s->fd, h, SEG_HEADER, 0) != SEG_HEADER ||
+            seg_header_check(h, SEG_HEADER, SEG_MAGIC, &version, &hid) != 0 || hid != id) {
+            log_error("store: %s: its header cannot be read, or is not segment %u's", path, id);
+            goto out;
+        }
+        s->gen = seg_header_gen(h);
+        if (store_checkpoint_recover(st, s) != 1)
+            goto out;
+        s->size = n;
+        rc = 0;
+        goto out;
+    }
     if (n > 0) {
         mp = mmap(NULL, n, PROT_READ, MAP_PRIVATE, s->fd, 0);
         if (mp == MAP_FAILED) {

@@ -263,6 +263,8 @@ void store_checkpoint_load(store *st);
  * handed on from the checkpoint, with the ack entries written since, and
  * s (its fields set) is not read: 1.  0: read it.  -1: failed. */
 int store_checkpoint_recover(store *st, segment *s);
+/* Is segment id cold in the checkpoint loaded (if valid)? */
+bool store_checkpoint_cold(const store *st, uint32_t id);
 /* The highest seq the checkpoint knows (0: none). */
 uint64_t store_checkpoint_max_seq(const store *st);
 void store_checkpoint_free(store *st);
