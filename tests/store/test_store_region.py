@@ -285,7 +285,7 @@ def test_browse_sees_past_the_window(small_window, broker_factory, qname):
     assert ids(drain_ids(broker, qname, expect=500)) == list(range(500))
 
 
-def test_many_consumers_and_publishers_meanwhile(small_window, broker, qname):
+def test_publishing_while_consuming_across_the_window_edge(small_window, broker, qname):
     """Publishing while consuming across the window's edge: every message
     once, in order for a single consumer."""
     assert fill(broker, qname, n=1000) == []
