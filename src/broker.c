@@ -46,6 +46,7 @@
 #include "http/https.h"
 #include "http/server.h"
 #include "log.h"
+#include "queue_region.h"
 #include "recovery.h"
 #include "sdnotify.h"
 #include "store/store.h"

@@ -27,6 +27,7 @@
  */
 #include "exchange.h"
 #include "queue.h"
+#include "queue_region.h"
 #include "vhost.h"
 
 #include <stdlib.h>

@@ -37,6 +37,7 @@
  * acks of its records in slices (drain.c), scanning as a page-in does.
  */
 #include "queue.h"
+#include "queue_region.h"
 #include "vhost.h"
 
 #include <stdlib.h>

@@ -20,6 +20,8 @@
 
 #include <string.h>
 
+#include "queue_region.h"
+
 /* ------------------------------------------------------------- records */
 
 amqp_str recovery_vhost_name(const vhost *vh)

@@ -37,6 +37,7 @@
 #include "consumer.h"
 #include "delay.h"
 #include "log.h"
+#include "queue_region.h"
 #include "recovery.h"
 #include "redrive.h"
 #include "store/store.h"
