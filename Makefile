@@ -287,10 +287,10 @@ clean:
 ROUNDS ?= 1000
 CUTS ?= 200
 crash-loop: bin/warren bin/warren-check-store
-	$(PYTHON) tests/crash/crashloop.py --rounds $(ROUNDS) $(if $(SEED),--seed $(SEED))
+	$(PYTHON) tests/crash/crashloop.py --checkpoints --rounds $(ROUNDS) $(if $(SEED),--seed $(SEED))
 
 power-cut: bin/warren bin/warren-check-store $(FAULT_LIB)
-	$(PYTHON) tests/crash/crashloop.py --power-cut --rounds $(CUTS) $(if $(SEED),--seed $(SEED))
+	$(PYTHON) tests/crash/crashloop.py --power-cut --checkpoints --rounds $(CUTS) $(if $(SEED),--seed $(SEED))
 
 # ---------------------------------------------------------------- install, deb
 # `make install` (PREFIX=/usr/local, DESTDIR for staging) and `make deb`

@@ -47,6 +47,7 @@
 #include "http/https.h"
 #include "http/server.h"
 #include "log.h"
+#include "queue_region.h"
 #include "recovery.h"
 #include "sdnotify.h"
 #include "store/store.h"
@@ -68,6 +69,13 @@ static void on_store_synced(void *ctx)
         conn_want_flush(c);
         c = next;
     }
+}
+
+/* A checkpoint asks what a durable queue keeps on disk (queue_region.c). */
+static void on_store_region(void *ctx, void *handle, store_region_sink *k)
+{
+    (void)ctx;
+    queue_region_checkpoint(handle, k);
 }
 
 static void on_disk_alarm(void *ctx, bool on)
@@ -622,7 +630,8 @@ int broker_init(broker *b, const config *cfg)
     if (http_server_init_metrics(&b->metrics, b, cfg) < 0)
         return -1;
     {
-        store_hooks hooks = {.ctx = b, .synced = on_store_synced, .disk_alarm = on_disk_alarm};
+        store_hooks hooks = {.ctx = b, .synced = on_store_synced, .disk_alarm = on_disk_alarm,
+                             .region = on_store_region};
         store_options opt = {.disk_free_limit = cfg->disk_free_limit};
         store_recovery rec = recovery_hooks(b->vh);
         rec.auth_ctx = &b->auth;

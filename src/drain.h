@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "queue.h"
+#include "store/store.h"
 
 typedef struct store store;
 typedef struct drain_job drain_job;
@@ -32,6 +33,13 @@ typedef struct drainer {
  * already be sealed (a purge mark, "queue gone", a non-durable queue):
  * these acks only give the space back.  -1 out of memory (nothing taken). */
 int drainer_add(drainer *d, store *st, uint32_t qid, qdeque *levels, uint16_t n, uint64_t count);
+/* Take over a queue's region (queue_region.c): count records of queue
+ * qid from the cursor *c on (taken over, left empty), up to the seq
+ * last_seq, less those of skip[0..nskip) (seqs, taken over), to be acked
+ * in the store st in slices, read as a page-in reads them.  -1 out of
+ * memory (nothing taken). */
+int drainer_add_region(drainer *d, store *st, uint32_t qid, store_cursor *c, uint64_t count, uint64_t last_seq,
+                       uint64_t *skip, size_t nskip);
 /* One slice (DRAIN_SLICE entries); true when more remain. */
 bool drainer_step(drainer *d);
 /* At shutdown: free what is left, writing nothing (what it would have

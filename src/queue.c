@@ -6,7 +6,9 @@
  * body is either in memory (shared with the other queues it was routed to)
  * or only on disk, so a queue can hold a backlog far larger than RAM.  A
  * requeued message goes back to its seq's place, which is where RabbitMQ
- * puts it (at or near the head).
+ * puts it (at or near the head).  A durable queue's backlog past its first
+ * 4,096 entries has no entries at all: it is a region of the store,
+ * counted and paged in as the ring empties (queue_region.c).
  *
  * Its consumers and dispatch are consumer.c's: a queue marks itself dirty
  * when a consumer might take a message (queue_mark_dirty), and the vhost
@@ -25,6 +27,7 @@
  */
 #include "exchange.h"
 #include "queue.h"
+#include "queue_region.h"
 #include "vhost.h"
 
 #include <stdlib.h>
@@ -81,7 +84,10 @@ static void count_out(queue *q, const qentry *e)
 
 static bool pop_head(queue *q, qentry *out)
 {
-    qdeque *d = head_level(q);
+    qdeque *d;
+    if (q->region)
+        queue_region_page_in(q); /* the window runs low: the next records from disk */
+    d = head_level(q);
     if (!d || !qdeque_pop(d, out))
         return false;
     qdeque_shrink(d); /* a drained backlog gives its memory back */
@@ -293,6 +299,11 @@ static int redelivered_seqs(queue *q, uint64_t **out, uint32_t *n)
         return 0;
     if (!(*out = malloc((size_t)want * sizeof **out)))
         return -1;
+    if (q->region) {
+        int k = queue_region_redelivered(q, *out, want);
+        seen += (uint32_t)k;
+        *n += (uint32_t)k;
+    }
     for (l = 0; l < q->nlevels && seen < want; l++) {
         qdeque *d = &q->levels[l];
         for (i = 0; i < d->len && seen < want; i++) {
@@ -325,6 +336,8 @@ static int purge_later(queue *q)
         for (l = 0; l < q->nlevels; l++)
             if (q->levels[l].len && qdeque_at(&q->levels[l], q->levels[l].len - 1)->seq > seq)
                 seq = qdeque_at(&q->levels[l], q->levels[l].len - 1)->seq;
+        if (queue_region_last_seq(q) > seq)
+            seq = queue_region_last_seq(q);
         if (redelivered_seqs(q, &also, &nalso) < 0)
             return -1;
         rc = store_queue_purged(vh->st, q->id, seq, also, nalso);
@@ -332,8 +345,10 @@ static int purge_later(queue *q)
         if (rc < 0)
             return -1;
     }
-    if (drainer_add(vh->drain, vh->st, q->id, q->levels, q->nlevels, q->nready) < 0)
+    if (queue_region_drain(q) < 0)
         return -1; /* the mark stays: the slow way acks them all anyway */
+    if (drainer_add(vh->drain, vh->st, q->id, q->levels, q->nlevels, q->nready) < 0)
+        return -1;
     q->nready = 0;
     q->ready_redelivered = 0;
     q->ready_bytes = 0;
@@ -400,6 +415,7 @@ void queue_unref(queue *q)
     queue_deadletter_forget(q, false);
     delay_free(q);
     rare_free(q);
+    queue_region_free(q);
     for (i = 0; i < q->nlevels; i++)
         qdeque_free(&q->levels[i]);
     queue_dedup_free(q->dedup);
@@ -492,6 +508,30 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
             drop_entry(q, &e);
         return QUEUE_REFUSED;
     }
+    if (queue_region_wants(q, pos != NULL)) {
+        /* past the window: it stays on disk, counted (queue_region.c) */
+        store_pos page;
+        if (!pos) {
+            /* a transient message behind the region: paged out to join it */
+            if (!q->vh->st || store_page(q->vh->st, m, seq, q->id, &page) < 0) {
+                drop_entry(q, &e);
+                return -1;
+            }
+            e.flags |= QE_STORED;
+            e.seg = page.seg;
+            e.off = page.off;
+        }
+        msg_unref(m);
+        e.m = NULL;
+        if (queue_region_join(q, &e, !pos) < 0) {
+            drop_entry(q, &e);
+            return -1;
+        }
+        q->ctr.publish++;
+        if (was_empty)
+            arm_ttl(q);
+        goto pushed;
+    }
     if (q->nready >= MEMORY_HEAD) {
         store *st = q->vh->st;
         store_pos page;
@@ -526,6 +566,7 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
     } else if (q->expiring) {
         delay_note_forever(q);
     }
+pushed:
     if (over_limit(q, 0, 0) && q->ncons) {
         /* as RabbitMQ's deliver-or-enqueue: what a consumer can take now
          * is delivered, not pushed out (even with x-max-length 0) */
@@ -533,13 +574,16 @@ int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos)
     }
     while (over_limit(q, 0, 0) && q->nready > 0) {
         qentry old;
-        pop_head(q, &old);
+        if (!pop_head(q, &old))
+            break; /* the region could not be read: it stays */
         queue_deadletter(q, &old, "maxlen");
     }
     if (q->ncons)
         queue_mark_dirty(q);
     return QUEUE_OK;
 }
+
+static int window_push(queue *q, const qentry *e, bool noted);
 
 int queue_recover(queue *q, const qentry *e)
 {
@@ -554,6 +598,15 @@ int queue_recover(queue *q, const qentry *e)
         if (delay_hold(q, &h))
             return 0;
     }
+    if (queue_region_wants(q, true))
+        return queue_region_join(q, e, false) < 0 ? -1 : 1; /* past the window: left on disk */
+    return window_push(q, e, false);
+}
+
+/* Append e to the ready ring it belongs to, its expiry noted (unless the
+ * index has it already). */
+static int window_push(queue *q, const qentry *e, bool noted)
+{
     if (e->expires && !q->expiring && q->nready)
         delay_note_forever(q);
     if (qdeque_push(level_of(q, e), e) < 0)
@@ -561,12 +614,24 @@ int queue_recover(queue *q, const qentry *e)
     count_in(q, e);
     if (e->expires) {
         q->expiring = true;
-        delay_note_expiry(q, e, false);
+        if (!noted)
+            delay_note_expiry(q, e, false);
         arm_ttl(q);
     } else if (q->expiring) {
         delay_note_forever(q);
     }
     return 0;
+}
+
+int queue_window_push(queue *q, const qentry *e, bool noted)
+{
+    if (e->returns && q->set.backoff) {
+        /* came back before a restart: its back-off starts over */
+        qentry h = *e;
+        if (delay_hold(q, &h))
+            return 0;
+    }
+    return window_push(q, e, noted);
 }
 
 bool queue_take(queue *q, qentry *out)
@@ -652,7 +717,7 @@ bool queue_ready_remove(queue *q, uint8_t priority, uint64_t seq, qentry *out)
             hi = mid;
     }
     if (lo == d->len || qdeque_at(d, lo)->seq != seq)
-        return false;
+        return queue_region_take(q, seq, out); /* deeper, on disk? */
     *out = *qdeque_at(d, lo);
     qdeque_remove_at(d, lo);
     count_out(q, out);

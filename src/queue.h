@@ -132,6 +132,7 @@ struct queue {
     ev_timer ttl_timer;         /* when the head message expires */
     struct qdelay *delay;       /* back-off holds, expiry index (delay.c); NULL until used */
     queue_rare *rare;           /* NULL until used (queue_rare_of) */
+    struct qregion *region;     /* the backlog past the window, on disk (queue_region.c); NULL until used */
 };
 
 /* q's rare part, allocated (zeroed, timers ready) on first use; NULL out
@@ -155,7 +156,8 @@ enum { QUEUE_OK = 0, QUEUE_REFUSED = 1 };
  * put it (NULL for a message not on disk).  QUEUE_REFUSED when the queue is
  * full and its overflow is reject-publish(-dlx); -1 out of memory. */
 int queue_publish(queue *q, msg *m, uint64_t seq, const store_pos *pos);
-/* A message recovered from the store, appended in order. */
+/* A message recovered from the store, appended in order; 1 when it went
+ * to the region (queue_region.c). */
 int queue_recover(queue *q, const qentry *e);
 /* Set e's priority and expiry from encoded properties and publish time. */
 void queue_entry_times(const queue *q, qentry *e, const uint8_t *props, uint32_t props_len, int64_t published);

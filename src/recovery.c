@@ -20,6 +20,8 @@
 
 #include <string.h>
 
+#include "queue_region.h"
+
 /* ------------------------------------------------------------- records */
 
 amqp_str recovery_vhost_name(const vhost *vh)
@@ -154,28 +156,22 @@ static int message(void *ctx, void *handle, const store_entry *se)
 {
     queue *q = handle;
     qentry e;
+    int rc;
     (void)ctx;
 
-    memset(&e, 0, sizeof e);
-    e.seq = se->seq;
-    e.seg = se->seg;
-    e.off = se->off;
-    e.size = se->body_len;
-    e.flags = QE_STORED | (se->redelivered ? QE_REDELIVERED : 0);
-    /* delivered and not acked when the broker stopped: that delivery came
-     * back too, as a consumer's channel closing brings it back */
-    if (se->redelivered)
-        e.returns = se->returns >= UINT16_MAX ? UINT16_MAX : (uint16_t)(se->returns + 1);
+    queue_entry_from_store(q, se, &e); /* queue_region.c: as a page-in makes it */
     stats_seq_mark(q->vh, se->seq, se->published); /* its age, though its body stays on disk */
-    /* reading the properties costs an allocation: only when they or the
-     * queue can set a priority or an expiry */
-    if (q->set.msg_ttl >= 0 || q->set.max_priority || q->hold ||
-        (se->props_len >= 2 && (amqp_get16(se->props) & (AMQP_BASIC_EXPIRATION_FLAG | AMQP_BASIC_PRIORITY_FLAG))))
-        queue_entry_times(q, &e, se->props, se->props_len, se->published);
-    if (queue_recover(q, &e) < 0)
+    if ((rc = queue_recover(q, &e)) < 0)
         return -1;
     queue_entry_recovered(q, &e, se->props, se->props_len);
-    return 0;
+    return rc;
+}
+
+static int region_run(void *ctx, void *handle, const store_region_run *run, const store_region_exp *exp, size_t nexp,
+                      const uint64_t *red, size_t nred)
+{
+    (void)ctx;
+    return queue_region_bulk(handle, run, exp, nexp, red, nred);
 }
 
 static void last_seq(void *ctx, uint64_t seq)
@@ -244,6 +240,7 @@ store_recovery recovery_hooks(vhost *vh)
         .delete_exchange = delete_exchange,
         .bind = bind_def,
         .message = message,
+        .region_run = region_run,
         .last_seq = last_seq,
         .each_def = each_def,
     };

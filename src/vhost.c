@@ -37,6 +37,7 @@
 #include "consumer.h"
 #include "delay.h"
 #include "log.h"
+#include "queue_region.h"
 #include "recovery.h"
 #include "redrive.h"
 #include "store/store.h"
@@ -87,7 +88,14 @@ vhost *vhost_new(broker *b, const char *name)
 
 void vhost_set_store(vhost *vh, store *st)
 {
+    size_t i = 0;
+    void *v;
     vh->st = st;
+    /* a queue recovered with nothing but a region (a checkpoint's runs)
+     * that expires messages needs its head in RAM for the head timer */
+    while (st && map_next(&vh->queues, &i, NULL, NULL, &v))
+        if (((queue *)v)->expiring && queue_region_count(v))
+            queue_region_page_in(v);
 }
 
 void vhost_free(vhost *vh)
@@ -578,6 +586,27 @@ int vhost_browse_delayed(vhost *vh, amqp_str name, bool of_exchange, uint32_t co
     return q ? delay_each_held(q, count, browse_one_held, &w) : 0;
 }
 
+typedef struct browse_deep {
+    browse_walk *w;
+    int64_t now;
+} browse_deep;
+
+/* A message of the queue's region, beyond the window (queue_region.c). */
+static int browse_region(void *arg, const qentry *e)
+{
+    browse_deep *b = arg;
+    browse_walk *w = b->w;
+    int64_t t = stats_seq_time(w->vh, e->seq);
+    msg *m = browse_msg(w->vh, e);
+    int rc;
+    w->left--;
+    rc = w->fn(w->arg, &(vhost_browsed){m, e->size, (e->flags & QE_REDELIVERED) != 0,
+                                        t < 0 ? -1 : (b->now > t ? b->now - t : 0), NULL, 0});
+    if (m)
+        msg_unref(m);
+    return rc;
+}
+
 int vhost_browse(vhost *vh, amqp_str name, bool unacked, uint32_t count,
                  int (*fn)(void *arg, const vhost_browsed *b), void *arg, amqp_error *err)
 {
@@ -608,6 +637,10 @@ int vhost_browse(vhost *vh, amqp_str name, bool unacked, uint32_t count,
             if (m)
                 msg_unref(m);
         }
+    }
+    if (!rc && w.left && q->region) {
+        browse_deep b = {&w, now};
+        rc = queue_region_each(q, w.left, browse_region, &b);
     }
     return rc;
 }

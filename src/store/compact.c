@@ -166,6 +166,11 @@ static void cmp_abandon(store *st, const char *why, int retry)
     cmp_free(st, true);
 }
 
+bool store_compacting(const store *st, const segment *s)
+{
+    return st->cmp && st->cmp->s == s;
+}
+
 void store_compact_abort(store *st, segment *s)
 {
     if (st->cmp && (!s || st->cmp->s == s)) {
@@ -577,6 +582,7 @@ static void step_swap(store *st, compaction *c)
              s->id, c->old_size, c->dst, c->nmoved, now_ms() - c->started);
     c->path[0] = c->apath[0] = 0;
     cmp_free(st, false);
+    st->ckpt_soon = true; /* the checkpoint before names the old generation */
 }
 
 bool store_compact_step(store *st)

@@ -225,6 +225,22 @@ static int recover_segment(store *st, uint32_t id, bool tail, uint64_t *max_seq)
         goto out;
     }
     n = (size_t)sb.st_size;
+    if (store_checkpoint_cold(st, id)) {
+        /* the checkpoint has its messages: only its header is read (a
+         * mapping read ahead would read megabytes of it) */
+        uint8_t h[SEG_HEADER];
+        if (n < SEG_HEADER || store_pread_full(s->fd, h, SEG_HEADER, 0) != SEG_HEADER ||
+            seg_header_check(h, SEG_HEADER, SEG_MAGIC, &version, &hid) != 0 || hid != id) {
+            log_error("store: %s: its header cannot be read, or is not segment %u's", path, id);
+            goto out;
+        }
+        s->gen = seg_header_gen(h);
+        if (store_checkpoint_recover(st, s) != 1)
+            goto out;
+        s->size = n;
+        rc = 0;
+        goto out;
+    }
     if (n > 0) {
         mp = mmap(NULL, n, PROT_READ, MAP_PRIVATE, s->fd, 0);
         if (mp == MAP_FAILED) {
@@ -259,6 +275,15 @@ static int recover_segment(store *st, uint32_t id, bool tail, uint64_t *max_seq)
         goto out;
     }
     s->gen = seg_header_gen(mp);
+    switch (store_checkpoint_recover(st, s)) {
+    case 1:
+        /* cold: the checkpoint has its messages, none of it is read */
+        s->size = n;
+        rc = 0;
+        goto out;
+    case -1:
+        goto out;
+    }
     if (load_acks(st, id, s->gen, &acks) < 0)
         goto out;
     for (off = SEG_HEADER; off < n;) {
@@ -309,10 +334,12 @@ static int recover_segment(store *st, uint32_t id, bool tail, uint64_t *max_seq)
                     .props_len = r.props_len,
                     .published = (int64_t)r.timestamp,
                 };
-                if (!st->rec->message || st->rec->message(st->rec->ctx, q, &e) < 0) {
+                int joined;
+                if (!st->rec->message || (joined = st->rec->message(st->rec->ctx, q, &e)) < 0) {
                     log_error("store: out of memory recovering %s", path);
                     goto out;
                 }
+                s->region_refs += joined == 1;
                 s->live++;
                 s->live_bytes += r.body_len + LIVE_OVERHEAD;
                 entries++;
@@ -440,6 +467,9 @@ int store_recover_messages(store *st)
     for (i = 0; i < n && rc == 0; i++)
         rc = recover_segment(st, ids[i], i >= tail, &max_seq);
     free(ids);
+    if (store_checkpoint_max_seq(st) > max_seq)
+        max_seq = store_checkpoint_max_seq(st);
+    st->max_seq = max_seq;
     if (rc == 0 && st->rec->last_seq)
         st->rec->last_seq(st->rec->ctx, max_seq);
     if (st->next_seg_id == 0)

@@ -703,6 +703,8 @@ static int put_record(store *st, uint8_t flags, msg *m, uint64_t seq, const uint
                      msg_rk(m), m->rklen, msg_props(m), m->props_len, msg_cbody(m), m->body_len);
     st->wlen += size;
     st->lsn += size;
+    if (seq > st->max_seq)
+        st->max_seq = seq;
     pos->lsn = st->lsn;
     st->cur->live += nq;
     st->cur->live_bytes += (uint64_t)nq * (m->body_len + LIVE_OVERHEAD);
@@ -738,6 +740,7 @@ static void ack_entry(store *st, uint32_t qid, uint32_t segid, uint32_t off, uin
     }
     seg_ack_write(s->ackbuf + s->acklen, qid, off, kind, returns);
     s->acklen += ACK_ENTRY;
+    st->acks_made++;
     if (kind == ACK_KIND_ACK)
         st->turn_acks++;
     else
@@ -749,6 +752,22 @@ static void ack_entry(store *st, uint32_t qid, uint32_t segid, uint32_t off, uin
         s->ack_next = st->ack_list;
         st->ack_list = s;
     }
+}
+
+void store_region_ref(store *st, uint32_t seg, int delta)
+{
+    segment *s = store_seg_find(st, seg);
+    if (!s)
+        return;
+    if (delta > 0)
+        s->region_refs++;
+    else if (s->region_refs)
+        s->region_refs--;
+}
+
+void store_checkpoint_soon(store *st)
+{
+    st->ckpt_soon = true;
 }
 
 void store_ack(store *st, uint32_t qid, uint32_t seg, uint32_t off, uint32_t body_len)
@@ -985,6 +1004,13 @@ void store_write_acks(store *st)
     flush_acks(st);
 }
 
+void store_write_early(store *st)
+{
+    flush_acks(st);
+    if (st->cur && st->wlen)
+        write_buffer(st);
+}
+
 void store_output_done(store *st)
 {
     if (st->turn_acks)
@@ -1009,6 +1035,7 @@ bool store_flush(store *st)
     if (st->disk_free_limit && st->written_since_check >= st->disk_free_limit / 4)
         check_disk(st);
     st->turn_acks = st->turn_delivered = 0;
+    store_checkpoint_tick(st);
     if (now_ms() - st->last_ack_sync >= ACK_SYNC_MS) {
         size_t i;
         st->last_ack_sync = now_ms();
@@ -1335,8 +1362,15 @@ int store_open(store **out, ev_loop *loop, const char *dir, const store_options 
         goto fail;
     }
     store_replay_done(st);
+    {
+        const char *ck = getenv("WARREN_CHECKPOINT_MS");
+        st->ckpt_interval_ms = ck ? strtoull(ck, NULL, 10) : 1000;
+    }
+    store_checkpoint_load(st);
     if (store_recover_messages(st) < 0)
         goto fail;
+    st->boot_seg = st->next_seg_id;
+    st->ckpt_soon = true; /* a checkpoint of what was just recovered, at the first turn */
     /* A compact copy of the log: welcome, not needed (the old file says
      * the same).  On a full disk it cannot be written, and the broker
      * starts anyway, so that consumers can drain what filled it. */
@@ -1416,6 +1450,8 @@ void store_close(store *st)
     pthread_cond_destroy(&st->cv);
     free(st->wbuf);
     free(st->rbuf);
+    free(st->sbuf);
+    store_checkpoint_free(st);
     free(st);
 }
 

@@ -30,8 +30,31 @@ typedef struct store_pos {
     uint64_t lsn;
 } store_pos;
 
+/* A queue's region (queue_region.c) in one segment: its members there,
+ * from the one at off on; and the members that may expire while on disk.
+ * Checkpoints hold them (checkpoint.c). */
+typedef struct store_region_run {
+    uint32_t seg, off;          /* the first member (the offset as the broker knows it) */
+    uint64_t count, bytes;      /* members, their body bytes */
+    uint64_t first_seq, last_seq;
+    bool expiring;              /* some of them have an expiry */
+} store_region_run;
+typedef struct store_region_exp {
+    uint64_t seq;
+    int64_t expires;
+    uint32_t seg, off, size;
+} store_region_exp;
+/* What a queue tells a checkpoint of its region (store_hooks.region). */
+typedef struct store_region_sink store_region_sink;
+void store_sink_run(store_region_sink *k, const store_region_run *r);
+void store_sink_exp(store_region_sink *k, const store_region_exp *x);
+void store_sink_redelivered(store_region_sink *k, uint64_t seq);
+
 typedef struct store_hooks {
     void *ctx;
+    /* A checkpoint is being made: tell k the region of the durable queue
+     * `queue` (the handle given at store_queue_declared), if it has one. */
+    void (*region)(void *ctx, void *queue, store_region_sink *k);
     /* the synced log position advanced (confirms can go out) */
     void (*synced)(void *ctx);
     /* free disk space fell below / rose above the limit */
@@ -53,6 +76,7 @@ typedef struct store_entry {
     const uint8_t *props;       /* the properties as published (valid */
     uint32_t props_len;         /* during the call only) */
     int64_t published;          /* wall clock ms when it arrived */
+    bool paged;                 /* a transient message paged out (store_scan only) */
 } store_entry;
 
 /*
@@ -76,8 +100,15 @@ typedef struct store_recovery {
     /* A binding added (add) or removed; one whose ends are gone is
      * ignored (0). */
     int (*bind)(void *ctx, const store_binding_def *d, bool add);
-    /* An unacked message of a queue, appended to it. */
+    /* An unacked message of a queue, appended to it; 1 when it went to
+     * the queue's region (queue_region.c), not into RAM. */
     int (*message)(void *ctx, void *queue, const store_entry *e);
+    /* From a checkpoint: the queue's members in a segment not read (cold):
+     * they join its region as they are, with those among them that may
+     * expire while there (exp) and that come back redelivered (red, seqs
+     * ascending).  -1 out of memory. */
+    int (*region_run)(void *ctx, void *queue, const store_region_run *run, const store_region_exp *exp,
+                      size_t nexp, const uint64_t *red, size_t nred);
     /* The highest sequence number in the log: new messages come after it. */
     void (*last_seq)(void *ctx, uint64_t seq);
     /* For the compact rewrite of the definitions that ends recovery:
@@ -144,6 +175,40 @@ int store_read_msg(store *st, uint32_t seg, uint32_t off, msg **out);
  * DATA/corrupt/, pad over it in its segment, log and count it.  The caller
  * takes the message out of its queue. */
 void store_move_aside(store *st, uint32_t seg, uint32_t off);
+
+/*
+ * Reading one queue's records forward from a place in the log (scan.c): a
+ * durable queue's backlog beyond its window in RAM is paged in this way
+ * (queue_region.c).  The cursor is the caller's: the segment and the
+ * offset (as the broker knows offsets, whatever a compaction moved) of
+ * the next record to look at, and what the scan keeps of the ack entries
+ * there (store_cursor_free lets go of it).
+ */
+typedef struct store_cursor {
+    uint32_t seg, off;
+    struct store_scan_acks *acks;
+} store_cursor;
+void store_cursor_free(store_cursor *c);
+/* Called for each record of the queue from the cursor on that the files
+ * do not say left it (acked; with STORE_SCAN_PURGED, covered by a purge
+ * mark), in log order, e->props valid during the call.  Returns 0 (taken:
+ * counts towards max), 1 (passed over: not counted) or -1 (stop here: the
+ * cursor stays on it).  The callback must not ack, write or read with the
+ * store (it may read messages with store_read_msg). */
+typedef int (*store_scan_fn)(void *arg, const store_entry *e);
+enum { STORE_SCAN_PURGED = 1 };
+/* Up to max records taken; the cursor is moved past what was looked at.
+ * The turn's records not yet written are written first (never past them:
+ * the scan stops at the end of the log).  Returns how many were taken, or
+ * -1 (a read failed, logged; the cursor is where it failed). */
+int store_scan(store *st, uint32_t qid, store_cursor *c, uint32_t max, int flags, store_scan_fn fn, void *arg);
+
+/* Members of a region in segment seg came (+1) or went (-1): a segment
+ * whose every live message is a region member is *cold*, and a
+ * checkpoint lets recovery skip reading it (checkpoint.c). */
+void store_region_ref(store *st, uint32_t seg, int delta);
+/* Tests and the crash loop: write a checkpoint at the next turn's end. */
+void store_checkpoint_soon(store *st);
 
 enum { STORE_PENDING, STORE_SYNCED, STORE_FAILED };
 /* Is the log up to lsn on disk, still on its way, or lost to an error? */

@@ -36,6 +36,7 @@ typedef struct segment {
     uint64_t alloc;             /* bytes reserved with fallocate */
     uint64_t live;              /* unacked (queue, record) references */
     uint64_t live_bytes;        /* their size, roughly: body + LIVE_OVERHEAD each */
+    uint64_t region_refs;       /* of live, members of a queue's region (cold when all are) */
     uint64_t first_lsn;         /* its records have lsns in (first_lsn, end_lsn] */
     uint64_t end_lsn;           /* set when it stops being the current segment */
     /* Compacted in this run: the records moved.  Pairs (offset the rest of
@@ -46,6 +47,8 @@ typedef struct segment {
     bool broken;                /* a write or sync failed on it */
     bool no_compact;            /* a compaction of it failed: leave it be */
     uint64_t cmp_retry_live;    /* compaction gave up at this live count: wait for fewer */
+    bool cold;                  /* in the checkpoint being made (checkpoint.c) */
+    uint64_t ckpt_members;      /* the queues' runs in it, as they say */
     uint64_t cmp_retry_at;      /* or gave up for now: not before this (ms) */
     uint64_t live_at_tick;      /* live at the last compaction tick */
     bool quiet;                 /* no ack between the last two ticks */
@@ -160,6 +163,19 @@ struct store {
     uint32_t rseg;
     uint64_t roff;
     size_t rlen;
+    /* store_scan's reading buffer (scan.c), apart from the read-ahead */
+    uint8_t *sbuf;
+    /* the first segment this run wrote: a paged (transient) record in an
+     * older one is from before this start, and nobody's any more */
+    uint32_t boot_seg;
+    /* checkpoints (checkpoint.c) */
+    struct checkpoint *ckpt;
+    uint64_t ckpt_interval_ms;  /* 0: none */
+    uint64_t ckpt_last;         /* when the last one was started (ms) */
+    uint64_t ckpt_lsn, ckpt_acks;   /* what the last one saw: nothing new, no new one */
+    uint64_t acks_made;         /* ack entries made since start */
+    uint64_t max_seq;           /* the highest seq in the log */
+    bool ckpt_soon;
 };
 
 static inline uint64_t now_ms(void)
@@ -203,6 +219,8 @@ bool store_compact_step(store *st);
 void store_compact_note(store *st, segment *s, uint32_t qid, uint32_t file_off, uint8_t kind, uint32_t returns);
 /* The sync thread finished ticket (err: its errno, or 0). */
 void store_compact_synced(store *st, uint64_t ticket, int err);
+/* Is s being compacted? */
+bool store_compacting(const store *st, const segment *s);
 /* s is going away (deleted, or the store closes): drop its compaction. */
 void store_compact_abort(store *st, segment *s);
 
@@ -225,6 +243,31 @@ bool store_purge_covers(const store *st, uint32_t qid, uint64_t seq, bool delive
 /* For the rewrite: the mark of each queue that still exists. */
 int store_purge_emit(store *st, int (*emit)(void *sink, const store_def *d), void *sink);
 void store_purge_free(store *st);
+
+/* store.c: write the turn's ack entries, then its records, now (the
+ * end of the turn would): store_scan reads what the turn wrote so far. */
+void store_write_early(store *st);
+
+/* scan.c: the file offset of the first record at or after the broker-known
+ * offset off of s (s->size: none). */
+uint64_t store_file_pos(const segment *s, uint32_t off);
+
+/* checkpoint.c */
+/* At a turn's end, after its acks and records were written: write a
+ * checkpoint when one is due (on a thread of its own). */
+void store_checkpoint_tick(store *st);
+/* At open, before the segments are read: load DATA/checkpoint and check
+ * it against the files (a mismatch: not used, logged). */
+void store_checkpoint_load(store *st);
+/* Recovery: is segment id cold in the checkpoint?  Then its messages are
+ * handed on from the checkpoint, with the ack entries written since, and
+ * s (its fields set) is not read: 1.  0: read it.  -1: failed. */
+int store_checkpoint_recover(store *st, segment *s);
+/* Is segment id cold in the checkpoint loaded (if valid)? */
+bool store_checkpoint_cold(const store *st, uint32_t id);
+/* The highest seq the checkpoint knows (0: none). */
+uint64_t store_checkpoint_max_seq(const store *st);
+void store_checkpoint_free(store *st);
 
 /* recover.c */
 int store_recover_messages(store *st);

@@ -5,6 +5,7 @@ client was told against what the broker has.
 
     crashloop.py [--rounds N] [--seed S] [--data-dir DIR] [--broker BIN]
                  [--power-cut] [--publishers P] [--consumers C] [--queues Q]
+                 [--checkpoints]
 
 Each round, on the running broker: P publisher processes
 (tests/store/crash_publisher.py: persistent messages, confirms, each
@@ -34,6 +35,12 @@ SIGKILL.  Then:
       publish order.  A power cut may lose the acks of the last second
       (doc/store-format.md, "What a crash can cost"): those come back, are
       counted, and are not an error.
+
+With --checkpoints, one start in two (by the seed) runs with a queue window
+of 16 or 64 entries (WARREN_QUEUE_WINDOW: most of a backlog stays on disk,
+in the queues' regions) and a checkpoint every 1 to 100 ms
+(WARREN_CHECKPOINT_MS), so kills land at random moments of checkpoints
+being made and restarts recover from them.
 
 A round is then the next round's broker.  Exit status 0 when every round
 passed; the first failure stops the run with the seed that repeats it.
@@ -77,7 +84,8 @@ def free_port():
 
 
 class Broker:
-    def __init__(self, binary, data_dir, work, power_cut):
+    def __init__(self, binary, data_dir, work, power_cut, rng=None):
+        self.rng = rng              # with --checkpoints: picks each start's window and interval
         self.binary = binary
         self.data_dir = data_dir
         self.work = work
@@ -95,6 +103,9 @@ class Broker:
         env = dict(os.environ)
         env.setdefault('ASAN_OPTIONS', 'detect_leaks=0:abort_on_error=0')
         env.setdefault('UBSAN_OPTIONS', 'print_stacktrace=1')
+        if self.rng and self.rng.random() < 0.5:
+            env['WARREN_QUEUE_WINDOW'] = str(self.rng.choice([16, 64]))
+            env['WARREN_CHECKPOINT_MS'] = str(self.rng.choice([1, 5, 20, 100]))
         if self.power_cut:
             env['LD_PRELOAD'] = FAILIO
             env['FAILIO_SYNCLOG'] = self.synclog
@@ -364,6 +375,8 @@ def main():
     ap.add_argument('--publishers', type=int, default=3)
     ap.add_argument('--consumers', type=int, default=2)
     ap.add_argument('--queues', type=int, default=2)
+    ap.add_argument('--checkpoints', action='store_true',
+                    help='one start in two: a small queue window and checkpoints every few ms')
     ap.add_argument('--plant', choices=['unsynced', 'lose-acks', 'corrupt'],
                     help='a fault for the checks to catch (tests/crash/test_crashloop.py): a power cut that '
                     'also loses the last sync, ack files emptied after the kill, a byte of a record flipped')
@@ -375,7 +388,7 @@ def main():
     work = tempfile.mkdtemp(prefix='crashloop-')
     data_dir = args.data_dir or os.path.join(work, 'data')
     os.makedirs(data_dir, exist_ok=True)
-    broker = Broker(args.broker, data_dir, work, args.power_cut)
+    broker = Broker(args.broker, data_dir, work, args.power_cut, random.Random(seed + 1) if args.checkpoints else None)
     tot = Totals()
     gone = set()
     t0 = time.monotonic()

@@ -36,6 +36,15 @@ def test_crash_loop_under_asan():
     assert '4 kill -9 rounds passed' in out and ', 0 confirmed lost' in out, out
 
 
+def test_crash_loop_with_checkpoints_under_asan():
+    """The same with small queue windows (backlogs in the queues' regions,
+    on disk) and checkpoints written every few ms, so kills land while one
+    is being made and restarts recover from them (issue 16)."""
+    rc, out = run('--rounds', '4', '--checkpoints', '--seed', '16', '--broker', ASAN)
+    assert rc == 0, out
+    assert '4 kill -9 rounds passed' in out and ', 0 confirmed lost' in out, out
+
+
 def test_power_cut():
     """Unsynced writes thrown away (or torn) before each restart: nothing
     confirmed is lost, the store is clean."""

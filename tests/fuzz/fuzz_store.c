@@ -10,7 +10,8 @@
  *
  * kind 'd' definitions, 's' msgs/NNNNNNNNNN.seg, 'a' its .ack, 'n' its
  * .acn (a compaction's new ack file), 'c' its .cmp (a compaction's copy),
- * for segment index % 4 + 1; a short last file takes what is left.  An
+ * for segment index % 4 + 1, 'k' the checkpoint (store/checkpoint.c); a
+ * short last file takes what is left.  An
  * upper-case kind ('D', 'S', 'A', 'N', 'C') has its checksums made right
  * before it is written (fix_checksums), so that mutations reach what the
  * records say past their CRC-32C.  The
@@ -98,6 +99,14 @@ static void fix_checksums(uint8_t kind, uint8_t *p, size_t n)
 {
     size_t off = 16;
 
+    if (kind == 'K') {
+        /* the checkpoint: one checksum and the length of its body */
+        if (n >= 16) {
+            put32(p + 12, (uint32_t)(n - 16));
+            put32(p + 8, crc32c(0, p + 16, n - 16));
+        }
+        return;
+    }
     if (kind == 'A' || kind == 'N') {
         for (; off + 16 <= n; off += 16) {
             static const uint8_t zero[16];
@@ -142,6 +151,7 @@ static void unpack(const uint8_t *data, size_t size)
         case 'a': ext = "ack"; break;
         case 'n': ext = "acn"; break;
         case 'c': ext = "cmp"; break;
+        case 'k': snprintf(path, sizeof path, "%s/checkpoint", dir); break;
         default: off += len; continue;
         }
         if (ext)
