@@ -25,9 +25,9 @@
  * checked in one input), never a 500 for what a client sent (a 500 is
  * for a disk that failed, and this one does not).  A connection the
  * server still holds MAX_TURNS turns after the client stopped sending is
- * counted (reported at exit), not a failure: libmicrohttpd holds a
- * request cut short by a client that half-closes until its idle timeout
- * (120 s), where RabbitMQ closes at once (doc/security.md).
+ * counted (reported at exit), not a failure: a request cut short by a
+ * client that half-closes is held until the request timeout (5 s, as
+ * RabbitMQ's; doc/limits.md), longer than the harness waits.
  *
  * Built from this file, src/amqp and the Makefile's fuzz archive of the
  * broker (build/fz/libwarren.a), with libmicrohttpd, jansson, libcrypto.
@@ -256,8 +256,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fprintf(stderr, "fuzz_http_request: %d turns, answer: %.*s\n", turn, (int)strcspn(answer, "\r\n") < (int)got ? (int)strcspn(answer, "\r\n") : (int)got, answer);
     check_answer(answer, got);
     /* An incomplete request the client stopped sending is held until the
-     * idle timeout (libmicrohttpd's; RabbitMQ closes at once): not a
-     * failure here, but counted.  Closing our end lets the server go. */
+     * request timeout (5 s): not a failure here, but counted.  Closing our
+     * end lets the server go. */
     if (!closed)
         held++;
     close(sv[1]);
