@@ -294,9 +294,9 @@ class Tls:
 
     CLIENT_CERTS = ('guest', 'alice')
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, paths=None):
         import pki  # tests/tls/pki.py: the openssl CLI, no key committed
-        self.paths = pki.make_pki(os.path.join(workdir, 'pki'))
+        self.paths = paths or pki.make_pki(os.path.join(workdir, 'pki'))
         self.contexts = {None: self.context(None)}
         for name in self.CLIENT_CERTS:
             self.contexts[name] = self.context(name)
