@@ -155,7 +155,13 @@ static void pump(proxy *p)
                 p->in_off += (uint32_t)r;
                 moved = true;
             } else if (r < 0 && errno != EAGAIN && errno != EINTR) {
-                return kill_proxy(p, "the HTTP server closed");
+                /* MHD closed its end with input still to come (it
+                 * answered early): what the client sends is dropped from
+                 * here, and the answer waiting on the socketpair still
+                 * goes to the client before the proxy closes */
+                p->in_off = p->in_len = 0;
+                p->net_eof = true;
+                moved = true;
             }
         }
         /* MHD -> client */
@@ -167,6 +173,9 @@ static void pump(proxy *p)
                 moved = true;
             } else if (r == 0) {
                 /* MHD is done with it (closed, or idle timeout) */
+                return kill_proxy(p, "closed by the HTTP server");
+            } else if (errno == ECONNRESET) {
+                /* closed with input unread (read first, the answer came) */
                 return kill_proxy(p, "closed by the HTTP server");
             } else if (errno != EAGAIN && errno != EINTR) {
                 return kill_proxy(p, "the HTTP server's socket failed");

@@ -463,16 +463,21 @@ static int login(http_server *s, struct MHD_Connection *mc, http_request *req, h
     return rc;
 }
 
-/* A reply decided on the headers.  With no body to come it waits for
- * the request's last call, so the connection stays open for the next
- * request (MHD closes one answered before its body); a body is not read
- * for nothing: the reply goes at once and the connection closes. */
+/* A reply decided on the headers waits for the request's last call, its
+ * body (up to HTTP_SKIP_BODY_MAX, cowboy's max_skip_body_length) read
+ * and dropped meanwhile: a client sends its whole body before it reads
+ * an answer, and one answered and closed in the middle of it lost the
+ * answer to a broken pipe or a reset (the protocol walk found it over
+ * https, with a 250-byte body); the connection also stays open for the
+ * next request.  A body larger than that, or of unknown length, is not
+ * read for nothing: the reply goes at once and the connection closes. */
+#define HTTP_SKIP_BODY_MAX 1000000
 static enum MHD_Result refuse(struct MHD_Connection *mc, http_request *req, http_reply *r)
 {
     const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     const char *te = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 
-    if (!te && (!cl || strtoull(cl, NULL, 10) == 0)) {
+    if (!te && (!cl || strtoull(cl, NULL, 10) <= HTTP_SKIP_BODY_MAX)) {
         req->early = *r;
         return MHD_YES;
     }
