@@ -464,14 +464,14 @@ static int login(http_server *s, struct MHD_Connection *mc, http_request *req, h
 }
 
 /* A reply decided on the headers waits for the request's last call, its
- * body (up to HTTP_SKIP_BODY_MAX, cowboy's max_skip_body_length) read
- * and dropped meanwhile: a client sends its whole body before it reads
- * an answer, and one answered and closed in the middle of it lost the
- * answer to a broken pipe or a reset (the protocol walk found it over
- * https, with a 250-byte body); the connection also stays open for the
- * next request.  A body larger than that, or of unknown length, is not
- * read for nothing: the reply goes at once and the connection closes. */
-#define HTTP_SKIP_BODY_MAX 1000000
+ * body (up to HTTP_BODY_MAX) read and dropped meanwhile: a client sends
+ * its whole body before it reads an answer, and one answered and closed
+ * in the middle of it lost the answer to a broken pipe or a reset (the
+ * protocol walk found it over https, with a 250-byte body; RabbitMQ
+ * 3.10 answers a 2 MB one).  The connection also stays open for the next
+ * request.  A body larger than that, or of unknown length, is not read
+ * for nothing: the reply goes at once and the connection closes. */
+#define HTTP_SKIP_BODY_MAX HTTP_BODY_MAX
 static enum MHD_Result refuse(struct MHD_Connection *mc, http_request *req, http_reply *r)
 {
     const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
