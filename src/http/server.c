@@ -82,6 +82,11 @@ typedef struct http_conn {
     int fd;
     bool waiting;
     uint64_t deadline;          /* loop ms */
+    /* the request on_uri made, until on_completed frees it: MHD calls
+     * on_completed only for a request whose handler it called, so one it
+     * refused itself (a malformed header after the request line) is freed
+     * here, at the next request line or the connection's end */
+    struct http_request *req;
 } http_conn;
 
 struct http_server {
@@ -185,6 +190,8 @@ static http_conn *conn_of(struct MHD_Connection *mc)
     return ci ? ci->socket_context : NULL;
 }
 
+static void request_free(struct http_request *req);
+
 static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
@@ -200,6 +207,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
         wait_arm(s, c);
     } else if (c) {
         wait_drop(s, c);
+        request_free(c->req);
         free(c);
         *socket_context = NULL;
     }
@@ -382,27 +390,43 @@ static enum MHD_Result send_status(struct MHD_Connection *mc, const http_request
 
 /* ------------------------------------------------------------- requests */
 
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
+static void request_free(http_request *req)
 {
-    http_request *req = calloc(1, sizeof *req);
-    (void)cls, (void)mc;
-
-    if (req)
-        req->parse_rc = http_target_parse(&req->t, uri, strlen(uri));
-    return req;
-}
-
-static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls, enum MHD_RequestTerminationCode toe)
-{
-    http_request *req = *con_cls;
-    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        wait_arm(cls, conn_of(mc)); /* kept alive: the next request's head is awaited */
     if (!req)
         return;
     json_decref(req->early.body);
     http_target_free(&req->t);
     free(req->body);
     free(req);
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
+{
+    http_request *req = calloc(1, sizeof *req);
+    http_conn *c = conn_of(mc);
+    (void)cls;
+
+    if (req)
+        req->parse_rc = http_target_parse(&req->t, uri, strlen(uri));
+    if (c) {
+        request_free(c->req); /* one MHD gave up on before its handler */
+        c->req = req;
+    }
+    return req;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    http_request *req = *con_cls;
+    http_conn *c = conn_of(mc);
+
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        wait_arm(cls, c); /* kept alive: the next request's head is awaited */
+    if (!req)
+        return;
+    if (c && c->req == req)
+        c->req = NULL;
+    request_free(req);
     *con_cls = NULL;
 }
 
