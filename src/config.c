@@ -61,6 +61,10 @@ const struct option config_options[] = {
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"help", no_argument, NULL, OPT_HELP},
     {"consumer-timeout", required_argument, NULL, OPT_CONSUMER_TIMEOUT},
+    {"management-max-connections", required_argument, NULL, OPT_HTTP_MAX_CONNECTIONS},
+    {"management-max-connections-per-address", required_argument, NULL, OPT_HTTP_MAX_PER_ADDRESS},
+    {"management-request-timeout", required_argument, NULL, OPT_HTTP_REQUEST_TIMEOUT},
+    {"management-idle-timeout", required_argument, NULL, OPT_HTTP_IDLE_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -104,6 +108,10 @@ void config_defaults(config *cfg)
     cfg->prom_port = 15692; /* rabbitmq_prometheus's */
     cfg->tls_port = 5671;
     cfg->handshake_timeout = 10000; /* RabbitMQ's handshake_timeout */
+    cfg->http_max_connections = 1024;   /* ranch's max_connections, RabbitMQ's management listener */
+    cfg->http_max_per_address = 64;
+    cfg->http_request_timeout = 5000;   /* cowboy's request_timeout, as RabbitMQ 3.10's */
+    cfg->http_idle_timeout = 60000;     /* cowboy's idle_timeout, as RabbitMQ 3.10's */
 }
 
 static int number(const char *name, const char *s, unsigned long long lo, unsigned long long hi,
@@ -338,6 +346,22 @@ int config_apply(config *cfg, int opt, const char *name, const char *arg)
         if (number(name, arg, 100, 3600000, &v) < 0)
             return -1;
         cfg->handshake_timeout = (uint32_t)v;
+        return 0;
+    case OPT_HTTP_MAX_CONNECTIONS:
+        if (number(name, arg, 1, 1000000, &v) < 0)
+            return -1;
+        cfg->http_max_connections = (uint32_t)v;
+        return 0;
+    case OPT_HTTP_MAX_PER_ADDRESS:
+        if (number(name, arg, 0, 1000000, &v) < 0)
+            return -1;
+        cfg->http_max_per_address = (uint32_t)v;
+        return 0;
+    case OPT_HTTP_REQUEST_TIMEOUT:
+    case OPT_HTTP_IDLE_TIMEOUT:
+        if (number(name, arg, 100, 3600000, &v) < 0)
+            return -1;
+        *(opt == OPT_HTTP_REQUEST_TIMEOUT ? &cfg->http_request_timeout : &cfg->http_idle_timeout) = (uint32_t)v;
         return 0;
     default:
         return -1;

@@ -55,6 +55,12 @@ typedef struct config {
     uint32_t max_unauthenticated;   /* sockets that have not logged in yet */
     uint32_t max_per_address;   /* sockets from one source address */
     uint32_t handshake_timeout; /* ms from accept to connection.open, RabbitMQ's 10000 */
+    /* the HTTP API's own limits (http/server.c, doc/limits.md): every
+     * HTTP port (plain, https, Prometheus's) */
+    uint32_t http_max_connections;  /* open at once, per port; ranch's 1024 */
+    uint32_t http_max_per_address;  /* open at once from one address (0: off) */
+    uint32_t http_request_timeout;  /* ms for a whole request head, cowboy's 5000 */
+    uint32_t http_idle_timeout;     /* ms without a byte inside a request, cowboy's 60000 */
     /* logging (log.c): a file instead of stderr (NULL: stderr), text or json */
     const char *log_file;
     int log_format;             /* enum log_format */
@@ -73,6 +79,7 @@ enum {
     OPT_MGMT_TLS_PORT,
     OPT_MAX_CONNECTIONS, OPT_MAX_UNAUTH, OPT_MAX_PER_ADDRESS, OPT_HANDSHAKE_TIMEOUT,
     OPT_LOG_FILE, OPT_LOG_FORMAT, OPT_CONSUMER_TIMEOUT,
+    OPT_HTTP_MAX_CONNECTIONS, OPT_HTTP_MAX_PER_ADDRESS, OPT_HTTP_REQUEST_TIMEOUT, OPT_HTTP_IDLE_TIMEOUT,
 };
 extern const struct option config_options[];
 

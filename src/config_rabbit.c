@@ -76,6 +76,11 @@ static const struct rabbit_key {
     {"management.tcp.port", SAME, "management-port"},
     {"management.tcp.ip", SAME, "management-bind"},
     {"management.ssl.port", SAME, "management-tls-port"},
+    /* cowboy's timeouts, ms: one value for warren's HTTP ports together */
+    {"management.tcp.request_timeout", SAME, "management-request-timeout"},
+    {"management.ssl.request_timeout", SAME, "management-request-timeout"},
+    {"management.tcp.idle_timeout", SAME, "management-idle-timeout"},
+    {"management.ssl.idle_timeout", SAME, "management-idle-timeout"},
     {"prometheus.tcp.port", SAME, "prometheus-port"},
     {"prometheus.tcp.ip", SAME, "prometheus-bind"},
     {"log.console.level", LOG_LEVEL, "log-level"},

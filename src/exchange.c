@@ -417,7 +417,11 @@ void exchange_delete(exchange *x)
         binding_remove(x->dst_bindings);
     if (x->type->gone)
         x->type->gone(x);
-    if (x->durable && st)
+    /* in a deleted vhost (its queues going a slice a turn, an auto-delete
+     * exchange losing its last binding with them) the vhost's own record
+     * says it: a record naming the vhost after that one stopped the next
+     * start (the TLS protocol walk found it) */
+    if (x->durable && st && !x->vh->dying)
         store_exchange_deleted(st, recovery_vhost_name(x->vh), (amqp_str){x->name, x->namelen});
     exchange_free(x);
 }

@@ -64,6 +64,10 @@ static void usage(FILE *f)
             "  --max-unauthenticated N  connections still in their handshake at most (0 = no limit)\n"
             "  --max-connections-per-address N  sockets from one client address (0 = no limit)\n"
             "  --handshake-timeout MS   from accept to connection.open at most (default 10000)\n"
+            "  --management-max-connections N  HTTP connections per HTTP port (default 1024)\n"
+            "  --management-max-connections-per-address N  from one address (default 64, 0 = no limit)\n"
+            "  --management-request-timeout MS  for a request's head (default 5000)\n"
+            "  --management-idle-timeout MS  silence inside a request (default 60000)\n"
             "  --consumer-timeout MS    requeue a delivery unacked this long (queues without\n"
             "                           x-consumer-timeout; default 0 = never, as RabbitMQ's tutorial says)\n"
             "  --help                   this text\n");

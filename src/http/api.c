@@ -87,7 +87,7 @@ static json_t *contexts(http_ctx *x)
 static void get_whoami(http_ctx *x, http_reply *r)
 {
     const auth_user *u = auth_find(&x->b->auth, x->user);
-    http_reply_json(r, 200, json_pack("{s:s,s:o}", "name", x->user, "tags", u ? http_user_tags(u) : json_array()));
+    http_reply_json(r, 200, json_pack("{s:o,s:o}", "name", http_json_text(x->user), "tags", u ? http_user_tags(u) : json_array()));
 }
 
 /* -------------------------------------------------------------- alarms */

@@ -184,9 +184,9 @@ void http_purge_queue(http_ctx *x, http_reply *r)
 static json_t *got_json(const vhost_got *g, const http_get_req *req)
 {
     const msg *m = g->m;
-    json_t *o = json_pack("{s:I,s:b,s:s%,s:s%,s:I,s:o}", "payload_bytes", (json_int_t)m->body_len, "redelivered",
-                          (g->e.flags & QE_REDELIVERED) != 0, "exchange", msg_exchange(m), (size_t)m->exlen,
-                          "routing_key", msg_rk(m), (size_t)m->rklen, "message_count", (json_int_t)g->left,
+    json_t *o = json_pack("{s:I,s:b,s:o,s:o,s:I,s:o}", "payload_bytes", (json_int_t)m->body_len, "redelivered",
+                          (g->e.flags & QE_REDELIVERED) != 0, "exchange", http_json_textn(msg_exchange(m), m->exlen),
+                          "routing_key", http_json_textn(msg_rk(m), m->rklen), "message_count", (json_int_t)g->left,
                           "properties", http_props_json(msg_props(m), m->props_len));
 
     if (o && http_payload_json(o, msg_cbody(m), m->body_len, req->base64, req->truncate) < 0) {
@@ -544,7 +544,7 @@ void http_get_aliveness(http_ctx *x, http_reply *r)
     if (!vh)
         return;
     if (vhost_declare_queue(vh, &s, NULL, false, NULL, &err) < 0) {
-        http_reply_json(r, 503, json_pack("{s:s,s:s}", "status", "failed", "reason", err.text));
+        http_reply_json(r, 503, json_pack("{s:s,s:o}", "status", "failed", "reason", http_json_text(err.text)));
         return;
     }
     if (!(m = msg_new(amqp_cstr(""), s.name, (const uint8_t *)"\0\0", 2, sizeof body - 1))) {
@@ -595,7 +595,8 @@ static void vhost_items(vhost *vh, bool per_vhost, json_t *queues, json_t *excha
         queue *q = v;
         if (q->exclusive)
             continue;
-        item = json_pack("{s:s,s:s,s:b,s:b,s:o}", "name", q->name, "vhost", vh->name, "durable", q->durable,
+        item = json_pack("{s:o,s:o,s:b,s:b,s:o}", "name", http_json_text(q->name), "vhost", http_json_text(vh->name),
+                         "durable", q->durable,
                          "auto_delete", q->auto_delete, "arguments", args_json(q->args, q->argslen));
         if (per_vhost)
             json_object_del(item, "vhost");
@@ -606,7 +607,8 @@ static void vhost_items(vhost *vh, bool per_vhost, json_t *queues, json_t *excha
         exchange *ex = v;
         if (ex->namelen == 0 || (ex->namelen >= 4 && !memcmp(ex->name, "amq.", 4)))
             continue;
-        item = json_pack("{s:s,s:s,s:s,s:b,s:b,s:b,s:o}", "name", ex->name, "vhost", vh->name, "type",
+        item = json_pack("{s:o,s:o,s:s,s:b,s:b,s:b,s:o}", "name", http_json_text(ex->name), "vhost",
+                         http_json_text(vh->name), "type",
                          ex->type->name, "durable", ex->durable, "auto_delete", ex->auto_delete, "internal",
                          ex->internal, "arguments", args_json(ex->args, ex->argslen));
         if (per_vhost)
@@ -625,9 +627,10 @@ static void vhost_items(vhost *vh, bool per_vhost, json_t *queues, json_t *excha
         for (b = ex->bindings; b; b = b->src_next) {
             if (b->q && b->q->exclusive)
                 continue;
-            item = json_pack("{s:s,s:s,s:s,s:s,s:s%,s:o}", "source", ex->name, "vhost", vh->name, "destination",
-                             b->q ? b->q->name : b->dst->name, "destination_type", b->q ? "queue" : "exchange",
-                             "routing_key", b->key, (size_t)b->keylen, "arguments",
+            item = json_pack("{s:o,s:o,s:o,s:s,s:o,s:o}", "source", http_json_text(ex->name), "vhost",
+                             http_json_text(vh->name), "destination", http_json_text(b->q ? b->q->name : b->dst->name),
+                             "destination_type", b->q ? "queue" : "exchange", "routing_key",
+                             http_json_textn(b->key, b->keylen), "arguments",
                              args_json(b->args, b->argslen));
             if (per_vhost)
                 json_object_del(item, "vhost");

@@ -22,11 +22,20 @@
  * AMQP port's limit (10 s).  A proxy is never freed inside one of its
  * own callbacks (another event of the same loop turn may name it): dead
  * ones wait on a list freed by a timer of the server's.
+ *
+ * The HTTP server's connection limits (http_server_limits) are checked
+ * here first, on the proxies alone, before a connection costs a TLS
+ * session and two buffers: past --management-max-connections proxies, or
+ * --management-max-connections-per-address from the client's address, a
+ * connection is closed at once.  MHD counts the same connections again
+ * (with the plain port's) under the client's address, which the proxy
+ * passes it, so the limits hold across both ports.
  */
 #include "http/https.h"
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -53,6 +62,8 @@ struct https_server {
     proxy *live;                /* open proxies */
     proxy *dead;                /* closed, freed by `reap` */
     ev_timer reap;
+    unsigned nlive;
+    uint64_t refused_logged;    /* loop ms of the last refusal's warning */
 };
 
 struct proxy {
@@ -64,6 +75,8 @@ struct proxy {
     proxy *next, *prev;
     bool net_eof, local_eof, dead;
     char peer[64];
+    uint8_t addr[16];           /* the client's address (IPv4-mapped as IPv4) */
+    size_t addrlen;
     uint32_t in_off, in_len;    /* from the client, for MHD */
     uint32_t out_off, out_len;  /* from MHD, for the client */
     uint8_t in[PROXY_BUF], out[PROXY_BUF];
@@ -96,6 +109,7 @@ static void kill_proxy(proxy *p, const char *why)
     p->tls = NULL;
     close(p->net.fd);
     close(p->local.fd);
+    s->nlive--;
     if (p->prev)
         p->prev->next = p->next;
     else
@@ -141,7 +155,13 @@ static void pump(proxy *p)
                 p->in_off += (uint32_t)r;
                 moved = true;
             } else if (r < 0 && errno != EAGAIN && errno != EINTR) {
-                return kill_proxy(p, "the HTTP server closed");
+                /* MHD closed its end with input still to come (it
+                 * answered early): what the client sends is dropped from
+                 * here, and the answer waiting on the socketpair still
+                 * goes to the client before the proxy closes */
+                p->in_off = p->in_len = 0;
+                p->net_eof = true;
+                moved = true;
             }
         }
         /* MHD -> client */
@@ -153,6 +173,9 @@ static void pump(proxy *p)
                 moved = true;
             } else if (r == 0) {
                 /* MHD is done with it (closed, or idle timeout) */
+                return kill_proxy(p, "closed by the HTTP server");
+            } else if (errno == ECONNRESET) {
+                /* closed with input unread (read first, the answer came) */
                 return kill_proxy(p, "closed by the HTTP server");
             } else if (errno != EAGAIN && errno != EINTR) {
                 return kill_proxy(p, "the HTTP server's socket failed");
@@ -211,12 +234,62 @@ static void peer_name(const struct sockaddr *sa, socklen_t len, char *out, size_
     snprintf(out, n, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
 }
 
+/* The address bytes of a peer (an IPv4-mapped IPv6 one as IPv4): its length. */
+static size_t addr_key(const struct sockaddr *sa, uint8_t key[16])
+{
+    if (sa->sa_family == AF_INET) {
+        memcpy(key, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+        return 4;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a)) {
+            memcpy(key, a->s6_addr + 12, 4);
+            return 4;
+        }
+        memcpy(key, a->s6_addr, 16);
+        return 16;
+    }
+    return 0;
+}
+
+/* Within the HTTP server's limits?  Else why not (for the log). */
+static const char *over_limit(const https_server *s, const uint8_t *addr, size_t addrlen)
+{
+    unsigned max_conns, max_per_address, same = 0;
+    const proxy *p;
+
+    http_server_limits(s->api, &max_conns, &max_per_address);
+    if (s->nlive >= max_conns)
+        return "--management-max-connections";
+    if (!max_per_address || !addrlen)
+        return NULL;
+    for (p = s->live; p; p = p->next)
+        if (p->addrlen == addrlen && !memcmp(p->addr, addr, addrlen) && ++same >= max_per_address)
+            return "--management-max-connections-per-address";
+    return NULL;
+}
+
 static void on_accept(void *user, int fd, const struct sockaddr *peer, socklen_t peerlen)
 {
     https_server *s = user;
-    proxy *p = calloc(1, sizeof *p);
+    uint8_t addr[16];
+    size_t addrlen = addr_key(peer, addr);
+    const char *over = over_limit(s, addr, addrlen);
+    proxy *p;
     int sv[2];
 
+    if (over) {
+        if (ev_now(s->loop) >= s->refused_logged + 1000) {
+            char who[64];
+            s->refused_logged = ev_now(s->loop);
+            peer_name(peer, peerlen, who, sizeof who);
+            log_warn("https: refused a connection from %s: %s reached", who, over);
+        }
+        close(fd);
+        return;
+    }
+    p = calloc(1, sizeof *p);
     if (!p || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
         log_warn("https: cannot take a connection: %s", p ? strerror(errno) : "out of memory");
         free(p);
@@ -224,6 +297,8 @@ static void on_accept(void *user, int fd, const struct sockaddr *peer, socklen_t
         return;
     }
     p->s = s;
+    memcpy(p->addr, addr, addrlen);
+    p->addrlen = addrlen;
     peer_name(peer, peerlen, p->peer, sizeof p->peer);
     if (!(p->tls = tls_conn_new(s->tls, fd))) {
         log_warn("https: out of memory for a TLS session");
@@ -250,6 +325,7 @@ static void on_accept(void *user, int fd, const struct sockaddr *peer, socklen_t
     if (s->live)
         s->live->prev = p;
     s->live = p;
+    s->nlive++;
     /* MHD owns sv[1] from here (and closes it if it cannot take it,
      * which closes this proxy at its next read) */
     http_server_add_connection(s->api, sv[1], peer, peerlen);

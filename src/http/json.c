@@ -86,19 +86,34 @@ static char *utf8_repaired(const char *s)
     return out;
 }
 
+json_t *http_json_textn(const char *s, size_t n)
+{
+    json_t *v = json_stringn(s, n);
+    char *copy, *fixed;
+
+    if (v || !(copy = malloc(n + 1)))
+        return v;
+    /* a NUL inside is cut there, as the names that hold one are */
+    memcpy(copy, s, n);
+    copy[n] = 0;
+    fixed = utf8_repaired(copy);
+    free(copy);
+    v = fixed ? json_string(fixed) : NULL;
+    free(fixed);
+    return v;
+}
+
+json_t *http_json_text(const char *s)
+{
+    return http_json_textn(s, strlen(s));
+}
+
 void http_reply_error(http_reply *r, int status, const char *error, const char *reason)
 {
-    json_t *body = json_pack("{s:s,s:s}", "error", error, "reason", reason);
-    char *fixed;
-
     /* a reason quotes what the client named, which may not be UTF-8 (a
      * path's %F4) or hold what AMQP's check lets through but JSON does
      * not (a surrogate, a code point past U+10FFFF): jansson refuses it */
-    if (!body && (fixed = utf8_repaired(reason))) {
-        body = json_pack("{s:s,s:s}", "error", error, "reason", fixed);
-        free(fixed);
-    }
-    http_reply_json(r, status, body);
+    http_reply_json(r, status, json_pack("{s:s,s:o}", "error", error, "reason", http_json_text(reason)));
 }
 
 void http_reply_not_found(http_reply *r)

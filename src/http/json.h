@@ -47,6 +47,15 @@ void http_reply_json(http_reply *r, int status, json_t *body);
 /* RabbitMQ's error body {"error": error, "reason": reason}. */
 void http_reply_error(http_reply *r, int status, const char *error, const char *reason);
 /* The common ones, in RabbitMQ's words. */
+/* A name as a JSON string: the vhost, user, queue, exchange names, keys and
+ * tags a client gave (AMQP and the API take bytes that are not UTF-8, or
+ * code points JSON has no room for, as RabbitMQ does), each byte that
+ * begins no valid sequence shown as U+FFFD, as RabbitMQ's management
+ * shows them.  NULL only out of memory.  Use them, never json_string or
+ * a json_pack "s", for text a client chose: jansson refuses what is not
+ * UTF-8, and the whole reply was lost to a 500 "out of memory". */
+json_t *http_json_text(const char *s);
+json_t *http_json_textn(const char *s, size_t n);
 void http_reply_not_found(http_reply *r);       /* 404 {"error":"Object Not Found","reason":"Not Found"} */
 void http_reply_login_failed(http_reply *r);    /* 401 {"error":"not_authorized","reason":"Login failed"} */
 void http_reply_not_json(http_reply *r);        /* 400 {"error":"bad_request","reason":"not_json"} */

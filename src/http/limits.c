@@ -149,7 +149,7 @@ static json_t *vhost_item(const vhost *vh, bool with_vhost)
 {
     json_t *o = json_object();
     if (with_vhost)
-        json_object_set_new(o, "vhost", json_string(vh->name));
+        json_object_set_new(o, "vhost", http_json_text(vh->name));
     json_object_set_new(o, "value", http_limits_json(&vh->limits));
     return o;
 }
@@ -227,7 +227,7 @@ void http_delete_vhost_limit(http_ctx *x, http_reply *r)
 
 static json_t *user_item(const auth_user *u)
 {
-    return json_pack("{s:s,s:o}", "user", u->name, "value", http_limits_json(&u->limits));
+    return json_pack("{s:o,s:o}", "user", http_json_text(u->name), "value", http_limits_json(&u->limits));
 }
 
 void http_get_user_limits(http_ctx *x, http_reply *r)
@@ -276,8 +276,8 @@ static void change_user_limit(http_ctx *x, http_reply *r, bool set)
         return;
     if (!(u = auth_find(&x->b->auth, x->params[0].ptr))) {
         /* RabbitMQ: {"error":"bad_request","reason":["no_such_user","bob"]} */
-        http_reply_json(r, 400, json_pack("{s:s,s:[s,s]}", "error", "bad_request", "reason", "no_such_user",
-                                          x->params[0].ptr));
+        http_reply_json(r, 400, json_pack("{s:s,s:[s,o]}", "error", "bad_request", "reason", "no_such_user",
+                                          http_json_text(x->params[0].ptr)));
         return;
     }
     if (!set && (k = limit_parse(x->params[1].ptr, x->params[1].len)) < 0) {
@@ -315,8 +315,8 @@ json_t *http_limits_parameters(http_ctx *x, const vhost *only)
         const vhost *vh = v;
         if ((only && vh != only) || !limits_any(&vh->limits))
             continue;
-        json_array_append_new(arr, json_pack("{s:o,s:s,s:s,s:s}", "value", http_limits_json(&vh->limits), "vhost",
-                                             vh->name, "component", "vhost-limits", "name", "limits"));
+        json_array_append_new(arr, json_pack("{s:o,s:o,s:s,s:s}", "value", http_limits_json(&vh->limits), "vhost",
+                                             http_json_text(vh->name), "component", "vhost-limits", "name", "limits"));
     }
     return sorted(arr, "vhost");
 }

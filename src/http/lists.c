@@ -380,7 +380,7 @@ static json_t *owner_details(broker *b, const char *owner)
         return NULL;
     conn_name(&c, name, sizeof name);
     split_hostport(c.name, host, sizeof host, &port);
-    return json_pack("{s:s,s:s,s:i}", "name", name, "peer_host", host, "peer_port", port);
+    return json_pack("{s:o,s:s,s:i}", "name", http_json_text(name), "peer_host", host, "peer_port", port);
 }
 
 static json_t *age(int64_t ms)
@@ -411,7 +411,7 @@ static json_t *queue_json(broker *b, const char *node, const stats_queue *s)
     json_object_set_new(o, "effective_policy_definition", json_object());
     json_object_set_new(o, "exclusive", json_boolean(s->exclusive));
     json_object_set_new(o, "exclusive_consumer_tag",
-                        s->exclusive_consumer_tag[0] ? json_string(s->exclusive_consumer_tag) : json_null());
+                        s->exclusive_consumer_tag[0] ? http_json_text(s->exclusive_consumer_tag) : json_null());
     json_object_set_new(o, "head_message_timestamp", json_null());
     if (idle && s->idle_since > 0)
         json_object_set_new(o, "idle_since", iso_time(s->idle_since));
@@ -429,7 +429,7 @@ static json_t *queue_json(broker *b, const char *node, const stats_queue *s)
         if (amqp_table_get(s->arguments, "x-backoff-initial", &v)) /* warren's: held back (work-queues.md) */
             json_object_set_new(o, "messages_delayed", json_integer((json_int_t)s->delayed));
     }
-    json_object_set_new(o, "name", json_string(s->name));
+    json_object_set_new(o, "name", http_json_text(s->name));
     json_object_set_new(o, "node", json_string(node));
     /* warren's own: the age of the oldest ready message and of the
      * oldest unacked delivery, in ms (null: none) */
@@ -444,11 +444,11 @@ static json_t *queue_json(broker *b, const char *node, const stats_queue *s)
         json_object_set_new(o, "owner_pid_details", owner);
     json_object_set_new(o, "policy", json_null());
     json_object_set_new(o, "single_active_consumer_tag",
-                        s->single_active_consumer_tag[0] ? json_string(s->single_active_consumer_tag)
+                        s->single_active_consumer_tag[0] ? http_json_text(s->single_active_consumer_tag)
                                                          : json_null());
     json_object_set_new(o, "state", json_string("running"));
     json_object_set_new(o, "type", json_string(queue_type_of(s->arguments)));
-    json_object_set_new(o, "vhost", json_string(s->vhost));
+    json_object_set_new(o, "vhost", http_json_text(s->vhost));
     return o;
 }
 
@@ -795,9 +795,10 @@ void http_show_queue(http_ctx *x, http_reply *r)
 
 static json_t *exchange_json(const stats_exchange *s)
 {
-    json_t *o = json_pack("{s:o,s:b,s:b,s:b,s:s,s:s,s:s,s:s}", "arguments", http_table_json(s->arguments),
+    json_t *o = json_pack("{s:o,s:b,s:b,s:b,s:o,s:s,s:s,s:o}", "arguments", http_table_json(s->arguments),
                           "auto_delete", s->auto_delete, "durable", s->durable, "internal", s->internal, "name",
-                          s->name, "type", s->type, "user_who_performed_action", "rmq-internal", "vhost", s->vhost);
+                          http_json_text(s->name), "type", s->type, "user_who_performed_action", "rmq-internal",
+                          "vhost", http_json_text(s->vhost));
     if (o && (s->publish_in || s->publish_out)) {
         json_t *m = json_object();
         add_count(m, "publish_in", s->publish_in, s->rate_in);
@@ -920,12 +921,14 @@ static int add_binding(void *ctx, const stats_binding *s)
 
     if (w->key && (w->key->len != plen || memcmp(w->key->ptr, props, plen)))
         return 0;
-    json_array_append_new(w->arr, json_pack("{s:s%,s:s,s:s%,s:s,s:s%,s:o,s:s%}", "source", s->source.ptr,
-                                            (size_t)s->source.len, "vhost", w->vhost, "destination",
-                                            s->destination.ptr, (size_t)s->destination.len, "destination_type",
-                                            s->to_queue ? "queue" : "exchange", "routing_key", s->key.ptr,
-                                            (size_t)s->key.len, "arguments", http_table_json(s->arguments),
-                                            "properties_key", props, plen));
+    json_array_append_new(w->arr, json_pack("{s:o,s:o,s:o,s:s,s:o,s:o,s:o}", "source",
+                                            http_json_textn(s->source.ptr, s->source.len), "vhost",
+                                            http_json_text(w->vhost), "destination",
+                                            http_json_textn(s->destination.ptr, s->destination.len),
+                                            "destination_type", s->to_queue ? "queue" : "exchange", "routing_key",
+                                            http_json_textn(s->key.ptr, s->key.len), "arguments",
+                                            http_table_json(s->arguments), "properties_key",
+                                            http_json_textn(props, plen)));
     return 0;
 }
 
@@ -1076,7 +1079,7 @@ static json_t *connection_json(http_ctx *x, const stats_connection *s)
     split_hostport(s->name, host, sizeof host, &port);
     split_hostport(s->local, lhost, sizeof lhost, &lport);
     o = json_pack("{s:s,s:i,s:i,s:o,s:I,s:I,s:s,s:s,s:s,s:s,s:i,s:i,s:s,s:I,s:I,s:o,s:I,s:I,s:o,s:i,s:b,s:s,s:i,"
-                  "s:s,s:s,s:s,s:s}",
+                  "s:s,s:o,s:o,s:o}",
                   "auth_mechanism", "PLAIN", "channel_max", (int)s->channel_max, "channels", (int)s->channels,
                   "client_properties", http_table_json(s->client_properties), "connected_at",
                   (json_int_t)s->connected_at, "frame_max", (json_int_t)s->frame_max, "host", lhost, "name", name,
@@ -1085,8 +1088,8 @@ static json_t *connection_json(http_ctx *x, const stats_connection *s)
                   (json_int_t)s->recv_oct, "recv_oct_details", rate(s->recv_oct_rate), "send_cnt",
                   (json_int_t)s->send_cnt, "send_oct", (json_int_t)s->send_oct, "send_oct_details",
                   rate(s->send_oct_rate), "send_pend", 0, "ssl", 0, "state", s->state, "timeout",
-                  (int)s->heartbeat, "type", "network", "user", s->user, "user_who_performed_action", s->user,
-                  "vhost", s->vhost);
+                  (int)s->heartbeat, "type", "network", "user", http_json_text(s->user), "user_who_performed_action",
+                  http_json_text(s->user), "vhost", http_json_text(s->vhost));
     if (o) { /* the client's connection_name, as RabbitMQ shows it */
         json_t *named = json_object_get(json_object_get(o, "client_properties"), "connection_name");
         if (json_is_string(named))
@@ -1239,15 +1242,15 @@ static int add_channel(void *ctx, const stats_channel *s)
         return 1;
     }
     split_hostport(found->name, host, sizeof host, &port);
-    o = json_pack("{s:i,s:b,s:{s:s,s:s,s:i},s:i,s:i,s:o,s:i,s:i,s:i,s:s,s:s,s:i,s:i,s:s,s:b,s:s,s:s,s:s}",
+    o = json_pack("{s:i,s:b,s:{s:s,s:s,s:i},s:i,s:i,s:o,s:i,s:i,s:i,s:s,s:s,s:i,s:i,s:s,s:b,s:o,s:o,s:o}",
                   "acks_uncommitted", (int)s->acks_uncommitted, "confirm", s->confirm, "connection_details",
                   "name", cname, "peer_host", host, "peer_port", port, "consumer_count", (int)s->consumers,
                   "global_prefetch_count", (int)s->global_prefetch, "message_stats", chstats_json(&s->counters),
                   "messages_unacknowledged", (int)s->unacked, "messages_uncommitted", (int)s->uncommitted,
                   "messages_unconfirmed", (int)s->unconfirmed, "name", name, "node", http_server_node(w->x->srv),
                   "number", (int)s->number, "prefetch_count", (int)s->prefetch, "state", s->state,
-                  "transactional", s->tx, "user", s->user, "user_who_performed_action", s->user, "vhost",
-                  s->vhost);
+                  "transactional", s->tx, "user", http_json_text(s->user), "user_who_performed_action",
+                  http_json_text(s->user), "vhost", http_json_text(s->vhost));
     if (w->name) {
         w->arr = o;
         return 1;
@@ -1297,14 +1300,14 @@ static json_t *consumer_json(http_ctx *x, conn_cache *cc, const stats_consumer *
     split_hostport(s->connection, host, sizeof host, &port);
     /* x-priority is the one consumer argument warren keeps: RabbitMQ
      * shows it in arguments */
-    return json_pack("{s:o,s:b,s:b,s:s,s:{s:s,s:s,s:s,s:i,s:s,s:i,s:s},s:s,s:b,s:i,s:{s:s,s:s}}", "arguments",
+    return json_pack("{s:o,s:b,s:b,s:s,s:{s:s,s:s,s:s,s:i,s:s,s:i,s:o},s:o,s:b,s:i,s:{s:o,s:o}}", "arguments",
                      s->priority ? json_pack("{s:i}", "x-priority", (int)s->priority) : json_object(),
                      "ack_required", s->ack_required, "active", s->active, "activity_status",
                      s->active ? "up" : "waiting", "channel_details", "connection_name", cname, "name", name,
                      "node", http_server_node(x->srv), "number", (int)s->channel, "peer_host", host, "peer_port",
-                     port, "user", c.user, "consumer_tag", s->tag, "exclusive", s->exclusive, "prefetch_count",
-                     (int)s->prefetch, "queue", "name", s->queue, "vhost",
-                     s->vhost);
+                     port, "user", http_json_text(c.user), "consumer_tag", http_json_text(s->tag), "exclusive",
+                     s->exclusive, "prefetch_count", (int)s->prefetch, "queue", "name", http_json_text(s->queue),
+                     "vhost", http_json_text(s->vhost));
 }
 
 void http_list_consumers(http_ctx *x, http_reply *r)
@@ -1341,8 +1344,8 @@ static int browsed(void *arg, const vhost_browsed *b)
         return -1;
     if (b->m) {
         const msg *m = b->m;
-        json_object_set_new(o, "exchange", json_stringn(msg_exchange(m), m->exlen));
-        json_object_set_new(o, "routing_key", json_stringn(msg_rk(m), m->rklen));
+        json_object_set_new(o, "exchange", http_json_textn(msg_exchange(m), m->exlen));
+        json_object_set_new(o, "routing_key", http_json_textn(msg_rk(m), m->rklen));
         json_object_set_new(o, "properties", http_props_json(msg_props(m), m->props_len));
         http_payload_json(o, msg_cbody(m), m->body_len, false, w->truncate);
     } else {
@@ -1361,7 +1364,7 @@ static int browsed(void *arg, const vhost_browsed *b)
         json_object_set_new(o, "connection", json_string(cname));
         json_object_set_new(o, "channel", json_integer(u->channel));
         json_object_set_new(o, "consumer_tag",
-                            u->consumer_tag ? json_stringn(u->consumer_tag, u->taglen) : json_null());
+                            u->consumer_tag ? http_json_textn(u->consumer_tag, u->taglen) : json_null());
         json_object_set_new(o, "delivery_tag", json_integer((json_int_t)u->delivery_tag));
         held = (uint32_t)(w->now - u->at);
         json_object_set_new(o, "since", json_integer((json_int_t)(w->wall - held)));

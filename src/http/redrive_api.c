@@ -73,11 +73,11 @@ static void refused(http_reply *r, const amqp_error *e)
 static json_t *status_json(const redrive_status *s)
 {
     static const char *const states[] = {"running", "done", "stopped", "cancelled"};
-    return json_pack("{s:s,s:s?,s:s,s:I,s:o,s:I,s:I,s:I,s:o,s:s}", "source", s->source, "destination",
-                     s->destination, "state", states[s->state], "count", (json_int_t)s->count, "rate",
+    return json_pack("{s:o,s:o,s:s,s:I,s:o,s:I,s:I,s:I,s:o,s:o}", "source", http_json_text(s->source),
+                     "destination", s->destination ? http_json_text(s->destination) : json_null(), "state", states[s->state], "count", (json_int_t)s->count, "rate",
                      s->rate ? json_integer(s->rate) : json_null(), "moved", (json_int_t)s->moved, "in_flight",
                      (json_int_t)s->in_flight, "started", (json_int_t)s->started, "ended",
-                     s->ended ? json_integer(s->ended) : json_null(), "reason", s->reason);
+                     s->ended ? json_integer(s->ended) : json_null(), "reason", http_json_text(s->reason));
 }
 
 /* A member that must be a positive integer when present. */

@@ -37,6 +37,21 @@
  * files (dashboard.h: "/", "/app.js") is answered with the file, with no
  * login, on the API's server only: the page asks for credentials and sends
  * them to the API.
+ *
+ * The port's own limits (doc/limits.md), RabbitMQ's management listener's
+ * (cowboy on ranch) where it has one: at most --management-max-connections
+ * connections open (ranch's max_connections, 1024) and
+ * --management-max-connections-per-address from one address (MHD's
+ * per-IP limit; the https proxy passes the client's address, and counts
+ * its own too); a request whose head has not all come within
+ * --management-request-timeout of the connection's start or of the end of
+ * its last answer is closed (cowboy's request_timeout, 5 s: it is not
+ * reset by a byte, so a client that drips its headers is closed at it
+ * too); inside a request, MHD's idle timeout (cowboy's idle_timeout,
+ * 60 s) closes one that sends nothing more.  The deadlines of the
+ * connections waiting for a request head sit on one list in deadline order
+ * (each is now + the one timeout when it is armed, so appending keeps the
+ * order) under one timer.
  */
 #include "http/server.h"
 
@@ -49,6 +64,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "http/api.h"
@@ -57,9 +73,21 @@
 #include "log.h"
 #include "warren.h"
 
-#define HTTP_CONNECTIONS_MAX 1024
-#define HTTP_IDLE_TIMEOUT_S 120         /* RabbitMQ's management idle_timeout */
 #define HTTP_REALM "RabbitMQ Management"
+
+/* One per connection MHD serves (its socket context): the deadline for
+ * the head of its next request, while one is awaited. */
+typedef struct http_conn {
+    struct http_conn *prev, *next;  /* on the server's waiting list */
+    int fd;
+    bool waiting;
+    uint64_t deadline;          /* loop ms */
+    /* the request on_uri made, until on_completed frees it: MHD calls
+     * on_completed only for a request whose handler it called, so one it
+     * refused itself (a malformed header after the request line) is freed
+     * here, at the next request line or the connection's end */
+    struct http_request *req;
+} http_conn;
 
 struct http_server {
     broker *b;
@@ -76,6 +104,11 @@ struct http_server {
     const http_route *routes;   /* what this port serves */
     size_t nroutes;
     bool open;                  /* no login (Prometheus's endpoint, as RabbitMQ's) */
+    unsigned max_conns, max_per_address;
+    uint32_t request_timeout;   /* ms */
+    http_conn *wait_head, *wait_tail;   /* awaiting a request head, soonest deadline first */
+    ev_timer wait_timer;
+    uint64_t timed_out;         /* connections closed at the request timeout */
 };
 
 typedef struct http_request {
@@ -90,6 +123,95 @@ typedef struct http_request {
     char *body;
     size_t bodylen, bodycap;
 } http_request;
+
+/* ---------------------------------------------------- request deadlines */
+
+static void wait_drop(http_server *s, http_conn *c)
+{
+    if (!c || !c->waiting)
+        return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->wait_head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        s->wait_tail = c->prev;
+    c->prev = c->next = NULL;
+    c->waiting = false;
+}
+
+/* c awaits a request head from now on, for at most the request timeout. */
+static void wait_arm(http_server *s, http_conn *c)
+{
+    if (!c || !s->loop)
+        return;
+    wait_drop(s, c);
+    c->deadline = ev_now(s->loop) + s->request_timeout;
+    c->waiting = true;
+    c->prev = s->wait_tail;
+    if (s->wait_tail)
+        s->wait_tail->next = c;
+    else
+        s->wait_head = c;
+    s->wait_tail = c;
+    if (!ev_timer_active(&s->wait_timer))
+        ev_timer_start(s->loop, &s->wait_timer, s->request_timeout);
+}
+
+/* Close every connection past its deadline: shut down, so MHD finds its
+ * socket at end of file on its next read and lets it go (its callbacks
+ * free the rest). */
+static void on_wait_timer(ev_loop *loop, ev_timer *t)
+{
+    http_server *s = (http_server *)((char *)t - offsetof(http_server, wait_timer));
+    uint64_t now = ev_now(loop);
+    unsigned n = 0;
+
+    while (s->wait_head && s->wait_head->deadline <= now) {
+        http_conn *c = s->wait_head;
+        wait_drop(s, c);
+        shutdown(c->fd, SHUT_RDWR);
+        n++;
+    }
+    if (n) {
+        s->timed_out += n;
+        log_debug("%s: closed %u connection(s) that sent no whole request head within %u ms (%llu so far)",
+                  s->label, n, (unsigned)s->request_timeout, (unsigned long long)s->timed_out);
+    }
+    if (s->wait_head)
+        ev_timer_start(loop, &s->wait_timer, s->wait_head->deadline - now);
+}
+
+static http_conn *conn_of(struct MHD_Connection *mc)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void request_free(struct http_request *req);
+
+static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    http_server *s = cls;
+    http_conn *c = *socket_context;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!ci || !(c = calloc(1, sizeof *c)))
+            return; /* no deadline for this one: MHD's idle timeout still holds */
+        c->fd = ci->connect_fd;
+        *socket_context = c;
+        wait_arm(s, c);
+    } else if (c) {
+        wait_drop(s, c);
+        request_free(c->req);
+        free(c);
+        *socket_context = NULL;
+    }
+}
 
 /* ------------------------------------------------------------ the loop */
 
@@ -128,11 +250,13 @@ void http_server_add_connection(http_server *s, int fd, const struct sockaddr *p
         return;
     }
     /* MHD owns the socket from here, and closes it if it cannot take it
-     * (past HTTP_CONNECTIONS_MAX): said at most once a second, so that a
-     * flood of connections does not become a flood of log lines */
+     * (past the limits): said at most once a second, so that a flood of
+     * connections does not become a flood of log lines */
     if (MHD_add_connection(s->d, fd, peer, peerlen) != MHD_YES && ev_now(s->loop) >= s->refused_logged + 1000) {
         s->refused_logged = ev_now(s->loop);
-        log_warn("%s: cannot take a connection: %s", s->label, strerror(errno));
+        log_warn("%s: refused a connection: at --management-max-connections (%u) or "
+                 "--management-max-connections-per-address (%u), or out of descriptors", s->label, s->max_conns,
+                 s->max_per_address);
     }
     run(s);
 }
@@ -266,27 +390,43 @@ static enum MHD_Result send_status(struct MHD_Connection *mc, const http_request
 
 /* ------------------------------------------------------------- requests */
 
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
+static void request_free(http_request *req)
 {
-    http_request *req = calloc(1, sizeof *req);
-    (void)cls, (void)mc;
-
-    if (req)
-        req->parse_rc = http_target_parse(&req->t, uri, strlen(uri));
-    return req;
-}
-
-static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls, enum MHD_RequestTerminationCode toe)
-{
-    http_request *req = *con_cls;
-    (void)cls, (void)mc, (void)toe;
-
     if (!req)
         return;
     json_decref(req->early.body);
     http_target_free(&req->t);
     free(req->body);
     free(req);
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
+{
+    http_request *req = calloc(1, sizeof *req);
+    http_conn *c = conn_of(mc);
+    (void)cls;
+
+    if (req)
+        req->parse_rc = http_target_parse(&req->t, uri, strlen(uri));
+    if (c) {
+        request_free(c->req); /* one MHD gave up on before its handler */
+        c->req = req;
+    }
+    return req;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    http_request *req = *con_cls;
+    http_conn *c = conn_of(mc);
+
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        wait_arm(cls, c); /* kept alive: the next request's head is awaited */
+    if (!req)
+        return;
+    if (c && c->req == req)
+        c->req = NULL;
+    request_free(req);
     *con_cls = NULL;
 }
 
@@ -347,16 +487,21 @@ static int login(http_server *s, struct MHD_Connection *mc, http_request *req, h
     return rc;
 }
 
-/* A reply decided on the headers.  With no body to come it waits for
- * the request's last call, so the connection stays open for the next
- * request (MHD closes one answered before its body); a body is not read
+/* A reply decided on the headers waits for the request's last call, its
+ * body (up to HTTP_BODY_MAX) read and dropped meanwhile: a client sends
+ * its whole body before it reads an answer, and one answered and closed
+ * in the middle of it lost the answer to a broken pipe or a reset (the
+ * protocol walk found it over https, with a 250-byte body; RabbitMQ
+ * 3.10 answers a 2 MB one).  The connection also stays open for the next
+ * request.  A body larger than that, or of unknown length, is not read
  * for nothing: the reply goes at once and the connection closes. */
+#define HTTP_SKIP_BODY_MAX HTTP_BODY_MAX
 static enum MHD_Result refuse(struct MHD_Connection *mc, http_request *req, http_reply *r)
 {
     const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     const char *te = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 
-    if (!te && (!cl || strtoull(cl, NULL, 10) == 0)) {
+    if (!te && (!cl || strtoull(cl, NULL, 10) <= HTTP_SKIP_BODY_MAX)) {
         req->early = *r;
         return MHD_YES;
     }
@@ -373,6 +518,7 @@ static enum MHD_Result begin(http_server *s, struct MHD_Connection *mc, http_req
     const char *cl;
 
     req->started = true;
+    wait_drop(s, conn_of(mc)); /* the head is in: MHD's idle timeout from here */
     if (req->parse_rc < 0) {
         r.status = 400;
         return refuse(mc, req, &r);
@@ -524,6 +670,7 @@ typedef struct server_kind {
     const http_route *routes;
     size_t nroutes;
     bool open;
+    const config *cfg;          /* the limits */
 } server_kind;
 
 static int server_init(http_server **out, broker *b, const server_kind *k)
@@ -545,7 +692,11 @@ static int server_init(http_server **out, broker *b, const server_kind *k)
     s->routes = k->routes;
     s->nroutes = k->nroutes;
     s->open = k->open;
+    s->max_conns = k->cfg->http_max_connections;
+    s->max_per_address = k->cfg->http_max_per_address;
+    s->request_timeout = k->cfg->http_request_timeout;
     ev_timer_init(&s->timer, on_timer);
+    ev_timer_init(&s->wait_timer, on_wait_timer);
     listeners_init(&s->ls, k->port, on_accept, s);
     s->ls.label = k->label;
     if (k->nbinds == 0) {
@@ -559,9 +710,12 @@ static int server_init(http_server **out, broker *b, const server_kind *k)
     }
     s->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
                             s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
-                            (unsigned)HTTP_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
-                            (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_END);
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+                            on_connection, s, MHD_OPTION_CONNECTION_LIMIT, s->max_conns,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->max_per_address,
+                            /* whole seconds: the idle timeout rounded up */
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)((k->cfg->http_idle_timeout + 999) / 1000),
+                            MHD_OPTION_END);
     di = s->d ? MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     if (!di) {
         log_error("%s: cannot start libmicrohttpd: %s", k->label, strerror(errno));
@@ -597,6 +751,7 @@ int http_server_init(http_server **out, broker *b, const config *cfg)
         .required = cfg->mgmt_explicit,
         .routes = http_api_routes,
         .nroutes = http_api_nroutes,
+        .cfg = cfg,
     };
     return server_init(out, b, &k);
 }
@@ -613,6 +768,7 @@ int http_server_init_metrics(http_server **out, broker *b, const config *cfg)
         .routes = http_metrics_routes,
         .nroutes = http_metrics_nroutes,
         .open = true,
+        .cfg = cfg,
     };
     return server_init(out, b, &k);
 }
@@ -635,6 +791,12 @@ void http_server_close_listeners(http_server *s)
         listeners_close(&s->ls, s->loop);
 }
 
+void http_server_limits(const http_server *s, unsigned *max_conns, unsigned *max_per_address)
+{
+    *max_conns = s->max_conns;
+    *max_per_address = s->max_per_address;
+}
+
 void http_server_free(http_server *s)
 {
     if (!s)
@@ -643,6 +805,7 @@ void http_server_free(http_server *s)
     if (s->serving) {
         ev_io_stop(s->loop, &s->io);
         ev_timer_stop(s->loop, &s->timer);
+        ev_timer_stop(s->loop, &s->wait_timer);
     }
     if (s->d)
         MHD_stop_daemon(s->d);

@@ -34,6 +34,9 @@ int http_server_listen(http_server *s, ev_loop *loop);
  * http/https.c): the server owns fd from here; peer is the client's
  * address (the loopback rules read it). */
 void http_server_add_connection(http_server *s, int fd, const struct sockaddr *peer, socklen_t peerlen);
+/* Its connection limits (0 per address: none), for the https proxy,
+ * which refuses past them before it spends a TLS session. */
+void http_server_limits(const http_server *s, unsigned *max_conns, unsigned *max_per_address);
 /* Accept no more connections (shutdown). */
 void http_server_close_listeners(http_server *s);
 /* Close every connection and free (NULL is fine). */

@@ -71,7 +71,7 @@ static json_t *user_json(const auth_user *u)
     char hash[4 * ((AUTH_HASH_MAX + 2) / 3) + 1];
 
     auth_hash_base64(u, hash, sizeof hash);
-    return json_pack("{s:s,s:s,s:s,s:o,s:o}", "name", u->name, "password_hash", hash, "hashing_algorithm",
+    return json_pack("{s:o,s:s,s:s,s:o,s:o}", "name", http_json_text(u->name), "password_hash", hash, "hashing_algorithm",
                      auth_algo_name(u->algo), "tags", http_user_tags(u), "limits", http_limits_json(&u->limits));
 }
 
@@ -80,9 +80,11 @@ static json_t *user_json(const auth_user *u)
 static json_t *perm_json(const auth_user *u, const auth_vperm *p, bool vhost_first)
 {
     if (vhost_first)
-        return json_pack("{s:s,s:s,s:s,s:s,s:s}", "vhost", p->vhost, "user", u->name, "configure", p->src[0],
+        return json_pack("{s:o,s:o,s:s,s:s,s:s}", "vhost", http_json_text(p->vhost), "user", http_json_text(u->name),
+                         "configure", p->src[0],
                          "write", p->src[1], "read", p->src[2]);
-    return json_pack("{s:s,s:s,s:s,s:s,s:s}", "user", u->name, "vhost", p->vhost, "configure", p->src[0], "write",
+    return json_pack("{s:o,s:o,s:s,s:s,s:s}", "user", http_json_text(u->name), "vhost", http_json_text(p->vhost),
+                     "configure", p->src[0], "write",
                      p->src[1], "read", p->src[2]);
 }
 
@@ -561,7 +563,7 @@ int http_users_import(http_ctx *x, http_reply *r, json_t *body, bool apply)
 static json_t *vhost_json(http_ctx *x, vhost *vh)
 {
     const char *desc = vh == x->b->vh ? "Default virtual host" : "";
-    json_t *o = json_pack("{s:s,s:s,s:[],s:s,s:{s:s,s:[]},s:b,s:{s:s}}", "name", vh->name, "description", desc,
+    json_t *o = json_pack("{s:o,s:s,s:[],s:s,s:{s:s,s:[]},s:b,s:{s:s}}", "name", http_json_text(vh->name), "description", desc,
                           "tags", "default_queue_type", "undefined", "metadata", "description", desc, "tags",
                           "tracing", 0, "cluster_state", http_server_node(x->srv), "running");
     if (o) /* counts, rates, message_stats, octets (lists.c) */
@@ -651,10 +653,10 @@ json_t *http_vhosts_export(http_ctx *x)
     void *v;
 
     if (arr)
-        json_array_append_new(arr, json_pack("{s:s}", "name", x->b->vh->name));
+        json_array_append_new(arr, json_pack("{s:o}", "name", http_json_text(x->b->vh->name)));
     while (arr && map_next(&x->b->vhosts, &i, NULL, NULL, &v))
         if (v != x->b->vh)
-            json_array_append_new(arr, json_pack("{s:s}", "name", ((vhost *)v)->name));
+            json_array_append_new(arr, json_pack("{s:o}", "name", http_json_text(((vhost *)v)->name)));
     return arr;
 }
 

@@ -32,12 +32,21 @@ few seconds.  Every few rounds the broker is restarted on the same data
 directory (SIGTERM, or kill -9), must come back, and must have kept the
 persistent messages of its plain durable queues.
 
+With --tls, every connection the walk makes is TLS: the walkers' and the
+checks' AMQP connections over amqps (--tls-port) and the API over https
+(--management-tls-port, through the broker's TLS proxy), with a CA, a
+server certificate and client certificates made at the start with the
+openssl CLI (tests/tls/pki.py); the broker checks client certificates
+(--tls-verify peer), walkers present one or none, and some log in with
+EXTERNAL as their certificate's CN (guest, or alice, who does not exist).
+
 Each session (a broker with a fresh data directory) is recorded as a trace
 of the bytes each connection sent; when a check fails the trace is saved,
 and --replay runs it again (--minimize shrinks it to the ops that still
 make the check fail).
 
   protocol_walk.py --seed 1 --seconds 60 --connections 4
+  protocol_walk.py --seconds 1800 --tls
   protocol_walk.py --replay build/walk/fail-1.json --minimize
 
 Exit status: 0 every check passed, 1 a check failed, 2 bad usage.
@@ -53,6 +62,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -64,6 +74,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'interop'))
 
 import amqp_raw as raw  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'tls'))
 
 SANITIZER_MARKS = ('ERROR: AddressSanitizer', 'runtime error:', 'ERROR: LeakSanitizer')
 PROBE_CHANNEL = 65535
@@ -273,8 +285,64 @@ def free_port():
         return s.getsockname()[1]
 
 
+# ----------------------------------------------------------------------- TLS
+
+class Tls:
+    """The walk's TLS side (--tls): certificates made once per run, the
+    broker's options for them, and the client contexts (one presenting
+    no certificate, one per client certificate)."""
+
+    CLIENT_CERTS = ('guest', 'alice')
+
+    def __init__(self, workdir, paths=None):
+        import pki  # tests/tls/pki.py: the openssl CLI, no key committed
+        self.paths = paths or pki.make_pki(os.path.join(workdir, 'pki'))
+        self.contexts = {None: self.context(None)}
+        for name in self.CLIENT_CERTS:
+            self.contexts[name] = self.context(name)
+
+    def context(self, cert):
+        ctx = ssl.create_default_context(cafile=self.paths['ca'])
+        if cert:
+            ctx.load_cert_chain(self.paths[cert], self.paths[cert + '.key'])
+        return ctx
+
+    def broker_args(self, tls_port, https_port):
+        return ['--tls-port', str(tls_port), '--tls-bind', '127.0.0.1', '--tls-cert', self.paths['server'],
+                '--tls-key', self.paths['server.key'], '--tls-ca', self.paths['ca'], '--tls-verify', 'peer',
+                '--management-tls-port', str(https_port)]
+
+    def wrap(self, sock, cert=None):
+        """The TLS handshake on a connected blocking socket (its timeout)."""
+        try:
+            return self.contexts[cert].wrap_socket(sock, server_hostname='localhost')
+        except BaseException:
+            sock.close()
+            raise
+
+
+TLS = None      # a Tls with --tls: every connection of the walk is TLS
+
+
+def connect(port, timeout, cert=None):
+    """A connected socket to the broker's AMQP port (amqps with --tls,
+    presenting the client certificate `cert`)."""
+    sock = socket.create_connection(('127.0.0.1', port), timeout=timeout)
+    return TLS.wrap(sock, cert) if TLS else sock
+
+
+def raw_connection(port, timeout=5.0):
+    """tests/interop/amqp_raw.py's RawConnection, over TLS with --tls."""
+    c = raw.RawConnection('127.0.0.1', port, timeout=timeout)
+    if TLS:
+        c.sock = TLS.wrap(c.sock, 'guest')
+    return c
+
+
 class BrokerProc:
-    """A warren process on its own port and data directory; logs to a file."""
+    """A warren process on its own port and data directory; logs to a file.
+    With --tls, .port and .mgmt_port are the amqps and https ports (what
+    the walk uses), the plain ones are .plain_port and .plain_mgmt_port."""
 
     def __init__(self, binary, workdir, extra=()):
         self.binary = binary
@@ -282,19 +350,47 @@ class BrokerProc:
         self.data_dir = os.path.join(workdir, 'data')
         self.port = free_port()
         self.mgmt_port = free_port()
+        self.plain_port, self.plain_mgmt_port = self.port, self.mgmt_port
         self.extra = list(extra)
+        if TLS:
+            self.plain_port, self.plain_mgmt_port = free_port(), free_port()
+            self.extra = TLS.broker_args(self.port, self.mgmt_port) + self.extra
         self.proc = None
         self.logs = []
         self.problems = []
 
     def start(self, timeout=20):
+        """Start; a port taken meanwhile (free_port's ports are ephemeral
+        ones, which any client socket of this machine may be given between
+        two starts) is retried on fresh ports: a port the broker is told
+        to use and cannot is the harness's problem, not a finding."""
+        for _ in range(5):
+            why = self.start_once(timeout)
+            if not why or 'at start' not in why or 'Address already in use' not in self.log_text_last():
+                return why
+            self.port, self.mgmt_port = free_port(), free_port()
+            if TLS:
+                self.extra = TLS.broker_args(self.port, self.mgmt_port) + self.extra[len(TLS.broker_args(0, 0)):]
+                self.plain_port, self.plain_mgmt_port = free_port(), free_port()
+            else:
+                self.plain_port, self.plain_mgmt_port = self.port, self.mgmt_port
+        return why
+
+    def log_text_last(self):
+        try:
+            with open(self.logs[-1], errors='replace') as f:
+                return f.read()
+        except (OSError, IndexError):
+            return ''
+
+    def start_once(self, timeout):
         log = os.path.join(self.workdir, 'broker-%d.log' % len(self.logs))
         self.logs.append(log)
         env = dict(os.environ)
         env.setdefault('ASAN_OPTIONS', 'detect_leaks=1:abort_on_error=0')
         env.setdefault('UBSAN_OPTIONS', 'print_stacktrace=1')
-        cmd = [self.binary, '--bind', '127.0.0.1', '--port', str(self.port), '--data-dir', self.data_dir,
-               '--log-level', 'info', '--management-port', str(self.mgmt_port), '--management-bind', '127.0.0.1',
+        cmd = [self.binary, '--bind', '127.0.0.1', '--port', str(self.plain_port), '--data-dir', self.data_dir,
+               '--log-level', 'info', '--management-port', str(self.plain_mgmt_port), '--management-bind', '127.0.0.1',
                '--prometheus-port', '0'] + self.extra
         with open(log, 'w') as f:
             self.proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
@@ -303,7 +399,8 @@ class BrokerProc:
             if self.proc.poll() is not None:
                 return 'broker exited with %s at start' % self.proc.returncode
             try:
-                with socket.create_connection(('127.0.0.1', self.port), timeout=0.5):
+                with socket.create_connection(('127.0.0.1', self.port), timeout=0.5), \
+                        socket.create_connection(('127.0.0.1', self.mgmt_port), timeout=0.5):
                     return None
             except OSError:
                 time.sleep(0.02)
@@ -365,8 +462,8 @@ class BrokerProc:
 class Link:
     """A non-blocking socket with an output queue and a frame parser."""
 
-    def __init__(self, port):
-        self.sock = socket.create_connection(('127.0.0.1', port), timeout=2)
+    def __init__(self, port, cert=None):
+        self.sock = connect(port, 2, cert)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.setblocking(False)
         self.inbuf = b''
@@ -385,7 +482,7 @@ class Link:
         while self.out and not self.eof:
             try:
                 n = self.sock.send(self.out)
-            except (BlockingIOError, InterruptedError):
+            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
                 return
             except OSError:
                 self.eof = True
@@ -401,7 +498,7 @@ class Link:
         while not self.eof:
             try:
                 data = self.sock.recv(262144)
-            except (BlockingIOError, InterruptedError):
+            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
                 break
             except OSError:
                 self.eof = True
@@ -487,6 +584,7 @@ class Walker:
         self.rng = rng
         self.cid = None         # the trace's id of the current connection
         self.link = None
+        self.cert = None        # the client certificate it presents (--tls)
         self.state = 'none'     # none, handshake, open
         self.chans = {}
         self.frame_max = 131072
@@ -513,14 +611,16 @@ class Walker:
 
     def connect(self):
         self.cid = self.s.new_cid()
+        # over TLS: a client certificate or none (the broker asks for one)
+        self.cert = pick(self.rng, [None] + list(Tls.CLIENT_CERTS)) if TLS else None
         try:
-            self.link = Link(self.s.broker.port)
+            self.link = Link(self.s.broker.port, self.cert)
         except OSError as e:
             self.s.note('connect failed: %s' % e)
             self.link = None
             self.state = 'none'
             return
-        self.s.trace.add('connect', c=self.cid)
+        self.s.trace.add('connect', c=self.cid, cert=self.cert)
         self.s.links[self.cid] = self.link
         self.chans = {}
         self.state = 'handshake'
@@ -557,6 +657,9 @@ class Walker:
                 'basic.nack': True, 'connection.blocked': True, 'publisher_confirms': True}
         resp = b'\x00' + user.encode() + b'\x00' + password.encode()
         mech = 'PLAIN'
+        if self.cert and kind != 2 and rng.random() < 0.4:
+            # the certificate's CN: guest logs in, alice is no user (refused)
+            mech, resp = 'EXTERNAL', b''
         if kind == 3:
             mech, resp = pick(rng, [('AMQPLAIN', b'\x05LOGINS'), ('EXTERNAL', b''), ('PLAIN', b'guest')])
         self.send(method(0, 'connection.start-ok', {'product': 'protocol_walk', 'capabilities': caps}, mech,
@@ -1082,7 +1185,10 @@ def api_request(port, method_, path, body=None, raw_body=None, auth=('guest', 'g
     data = raw_body if raw_body is not None else (json.dumps(body).encode() if body is not None else None)
     if data is not None:
         h['Content-Type'] = 'application/json'
-    c = http.client.HTTPConnection('127.0.0.1', port, timeout=timeout)
+    if TLS:
+        c = http.client.HTTPSConnection('127.0.0.1', port, timeout=timeout, context=TLS.contexts[None])
+    else:
+        c = http.client.HTTPConnection('127.0.0.1', port, timeout=timeout)
     try:
         c.request(method_, path, body=data, headers=h)
         r = c.getresponse()
@@ -1108,7 +1214,7 @@ def round_trip(port, timeout=5.0):
     """A fresh connection declares, publishes, gets; None or what failed."""
     t0 = time.monotonic()
     try:
-        with raw.RawConnection('127.0.0.1', port, timeout=timeout) as c:
+        with raw_connection(port, timeout) as c:
             c.handshake()
             c.open_channel(1)
             c.send(method(1, 'queue.declare', 0, '', False, False, True, True, False, {}))
@@ -1132,7 +1238,7 @@ def stuck_queues(port, names, timeout=5.0):
     """With no client left, a queue with ready messages delivers to a new
     consumer: the names of those that did not within 2 s (nor emptied)."""
     stuck = []
-    with raw.RawConnection('127.0.0.1', port, timeout=timeout) as c:
+    with raw_connection(port, timeout) as c:
         c.handshake()
         n = 0
         for q in names:
@@ -1183,7 +1289,7 @@ def stuck_queues(port, names, timeout=5.0):
 def existing(port, queues, exchanges, timeout=5.0):
     """The names of the queues and of the exchanges that exist now."""
     out = set()
-    with raw.RawConnection('127.0.0.1', port, timeout=timeout) as c:
+    with raw_connection(port, timeout) as c:
         c.handshake()
         n = 0
         for kind, names in (('q', queues), ('x', exchanges)):
@@ -1213,7 +1319,7 @@ def snapshot(port, names, timeout=5.0):
     the channel closes): {queue: [(message_id, persistent, expiring)]}, and
     which of them are plain (a durable declare without arguments fits)."""
     out, plain = {}, set()
-    with raw.RawConnection('127.0.0.1', port, timeout=timeout) as c:
+    with raw_connection(port, timeout) as c:
         c.handshake()
         n = 0
         for q in names:
@@ -1308,7 +1414,7 @@ class Session:
                        raw=raw_body.hex() if raw_body is not None else None, auth=auth, headers=headers)
         self.api_calls += 1
         try:
-            status, parsed, out = api_request(self.api_port, method_, path, body, raw_body, auth, headers)
+            status, parsed, out = api_request(self.broker.mgmt_port, method_, path, body, raw_body, auth, headers)
         except (OSError, http.client.HTTPException) as e:
             raise Failure('API %s %s: no answer: %s: %s' % (method_, path, type(e).__name__, e))
         except ValueError as e:
@@ -1554,7 +1660,7 @@ def replay(args, ops, workdir):
                 s.pump(wait)
             if kind == 'connect':
                 try:
-                    s.links[op['c']] = Link(s.broker.port)
+                    s.links[op['c']] = Link(s.broker.port, op.get('cert'))
                 except OSError as e:
                     raise Failure('connect failed: %s' % e)
             elif kind == 'send':
@@ -1677,6 +1783,8 @@ def parser():
     p.add_argument('--minimize', action='store_true', help='with --replay: shrink the trace first')
     p.add_argument('--match', help='with --minimize: only failures whose text contains this count')
     p.add_argument('--stats', action='store_true', help='print what the broker answered, per session')
+    p.add_argument('--tls', action='store_true',
+                   help='amqps and https for every connection, with certificates made now (openssl CLI)')
     p.add_argument('--verbose', '-v', action='store_true')
     return p
 
@@ -1690,7 +1798,10 @@ def main(argv=None):
         p.error('no broker binary %s (make first)' % args.binary)
     os.makedirs(args.out, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix='protocol-walk-')
+    global TLS
     try:
+        if args.tls:
+            TLS = Tls(tmp)
         if args.replay:
             with open(args.replay) as f:
                 ops = json.load(f)['ops']

@@ -10,6 +10,7 @@ import base64
 import json
 import re
 import urllib.error
+import time
 import urllib.request
 
 import pika
@@ -248,3 +249,44 @@ def test_vhost_shows_its_own_counts_rates_and_octets(two):
     assert root['messages_ready'] == 2 and root['message_stats']['publish'] == 2
     s, vs = call(port, 'GET', '/api/vhosts')
     assert {v['name']: v['messages'] for v in vs} == {'/': 2, 'v2': 1}
+
+
+@pytest.mark.parametrize('how', ['kill', 'term'])
+def test_a_deleted_vhost_with_an_auto_delete_exchange_does_not_stop_the_next_start(broker_factory, how):
+    """Found by the protocol walk with TLS on (tests/fuzz/protocol_walk.py
+    --tls): a vhost holding a durable auto-delete exchange bound to a
+    durable queue, deleted over the API.  Its queues go a slice a loop
+    turn after the vhost's deletion record; the exchange, losing its last
+    binding with them, was auto-deleted and recorded as deleted *in the
+    deleted vhost*, after that record: the next start refused the data
+    directory ("a definition in vhost 'fz-v', which the log never
+    created") and the broker did not come up.  Now nothing is recorded
+    for a deleted vhost's exchanges (its own record says it), and the
+    broker restarts with the vhost gone, or as made again."""
+    b = broker_factory(management=True)
+    b.require_control()
+    assert call(b.mgmt_port, 'PUT', '/api/vhosts/fz-v', {'description': 'walk'})[0] == 201
+    perms = {'configure': '.*', 'write': '.*', 'read': '.*'}
+    assert call(b.mgmt_port, 'PUT', '/api/permissions/fz-v/guest', perms)[0] in (201, 204)
+    conn = pika.BlockingConnection(pika.ConnectionParameters(b.host, b.port, 'fz-v',
+                                                             pika.PlainCredentials('guest', 'guest')))
+    ch = conn.channel()
+    ch.exchange_declare('fz-auto', 'topic', durable=True, auto_delete=True)
+    ch.queue_declare('fz-q', durable=True)
+    ch.queue_bind('fz-q', 'fz-auto', 'a.#')
+    conn.close()
+    assert call(b.mgmt_port, 'DELETE', '/api/vhosts/fz-v')[0] == 204
+    # made again at once, as the walk did, with a queue of its own
+    assert call(b.mgmt_port, 'PUT', '/api/vhosts/fz-v', {'description': 'again'})[0] == 201
+    assert call(b.mgmt_port, 'PUT', '/api/permissions/fz-v/guest', perms)[0] in (201, 204)
+    assert call(b.mgmt_port, 'PUT', '/api/queues/fz-v/fz-again', {'durable': True})[0] == 201
+    time.sleep(0.3)  # the deleted vhost's queues go on the next turns
+    if how == 'kill':
+        b.kill()
+        b.start()
+    else:
+        b.restart()
+    status, body = call(b.mgmt_port, 'GET', '/api/queues/fz-v')
+    assert status == 200
+    assert [q['name'] for q in body] == ['fz-again']
+    assert call(b.mgmt_port, 'GET', '/api/exchanges/fz-v/fz-auto')[0] == 404

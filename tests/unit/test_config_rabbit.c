@@ -85,6 +85,22 @@ static void test_keys_land_in_their_settings(void **state)
     assert_true(cfg.max_message_size == 1048576);
 }
 
+/* cowboy's timeouts of the management listener (doc/limits.md) */
+static void test_management_timeouts(void **state)
+{
+    config cfg;
+    (void)state;
+    assert_int_equal(load(&cfg, "management.tcp.request_timeout = 2500\nmanagement.tcp.idle_timeout = 90000\n"), 0);
+    assert_int_equal(cfg.http_request_timeout, 2500);
+    assert_int_equal(cfg.http_idle_timeout, 90000);
+    assert_int_equal(load(&cfg, "management.ssl.request_timeout = 7000\n"), 0);
+    assert_int_equal(cfg.http_request_timeout, 7000);
+    assert_int_equal(cfg.http_idle_timeout, 60000);
+    assert_int_equal(cfg.http_max_connections, 1024);
+    assert_int_equal(cfg.http_max_per_address, 64);
+    assert_int_equal(load(&cfg, "management.tcp.request_timeout = 5\n"), -1);
+}
+
 static void test_rabbitmq_special_values(void **state)
 {
     config cfg;
@@ -193,6 +209,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keys_land_in_their_settings),
         cmocka_unit_test(test_rabbitmq_special_values),
+        cmocka_unit_test(test_management_timeouts),
         cmocka_unit_test(test_ipv6_listeners_and_default_pass_alone),
         cmocka_unit_test(test_unknown_keys_are_ignored_and_warren_names_taken),
         cmocka_unit_test(test_what_warren_cannot_honour_is_refused),
