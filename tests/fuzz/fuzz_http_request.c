@@ -139,6 +139,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* The decimal number in [p, end), which need not end in a NUL (an answer
+ * fills the buffer to its last byte): -1 when there is none. */
+static long num_in(const char *p, const char *end)
+{
+    char tmp[24];
+    size_t n = (size_t)(end - p) < sizeof tmp - 1 ? (size_t)(end - p) : sizeof tmp - 1;
+
+    memcpy(tmp, p, n);
+    tmp[n] = 0;
+    return n ? strtol(tmp, NULL, 10) : -1;
+}
+
 /* The length of a header's value in the head [p, end) (case-blind
  * name), or -1. */
 static long header_num(const char *p, const char *end, const char *name, bool *chunked)
@@ -151,7 +163,7 @@ static long header_num(const char *p, const char *end, const char *name, bool *c
         if (!eol)
             eol = end;
         if ((size_t)(eol - p) > nl && !strncasecmp(p, name, nl) && p[nl] == ':')
-            v = strtol(p + nl + 1, NULL, 10);
+            v = num_in(p + nl + 1, eol);
         if ((size_t)(eol - p) > 18 && !strncasecmp(p, "Transfer-Encoding:", 18) && memmem(p, (size_t)(eol - p), "chunked", 7))
             *chunked = true;
         p = eol + 2;
@@ -175,7 +187,7 @@ static size_t check_one(const char *buf, size_t n, bool first)
     if (!first && memcmp(buf, "HTTP/1.", 7))
         return 0;
     assert(!memcmp(buf, "HTTP/1.", 7));
-    status = atoi(buf + 9);
+    status = (int)num_in(buf + 9, buf + 12);
     assert(status >= 100 && status <= 599);
     if (status == 500) {
         fprintf(stderr, "fuzz_http_request: a 500 for a request:\n%.*s\n", (int)(n < 2000 ? n : 2000), buf);
