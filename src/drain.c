@@ -35,21 +35,11 @@ struct drain_job {
     size_t nskip;
 };
 
-int drainer_add_region(drainer *d, store *st, uint32_t qid, store_cursor *c, uint64_t count, uint64_t last_seq,
-                       uint64_t *skip, size_t nskip)
+/* j (of queue qid, count messages) goes last in d's queue of jobs. */
+static int enqueue(drainer *d, drain_job *j, store *st, uint32_t qid, uint64_t count)
 {
-    drain_job *j = calloc(1, sizeof *j);
-    if (!j)
-        return -1;
-    j->region = true;
     j->st = st;
     j->qid = qid;
-    j->rc = *c;
-    *c = (store_cursor){0};
-    j->left = count;
-    j->last_seq = last_seq;
-    j->skip = skip;
-    j->nskip = nskip;
     if (d->tail)
         d->tail->next = j;
     else
@@ -57,6 +47,22 @@ int drainer_add_region(drainer *d, store *st, uint32_t qid, store_cursor *c, uin
     d->tail = j;
     d->pending += count;
     return 0;
+}
+
+int drainer_add_region(drainer *d, store *st, uint32_t qid, store_cursor *c, uint64_t count, uint64_t last_seq,
+                       uint64_t *skip, size_t nskip)
+{
+    drain_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return -1;
+    j->region = true;
+    j->rc = *c;
+    *c = (store_cursor){0};
+    j->left = count;
+    j->last_seq = last_seq;
+    j->skip = skip;
+    j->nskip = nskip;
+    return enqueue(d, j, st, qid, count);
 }
 
 /* What a slice of a region read, to be acked once the scan is done (an
@@ -125,16 +131,8 @@ int drainer_add(drainer *d, store *st, uint32_t qid, qdeque *levels, uint16_t n,
         j->levels[i] = levels[i];
         levels[i] = (qdeque){0};
     }
-    j->st = st;
-    j->qid = qid;
     j->nlevels = n;
-    if (d->tail)
-        d->tail->next = j;
-    else
-        d->head = j;
-    d->tail = j;
-    d->pending += count;
-    return 0;
+    return enqueue(d, j, st, qid, count);
 }
 
 static void job_free(drain_job *j)

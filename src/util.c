@@ -7,7 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <netinet/in.h>
+#include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 void random_name(char *out, size_t n)
@@ -80,4 +83,22 @@ const char *regex_untamed(const char *pat, size_t len)
         }
     }
     return NULL;
+}
+
+size_t sockaddr_key(const struct sockaddr *sa, uint8_t key[16])
+{
+    if (sa->sa_family == AF_INET) {
+        memcpy(key, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+        return 4;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a)) {
+            memcpy(key, a->s6_addr + 12, 4);
+            return 4;
+        }
+        memcpy(key, a->s6_addr, 16);
+        return 16;
+    }
+    return 0;
 }

@@ -5,6 +5,7 @@
 #define WARREN_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* A random string of n characters from [A-Za-z0-9_-] (for generated names:
  * amq.gen- queues, consumer tags, direct reply-to tokens). */
@@ -29,5 +30,11 @@ void random_name(char *out, size_t n);
  * and a list's name filter is matched against every queue's name there:
  * this keeps one pattern from holding it for seconds. */
 const char *regex_untamed(const char *pat, size_t len);
+
+/* The address bytes of a peer, for counting connections per address (an
+ * IPv4-mapped IPv6 address as its IPv4 one): their length, 4 or 16; 0 for
+ * another family. */
+struct sockaddr;
+size_t sockaddr_key(const struct sockaddr *sa, uint8_t key[16]);
 
 #endif

@@ -48,6 +48,7 @@
 #include "listener.h"
 #include "log.h"
 #include "tls.h"
+#include "util.h"
 
 #define PROXY_BUF 16384
 #define HANDSHAKE_TIMEOUT_MS 10000
@@ -234,25 +235,6 @@ static void peer_name(const struct sockaddr *sa, socklen_t len, char *out, size_
     snprintf(out, n, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
 }
 
-/* The address bytes of a peer (an IPv4-mapped IPv6 one as IPv4): its length. */
-static size_t addr_key(const struct sockaddr *sa, uint8_t key[16])
-{
-    if (sa->sa_family == AF_INET) {
-        memcpy(key, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
-        return 4;
-    }
-    if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(a)) {
-            memcpy(key, a->s6_addr + 12, 4);
-            return 4;
-        }
-        memcpy(key, a->s6_addr, 16);
-        return 16;
-    }
-    return 0;
-}
-
 /* Within the HTTP server's limits?  Else why not (for the log). */
 static const char *over_limit(const https_server *s, const uint8_t *addr, size_t addrlen)
 {
@@ -274,7 +256,7 @@ static void on_accept(void *user, int fd, const struct sockaddr *peer, socklen_t
 {
     https_server *s = user;
     uint8_t addr[16];
-    size_t addrlen = addr_key(peer, addr);
+    size_t addrlen = sockaddr_key(peer, addr);
     const char *over = over_limit(s, addr, addrlen);
     proxy *p;
     int sv[2];

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "proto/conn.h"
 #include "vhost.h"
+#include "util.h"
 
 #define WARN_EVERY_MS 1000
 
@@ -74,25 +75,6 @@ static void use_drop(map *m, limits_use *u, size_t len)
     }
 }
 
-/* The address bytes of a peer (an IPv4-mapped IPv6 one as IPv4): its length. */
-static size_t addr_key(const struct sockaddr *sa, uint8_t key[16])
-{
-    if (sa->sa_family == AF_INET) {
-        memcpy(key, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
-        return 4;
-    }
-    if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(a)) {
-            memcpy(key, a->s6_addr + 12, 4);
-            return 4;
-        }
-        memcpy(key, a->s6_addr, 16);
-        return 16;
-    }
-    return 0;
-}
-
 static bool refuse(conn *c, const char *why, uint32_t limit)
 {
     conn_limits *l = c->b->limits;
@@ -123,7 +105,7 @@ bool conn_limits_accept(conn *c, const struct sockaddr *sa)
                       cfg->max_unauthenticated);
     if (cfg->max_per_address) {
         uint8_t key[16];
-        size_t len = addr_key(sa, key);
+        size_t len = sockaddr_key(sa, key);
         limits_use *u = len ? map_get(&l->addrs, (const char *)key, len) : NULL;
         if (u && u->conns >= cfg->max_per_address)
             return refuse(c, "too many connections from this address, --max-connections-per-address",
