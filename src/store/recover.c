@@ -95,6 +95,22 @@ void store_ackset_free(ackset *a)
 }
 
 /* Read an ack file whole; 0 and *buf NULL when it does not exist. */
+store_entry store_entry_of(const seg_record *r, uint32_t seg, uint32_t off, uint8_t kind, uint32_t returns)
+{
+    return (store_entry){
+        .seq = r->seq,
+        .seg = seg,
+        .off = off,
+        .body_len = r->body_len,
+        .redelivered = (kind & ACK_KIND_DELIVERED) != 0,
+        .returns = returns,
+        .props = r->props,
+        .props_len = r->props_len,
+        .published = (int64_t)r->timestamp,
+        .paged = (r->flags & REC_FLAG_PAGED) != 0,
+    };
+}
+
 static int read_ack_file(const char *path, uint8_t **buf, size_t *n)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -323,17 +339,7 @@ static int recover_segment(store *st, uint32_t id, bool tail, uint64_t *max_seq)
                 kind = store_ackset_get(&acks, (uint64_t)qid << 32 | off, &returns);
                 if ((kind & ACK_KIND_ACK) || store_purge_covers(st, qid, r.seq, (kind & ACK_KIND_DELIVERED) != 0))
                     continue;
-                e = (store_entry){
-                    .seq = r.seq,
-                    .seg = id,
-                    .off = (uint32_t)off,
-                    .body_len = r.body_len,
-                    .redelivered = (kind & ACK_KIND_DELIVERED) != 0,
-                    .returns = returns,
-                    .props = r.props,
-                    .props_len = r.props_len,
-                    .published = (int64_t)r.timestamp,
-                };
+                e = store_entry_of(&r, id, (uint32_t)off, kind, returns);
                 int joined;
                 if (!st->rec->message || (joined = st->rec->message(st->rec->ctx, q, &e)) < 0) {
                     log_error("store: out of memory recovering %s", path);

@@ -130,15 +130,8 @@ static int read_acks(store *st, store_cursor *c, segment *s, uint32_t qid, uint6
 /* The segment at or after id (NULL: none). */
 static segment *seg_from(store *st, uint32_t id)
 {
-    size_t lo = 0, hi = st->nsegs;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (st->segs[mid]->id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < st->nsegs ? st->segs[lo] : NULL;
+    size_t i = store_seg_index(st, id);
+    return i < st->nsegs ? st->segs[i] : NULL;
 }
 
 int store_scan(store *st, uint32_t qid, store_cursor *c, uint32_t max, int flags, store_scan_fn fn, void *arg)
@@ -239,18 +232,7 @@ int store_scan(store *st, uint32_t qid, store_cursor *c, uint32_t max, int flags
                 if (!(kind & ACK_KIND_ACK) &&
                     !((flags & STORE_SCAN_PURGED) &&
                       store_purge_covers(st, qid, r.seq, (kind & ACK_KIND_DELIVERED) != 0))) {
-                    store_entry e = {
-                        .seq = r.seq,
-                        .seg = s->id,
-                        .off = known_off(s, fpos),
-                        .body_len = r.body_len,
-                        .redelivered = (kind & ACK_KIND_DELIVERED) != 0,
-                        .returns = returns,
-                        .props = r.props,
-                        .props_len = r.props_len,
-                        .published = (int64_t)r.timestamp,
-                        .paged = (r.flags & REC_FLAG_PAGED) != 0,
-                    };
+                    store_entry e = store_entry_of(&r, s->id, known_off(s, fpos), kind, returns);
                     int rc = fn(arg, &e);
                     if (rc < 0)
                         break; /* the cursor stays on it */

@@ -91,7 +91,7 @@ void *store_queue_by_id(store *st, uint32_t qid)
     return qidmap_get(&st->qids, qid);
 }
 
-segment *store_seg_find(store *st, uint32_t id)
+size_t store_seg_index(const store *st, uint32_t id)
 {
     size_t lo = 0, hi = st->nsegs;
     while (lo < hi) {
@@ -101,7 +101,13 @@ segment *store_seg_find(store *st, uint32_t id)
         else
             hi = mid;
     }
-    return lo < st->nsegs && st->segs[lo]->id == id ? st->segs[lo] : NULL;
+    return lo;
+}
+
+segment *store_seg_find(store *st, uint32_t id)
+{
+    size_t i = store_seg_index(st, id);
+    return i < st->nsegs && st->segs[i]->id == id ? st->segs[i] : NULL;
 }
 
 bool store_seg_off(const segment *s, uint32_t off, uint32_t *file_off)

@@ -200,6 +200,9 @@ int store_ack_attach(store *st, segment *s);
 void store_ack_detach(segment *s);
 void store_seg_free(segment *s);
 segment *store_seg_find(store *st, uint32_t id);
+/* Where the first segment with an id at or above id is in st->segs
+ * (st->nsegs: none). */
+size_t store_seg_index(const store *st, uint32_t id);
 /* Where the record the broker knows as (s, off) is in s's file now;
  * false if it is gone (compacted away). */
 bool store_seg_off(const segment *s, uint32_t off, uint32_t *file_off);
@@ -271,6 +274,10 @@ void store_checkpoint_free(store *st);
 
 /* recover.c */
 int store_recover_messages(store *st);
+/* The store_entry of record r, at offset off (as the broker knows it) of
+ * segment seg, for a queue whose ack entries for it say kind (ACK_KIND_*)
+ * and returns. */
+store_entry store_entry_of(const seg_record *r, uint32_t seg, uint32_t off, uint8_t kind, uint32_t returns);
 
 /* A set of (queue id << 32 | record offset) -> ack kinds seen (recover.c). */
 typedef struct ackset {

@@ -57,7 +57,7 @@ def test_power_cut():
 def test_a_power_cut_past_the_last_sync_is_caught():
     """A store that confirmed before its sync would lose what the last sync
     covered: cut back one sync further, the loop must report lost messages."""
-    rc, out = run('--rounds', '6', '--power-cut', '--plant', 'unsynced', '--broker', RELEASE)
+    rc, out = run('--rounds', '12', '--power-cut', '--plant', 'unsynced', '--broker', RELEASE)
     # the cut may also leave a record half gone in an older segment: check-store says so
     assert rc == 1 and ("confirmed messages lost" in out or "warren-check-store exit" in out), out
 
