@@ -72,7 +72,7 @@ static int set_mark(store *st, uint32_t qid, uint64_t seq, const uint64_t *also,
     m->nalso = nold + n;
     if (m->nalso)
         qsort(m->also, m->nalso, sizeof *m->also, by_u64);
-    m->seq = seq > (old ? old->seq : 0) ? seq : old->seq;
+    m->seq = old && old->seq > seq ? old->seq : seq; /* a record of seq 0 and no mark before: 0 */
     if (map_put(&st->purges, k, 4, m) < 0) {
         mark_free(m);
         return -1;
