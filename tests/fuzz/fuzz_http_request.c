@@ -78,29 +78,45 @@ static int free_port(void)
     return port;
 }
 
-static void start(void)
+/* A broker on two free ports; false when it did not start (a port taken
+ * by another process between free_port and the bind: the suite's brokers
+ * run beside the fuzzer). */
+static bool try_start(config *cfg)
 {
     static const char *binds[] = {"127.0.0.1"};
-    config cfg;
 
     rm_rf(dir);
     assert(mkdir(dir, 0700) == 0);
-    config_defaults(&cfg);
-    cfg.data_dir = dir;
-    cfg.nbinds = 1;
-    cfg.binds[0] = binds[0];
+    config_defaults(cfg);
+    cfg->data_dir = dir;
+    cfg->nbinds = 1;
+    cfg->binds[0] = binds[0];
     snprintf(amqp_port, sizeof amqp_port, "%d", free_port());
     snprintf(mgmt_port, sizeof mgmt_port, "%d", free_port());
-    assert(config_apply(&cfg, OPT_PORT, "port", amqp_port) == 0);
-    assert(config_apply(&cfg, OPT_MGMT_PORT, "management-port", mgmt_port) == 0);
-    assert(config_apply(&cfg, OPT_MGMT_BIND, "management-bind", binds[0]) == 0);
-    cfg.prom_port = 0;
-    cfg.disk_free_limit = 0;
-    cfg.memory_limit = 0;
-    config_finish(&cfg);
-    if (broker_init(&b, &cfg) < 0) {
-        fprintf(stderr, "fuzz_http_request: the broker does not start (ports %s, %s)\n", amqp_port, mgmt_port);
-        abort();
+    assert(config_apply(cfg, OPT_PORT, "port", amqp_port) == 0);
+    assert(config_apply(cfg, OPT_MGMT_PORT, "management-port", mgmt_port) == 0);
+    assert(config_apply(cfg, OPT_MGMT_BIND, "management-bind", binds[0]) == 0);
+    cfg->prom_port = 0;
+    cfg->disk_free_limit = 0;
+    cfg->memory_limit = 0;
+    config_finish(cfg);
+    if (broker_init(&b, cfg) == 0)
+        return true;
+    broker_free(&b);
+    memset(&b, 0, sizeof b);
+    return false;
+}
+
+static void start(void)
+{
+    static config cfg;
+    int tries;
+
+    for (tries = 0; !try_start(&cfg); tries++) {
+        if (tries == 8) {
+            fprintf(stderr, "fuzz_http_request: the broker does not start (ports %s, %s)\n", amqp_port, mgmt_port);
+            abort();
+        }
     }
     assert(b.http);
     running = true;
