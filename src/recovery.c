@@ -20,6 +20,7 @@
 
 #include <string.h>
 
+#include "log.h"
 #include "queue_region.h"
 
 /* ------------------------------------------------------------- records */
@@ -99,6 +100,13 @@ static void delete_queue(void *ctx, void *handle)
     queue_delete(q);
 }
 
+/* The default exchange and the amq.* ones: made with every vhost, never
+ * declared, deleted or written by a client (RabbitMQ refuses it). */
+static bool predeclared_name(amqp_str name)
+{
+    return name.len == 0 || (name.len >= 4 && memcmp(name.ptr, "amq.", 4) == 0);
+}
+
 static int declare_exchange(void *ctx, const store_exchange_def *d)
 {
     vhost *vh = ctx;
@@ -107,6 +115,13 @@ static int declare_exchange(void *ctx, const store_exchange_def *d)
 
     if (!(t = exchange_type_find(d->type)) || d->type.len == 0)
         return -1;
+    if (predeclared_name(d->name)) {
+        /* only a damaged file has one: the rewrite would not keep it, so
+         * the next start would differ from this one */
+        log_warn("recovery: ignored a record redeclaring the predeclared exchange '%.*s'", (int)d->name.len,
+                 d->name.ptr);
+        return 0;
+    }
     if ((x = vhost_exchange(vh, d->name)))
         exchange_delete(x);
     /* durable, as a queue above: the rewrite keeps durable exchanges only */
@@ -119,6 +134,11 @@ static void delete_exchange(void *ctx, amqp_str name)
 {
     vhost *vh = ctx;
     exchange *x;
+    if (predeclared_name(name)) {
+        log_warn("recovery: ignored a record deleting the predeclared exchange '%.*s'", (int)name.len,
+                 name.ptr);
+        return;
+    }
     if ((x = vhost_exchange(vh, name))) {
         x->durable = false; /* no store bookkeeping during replay */
         exchange_delete(x);
@@ -183,7 +203,7 @@ static void last_seq(void *ctx, uint64_t seq)
 
 static bool predeclared(const exchange *x)
 {
-    return x->namelen == 0 || (x->namelen >= 4 && memcmp(x->name, "amq.", 4) == 0);
+    return predeclared_name((amqp_str){x->name, x->namelen});
 }
 
 /* Durable queues, durable exchanges but the predeclared ones, then the

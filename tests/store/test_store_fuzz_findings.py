@@ -103,3 +103,46 @@ def test_queue_record_with_id_0_is_refused_not_lost(broker, qname):
     rc, log = start_refused(broker)
     assert rc != 0
     assert 'bad definition at offset %d' % at in log, log[-2000:]
+
+
+def append_def_record(data_dir, payload):
+    """Append one definitions record (length, CRC-32C, payload), as a
+    damaged or hand-edited file could hold it."""
+    with open(os.path.join(data_dir, 'definitions'), 'ab') as f:
+        f.write(struct.pack('>II', len(payload), crc32c(payload)) + payload)
+
+
+def test_records_deleting_or_redeclaring_predeclared_exchanges_are_ignored(broker, qname):
+    """fuzz_store: an "exchange gone" record for the default exchange (name
+    '') deleted it at the first start only: publishing to a queue by its
+    name found no exchange (404), and the rewrite, which never writes the
+    predeclared exchanges, brought it back at the next start.  Such
+    records (and one redeclaring amq.direct as a topic exchange) are
+    ignored now, with a warning: no client can declare or delete them
+    (RabbitMQ refuses it with 403), so only a damaged file has them."""
+    need_control(broker)
+    c = connect(broker)
+    ch = c.channel()
+    ch.queue_declare(qname, durable=True)
+    c.close()
+    broker.stop()
+    append_def_record(broker.data_dir, bytes([4, 0]))                          # exchange gone: ''
+    append_def_record(broker.data_dir, bytes([3, 10]) + b'amq.direct' + bytes([5]) + b'topic'
+                      + bytes([1]) + struct.pack('>I', 0))                       # amq.direct, a topic one
+
+    for start in ('first', 'second'):
+        start_or_fail(broker)
+        c = connect(broker)
+        ch = c.channel()
+        ch.confirm_delivery()
+        ch.basic_publish('', qname, b'by name', PERSISTENT)                    # the default exchange
+        ch.queue_bind(qname, 'amq.direct', routing_key='k')
+        ch.basic_publish('amq.direct', 'k', b'direct', PERSISTENT)
+        ch.basic_publish('amq.direct', 'k.#', b'not a topic', PERSISTENT)      # direct: no match
+        assert queue_depth(ch, qname) == 2, 'after the %s start' % start
+        ch.queue_purge(qname)
+        c.close()
+        if start == 'first':
+            assert 'ignored a record deleting the predeclared exchange' in broker.log_text()
+            assert 'ignored a record redeclaring the predeclared exchange' in broker.log_text()
+        broker.stop()
