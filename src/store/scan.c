@@ -53,33 +53,21 @@ void store_cursor_free(store_cursor *c)
  * offset `off` of s (s->size when there is none). */
 uint64_t store_file_pos(const segment *s, uint32_t off)
 {
-    size_t lo = 0, hi = s->nremap;
+    size_t i;
     if (!s->remap)
         return off < SEG_HEADER ? SEG_HEADER : off;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (s->remap[2 * mid] < off)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->nremap ? s->remap[2 * lo + 1] : s->size;
+    i = store_remap_index(s, REMAP_KNOWN, off);
+    return i < s->nremap ? s->remap[2 * i + 1] : s->size;
 }
 
 /* The broker-known offset of the record at file offset fpos of s. */
 static uint32_t known_off(const segment *s, uint64_t fpos)
 {
-    size_t lo = 0, hi = s->nremap;
+    size_t i;
     if (!s->remap)
         return (uint32_t)fpos;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (s->remap[2 * mid + 1] < fpos)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->nremap && s->remap[2 * lo + 1] == fpos ? s->remap[2 * lo] : (uint32_t)fpos;
+    i = store_remap_index(s, REMAP_FILE, fpos);
+    return i < s->nremap && s->remap[2 * i + 1] == fpos ? s->remap[2 * i] : (uint32_t)fpos;
 }
 
 /* Read the ack entries of s written since the last look, keeping those of

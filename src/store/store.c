@@ -110,22 +110,29 @@ segment *store_seg_find(store *st, uint32_t id)
     return i < st->nsegs && st->segs[i]->id == id ? st->segs[i] : NULL;
 }
 
-bool store_seg_off(const segment *s, uint32_t off, uint32_t *file_off)
+size_t store_remap_index(const segment *s, int col, uint64_t v)
 {
     size_t lo = 0, hi = s->nremap;
-    if (!s->remap) {
-        *file_off = off;
-        return true;
-    }
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (s->remap[2 * mid] < off)
+        if (s->remap[2 * mid + col] < v)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo < s->nremap && s->remap[2 * lo] == off) {
-        *file_off = s->remap[2 * lo + 1];
+    return lo;
+}
+
+bool store_seg_off(const segment *s, uint32_t off, uint32_t *file_off)
+{
+    size_t i;
+    if (!s->remap) {
+        *file_off = off;
+        return true;
+    }
+    i = store_remap_index(s, REMAP_KNOWN, off);
+    if (i < s->nremap && s->remap[2 * i] == off) {
+        *file_off = s->remap[2 * i + 1];
         return true;
     }
     return false;

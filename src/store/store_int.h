@@ -203,6 +203,10 @@ segment *store_seg_find(store *st, uint32_t id);
 /* Where the first segment with an id at or above id is in st->segs
  * (st->nsegs: none). */
 size_t store_seg_index(const store *st, uint32_t id);
+/* The first pair of s->remap whose column col (REMAP_KNOWN: the offset the
+ * broker knows; REMAP_FILE: the offset in the file) is at or past v. */
+enum { REMAP_KNOWN = 0, REMAP_FILE = 1 };
+size_t store_remap_index(const segment *s, int col, uint64_t v);
 /* Where the record the broker knows as (s, off) is in s's file now;
  * false if it is gone (compacted away). */
 bool store_seg_off(const segment *s, uint32_t off, uint32_t *file_off);
