@@ -62,6 +62,26 @@ def drain_ids(broker, q, expect=None):
         c.close()
 
 
+def drain_counted(broker, q, n, idle):
+    """Consume and ack n messages of q: [(id, redelivered)] and their
+    x-delivery-count headers, in delivery order."""
+    c = connect(broker)
+    ch = c.channel()
+    got, counts = [], []
+    ch.basic_qos(prefetch_count=200)
+    for m, p, body in ch.consume(q, inactivity_timeout=idle):
+        if m is None:
+            break
+        got.append((body_id(body)[1], m.redelivered))
+        counts.append((p.headers or {}).get('x-delivery-count'))
+        ch.basic_ack(m.delivery_tag)
+        if len(got) == n:
+            break
+    ch.cancel()
+    c.close()
+    return got, counts
+
+
 def test_backlog_past_the_window_in_order_across_restarts(small_window, broker, qname):
     """3,000 messages, 64 in RAM: counted, consumed in order, requeues in
     the window, and the same after SIGTERM and after kill -9."""
@@ -119,20 +139,7 @@ def test_crash_keeps_redelivered_flags_and_delivery_counts(small_window, broker,
     c = None
     broker.start()
     assert depth(broker, qname) == 3000
-    c = connect(broker)
-    ch = c.channel()
-    got, counts = [], []
-    ch.basic_qos(prefetch_count=200)
-    for m, p, body in ch.consume(qname, inactivity_timeout=2):
-        if m is None:
-            break
-        got.append((body_id(body)[1], m.redelivered))
-        counts.append((p.headers or {}).get('x-delivery-count'))
-        ch.basic_ack(m.delivery_tag)
-        if len(got) == 3000:
-            break
-    ch.cancel()
-    c.close()
+    got, counts = drain_counted(broker, qname, 3000, idle=2)
     assert [i for i, _r in got] == list(range(3000))
     assert [r for _i, r in got] == [True] * 300 + [False] * 2700
     assert counts == [1] * 300 + [None] * 2700
@@ -422,20 +429,7 @@ def test_checkpoint_then_acks_and_deliveries_in_cold_segments(small_window, brok
     rc, text = check_store(broker.data_dir)
     assert rc == 0 and (', %d live messages' % remaining) in text, text
     broker.start()
-    c = connect(broker)
-    ch = c.channel()
-    out, counts = [], []
-    ch.basic_qos(prefetch_count=200)
-    for m, p, body in ch.consume(qname, inactivity_timeout=3):
-        if m is None:
-            break
-        out.append((body_id(body)[1], m.redelivered))
-        counts.append((p.headers or {}).get('x-delivery-count'))
-        ch.basic_ack(m.delivery_tag)
-        if len(out) == remaining:
-            break
-    ch.cancel()
-    c.close()
+    out, counts = drain_counted(broker, qname, remaining, idle=3)
     start = 4000 - remaining
     assert [i for i, _r in out] == list(range(start, 4000))
     redelivered = [i for i, r in out if r]

@@ -8,6 +8,7 @@ import ssl
 import time
 import urllib.request
 
+from held_sockets import flood, still_open
 from tls_helpers import free_port
 
 
@@ -27,25 +28,10 @@ def get(b, ctx):
 
 def test_https_flood_from_one_address_is_capped(tls_broker, ssl_context):
     b = https_broker(tls_broker, '--management-max-connections-per-address', '8')
-    socks = []
+    # TCP connections that never start TLS, from 127.0.0.2
+    socks = flood(b.https_port, 30)
     try:
-        # TCP connections that never start TLS, from 127.0.0.2
-        for _ in range(30):
-            s = socket.socket()
-            s.bind(('127.0.0.2', 0))
-            s.connect(('127.0.0.1', b.https_port))
-            socks.append(s)
-        time.sleep(0.5)
-        open_ = 0
-        for s in socks:
-            s.setblocking(False)
-            try:
-                open_ += s.recv(1) != b''
-            except BlockingIOError:
-                open_ += 1
-            except OSError:
-                pass
-        assert open_ == 8
+        assert still_open(socks) == 8
         # a client from another address is served over https meanwhile
         assert get(b, ssl_context()) == 200
     finally:
