@@ -9,6 +9,7 @@
 #   make install    install (PREFIX=/usr/local, DESTDIR=); make deb: build/warren_*.deb (doc/install.md)
 #   make fuzz       build the libFuzzer targets (clang)
 #   make fuzz-long  run each libFuzzer target for FUZZ_SECONDS (default 1800) under ASan+UBSan
+#                   (FUZZ_TARGETS="fuzz_tls ..." some of them; FUZZ_RUNS=N stop at N executions)
 #
 # Layout: src/amqp (codec, no syscalls) -> src/ev (loop, sockets) -> src/proto
 # (the AMQP session) and src/http (front ends) -> src/*.c (the domain)
@@ -256,20 +257,25 @@ fuzz-run: $(FUZZ_BIN)
 	    tail -n 1 build/fuzz/$$n.log; \
 	done
 
-# The long runs: every target for FUZZ_SECONDS each (1800 unless given),
-# FUZZ_JOBS at a time (1 unless given), niced, each from its seed corpus
-# and what earlier runs found (build/fuzz/corpus/); the executions of each
-# are in build/fuzz/long/<target>.log and summed up at the end.
+# The long runs: every target (or those named in FUZZ_TARGETS) for
+# FUZZ_SECONDS each (1800 unless given), or until FUZZ_RUNS executions if
+# that comes first, FUZZ_JOBS at a time (1 unless given), niced, each from
+# its seed corpus and what earlier runs found (build/fuzz/corpus/); the
+# executions of each are in build/fuzz/long/<target>.log and summed up at
+# the end.
 fuzz-long: FUZZ_SECONDS := $(if $(filter command line environment,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),1800)
 FUZZ_JOBS ?= 1
-fuzz-long: $(FUZZ_BIN)
+FUZZ_RUNS ?= -1
+FUZZ_TARGETS ?= $(notdir $(FUZZ_BIN))
+FUZZ_LONG := $(addprefix build/fuzz/,$(FUZZ_TARGETS))
+fuzz-long: $(FUZZ_LONG)
 	@mkdir -p build/fuzz/long
-	@printf '%s\n' $(FUZZ_BIN) | xargs -P $(FUZZ_JOBS) -I{} sh -c 'f={}; n=$$(basename $$f); \
+	@printf '%s\n' $(FUZZ_LONG) | xargs -P $(FUZZ_JOBS) -I{} sh -c 'f={}; n=$$(basename $$f); \
 	    mkdir -p build/fuzz/corpus/$$n; seeds=""; [ -d tests/fuzz/corpus/$$n ] && seeds=tests/fuzz/corpus/$$n; \
 	    echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	    nice -n 10 $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=build/fuzz/long/$$n- \
+	    nice -n 10 $$f -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -print_final_stats=1 -artifact_prefix=build/fuzz/long/$$n- \
 	        build/fuzz/corpus/$$n $$seeds > build/fuzz/long/$$n.log 2>&1 || { tail -n 40 build/fuzz/long/$$n.log; exit 255; }'
-	@for f in $(FUZZ_BIN); do n=$$(basename $$f); \
+	@for f in $(FUZZ_LONG); do n=$$(basename $$f); \
 	    printf '%-22s %12s executions, %s/s\n' $$n \
 	        "$$(sed -n 's/^stat::number_of_executed_units: *//p' build/fuzz/long/$$n.log)" \
 	        "$$(sed -n 's/^stat::average_exec_per_sec: *//p' build/fuzz/long/$$n.log)"; \
