@@ -279,8 +279,6 @@ static void latency_add(store_latency *l, uint64_t us)
 static void *sync_main(void *arg)
 {
     store *st = arg;
-    sync_item *items = NULL;
-    size_t cap = 0;
 
     pthread_mutex_lock(&st->mu);
     for (;;) {
@@ -290,6 +288,7 @@ static void *sync_main(void *arg)
         uint64_t lsn, lo, cmp, one = 1;
         size_t n, k;
         store_latency lat = {0};
+        sync_item *items;
 
         while (!st->job_ready && !st->stop)
             pthread_cond_wait(&st->cv, &st->mu);
@@ -297,13 +296,14 @@ static void *sync_main(void *arg)
             break;
         {
             /* take the job by swapping lists: the loop fills the other one */
-            sync_item *t = items;
-            size_t c = cap;
-            items = st->job;
-            cap = st->capjob;
+            sync_item *t = st->t_job;
+            size_t c = st->t_capjob;
+            st->t_job = st->job;
+            st->t_capjob = st->capjob;
             st->job = t;
             st->capjob = c;
         }
+        items = st->t_job;
         n = st->njob;
         st->njob = 0;
         lsn = st->job_lsn;
@@ -382,7 +382,6 @@ static void *sync_main(void *arg)
         }
     }
     pthread_mutex_unlock(&st->mu);
-    free(items);
     return NULL;
 }
 
@@ -1435,6 +1434,7 @@ void store_close(store *st)
     for (i = 0; i < st->njob; i++)
         close(st->job[i].fd);
     free(st->job);
+    free(st->t_job);
     for (i = 0; i < st->nsegs; i++) {
         segment *s = st->segs[i];
         if (fdatasync(s->fd) < 0)
