@@ -448,12 +448,12 @@ static bool over_limit(const queue *q, uint32_t extra_msgs, uint64_t extra_bytes
 
 static int64_t expiry(const queue *q, int64_t published, int64_t expiration)
 {
-    int64_t at = 0;
+    int64_t at = 0, t;
     /* a TTL past the end of time (2^63 ms) is no TTL */
-    if (q->set.msg_ttl >= 0 && q->set.msg_ttl <= INT64_MAX - published)
-        at = published + q->set.msg_ttl;
-    if (expiration >= 0 && expiration <= INT64_MAX - published && (!at || published + expiration < at))
-        at = published + expiration;
+    if (q->set.msg_ttl >= 0 && !__builtin_add_overflow(published, q->set.msg_ttl, &t))
+        at = t;
+    if (expiration >= 0 && !__builtin_add_overflow(published, expiration, &t) && (!at || t < at))
+        at = t;
     return at;
 }
 

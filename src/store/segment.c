@@ -81,6 +81,8 @@ size_t seg_payload_head(const uint8_t *p, size_t n, seg_record *r)
     }
     r->seq = amqp_get64(p + fixed - 16);
     r->timestamp = amqp_get64(p + fixed - 8);
+    if (r->timestamp > SEG_MAX_TIMESTAMP)
+        r->timestamp = SEG_MAX_TIMESTAMP;
     if ((n - fixed) / 4 < r->nq)
         return 0;
     r->qids = p + fixed;

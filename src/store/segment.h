@@ -63,7 +63,8 @@ typedef struct seg_record {
     uint8_t type, flags;
     uint32_t nq;
     uint64_t seq;
-    uint64_t timestamp;         /* when warren received it, ms since the epoch */
+    uint64_t timestamp;         /* when warren received it, ms since the epoch
+                                 * (at most SEG_MAX_TIMESTAMP: see there) */
     const uint8_t *qids;        /* nq big-endian u32 */
     const char *exchange;
     uint8_t exlen;
@@ -110,6 +111,10 @@ enum seg_check seg_payload_parse(const uint8_t *p, uint32_t len, seg_record *r);
  * all within n (compaction judges a big record by its head; check-store
  * reads what a damaged one named). */
 size_t seg_payload_head(const uint8_t *p, size_t n, seg_record *r);
+/* A timestamp read past this (2^62 ms, 146 million years: only a damaged
+ * or hand-made record has one) is read as this, so that the broker's time
+ * arithmetic (a published time plus a TTL or a delay) stays in int64_t. */
+#define SEG_MAX_TIMESTAMP ((uint64_t)1 << 62)
 
 /* Is there a valid record anywhere in p[0..n)?  Used to tell a torn tail
  * (nothing valid follows) from corruption (valid records follow). Returns
