@@ -17,8 +17,8 @@ start.
 import os
 import struct
 
-from store_helpers import (alarm_seconds, check_store, connect, crc32c, need_control, queue_depth,  # noqa: F401
-                           read_segment, segment_files, start_or_fail, start_refused, PERSISTENT)
+from store_helpers import (alarm_seconds, check_store, connect, crc32c, get_all, need_control,  # noqa: F401
+                           queue_depth, read_segment, segment_files, start_or_fail, start_refused, PERSISTENT)
 
 
 def clear_durable_flags(data_dir, names):
@@ -196,10 +196,5 @@ def test_message_timestamp_past_int64_is_recovered(broker, qname):
         broker.stop()
     start_or_fail(broker)
     c = connect(broker)
-    ch = c.channel()
-    got = []
-    for _ in range(3):
-        m, _p, body = ch.basic_get(qname, auto_ack=True)
-        got.append(body)
-    assert got == [b'm0', b'm1', b'm2']
+    assert get_all(c.channel(), qname) == [(b'm0', False), (b'm1', False), (b'm2', False)]
     c.close()
