@@ -404,7 +404,8 @@ static const char *parse(store *st, struct checkpoint *c, const uint8_t *b, size
     c->nsegs = amqp_get32(p + 8);
     c->nq = amqp_get32(p + 12);
     p += 16;
-    if ((size_t)(end - p) / SEG_REC < c->nsegs)
+    if ((size_t)(end - p) / SEG_REC < c->nsegs ||
+        ((size_t)(end - p) - (size_t)c->nsegs * SEG_REC) / 16 < c->nq) /* a queue takes 16 bytes or more */
         return "it is cut short";
     if (!(c->segs = calloc(c->nsegs ? c->nsegs : 1, sizeof *c->segs)) ||
         !(c->qs = calloc(c->nq ? c->nq : 1, sizeof *c->qs)))
