@@ -160,6 +160,10 @@ def test_killed_worker_task_goes_to_the_other(node, amqp):
     long = tasks[1]
     wait_for(lambda: long in received(a) + received(b), 10, what='long task started')
     victim, survivor = (a, b) if long in received(a) else (b, a)
+    # the worker prints its debug line right after "Received": wait for it
+    # too, or a loaded machine can kill it between the two lines
+    wait_for(lambda: victim.text()[-2:] == [RECEIVED + long, ' [debug] redelivered=false'], 5,
+             what='the victim working on the long task (%r)' % victim.text())
     victim.kill()
     assert victim.text()[-2:] == [RECEIVED + long, ' [debug] redelivered=false'], victim.text()
     survivor.wait_line(RECEIVED + long, timeout=10)
